@@ -90,7 +90,7 @@ export type MessageType =
   | 'MsgSnap' //            leader -> follower: one snapshot chunk
   | 'MsgSnapResp' //        follower -> leader: chunk received (index = bytes so far) or reject
   | 'MsgTimeoutNow' //      leader -> transferee: campaign now, skipping PreVote
-  | 'MsgTransferLeader' //  any -> leader: please transfer to `from` (or to `index`-named?) see context
+  | 'MsgTransferLeader' //  any -> leader: transfer leadership to the member named in context
   | 'MsgReadIndex' //       follower/learner -> leader: context = request id
   | 'MsgReadIndexResp' //   leader -> follower: index = read index, context echoed
 
