@@ -1,0 +1,51 @@
+// The Storage contract: what a member keeps on disk. Implementations:
+// IndexedDB (idb) for browsers, memory for tests and the simulator. Every
+// implementation passes the shared acceptance suite in test/storage.
+//
+// Invariant 2 (persist before send) rests on `save`: when its promise
+// resolves, everything in the batch is durable (per `durability`), and a
+// batch is all-or-nothing — one transaction.
+import type { DurableState, Entry, HardState, Snapshot } from '../raft/types'
+
+/** Facts about a member slot that are not Raft state. */
+export interface MemberMeta {
+  /** the member id (also the slot's key) */
+  member: string
+  /** the cluster this member belongs to, born with the cluster's first member */
+  clusterId: string
+  /** creation time (ms since epoch), for the app's diagnostics only */
+  createdAt: number
+}
+
+export interface MemberRecord {
+  meta: MemberMeta
+  durable: DurableState
+}
+
+/** One ready batch, written in one transaction. */
+export interface SaveBatch {
+  hardState?: HardState
+  /** appended after truncating any stored entries with index >= entries[0].index */
+  entries?: Entry[]
+  /** a snapshot to store; entries with index <= snapshot.meta.index are dropped */
+  snapshot?: Snapshot
+  /** set once, when the slot is created or joins a cluster */
+  meta?: MemberMeta
+}
+
+export interface Storage {
+  /** what is stored for this member, or null for a fresh slot */
+  load(): Promise<MemberRecord | null>
+  /** all-or-nothing; rejects with MeshError code STORAGE on failure */
+  save(batch: SaveBatch): Promise<void>
+  /** forget this member's slot entirely (a retired member) */
+  destroy(): Promise<void>
+  close(): Promise<void>
+}
+
+/** The member slots of one room in one browser (one IndexedDB database). A
+ *  surviving tab lists them to take over a dead tab's member. */
+export interface StorageProvider {
+  listMembers(room: string): Promise<MemberMeta[]>
+  open(room: string, member: string): Promise<Storage>
+}

@@ -1,0 +1,38 @@
+// The Transport contract: how members exchange bytes. Implementations:
+// WebRTC data channels (simple-peer) found through signaling, and the
+// simulator's virtual network. The node above sees only Links.
+
+/** A live, ordered, reliable, message-oriented channel to one peer. Messages
+ *  of any size (the link chunks and reassembles). */
+export interface Link {
+  /** the peer's member id */
+  readonly peer: string
+  readonly open: boolean
+  /** queue a message; throws MeshError CLOSED once the link is closed */
+  send(bytes: Uint8Array): void
+  /** each whole message, in order */
+  onMessage(fn: (bytes: Uint8Array) => void): () => void
+  /** fires once, when the link closes for any reason */
+  onClose(fn: (reason: string) => void): () => void
+  close(): void
+}
+
+/** Peer information exchanged during discovery. */
+export interface PeerHello {
+  /** member id */
+  member: string
+  /** a per-tab id; two tabs may not run one member, so (member, tab) is unique */
+  tab: string
+  /** stable id of the browser profile (same IndexedDB), to spread voters across devices */
+  browser: string
+}
+
+export interface Transport {
+  readonly self: PeerHello
+  /** a new link to a peer is open (it may replace an older one to the same peer) */
+  onLink(fn: (link: Link, hello: PeerHello) => void): () => void
+  /** links currently open, by peer member id */
+  links(): Map<string, Link>
+  /** stop discovery, close every link */
+  close(): Promise<void>
+}
