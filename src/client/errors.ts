@@ -1,0 +1,118 @@
+// MeshError: the one error type an app sees (shared/api.md). Every layer below
+// raises its own coded error (RaftError, TreeError, WireError, StorageError);
+// `toMeshError` maps them here so an app switches on one `code` union.
+
+export type MeshErrorCode =
+  | 'NO_NODE'
+  | 'NODE_EXISTS'
+  | 'BAD_VERSION'
+  | 'NOT_EMPTY'
+  | 'NO_CHILDREN_FOR_EPHEMERALS'
+  | 'BAD_ARGUMENTS'
+  | 'TOO_LARGE'
+  | 'SESSION_EXPIRED'
+  | 'FENCED'
+  | 'NO_QUORUM'
+  | 'TIMEOUT'
+  | 'UNAUTHORIZED'
+  | 'BAD_MESSAGE'
+  | 'STORAGE'
+  | 'CLOSED'
+
+const MESH_ERROR_CODES: ReadonlySet<string> = new Set<MeshErrorCode>([
+  'NO_NODE',
+  'NODE_EXISTS',
+  'BAD_VERSION',
+  'NOT_EMPTY',
+  'NO_CHILDREN_FOR_EPHEMERALS',
+  'BAD_ARGUMENTS',
+  'TOO_LARGE',
+  'SESSION_EXPIRED',
+  'FENCED',
+  'NO_QUORUM',
+  'TIMEOUT',
+  'UNAUTHORIZED',
+  'BAD_MESSAGE',
+  'STORAGE',
+  'CLOSED',
+])
+
+export function isMeshErrorCode(code: unknown): code is MeshErrorCode {
+  return typeof code === 'string' && MESH_ERROR_CODES.has(code)
+}
+
+export interface MeshErrorDetails {
+  path?: string
+  /** for multi: the index of the op that failed */
+  opIndex?: number
+  cause?: unknown
+}
+
+export class MeshError extends Error {
+  readonly code: MeshErrorCode
+  path?: string
+  opIndex?: number
+
+  constructor(code: MeshErrorCode, message?: string, details: MeshErrorDetails = {}) {
+    super(message ?? code, details.cause === undefined ? undefined : { cause: details.cause })
+    this.name = 'MeshError'
+    this.code = code
+    if (details.path !== undefined) this.path = details.path
+    if (details.opIndex !== undefined) this.opIndex = details.opIndex
+  }
+}
+
+/**
+ * Codes of the lower layers that do not share a name with a MeshError code.
+ * Codes that already are MeshError codes (the tree's NO_NODE, BAD_VERSION...,
+ * storage's STORAGE, wire's BAD_MESSAGE) pass through unchanged.
+ */
+const LAYER_CODE_TO_MESH: Readonly<Record<string, MeshErrorCode>> = {
+  // raft: a proposal the core cannot take
+  NOT_LEADER: 'NO_QUORUM',
+  NO_LEADER: 'NO_QUORUM',
+  PROPOSAL_DROPPED: 'NO_QUORUM',
+  DROPPED: 'NO_QUORUM',
+  TRANSFER_IN_PROGRESS: 'NO_QUORUM',
+  UNCOMMITTED_TOO_LARGE: 'TOO_LARGE',
+  CONF_CHANGE_PENDING: 'NO_QUORUM',
+  STOPPED: 'CLOSED',
+  // tree
+  BAD_PATH: 'BAD_ARGUMENTS',
+  INVALID_PATH: 'BAD_ARGUMENTS',
+  NO_SESSION: 'SESSION_EXPIRED',
+  SESSION_CLOSED: 'SESSION_EXPIRED',
+  DATA_TOO_LARGE: 'TOO_LARGE',
+  // wire
+  TRUNCATED: 'BAD_MESSAGE',
+  BAD_TAG: 'BAD_MESSAGE',
+  BAD_VERSION_TAG: 'BAD_MESSAGE',
+  OUT_OF_BOUNDS: 'BAD_MESSAGE',
+  // storage
+  QUOTA_EXCEEDED: 'STORAGE',
+  STORAGE_FAILED: 'STORAGE',
+}
+
+/**
+ * Map any thrown value to a MeshError. `fallback` is the code used when the
+ * value carries no code we know (e.g. a platform error from IndexedDB inside
+ * the storage layer is STORAGE, not BAD_ARGUMENTS).
+ */
+export function toMeshError(err: unknown, fallback: MeshErrorCode = 'BAD_ARGUMENTS', details: MeshErrorDetails = {}): MeshError {
+  if (err instanceof MeshError) return err
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined
+  const path = details.path ?? (typeof err === 'object' && err !== null ? pathOf(err) : undefined)
+  const message = err instanceof Error ? err.message : String(err)
+  let mapped: MeshErrorCode = fallback
+  if (isMeshErrorCode(code)) mapped = code
+  else if (typeof code === 'string' && LAYER_CODE_TO_MESH[code] !== undefined) mapped = LAYER_CODE_TO_MESH[code]
+  const out: MeshErrorDetails = { cause: err }
+  if (path !== undefined) out.path = path
+  if (details.opIndex !== undefined) out.opIndex = details.opIndex
+  return new MeshError(mapped, message, out)
+}
+
+function pathOf(err: object): string | undefined {
+  const p = (err as { path?: unknown }).path
+  return typeof p === 'string' ? p : undefined
+}

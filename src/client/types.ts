@@ -1,0 +1,218 @@
+// Every public type of shared/api.md. Names and shapes here are the contract
+// apps, the demo, recipes and outside tests are written against: add freely,
+// rename or drop nothing.
+import type { MeshError } from './errors'
+
+export type { MeshError, MeshErrorCode } from './errors'
+
+/** Strings are stored as UTF-8. */
+export type Data = Uint8Array | string
+
+export type CreateMode =
+  | 'persistent'
+  | 'ephemeral'
+  | 'persistent-sequential'
+  | 'ephemeral-sequential'
+  | 'container'
+  | 'ttl'
+  | 'ttl-sequential'
+
+export interface WatchEvent {
+  type: 'created' | 'deleted' | 'data' | 'children'
+  path: string
+  zxid: number
+}
+
+/** `watch` is one-shot (ZooKeeper's semantics); `linearizable` reads through ReadIndex. */
+export interface ReadOpts {
+  watch?: (e: WatchEvent) => void
+  linearizable?: boolean
+}
+
+export interface Stat {
+  czxid: number
+  mzxid: number
+  pzxid: number
+  ctime: number
+  mtime: number
+  version: number
+  cversion: number
+  ephemeralOwner: string | null
+  dataLength: number
+  numChildren: number
+}
+
+export interface NodeData {
+  data: Uint8Array
+  stat: Stat
+  text(): string
+  json<T = unknown>(): T
+}
+
+export type Op =
+  | { op: 'create'; path: string; data?: Data; mode?: CreateMode }
+  | { op: 'set'; path: string; data: Data; version?: number }
+  | { op: 'delete'; path: string; version?: number }
+  | { op: 'check'; path: string; version?: number }
+
+export type OpResult = { op: 'create'; path: string } | { op: 'set'; stat: Stat } | { op: 'delete' } | { op: 'check' }
+
+export type MeshState = 'connecting' | 'connected' | 'suspended' | 'lost' | 'closed'
+
+export type MemberRole = 'leader' | 'follower' | 'candidate' | 'learner'
+
+export interface MemberInfo {
+  id: string
+  role: MemberRole
+  voter: boolean
+  browser: string
+  visible: boolean
+  self: boolean
+}
+
+export interface LeaderEvent {
+  leader: string | null
+  term: number
+}
+
+export interface CreateOpts {
+  mode?: CreateMode
+  /** for 'ttl' and 'ttl-sequential': the node is reaped once unmodified and childless this long */
+  ttlMs?: number
+}
+
+export interface WriteOpts {
+  version?: number
+  /** the write only applies while `fence` is the current holder of its lock */
+  fence?: Lease
+}
+
+export interface WatchOpts {
+  recursive?: boolean
+}
+
+export interface MeshEvents {
+  leader: (e: LeaderEvent) => void
+  state: (state: MeshState) => void
+  members: (members: MemberInfo[]) => void
+  error: (err: MeshError) => void
+  diverged: (e: { snapshot: Uint8Array }) => void
+}
+
+/**
+ * The znode part of the Mesh: everything except the recipes. Recipes are
+ * built on exactly this surface, and `createSimulatedCluster` meshes implement
+ * at least this.
+ */
+export interface MeshCore {
+  /** this tab's member id */
+  readonly id: string
+  /** this tab's session (owner of its ephemerals) */
+  readonly sessionId: string
+  /** member id of the current leader */
+  readonly leader: string | null
+  readonly isLeader: boolean
+  readonly term: number
+  readonly state: MeshState
+  members(): MemberInfo[]
+  on<E extends keyof MeshEvents>(event: E, fn: MeshEvents[E]): () => void
+
+  /** resolves with the actual path (sequential modes append a counter) after commit and apply */
+  create(path: string, data?: Data, opts?: CreateOpts): Promise<string>
+  get(path: string, opts?: ReadOpts): Promise<NodeData>
+  set(path: string, data: Data, opts?: WriteOpts): Promise<Stat>
+  delete(path: string, opts?: WriteOpts): Promise<void>
+  exists(path: string, opts?: ReadOpts): Promise<Stat | null>
+  /** sorted child names */
+  children(path: string, opts?: ReadOpts): Promise<string[]>
+  /** atomic, all or nothing; a failure is a MeshError with `opIndex` */
+  multi(ops: Op[]): Promise<OpResult[]>
+  /** the local view catches up to the leader's commit */
+  sync(path?: string): Promise<void>
+  /** persistent watch; returns its removal */
+  watch(path: string, fn: (e: WatchEvent) => void, opts?: WatchOpts): () => void
+  /** leave gracefully: ephemerals go, leadership moves */
+  close(): Promise<void>
+}
+
+export interface Mesh extends MeshCore {
+  lock(path: string): Mutex
+  readWriteLock(path: string): { read: Mutex; write: Mutex }
+  semaphore(path: string, permits: number): Mutex
+  election(path: string): Election
+  barrier(path: string): Barrier
+  doubleBarrier(path: string, count: number): DoubleBarrier
+  queue(path: string): Queue
+  counter(path: string): Counter
+}
+
+// ---- recipes (Curator's vocabulary) ----
+
+export interface AcquireOpts {
+  signal?: AbortSignal
+  timeoutMs?: number
+}
+
+export interface Mutex {
+  acquire(opts?: AcquireOpts): Promise<Lease>
+  tryAcquire(): Promise<Lease | null>
+}
+
+export type LeaseState = 'held' | 'suspended' | 'lost'
+
+/** Also AsyncDisposable: `await using lease = await lock.acquire()`. */
+export interface Lease extends AsyncDisposable {
+  readonly path: string
+  /** fencing token: strictly increases across holders of this lock (the lock node's czxid) */
+  readonly token: number
+  readonly state: LeaseState
+  on(event: 'suspended' | 'lost', fn: () => void): () => void
+  release(): Promise<void>
+}
+
+export interface ElectionLeader {
+  id: string
+  value?: string
+}
+
+export interface Election {
+  campaign(opts?: { signal?: AbortSignal; value?: string }): Promise<Lease>
+  leader(): Promise<ElectionLeader | null>
+  observe(fn: (leader: ElectionLeader | null) => void): () => void
+}
+
+export interface Barrier {
+  set(): Promise<void>
+  remove(): Promise<void>
+  wait(opts?: { signal?: AbortSignal }): Promise<void>
+}
+
+export interface DoubleBarrier {
+  enter(opts?: { signal?: AbortSignal }): Promise<void>
+  leave(opts?: { signal?: AbortSignal }): Promise<void>
+}
+
+export interface Queue {
+  put(data: Data): Promise<string>
+  take(opts?: { signal?: AbortSignal }): Promise<NodeData>
+  size(): Promise<number>
+}
+
+export interface Counter {
+  get(): Promise<number>
+  add(delta: number): Promise<number>
+}
+
+export interface JoinOptions {
+  /** members of one room form one cluster */
+  room: string
+  /** authenticates (and encrypts) all traffic */
+  secret?: string
+  /** without it only same-browser tabs meet */
+  signaling?: string | string[]
+  storage?: 'indexeddb' | 'memory'
+  durability?: 'strict' | 'relaxed'
+  sessionTimeoutMs?: number
+  maxVoters?: number
+  iceServers?: RTCIceServer[]
+}
