@@ -1,0 +1,58 @@
+// Connection state of a member as the app sees it (Mesh.state), after
+// Curator's ConnectionState:
+//   connecting — started, no leader known yet (or not yet a member of the conf)
+//   connected  — a leader is known and this member is in its configuration
+//   suspended  — the leader was lost; requests wait, ephemerals may still live
+//   lost       — suspended past the session timeout: this tab's session is
+//                presumed expired by the leader, its ephemerals gone
+//   closed     — close() ran or a fatal error stopped the member
+import type { MeshState } from '../client/types'
+
+export type StateListener = (state: MeshState) => void
+
+export class ConnectionState {
+  private current: MeshState = 'connecting'
+  private suspendedAt: number | null = null
+  private readonly listeners = new Set<StateListener>()
+
+  get value(): MeshState {
+    return this.current
+  }
+
+  onChange(fn: StateListener): () => void {
+    this.listeners.add(fn)
+    return () => this.listeners.delete(fn)
+  }
+
+  /**
+   * Recompute from facts. `hasLeader`: a leader is known and this member is
+   * in the configuration. `now` and `sessionTimeoutMs` decide suspended → lost.
+   */
+  update(hasLeader: boolean, now: number, sessionTimeoutMs: number): void {
+    if (this.current === 'closed') return
+    if (hasLeader) {
+      this.suspendedAt = null
+      this.set('connected')
+      return
+    }
+    if (this.current === 'connecting') return
+    if (this.current === 'connected') {
+      this.suspendedAt = now
+      this.set('suspended')
+      return
+    }
+    if (this.current === 'suspended' && this.suspendedAt !== null && now - this.suspendedAt >= sessionTimeoutMs) {
+      this.set('lost')
+    }
+  }
+
+  close(): void {
+    this.set('closed')
+  }
+
+  private set(next: MeshState): void {
+    if (next === this.current) return
+    this.current = next
+    for (const fn of [...this.listeners]) fn(next)
+  }
+}
