@@ -1,0 +1,92 @@
+// Leader election (Curator's LeaderSelector / etcd's concurrency.Election):
+// candidates queue as in a mutex; the first holds leadership until it releases
+// its lease (resigns) or its session dies. Each candidate's node carries its
+// member id and an optional value, so anyone can ask who leads.
+import type { Election, ElectionLeader, MeshCore, NodeData } from '../client/types'
+import { NodeLease } from './lease'
+import { SequentialLock } from './sequential-lock'
+import { bySequence, childPath, isCode } from './support'
+
+const KIND = 'candidate-'
+
+export function election(mesh: MeshCore, path: string): Election {
+  return {
+    async campaign(opts = {}): Promise<NodeLease> {
+      const lock = new SequentialLock(mesh, {
+        path,
+        kind: KIND,
+        kinds: [KIND],
+        rule: (c, mine) => (mine === 0 ? { hold: true } : { node: c[mine - 1]!.name }),
+        data: () => JSON.stringify(opts.value === undefined ? { id: mesh.id } : { id: mesh.id, value: opts.value }),
+      })
+      return lock.acquire(opts.signal ? { signal: opts.signal } : {})
+    },
+
+    leader: () => currentLeader(mesh, path),
+
+    observe(fn: (leader: ElectionLeader | null) => void): () => void {
+      let stopped = false
+      let last: string | undefined
+      let running: Promise<void> = Promise.resolve()
+      // Re-read on every change of the candidates, one read at a time, and
+      // report only real changes of leader.
+      const refresh = () => {
+        running = running.then(async () => {
+          if (stopped) return
+          let leader: ElectionLeader | null
+          try {
+            leader = await currentLeader(mesh, path)
+          } catch {
+            return
+          }
+          const key = JSON.stringify(leader)
+          if (stopped || key === last) return
+          last = key
+          fn(leader)
+        })
+      }
+      const unwatch = mesh.watch(path, (e) => {
+        if (e.type === 'children' || e.type === 'created' || e.type === 'deleted') refresh()
+      })
+      refresh()
+      return () => {
+        stopped = true
+        unwatch()
+      }
+    },
+  }
+}
+
+async function currentLeader(mesh: MeshCore, path: string): Promise<ElectionLeader | null> {
+  for (;;) {
+    let names: string[]
+    try {
+      names = bySequence(await mesh.children(path))
+    } catch (err) {
+      if (isCode(err, 'NO_NODE')) return null
+      throw err
+    }
+    if (names.length === 0) return null
+    try {
+      return describe(await mesh.get(childPath(path, names[0]!)), names[0]!)
+    } catch (err) {
+      if (!isCode(err, 'NO_NODE')) throw err
+      // the first candidate left between the two reads: look again
+    }
+  }
+}
+
+/** The candidate a node names. Node data is written by other tabs: read it
+ *  defensively, falling back to the node name when it is not ours to parse. */
+function describe(node: NodeData, name: string): ElectionLeader {
+  let parsed: { id?: unknown; value?: unknown } = {}
+  try {
+    const v = node.json<unknown>()
+    if (typeof v === 'object' && v !== null) parsed = v
+  } catch {
+    // not JSON
+  }
+  const leader: ElectionLeader = { id: typeof parsed.id === 'string' ? parsed.id : name }
+  if (typeof parsed.value === 'string') leader.value = parsed.value
+  return leader
+}

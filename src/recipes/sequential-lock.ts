@@ -1,0 +1,139 @@
+// The engine under mutex, read-write lock, semaphore and election: each
+// contender creates an ephemeral-sequential node under the lock path and waits
+// until a rule over the ordered contenders lets it hold. A contender watches
+// only the node the rule names (no herd), or the children when any departure
+// may admit it (semaphore).
+//
+// Protection (Curator's protection mode): node names carry a marker unique to
+// this acquire, so a create whose answer never arrived can still be found and
+// removed — an acquire that fails part-way leaves no orphan node.
+import { MeshError } from '../client/errors'
+import type { AcquireOpts, Data, MeshCore, Mutex } from '../client/types'
+import { NodeLease } from './lease'
+import { baseName, bySequence, childPath, createWithParents, Deadline, markerFor, timersOf, watchOnce } from './support'
+
+export interface Contender {
+  /** child name */
+  name: string
+  /** the prefix this contender used ('lock-', 'read-', 'write-', ...) */
+  kind: string
+}
+
+/** What a contender must wait for: nothing (it holds), one node's deletion,
+ *  or any change of the children. */
+export type Blocker = { hold: true } | { node: string } | { children: true }
+
+export type HoldRule = (contenders: Contender[], mine: number) => Blocker
+
+const PROTECTION = '_c_'
+
+export interface SequentialLockOpts {
+  /** the lock node's directory */
+  path: string
+  /** this mutex's node prefix; `kinds` lists every prefix sharing the directory */
+  kind: string
+  kinds: string[]
+  rule: HoldRule
+  /** data stored in the contender's node (an election's candidate) */
+  data?: () => Data | undefined
+}
+
+let nextMarker = 0
+
+export class SequentialLock implements Mutex {
+  constructor(
+    private readonly mesh: MeshCore,
+    private readonly opts: SequentialLockOpts,
+  ) {
+    if (!opts.path.startsWith('/')) throw new MeshError('BAD_ARGUMENTS', `lock path must be absolute: ${opts.path}`, { path: opts.path })
+  }
+
+  acquire(opts: AcquireOpts = {}): Promise<NodeLease> {
+    return this.run(opts, true) as Promise<NodeLease>
+  }
+
+  tryAcquire(): Promise<NodeLease | null> {
+    return this.run({}, false)
+  }
+
+  private contenders(children: string[]): Contender[] {
+    const out: Contender[] = []
+    for (const name of bySequence(children)) {
+      const kind = this.opts.kinds.find((k) => kindOf(name) === k)
+      if (kind !== undefined) out.push({ name, kind })
+    }
+    return out
+  }
+
+  private async run(opts: AcquireOpts, wait: boolean): Promise<NodeLease | null> {
+    const mesh = this.mesh
+    const deadline = new Deadline(timersOf(mesh), opts.signal, opts.timeoutMs)
+    const marker = markerFor(mesh, nextMarker++)
+    const prefix = childPath(this.opts.path, `${PROTECTION}${marker}-${this.opts.kind}`)
+    let ours: string | null = null
+    let settled = false
+    let holding = false
+    // Our create may commit after we gave up (the answer was late): remove the
+    // node then, whenever that is.
+    const creating = createWithParents(mesh, prefix, this.opts.data?.(), { mode: 'ephemeral-sequential' })
+    creating.then(
+      (p) => {
+        ours = p
+        if (settled && !holding) void removeQuietly(mesh, p)
+      },
+      () => {},
+    )
+    try {
+      deadline.check()
+      const path = await deadline.race(creating)
+      const name = baseName(path)
+      for (;;) {
+        deadline.check()
+        const contenders = this.contenders(await deadline.race(mesh.children(this.opts.path)))
+        const mine = contenders.findIndex((c) => c.name === name)
+        if (mine < 0) {
+          throw new MeshError(mesh.state === 'lost' ? 'SESSION_EXPIRED' : 'NO_NODE', `lock node ${path} vanished while waiting`, { path })
+        }
+        const blocker = this.opts.rule(contenders, mine)
+        if ('hold' in blocker) break
+        if (!wait) {
+          await removeQuietly(mesh, path)
+          return null
+        }
+        const w = watchOnce()
+        if ('node' in blocker) {
+          const stat = await deadline.race(mesh.exists(childPath(this.opts.path, blocker.node), { watch: w.watch }))
+          if (stat === null) continue // gone already: look again
+        } else {
+          await deadline.race(mesh.children(this.opts.path, { watch: w.watch }))
+        }
+        await deadline.race(w.fired)
+      }
+      const stat = await deadline.race(mesh.exists(path))
+      if (stat === null) throw new MeshError('NO_NODE', `lock node ${path} vanished`, { path })
+      holding = true
+      return new NodeLease(mesh, path, stat.czxid)
+    } catch (err) {
+      if (ours !== null) await removeQuietly(mesh, ours)
+      throw err
+    } finally {
+      settled = true
+      deadline.dispose()
+    }
+  }
+}
+
+async function removeQuietly(mesh: MeshCore, path: string): Promise<void> {
+  try {
+    await mesh.delete(path)
+  } catch {
+    // already gone, or the session died and took it
+  }
+}
+
+/** 'lock-' from '_c_<marker>-lock-0000000007' */
+function kindOf(name: string): string {
+  const body = name.startsWith(PROTECTION) ? name.slice(name.indexOf('-') + 1) : name
+  return body.slice(0, body.length - 10)
+}
+

@@ -1,0 +1,162 @@
+// What every recipe needs beside the znode calls: timers that follow the
+// mesh's clock, deadlines from `timeoutMs` / `AbortSignal`, parent creation,
+// and the ordering of sequential node names.
+import { MeshError } from '../client/errors'
+import type { MeshCore, WatchEvent } from '../client/types'
+
+/** The clock a recipe waits on. A mesh may carry its own (the simulated
+ *  cluster runs on virtual time); otherwise the platform's timers. */
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown
+  clearTimeout(handle: unknown): void
+}
+
+const platformTimers: Timers = {
+  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
+  clearTimeout: (h) => globalThis.clearTimeout(h as ReturnType<typeof globalThis.setTimeout>),
+}
+
+export function timersOf(mesh: MeshCore): Timers {
+  const scheduler = (mesh as MeshCore & { scheduler?: Timers }).scheduler
+  return scheduler ?? platformTimers
+}
+
+export interface WaitOpts {
+  signal?: AbortSignal
+  timeoutMs?: number
+}
+
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('The operation was aborted.', 'AbortError')
+}
+
+/**
+ * The time a recipe call may take: `timeoutMs` (a MeshError TIMEOUT) and an
+ * AbortSignal (its reason, as `fetch` does). `race` makes any promise give
+ * way to either; `dispose` frees the timer.
+ */
+export class Deadline {
+  private timer: unknown = null
+  private expired: unknown = null
+  private readonly listeners = new Set<(reason: unknown) => void>()
+  private readonly onAbort = () => this.fail(abortReason(this.signal!))
+
+  constructor(
+    private readonly timers: Timers,
+    private readonly signal: AbortSignal | undefined,
+    timeoutMs: number | undefined,
+  ) {
+    if (timeoutMs !== undefined) {
+      if (!(timeoutMs >= 0)) throw new MeshError('BAD_ARGUMENTS', `timeoutMs must be a non-negative number, got ${timeoutMs}`)
+      this.timer = timers.setTimeout(() => this.fail(new MeshError('TIMEOUT', `gave up after ${timeoutMs} ms`)), timeoutMs)
+    }
+    if (signal) {
+      if (signal.aborted) this.expired = abortReason(signal)
+      else signal.addEventListener('abort', this.onAbort, { once: true })
+    }
+  }
+
+  private fail(reason: unknown): void {
+    if (this.expired !== null) return
+    this.expired = reason
+    for (const l of this.listeners) l(reason)
+    this.listeners.clear()
+  }
+
+  /** throws if the deadline has passed or the signal aborted */
+  check(): void {
+    if (this.expired !== null) throw this.expired
+  }
+
+  /** `p`, unless the deadline passes first */
+  race<T>(p: Promise<T>): Promise<T> {
+    if (this.expired !== null) return Promise.reject(this.expired)
+    return new Promise<T>((resolve, reject) => {
+      const onFail = (reason: unknown) => reject(reason)
+      this.listeners.add(onFail)
+      p.then(
+        (v) => {
+          this.listeners.delete(onFail)
+          resolve(v)
+        },
+        (e) => {
+          this.listeners.delete(onFail)
+          reject(e)
+        },
+      )
+    })
+  }
+
+  dispose(): void {
+    if (this.timer !== null) this.timers.clearTimeout(this.timer)
+    this.timer = null
+    this.signal?.removeEventListener('abort', this.onAbort)
+    this.listeners.clear()
+  }
+}
+
+/** A one-shot watch callback paired with a promise of its first event. */
+export function watchOnce(): { watch: (e: WatchEvent) => void; fired: Promise<WatchEvent> } {
+  let resolve!: (e: WatchEvent) => void
+  const fired = new Promise<WatchEvent>((r) => (resolve = r))
+  return { watch: (e) => resolve(e), fired }
+}
+
+export function isCode(err: unknown, ...codes: string[]): boolean {
+  return err instanceof MeshError && codes.includes(err.code)
+}
+
+export function childPath(parent: string, name: string): string {
+  return parent === '/' ? `/${name}` : `${parent}/${name}`
+}
+
+export function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1)
+}
+
+/**
+ * Create `path`'s missing ancestors as containers (Curator's
+ * creatingParentContainersIfNeeded): the server removes them again once their
+ * last child goes, so recipes leave no litter behind.
+ */
+export async function ensureParents(mesh: MeshCore, path: string): Promise<void> {
+  const parts = path.split('/').filter(Boolean)
+  let at = ''
+  for (let i = 0; i < parts.length - 1; i++) {
+    at += `/${parts[i]}`
+    if ((await mesh.exists(at)) !== null) continue
+    try {
+      await mesh.create(at, undefined, { mode: 'container' })
+    } catch (err) {
+      if (!isCode(err, 'NODE_EXISTS')) throw err
+    }
+  }
+}
+
+/** Create a node, creating missing ancestors as containers when needed. */
+export async function createWithParents(mesh: MeshCore, path: string, data: Uint8Array | string | undefined, mode: Parameters<MeshCore['create']>[2]): Promise<string> {
+  try {
+    return await mesh.create(path, data, mode)
+  } catch (err) {
+    if (!isCode(err, 'NO_NODE')) throw err
+  }
+  await ensureParents(mesh, path)
+  return mesh.create(path, data, mode)
+}
+
+/** The 10-digit counter a sequential create appends; -1 for other names. */
+export function sequenceOf(name: string): number {
+  const m = /(\d{10})$/.exec(name)
+  return m ? Number(m[1]) : -1
+}
+
+/** Sequential children in creation order. */
+export function bySequence(names: string[]): string[] {
+  return names.filter((n) => sequenceOf(n) >= 0).sort((a, b) => sequenceOf(a) - sequenceOf(b))
+}
+
+/** Unique, deterministic names for this tab's nodes: the session id is
+ *  unique per tab, the counter per call. Deterministic in the simulator. */
+export function markerFor(mesh: MeshCore, counter: number): string {
+  return `${mesh.sessionId.replace(/[^A-Za-z0-9]/g, '')}.${counter}`
+}
