@@ -46,6 +46,13 @@ export class ConnectionState {
     }
   }
 
+  /** the leader expired this tab's session: its ephemerals are gone */
+  lost(): void {
+    if (this.current === 'closed') return
+    this.suspendedAt = null
+    this.set('lost')
+  }
+
   close(): void {
     this.set('closed')
   }

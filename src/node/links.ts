@@ -1,0 +1,95 @@
+// The member's links, by peer. A Transport may replace a link to a peer with a
+// newer one; only the current link of a peer is used, and the close of an old
+// one does not forget the new. Incoming frames are decoded here (untrusted:
+// a frame that does not decode is reported and dropped, never thrown).
+import type { Link, PeerHello, Transport } from '../transport/types'
+import { decodeNodeMessage, encodeNodeMessage } from '../wire/node-messages'
+import type { NodeMessage } from '../wire/node-messages'
+
+export interface LinkEvents {
+  message(peer: string, msg: NodeMessage): void
+  badFrame(peer: string, err: unknown): void
+  linkUp(peer: string, hello: PeerHello): void
+  linkDown(peer: string): void
+}
+
+export class LinkTable {
+  private readonly links = new Map<string, Link>()
+  private readonly unsubscribe: Array<() => void> = []
+  private closed = false
+
+  constructor(
+    private readonly self: string,
+    transport: Transport,
+    private readonly events: LinkEvents,
+  ) {
+    this.unsubscribe.push(transport.onLink((link, hello) => this.adopt(link, hello)))
+    for (const [peer, link] of transport.links()) this.adopt(link, { member: peer, tab: '', browser: '' })
+  }
+
+  peers(): string[] {
+    return [...this.links.keys()]
+  }
+
+  has(peer: string): boolean {
+    return this.links.get(peer)?.open === true
+  }
+
+  /** false when there is no open link to the peer (the caller retries later) */
+  send(peer: string, msg: NodeMessage): boolean {
+    const link = this.links.get(peer)
+    if (link === undefined || !link.open || this.closed) return false
+    try {
+      link.send(encodeNodeMessage(msg))
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  broadcast(msg: NodeMessage): void {
+    if (this.closed) return
+    const bytes = encodeNodeMessage(msg)
+    for (const link of this.links.values()) {
+      if (!link.open) continue
+      try {
+        link.send(bytes)
+      } catch {
+        // a link closing under us: its onClose reports it
+      }
+    }
+  }
+
+  /** stop listening; the links themselves belong to the transport */
+  close(): void {
+    this.closed = true
+    for (const off of this.unsubscribe.splice(0)) off()
+    this.links.clear()
+  }
+
+  private adopt(link: Link, hello: PeerHello): void {
+    if (this.closed || link.peer === this.self) return
+    const peer = link.peer
+    this.links.set(peer, link)
+    const offMessage = link.onMessage((bytes) => {
+      if (this.closed || this.links.get(peer) !== link) return
+      let msg: NodeMessage
+      try {
+        msg = decodeNodeMessage(bytes)
+      } catch (err) {
+        this.events.badFrame(peer, err)
+        return
+      }
+      this.events.message(peer, msg)
+    })
+    const offClose = link.onClose(() => {
+      offMessage()
+      offClose()
+      if (this.links.get(peer) !== link) return
+      this.links.delete(peer)
+      if (!this.closed) this.events.linkDown(peer)
+    })
+    this.unsubscribe.push(offMessage, offClose)
+    this.events.linkUp(peer, hello)
+  }
+}

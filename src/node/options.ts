@@ -1,0 +1,79 @@
+// Everything a member is given from outside (invariant 7: inject everything,
+// so the same member runs in a browser, in Node tests and in the simulator).
+import type { RaftConfig } from '../raft/types'
+import type { Storage } from '../storage/types'
+import type { PeerHello, Transport } from '../transport/types'
+import type { Scheduler } from './scheduler'
+
+export interface MemberOptions {
+  /** who we are: member id, tab id, browser id */
+  hello: PeerHello
+  storage: Storage
+  transport: Transport
+  scheduler: Scheduler
+  /** seeded randomness in [0, 1): election timeouts, session ids (never Math.random in the simulator) */
+  random: () => number
+  /** start a brand-new one-member cluster when the slot is empty (the first
+   *  member of a room); otherwise an empty slot waits to be added by a leader */
+  bootstrap?: boolean
+  /** voters of the brand-new cluster (default: just this member); all
+   *  members of a static cluster must be given the same list */
+  bootstrapVoters?: string[]
+  /** the cluster id a bootstrapping member records (default: derived from its id) */
+  clusterId?: string
+  sessionTimeoutMs?: number
+  maxVoters?: number
+  /** is the tab visible (leadership moves away from hidden tabs); default always */
+  visible?: () => boolean
+  timing?: Partial<MemberTiming>
+  /** extra raft settings (tests: planted bugs, small chunks) */
+  raft?: Partial<Pick<RaftConfig, 'preVote' | 'checkQuorum' | 'maxSizePerMsg' | 'maxInflightMsgs' | 'maxUncommittedEntriesSize' | 'maxSnapshotChunkSize' | 'bugs'>>
+}
+
+export interface MemberTiming {
+  /** ms per raft tick */
+  tickMs: number
+  /** ticks without a leader before campaigning (randomized up to twice this) */
+  electionTicks: number
+  heartbeatTicks: number
+  /** resend an unanswered write / read index / open-session after this long */
+  retryMs: number
+  /** a write or linearizable read fails after this long */
+  requestTimeoutMs: number
+  /** session heartbeat period (default a third of the session timeout) */
+  sessionHeartbeatMs: number
+  /** a voter silent this long is replaced */
+  failureTimeoutMs: number
+  /** the leader proposes reaps at most this often */
+  reapEveryMs: number
+  /** the leader re-evaluates membership this often */
+  membershipEveryMs: number
+  /** a member not yet in the configuration repeats its join request this often */
+  joinEveryMs: number
+  /** compact the log into a snapshot after this many applied entries */
+  snapshotEntries: number
+  /** learners within this many entries of the commit index are caught up */
+  catchUpLag: number
+}
+
+export const DEFAULT_SESSION_TIMEOUT_MS = 10_000
+export const DEFAULT_MAX_VOTERS = 5
+
+export function memberTiming(sessionTimeoutMs: number, given: Partial<MemberTiming> = {}): MemberTiming {
+  const tickMs = given.tickMs ?? 100
+  const electionTicks = given.electionTicks ?? 10
+  return {
+    tickMs,
+    electionTicks,
+    heartbeatTicks: given.heartbeatTicks ?? 1,
+    retryMs: given.retryMs ?? tickMs * electionTicks,
+    requestTimeoutMs: given.requestTimeoutMs ?? Math.max(sessionTimeoutMs, tickMs * electionTicks * 5),
+    sessionHeartbeatMs: given.sessionHeartbeatMs ?? Math.max(tickMs, Math.floor(sessionTimeoutMs / 3)),
+    failureTimeoutMs: given.failureTimeoutMs ?? Math.max(sessionTimeoutMs * 3, tickMs * electionTicks * 10),
+    reapEveryMs: given.reapEveryMs ?? 1_000,
+    membershipEveryMs: given.membershipEveryMs ?? tickMs * 5,
+    joinEveryMs: given.joinEveryMs ?? tickMs * 10,
+    snapshotEntries: given.snapshotEntries ?? 10_000,
+    catchUpLag: given.catchUpLag ?? 16,
+  }
+}

@@ -1,0 +1,155 @@
+// A Transport over the simulator's VirtualNetwork. Every member on the hub has
+// a link to every other live member; link messages travel as network packets,
+// so they take the network's delays and obey its partitions, cuts, drops and
+// reorderings. (A real Link is ordered and reliable; the virtual one may drop
+// and reorder when the network is told to. The member copes: Raft retries,
+// node messages are idempotent and resent.) A crashed member's links close on
+// both sides, as a data channel does when its tab dies.
+import type { Link, PeerHello, Transport } from '../transport/types'
+import { MeshError } from '../client/errors'
+
+/** The slice of VirtualNetwork the hub uses. */
+export interface PacketNetwork {
+  register(id: string, deliver: (from: string, msg: Uint8Array) => void): void
+  unregister(id: string): void
+  send(from: string, to: string, msg: Uint8Array): void
+}
+
+export class VirtualHub {
+  private readonly transports = new Map<string, VirtualTransport>()
+
+  constructor(private readonly network: PacketNetwork) {}
+
+  /** Bring a member online: it gets links to every member already online. */
+  connect(hello: PeerHello): VirtualTransport {
+    if (this.transports.has(hello.member)) throw new MeshError('BAD_ARGUMENTS', `${hello.member} is already online`)
+    const t = new VirtualTransport(hello, () => this.disconnect(hello.member))
+    this.network.register(hello.member, (from, msg) => t.deliver(from, msg))
+    const others = [...this.transports.values()]
+    this.transports.set(hello.member, t)
+    for (const other of others) {
+      const here = new VirtualLink(other.self.member, hello.member, this.network)
+      const there = new VirtualLink(hello.member, other.self.member, this.network)
+      here.twin = there
+      there.twin = here
+      t.addLink(here, other.self)
+      other.addLink(there, hello)
+    }
+    return t
+  }
+
+  /** Take a member offline (crash or close): its links close on both sides. */
+  disconnect(member: string): void {
+    const t = this.transports.get(member)
+    if (t === undefined) return
+    this.transports.delete(member)
+    this.network.unregister(member)
+    t.shutdown('offline')
+  }
+
+  online(): string[] {
+    return [...this.transports.keys()]
+  }
+}
+
+export class VirtualTransport implements Transport {
+  private readonly linkMap = new Map<string, VirtualLink>()
+  private readonly listeners = new Set<(link: Link, hello: PeerHello) => void>()
+  private closed = false
+
+  constructor(
+    readonly self: PeerHello,
+    private readonly onClosed: () => void,
+  ) {}
+
+  onLink(fn: (link: Link, hello: PeerHello) => void): () => void {
+    this.listeners.add(fn)
+    return () => this.listeners.delete(fn)
+  }
+
+  links(): Map<string, Link> {
+    return new Map(this.linkMap)
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.onClosed()
+  }
+
+  /** @internal */
+  addLink(link: VirtualLink, hello: PeerHello): void {
+    if (this.closed) return
+    this.linkMap.set(link.peer, link)
+    for (const fn of [...this.listeners]) fn(link, hello)
+  }
+
+  /** @internal a packet from the network */
+  deliver(from: string, bytes: Uint8Array): void {
+    const link = this.linkMap.get(from)
+    if (link !== undefined) link.receive(bytes)
+  }
+
+  /** @internal */
+  shutdown(reason: string): void {
+    if (this.closed) return
+    this.closed = true
+    for (const link of this.linkMap.values()) {
+      link.closeBoth(reason)
+    }
+    this.linkMap.clear()
+    this.listeners.clear()
+  }
+}
+
+export class VirtualLink implements Link {
+  open = true
+  twin: VirtualLink | null = null
+  private readonly messageFns = new Set<(bytes: Uint8Array) => void>()
+  private readonly closeFns = new Set<(reason: string) => void>()
+
+  constructor(
+    readonly peer: string,
+    private readonly self: string,
+    private readonly network: PacketNetwork,
+  ) {}
+
+  send(bytes: Uint8Array): void {
+    if (!this.open) throw new MeshError('CLOSED', `link to ${this.peer} is closed`)
+    // a copy: the sender may reuse its buffer, the receiver must not see it change
+    this.network.send(this.self, this.peer, bytes.slice())
+  }
+
+  onMessage(fn: (bytes: Uint8Array) => void): () => void {
+    this.messageFns.add(fn)
+    return () => this.messageFns.delete(fn)
+  }
+
+  onClose(fn: (reason: string) => void): () => void {
+    this.closeFns.add(fn)
+    return () => this.closeFns.delete(fn)
+  }
+
+  close(): void {
+    this.closeBoth('closed')
+  }
+
+  /** @internal */
+  receive(bytes: Uint8Array): void {
+    if (!this.open) return
+    for (const fn of [...this.messageFns]) fn(bytes)
+  }
+
+  /** @internal */
+  closeBoth(reason: string): void {
+    this.closeOne(reason)
+    this.twin?.closeOne(reason)
+  }
+
+  private closeOne(reason: string): void {
+    if (!this.open) return
+    this.open = false
+    for (const fn of [...this.closeFns]) fn(reason)
+    this.closeFns.clear()
+    this.messageFns.clear()
+  }
+}
