@@ -6,6 +6,7 @@
 // resolves, everything in the batch is durable (per `durability`), and a
 // batch is all-or-nothing — one transaction.
 import type { DurableState, Entry, HardState, Snapshot } from '../raft/types'
+import type { StorageFailureListener } from './errors'
 
 /** Facts about a member slot that are not Raft state. */
 export interface MemberMeta {
@@ -36,8 +37,15 @@ export interface SaveBatch {
 export interface Storage {
   /** what is stored for this member, or null for a fresh slot */
   load(): Promise<MemberRecord | null>
-  /** all-or-nothing; rejects with MeshError code STORAGE on failure */
+  /** all-or-nothing; rejects with a StorageError (code STORAGE) on failure.
+   *  After any failure every later save rejects too: no silent partial state. */
   save(batch: SaveBatch): Promise<void>
+  /** Hear the failure that ends this storage (quota, connection closed by the
+   *  browser, aborted transaction, schema upgrade elsewhere) even when no save
+   *  is in flight, so the node can raise `error` STORAGE and stop voting.
+   *  Fires at most once; not on close() or destroy(). Returns an unsubscribe.
+   *  Optional so that wrappers (the simulator's disk) may leave it out. */
+  onFailure?(fn: StorageFailureListener): () => void
   /** forget this member's slot entirely (a retired member) */
   destroy(): Promise<void>
   close(): Promise<void>

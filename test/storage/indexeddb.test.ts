@@ -1,0 +1,143 @@
+// The IndexedDB storage in Node, over fake-indexeddb (a spec-following
+// in-memory IndexedDB). Each harness gets a fresh IDBFactory: a fresh browser
+// profile. Real browsers are covered by the e2e suite and benchmarks.
+import 'fake-indexeddb/auto'
+import { IDBFactory, forceCloseDatabase } from 'fake-indexeddb'
+import { afterEach, describe, expect, it } from 'vitest'
+import { IndexedDbStorageProvider, SCHEMA_VERSION, databaseName } from '../../src/storage/indexeddb'
+import { StorageError } from '../../src/storage/errors'
+import { entries, meta, storageAcceptance, type InjectedFailure } from './acceptance'
+
+/** A fresh fake browser profile; records every connection opened on it. */
+interface Profile {
+  connections: IDBDatabase[]
+  /** added to the version of every versioned open: "the code ships a newer schema" */
+  versionBump: number
+}
+
+function freshProfile(): Profile {
+  const factory = new IDBFactory()
+  const profile: Profile = { connections: [], versionBump: 0 }
+  const open = factory.open.bind(factory)
+  factory.open = (name: string, version?: number) => {
+    const req = version === undefined ? open(name) : open(name, version + profile.versionBump)
+    req.addEventListener('success', () => profile.connections.push(req.result))
+    return req
+  }
+  globalThis.indexedDB = factory
+  return profile
+}
+
+/** Make the next put into the entries store fail the given way. Requests of
+ *  the batch queued before it (meta, hard state) are then in the transaction,
+ *  so a test sees whether the abort undid them. */
+function failNextEntryPut(kind: InjectedFailure): void {
+  const proto = IDBObjectStore.prototype
+  const original = proto.put
+  proto.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+    if (this.name !== 'entries') return original.apply(this, args)
+    proto.put = original
+    // a browser reports quota at commit; a synchronous throw from put is the
+    // other path the spec allows, and the harder one to clean up after
+    if (kind === 'quota') throw new DOMException('simulated quota exceeded', 'QuotaExceededError')
+    // the platform aborts a transaction after it was queued, never in the
+    // middle of the caller's synchronous code
+    const req = original.apply(this, args)
+    const tx = this.transaction
+    queueMicrotask(() => tx.abort())
+    return req
+  }
+}
+
+storageAcceptance('IndexedDB (fake-indexeddb)', () => {
+  const profile = freshProfile()
+  return {
+    provider: () => new IndexedDbStorageProvider({ durability: 'strict' }),
+    failNextWrite: failNextEntryPut,
+    loseConnection: () => {
+      for (const db of profile.connections) forceCloseDatabase(db as unknown as Parameters<typeof forceCloseDatabase>[0])
+      profile.connections.length = 0
+    },
+  }
+})
+
+describe('IndexedDbStorageProvider specifics', () => {
+  const transaction = IDBDatabase.prototype.transaction
+  afterEach(() => {
+    IDBDatabase.prototype.transaction = transaction
+  })
+
+  it('keeps a room in the database "meshkeeper:<room>" with the four stores of the schema', async () => {
+    freshProfile()
+    const s = await new IndexedDbStorageProvider().open('kitchen', 'a')
+    await s.save({ meta: meta('a') })
+    await s.close()
+    const names = (await indexedDB.databases()).map((d) => [d.name, d.version])
+    expect(names).toEqual([[databaseName('kitchen'), SCHEMA_VERSION]])
+    const db = await new Promise<IDBDatabase>((resolve) => {
+      const req = indexedDB.open('meshkeeper:kitchen')
+      req.onsuccess = () => resolve(req.result)
+    })
+    expect([...db.objectStoreNames].sort()).toEqual(['entries', 'hardStates', 'members', 'snapshots'])
+    db.close()
+  })
+
+  for (const durability of ['strict', 'relaxed'] as const) {
+    it(`writes each save in ONE readwrite transaction with durability '${durability}'`, async () => {
+      freshProfile()
+      const seen: Array<{ mode: IDBTransactionMode | undefined; durability: string | undefined }> = []
+      IDBDatabase.prototype.transaction = function (this: IDBDatabase, stores: string | string[], mode?: IDBTransactionMode, options?: IDBTransactionOptions) {
+        seen.push({ mode, durability: options?.durability })
+        return transaction.call(this, stores, mode, options)
+      } as typeof transaction
+      const s = await new IndexedDbStorageProvider({ durability }).open('r', 'a')
+      seen.length = 0
+      await s.save({ meta: meta('a'), hardState: { term: 1, vote: 'a', commit: 0 }, entries: entries(1, 50, 1) })
+      expect(seen).toEqual([{ mode: 'readwrite', durability }])
+      await s.close()
+    })
+  }
+
+  it('gives way to a newer schema opened elsewhere: closes, and fails with VERSION_CHANGE', async () => {
+    freshProfile()
+    const s = await new IndexedDbStorageProvider().open('r', 'a')
+    await s.save({ meta: meta('a') })
+    const heard = new Promise<StorageError>((resolve) => s.onFailure!(resolve))
+    const upgraded = new Promise<IDBDatabase>((resolve, reject) => {
+      const req = indexedDB.open(databaseName('r'), SCHEMA_VERSION + 1)
+      req.onsuccess = () => resolve(req.result)
+      req.onerror = () => reject(req.error)
+    })
+    const err = await heard
+    expect(err.reason).toBe('VERSION_CHANGE')
+    // the newer connection was not blocked by ours
+    ;(await upgraded).close()
+    await expect(s.save({ entries: entries(1, 1, 1) })).rejects.toBe(err)
+  })
+
+  it('waits for an older connection to give way, and fails with BLOCKED when it never does', async () => {
+    const profile = freshProfile()
+    // a tab on the current schema that ignores versionchange (not meshkeeper code)
+    const old = await new IndexedDbStorageProvider().open('r', 'a')
+    await old.close()
+    const stubborn = await new Promise<IDBDatabase>((resolve) => {
+      const req = indexedDB.open(databaseName('r'))
+      req.onsuccess = () => resolve(req.result)
+    })
+    // this provider's code ships the next schema version
+    profile.versionBump = 1
+    const err = await new IndexedDbStorageProvider({ blockedTimeoutMs: 20 }).open('r', 'a').then(
+      () => null,
+      (e: unknown) => e,
+    )
+    expect(err).toBeInstanceOf(StorageError)
+    expect((err as StorageError).reason).toBe('BLOCKED')
+    // once the stubborn tab goes, a newer provider opens (the late connection
+    // of the abandoned attempt was closed, so it does not block this one)
+    stubborn.close()
+    const s = await new IndexedDbStorageProvider({ blockedTimeoutMs: 5_000 }).open('r', 'a')
+    await s.save({ meta: meta('a') })
+    expect(await s.load()).not.toBeNull()
+    await s.close()
+  })
+})
