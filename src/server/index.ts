@@ -1,0 +1,148 @@
+// The signaling server (Node): browsers find each other here and exchange
+// their WebRTC handshakes, then talk directly. Standalone it owns an HTTP
+// server (any path upgrades to the signaling socket, GET /health answers);
+// given an existing `server` it handles only upgrades on `path` and leaves
+// every other request and upgrade to its owner (which may route /health to
+// `handleRequest`), so `npm start` serves the demo and signaling on one port.
+//
+//   const signaling = await startSignalingServer({ port: 4444 })
+//   // clients connect to signaling.url
+//   await signaling.close()
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { WebSocketServer } from 'ws'
+import { SignalingHub, type HubStats } from './hub'
+import { DEFAULT_LIMITS, type SignalingLimits } from './limits'
+import { CLOSE_GOING_AWAY } from './protocol'
+
+export { DEFAULT_LIMITS, type SignalingLimits } from './limits'
+export type { ClientMessage, ServerMessage, SignalingErrorCode } from './protocol'
+
+export interface SignalingServerOptions {
+  /** port to listen on when the server owns its HTTP server; 0 picks a free one (default 4444) */
+  port?: number
+  /** interface to listen on when it owns its HTTP server (default: all) */
+  host?: string
+  /** attach to this HTTP server instead of creating one; the caller listens and closes it */
+  server?: Server
+  /** the upgrade path; default '/signal' with `server`, any path without */
+  path?: string
+  limits?: Partial<SignalingLimits>
+  /** how often sockets are pinged; one that missed the previous ping is dropped (default 30 s) */
+  pingIntervalMs?: number
+  /** clock for rate limiting, in ms (default performance.now) */
+  now?: () => number
+}
+
+export interface HealthReport extends HubStats {
+  ok: true
+  /** seconds since the server started */
+  uptime: number
+}
+
+export interface SignalingServer {
+  /** the listening port (0 while an attached server is not yet listening) */
+  readonly port: number
+  /** ws:// URL clients connect to */
+  readonly url: string
+  health(): HealthReport
+  /** answers GET /health with the HealthReport as JSON, anything else with 404 */
+  handleRequest(req: IncomingMessage, res: ServerResponse): void
+  /** close every socket; and the HTTP server if this server created it */
+  close(): Promise<void>
+}
+
+export async function startSignalingServer(options: SignalingServerOptions = {}): Promise<SignalingServer> {
+  const limits: SignalingLimits = { ...DEFAULT_LIMITS, ...options.limits }
+  const now = options.now ?? (() => performance.now())
+  const startedAt = Date.now()
+  const owned = options.server === undefined
+  const http = options.server ?? createServer()
+  const path = options.path ?? (owned ? null : '/signal')
+  const hub = new SignalingHub(limits, now)
+  // ws closes a frame far beyond the limit itself (code 1009); frames just
+  // over it reach the hub, which answers TOO_LARGE and counts a violation
+  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageBytes * 4 })
+
+  const health = (): HealthReport => ({ ok: true, ...hub.stats(), uptime: Math.round((Date.now() - startedAt) / 1000) })
+
+  const handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    if (req.method === 'GET' && pathname(req.url) === '/health') {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+      res.end(JSON.stringify(health()))
+      return
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' })
+    res.end('not found')
+  }
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (path !== null && pathname(req.url) !== path) {
+      // another handler of a shared server may want it; an owned server has none
+      if (owned) refuse(socket, 404, 'Not Found')
+      return
+    }
+    if (hub.socketCount >= limits.maxSockets) return refuse(socket, 503, 'Service Unavailable')
+    wss.handleUpgrade(req, socket, head, (ws) => hub.attach(ws))
+  }
+
+  http.on('upgrade', onUpgrade)
+  if (owned) http.on('request', handleRequest)
+
+  const pinger = setInterval(() => hub.heartbeat(), options.pingIntervalMs ?? 30_000)
+  pinger.unref()
+
+  if (owned) {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject)
+      http.listen(options.port ?? 4444, options.host, () => {
+        http.off('error', reject)
+        resolve()
+      })
+    })
+  }
+
+  const port = (): number => {
+    const addr = http.address()
+    return addr !== null && typeof addr === 'object' ? (addr as AddressInfo).port : 0
+  }
+  const urlHost = (): string => {
+    const h = options.host
+    if (h === undefined || h === '0.0.0.0' || h === '::') return 'localhost'
+    return h.includes(':') ? `[${h}]` : h
+  }
+
+  let closing: Promise<void> | null = null
+  return {
+    get port() {
+      return port()
+    },
+    get url() {
+      return `ws://${urlHost()}:${port()}${path ?? ''}`
+    },
+    health,
+    handleRequest,
+    close: () =>
+      (closing ??= (async () => {
+        clearInterval(pinger)
+        http.off('upgrade', onUpgrade)
+        if (owned) http.off('request', handleRequest)
+        await hub.closeAll(CLOSE_GOING_AWAY, 'server closing', 1_000)
+        await new Promise<void>((resolve) => wss.close(() => resolve()))
+        if (owned) {
+          http.closeAllConnections()
+          await new Promise<void>((resolve) => http.close(() => resolve()))
+        }
+      })()),
+  }
+}
+
+function pathname(url: string | undefined): string {
+  const q = (url ?? '/').indexOf('?')
+  return q < 0 ? (url ?? '/') : (url ?? '/').slice(0, q)
+}
+
+function refuse(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
+}
