@@ -1,0 +1,941 @@
+// The Raft state machine (after etcd raft's raft.go). Pure and synchronous:
+// input is a tick, a message or a local call; output is appended to `msgs`,
+// `readStates` and the log, which RawNode hands to the driver as a Ready.
+//
+// Roles differ by the step and tick they run (stepLeader / stepCandidate /
+// stepFollower, tickHeartbeat / tickElection), not by subclass.
+import { allVoters, applyConfChange, cloneConfState, decodeConfChange, emptyConfState, encodeConfChange, isJoint } from './confchange'
+import { RaftError } from './errors'
+import { RaftLog, entrySize } from './log'
+import { ReadIndexQueue } from './read-only'
+import { Progress, ProgressTracker } from './tracker'
+import type {
+  ConfChange,
+  ConfState,
+  Entry,
+  Message,
+  MessageType,
+  NodeId,
+  PlantedBugs,
+  RaftConfig,
+  ReadState,
+  Role,
+  Snapshot,
+  SnapshotMeta,
+} from './types'
+
+type RaftRole = Exclude<Role, 'learner'>
+type CampaignKind = 'pre' | 'election' | 'transfer'
+
+const NO_ENTRIES: Entry[] = []
+/** Context of a vote request forced by a leadership transfer (bypasses leases). */
+const TRANSFER_CONTEXT = new Uint8Array([0x74]) // 't'
+/** Largest snapshot a follower assembles from chunks (untrusted `total`). */
+export const MAX_SNAPSHOT_BYTES = 1 << 30
+
+const textEncoder = new TextEncoder()
+const textDecoder = new TextDecoder('utf-8', { fatal: true })
+
+const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
+
+const RESPONSES: ReadonlySet<MessageType> = new Set<MessageType>([
+  'MsgAppResp',
+  'MsgVoteResp',
+  'MsgPreVoteResp',
+  'MsgHeartbeatResp',
+  'MsgSnapResp',
+])
+
+interface IncomingSnapshot {
+  meta: SnapshotMeta
+  msgTerm: number
+  total: number
+  received: number
+  buf: Uint8Array
+}
+
+export class Raft {
+  readonly id: NodeId
+  term = 0
+  vote: NodeId | null = null
+  lead: NodeId | null = null
+  role: RaftRole = 'follower'
+  readonly log: RaftLog
+  readonly trk: ProgressTracker
+  msgs: Message[] = []
+  readStates: ReadState[] = []
+
+  electionElapsed = 0
+  heartbeatElapsed = 0
+  randomizedElectionTimeout = 0
+  leadTransferee: NodeId | null = null
+  /** index of the latest conf entry the leader appended; one change at a time */
+  pendingConfIndex = 0
+  /** bytes of this leader's entries that are not committed yet */
+  uncommittedSize = 0
+  /** conf entries up to this index are reflected in trk.conf */
+  confAppliedIndex = 0
+
+  private readonly reads = new ReadIndexQueue()
+  /** ReadIndex requests that arrived before the leader committed in its term */
+  private pendingReads: { context: Uint8Array; from: NodeId }[] = []
+  private incoming: IncomingSnapshot | null = null
+
+  private readonly cfg: RaftConfig
+  private readonly bugs: PlantedBugs
+
+  constructor(cfg: RaftConfig) {
+    if (cfg.heartbeatTick <= 0 || cfg.electionTick <= cfg.heartbeatTick) {
+      throw new RaftError('BAD_CONFIG', 'need 0 < heartbeatTick < electionTick')
+    }
+    if (cfg.maxInflightMsgs <= 0 || cfg.maxSizePerMsg <= 0 || cfg.maxSnapshotChunkSize <= 0) {
+      throw new RaftError('BAD_CONFIG', 'maxInflightMsgs, maxSizePerMsg and maxSnapshotChunkSize must be positive')
+    }
+    this.cfg = cfg
+    this.id = cfg.id
+    this.bugs = cfg.bugs ?? {}
+    const d = cfg.durable
+    const isNew = d.hardState.term === 0 && d.snapshot === null && d.entries.length === 0
+    this.log = new RaftLog(d.snapshot, d.entries, d.hardState.commit)
+    this.term = d.hardState.term
+    this.vote = d.hardState.vote
+    this.trk = new ProgressTracker(d.snapshot === null ? emptyConfState() : cloneConfState(d.snapshot.meta.conf), cfg.maxInflightMsgs)
+    this.trk.ignoreJoint = this.bugs.confChangeTooEarly === true
+    this.confAppliedIndex = this.log.snapshotIndex
+    if (isNew && cfg.bootstrap !== undefined) this.bootstrap(cfg.bootstrap)
+    // the configuration as of the commit index: replay committed conf entries
+    this.applyConfEntriesUpTo(this.log.committed)
+    this.trk.setConf(this.trk.conf, this.log.lastIndex() + 1)
+    this.becomeFollower(this.term, null)
+  }
+
+  /**
+   * A brand-new cluster: its configuration becomes committed conf entries at
+   * the start of the log (term 1), one single change each, so that members
+   * catching up from index 1 learn the configuration like any other change.
+   */
+  private bootstrap(conf: ConfState): void {
+    const changes: ConfChange[] = [
+      ...conf.voters.map((node): ConfChange => ({ changes: [{ type: 'addVoter', node }], transition: 'auto' })),
+      ...conf.learners.map((node): ConfChange => ({ changes: [{ type: 'addLearner', node }], transition: 'auto' })),
+    ]
+    if (changes.length === 0) throw new RaftError('BAD_CONFIG', 'bootstrap needs at least one voter')
+    const ents = changes.map((cc, i): Entry => ({ term: 1, index: i + 1, type: 'conf', data: encodeConfChange(cc) }))
+    this.log.append(ents)
+    this.log.stableIndex = 0
+    this.log.inProgressIndex = 0
+    this.log.committed = ents.length
+    this.term = 1
+  }
+
+  // ---- derived state --------------------------------------------------------
+
+  get conf(): ConfState {
+    return this.trk.conf
+  }
+
+  /** The role as the driver sees it: a follower that is a learner says so. */
+  visibleRole(): Role {
+    if (this.role === 'follower') {
+      const c = this.trk.conf
+      if (c.learners.includes(this.id) || c.learnersNext.includes(this.id)) return 'learner'
+    }
+    return this.role
+  }
+
+  /** May this member campaign? (a voter, not in the middle of a snapshot) */
+  promotable(): boolean {
+    return this.trk.progress.has(this.id) && this.trk.isVoter(this.id) && this.log.pendingSnapshot === null
+  }
+
+  // ---- sending ----------------------------------------------------------------
+
+  private send(type: MessageType, to: NodeId, term: number, fields: Partial<Message> = {}): void {
+    this.msgs.push({
+      type,
+      from: this.id,
+      to,
+      term,
+      logTerm: fields.logTerm ?? 0,
+      index: fields.index ?? 0,
+      entries: fields.entries ?? NO_ENTRIES,
+      commit: fields.commit ?? 0,
+      reject: fields.reject ?? false,
+      rejectHint: fields.rejectHint ?? 0,
+      context: fields.context ?? null,
+      snapshot: fields.snapshot ?? null,
+    })
+  }
+
+  /** Send a MsgApp to `to` if it is not paused; with entries, or empty when `sendIfEmpty`. */
+  private maybeSendAppend(to: NodeId, sendIfEmpty: boolean): boolean {
+    const pr = this.trk.progress.get(to)
+    if (pr === undefined || pr.isPaused()) return false
+    const prevIndex = pr.next - 1
+    const prevTerm = this.log.term(prevIndex)
+    if (prevTerm === undefined) {
+      if (prevIndex > this.log.lastIndex()) {
+        // a stale optimistic next: fall back to probing from the match
+        pr.becomeProbe()
+        return false
+      }
+      return this.sendSnapshot(to, pr)
+    }
+    const ents = this.log.slice(pr.next, this.log.lastIndex() + 1, this.cfg.maxSizePerMsg)
+    if (ents.length === 0 && !sendIfEmpty) return false
+    this.send('MsgApp', to, this.term, { index: prevIndex, logTerm: prevTerm, entries: ents, commit: this.log.committed })
+    pr.sentEntries(ents.length, ents.length === 0 ? prevIndex : ents[ents.length - 1]!.index)
+    return true
+  }
+
+  private sendAppend(to: NodeId): void {
+    this.maybeSendAppend(to, true)
+  }
+
+  private bcastAppend(): void {
+    for (const id of this.trk.progress.keys()) if (id !== this.id) this.sendAppend(id)
+  }
+
+  private sendSnapshot(to: NodeId, pr: Progress): boolean {
+    const snap = this.log.snapshot
+    if (snap === null || !pr.recentActive) return false
+    pr.becomeSnapshot(snap.meta.index)
+    this.sendSnapshotChunk(to, pr)
+    return true
+  }
+
+  /** The chunk at the follower's acknowledged offset, of the current snapshot. */
+  private sendSnapshotChunk(to: NodeId, pr: Progress): void {
+    const snap = this.log.snapshot
+    if (snap === null) return
+    if (pr.pendingSnapshot !== snap.meta.index) pr.becomeSnapshot(snap.meta.index) // compacted again: restart
+    const offset = pr.snapshotOffset
+    const data = snap.data.subarray(offset, offset + this.cfg.maxSnapshotChunkSize)
+    this.send('MsgSnap', to, this.term, {
+      snapshot: { meta: snap.meta, offset, total: snap.data.length, data },
+    })
+  }
+
+  private sendHeartbeat(to: NodeId, context: Uint8Array | null): void {
+    const pr = this.trk.progress.get(to)
+    const commit = Math.min(pr?.match ?? 0, this.log.committed)
+    this.send('MsgHeartbeat', to, this.term, { commit, context })
+  }
+
+  private bcastHeartbeat(context: Uint8Array | null = this.reads.lastContext()): void {
+    for (const id of this.trk.progress.keys()) if (id !== this.id) this.sendHeartbeat(id, context)
+  }
+
+  // ---- role changes -----------------------------------------------------------
+
+  private resetRandomizedElectionTimeout(): void {
+    const et = this.cfg.electionTick
+    this.randomizedElectionTimeout = et + Math.floor(this.cfg.random() * et)
+  }
+
+  private reset(term: number): void {
+    if (this.term !== term) {
+      this.term = term
+      this.vote = null
+    }
+    this.lead = null
+    this.electionElapsed = 0
+    this.heartbeatElapsed = 0
+    this.resetRandomizedElectionTimeout()
+    this.leadTransferee = null
+    this.trk.resetVotes()
+    const last = this.log.lastIndex()
+    for (const id of [...this.trk.progress.keys()]) {
+      const pr = new Progress(last + 1, this.cfg.maxInflightMsgs)
+      if (id === this.id) pr.match = last
+      this.trk.progress.set(id, pr)
+    }
+    this.pendingConfIndex = 0
+    this.uncommittedSize = 0
+    this.reads.clear()
+    this.pendingReads = []
+  }
+
+  becomeFollower(term: number, lead: NodeId | null): void {
+    this.reset(term)
+    this.lead = lead
+    this.role = 'follower'
+  }
+
+  private becomePreCandidate(): void {
+    // PreVote changes neither term nor vote: a partitioned member that
+    // cannot win does not disturb the cluster when it comes back (§9.6)
+    this.trk.resetVotes()
+    this.lead = null
+    this.role = 'pre-candidate'
+  }
+
+  private becomeCandidate(): void {
+    this.reset(this.term + 1)
+    this.vote = this.id
+    this.role = 'candidate'
+  }
+
+  private becomeLeader(): void {
+    this.reset(this.term)
+    this.lead = this.id
+    this.role = 'leader'
+    this.trk.progress.get(this.id)?.becomeReplicate()
+    // conservatively assume an unapplied conf entry may be in the log
+    this.pendingConfIndex = this.log.lastIndex()
+    // a no-op of this term: commits everything before it (§5.4.2, §8)
+    this.appendEntries([{ term: 0, index: 0, type: 'normal', data: new Uint8Array(0) }], true)
+  }
+
+  // ---- elections ----------------------------------------------------------------
+
+  /** Start an election now (the driver's campaign(), an election timeout, a gone leader). */
+  hup(kind: 'auto' | 'transfer'): void {
+    if (this.role === 'leader' || !this.promotable()) return
+    if (this.hasUnappliedConfChanges()) return
+    this.campaign(kind === 'transfer' ? 'transfer' : this.cfg.preVote ? 'pre' : 'election')
+  }
+
+  private hasUnappliedConfChanges(): boolean {
+    for (let i = Math.max(this.log.applied, this.confAppliedIndex) + 1; i <= this.log.committed; i++) {
+      if (this.log.entryAt(i)?.type === 'conf') return true
+    }
+    return false
+  }
+
+  private campaign(kind: CampaignKind): void {
+    let term: number
+    let type: MessageType
+    if (kind === 'pre') {
+      this.becomePreCandidate()
+      type = 'MsgPreVote'
+      term = this.term + 1
+    } else {
+      this.becomeCandidate()
+      type = 'MsgVote'
+      term = this.term
+    }
+    this.trk.recordVote(this.id, true)
+    if (this.trk.voteResult() === 'won') {
+      if (kind === 'pre') this.campaign('election')
+      else this.becomeLeader()
+      return
+    }
+    const index = this.log.lastIndex()
+    const logTerm = this.log.lastTerm()
+    const context = kind === 'transfer' ? TRANSFER_CONTEXT : null
+    for (const id of allVoters(this.trk.conf)) {
+      if (id !== this.id) this.send(type, id, term, { index, logTerm, context })
+    }
+  }
+
+  private handleVoteRequest(m: Message): void {
+    const pre = m.type === 'MsgPreVote'
+    const respType: MessageType = pre ? 'MsgPreVoteResp' : 'MsgVoteResp'
+    // Learners answer too: one may have been promoted without knowing yet, and
+    // its vote can be needed; candidates only count the voters they know.
+    const canVote =
+      this.vote === m.from ||
+      (this.vote === null && this.lead === null) ||
+      (pre && m.term > this.term) ||
+      (!pre && this.bugs.voteTwice === true)
+    const upToDate = this.bugs.skipLogUpToDateCheck === true || this.log.isUpToDate(m.index, m.logTerm)
+    if (canVote && upToDate) {
+      // a granted vote carries the candidate's term (for PreVote, the future term)
+      this.send(respType, m.from, m.term)
+      if (!pre) {
+        this.electionElapsed = 0
+        this.vote = m.from
+      }
+    } else {
+      this.send(respType, m.from, this.term, { reject: true })
+    }
+  }
+
+  // ---- the log --------------------------------------------------------------------
+
+  /**
+   * The leader appends entries of its term. `internal` entries (no-op,
+   * auto-leave) bypass the uncommitted cap. Returns false when over the cap.
+   */
+  private appendEntries(ents: Entry[], internal: boolean): boolean {
+    let size = 0
+    for (const e of ents) size += e.data.length
+    if (!internal && this.uncommittedSize > 0 && size > 0 && this.uncommittedSize + size > this.cfg.maxUncommittedEntriesSize) {
+      return false
+    }
+    this.uncommittedSize += size
+    let li = this.log.lastIndex()
+    const out: Entry[] = new Array<Entry>(ents.length)
+    for (let i = 0; i < ents.length; i++) {
+      const e = ents[i]!
+      out[i] = { term: this.term, index: ++li, type: e.type, data: e.data }
+    }
+    this.log.append(out)
+    if (this.bugs.confChangeTooEarly === true) this.applyAppendedConfEntries(out)
+    this.trk.progress.get(this.id)?.maybeUpdate(li)
+    this.maybeCommit()
+    return true
+  }
+
+  /** Advance commit to what a quorum acknowledged, if it is of this term (§5.4.2). */
+  private maybeCommit(): boolean {
+    const mci = this.trk.committed()
+    if (!Number.isFinite(mci) || mci <= this.log.committed) return false
+    if (this.bugs.commitOldTermByCounting !== true && this.log.term(mci) !== this.term) return false
+    const old = this.log.committed
+    if (!this.log.commitTo(mci)) return false
+    for (let i = old + 1; i <= mci; i++) {
+      const e = this.log.entryAt(i)
+      if (e !== undefined && e.term === this.term) this.uncommittedSize -= e.data.length
+    }
+    if (this.uncommittedSize < 0) this.uncommittedSize = 0
+    if (this.pendingReads.length > 0 && this.log.term(this.log.committed) === this.term) this.releasePendingReads()
+    return true
+  }
+
+  // ---- ticks ------------------------------------------------------------------------
+
+  tick(): void {
+    if (this.role === 'leader') this.tickHeartbeat()
+    else this.tickElection()
+  }
+
+  private tickElection(): void {
+    this.electionElapsed++
+    if (this.electionElapsed >= this.randomizedElectionTimeout && this.promotable()) {
+      this.electionElapsed = 0
+      this.hup('auto')
+    }
+  }
+
+  private tickHeartbeat(): void {
+    this.heartbeatElapsed++
+    this.electionElapsed++
+    if (this.electionElapsed >= this.cfg.electionTick) {
+      this.electionElapsed = 0
+      if (this.cfg.checkQuorum) {
+        // CheckQuorum: a leader cut off from a quorum stops serving
+        if (!this.trk.quorumActive(this.id) && this.bugs.leaderNeverStepsDown !== true) {
+          this.becomeFollower(this.term, null)
+          return
+        }
+        for (const [id, pr] of this.trk.progress) if (id !== this.id) pr.recentActive = false
+      }
+      // a transfer that did not finish within an election timeout is abandoned
+      this.leadTransferee = null
+    }
+    if (this.heartbeatElapsed >= this.cfg.heartbeatTick) {
+      this.heartbeatElapsed = 0
+      this.bcastHeartbeat()
+    }
+  }
+
+  // ---- step -------------------------------------------------------------------------
+
+  /** Feed a message from a peer. Stale, foreign and malformed ones are ignored. */
+  step(m: Message): void {
+    if (m.to !== this.id || m.from === this.id || typeof m.from !== 'string' || m.from.length === 0) return
+    if (!isCount(m.term) || !isCount(m.index) || !isCount(m.logTerm) || !isCount(m.commit)) return
+    if (m.term === 0) {
+      // only forwarded requests travel without a term
+      if (m.type !== 'MsgProp' && m.type !== 'MsgReadIndex') return
+    } else if (m.term > this.term) {
+      if (m.type === 'MsgVote' || m.type === 'MsgPreVote') {
+        const forced = m.context !== null
+        const inLease = this.cfg.checkQuorum && this.lead !== null && this.electionElapsed < this.cfg.electionTick
+        // etcd's lease check: we heard from a live leader recently, so this
+        // candidate is disruptive; a leadership transfer is not
+        if (!forced && inLease) return
+      }
+      if (m.type === 'MsgPreVote') {
+        // never change our term for a PreVote
+      } else if (m.type === 'MsgPreVoteResp' && !m.reject) {
+        // the future term we asked for; we adopt it only when we win
+      } else if (this.role === 'leader' && this.bugs.leaderNeverStepsDown === true) {
+        this.term = m.term
+        this.vote = null
+      } else if (m.type === 'MsgApp' || m.type === 'MsgHeartbeat' || m.type === 'MsgSnap') {
+        this.becomeFollower(m.term, m.from)
+      } else {
+        this.becomeFollower(m.term, null)
+      }
+    } else if (m.term < this.term) {
+      if (this.bugs.ignoreResponseTerm === true && RESPONSES.has(m.type)) {
+        // planted bug: fall through and count a stale response
+      } else {
+        if ((this.cfg.checkQuorum || this.cfg.preVote) && (m.type === 'MsgHeartbeat' || m.type === 'MsgApp')) {
+          // a deposed leader learns our term from this and steps down
+          this.send('MsgAppResp', m.from, this.term)
+        } else if (m.type === 'MsgPreVote') {
+          this.send('MsgPreVoteResp', m.from, this.term, { reject: true })
+        }
+        return
+      }
+    }
+
+    if (m.type === 'MsgVote' || m.type === 'MsgPreVote') {
+      this.handleVoteRequest(m)
+      return
+    }
+    switch (this.role) {
+      case 'leader':
+        this.stepLeader(m)
+        return
+      case 'candidate':
+      case 'pre-candidate':
+        this.stepCandidate(m)
+        return
+      case 'follower':
+        this.stepFollower(m)
+        return
+    }
+  }
+
+  private stepLeader(m: Message): void {
+    switch (m.type) {
+      case 'MsgProp':
+        this.acceptForwardedProposal(m)
+        return
+      case 'MsgReadIndex':
+        if (m.context !== null && this.trk.progress.has(m.from)) this.handleReadIndex(m.context, m.from)
+        return
+      case 'MsgTransferLeader': {
+        const target = decodeNodeId(m.context)
+        if (target !== null) this.handleTransferLeader(target)
+        return
+      }
+    }
+    const pr = this.trk.progress.get(m.from)
+    if (pr === undefined) return
+    switch (m.type) {
+      case 'MsgAppResp':
+        pr.recentActive = true
+        this.handleAppendResponse(m, pr)
+        return
+      case 'MsgHeartbeatResp':
+        pr.recentActive = true
+        pr.probeSent = false
+        if (pr.state === 'replicate' && pr.inflights.full()) freeFirst(pr)
+        if (pr.state === 'snapshot') this.sendSnapshotChunk(m.from, pr) // resend: a chunk may be lost
+        else if (pr.match < this.log.lastIndex()) this.sendAppend(m.from)
+        if (m.context !== null) this.handleReadAck(m.from, m.context)
+        return
+      case 'MsgSnapResp':
+        pr.recentActive = true
+        if (pr.state !== 'snapshot' || m.rejectHint !== pr.pendingSnapshot) return // about another snapshot
+        if (m.reject) {
+          pr.snapshotOffset = 0
+          this.sendSnapshotChunk(m.from, pr)
+        } else if (m.index > pr.snapshotOffset && m.index < (this.log.snapshot?.data.length ?? 0)) {
+          pr.snapshotOffset = m.index
+          this.sendSnapshotChunk(m.from, pr)
+        }
+        return
+    }
+  }
+
+  private handleAppendResponse(m: Message, pr: Progress): void {
+    if (m.reject) {
+      // fast backtracking: skip every index whose term cannot match
+      let nextProbe = m.rejectHint
+      if (m.logTerm > 0) nextProbe = this.log.findConflictByTerm(m.rejectHint, m.logTerm)[0]
+      if (pr.maybeDecrTo(m.index, nextProbe)) {
+        if (pr.state === 'replicate') pr.becomeProbe()
+        this.sendAppend(m.from)
+      }
+      return
+    }
+    if (m.index > this.log.lastIndex()) return // acknowledges entries we never sent
+    const oldPaused = pr.isPaused()
+    const updated = pr.maybeUpdate(m.index)
+    if (!updated && !(pr.state === 'snapshot' && pr.match >= pr.pendingSnapshot)) return
+    if (pr.state === 'probe') pr.becomeReplicate()
+    else if (pr.state === 'snapshot') {
+      if (pr.match >= pr.pendingSnapshot) {
+        pr.becomeProbe()
+        pr.becomeReplicate()
+      }
+    } else pr.inflights.freeLE(m.index)
+    if (this.maybeCommit()) this.bcastAppend()
+    else if (oldPaused) this.sendAppend(m.from)
+    while (this.maybeSendAppend(m.from, false)) {
+      // pipeline as much as the inflight window and message size allow
+    }
+    if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) this.sendTimeoutNow(m.from)
+  }
+
+  private stepCandidate(m: Message): void {
+    switch (m.type) {
+      case 'MsgApp':
+      case 'MsgHeartbeat':
+      case 'MsgSnap':
+        // a leader of our term exists: follow it
+        this.becomeFollower(m.term, m.from)
+        this.stepFollower(m)
+        return
+      case 'MsgVoteResp':
+      case 'MsgPreVoteResp': {
+        const expected = this.role === 'pre-candidate' ? 'MsgPreVoteResp' : 'MsgVoteResp'
+        if (m.type !== expected) return
+        this.trk.recordVote(m.from, !m.reject)
+        const res = this.trk.voteResult()
+        if (res === 'won') {
+          if (this.role === 'pre-candidate') this.campaign('election')
+          else {
+            this.becomeLeader()
+            this.bcastAppend()
+          }
+        } else if (res === 'lost') {
+          this.becomeFollower(this.term, null)
+        }
+        return
+      }
+    }
+  }
+
+  private stepFollower(m: Message): void {
+    switch (m.type) {
+      case 'MsgApp':
+        this.electionElapsed = 0
+        this.lead = m.from
+        this.handleAppendEntries(m)
+        return
+      case 'MsgHeartbeat':
+        this.electionElapsed = 0
+        this.lead = m.from
+        this.log.commitTo(m.commit)
+        this.send('MsgHeartbeatResp', m.from, this.term, { context: m.context })
+        return
+      case 'MsgSnap':
+        this.electionElapsed = 0
+        this.lead = m.from
+        this.handleSnapshotChunk(m)
+        return
+      case 'MsgTimeoutNow':
+        // the leader hands over: campaign at once, without PreVote
+        this.hup('transfer')
+        return
+      case 'MsgReadIndexResp':
+        if (m.context !== null) this.readStates.push({ index: m.index, context: m.context })
+        return
+    }
+  }
+
+  private handleAppendEntries(m: Message): void {
+    if (m.index < this.log.committed) {
+      this.send('MsgAppResp', m.from, this.term, { index: this.log.committed })
+      return
+    }
+    const ents = m.entries
+    for (let i = 0; i < ents.length; i++) {
+      const e = ents[i]!
+      if (e.index !== m.index + 1 + i || !isCount(e.term) || e.term === 0 || e.term > m.term) return // malformed
+    }
+    const lastNew = this.log.maybeAppend(m.index, m.logTerm, m.commit, ents, this.bugs.noTruncateOnConflict === true)
+    if (lastNew >= 0) {
+      if (this.bugs.confChangeTooEarly === true) this.applyAppendedConfEntries(ents)
+      this.send('MsgAppResp', m.from, this.term, { index: lastNew })
+      return
+    }
+    // tell the leader where our log could match it (etcd's findConflictByTerm)
+    const [hintIndex, hintTerm] = this.log.findConflictByTerm(Math.min(m.index, this.log.lastIndex()), m.logTerm)
+    this.send('MsgAppResp', m.from, this.term, { index: m.index, reject: true, rejectHint: hintIndex, logTerm: hintTerm })
+  }
+
+  // ---- snapshots -----------------------------------------------------------------
+
+  private handleSnapshotChunk(m: Message): void {
+    const c = m.snapshot
+    if (c === null) return
+    const meta = c.meta
+    if (!isCount(meta.index) || !isCount(meta.term) || !isCount(c.offset) || !isCount(c.total)) return
+    if (c.total > MAX_SNAPSHOT_BYTES || c.offset + c.data.length > c.total) return
+    const ack = (fields: Partial<Message>): void =>
+      this.send('MsgSnapResp', m.from, this.term, { rejectHint: meta.index, ...fields })
+    if (meta.index <= this.log.committed) {
+      // we already have all of it
+      this.incoming = null
+      this.send('MsgAppResp', m.from, this.term, { index: this.log.committed })
+      return
+    }
+    let inc = this.incoming
+    const same = inc !== null && inc.meta.index === meta.index && inc.meta.term === meta.term && inc.total === c.total
+    if (!same) {
+      // a chunk of an older snapshot from the same leader is stale: drop it
+      if (inc !== null && m.term === inc.msgTerm && meta.index < inc.meta.index) return
+      if (c.offset !== 0) {
+        ack({ reject: true })
+        return
+      }
+      inc = { meta, msgTerm: m.term, total: c.total, received: 0, buf: new Uint8Array(c.total) }
+      this.incoming = inc
+    }
+    inc = inc!
+    if (c.offset < inc.received) {
+      ack({ index: inc.received }) // a duplicate
+      return
+    }
+    if (c.offset > inc.received) {
+      this.incoming = null // a gap: restart from the beginning
+      ack({ reject: true })
+      return
+    }
+    inc.buf.set(c.data, c.offset)
+    inc.received += c.data.length
+    if (inc.received < inc.total) {
+      ack({ index: inc.received })
+      return
+    }
+    this.incoming = null
+    this.restore({ meta: inc.meta, data: inc.buf })
+    this.send('MsgAppResp', m.from, this.term, { index: this.log.lastIndex() })
+  }
+
+  /** Install a snapshot from the leader. False when it brings nothing new. */
+  private restore(snap: Snapshot): boolean {
+    const { index, term } = snap.meta
+    if (index <= this.log.committed) return false
+    if (this.log.matchTerm(index, term)) {
+      // our log already holds it: just fast-forward the commit
+      this.log.commitTo(index)
+      return false
+    }
+    this.log.restore(snap)
+    this.trk.setConf(cloneConfState(snap.meta.conf), this.log.lastIndex() + 1)
+    this.confAppliedIndex = index
+    return true
+  }
+
+  // ---- configuration -------------------------------------------------------------
+
+  private applyConfEntriesUpTo(index: number): void {
+    for (let i = this.confAppliedIndex + 1; i <= index; i++) {
+      const e = this.log.entryAt(i)
+      if (e !== undefined && e.type === 'conf') this.applyConfEntry(e)
+    }
+    if (index > this.confAppliedIndex) this.confAppliedIndex = index
+  }
+
+  /** Conf entries take effect as they are handed out for application. */
+  onCommittedHandedOut(ents: readonly Entry[]): void {
+    if (ents.length === 0) return
+    const last = ents[ents.length - 1]!.index
+    if (last <= this.confAppliedIndex) return
+    for (const e of ents) {
+      if (e.index > this.confAppliedIndex && e.type === 'conf') this.applyConfEntry(e)
+    }
+    this.confAppliedIndex = last
+  }
+
+  private applyAppendedConfEntries(ents: readonly Entry[]): void {
+    for (const e of ents) {
+      if (e.type === 'conf' && e.index > this.confAppliedIndex) {
+        this.applyConfEntry(e)
+        this.confAppliedIndex = e.index
+      }
+    }
+  }
+
+  /**
+   * Apply one conf entry. An invalid one is skipped: every member skips it
+   * alike, since all see the same entry against the same config.
+   */
+  private applyConfEntry(e: Entry): void {
+    let next: ConfState
+    try {
+      next = applyConfChange(this.trk.conf, decodeConfChange(e.data))
+    } catch {
+      return
+    }
+    this.switchToConf(next)
+  }
+
+  private switchToConf(cs: ConfState): void {
+    this.trk.setConf(cs, this.log.lastIndex() + 1)
+    if (this.role !== 'leader') return
+    if (!this.trk.isVoter(this.id)) {
+      // removed (or demoted) by a committed change: stop leading
+      this.becomeFollower(this.term, null)
+      return
+    }
+    if (this.leadTransferee !== null && !this.trk.isVoter(this.leadTransferee)) this.leadTransferee = null
+    // the quorum changed: commit may advance; new members need the log
+    this.maybeCommit()
+    this.bcastAppend()
+  }
+
+  /** After the driver applied up to `applied`: leave a joint config automatically. */
+  afterApplied(): void {
+    const conf = this.trk.conf
+    if (this.role === 'leader' && isJoint(conf) && conf.autoLeave && this.pendingConfIndex <= this.log.applied) {
+      const leave: ConfChange = { changes: [], transition: 'auto' }
+      this.appendEntries([{ term: 0, index: 0, type: 'conf', data: encodeConfChange(leave) }], true)
+      this.pendingConfIndex = this.log.lastIndex()
+      this.bcastAppend()
+    }
+  }
+
+  // ---- local API ---------------------------------------------------------------
+
+  propose(data: Uint8Array): void {
+    switch (this.role) {
+      case 'leader':
+        if (this.leadTransferee !== null) throw new RaftError('TRANSFER_IN_PROGRESS', `handing over to ${this.leadTransferee}`)
+        if (data.length > this.cfg.maxUncommittedEntriesSize) {
+          throw new RaftError('UNCOMMITTED_TOO_LARGE', 'entry is larger than maxUncommittedEntriesSize')
+        }
+        if (!this.appendEntries([{ term: 0, index: 0, type: 'normal', data }], false)) {
+          throw new RaftError('UNCOMMITTED_TOO_LARGE', `${this.uncommittedSize} bytes uncommitted`)
+        }
+        this.bcastAppend()
+        return
+      case 'follower':
+        if (this.lead === null) throw new RaftError('NO_LEADER')
+        this.send('MsgProp', this.lead, 0, { entries: [{ term: 0, index: 0, type: 'normal', data }] })
+        return
+      default:
+        throw new RaftError('NO_LEADER', `campaigning (${this.role})`)
+    }
+  }
+
+  private acceptForwardedProposal(m: Message): void {
+    if (this.leadTransferee !== null || m.entries.length === 0) return
+    if (!this.trk.progress.has(m.from)) return
+    // membership changes only through the leader's own proposeConfChange
+    for (const e of m.entries) if (e.type !== 'normal' || !(e.data instanceof Uint8Array)) return
+    if (this.appendEntries(m.entries, false)) this.bcastAppend()
+  }
+
+  proposeConfChange(cc: ConfChange): void {
+    if (this.role !== 'leader') throw new RaftError('NOT_LEADER')
+    if (this.leadTransferee !== null) throw new RaftError('TRANSFER_IN_PROGRESS')
+    if (this.pendingConfIndex > this.log.applied) {
+      throw new RaftError('CONF_CHANGE_PENDING', `conf entry ${this.pendingConfIndex} is not applied yet`)
+    }
+    applyConfChange(this.trk.conf, cc) // throws INVALID_CONF_CHANGE
+    const data = encodeConfChange(cc)
+    if (!this.appendEntries([{ term: 0, index: 0, type: 'conf', data }], false)) {
+      throw new RaftError('UNCOMMITTED_TOO_LARGE', `${this.uncommittedSize} bytes uncommitted`)
+    }
+    this.pendingConfIndex = this.log.lastIndex()
+    this.bcastAppend()
+  }
+
+  readIndex(context: Uint8Array): void {
+    if (this.role === 'leader') {
+      this.handleReadIndex(context, this.id)
+      return
+    }
+    if (this.role !== 'follower' || this.lead === null) throw new RaftError('NO_LEADER')
+    this.send('MsgReadIndex', this.lead, 0, { context })
+  }
+
+  private handleReadIndex(context: Uint8Array, from: NodeId): void {
+    if (this.trk.isSingleton()) {
+      this.respondRead(this.log.committed, context, from)
+      return
+    }
+    // until an entry of this term is committed, our commit index may lag
+    // behind what an earlier leader committed (§8)
+    if (this.log.term(this.log.committed) !== this.term) {
+      this.pendingReads.push({ context, from })
+      return
+    }
+    this.reads.add(this.log.committed, context, from)
+    this.handleReadAck(this.id, context)
+    this.bcastHeartbeat(context)
+  }
+
+  private releasePendingReads(): void {
+    const waiting = this.pendingReads
+    this.pendingReads = []
+    for (const r of waiting) this.handleReadIndex(r.context, r.from)
+  }
+
+  private handleReadAck(from: NodeId, context: Uint8Array): void {
+    const acks = this.reads.recvAck(from, context)
+    if (acks === undefined || this.trk.voteResult(acks) !== 'won') return
+    for (const req of this.reads.release(context)) this.respondRead(req.index, req.context, req.from)
+  }
+
+  private respondRead(index: number, context: Uint8Array, from: NodeId): void {
+    if (from === this.id) this.readStates.push({ index, context })
+    else this.send('MsgReadIndexResp', from, this.term, { index, context })
+  }
+
+  transferLeadership(to: NodeId): void {
+    if (this.role === 'leader') this.handleTransferLeader(to)
+    else if (this.lead !== null) this.send('MsgTransferLeader', this.lead, this.term, { context: textEncoder.encode(to) })
+  }
+
+  private handleTransferLeader(target: NodeId): void {
+    if (target === this.id) return
+    const pr = this.trk.progress.get(target)
+    if (pr === undefined || !this.trk.isVoter(target)) return // learners cannot lead
+    if (this.leadTransferee === target) return
+    this.leadTransferee = target
+    // the transfer must finish within an election timeout (see tickHeartbeat)
+    this.electionElapsed = 0
+    if (pr.match === this.log.lastIndex()) this.sendTimeoutNow(target)
+    else this.sendAppend(target)
+  }
+
+  private sendTimeoutNow(to: NodeId): void {
+    this.send('MsgTimeoutNow', to, this.term)
+  }
+
+  reportUnreachable(id: NodeId): void {
+    if (this.role !== 'leader') return
+    const pr = this.trk.progress.get(id)
+    if (pr !== undefined && pr.state === 'replicate') pr.becomeProbe()
+  }
+
+  reportPeerGone(id: NodeId): void {
+    if (id === this.id) return
+    if (this.role === 'leader') {
+      const pr = this.trk.progress.get(id)
+      if (pr === undefined) return
+      pr.recentActive = false
+      if (pr.state === 'replicate') pr.becomeProbe()
+      return
+    }
+    if (this.role === 'follower' && this.lead === id) {
+      // no need to wait out an election timeout for a leader we know is gone;
+      // forgetting it also lifts our lease, so we grant (pre)votes to others
+      this.lead = null
+      this.electionElapsed = 0
+      this.hup('auto')
+    }
+  }
+
+  /** The configuration as of `index`, replayed from the snapshot. */
+  confAt(index: number): ConfState {
+    let cs = this.log.snapshot === null ? emptyConfState() : cloneConfState(this.log.snapshot.meta.conf)
+    for (let i = this.log.snapshotIndex + 1; i <= index; i++) {
+      const e = this.log.entryAt(i)
+      if (e === undefined || e.type !== 'conf') continue
+      try {
+        cs = applyConfChange(cs, decodeConfChange(e.data))
+      } catch {
+        // skipped at application too
+      }
+    }
+    return cs
+  }
+}
+
+function freeFirst(pr: Progress): void {
+  // a full window with no answers: messages were lost; free one slot so the
+  // next MsgApp goes out and its rejection (or ack) resynchronises us
+  pr.inflights.freeFirstOne()
+}
+
+function decodeNodeId(ctx: Uint8Array | null): NodeId | null {
+  if (ctx === null || ctx.length === 0 || ctx.length > 1024) return null
+  try {
+    return textDecoder.decode(ctx)
+  } catch {
+    return null
+  }
+}

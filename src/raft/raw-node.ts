@@ -1,0 +1,210 @@
+// RawNode: the driver-facing API over the Raft state machine (etcd's
+// RawNode). The driver ticks it, steps peer messages into it, calls the local
+// API, and drains Ready batches under the ordering contract written on Ready.
+//
+// Between ready() and advance() the driver may keep stepping messages and
+// ticking (its disk write is asynchronous); what a Ready handed out is marked
+// in flight, so the next Ready holds only what is new.
+import { cloneConfState } from './confchange'
+import { RaftError } from './errors'
+import { Raft } from './raft'
+import type { ConfChange, HardState, Message, NodeId, RaftConfig, Ready, Role, Snapshot, SoftState } from './types'
+import type { ProgressState } from './tracker'
+
+export interface ProgressStatus {
+  match: number
+  next: number
+  state: ProgressState
+  recentActive: boolean
+}
+
+export interface RaftStatus {
+  id: NodeId
+  term: number
+  vote: NodeId | null
+  commit: number
+  applied: number
+  lastIndex: number
+  firstIndex: number
+  lead: NodeId | null
+  role: Role
+  conf: import('./types').ConfState
+  /** the leader's view of every member; null on other roles */
+  progress: Map<NodeId, ProgressStatus> | null
+}
+
+export class RawNode {
+  readonly id: NodeId
+  private readonly raft: Raft
+  private prevSoft: SoftState
+  private prevHard: HardState
+
+  /** Restores from cfg.durable; bootstraps from cfg.bootstrap when durable state is empty. */
+  constructor(cfg: RaftConfig) {
+    this.raft = new Raft(cfg)
+    this.id = cfg.id
+    this.prevSoft = { lead: null, role: 'follower' }
+    this.prevHard = { ...cfg.durable.hardState }
+  }
+
+  tick(): void {
+    this.raft.tick()
+  }
+
+  /** Feed a message from a peer; stale, foreign or out-of-protocol ones are ignored. */
+  step(m: Message): void {
+    this.raft.step(m)
+  }
+
+  /** Campaign now (PreVote first when enabled). */
+  campaign(): void {
+    this.raft.hup('auto')
+  }
+
+  /** Propose application data. Throws RaftError when it cannot be taken. */
+  propose(data: Uint8Array): void {
+    this.raft.propose(data)
+  }
+
+  /** Propose a membership change (leader only, one at a time). */
+  proposeConfChange(cc: ConfChange): void {
+    this.raft.proposeConfChange(cc)
+  }
+
+  /** Ask for a linearizable read point; the answer comes in Ready.readStates. */
+  readIndex(ctx: Uint8Array): void {
+    this.raft.readIndex(ctx)
+  }
+
+  transferLeadership(to: NodeId): void {
+    this.raft.transferLeadership(to)
+  }
+
+  /** Leader: the link to `id` failed; stop pipelining to it and probe. */
+  reportUnreachable(id: NodeId): void {
+    this.raft.reportUnreachable(id)
+  }
+
+  /** `id` is gone for good (its tab closed): if it led us, campaign now. */
+  reportPeerGone(id: NodeId): void {
+    this.raft.reportPeerGone(id)
+  }
+
+  private softState(): SoftState {
+    return { lead: this.raft.lead, role: this.raft.visibleRole() }
+  }
+
+  private softChanged(): boolean {
+    return this.prevSoft.lead !== this.raft.lead || this.prevSoft.role !== this.raft.visibleRole()
+  }
+
+  private hardChanged(): boolean {
+    const r = this.raft
+    return this.prevHard.term !== r.term || this.prevHard.vote !== r.vote || this.prevHard.commit !== r.log.committed
+  }
+
+  hasReady(): boolean {
+    const r = this.raft
+    const log = r.log
+    return (
+      r.msgs.length > 0 ||
+      log.inProgressIndex < log.lastIndex() ||
+      log.hasNextCommitted() ||
+      log.pendingSnapshot !== null ||
+      r.readStates.length > 0 ||
+      this.softChanged() ||
+      this.hardChanged()
+    )
+  }
+
+  /** Everything new since the last Ready; see the ordering contract on Ready. */
+  ready(): Ready {
+    const r = this.raft
+    const log = r.log
+    const soft = this.softChanged() ? this.softState() : null
+    const hard = this.hardChanged() ? { term: r.term, vote: r.vote, commit: log.committed } : null
+    const entries = log.unstableEntries()
+    const snapshot = log.pendingSnapshot
+    const committedEntries = log.nextCommitted()
+    const rd: Ready = {
+      softState: soft,
+      hardState: hard,
+      entries,
+      snapshot,
+      committedEntries,
+      messages: r.msgs,
+      readStates: r.readStates,
+      mustSync:
+        entries.length > 0 ||
+        snapshot !== null ||
+        (hard !== null && (hard.term !== this.prevHard.term || hard.vote !== this.prevHard.vote)),
+    }
+    // accept: what this Ready carries is in flight now
+    if (soft !== null) this.prevSoft = soft
+    if (hard !== null) this.prevHard = hard
+    r.msgs = []
+    r.readStates = []
+    log.inProgressIndex = log.lastIndex()
+    if (snapshot !== null) {
+      log.snapshotInProgress = snapshot
+      log.pendingSnapshot = null
+    }
+    if (committedEntries.length > 0) {
+      log.applying = committedEntries[committedEntries.length - 1]!.index
+      r.onCommittedHandedOut(committedEntries)
+    }
+    return rd
+  }
+
+  /** The driver persisted, sent and applied `rd`. */
+  advance(rd: Ready): void {
+    const r = this.raft
+    const log = r.log
+    const last = rd.entries[rd.entries.length - 1]
+    if (last !== undefined) log.stableTo(last.index, last.term)
+    if (rd.snapshot !== null) {
+      if (log.snapshotInProgress === rd.snapshot) log.snapshotInProgress = null
+      if (rd.snapshot.meta.index > log.applied) log.applied = rd.snapshot.meta.index
+    }
+    const lastApplied = rd.committedEntries[rd.committedEntries.length - 1]
+    if (lastApplied !== undefined && lastApplied.index > log.applied) log.applied = lastApplied.index
+    r.afterApplied()
+  }
+
+  /**
+   * Make the application state `data` at applied `index` the snapshot and
+   * drop the entries up to it. Returns the snapshot the driver must persist.
+   */
+  compact(index: number, data: Uint8Array): Snapshot {
+    const r = this.raft
+    const log = r.log
+    if (index <= log.snapshotIndex) throw new RaftError('BAD_COMPACTION', `index ${index} is already compacted`)
+    if (index > log.applied) throw new RaftError('BAD_COMPACTION', `index ${index} is not applied (applied ${log.applied})`)
+    const term = log.term(index)!
+    return log.compact({ index, term, conf: r.confAt(index) }, data)
+  }
+
+  status(): RaftStatus {
+    const r = this.raft
+    let progress: Map<NodeId, ProgressStatus> | null = null
+    if (r.role === 'leader') {
+      progress = new Map()
+      for (const [id, pr] of r.trk.progress) {
+        progress.set(id, { match: pr.match, next: pr.next, state: pr.state, recentActive: pr.recentActive })
+      }
+    }
+    return {
+      id: r.id,
+      term: r.term,
+      vote: r.vote,
+      commit: r.log.committed,
+      applied: r.log.applied,
+      lastIndex: r.log.lastIndex(),
+      firstIndex: r.log.firstIndex(),
+      lead: r.lead,
+      role: r.visibleRole(),
+      conf: cloneConfState(r.conf),
+      progress,
+    }
+  }
+}

@@ -1,0 +1,219 @@
+// What the leader knows about each member (etcd raft's tracker package).
+import { allMembers, isVoter } from './confchange'
+import { jointCommitted, jointVote } from './quorum'
+import type { VoteResult } from './quorum'
+import type { ConfState, NodeId } from './types'
+
+/**
+ * The last indexes of MsgApps in flight to one follower, oldest first, in a
+ * ring of fixed capacity. In replicate state the leader stops sending when it
+ * is full; an acknowledgement frees every message up to the acked index.
+ */
+export class Inflights {
+  private readonly buf: number[]
+  private start = 0
+  count = 0
+  constructor(readonly capacity: number) {
+    this.buf = new Array<number>(capacity).fill(0)
+  }
+  full(): boolean {
+    return this.count >= this.capacity
+  }
+  add(lastIndex: number): void {
+    if (this.full()) return
+    this.buf[(this.start + this.count) % this.capacity] = lastIndex
+    this.count++
+  }
+  /** Frees every in-flight message whose last index is <= `index`. */
+  freeLE(index: number): void {
+    while (this.count > 0 && this.buf[this.start]! <= index) {
+      this.start = (this.start + 1) % this.capacity
+      this.count--
+    }
+  }
+  freeFirstOne(): void {
+    if (this.count === 0) return
+    this.start = (this.start + 1) % this.capacity
+    this.count--
+  }
+  reset(): void {
+    this.start = 0
+    this.count = 0
+  }
+}
+
+export type ProgressState = 'probe' | 'replicate' | 'snapshot'
+
+/**
+ * One follower (or the leader itself) as seen by the leader.
+ * - probe: one MsgApp at a time until the follower's log position is found;
+ * - replicate: optimistic pipelining, capped by Inflights;
+ * - snapshot: the follower needs the snapshot; chunks are sent one at a time.
+ * Invariant: match < next.
+ */
+export class Progress {
+  match = 0
+  next: number
+  state: ProgressState = 'probe'
+  /** probe: a MsgApp is out, wait for its answer (or a heartbeat answer) */
+  probeSent = false
+  /** snapshot: index of the snapshot being sent, and bytes acknowledged */
+  pendingSnapshot = 0
+  snapshotOffset = 0
+  /** heard from since the last CheckQuorum round */
+  recentActive = true
+  readonly inflights: Inflights
+
+  constructor(next: number, maxInflight: number) {
+    this.next = next
+    this.inflights = new Inflights(maxInflight)
+  }
+
+  private resetState(state: ProgressState): void {
+    this.probeSent = false
+    this.pendingSnapshot = 0
+    this.snapshotOffset = 0
+    this.state = state
+    this.inflights.reset()
+  }
+
+  becomeProbe(): void {
+    // after a snapshot, the follower has at least the snapshot's entries
+    if (this.state === 'snapshot') {
+      const pending = this.pendingSnapshot
+      this.resetState('probe')
+      this.next = Math.max(this.match + 1, pending + 1)
+    } else {
+      this.resetState('probe')
+      this.next = this.match + 1
+    }
+  }
+
+  becomeReplicate(): void {
+    this.resetState('replicate')
+    this.next = this.match + 1
+  }
+
+  becomeSnapshot(snapshotIndex: number): void {
+    this.resetState('snapshot')
+    this.pendingSnapshot = snapshotIndex
+  }
+
+  /** An acknowledgement up to `n`; false when it tells nothing new. */
+  maybeUpdate(n: number): boolean {
+    let updated = false
+    if (this.match < n) {
+      this.match = n
+      updated = true
+      this.probeSent = false
+    }
+    if (this.next < n + 1) this.next = n + 1
+    return updated
+  }
+
+  /**
+   * A rejection of the MsgApp after `rejected`, with the follower's hint that
+   * it matches at most up to `matchHint`. False when the rejection is stale.
+   */
+  maybeDecrTo(rejected: number, matchHint: number): boolean {
+    if (this.state === 'replicate') {
+      if (rejected <= this.match) return false
+      this.next = this.match + 1
+      return true
+    }
+    if (this.next - 1 !== rejected) return false
+    this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1)
+    this.probeSent = false
+    return true
+  }
+
+  /** Book-keeping after a MsgApp carrying entries up to `lastIndex` was sent. */
+  sentEntries(count: number, lastIndex: number): void {
+    if (this.state === 'replicate') {
+      if (count > 0) {
+        this.next = lastIndex + 1
+        this.inflights.add(lastIndex)
+      }
+    } else if (this.state === 'probe') {
+      this.probeSent = true
+    }
+  }
+
+  isPaused(): boolean {
+    switch (this.state) {
+      case 'probe':
+        return this.probeSent
+      case 'replicate':
+        return this.inflights.full()
+      case 'snapshot':
+        return true
+    }
+  }
+}
+
+/** The leader's (and candidate's) view of the configuration and its members. */
+export class ProgressTracker {
+  conf: ConfState
+  readonly progress = new Map<NodeId, Progress>()
+  readonly votes = new Map<NodeId, boolean>()
+  /** planted bug: count only the incoming half of a joint config */
+  ignoreJoint = false
+  private readonly matchOf = (id: NodeId): number => this.progress.get(id)?.match ?? 0
+
+  constructor(
+    conf: ConfState,
+    readonly maxInflight: number,
+  ) {
+    this.conf = conf
+  }
+
+  /** Install `conf`, keeping the progress of members that stay. */
+  setConf(conf: ConfState, nextIndex: number): void {
+    this.conf = conf
+    const members = allMembers(conf)
+    for (const id of [...this.progress.keys()]) if (!members.includes(id)) this.progress.delete(id)
+    for (const id of members) {
+      if (!this.progress.has(id)) {
+        const pr = new Progress(nextIndex, this.maxInflight)
+        this.progress.set(id, pr)
+      }
+    }
+  }
+
+  isVoter(id: NodeId): boolean {
+    return isVoter(this.conf, id)
+  }
+
+  private get outgoing(): NodeId[] {
+    return this.ignoreJoint ? [] : this.conf.votersOutgoing
+  }
+
+  /** The highest index acknowledged by a (joint) quorum. */
+  committed(): number {
+    return jointCommitted(this.conf.voters, this.outgoing, this.matchOf)
+  }
+
+  /** Only one voter, in a non-joint config: decisions need nobody else. */
+  isSingleton(): boolean {
+    return this.conf.voters.length === 1 && this.outgoing.length === 0
+  }
+
+  resetVotes(): void {
+    this.votes.clear()
+  }
+
+  recordVote(id: NodeId, granted: boolean): void {
+    if (!this.votes.has(id)) this.votes.set(id, granted)
+  }
+
+  voteResult(votes: ReadonlyMap<NodeId, boolean> = this.votes): VoteResult {
+    return jointVote(this.conf.voters, this.outgoing, votes)
+  }
+
+  /** Has a quorum been active since the last check? (`self` always counts.) */
+  quorumActive(self: NodeId): boolean {
+    const active = new Map<NodeId, boolean>()
+    for (const [id, pr] of this.progress) active.set(id, id === self || pr.recentActive)
+    return this.voteResult(active) === 'won'
+  }
+}
