@@ -99,19 +99,27 @@ export class IndexedDbStorageProvider implements StorageProvider {
     return storage
   }
 
-  /** The room's connection, opened on first use; counts one more user. */
+  /** The room's connection, opened on first use; counts one more user. A
+   *  connection that died (closed by its last user, or by the browser) while
+   *  still in the map is replaced, never handed out. */
   private async acquire(room: string): Promise<Connection> {
-    let pending = this.connections.get(room)
-    if (pending === undefined) {
-      pending = this.connect(room)
-      this.connections.set(room, pending)
-      pending.catch(() => {
-        if (this.connections.get(room) === pending) this.connections.delete(room)
-      })
+    for (;;) {
+      let pending = this.connections.get(room)
+      if (pending === undefined) {
+        const opening = this.connect(room)
+        pending = opening
+        this.connections.set(room, opening)
+        opening.catch(() => {
+          if (this.connections.get(room) === opening) this.connections.delete(room)
+        })
+      }
+      const conn = await pending
+      if (!conn.dead) {
+        conn.refs++
+        return conn
+      }
+      if (this.connections.get(room) === pending) this.connections.delete(room)
     }
-    const conn = await pending
-    conn.refs++
-    return conn
   }
 
   private release(room: string, conn: Connection): void {

@@ -313,6 +313,18 @@ export function storageAcceptance(name: string, makeHarness: () => StorageHarnes
         expect(indexes((await reopened.load())!.durable.entries)).toEqual([4, 5])
       })
 
+      it('a slot closed and opened again at once by the same provider (a tab taking over) works', async () => {
+        const provider = harness.provider()
+        const s = await open('a', ROOM, provider)
+        await s.save({ meta: meta('a'), entries: entries(1, 2, 1) })
+        const closing = s.close()
+        const again = await open('a', ROOM, provider)
+        await closing
+        await again.save({ entries: entries(3, 3, 1) })
+        expect(indexes((await again.load())!.durable.entries)).toEqual([1, 2, 3])
+        expect(await provider.listMembers(ROOM)).toEqual([meta('a')])
+      })
+
       it('saves issued before close complete; saves after close reject with CLOSED', async () => {
         const s = await open('a')
         await s.save({ meta: meta('a') })
