@@ -1,0 +1,48 @@
+// Runs in Chromium (served by Vite, driven by test/storage/bench-browser.ts):
+// real IndexedDB under the IndexedDbStorageProvider. Exposes functions on
+// window for the driver to call across page reloads.
+import { IndexedDbStorageProvider } from '../../../src/storage/indexeddb'
+import type { Entry } from '../../../src/raft/types'
+
+const payload = new Uint8Array(100).fill(42)
+
+async function saveSome(room: string, count: number): Promise<void> {
+  const s = await new IndexedDbStorageProvider({ durability: 'strict' }).open(room, 'a')
+  await s.save({ meta: { member: 'a', clusterId: 'c', createdAt: Date.now() } })
+  for (let i = 1; i <= count; i++) {
+    await s.save({ hardState: { term: 1, vote: 'a', commit: i }, entries: [{ term: 1, index: i, type: 'normal', data: payload }] })
+  }
+  await s.close()
+}
+
+async function loadSummary(room: string): Promise<{ entries: number; commit: number; members: string[] } | null> {
+  const provider = new IndexedDbStorageProvider()
+  const s = await provider.open(room, 'a')
+  const rec = await s.load()
+  await s.close()
+  if (rec === null) return null
+  return { entries: rec.durable.entries.length, commit: rec.durable.hardState.commit, members: (await provider.listMembers(room)).map((m) => m.member) }
+}
+
+async function bench(durability: 'strict' | 'relaxed', saves: number, perSave: number): Promise<{ p50: number; p99: number; max: number; perSecond: number }> {
+  const s = await new IndexedDbStorageProvider({ durability }).open(`bench-${durability}-${Date.now()}`, 'a')
+  await s.save({ meta: { member: 'a', clusterId: 'c', createdAt: 0 } })
+  const latencies: number[] = []
+  let index = 1
+  const started = performance.now()
+  for (let i = 0; i < saves; i++) {
+    const entries: Entry[] = []
+    for (let k = 0; k < perSave; k++) entries.push({ term: 1, index: index++, type: 'normal', data: payload })
+    const t0 = performance.now()
+    await s.save({ hardState: { term: 1, vote: 'a', commit: index - 1 }, entries })
+    latencies.push(performance.now() - t0)
+  }
+  const total = performance.now() - started
+  await s.destroy()
+  latencies.sort((a, b) => a - b)
+  const at = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!
+  return { p50: at(50), p99: at(99), max: latencies.at(-1)!, perSecond: (saves / total) * 1000 }
+}
+
+Object.assign(window, { storageTest: { saveSome, loadSummary, bench } })
+document.title = 'ready'
