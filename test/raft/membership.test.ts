@@ -1,0 +1,218 @@
+import { describe, expect, it } from 'vitest'
+import { RaftError, applyConfChange, decodeConfChange, encodeConfChange } from '../../src/raft/index'
+import { Network, confOf, text } from './network'
+import type { ConfChange } from '../../src/raft/types'
+
+const ids = ['1', '2', '3']
+const codeOf = (f: () => void): string => {
+  try {
+    f()
+  } catch (e) {
+    return (e as RaftError).code
+  }
+  return 'no error'
+}
+
+function leaderCluster(members = ids, overrides = {}): Network {
+  const net = Network.cluster(members, overrides)
+  net.stabilize()
+  net.elect(members[0]!)
+  return net
+}
+
+describe('§6 membership: one change at a time, effective when applied', () => {
+  it('adds a voter; the conf is current on every member once the entry is applied', () => {
+    const net = leaderCluster()
+    net.add('4')
+    net.node('1').proposeConfChange({ changes: [{ type: 'addVoter', node: '4' }], transition: 'auto' })
+    net.stabilize()
+    for (const id of ['1', '2', '3', '4']) expect(net.node(id).status().conf.voters).toEqual(['1', '2', '3', '4'])
+    net.node('1').propose(text('after'))
+    net.stabilize()
+    expect(net.appliedData('4')).toEqual(['after'])
+  })
+
+  it('rejects a second conf change while one is unapplied', () => {
+    const net = leaderCluster()
+    net.add('4')
+    net.add('5')
+    net.node('1').proposeConfChange({ changes: [{ type: 'addLearner', node: '4' }], transition: 'auto' })
+    expect(codeOf(() => net.node('1').proposeConfChange({ changes: [{ type: 'addLearner', node: '5' }], transition: 'auto' }))).toBe(
+      'CONF_CHANGE_PENDING',
+    )
+    net.stabilize()
+    expect(codeOf(() => net.node('1').proposeConfChange({ changes: [{ type: 'addLearner', node: '5' }], transition: 'auto' }))).toBe(
+      'no error',
+    )
+  })
+
+  it('a change is not in effect before it is committed and handed out', () => {
+    const net = leaderCluster()
+    net.isolate('1')
+    net.node('1').proposeConfChange({ changes: [{ type: 'remove', node: '3' }], transition: 'auto' })
+    net.stabilize()
+    expect(net.node('1').status().conf.voters).toEqual(['1', '2', '3'])
+  })
+
+  it('planted bug confChangeTooEarly applies it when appended', () => {
+    const net = leaderCluster(ids, { bugs: { confChangeTooEarly: true } })
+    net.isolate('1')
+    net.node('1').proposeConfChange({ changes: [{ type: 'remove', node: '3' }], transition: 'auto' })
+    expect(net.node('1').status().conf.voters).toEqual(['1', '2'])
+  })
+
+  it('only the leader takes conf changes; invalid ones are refused', () => {
+    const net = leaderCluster()
+    expect(codeOf(() => net.node('2').proposeConfChange({ changes: [{ type: 'addVoter', node: '9' }], transition: 'auto' }))).toBe(
+      'NOT_LEADER',
+    )
+    const removeAll: ConfChange = { changes: ids.map((node) => ({ type: 'remove' as const, node })), transition: 'auto' }
+    expect(codeOf(() => net.node('1').proposeConfChange(removeAll))).toBe('INVALID_CONF_CHANGE')
+    expect(codeOf(() => net.node('1').proposeConfChange({ changes: [], transition: 'auto' }))).toBe('INVALID_CONF_CHANGE')
+  })
+
+  it('a leader removed from the configuration steps down once the removal is committed', () => {
+    const net = leaderCluster()
+    net.node('1').proposeConfChange({ changes: [{ type: 'remove', node: '1' }], transition: 'auto' })
+    net.stabilize()
+    expect(net.node('1').status().role).not.toBe('leader')
+    expect(net.node('2').status().conf.voters).toEqual(['2', '3'])
+    for (let i = 0; i < 40 && net.leader() === null; i++) {
+      net.tickAll()
+      net.stabilize()
+    }
+    expect(['2', '3']).toContain(net.leader())
+  })
+})
+
+describe('joint consensus', () => {
+  it('replacing two voters at once goes through a joint config and leaves it automatically', () => {
+    const net = leaderCluster()
+    net.add('4')
+    net.add('5')
+    const seen: string[][] = []
+    net.node('1').proposeConfChange({
+      changes: [
+        { type: 'addVoter', node: '4' },
+        { type: 'addVoter', node: '5' },
+        { type: 'remove', node: '3' },
+      ],
+      transition: 'auto',
+    })
+    for (let i = 0; i < 50; i++) {
+      net.processReady()
+      const c = net.node('1').status().conf
+      const last = seen[seen.length - 1]
+      const now = [c.voters.join(','), c.votersOutgoing.join(',')]
+      if (last === undefined || last[0] !== now[0] || last[1] !== now[1]) seen.push(now)
+      net.deliverQueued()
+    }
+    expect(seen).toEqual([
+      ['1,2,3', ''],
+      ['1,2,4,5', '1,2,3'],
+      ['1,2,4,5', ''],
+    ])
+  })
+
+  it('in a joint config, a decision needs a majority of both halves', () => {
+    const net = leaderCluster()
+    net.add('4')
+    net.add('5')
+    net.node('1').proposeConfChange({
+      changes: [
+        { type: 'addVoter', node: '4' },
+        { type: 'addVoter', node: '5' },
+      ],
+      transition: 'joint-explicit',
+    })
+    net.stabilize()
+    expect(net.node('1').status().conf.votersOutgoing).toEqual(['1', '2', '3'])
+    // 1, 4 and 5 are a majority of the incoming {1..5} but not of the outgoing {1,2,3}
+    net.partition(['1', '4', '5'], ['2', '3'])
+    const commit = net.node('1').status().commit
+    net.node('1').propose(text('x'))
+    net.stabilize()
+    expect(net.node('1').status().commit).toBe(commit)
+    net.heal()
+    net.tick('1')
+    net.stabilize()
+    expect(net.appliedData('4')).toEqual(['x'])
+    // explicit: stays joint until an empty change leaves it
+    expect(net.node('1').status().conf.votersOutgoing).toEqual(['1', '2', '3'])
+    net.node('1').proposeConfChange({ changes: [], transition: 'auto' })
+    net.stabilize()
+    expect(net.node('1').status().conf.votersOutgoing).toEqual([])
+  })
+
+  it('applyConfChange keeps the invariants', () => {
+    const base = confOf(['1', '2', '3'], ['4'])
+    const joint = applyConfChange(base, { changes: [{ type: 'addLearner', node: '3' }, { type: 'addVoter', node: '4' }], transition: 'auto' })
+    expect(joint.voters).toEqual(['1', '2', '4'])
+    expect(joint.votersOutgoing).toEqual(['1', '2', '3'])
+    expect(joint.learnersNext).toEqual(['3'])
+    const left = applyConfChange(joint, { changes: [], transition: 'auto' })
+    expect(left.learners).toEqual(['3'])
+    expect(left.votersOutgoing).toEqual([])
+    expect(() => applyConfChange(joint, { changes: [{ type: 'addVoter', node: '9' }], transition: 'auto' })).toThrow(RaftError)
+  })
+
+  it('encodeConfChange / decodeConfChange round-trip and reject malformed bytes', () => {
+    const cc: ConfChange = { changes: [{ type: 'addLearner', node: 'tab-é' }, { type: 'remove', node: 'x' }], transition: 'joint-explicit' }
+    expect(decodeConfChange(encodeConfChange(cc))).toEqual(cc)
+    const bytes = encodeConfChange(cc)
+    expect(codeOf(() => decodeConfChange(bytes.subarray(0, bytes.length - 1)))).toBe('BAD_CONF_CHANGE_ENCODING')
+    expect(codeOf(() => decodeConfChange(new Uint8Array([1, 0, 1, 7, 1, 65])))).toBe('BAD_CONF_CHANGE_ENCODING')
+    expect(codeOf(() => decodeConfChange(new Uint8Array([9])))).toBe('BAD_CONF_CHANGE_ENCODING')
+    expect(codeOf(() => decodeConfChange(new Uint8Array([...bytes, 0])))).toBe('BAD_CONF_CHANGE_ENCODING')
+  })
+})
+
+describe('learners', () => {
+  it('receive the log, are not counted for commit, never campaign', () => {
+    const net = Network.cluster(['1', '2'], {}, ['3'])
+    net.stabilize()
+    net.elect('1')
+    expect(net.node('3').status().role).toBe('learner')
+    net.node('1').propose(text('a'))
+    net.stabilize()
+    expect(net.appliedData('3')).toEqual(['a'])
+    // without 2, the learner does not make a quorum
+    net.isolate('2')
+    const commit = net.node('1').status().commit
+    net.node('1').propose(text('b'))
+    net.stabilize()
+    expect(net.node('1').status().commit).toBe(commit)
+    net.heal()
+    // a learner never campaigns, however long it waits
+    net.isolate('3')
+    for (let i = 0; i < 100; i++) net.tick('3')
+    net.processReady()
+    expect(net.queue.filter((m) => m.from === '3')).toEqual([])
+  })
+
+  it('forward proposals and reads like followers', () => {
+    const net = Network.cluster(['1', '2'], {}, ['3'])
+    net.stabilize()
+    net.elect('1')
+    net.node('3').propose(text('from-learner'))
+    net.node('3').readIndex(text('r1'))
+    net.stabilize()
+    expect(net.appliedData('1')).toEqual(['from-learner'])
+    expect(net.get('3').readStates.map((r) => r.index)).toHaveLength(1)
+  })
+
+  it('a joiner with an empty disk is added as a learner, catches up, then is promoted', () => {
+    const net = leaderCluster()
+    net.node('1').propose(text('before'))
+    net.stabilize()
+    net.add('4')
+    net.node('1').proposeConfChange({ changes: [{ type: 'addLearner', node: '4' }], transition: 'auto' })
+    net.stabilize()
+    expect(net.appliedData('4')).toEqual(['before'])
+    expect(net.node('4').status().role).toBe('learner')
+    net.node('1').proposeConfChange({ changes: [{ type: 'addVoter', node: '4' }], transition: 'auto' })
+    net.stabilize()
+    expect(net.node('4').status().role).toBe('follower')
+    expect(net.node('2').status().conf.voters).toEqual(['1', '2', '3', '4'])
+  })
+})
