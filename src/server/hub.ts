@@ -193,6 +193,11 @@ export class SignalingHub {
 
   private send(c: Client, msg: ServerMessage): void {
     if (c.ws.readyState !== WebSocket.OPEN) return
+    if (c.ws.bufferedAmount > this.limits.maxBufferedBytes) {
+      // it does not read what it is sent: cut it, and 'close' tells its rooms
+      c.ws.terminate()
+      return
+    }
     c.ws.send(JSON.stringify(msg), (err) => {
       // a failed send means a broken socket: end it, and 'close' detaches it
       if (err) c.ws.terminate()

@@ -33,6 +33,9 @@ export interface SignalingServerOptions {
   pingIntervalMs?: number
   /** clock for rate limiting, in ms (default performance.now) */
   now?: () => number
+  /** when set, only pages from these origins (e.g. 'https://app.example') may
+   *  connect; the Origin header is what a browser cannot forge for a page */
+  allowOrigins?: string[]
 }
 
 export interface HealthReport extends HubStats {
@@ -61,6 +64,7 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
   const http = options.server ?? createServer()
   const path = options.path ?? (owned ? null : '/signal')
   const hub = new SignalingHub(limits, now)
+  const allowOrigins = options.allowOrigins === undefined ? null : new Set(options.allowOrigins)
   // ws closes a frame far beyond the limit itself (code 1009); frames just
   // over it reach the hub, which answers TOO_LARGE and counts a violation
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageBytes * 4 })
@@ -83,6 +87,7 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
       if (owned) refuse(socket, 404, 'Not Found')
       return
     }
+    if (allowOrigins !== null && !allowOrigins.has(req.headers.origin ?? '')) return refuse(socket, 403, 'Forbidden')
     if (hub.socketCount >= limits.maxSockets) return refuse(socket, 503, 'Service Unavailable')
     wss.handleUpgrade(req, socket, head, (ws) => hub.attach(ws))
   }

@@ -22,6 +22,9 @@ export interface SignalingLimits {
   maxViolations: number
   /** sockets connected at once; more are refused at the upgrade */
   maxSockets: number
+  /** bytes queued to one socket that it has not read; a socket that falls this
+   *  far behind is cut (it reconnects) rather than let the server's memory grow */
+  maxBufferedBytes: number
 }
 
 export const DEFAULT_LIMITS: Readonly<SignalingLimits> = Object.freeze({
@@ -36,6 +39,7 @@ export const DEFAULT_LIMITS: Readonly<SignalingLimits> = Object.freeze({
   idPattern: /^[A-Za-z0-9._~:@+=/-]+$/,
   maxViolations: 20,
   maxSockets: 10_000,
+  maxBufferedBytes: 4 * 1024 * 1024,
 })
 
 /** A token bucket over a clock the caller gives (real time in the server,

@@ -305,3 +305,42 @@ describe('lifecycle', () => {
     await expect(TestClient.connect(url)).rejects.toThrow()
   })
 })
+
+describe('who may connect', () => {
+  it('refuses upgrades from origins not in allowOrigins (403) and accepts the listed ones', async () => {
+    const s = await server({ allowOrigins: ['https://app.example'] })
+    const ok = await TestClient.connect(s.url, { origin: 'https://app.example' })
+    clients.push(ok)
+    expect(await ok.join('r', 'a')).toEqual([])
+    await expect(TestClient.connect(s.url, { origin: 'https://evil.example' })).rejects.toThrow(/403/)
+    await expect(TestClient.connect(s.url)).rejects.toThrow(/403/)
+  })
+
+  it('refuses sockets beyond maxSockets (503)', async () => {
+    const s = await server({ limits: { maxSockets: 1 } })
+    await client(s)
+    await expect(TestClient.connect(s.url)).rejects.toThrow(/503/)
+  })
+
+  it('cuts a socket that does not read what it is sent, and its rooms hear it left', async () => {
+    const s = await server({ limits: { maxBufferedBytes: 64 * 1024, messageBurst: 2000, messagesPerSecond: 1 } })
+    const [sender, reader, stalled] = [await client(s), await client(s), await client(s)]
+    await sender.join('r', 'sender')
+    await reader.join('r', 'reader')
+    await stalled.join('r', 'stalled')
+    // the stalled client stops reading from its TCP socket
+    ;(stalled.ws as unknown as { _socket: { pause(): void } })._socket.pause()
+    const chunk = 'x'.repeat(60 * 1024)
+    let left = false
+    void reader.next('left').then(() => (left = true))
+    // keep sending until the server's queue to it passes the limit (kernel
+    // buffers absorb the first few megabytes)
+    for (let i = 0; i < 1500 && !left; i++) {
+      sender.send({ type: 'signal', room: 'r', to: 'stalled', data: chunk })
+      if (i % 50 === 49) await sender.sync()
+    }
+    expect(left).toBe(true)
+    await sender.sync()
+    expect(s.health().sockets).toBe(2)
+  })
+})
