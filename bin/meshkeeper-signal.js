@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // meshkeeper-signal: run the signaling server.
-//   meshkeeper-signal --port 4444 [--host 0.0.0.0] [--path /signal]
+//   meshkeeper-signal --port 4444 [--host 0.0.0.0] [--path /signal] [--allow-origin https://a.example,https://b.example]
 // An installed package runs the built dist/server.js. In this repository,
 // before `npm run build`, it runs the TypeScript source through tsx's ESM
 // loader (tsx is a dev dependency), so `node bin/meshkeeper-signal.js` works
@@ -16,7 +16,7 @@ function arg(name, fallback) {
 }
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
-  console.log('usage: meshkeeper-signal [--port 4444] [--host <interface>] [--path <path>]')
+  console.log('usage: meshkeeper-signal [--port 4444] [--host <interface>] [--path <path>] [--allow-origin <origin,...>]')
   process.exit(0)
 }
 
@@ -27,6 +27,8 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 const host = arg('host', undefined)
 const path = arg('path', undefined)
+const origins = arg('allow-origin', undefined)
+const allowOrigins = origins === undefined ? undefined : origins.split(',').filter((o) => o.length > 0)
 
 const built = fileURLToPath(new URL('../dist/server.js', import.meta.url))
 let server
@@ -38,7 +40,7 @@ if (existsSync(built)) {
   server = await import(new URL('../src/server/index.ts', import.meta.url).href)
 }
 
-const signaling = await server.startSignalingServer({ port, host, path })
+const signaling = await server.startSignalingServer({ port, host, path, allowOrigins })
 console.log(`meshkeeper-signal: listening on ${signaling.url} (health: http://${new URL(signaling.url).host}/health)`)
 
 let stopping = false
