@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest'
+import { RaftError } from '../../src/raft/index'
+import { Network, str, text } from './network'
+
+const ids = ['1', '2', '3']
+const codeOf = (f: () => void): string => {
+  try {
+    f()
+  } catch (e) {
+    return (e as RaftError).code
+  }
+  return 'no error'
+}
+
+function leaderCluster(overrides = {}): Network {
+  const net = Network.cluster(ids, overrides)
+  net.stabilize()
+  net.elect('1')
+  return net
+}
+
+describe('§8 client interaction / ReadIndex', () => {
+  it('the leader answers after a heartbeat round to a quorum, with its commit index', () => {
+    const net = leaderCluster()
+    net.node('1').propose(text('a'))
+    net.stabilize()
+    const commit = net.node('1').status().commit
+    net.queue = []
+    net.node('1').readIndex(text('req-1'))
+    net.processReady()
+    expect(net.get('1').readStates).toEqual([])
+    const beats = net.queue.filter((m) => m.type === 'MsgHeartbeat')
+    expect(beats.map((m) => str(m.context!))).toEqual(['req-1', 'req-1'])
+    net.stabilize()
+    expect(net.get('1').readStates.map((r) => [r.index, str(r.context)])).toEqual([[commit, 'req-1']])
+  })
+
+  it('a leader cut off from the quorum does not answer', () => {
+    const net = leaderCluster()
+    net.isolate('1')
+    net.node('1').readIndex(text('r'))
+    net.stabilize()
+    expect(net.get('1').readStates).toEqual([])
+  })
+
+  it('one quorum round answers every request queued before it', () => {
+    const net = leaderCluster()
+    net.isolate('1')
+    net.node('1').readIndex(text('r1'))
+    net.node('1').readIndex(text('r2'))
+    net.stabilize()
+    net.heal()
+    net.tick('1') // the heartbeat carries the newest context
+    net.stabilize()
+    expect(net.get('1').readStates.map((r) => str(r.context))).toEqual(['r1', 'r2'])
+  })
+
+  it('a new leader waits until an entry of its term is committed', () => {
+    const net = Network.cluster(ids)
+    net.stabilize()
+    // elect 1 but hold back its MsgApps so the no-op does not commit
+    net.filter = (m) => m.type !== 'MsgApp'
+    net.elect('1')
+    expect(net.node('1').status().role).toBe('leader')
+    net.node('1').readIndex(text('r'))
+    net.stabilize()
+    expect(net.get('1').readStates).toEqual([])
+    net.filter = null
+    net.tick('1')
+    net.stabilize()
+    const st = net.node('1').status()
+    expect(net.get('1').readStates.map((r) => r.index)).toEqual([st.commit])
+  })
+
+  it('followers forward the request and get the leader index back', () => {
+    const net = leaderCluster()
+    net.node('1').propose(text('a'))
+    net.stabilize()
+    net.node('2').readIndex(text('f'))
+    net.stabilize()
+    expect(net.get('2').readStates.map((r) => [r.index, str(r.context)])).toEqual([[net.node('1').status().commit, 'f']])
+  })
+
+  it('a single-voter leader answers at once', () => {
+    const net = Network.cluster(['1'])
+    net.stabilize()
+    net.elect('1')
+    net.node('1').readIndex(text('solo'))
+    net.processReady()
+    expect(net.get('1').readStates.map((r) => str(r.context))).toEqual(['solo'])
+  })
+
+  it('without a known leader, readIndex throws NO_LEADER', () => {
+    const net = Network.cluster(ids)
+    net.stabilize()
+    expect(codeOf(() => net.node('2').readIndex(text('x')))).toBe('NO_LEADER')
+  })
+
+  it('a single member commits alone, durably, before anything else', () => {
+    const net = Network.cluster(['1'])
+    net.stabilize()
+    net.elect('1')
+    net.node('1').propose(text('solo'))
+    net.stabilize()
+    expect(net.appliedData('1')).toEqual(['solo'])
+    expect(net.get('1').disk.hardState.commit).toBe(net.node('1').status().lastIndex)
+  })
+})
+
+describe('leadership transfer', () => {
+  it('hands leadership to an up-to-date follower with MsgTimeoutNow, bypassing the lease', () => {
+    const net = leaderCluster({ checkQuorum: true, preVote: true })
+    const types: string[] = []
+    net.onDeliver = (m) => types.push(m.type)
+    net.node('1').transferLeadership('3')
+    net.stabilize()
+    expect(net.leader()).toBe('3')
+    expect(types).toContain('MsgTimeoutNow')
+    expect(types).not.toContain('MsgPreVote')
+  })
+
+  it('catches the transferee up first', () => {
+    const net = leaderCluster()
+    net.isolate('3')
+    net.node('1').propose(text('a'))
+    net.stabilize()
+    net.heal()
+    net.node('1').transferLeadership('3')
+    net.stabilize()
+    expect(net.leader()).toBe('3')
+    expect(net.appliedData('3')).toEqual(['a'])
+  })
+
+  it('a follower asks the leader to transfer', () => {
+    const net = leaderCluster()
+    net.node('2').transferLeadership('2')
+    net.stabilize()
+    expect(net.leader()).toBe('2')
+  })
+
+  it('the leader refuses proposals while transferring, and aborts after an election timeout', () => {
+    const net = leaderCluster()
+    net.isolate('3')
+    net.node('1').transferLeadership('3')
+    expect(codeOf(() => net.node('1').propose(text('x')))).toBe('TRANSFER_IN_PROGRESS')
+    for (let i = 0; i < 10; i++) {
+      net.tick('1')
+      net.stabilize()
+    }
+    expect(net.leader()).toBe('1')
+    expect(codeOf(() => net.node('1').propose(text('x')))).toBe('no error')
+  })
+
+  it('a learner cannot be made leader', () => {
+    const net = Network.cluster(['1', '2'], {}, ['3'])
+    net.stabilize()
+    net.elect('1')
+    net.node('1').transferLeadership('3')
+    net.stabilize()
+    expect(net.leader()).toBe('1')
+  })
+})
