@@ -1,0 +1,43 @@
+// The slice of the Raft core (src/raft RawNode) the simulator drives.
+//
+// The simulator is written against this interface rather than the class so
+// that the world, the driver and the checkers do not depend on how the core is
+// built; `raw-node.ts` binds it to the real RawNode. Keep this in step with
+// the RawNode API documented in src/raft.
+import type { ConfChange, ConfState, Message, NodeId, RaftConfig, Ready, Role, Snapshot } from '../../src/raft/types'
+
+/** What `status()` reports; the simulator reads only these fields. */
+export interface CoreStatus {
+  id: NodeId
+  term: number
+  vote: NodeId | null
+  commit: number
+  applied: number
+  lastIndex: number
+  firstIndex: number
+  lead: NodeId | null
+  role: Role
+  conf: ConfState
+}
+
+/** One Raft member's consensus state machine, as the simulator drives it. */
+export interface SimCore {
+  readonly id: NodeId
+  tick(): void
+  step(m: Message): void
+  campaign(): void
+  /** throws a coded error when the proposal is refused (no leader, too much uncommitted, ...) */
+  propose(data: Uint8Array): void
+  proposeConfChange(cc: ConfChange): void
+  readIndex(ctx: Uint8Array): void
+  transferLeadership(to: NodeId): void
+  reportUnreachable(id: NodeId): void
+  hasReady(): boolean
+  ready(): Ready
+  advance(rd: Ready): void
+  compact(index: number, data: Uint8Array): Snapshot
+  status(): CoreStatus
+}
+
+/** Builds a core from a configuration (the real one: `createRawNode` in raw-node.ts). */
+export type CoreFactory = (cfg: RaftConfig) => SimCore

@@ -1,0 +1,298 @@
+// The nemesis: injects one fault at a time, at random moments of the chaos
+// phase, drawn from the seed's fault mix.
+//
+// Faults: network settings (delay, drop, duplicate, reorder), symmetric
+// partitions, one-way cuts, isolating a member (often the leader), healing;
+// crashing a member (it restarts later from its disk), freezing one for a long
+// stretch (a hidden tab), changing disk latency; membership churn (add a
+// learner, promote it, remove a member, replace a dead voter in one joint
+// change) and leadership transfers. Every action is written to the trace.
+import * as prng from 'lib0/prng'
+import type { ConfChange, NodeId } from '../../src/raft/types'
+import type { TimerId } from '../../src/testing/virtual-time'
+import type { World } from './world'
+
+export type FaultKind =
+  | 'network'
+  | 'partition'
+  | 'cut'
+  | 'isolate'
+  | 'heal'
+  | 'crash'
+  | 'freeze'
+  | 'disk'
+  | 'addLearner'
+  | 'promote'
+  | 'remove'
+  | 'replaceDead'
+  | 'transfer'
+
+export const FAULT_KINDS: readonly FaultKind[] = [
+  'network',
+  'partition',
+  'cut',
+  'isolate',
+  'heal',
+  'crash',
+  'freeze',
+  'disk',
+  'addLearner',
+  'promote',
+  'remove',
+  'replaceDead',
+  'transfer',
+]
+
+/** What a seed's chaos looks like. */
+export interface FaultMix {
+  /** voters of the bootstrapped cluster */
+  voters: number
+  /** virtual ms of chaos before everything heals */
+  chaosMs: number
+  /** virtual ms between two faults */
+  gapMs: [number, number]
+  /** relative weight of each fault kind (0: never) */
+  weights: Record<FaultKind, number>
+  /** upper bounds of the random network fault rates */
+  maxDrop: number
+  maxDuplicate: number
+  maxReorder: number
+  /** how long a crashed member stays down, and a frozen one frozen, virtual ms */
+  downMs: [number, number]
+  freezeMs: [number, number]
+  /** bias towards hitting the leader with crash, isolate and freeze */
+  hitLeader: number
+  /** members in the world at most (churn adds members) */
+  maxMembers: number
+  preVote: boolean
+  checkQuorum: boolean
+  /** compact the log every this many applied entries (0: never) */
+  compactEvery: number
+}
+
+/** Pick a fault mix from the seed: some seeds are calm, some brutal, most in between. */
+export function randomFaultMix(gen: prng.PRNG): FaultMix {
+  const weights = {} as Record<FaultKind, number>
+  for (const k of FAULT_KINDS) weights[k] = prng.real53(gen) < 0.75 ? prng.uint32(gen, 1, 4) : 0
+  weights.heal = Math.max(weights.heal, 1)
+  return {
+    voters: prng.oneOf(gen, [3, 3, 5]),
+    chaosMs: 2000,
+    gapMs: [20, prng.oneOf(gen, [100, 200, 400])],
+    weights,
+    maxDrop: prng.oneOf(gen, [0, 0.05, 0.2, 0.4]),
+    maxDuplicate: prng.oneOf(gen, [0, 0.1, 0.3]),
+    maxReorder: prng.oneOf(gen, [0, 0.2, 0.6]),
+    downMs: [20, 1000],
+    freezeMs: [200, 1500],
+    hitLeader: prng.oneOf(gen, [0.3, 0.6]),
+    maxMembers: 7,
+    preVote: prng.real53(gen) < 0.8,
+    checkQuorum: prng.real53(gen) < 0.8,
+    compactEvery: prng.oneOf(gen, [0, 5, 20]),
+  }
+}
+
+export class Nemesis {
+  private timer: TimerId | null = null
+  private stopped = false
+
+  constructor(
+    private readonly world: World,
+    private readonly gen: prng.PRNG,
+  ) {}
+
+  /** Start injecting faults until `stop`. */
+  start(): void {
+    this.schedule()
+  }
+
+  /** Stop injecting (pending restarts and wakes still happen unless heal came first). */
+  stop(): void {
+    this.stopped = true
+    if (this.timer !== null) this.world.clock.clearTimeout(this.timer)
+    this.timer = null
+  }
+
+  private schedule(): void {
+    const [lo, hi] = this.world.mix.gapMs
+    this.timer = this.world.clock.setTimeout(() => {
+      if (this.stopped) return
+      this.inject(this.pick())
+      this.schedule()
+    }, prng.uint32(this.gen, lo, hi))
+  }
+
+  private pick(): FaultKind {
+    const w = this.world.mix.weights
+    const total = FAULT_KINDS.reduce((s, k) => s + w[k], 0)
+    let r = prng.real53(this.gen) * total
+    for (const k of FAULT_KINDS) {
+      r -= w[k]
+      if (r < 0) return k
+    }
+    return 'heal'
+  }
+
+  private say(text: string): void {
+    this.world.trace.line('*', `nemesis: ${text}`)
+  }
+
+  /** Running members, never the retired; `preferLeader` biases towards the current leader. */
+  private victim(preferLeader: boolean): NodeId | null {
+    const live = [...this.world.members.values()].filter((m) => m.alive && !m.isFrozen).map((m) => m.id)
+    if (live.length === 0) return null
+    const leader = this.world.leader()
+    if (preferLeader && leader !== null && prng.real53(this.gen) < this.world.mix.hitLeader) return leader.member.id
+    return prng.oneOf(this.gen, live)
+  }
+
+  private inject(kind: FaultKind): void {
+    const { world, gen } = this
+    const mix = world.mix
+    const ids = [...world.members.values()].filter((m) => !m.removed).map((m) => m.id)
+    switch (kind) {
+      case 'network': {
+        const minDelay = prng.uint32(gen, 1, 5)
+        const settings = {
+          minDelay,
+          maxDelay: minDelay + prng.uint32(gen, 0, 60),
+          dropRate: prng.real53(gen) * mix.maxDrop,
+          duplicateRate: prng.real53(gen) * mix.maxDuplicate,
+          reorderRate: prng.real53(gen) * mix.maxReorder,
+        }
+        world.network.configure(settings)
+        this.say(
+          `network delay ${settings.minDelay}..${settings.maxDelay} ms, drop ${settings.dropRate.toFixed(2)}, duplicate ${settings.duplicateRate.toFixed(2)}, reorder ${settings.reorderRate.toFixed(2)}`,
+        )
+        return
+      }
+      case 'partition': {
+        const shuffled = shuffle(gen, ids)
+        const cutAt = prng.uint32(gen, 1, Math.max(1, shuffled.length - 1))
+        const a = shuffled.slice(0, cutAt)
+        const b = shuffled.slice(cutAt)
+        world.network.partition(a, b)
+        this.say(`partition [${a}] | [${b}]`)
+        return
+      }
+      case 'cut': {
+        if (ids.length < 2) return
+        const [from, to] = shuffle(gen, ids)
+        world.network.cut(from!, to!)
+        this.say(`one-way cut ${from} -> ${to}`)
+        return
+      }
+      case 'isolate': {
+        const id = this.victim(true)
+        if (id === null) return
+        world.network.isolate(id)
+        this.say(`isolate ${id}`)
+        return
+      }
+      case 'heal':
+        world.network.heal()
+        this.say('network healed')
+        return
+      case 'crash': {
+        const id = this.victim(true)
+        if (id === null) return
+        const m = world.members.get(id)!
+        m.crash('crash by nemesis')
+        const down = prng.uint32(gen, mix.downMs[0], mix.downMs[1])
+        this.say(`crash ${id} for ${down} ms`)
+        world.clock.setTimeout(() => {
+          if (!world.inChaos || m.alive || m.removed) return
+          m.start()
+        }, down)
+        return
+      }
+      case 'freeze': {
+        const id = this.victim(true)
+        if (id === null) return
+        const m = world.members.get(id)!
+        const span = prng.uint32(gen, mix.freezeMs[0], mix.freezeMs[1])
+        m.freeze()
+        this.say(`freeze ${id} for ${span} ms`)
+        world.clock.setTimeout(() => {
+          if (m.isFrozen) m.wake()
+        }, span)
+        return
+      }
+      case 'disk': {
+        const lo = prng.uint32(gen, 0, 5)
+        world.settings.diskLatency = [lo, lo + prng.uint32(gen, 0, 40)]
+        this.say(`disk latency ${world.settings.diskLatency[0]}..${world.settings.diskLatency[1]} ms`)
+        return
+      }
+      default:
+        this.churn(kind)
+    }
+  }
+
+  /** Membership changes and leadership transfers go through the current leader. */
+  private churn(kind: FaultKind): void {
+    const { world, gen } = this
+    const leader = world.leader()
+    if (leader === null) return
+    const conf = leader.status.conf
+    const change = (cc: ConfChange, label: string): void => {
+      this.say(label)
+      leader.member.proposeConfChange(cc, label)
+    }
+    switch (kind) {
+      case 'addLearner': {
+        const running = [...world.members.values()].filter((m) => !m.removed).length
+        if (running >= world.mix.maxMembers) return
+        const id = world.newId()
+        world.addMember(id)
+        change({ changes: [{ type: 'addLearner', node: id }], transition: 'auto' }, `add learner ${id}`)
+        return
+      }
+      case 'promote': {
+        if (conf.learners.length === 0 || conf.voters.length >= 5) return
+        const id = prng.oneOf(gen, conf.learners)
+        change({ changes: [{ type: 'addVoter', node: id }], transition: 'auto' }, `promote ${id} to voter`)
+        return
+      }
+      case 'remove': {
+        const candidates = conf.learners.concat(conf.voters.length > 3 ? conf.voters.filter((v) => v !== leader.member.id) : [])
+        if (candidates.length === 0) return
+        const id = prng.oneOf(gen, candidates)
+        change({ changes: [{ type: 'remove', node: id }], transition: 'auto' }, `remove ${id}`)
+        return
+      }
+      case 'replaceDead': {
+        const dead = conf.voters.filter((v) => world.members.get(v)?.alive !== true)
+        const learners = conf.learners.filter((l) => world.members.get(l)?.alive === true)
+        if (dead.length === 0 || learners.length === 0) return
+        const d = prng.oneOf(gen, dead)
+        const l = prng.oneOf(gen, learners)
+        change(
+          { changes: [{ type: 'remove', node: d }, { type: 'addVoter', node: l }], transition: 'auto' },
+          `replace dead voter ${d} by ${l} (joint)`,
+        )
+        return
+      }
+      case 'transfer': {
+        const others = conf.voters.filter((v) => v !== leader.member.id)
+        if (others.length === 0) return
+        const to = prng.oneOf(gen, others)
+        this.say(`transfer leadership ${leader.member.id} -> ${to}`)
+        leader.member.transferLeadership(to)
+        return
+      }
+      default:
+        return
+    }
+  }
+}
+
+function shuffle<T>(gen: prng.PRNG, xs: readonly T[]): T[] {
+  const out = xs.slice()
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = prng.uint32(gen, 0, i)
+    ;[out[i], out[j]] = [out[j]!, out[i]!]
+  }
+  return out
+}
