@@ -156,6 +156,14 @@ export function storageAcceptance(name: string, makeHarness: () => StorageHarnes
         expect([...loaded]).toEqual([7, 7, 7, 7])
       })
 
+      it('a load issued right after a save that was not awaited sees that save', async () => {
+        const s = await open('a')
+        void s.save({ meta: meta('a'), hardState: { term: 4, vote: 'a', commit: 1 }, entries: entries(1, 2, 4) })
+        const rec = await s.load()
+        expect(rec?.durable.hardState.term).toBe(4)
+        expect(indexes(rec!.durable.entries)).toEqual([1, 2])
+      })
+
       it('completes saves issued back to back in call order', async () => {
         const s = await open('a')
         await s.save({ meta: meta('a') })
@@ -323,6 +331,20 @@ export function storageAcceptance(name: string, makeHarness: () => StorageHarnes
         await again.save({ entries: entries(3, 3, 1) })
         expect(indexes((await again.load())!.durable.entries)).toEqual([1, 2, 3])
         expect(await provider.listMembers(ROOM)).toEqual([meta('a')])
+      })
+
+      it('close and destroy are not failures: onFailure listeners are not called', async () => {
+        const a = await open('a')
+        const b = await open('b')
+        const heard: StorageError[] = []
+        a.onFailure?.((e) => heard.push(e))
+        b.onFailure?.((e) => heard.push(e))
+        await a.save({ meta: meta('a') })
+        await b.save({ meta: meta('b') })
+        await a.close()
+        await b.destroy()
+        await expectStorageError(a.load(), 'CLOSED')
+        expect(heard).toEqual([])
       })
 
       it('saves issued before close complete; saves after close reject with CLOSED', async () => {
