@@ -1,0 +1,20 @@
+// src/wire: the binary codec of everything members say to each other, and
+// the room secret. Every decoder here validates every byte (invariant 6) and
+// throws only WireError.
+export { WireError, badMessage, isWireError } from './errors'
+export type { WireErrorCode } from './errors'
+export * from './limits'
+export { readVarUint, readByte, readBool, readEnum, readFixedBytes, readBytes, readBoundedString, readId, readArray, expectEnd, decodeWith } from './reader'
+export type { Decoder } from './reader'
+export { writeVarUint, writeByte, writeBool, writeEnum, writeFixedBytes, writeBytes, writeBoundedString, writeId, writeArray, encodeWith } from './writer'
+export type { Encoder } from './writer'
+export { encodeRaftMessage, decodeRaftMessage, validateRaftMessage, validateConfState, readConfState, writeConfState, RAFT_MESSAGE_TYPES } from './raft-codec'
+export { WIRE_VERSION, ROOM_TAG_BYTES, ENVELOPE_KIND, NODE_KIND_MIN, MAX_ENVELOPE_KIND, encodeEnvelope, decodeEnvelope, sealEnvelope, openEnvelope } from './envelope'
+export type { Envelope, SealInfo, SealEnvelopeInput } from './envelope'
+export { encodeHello, decodeHello, OPAQUE_ID_PATTERN } from './hello'
+export type { HelloMessage } from './hello'
+export { deriveRoomKey, roomTag, DEFAULT_PBKDF2_ITERATIONS, MIN_PBKDF2_ITERATIONS } from './room-key'
+export type { RoomKey, DeriveOptions } from './room-key'
+export { seal, open, sealText, openText, NONCE_BYTES, GCM_TAG_BYTES, SEAL_OVERHEAD } from './seal'
+export { SealCounter, ReplayWindow, ReplayGuard, REPLAY_WINDOW, BOOT_ID_BYTES, MAX_BOOTS_PER_SENDER } from './replay'
+export { createChallenge, proveMembership, verifyProof, linkBinding, CHALLENGE_BYTES, PROOF_BYTES } from './membership-proof'
