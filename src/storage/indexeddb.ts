@@ -142,7 +142,8 @@ export class IndexedDbStorageProvider implements StorageProvider {
     if (conn.dead) return
     conn.dead = true
     this.forget(room, conn)
-    if (reason === 'VERSION_CHANGE') conn.db.close()
+    // giving way to another connection's upgrade or delete: close ours so it is not blocked
+    if (reason === 'VERSION_CHANGE' || reason === 'CONNECTION_LOST') conn.db.close()
     for (const s of conn.storages) s.fail(new StorageError(reason, `${room}/${s.member}`, message))
   }
 
@@ -170,8 +171,11 @@ export class IndexedDbStorageProvider implements StorageProvider {
             reject(new StorageError('BLOCKED', name, `other connections did not close within ${this.blockedTimeoutMs} ms`))
           }, this.blockedTimeoutMs)
         },
-        blocking: () => {
-          if (conn !== null) this.lose(room, conn, 'VERSION_CHANGE', 'a newer schema version opened the database elsewhere')
+        blocking: (_current, next) => {
+          if (conn === null) return
+          // next === null: another tab deletes the database (e.g. a reset); give way too
+          if (next === null) this.lose(room, conn, 'CONNECTION_LOST', 'the database is being deleted elsewhere')
+          else this.lose(room, conn, 'VERSION_CHANGE', `schema version ${next} opened the database elsewhere`)
         },
         terminated: () => {
           if (conn !== null) this.lose(room, conn, 'CONNECTION_LOST', 'the browser closed the database connection')

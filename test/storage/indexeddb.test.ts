@@ -115,6 +115,21 @@ describe('IndexedDbStorageProvider specifics', () => {
     await expect(s.save({ entries: entries(1, 1, 1) })).rejects.toBe(err)
   })
 
+  it('gives way to a delete of the database elsewhere (a reset): closes, and fails with CONNECTION_LOST', async () => {
+    freshProfile()
+    const s = await new IndexedDbStorageProvider().open('r', 'a')
+    await s.save({ meta: meta('a') })
+    const heard = new Promise<StorageError>((resolve) => s.onFailure!(resolve))
+    const deleted = new Promise<void>((resolve, reject) => {
+      const req = indexedDB.deleteDatabase(databaseName('r'))
+      req.onsuccess = () => resolve()
+      req.onerror = () => reject(req.error)
+    })
+    expect((await heard).reason).toBe('CONNECTION_LOST')
+    await deleted
+    expect(await indexedDB.databases()).toEqual([])
+  })
+
   it('waits for an older connection to give way, and fails with BLOCKED when it never does', async () => {
     const profile = freshProfile()
     // a tab on the current schema that ignores versionchange (not meshkeeper code)
