@@ -76,6 +76,7 @@ export class Raft {
   /** conf entries up to this index are reflected in trk.conf */
   confAppliedIndex = 0
 
+  private bcastPending = false
   private readonly reads = new ReadIndexQueue()
   /** ReadIndex requests that arrived before the leader committed in its term */
   private pendingReads: { context: Uint8Array; from: NodeId }[] = []
@@ -193,7 +194,28 @@ export class Raft {
   }
 
   private bcastAppend(): void {
-    for (const id of this.trk.progress.keys()) if (id !== this.id) this.sendAppend(id)
+    this.bcastPending = false
+    for (const id of this.trk.progress.keys()) {
+      if (id === this.id) continue
+      // in replicate state, pipeline as far as the inflight window allows
+      if (this.maybeSendAppend(id, true)) while (this.maybeSendAppend(id, false));
+    }
+  }
+
+  /**
+   * Broadcast new entries or a new commit index before the next Ready rather
+   * than at once: proposals and acknowledgements that arrive together then
+   * share one MsgApp per follower. Messages only leave through a Ready, so
+   * this changes batching, never behaviour.
+   */
+  private scheduleBcast(): void {
+    this.bcastPending = true
+  }
+
+  /** Called by RawNode before it looks for a Ready. */
+  flush(): void {
+    if (this.bcastPending && this.role === 'leader') this.bcastAppend()
+    this.bcastPending = false
   }
 
   private sendSnapshot(to: NodeId, pr: Progress): boolean {
@@ -557,8 +579,8 @@ export class Raft {
         pr.becomeReplicate()
       }
     } else pr.inflights.freeLE(m.index)
-    if (this.maybeCommit()) this.bcastAppend()
-    else if (oldPaused) this.sendAppend(m.from)
+    if (this.maybeCommit()) this.scheduleBcast()
+    else if (oldPaused && !this.bcastPending) this.sendAppend(m.from)
     while (this.maybeSendAppend(m.from, false)) {
       // pipeline as much as the inflight window and message size allow
     }
@@ -788,7 +810,7 @@ export class Raft {
         if (!this.appendEntries([{ term: 0, index: 0, type: 'normal', data }], false)) {
           throw new RaftError('UNCOMMITTED_TOO_LARGE', `${this.uncommittedSize} bytes uncommitted`)
         }
-        this.bcastAppend()
+        this.scheduleBcast()
         return
       case 'follower':
         if (this.lead === null) throw new RaftError('NO_LEADER')
@@ -804,7 +826,7 @@ export class Raft {
     if (!this.trk.progress.has(m.from)) return
     // membership changes only through the leader's own proposeConfChange
     for (const e of m.entries) if (e.type !== 'normal' || !(e.data instanceof Uint8Array)) return
-    if (this.appendEntries(m.entries, false)) this.bcastAppend()
+    if (this.appendEntries(m.entries, false)) this.scheduleBcast()
   }
 
   proposeConfChange(cc: ConfChange): void {

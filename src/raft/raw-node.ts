@@ -105,6 +105,7 @@ export class RawNode {
 
   hasReady(): boolean {
     const r = this.raft
+    r.flush()
     const log = r.log
     return (
       r.msgs.length > 0 ||
@@ -120,6 +121,7 @@ export class RawNode {
   /** Everything new since the last Ready; see the ordering contract on Ready. */
   ready(): Ready {
     const r = this.raft
+    r.flush()
     const log = r.log
     const soft = this.softChanged() ? this.softState() : null
     const hard = this.hardChanged() ? { term: r.term, vote: r.vote, commit: log.committed } : null

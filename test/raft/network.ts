@@ -3,7 +3,7 @@
 // into one FIFO queue, and whose committed entries are recorded as applied.
 import * as prng from 'lib0/prng'
 import { RawNode } from '../../src/raft/index'
-import type { ConfState, DurableState, Entry, Message, NodeId, PlantedBugs, RaftConfig, ReadState } from '../../src/raft/types'
+import type { ConfState, DurableState, Entry, Message, NodeId, PlantedBugs, RaftConfig, ReadState, Ready } from '../../src/raft/types'
 
 export interface TestMember {
   id: NodeId
@@ -112,24 +112,30 @@ export class Network {
       while (m.node.hasReady()) {
         any = true
         const rd = m.node.ready()
-        if (rd.hardState !== null) m.disk.hardState = rd.hardState
-        if (rd.snapshot !== null) {
-          m.disk.snapshot = rd.snapshot
-          m.disk.entries = []
-        }
-        if (rd.entries.length > 0) {
-          const from = rd.entries[0]!.index
-          const base = m.disk.snapshot?.meta.index ?? 0
-          m.disk.entries = m.disk.entries.slice(0, Math.max(0, from - base - 1)).concat(rd.entries)
-        }
-        for (const msg of rd.messages) this.queue.push(msg)
-        if (rd.snapshot !== null) m.applied = []
-        for (const e of rd.committedEntries) m.applied.push(e)
-        for (const rs of rd.readStates) m.readStates.push(rs)
+        this.handle(m, rd)
         m.node.advance(rd)
       }
     }
     return any
+  }
+
+  /** Persist a Ready at once, queue its messages, record what it applies. */
+  handle(m: TestMember, rd: Ready): void {
+    if (rd.hardState !== null) m.disk.hardState = rd.hardState
+    if (rd.snapshot !== null) {
+      m.disk.snapshot = rd.snapshot
+      m.disk.entries = []
+      m.applied = []
+    }
+    if (rd.entries.length > 0) {
+      const base = m.disk.snapshot?.meta.index ?? 0
+      const keep = Math.max(0, rd.entries[0]!.index - base - 1)
+      if (keep < m.disk.entries.length) m.disk.entries.length = keep // overwrite a suffix
+      for (const e of rd.entries) m.disk.entries.push(e)
+    }
+    for (const msg of rd.messages) this.queue.push(msg)
+    for (const e of rd.committedEntries) m.applied.push(e)
+    for (const rs of rd.readStates) m.readStates.push(rs)
   }
 
   /** Deliver the messages queued now (not those they cause). */

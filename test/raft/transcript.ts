@@ -174,18 +174,8 @@ export class TranscriptRunner {
           if (rd.softState !== null) {
             this.out.push(`> ${id} role=${rd.softState.role} lead=${rd.softState.lead ?? '-'} term=${rd.hardState?.term ?? m.node.status().term}`)
           }
-          // persist + queue + apply, as the network helper does
-          if (rd.hardState !== null) m.disk.hardState = rd.hardState
-          if (rd.entries.length > 0) {
-            const base = m.disk.snapshot?.meta.index ?? 0
-            m.disk.entries = m.disk.entries.slice(0, Math.max(0, rd.entries[0]!.index - base - 1)).concat(rd.entries)
-          }
-          for (const msg of rd.messages) {
-            this.out.push(formatMessage(msg) + (net.cut.has(`${msg.from}->${msg.to}`) ? ' DROPPED' : ''))
-            net.queue.push(msg)
-          }
-          for (const e of rd.committedEntries) m.applied.push(e)
-          for (const rs of rd.readStates) m.readStates.push(rs)
+          for (const msg of rd.messages) this.out.push(formatMessage(msg) + (net.cut.has(`${msg.from}->${msg.to}`) ? ' DROPPED' : ''))
+          net.handle(m, rd)
           for (const rs of m.readStates.slice(before)) this.out.push(`${id} read ${str(rs.context)}=${rs.index}`)
           m.node.advance(rd)
         }
