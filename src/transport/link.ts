@@ -1,0 +1,235 @@
+// FramedLink: a Link (src/transport/types) over any ordered, reliable frame
+// pipe (a FramePort: a WebRTC data channel through simple-peer, or an
+// in-memory pipe in tests). It chunks messages (framing.ts), sends the chunks
+// only as fast as the port drains (backpressure: a data channel that buffers
+// too much is closed by the browser), reassembles what arrives, and drops the
+// peer on the first frame that breaks the framing rules.
+//
+// Besides the app's messages a link carries CONTROL messages for the
+// transport itself (the hello, relayed signaling); they overtake queued data
+// between two chunks, so a hello is never stuck behind a snapshot.
+//
+// What must stay true: messages are delivered whole and in order; onClose
+// listeners run exactly once; after close, send throws CLOSED and nothing
+// more is delivered.
+import { TransportError } from './errors'
+import { controlFrame, dataFrames, DEFAULT_FRAME_BYTES, DEFAULT_MAX_MESSAGE_BYTES, nextSeq, Reassembler } from './framing'
+import type { FramingOptions } from './framing'
+import type { Link } from './types'
+
+/** An ordered, reliable pipe of frames to one peer. */
+export interface FramePort {
+  /** send one frame; returns false when the caller should wait for the
+   *  drain callback before writing more (the frame itself is taken) */
+  write(frame: Uint8Array): boolean
+  /** register the three callbacks; called once, by the link */
+  attach(events: { frame(frame: Uint8Array): void; drain(): void; close(reason: string): void }): void
+  close(): void
+}
+
+export interface LinkOptions extends FramingOptions {
+  /** bytes queued for sending before the link gives up on a peer that does
+   *  not read (it closes with reason 'send queue overflow') */
+  maxQueuedBytes?: number
+  /** a frame that breaks the framing rules, or a listener that threw */
+  onError?: (err: unknown) => void
+}
+
+export const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024
+
+interface Outgoing {
+  frames: Iterator<Uint8Array>
+  bytes: number
+}
+
+export class FramedLink implements Link {
+  private readonly reassembler: Reassembler
+  private readonly frameBytes: number
+  private readonly maxMessageBytes: number
+  private readonly maxQueuedBytes: number
+  private readonly messageListeners = new Set<(bytes: Uint8Array) => void>()
+  private readonly controlListeners = new Set<(bytes: Uint8Array) => void>()
+  private readonly closeListeners = new Set<(reason: string) => void>()
+  /** messages that arrived before anyone listened: kept for the first listener */
+  private inbox: Uint8Array[] | null = []
+  private controlInbox: Uint8Array[] | null = []
+  private readonly dataQueue: Outgoing[] = []
+  private readonly controlQueue: Uint8Array[] = []
+  private queued = 0
+  private sendSeq = 0
+  private waitingForDrain = false
+  private pumping = false
+  private closedReason: string | null = null
+
+  constructor(
+    readonly peer: string,
+    private readonly port: FramePort,
+    private readonly opts: LinkOptions = {},
+  ) {
+    this.frameBytes = opts.frameBytes ?? DEFAULT_FRAME_BYTES
+    this.maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
+    this.maxQueuedBytes = opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES
+    this.reassembler = new Reassembler(opts)
+    port.attach({
+      frame: (frame) => this.receive(frame),
+      drain: () => {
+        this.waitingForDrain = false
+        this.pump()
+      },
+      close: (reason) => this.finish(reason),
+    })
+  }
+
+  get open(): boolean {
+    return this.closedReason === null
+  }
+
+  /** why the link closed, or null while open */
+  get closeReason(): string | null {
+    return this.closedReason
+  }
+
+  /** bytes accepted by send() and not yet handed to the port */
+  get queuedBytes(): number {
+    return this.queued
+  }
+
+  send(bytes: Uint8Array): void {
+    if (this.closedReason !== null) throw new TransportError('CLOSED', `link to ${this.peer} is closed (${this.closedReason})`, this.peer)
+    if (bytes.length > this.maxMessageBytes) throw new TransportError('TOO_LARGE', `message of ${bytes.length} bytes exceeds ${this.maxMessageBytes}`, this.peer)
+    // the caller may reuse its buffer once send returns
+    const copy = bytes.slice()
+    this.dataQueue.push({ frames: dataFrames(this.sendSeq, copy, this.frameBytes), bytes: copy.length })
+    this.sendSeq = nextSeq(this.sendSeq)
+    this.queued += copy.length
+    if (this.queued > this.maxQueuedBytes) {
+      this.close('send queue overflow')
+      return
+    }
+    this.pump()
+  }
+
+  /** a transport-internal message (at most one frame) */
+  sendControl(bytes: Uint8Array): void {
+    if (this.closedReason !== null) throw new TransportError('CLOSED', `link to ${this.peer} is closed (${this.closedReason})`, this.peer)
+    this.controlQueue.push(controlFrame(bytes))
+    this.pump()
+  }
+
+  onMessage(fn: (bytes: Uint8Array) => void): () => void {
+    this.messageListeners.add(fn)
+    const early = this.inbox
+    this.inbox = null
+    if (early !== null) for (const m of early) this.deliver(this.messageListeners, m)
+    return () => this.messageListeners.delete(fn)
+  }
+
+  onControl(fn: (bytes: Uint8Array) => void): () => void {
+    this.controlListeners.add(fn)
+    const early = this.controlInbox
+    this.controlInbox = null
+    if (early !== null) for (const m of early) this.deliver(this.controlListeners, m)
+    return () => this.controlListeners.delete(fn)
+  }
+
+  onClose(fn: (reason: string) => void): () => void {
+    if (this.closedReason !== null) {
+      // already closed: tell the late listener at once (still exactly once)
+      const reason = this.closedReason
+      queueMicrotask(() => fn(reason))
+      return () => {}
+    }
+    this.closeListeners.add(fn)
+    return () => this.closeListeners.delete(fn)
+  }
+
+  close(reason = 'closed'): void {
+    if (this.closedReason !== null) return
+    this.finish(reason)
+    this.port.close()
+  }
+
+  private pump(): void {
+    if (this.pumping) return // re-entered from a synchronous drain
+    this.pumping = true
+    try {
+      while (this.closedReason === null && !this.waitingForDrain) {
+        const frame = this.nextFrame()
+        if (frame === null) break
+        if (!this.port.write(frame)) this.waitingForDrain = true
+      }
+    } catch (err) {
+      this.opts.onError?.(err)
+      this.close('send failed')
+    } finally {
+      this.pumping = false
+    }
+  }
+
+  private nextFrame(): Uint8Array | null {
+    const control = this.controlQueue.shift()
+    if (control !== undefined) return control
+    const head = this.dataQueue[0]
+    if (head === undefined) return null
+    const step = head.frames.next()
+    if (step.done) {
+      this.dataQueue.shift()
+      this.queued -= head.bytes
+      return this.nextFrame()
+    }
+    return step.value
+  }
+
+  private receive(frame: Uint8Array): void {
+    if (this.closedReason !== null) return
+    let out
+    try {
+      out = this.reassembler.push(frame)
+    } catch (err) {
+      this.opts.onError?.(err)
+      this.close(`bad frame: ${err instanceof Error ? err.message : String(err)}`)
+      return
+    }
+    if (out.kind === 'data') {
+      if (this.inbox !== null) this.inbox.push(out.message)
+      else this.deliver(this.messageListeners, out.message)
+    } else if (out.kind === 'control') {
+      const copy = out.message.slice()
+      if (this.controlInbox !== null) this.controlInbox.push(copy)
+      else this.deliver(this.controlListeners, copy)
+    }
+  }
+
+  private deliver(listeners: Set<(bytes: Uint8Array) => void>, message: Uint8Array): void {
+    for (const fn of [...listeners]) {
+      if (this.closedReason !== null) return
+      try {
+        fn(message)
+      } catch (err) {
+        // a listener's bug must not desync the link or starve the others
+        this.opts.onError?.(err)
+      }
+    }
+  }
+
+  private finish(reason: string): void {
+    if (this.closedReason !== null) return
+    this.closedReason = reason
+    this.dataQueue.length = 0
+    this.controlQueue.length = 0
+    this.queued = 0
+    this.inbox = null
+    this.controlInbox = null
+    const listeners = [...this.closeListeners]
+    this.closeListeners.clear()
+    this.messageListeners.clear()
+    this.controlListeners.clear()
+    for (const fn of listeners) {
+      try {
+        fn(reason)
+      } catch (err) {
+        this.opts.onError?.(err)
+      }
+    }
+  }
+}
