@@ -1,0 +1,286 @@
+// The sequential specification of the znode tree: what one correct, single
+// threaded ZooKeeper answers to each operation, and how the tree changes.
+//
+// It is deliberately a second, small implementation, written from ZooKeeper's
+// documented behaviour and not from src/tree, so that a bug in src/tree shows
+// up as a disagreement. Rules it encodes (ZooKeeper's PrepRequestProcessor order):
+// - the root "/" always exists; a node's parent must exist (else NO_NODE) and
+//   must not be ephemeral (NO_CHILDREN_FOR_EPHEMERALS);
+// - a new node has version 0; each successful set adds 1; set/delete/check
+//   with version -1 skip the version check, otherwise a mismatch is BAD_VERSION;
+// - delete checks the version before NOT_EMPTY;
+// - a sequential create appends the parent's cversion before the create, as
+//   10 zero-padded digits; cversion counts every create and delete of a child;
+// - an ephemeral create needs a live session (else SESSION_EXPIRED); closing a
+//   session deletes its ephemerals and the session stays closed;
+// - a multi applies its sub-operations in order, all or nothing: the first
+//   failure is the answer (code and opIndex) and nothing changes.
+//
+// States are immutable values with a canonical `key`, so the checker can
+// memoise (linearized set, state) pairs.
+import type {
+  CheckOp, CreateOp, DeleteOp, ModelOp, ModelResult, MultiSubOp, OkValue, SetOp, ZnodeErrorCode,
+} from './history'
+import { ANY_VERSION, fail, ok } from './history'
+
+export const ROOT = '/'
+
+export interface Znode {
+  readonly data: string
+  readonly version: number
+  /** counts creates and deletes of children; names sequential children */
+  readonly cversion: number
+  /** the session of an ephemeral node, null for a persistent one */
+  readonly owner: string | null
+}
+
+export class TreeState {
+  private cachedKey: string | null = null
+
+  constructor (
+    readonly nodes: ReadonlyMap<string, Znode>,
+    readonly closedSessions: ReadonlySet<string>,
+  ) {}
+
+  /** The tree holding only the root. */
+  static empty (): TreeState {
+    return new TreeState(new Map([[ROOT, { data: '', version: 0, cversion: 0, owner: null }]]), new Set())
+  }
+
+  /** Canonical and injective: equal keys exactly when the states are equal (length-prefixed fields). */
+  get key (): string {
+    if (this.cachedKey === null) {
+      const parts: string[] = []
+      for (const path of [...this.nodes.keys()].sort()) {
+        const node = this.nodes.get(path)!
+        parts.push(field(path), field(node.data), String(node.version), String(node.cversion), node.owner === null ? '-' : field(node.owner))
+      }
+      parts.push('|')
+      for (const session of [...this.closedSessions].sort()) parts.push(field(session))
+      this.cachedKey = parts.join(' ')
+    }
+    return this.cachedKey
+  }
+
+  /** Sorted names of path's children. */
+  childNames (path: string): string[] {
+    const names: string[] = []
+    for (const candidate of this.nodes.keys()) {
+      if (candidate !== ROOT && parentOf(candidate) === path) names.push(nameOf(candidate))
+    }
+    return names.sort()
+  }
+
+  describe (): string {
+    const nodes = [...this.nodes.keys()].sort().map(path => {
+      const node = this.nodes.get(path)!
+      const owner = node.owner === null ? '' : ` ephemeral(${node.owner})`
+      return `${path}=${JSON.stringify(node.data)} v${node.version} cv${node.cversion}${owner}`
+    })
+    const closed = this.closedSessions.size === 0 ? '' : `; closed sessions: ${[...this.closedSessions].sort().join(', ')}`
+    return `{ ${nodes.join(', ')} }${closed}`
+  }
+}
+
+const field = (text: string): string => `${text.length}:${text}`
+
+export const parentOf = (path: string): string => {
+  const slash = path.lastIndexOf('/')
+  return slash <= 0 ? ROOT : path.slice(0, slash)
+}
+
+export const nameOf = (path: string): string => path.slice(path.lastIndexOf('/') + 1)
+
+export const isSequential = (op: CreateOp): boolean => op.mode.endsWith('-sequential')
+export const isEphemeral = (op: CreateOp): boolean => op.mode.startsWith('ephemeral')
+
+/** Sequential suffix: ZooKeeper's %010d of the parent's cversion. */
+export const sequenceSuffix = (counter: number): string => String(counter).padStart(10, '0')
+
+/**
+ * A path as ZooKeeper accepts it: "/" or "/"-separated non-empty names. A
+ * sequential create's prefix may end in "/" (the name is then only digits).
+ */
+export const isValidPath = (path: string, sequentialPrefix = false): boolean => {
+  if (path === ROOT) return !sequentialPrefix
+  if (!path.startsWith('/')) return false
+  const names = path.slice(1).split('/')
+  return names.every((name, index) => name.length > 0 || (sequentialPrefix && index === names.length - 1))
+}
+
+/** A copy of a state that operations change in place; `freeze` makes the next immutable state. */
+class Draft {
+  readonly nodes: Map<string, Znode>
+  readonly closedSessions: Set<string>
+
+  constructor (state: TreeState) {
+    this.nodes = new Map(state.nodes)
+    this.closedSessions = new Set(state.closedSessions)
+  }
+
+  freeze (): TreeState {
+    return new TreeState(this.nodes, this.closedSessions)
+  }
+
+  hasChildren (path: string): boolean {
+    for (const candidate of this.nodes.keys()) {
+      if (candidate !== ROOT && parentOf(candidate) === path) return true
+    }
+    return false
+  }
+
+  bumpChildVersion (parent: string): void {
+    const node = this.nodes.get(parent)!
+    this.nodes.set(parent, { ...node, cversion: node.cversion + 1 })
+  }
+
+  create (op: CreateOp): OkValue | ZnodeErrorCode {
+    if (!isValidPath(op.path, isSequential(op))) throw new Error(`model: invalid path ${JSON.stringify(op.path)}`)
+    if (isEphemeral(op) && this.closedSessions.has(op.session)) return 'SESSION_EXPIRED'
+    if (op.path === ROOT) return 'NODE_EXISTS'
+    const parentPath = parentOf(op.path)
+    const parent = this.nodes.get(parentPath)
+    if (parent === undefined) return 'NO_NODE'
+    if (parent.owner !== null) return 'NO_CHILDREN_FOR_EPHEMERALS'
+    const path = isSequential(op) ? op.path + sequenceSuffix(parent.cversion) : op.path
+    if (this.nodes.has(path)) return 'NODE_EXISTS'
+    this.nodes.set(path, { data: op.data, version: 0, cversion: 0, owner: isEphemeral(op) ? op.session : null })
+    this.bumpChildVersion(parentPath)
+    return { kind: 'create', path }
+  }
+
+  set (op: SetOp): OkValue | ZnodeErrorCode {
+    const node = this.nodes.get(op.path)
+    if (node === undefined) return 'NO_NODE'
+    if (op.version !== ANY_VERSION && op.version !== node.version) return 'BAD_VERSION'
+    this.nodes.set(op.path, { ...node, data: op.data, version: node.version + 1 })
+    return { kind: 'set', version: node.version + 1 }
+  }
+
+  delete (op: DeleteOp): OkValue | ZnodeErrorCode {
+    const node = this.nodes.get(op.path)
+    if (node === undefined) return 'NO_NODE'
+    if (op.version !== ANY_VERSION && op.version !== node.version) return 'BAD_VERSION'
+    if (this.hasChildren(op.path)) return 'NOT_EMPTY'
+    this.nodes.delete(op.path)
+    this.bumpChildVersion(parentOf(op.path))
+    return { kind: 'delete' }
+  }
+
+  check (op: CheckOp): OkValue | ZnodeErrorCode {
+    const node = this.nodes.get(op.path)
+    if (node === undefined) return 'NO_NODE'
+    if (op.version !== ANY_VERSION && op.version !== node.version) return 'BAD_VERSION'
+    return { kind: 'check' }
+  }
+
+  apply (op: MultiSubOp): OkValue | ZnodeErrorCode {
+    switch (op.kind) {
+      case 'create': return this.create(op)
+      case 'set': return this.set(op)
+      case 'delete': return this.delete(op)
+      case 'check': return this.check(op)
+    }
+  }
+
+  closeSession (session: string): void {
+    for (const [path, node] of [...this.nodes]) {
+      // ephemerals have no children, so deleting them in any order is safe
+      if (node.owner === session) {
+        this.nodes.delete(path)
+        this.bumpChildVersion(parentOf(path))
+      }
+    }
+    this.closedSessions.add(session)
+  }
+}
+
+export interface StepOutcome {
+  state: TreeState
+  result: ModelResult
+}
+
+/** Applies one operation to a state: the single correct answer and the next state. */
+export const step = (state: TreeState, op: ModelOp): StepOutcome => {
+  switch (op.kind) {
+    case 'get': {
+      const node = state.nodes.get(op.path)
+      return unchanged(state, node === undefined ? fail('NO_NODE') : ok({ kind: 'get', data: node.data, version: node.version }))
+    }
+    case 'exists':
+      return unchanged(state, ok({ kind: 'exists', version: state.nodes.get(op.path)?.version ?? null }))
+    case 'children':
+      return unchanged(state, state.nodes.has(op.path) ? ok({ kind: 'children', names: state.childNames(op.path) }) : fail('NO_NODE'))
+    case 'close-session': {
+      const draft = new Draft(state)
+      draft.closeSession(op.session)
+      return { state: draft.freeze(), result: ok({ kind: 'close-session' }) }
+    }
+    case 'multi': {
+      const draft = new Draft(state)
+      const results: OkValue[] = []
+      for (const [index, sub] of op.ops.entries()) {
+        const outcome = draft.apply(sub)
+        if (typeof outcome === 'string') return unchanged(state, fail(outcome, index))
+        results.push(outcome)
+      }
+      return { state: draft.freeze(), result: ok({ kind: 'multi', results }) }
+    }
+    default: {
+      const draft = new Draft(state)
+      const outcome = draft.apply(op)
+      if (typeof outcome === 'string') return unchanged(state, fail(outcome))
+      return { state: draft.freeze(), result: ok(outcome) }
+    }
+  }
+}
+
+const unchanged = (state: TreeState, result: ModelResult): StepOutcome => ({ state, result })
+
+/** Structural equality of two results (what the client saw vs what the model answers). */
+export const sameResult = (a: ModelResult, b: ModelResult): boolean => {
+  if (!a.ok || !b.ok) return !a.ok && !b.ok && a.code === b.code && a.opIndex === b.opIndex
+  return sameValue(a.value, b.value)
+}
+
+const sameValue = (a: OkValue, b: OkValue): boolean => {
+  switch (a.kind) {
+    case 'create': return b.kind === 'create' && a.path === b.path
+    case 'set': return b.kind === 'set' && a.version === b.version
+    case 'get': return b.kind === 'get' && a.data === b.data && a.version === b.version
+    case 'exists': return b.kind === 'exists' && a.version === b.version
+    case 'children': return b.kind === 'children' && a.names.length === b.names.length && a.names.every((name, i) => name === b.names[i])
+    case 'multi': return b.kind === 'multi' && a.results.length === b.results.length && a.results.every((r, i) => sameValue(r, b.results[i]!))
+    case 'delete': case 'check': case 'close-session': return b.kind === a.kind
+  }
+}
+
+export const describeOp = (op: ModelOp | MultiSubOp): string => {
+  switch (op.kind) {
+    case 'create': return `create(${op.path}, ${JSON.stringify(op.data)}, ${op.mode}${isEphemeral(op) ? `, session ${op.session}` : ''})`
+    case 'set': return `set(${op.path}, ${JSON.stringify(op.data)}, version ${op.version})`
+    case 'delete': return `delete(${op.path}, version ${op.version})`
+    case 'check': return `check(${op.path}, version ${op.version})`
+    case 'get': case 'exists': case 'children': return `${op.kind}(${op.path})`
+    case 'multi': return `multi[${op.ops.map(describeOp).join('; ')}]`
+    case 'close-session': return `close-session(${op.session})`
+  }
+}
+
+export const describeResult = (result: ModelResult | null): string => {
+  if (result === null) return 'no answer (timed out)'
+  if (!result.ok) return result.opIndex === undefined ? result.code : `${result.code} at op ${result.opIndex}`
+  return describeValue(result.value)
+}
+
+const describeValue = (value: OkValue): string => {
+  switch (value.kind) {
+    case 'create': return `created ${value.path}`
+    case 'set': return `version ${value.version}`
+    case 'get': return `${JSON.stringify(value.data)} v${value.version}`
+    case 'exists': return value.version === null ? 'absent' : `exists v${value.version}`
+    case 'children': return `[${value.names.join(', ')}]`
+    case 'multi': return `ok[${value.results.map(describeValue).join('; ')}]`
+    case 'delete': case 'check': case 'close-session': return 'ok'
+  }
+}
