@@ -111,6 +111,11 @@ export class SafetyChecker {
     return this.committedIndex
   }
 
+  /** The latest committed configuration seen (that of the member that applied the most), or null. */
+  get latestConfiguration(): ConfState | null {
+    return this.latestConf
+  }
+
   /** How many terms had a leader. */
   get leaderTerms(): number {
     return this.leaders.size

@@ -4,21 +4,11 @@
 // that the world, the driver and the checkers do not depend on how the core is
 // built; `raw-node.ts` binds it to the real RawNode. Keep this in step with
 // the RawNode API documented in src/raft.
-import type { ConfChange, ConfState, Message, NodeId, RaftConfig, Ready, Role, Snapshot } from '../../src/raft/types'
+import type { RaftStatus } from '../../src/raft/index'
+import type { ConfChange, Message, NodeId, RaftConfig, Ready, Snapshot } from '../../src/raft/types'
 
-/** What `status()` reports; the simulator reads only these fields. */
-export interface CoreStatus {
-  id: NodeId
-  term: number
-  vote: NodeId | null
-  commit: number
-  applied: number
-  lastIndex: number
-  firstIndex: number
-  lead: NodeId | null
-  role: Role
-  conf: ConfState
-}
+/** What `status()` reports; the simulator reads every field but the leader's progress map. */
+export type CoreStatus = Omit<RaftStatus, 'progress'>
 
 /** One Raft member's consensus state machine, as the simulator drives it. */
 export interface SimCore {

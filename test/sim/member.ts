@@ -396,8 +396,19 @@ export class SimMember {
     const every = this.env.settings.compactEvery
     if (every <= 0 || this.appliedIndex - this.log.snapIndex < every) return
     const at = this.appliedIndex
-    const snap = this.guard((): Snapshot => core.compact(at, encodeState(this.digests, at)))
-    if (snap === undefined) return
+    let snap: Snapshot
+    try {
+      snap = core.compact(at, encodeState(this.digests, at))
+    } catch (e) {
+      // A snapshot from the leader may have overtaken the log while this Ready
+      // was being persisted: the core refuses, with a code, and that is fine.
+      if ((e as { code?: unknown }).code === 'BAD_COMPACTION') {
+        this.env.trace.line(this.id, `compaction to ${at} refused (${errorText(e)})`)
+        return
+      }
+      this.env.checker.fail('core-error', this.id, errorText(e))
+      return
+    }
     this.disk.compactTo(snap)
     this.log = { snapIndex: snap.meta.index, snapTerm: snap.meta.term, entries: this.log.entries.filter((e) => e.index > snap.meta.index) }
     this.env.trace.line(this.id, `compacted to ${snap.meta.index}/${snap.meta.term}`)

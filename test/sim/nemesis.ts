@@ -25,6 +25,7 @@ export type FaultKind =
   | 'promote'
   | 'remove'
   | 'replaceDead'
+  | 'swap'
   | 'transfer'
 
 export const FAULT_KINDS: readonly FaultKind[] = [
@@ -40,6 +41,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'promote',
   'remove',
   'replaceDead',
+  'swap',
   'transfer',
 ]
 
@@ -53,6 +55,8 @@ export interface FaultMix {
   gapMs: [number, number]
   /** relative weight of each fault kind (0: never) */
   weights: Record<FaultKind, number>
+  /** upper bound of the random one-way network delay, virtual ms */
+  maxDelayMs: number
   /** upper bounds of the random network fault rates */
   maxDrop: number
   maxDuplicate: number
@@ -68,6 +72,10 @@ export interface FaultMix {
   checkQuorum: boolean
   /** compact the log every this many applied entries (0: never) */
   compactEvery: number
+  /** bytes of entries per MsgApp (small: one entry per message, so acks trickle in) */
+  maxSizePerMsg: number
+  /** think time of each client between two operations, virtual ms */
+  clientThinkMs: [number, number]
 }
 
 /** Pick a fault mix from the seed: some seeds are calm, some brutal, most in between. */
@@ -80,6 +88,7 @@ export function randomFaultMix(gen: prng.PRNG): FaultMix {
     chaosMs: 2000,
     gapMs: [20, prng.oneOf(gen, [100, 200, 400])],
     weights,
+    maxDelayMs: prng.oneOf(gen, [20, 60, 200]),
     maxDrop: prng.oneOf(gen, [0, 0.05, 0.2, 0.4]),
     maxDuplicate: prng.oneOf(gen, [0, 0.1, 0.3]),
     maxReorder: prng.oneOf(gen, [0, 0.2, 0.6]),
@@ -90,6 +99,8 @@ export function randomFaultMix(gen: prng.PRNG): FaultMix {
     preVote: prng.real53(gen) < 0.8,
     checkQuorum: prng.real53(gen) < 0.8,
     compactEvery: prng.oneOf(gen, [0, 5, 20]),
+    maxSizePerMsg: prng.oneOf(gen, [1, 256, 4096]),
+    clientThinkMs: [20, 200],
   }
 }
 
@@ -156,7 +167,7 @@ export class Nemesis {
         const minDelay = prng.uint32(gen, 1, 5)
         const settings = {
           minDelay,
-          maxDelay: minDelay + prng.uint32(gen, 0, 60),
+          maxDelay: minDelay + prng.uint32(gen, 0, Math.max(0, mix.maxDelayMs - minDelay)),
           dropRate: prng.real53(gen) * mix.maxDrop,
           duplicateRate: prng.real53(gen) * mix.maxDuplicate,
           reorderRate: prng.real53(gen) * mix.maxReorder,
@@ -272,6 +283,19 @@ export class Nemesis {
           { changes: [{ type: 'remove', node: d }, { type: 'addVoter', node: l }], transition: 'auto' },
           `replace dead voter ${d} by ${l} (joint)`,
         )
+        return
+      }
+      case 'swap': {
+        // One joint change that swaps up to two voters (never the leader) for learners.
+        const out = shuffle(gen, conf.voters.filter((v) => v !== leader.member.id))
+        const inn = shuffle(gen, conf.learners)
+        const k = Math.min(out.length, inn.length, prng.uint32(gen, 1, 2))
+        if (k === 0) return
+        const changes = [
+          ...out.slice(0, k).map((node) => ({ type: 'remove' as const, node })),
+          ...inn.slice(0, k).map((node) => ({ type: 'addVoter' as const, node })),
+        ]
+        change({ changes, transition: 'auto' }, `swap voters [${out.slice(0, k)}] for [${inn.slice(0, k)}] (joint)`)
         return
       }
       case 'transfer': {

@@ -139,7 +139,7 @@ export class World {
           random: () => prng.real53(coreGen),
           preVote: mix.preVote,
           checkQuorum: mix.checkQuorum,
-          maxSizePerMsg: 256,
+          maxSizePerMsg: mix.maxSizePerMsg,
           maxInflightMsgs: 4,
           maxUncommittedEntriesSize: 1 << 16,
           maxSnapshotChunkSize: 64,
@@ -204,13 +204,8 @@ export class World {
 
   /** Retire members that were in a configuration and are not in the latest committed one. */
   retireRemoved(): void {
-    let latest: CoreStatus | null = null
-    for (const m of this.members.values()) {
-      const s = m.status()
-      if (s !== null && (latest === null || s.applied > latest.applied)) latest = s
-    }
-    if (latest === null) return
-    const c = latest.conf
+    const c = this.checker.latestConfiguration
+    if (c === null) return
     const inConf = new Set([...c.voters, ...c.learners, ...c.votersOutgoing, ...c.learnersNext])
     for (const id of inConf) this.everConfigured.add(id)
     for (const id of this.everConfigured) {
@@ -249,7 +244,7 @@ export class World {
 export function runSeed(opts: SimOptions): SeedResult {
   const gen = prng.create(opts.seed)
   const mix: FaultMix = { ...randomFaultMix(gen), ...opts.faults }
-  const workload = opts.workload?.() ?? new AppendWorkload()
+  const workload = opts.workload?.() ?? new AppendWorkload({ thinkMs: mix.clientThinkMs })
   const world = new World(opts, mix, gen, workload)
   const { clock, checker, trace } = world
   trace.line('*', `seed ${opts.seed}: ${describeMix(mix)}`)
@@ -321,5 +316,5 @@ export function describeMix(mix: FaultMix): string {
     .filter(([, w]) => w > 0)
     .map(([k, w]) => `${k}:${w}`)
     .join(' ')
-  return `${mix.voters} voters, ${mix.chaosMs} ms of chaos, preVote ${mix.preVote}, checkQuorum ${mix.checkQuorum}, compact every ${mix.compactEvery}, faults ${weights}`
+  return `${mix.voters} voters, ${mix.maxSizePerMsg} bytes per MsgApp, ${mix.chaosMs} ms of chaos, preVote ${mix.preVote}, checkQuorum ${mix.checkQuorum}, compact every ${mix.compactEvery}, faults ${weights}`
 }
