@@ -4,6 +4,9 @@
 import fc from 'fast-check'
 import type { ConfState, Entry, Message, MessageType, SnapshotChunk } from '../../src/raft/types'
 import { RAFT_MESSAGE_TYPES } from '../../src/wire/raft-codec'
+import type { Envelope } from '../../src/wire/envelope'
+import { MAX_ENVELOPE_KIND } from '../../src/wire/envelope'
+import type { HelloMessage } from '../../src/wire/hello'
 
 export const memberId = fc.oneof(
   fc.constantFrom('m1', 'm2', 'm3', 'a', 'member_7-x'),
@@ -153,3 +156,17 @@ export function applyMutation(bytes: Uint8Array, { m, where }: { m: Mutation; wh
     }
   }
 }
+
+export const envelope: fc.Arbitrary<Envelope> = fc.record({
+  room: fc.uint8Array({ minLength: 8, maxLength: 8 }),
+  kind: fc.nat(MAX_ENVELOPE_KIND),
+  sender: memberId,
+  seal: fc.option(fc.record({ boot: fc.uint8Array({ minLength: 8, maxLength: 8 }), counter: fc.oneof(fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER })) }), { nil: null }),
+  body: fc.uint8Array({ maxLength: 40 }),
+})
+
+const opaqueId = fc.stringMatching(/^[\x21-\x7e]{1,128}$/)
+export const hello: fc.Arbitrary<HelloMessage> = fc.oneof(
+  fc.record({ type: fc.constant('hello' as const), member: memberId, tab: opaqueId, browser: opaqueId, challenge: fc.uint8Array({ minLength: 32, maxLength: 32 }) }),
+  fc.record({ type: fc.constant('proof' as const), proof: fc.uint8Array({ minLength: 32, maxLength: 32 }) }),
+)
