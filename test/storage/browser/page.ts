@@ -44,5 +44,31 @@ async function bench(durability: 'strict' | 'relaxed', saves: number, perSave: n
   return { p50: at(50), p99: at(99), max: latencies.at(-1)!, perSecond: (saves / total) * 1000 }
 }
 
-Object.assign(window, { storageTest: { saveSome, loadSummary, bench } })
+
+/** Save a small batch, then one too big for the quota the driver set; report
+ *  what the failing save said and what a fresh open finds on disk. */
+async function quotaCheck(room: string, bigBytes: number): Promise<{ reason: string | null; causeName: string | null; heard: string | null; afterReopen: { entries: number; term: number } | null }> {
+  const s = await new IndexedDbStorageProvider().open(room, 'a')
+  let heard: string | null = null
+  s.onFailure?.((e) => (heard = e.reason))
+  await s.save({ meta: { member: 'a', clusterId: 'c', createdAt: 0 }, hardState: { term: 1, vote: 'a', commit: 0 }, entries: [{ term: 1, index: 1, type: 'normal', data: payload }] })
+  // random bytes: compression must not fit them under the quota
+  const big = new Uint8Array(bigBytes)
+  for (let o = 0; o < big.length; o += 65536) crypto.getRandomValues(big.subarray(o, Math.min(big.length, o + 65536)))
+  let reason: string | null = null
+  let causeName: string | null = null
+  try {
+    await s.save({ hardState: { term: 2, vote: 'b', commit: 1 }, entries: [{ term: 2, index: 2, type: 'normal', data: big }] })
+  } catch (err) {
+    reason = (err as { reason?: string }).reason ?? null
+    causeName = ((err as { cause?: { name?: string } }).cause?.name) ?? null
+  }
+  await s.close()
+  const again = await new IndexedDbStorageProvider().open(room, 'a')
+  const rec = await again.load()
+  await again.close()
+  return { reason, causeName, heard, afterReopen: rec === null ? null : { entries: rec.durable.entries.length, term: rec.durable.hardState.term } }
+}
+
+Object.assign(window, { storageTest: { saveSome, loadSummary, bench, quotaCheck } })
 document.title = 'ready'
