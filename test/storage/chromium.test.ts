@@ -32,4 +32,10 @@ describe.skipIf(!chromiumAvailable)('IndexedDbStorageProvider in Chromium', () =
       afterReopen: { entries: 1, term: 1 },
     })
   })
+
+  it('hears the browser closing the connection (site data cleared) through onFailure; later saves reject', async () => {
+    await browser.call((api) => api.keepOpen('cleared'))
+    await browser.clearIndexedDb()
+    expect(await browser.call((api) => api.afterLoss())).toEqual({ heard: 'CONNECTION_LOST', nextSave: 'CONNECTION_LOST' })
+  })
 })

@@ -14,6 +14,8 @@ export interface PageApi {
   loadSummary(room: string): Promise<{ entries: number; commit: number; members: string[] } | null>
   bench(d: 'strict' | 'relaxed', saves: number, perSave: number): Promise<{ p50: number; p99: number; max: number; perSecond: number }>
   quotaCheck(room: string, bigBytes: number): Promise<{ reason: string | null; causeName: string | null; heard: string | null; afterReopen: { entries: number; term: number } | null }>
+  keepOpen(room: string): Promise<void>
+  afterLoss(): Promise<{ heard: string; nextSave: string | null }>
 }
 
 export const chromiumAvailable = existsSync(chromiumLaunch.executablePath)
@@ -26,6 +28,8 @@ export interface StoragePage {
   reload(): Promise<void>
   /** Chromium's own quota for this origin, in bytes (DevTools protocol) */
   setQuota(bytes: number): Promise<void>
+  /** what "Clear site data" does to IndexedDB (DevTools protocol) */
+  clearIndexedDb(): Promise<void>
   close(): Promise<void>
 }
 
@@ -60,6 +64,10 @@ export async function openStoragePage(): Promise<StoragePage> {
       setQuota: async (bytes) => {
         const cdp = await page.context().newCDPSession(page)
         await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: bytes })
+      },
+      clearIndexedDb: async () => {
+        const cdp = await page.context().newCDPSession(page)
+        await cdp.send('Storage.clearDataForOrigin', { origin, storageTypes: 'indexeddb' })
       },
       close: async () => {
         await b.close()

@@ -70,5 +70,26 @@ async function quotaCheck(room: string, bigBytes: number): Promise<{ reason: str
   return { reason, causeName, heard, afterReopen: rec === null ? null : { entries: rec.durable.entries.length, term: rec.durable.hardState.term } }
 }
 
-Object.assign(window, { storageTest: { saveSome, loadSummary, bench, quotaCheck } })
+/** Open a storage and keep it, so the driver can pull the disk out from
+ *  under it; `afterLoss` then says what the storage heard and does. */
+let kept: { storage: Awaited<ReturnType<IndexedDbStorageProvider['open']>>; heard: Promise<string> } | null = null
+
+async function keepOpen(room: string): Promise<void> {
+  const storage = await new IndexedDbStorageProvider().open(room, 'a')
+  await storage.save({ meta: { member: 'a', clusterId: 'c', createdAt: 0 }, entries: [{ term: 1, index: 1, type: 'normal', data: payload }] })
+  const heard = new Promise<string>((resolve) => storage.onFailure?.((e) => resolve(e.reason)))
+  kept = { storage, heard }
+}
+
+async function afterLoss(): Promise<{ heard: string; nextSave: string | null }> {
+  const { storage, heard } = kept!
+  const reason = await heard
+  const nextSave = await storage.save({ entries: [{ term: 1, index: 2, type: 'normal', data: payload }] }).then(
+    () => null,
+    (e: { reason?: string }) => e.reason ?? 'no reason',
+  )
+  return { heard: reason, nextSave }
+}
+
+Object.assign(window, { storageTest: { saveSome, loadSummary, bench, quotaCheck, keepOpen, afterLoss } })
 document.title = 'ready'
