@@ -13,7 +13,8 @@ export type StorageFailureReason =
   | 'ABORTED'
   /** the browser closed the connection (storage cleared, disk gone) */
   | 'CONNECTION_LOST'
-  /** a newer schema version wants the database: this connection gave way */
+  /** a newer schema version wants the database (this connection gave way), or
+   *  the database on disk is already newer than this code */
   | 'VERSION_CHANGE'
   /** opening waited too long for older connections to close */
   | 'BLOCKED'
@@ -51,6 +52,8 @@ export function reasonOfPlatformError(err: unknown, fallback: StorageFailureReas
   const name = typeof err === 'object' && err !== null ? (err as { name?: unknown }).name : undefined
   if (name === 'QuotaExceededError') return 'QUOTA_EXCEEDED'
   if (name === 'AbortError') return 'ABORTED'
+  // the database on disk has a newer schema than this code (an older tab after an update)
+  if (name === 'VersionError') return 'VERSION_CHANGE'
   return fallback
 }
 

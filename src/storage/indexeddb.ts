@@ -132,9 +132,16 @@ export class IndexedDbStorageProvider implements StorageProvider {
     }
   }
 
+  /** Drop a connection that is going away from the map (acquire would skip it anyway). */
   private forget(room: string, conn: Connection): void {
     const current = this.connections.get(room)
-    if (current !== undefined) void current.then((c) => c === conn && this.connections.get(room) === current && this.connections.delete(room), () => undefined)
+    if (current === undefined) return
+    void current.then(
+      (c) => {
+        if (c === conn && this.connections.get(room) === current) this.connections.delete(room)
+      },
+      () => undefined,
+    )
   }
 
   /** The connection's end, not chosen by us: every storage on it fails. */

@@ -130,6 +130,20 @@ describe('IndexedDbStorageProvider specifics', () => {
     expect(await indexedDB.databases()).toEqual([])
   })
 
+  it('refuses to open a database a newer version of the code already upgraded (VERSION_CHANGE)', async () => {
+    const profile = freshProfile()
+    profile.versionBump = 1
+    await (await new IndexedDbStorageProvider().open('r', 'a')).close()
+    profile.versionBump = 0
+    const err = await new IndexedDbStorageProvider().open('r', 'a').then(
+      () => null,
+      (e: unknown) => e,
+    )
+    expect(err).toBeInstanceOf(StorageError)
+    expect((err as StorageError).reason).toBe('VERSION_CHANGE')
+    expect((err as StorageError).cause).toMatchObject({ name: 'VersionError' })
+  })
+
   it('waits for an older connection to give way, and fails with BLOCKED when it never does', async () => {
     const profile = freshProfile()
     // a tab on the current schema that ignores versionchange (not meshkeeper code)
