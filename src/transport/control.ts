@@ -1,0 +1,86 @@
+// CONTROL messages: what the mesh transport itself says over a link (never
+// seen by the node above). lib0 encoding, a varuint tag first:
+//   HELLO  = 0 · varuint version · member · tab · browser
+//   PEERS  = 1 · varuint n · n signaling ids   (whom I have links to: relay targets)
+//   RELAY  = 2 · to · from · json text         (signaling for a peer without a common channel)
+// Decode validates every field; anything else throws WireError.
+import { badMessage } from '../wire/errors'
+import { MEMBER_ID_PATTERN } from '../wire/limits'
+import { decodeWith, readArray, readBoundedString, readVarUint } from '../wire/reader'
+import { encodeWith, writeArray, writeBoundedString, writeVarUint } from '../wire/writer'
+import { SIGNAL_ID_PATTERN } from './signaling'
+import type { PeerHello } from './types'
+
+export const CONTROL_VERSION = 1
+const MAX_PEERS = 256
+const MAX_RELAY_TEXT = 12 * 1024
+
+export type ControlMessage =
+  | { type: 'hello'; hello: PeerHello }
+  | { type: 'peers'; peers: string[] }
+  | { type: 'relay'; to: string; from: string; text: string }
+
+const TAGS = ['hello', 'peers', 'relay'] as const
+
+export function encodeControl(msg: ControlMessage): Uint8Array {
+  return encodeWith((enc) => {
+    writeVarUint(enc, TAGS.indexOf(msg.type))
+    switch (msg.type) {
+      case 'hello':
+        writeVarUint(enc, CONTROL_VERSION)
+        writeBoundedString(enc, msg.hello.member, 64, MEMBER_ID_PATTERN, 'member')
+        writeBoundedString(enc, msg.hello.tab, 64, MEMBER_ID_PATTERN, 'tab')
+        writeBoundedString(enc, msg.hello.browser, 64, MEMBER_ID_PATTERN, 'browser')
+        break
+      case 'peers':
+        writeArray(enc, msg.peers, MAX_PEERS, (e, id) => writeBoundedString(e, id, 128, SIGNAL_ID_PATTERN, 'peer'))
+        break
+      case 'relay':
+        writeBoundedString(enc, msg.to, 128, SIGNAL_ID_PATTERN, 'to')
+        writeBoundedString(enc, msg.from, 128, SIGNAL_ID_PATTERN, 'from')
+        writeBoundedString(enc, msg.text, MAX_RELAY_TEXT, undefined, 'relay text')
+        break
+    }
+  })
+}
+
+export function decodeControl(bytes: Uint8Array): ControlMessage {
+  return decodeWith(bytes, (dec) => {
+    const tag = readVarUint(dec, TAGS.length - 1, 'control tag')
+    switch (TAGS[tag]) {
+      case 'hello': {
+        const version = readVarUint(dec, 1000, 'version')
+        if (version !== CONTROL_VERSION) throw badMessage(`hello version ${version}`)
+        const member = readBoundedString(dec, 64, MEMBER_ID_PATTERN, 'member')
+        const tab = readBoundedString(dec, 64, MEMBER_ID_PATTERN, 'tab')
+        const browser = readBoundedString(dec, 64, MEMBER_ID_PATTERN, 'browser')
+        return { type: 'hello', hello: { member, tab, browser } }
+      }
+      case 'peers':
+        return { type: 'peers', peers: readArray(dec, MAX_PEERS, (d) => readBoundedString(d, 128, SIGNAL_ID_PATTERN, 'peer'), 'peers', 2) }
+      case 'relay': {
+        const to = readBoundedString(dec, 128, SIGNAL_ID_PATTERN, 'to')
+        const from = readBoundedString(dec, 128, SIGNAL_ID_PATTERN, 'from')
+        const text = readBoundedString(dec, MAX_RELAY_TEXT, undefined, 'relay text')
+        return { type: 'relay', to, from, text }
+      }
+      default:
+        throw badMessage('unknown control tag')
+    }
+  }, 'control message')
+}
+
+/** A member's signaling id: `member/tab` (unique per running tab). */
+export function signalingId(hello: Pick<PeerHello, 'member' | 'tab'>): string {
+  return `${hello.member}/${hello.tab}`
+}
+
+/** The (member, tab) a signaling id names, or null if it names none. */
+export function parseSignalingId(id: string): { member: string; tab: string } | null {
+  const slash = id.indexOf('/')
+  if (slash < 0) return null
+  const member = id.slice(0, slash)
+  const tab = id.slice(slash + 1)
+  if (!MEMBER_ID_PATTERN.test(member) || !MEMBER_ID_PATTERN.test(tab)) return null
+  return { member, tab }
+}

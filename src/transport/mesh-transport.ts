@@ -1,0 +1,490 @@
+// MeshTransport: the Transport (src/transport/types) of a real mesh. Peers of
+// the room are found through every signaling channel given (BroadcastChannel,
+// WebSocket servers) and through peers we already have links to (relay); a
+// WebRTC data channel is made to each with simple-peer; after a HELLO on the
+// new channel the link is handed to the node.
+//
+// Rules that keep one link per pair and heal the mesh:
+//  - the peer with the lower signaling id (`member/tab`) initiates; the other
+//    sends a 'knock' asking it to, in case it has not seen us yet;
+//  - every attempt has an id; signals of another attempt are ignored by the
+//    initiator, and make the answering side start over (the initiator restarted);
+//  - a new link to a member replaces the older one (closed as 'replaced');
+//  - an attempt that does not connect in time, or a link that closes while
+//    the peer is still present, is retried with exponential backoff.
+// Signal payloads are validated here (channels are untrusted); with a sealer
+// (room secret) they are sealed end to end and the HELLO too: a peer that
+// cannot seal with the room key is refused and reported UNAUTHORIZED.
+import { WireError } from '../wire/errors'
+import { decodeControl, encodeControl, parseSignalingId, signalingId } from './control'
+import type { ControlMessage } from './control'
+import { TransportError } from './errors'
+import { FramedLink } from './link'
+import type { LinkOptions } from './link'
+import { isPlainObject, Listeners } from './signaling'
+import type { SignalData, SignalingChannel } from './signaling'
+import { simplePeerPort } from './simple-peer-port'
+import type { PeerFactory, PeerLike } from './simple-peer-port'
+import type { Link, PeerHello, Transport } from './types'
+
+/** End-to-end sealing of signaling and hello under the room secret. */
+export interface SignalSealer {
+  seal(text: string, context: string): Promise<string>
+  /** throws (UNAUTHORIZED) unless `sealed` came from seal() with this key and context */
+  open(sealed: string, context: string): Promise<string>
+}
+
+export interface MeshTransportOptions {
+  self: PeerHello
+  room: string
+  signaling: SignalingChannel[]
+  peerFactory: PeerFactory
+  iceServers?: RTCIceServer[]
+  sealer?: SignalSealer
+  link?: LinkOptions
+  /** ms for an attempt to connect and exchange hellos (default 20 s) */
+  connectTimeoutMs?: number
+  /** retry backoff: base and cap in ms (default 250 ms, 10 s) */
+  backoffBaseMs?: number
+  backoffMaxMs?: number
+}
+
+type Route = SignalingChannel | { relayVia: string }
+
+interface Attempt {
+  id: string
+  initiator: boolean
+  peer: PeerLike
+  timer: ReturnType<typeof setTimeout>
+  link: FramedLink | null
+  /** the remote's hello is in: the link is (or was) handed out */
+  established: boolean
+}
+
+interface Remote {
+  id: string
+  member: string
+  tab: string
+  /** channels that told us of this peer, in order of preference */
+  channels: Set<SignalingChannel>
+  attempt: Attempt | null
+  link: FramedLink | null
+  failures: number
+  retry: ReturnType<typeof setTimeout> | null
+}
+
+const MAX_SIGNAL_JSON = 12 * 1024
+const ATTEMPT_ID = /^[A-Za-z0-9]{1,32}$/
+const HELLO_CONTEXT = (from: string, to: string, attempt: string) => `hello:${from}->${to}:${attempt}`
+const SIGNAL_CONTEXT = (from: string, to: string) => `signal:${from}->${to}`
+
+export class MeshTransport implements Transport {
+  readonly self: PeerHello
+  readonly selfId: string
+  private readonly remotes = new Map<string, Remote>()
+  private readonly current = new Map<string, FramedLink>()
+  private readonly linkListeners = new Listeners<[Link, PeerHello]>()
+  private readonly errorListeners = new Listeners<[TransportError]>()
+  /** for each link (by remote signaling id): the ids it says it has links to */
+  private readonly relayPeers = new Map<string, Set<string>>()
+  private readonly unsubscribe: Array<() => void> = []
+  private closed = false
+
+  constructor(private readonly opts: MeshTransportOptions) {
+    this.self = opts.self
+    this.selfId = signalingId(opts.self)
+    if (parseSignalingId(this.selfId) === null) throw new TransportError('BAD_ARGUMENTS', `bad member or tab id in ${this.selfId}`)
+    for (const channel of opts.signaling) {
+      this.unsubscribe.push(channel.onPeer((peer, present) => this.onPresence(channel, peer, present)))
+      this.unsubscribe.push(channel.onSignal((from, data) => void this.onSignalData(from, data)))
+    }
+    for (const channel of opts.signaling) channel.join(opts.room, this.selfId)
+  }
+
+  onLink(fn: (link: Link, hello: PeerHello) => void): () => void {
+    return this.linkListeners.add(fn)
+  }
+
+  /** a peer was refused (UNAUTHORIZED) or sent what we do not accept */
+  onError(fn: (err: TransportError) => void): () => void {
+    return this.errorListeners.add(fn)
+  }
+
+  links(): Map<string, Link> {
+    return new Map(this.current)
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    for (const u of this.unsubscribe) u()
+    for (const channel of this.opts.signaling) channel.close()
+    for (const r of this.remotes.values()) this.dropRemote(r, 'transport closed')
+    for (const link of this.current.values()) link.close('transport closed')
+    this.current.clear()
+    this.linkListeners.clear()
+  }
+
+  // ---- discovery ----
+
+  private onPresence(channel: SignalingChannel, id: string, present: boolean): void {
+    if (this.closed || id === this.selfId) return
+    if (!present) {
+      const r = this.remotes.get(id)
+      if (r === undefined) return
+      r.channels.delete(channel)
+      // a peer that left every channel is not chased any more; its link, if
+      // any, lives on until the data channel itself closes
+      if (r.channels.size === 0 && r.link === null && !this.reachableByRelay(id)) this.dropRemote(r, 'left')
+      return
+    }
+    const r = this.remote(id)
+    if (r === null) return
+    r.channels.add(channel)
+    this.connect(r)
+  }
+
+  private remote(id: string): Remote | null {
+    let r = this.remotes.get(id)
+    if (r !== undefined) return r
+    const parsed = parseSignalingId(id)
+    if (parsed === null || parsed.member === this.self.member) return null
+    r = { id, member: parsed.member, tab: parsed.tab, channels: new Set(), attempt: null, link: null, failures: 0, retry: null }
+    this.remotes.set(id, r)
+    return r
+  }
+
+  private connect(r: Remote): void {
+    if (this.closed || r.link !== null || r.attempt !== null || r.retry !== null) return
+    if (this.selfId < r.id) this.startAttempt(r, randomAttemptId(), true)
+    else void this.sendSignal(r, { a: 'knock', k: 'knock' })
+  }
+
+  private reachableByRelay(id: string): string | null {
+    for (const [via, peers] of this.relayPeers) if (peers.has(id) && this.current.has(parseSignalingId(via)?.member ?? '')) return via
+    return null
+  }
+
+  // ---- attempts ----
+
+  private startAttempt(r: Remote, id: string, initiator: boolean): Attempt {
+    const config: RTCConfiguration | undefined = this.opts.iceServers === undefined ? undefined : { iceServers: this.opts.iceServers }
+    const peer = this.opts.peerFactory(config === undefined ? { initiator } : { initiator, config })
+    const attempt: Attempt = {
+      id,
+      initiator,
+      peer,
+      link: null,
+      established: false,
+      timer: setTimeout(() => this.failAttempt(r, attempt, 'connect timeout'), this.opts.connectTimeoutMs ?? 20_000),
+    }
+    r.attempt = attempt
+    peer.on('signal', (data: unknown) => {
+      if (r.attempt === attempt) void this.sendSignal(r, { a: id, k: 'sdp', s: data })
+    })
+    peer.on('error', () => {
+      // the 'close' that follows reports it
+    })
+    peer.on('close', () => {
+      if (attempt.link === null) this.failAttempt(r, attempt, 'peer connection closed')
+    })
+    peer.on('connect', () => this.onConnected(r, attempt))
+    return attempt
+  }
+
+  private onConnected(r: Remote, attempt: Attempt): void {
+    if (this.closed || r.attempt !== attempt) {
+      attempt.peer.destroy()
+      return
+    }
+    const link = new FramedLink(r.member, simplePeerPort(attempt.peer), {
+      ...this.opts.link,
+      onError: (err) => {
+        this.report(err, r.member)
+        this.opts.link?.onError?.(err)
+      },
+    })
+    attempt.link = link
+    link.onControl((bytes) => void this.onControl(r, attempt, link, bytes))
+    link.onClose((reason) => this.onLinkClosed(r, attempt, link, reason))
+    void this.sendHello(r, attempt, link)
+  }
+
+  private async sendHello(r: Remote, attempt: Attempt, link: FramedLink): Promise<void> {
+    const hello = encodeControl({ type: 'hello', hello: this.self })
+    try {
+      if (this.opts.sealer === undefined) {
+        link.sendControl(hello)
+      } else {
+        const sealed = await this.opts.sealer.seal(toBase64(hello), HELLO_CONTEXT(this.selfId, r.id, attempt.id))
+        link.sendControl(encodeControl({ type: 'relay', to: r.id, from: this.selfId, text: `hello:${sealed}` }))
+      }
+    } catch (err) {
+      this.report(err, r.member)
+      link.close('hello failed')
+    }
+  }
+
+  private async onControl(r: Remote, attempt: Attempt, link: FramedLink, bytes: Uint8Array): Promise<void> {
+    let msg: ControlMessage
+    try {
+      msg = decodeControl(bytes)
+    } catch (err) {
+      this.report(err, r.member)
+      link.close('bad control message')
+      return
+    }
+    if (!attempt.established) {
+      // the first control message must be the hello (sealed when we have a secret)
+      const hello = await this.readHello(r, attempt, msg)
+      if (hello === null) {
+        link.close('refused')
+        return
+      }
+      if (!link.open || this.closed) return
+      this.establish(r, attempt, link, hello)
+      return
+    }
+    if (msg.type === 'peers') {
+      this.relayPeers.set(r.id, new Set(msg.peers))
+      for (const id of msg.peers) {
+        const other = this.remote(id)
+        if (other !== null && id !== this.selfId) this.connect(other)
+      }
+    } else if (msg.type === 'relay') {
+      if (msg.to === this.selfId) {
+        // signaling meant for us; the relaying link vouches for nothing
+        let data: unknown
+        try {
+          data = JSON.parse(msg.text)
+        } catch {
+          return this.report(new TransportError('BAD_MESSAGE', 'relayed signal is not JSON', r.member), r.member)
+        }
+        if (isPlainObject(data)) await this.onSignalData(msg.from, data)
+        return
+      }
+      // forward for a neighbour: `from` is who we got it from, never what it claims
+      const target = this.remotes.get(msg.to)?.link
+      if (target?.open) target.sendControl(encodeControl({ type: 'relay', to: msg.to, from: r.id, text: msg.text }))
+    }
+  }
+
+  private async readHello(r: Remote, attempt: Attempt, msg: ControlMessage): Promise<PeerHello | null> {
+    let hello: PeerHello
+    if (this.opts.sealer === undefined) {
+      if (msg.type !== 'hello') {
+        this.report(new TransportError('BAD_MESSAGE', 'expected hello', r.member), r.member)
+        return null
+      }
+      hello = msg.hello
+    } else {
+      if (msg.type !== 'relay' || !msg.text.startsWith('hello:')) {
+        this.report(new TransportError('UNAUTHORIZED', `${r.id} sent no sealed hello`, r.member), r.member)
+        return null
+      }
+      try {
+        const opened = await this.opts.sealer.open(msg.text.slice('hello:'.length), HELLO_CONTEXT(r.id, this.selfId, attempt.id))
+        const inner = decodeControl(fromBase64(opened))
+        if (inner.type !== 'hello') throw new WireError('BAD_MESSAGE', 'sealed message is not a hello')
+        hello = inner.hello
+      } catch (err) {
+        this.report(new TransportError('UNAUTHORIZED', `${r.id} cannot prove the room secret`, r.member), r.member)
+        void err
+        return null
+      }
+    }
+    if (hello.member !== r.member || hello.tab !== r.tab) {
+      this.report(new TransportError('BAD_MESSAGE', `hello from ${hello.member}/${hello.tab} on a link to ${r.id}`, r.member), r.member)
+      return null
+    }
+    return hello
+  }
+
+  private establish(r: Remote, attempt: Attempt, link: FramedLink, hello: PeerHello): void {
+    clearTimeout(attempt.timer)
+    attempt.established = true
+    r.attempt = null
+    r.failures = 0
+    const old = this.current.get(r.member)
+    r.link = link
+    this.current.set(r.member, link)
+    // a newer link to the same member (a new tab of it, or a re-made link) wins
+    if (old !== undefined && old !== link) old.close('replaced')
+    for (const other of this.remotes.values()) {
+      if (other !== r && other.member === r.member && other.link !== null && other.link !== link) other.link = null
+    }
+    this.linkListeners.emit(link, hello)
+    this.announcePeers()
+  }
+
+  private onLinkClosed(r: Remote, attempt: Attempt, link: FramedLink, reason: string): void {
+    if (this.current.get(r.member) === link) this.current.delete(r.member)
+    this.relayPeers.delete(r.id)
+    if (r.link === link) r.link = null
+    if (!attempt.established) {
+      this.failAttempt(r, attempt, reason)
+      return
+    }
+    if (this.closed || reason === 'replaced') return
+    // the peer may be gone for good (its tab closed), or the link failed: try
+    // again while some channel still knows the peer
+    if (r.channels.size > 0 || this.reachableByRelay(r.id) !== null) this.scheduleRetry(r)
+    else this.remotes.delete(r.id)
+    this.announcePeers()
+  }
+
+  private failAttempt(r: Remote, attempt: Attempt, reason: string): void {
+    clearTimeout(attempt.timer)
+    if (attempt.link !== null && attempt.link.open) attempt.link.close(reason)
+    else attempt.peer.destroy()
+    if (r.attempt !== attempt) return
+    r.attempt = null
+    r.failures++
+    if (!this.closed) this.scheduleRetry(r)
+  }
+
+  private scheduleRetry(r: Remote): void {
+    if (r.retry !== null || this.closed) return
+    const base = this.opts.backoffBaseMs ?? 250
+    const max = this.opts.backoffMaxMs ?? 10_000
+    const delay = Math.min(max, base * 2 ** Math.min(r.failures, 16)) * (0.5 + Math.random() / 2)
+    r.retry = setTimeout(() => {
+      r.retry = null
+      if (this.remotes.get(r.id) === r) this.connect(r)
+    }, delay)
+  }
+
+  private dropRemote(r: Remote, reason: string): void {
+    if (r.retry !== null) clearTimeout(r.retry)
+    r.retry = null
+    const attempt = r.attempt
+    r.attempt = null
+    if (attempt !== null) {
+      clearTimeout(attempt.timer)
+      if (attempt.link !== null) attempt.link.close(reason)
+      else attempt.peer.destroy()
+    }
+    this.remotes.delete(r.id)
+  }
+
+  /** tell every neighbour whom we have links to, so they can relay through us */
+  private announcePeers(): void {
+    if (this.closed) return
+    const ids: string[] = []
+    for (const r of this.remotes.values()) if (r.link !== null && r.link.open) ids.push(r.id)
+    const msg = encodeControl({ type: 'peers', peers: ids.slice(0, 256) })
+    for (const r of this.remotes.values()) {
+      if (r.link !== null && r.link.open) {
+        try {
+          r.link.sendControl(msg)
+        } catch {
+          // closing under us
+        }
+      }
+    }
+  }
+
+  // ---- signaling ----
+
+  private async sendSignal(r: Remote, payload: { a: string; k: 'knock' | 'sdp'; s?: unknown }): Promise<void> {
+    let data: SignalData = payload
+    if (this.opts.sealer !== undefined) {
+      try {
+        data = { sealed: await this.opts.sealer.seal(JSON.stringify(payload), SIGNAL_CONTEXT(this.selfId, r.id)) }
+      } catch (err) {
+        return this.report(err, r.member)
+      }
+    }
+    const channel = r.channels.values().next().value
+    if (channel !== undefined) {
+      channel.signal(r.id, data)
+      return
+    }
+    const via = this.reachableByRelay(r.id)
+    const viaLink = via === null ? undefined : this.remotes.get(via)?.link
+    if (viaLink?.open) viaLink.sendControl(encodeControl({ type: 'relay', to: r.id, from: this.selfId, text: JSON.stringify(data) }))
+  }
+
+  private async onSignalData(from: string, raw: SignalData): Promise<void> {
+    if (this.closed) return
+    const r = this.remote(from)
+    if (r === null) return
+    let data: unknown = raw
+    if (this.opts.sealer !== undefined) {
+      if (typeof raw.sealed !== 'string') return this.report(new TransportError('UNAUTHORIZED', `unsealed signal from ${from}`, r.member), r.member)
+      try {
+        data = JSON.parse(await this.opts.sealer.open(raw.sealed, SIGNAL_CONTEXT(from, this.selfId)))
+      } catch {
+        return this.report(new TransportError('UNAUTHORIZED', `signal from ${from} does not open under the room key`, r.member), r.member)
+      }
+      if (this.closed) return
+    }
+    const signal = parseSignal(data)
+    if (signal === null) return this.report(new TransportError('BAD_MESSAGE', `malformed signal from ${from}`, r.member), r.member)
+    if (signal.k === 'knock') {
+      // they want a link and we initiate: start one unless one is under way
+      if (this.selfId < r.id && r.attempt === null && (r.link === null || !r.link.open)) {
+        if (r.retry !== null) clearTimeout(r.retry)
+        r.retry = null
+        this.startAttempt(r, randomAttemptId(), true)
+      }
+      return
+    }
+    let attempt = r.attempt
+    if (attempt === null || attempt.id !== signal.a) {
+      if (this.selfId < r.id) return // a stale answer to an attempt we gave up
+      // the initiator started (over): answer this attempt, drop ours
+      if (attempt !== null) {
+        r.attempt = null
+        clearTimeout(attempt.timer)
+        if (attempt.link !== null) attempt.link.close('superseded')
+        else attempt.peer.destroy()
+      }
+      if (r.retry !== null) clearTimeout(r.retry)
+      r.retry = null
+      attempt = this.startAttempt(r, signal.a, false)
+    }
+    try {
+      attempt.peer.signal(signal.s)
+    } catch (err) {
+      this.report(new TransportError('BAD_MESSAGE', `signal from ${from} rejected: ${String(err)}`, r.member), r.member)
+    }
+  }
+
+  private report(err: unknown, peer: string): void {
+    const e =
+      err instanceof TransportError
+        ? err
+        : new TransportError(err instanceof WireError && (err.code === 'TOO_LARGE' || err.code === 'UNAUTHORIZED') ? err.code : 'BAD_MESSAGE', err instanceof Error ? err.message : String(err), peer)
+    this.errorListeners.emit(e)
+  }
+}
+
+type ParsedSignal = { a: string; k: 'knock' } | { a: string; k: 'sdp'; s: { [key: string]: unknown } }
+
+/** Check a signal payload from an untrusted channel. */
+export function parseSignal(data: unknown): ParsedSignal | null {
+  if (!isPlainObject(data) || typeof data.a !== 'string') return null
+  if (data.k === 'knock') return { a: data.a, k: 'knock' }
+  if (data.k !== 'sdp' || !ATTEMPT_ID.test(data.a) || !isPlainObject(data.s)) return null
+  const s = data.s
+  if (JSON.stringify(s).length > MAX_SIGNAL_JSON) return null
+  const okType = s.type === 'offer' || s.type === 'answer' ? typeof s.sdp === 'string' : s.type === 'candidate' ? isPlainObject(s.candidate) : s.renegotiate === true || isPlainObject(s.transceiverRequest)
+  return okType ? { a: data.a, k: 'sdp', s } : null
+}
+
+function randomAttemptId(): string {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(12))
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let s = ''
+  for (const b of bytes) s += String.fromCharCode(b)
+  return btoa(s)
+}
+
+function fromBase64(text: string): Uint8Array {
+  const s = atob(text)
+  return Uint8Array.from(s, (c) => c.charCodeAt(0))
+}
