@@ -141,12 +141,12 @@ export class SignalingHub {
       return this.error(c, 'ROOM_FULL', `the room holds at most ${this.limits.maxPeersPerRoom} peers`, room)
     }
     const others = othersIn(members, peer)
-    const room_ = members ?? new Map<string, Client>()
-    room_.set(peer, c)
-    this.rooms.set(room, room_)
+    const peers = members ?? new Map<string, Client>()
+    peers.set(peer, c)
+    this.rooms.set(room, peers)
     c.rooms.set(room, peer)
     this.send(c, { type: 'peers', room, peers: others })
-    for (const [p, other] of room_) if (p !== peer) this.send(other, { type: 'joined', room, peer })
+    for (const [p, other] of peers) if (p !== peer) this.send(other, { type: 'joined', room, peer })
   }
 
   private leave(c: Client, room: string): void {
