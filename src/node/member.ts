@@ -1,0 +1,776 @@
+// One member: a RawNode (consensus), a ZTree (the replicated state), a Storage
+// (its durable slot) and its links, driven by an injected Scheduler.
+//
+// The Ready loop is the heart, and its order is the contract on `Ready`:
+//   1. persist hard state, entries and snapshot in ONE storage.save;
+//   2. only then send the messages (invariant 2: persist before send — a vote
+//      or an append acknowledgement vouches for what is on disk);
+//   3. apply the snapshot and the committed entries to the tree, delivering
+//      watch events and resolving local requests at each entry;
+//   4. advance.
+// One Ready is in flight at a time: anything that happens while a save is
+// pending (messages, ticks, proposals) lands in the core and comes out in the
+// next Ready. A failed save stops the member: it raises an `error` with code
+// STORAGE and neither votes nor acknowledges again, rather than lie.
+//
+// The member reads no global clock, timer, random source or browser API:
+// everything comes in through MemberOptions, so the browser layer, Node tests
+// and the simulator all run this same code (invariant 7).
+import { ObservableV2 } from 'lib0/observable'
+import { RawNode } from '../raft/index'
+import type { ConfState, Entry, Message, Ready, Role, Snapshot } from '../raft/types'
+import { decodeRaftMessage, encodeRaftMessage } from '../wire/raft-codec'
+import { decodeCommand, encodeCommand } from '../tree/command'
+import { ZTree } from '../tree/ztree'
+import type { Command, TxnOp, TxnResult } from '../tree/types'
+import type { SaveBatch } from '../storage/types'
+import { MeshError, toMeshError } from '../client/errors'
+import type { MemberInfo, MeshState } from '../client/types'
+import type { NodeMessage, RosterEntry } from '../wire/node-messages'
+import { LinkTable } from './links'
+import { RequestPipeline } from './requests'
+import type { TxnCommand } from './requests'
+import { ReadBarrier } from './reads'
+import { LeaderSessions, OwnSession } from './sessions'
+import { Housekeeping } from './housekeeping'
+import { nextConfChange } from './membership'
+import { ConnectionState } from './state'
+import { LocalWatches } from './watches'
+import { RepeatingTimer } from './scheduler'
+import type { Scheduler } from './scheduler'
+import { DEFAULT_MAX_VOTERS, DEFAULT_SESSION_TIMEOUT_MS, memberTiming } from './options'
+import type { MemberOptions, MemberTiming } from './options'
+
+export interface MemberEvents {
+  leader: (e: { leader: string | null; term: number }) => void
+  state: (state: MeshState) => void
+  members: (members: MemberInfo[]) => void
+  error: (err: MeshError) => void
+  diverged: (e: { snapshot: Uint8Array }) => void
+  /** after each applied entry (index); tests and tools watch progress with it */
+  applied: (index: number) => void
+}
+
+/** How leader-only duties are timed, in ticks of the member's clock. */
+const ROSTER_EVERY_TICKS = 10
+
+export class Member extends ObservableV2<MemberEvents> {
+  readonly id: string
+  readonly browser: string
+  readonly tab: string
+  readonly timing: MemberTiming
+  readonly sessionTimeoutMs: number
+  readonly maxVoters: number
+
+  readonly scheduler: Scheduler
+  private readonly opts: MemberOptions
+  private raft!: RawNode
+  private treeState: ZTree = new ZTree()
+  private appliedIdx = 0
+  private snapshotIdx = 0
+  private links!: LinkTable
+  private ticker: RepeatingTimer | null = null
+  private readonly connection = new ConnectionState()
+  readonly watches = new LocalWatches((err) => this.reportAppError(err))
+
+  private own!: OwnSession
+  private requests!: RequestPipeline
+  private reads!: ReadBarrier
+  private readonly leaderSessions: LeaderSessions
+  private readonly housekeeping: Housekeeping
+
+  private pumping = false
+  private stopped = false
+  private started = false
+  /** the core exists: pump may run */
+  private running = false
+  private lead: string | null = null
+  private role: Role = 'follower'
+  private currentTerm = 0
+  private leaderChanged = true
+  private ticks = 0
+  private lastMembershipAt = -Infinity
+  private lastJoinAt = -Infinity
+  private lastMembersKey = ''
+  private sessionCounter = 0
+
+  /** facts about members: browser and visibility, from hellos, joins and the leader's roster */
+  private readonly roster = new Map<string, RosterEntry>()
+  /** members that asked to join (leader's view) */
+  private readonly joiners = new Map<string, string>()
+  /** members that left gracefully or were certified dead */
+  private readonly departed = new Set<string>()
+  private readonly lastHeard = new Map<string, number>()
+
+  constructor(opts: MemberOptions) {
+    super()
+    this.opts = opts
+    this.id = opts.hello.member
+    this.browser = opts.hello.browser
+    this.tab = opts.hello.tab
+    this.scheduler = opts.scheduler
+    this.sessionTimeoutMs = opts.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS
+    this.maxVoters = opts.maxVoters ?? DEFAULT_MAX_VOTERS
+    this.timing = memberTiming(this.sessionTimeoutMs, opts.timing)
+    this.leaderSessions = new LeaderSessions(this.timing.retryMs)
+    this.housekeeping = new Housekeeping(this.timing.reapEveryMs)
+    this.roster.set(this.id, { member: this.id, browser: this.browser, visible: this.visible() })
+    this.connection.onChange((s) => this.emitSafe('state', [s]))
+    this.newSession()
+  }
+
+  // ---- lifecycle ----
+
+  /** Load the slot, start the core, listen to links, start ticking. */
+  async start(): Promise<void> {
+    if (this.started) throw new MeshError('BAD_ARGUMENTS', 'member already started')
+    this.started = true
+    let record
+    try {
+      record = await this.opts.storage.load()
+    } catch (err) {
+      throw toMeshError(err, 'STORAGE')
+    }
+    const timing = this.timing
+    const raftOpts = this.opts.raft ?? {}
+    let firstSave: SaveBatch | null = null
+    let bootstrap: ConfState | undefined
+    if (record === null) {
+      const clusterId = this.opts.clusterId ?? `c-${this.id}`
+      firstSave = { meta: { member: this.id, clusterId, createdAt: this.scheduler.now() } }
+      if (this.opts.bootstrap === true) {
+        const voters = this.opts.bootstrapVoters ?? [this.id]
+        bootstrap = { voters: [...voters], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false }
+      }
+    } else if (record.durable.snapshot !== null) {
+      this.installTree(record.durable.snapshot, false)
+    }
+    this.raft = new RawNode({
+      id: this.id,
+      electionTick: timing.electionTicks,
+      heartbeatTick: timing.heartbeatTicks,
+      random: this.opts.random,
+      preVote: raftOpts.preVote ?? true,
+      checkQuorum: raftOpts.checkQuorum ?? true,
+      maxSizePerMsg: raftOpts.maxSizePerMsg ?? 1024 * 1024,
+      maxInflightMsgs: raftOpts.maxInflightMsgs ?? 256,
+      maxUncommittedEntriesSize: raftOpts.maxUncommittedEntriesSize ?? 64 * 1024 * 1024,
+      maxSnapshotChunkSize: raftOpts.maxSnapshotChunkSize ?? 256 * 1024,
+      durable: record?.durable ?? { hardState: { term: 0, vote: null, commit: 0 }, snapshot: null, entries: [] },
+      ...(bootstrap === undefined ? {} : { bootstrap }),
+      ...(raftOpts.bugs === undefined ? {} : { bugs: raftOpts.bugs }),
+    })
+    if (firstSave !== null) {
+      try {
+        await this.opts.storage.save(firstSave)
+      } catch (err) {
+        throw toMeshError(err, 'STORAGE')
+      }
+    }
+    // the browser may close the database under us: stop before a save has to fail
+    this.opts.storage.onFailure?.((err) => this.failStorage(err))
+    this.links = new LinkTable(this.id, this.opts.transport, {
+      message: (peer, msg) => this.onNodeMessage(peer, msg),
+      badFrame: (peer, err) => this.reportBadInput(peer, err),
+      linkUp: (peer, hello) => this.onLinkUp(peer, hello),
+      linkDown: (peer) => this.onLinkDown(peer),
+    })
+    this.running = true
+    this.ticker = new RepeatingTimer(this.scheduler, timing.tickMs, () => this.onTick())
+    this.onTick()
+  }
+
+  /**
+   * Leave gracefully: move leadership away, close the session (its ephemerals
+   * go at once), tell the leader we leave, then stop.
+   */
+  async close(): Promise<void> {
+    if (this.stopped) return
+    if (this.running) {
+      await this.handOffLeadership()
+      await this.closeSession()
+      if (this.lead !== null && this.lead !== this.id) this.links.send(this.lead, { type: 'leaving', member: this.id })
+    }
+    this.stop(new MeshError('CLOSED', 'the mesh was closed'))
+  }
+
+  /** Stop at once, sending nothing more (a crash, or a fatal error). */
+  stop(reason: MeshError): void {
+    if (this.stopped) return
+    this.stopped = true
+    this.ticker?.stop()
+    this.ticker = null
+    if (this.running) this.links.close()
+    this.requests.failAll(reason)
+    this.reads.failAll(reason)
+    this.connection.close()
+  }
+
+  get isStopped(): boolean {
+    return this.stopped
+  }
+
+  // ---- what the Mesh reads ----
+
+  get tree(): ZTree {
+    return this.treeState
+  }
+
+  get appliedIndex(): number {
+    return this.appliedIdx
+  }
+
+  get sessionId(): string {
+    return this.own.id
+  }
+
+  get leader(): string | null {
+    return this.lead
+  }
+
+  get isLeader(): boolean {
+    return this.lead === this.id && this.role === 'leader'
+  }
+
+  get term(): number {
+    return this.currentTerm
+  }
+
+  get state(): MeshState {
+    return this.connection.value
+  }
+
+  get conf(): ConfState {
+    return this.raft.status().conf
+  }
+
+  members(): MemberInfo[] {
+    if (!this.running) return []
+    const conf = this.raft.status().conf
+    const voters = new Set([...conf.voters, ...conf.votersOutgoing])
+    const ids = [...new Set([...conf.voters, ...conf.votersOutgoing, ...conf.learners])].sort()
+    return ids.map((id) => {
+      const facts = this.roster.get(id)
+      const voter = voters.has(id)
+      let role: MemberInfo['role']
+      if (id === this.lead) role = 'leader'
+      else if (!voter) role = 'learner'
+      else if (id === this.id && (this.role === 'candidate' || this.role === 'pre-candidate')) role = 'candidate'
+      else role = 'follower'
+      return { id, role, voter, browser: facts?.browser ?? '', visible: facts?.visible ?? true, self: id === this.id }
+    })
+  }
+
+  // ---- what the Mesh calls ----
+
+  /** A write: resolves with the tree's result once this member applied it. */
+  write(ops: TxnOp[], multi: boolean): Promise<TxnResult> {
+    if (this.stopped) return Promise.reject(new MeshError('CLOSED', 'the mesh is closed'))
+    const p = this.requests.write(ops, multi)
+    this.pump()
+    return p
+  }
+
+  /** Resolves once the local tree is at least as new as the leader's commit at the call. */
+  barrier(): Promise<void> {
+    if (this.stopped) return Promise.reject(new MeshError('CLOSED', 'the mesh is closed'))
+    const p = this.reads.barrier()
+    this.pump()
+    return p
+  }
+
+  /** A death certificate (a free Web Lock): the member is gone for good. */
+  reportPeerGone(peer: string): void {
+    if (this.stopped || !this.running) return
+    this.departed.add(peer)
+    this.raft.reportPeerGone(peer)
+    this.pump()
+  }
+
+  // ---- the tick ----
+
+  private onTick(): void {
+    if (this.stopped) return
+    this.ticks++
+    this.raft.tick()
+    this.pump()
+    const now = this.scheduler.now()
+    const leaderChanged = this.leaderChanged
+    this.leaderChanged = false
+    this.requests.flush(leaderChanged)
+    this.reads.tick()
+    this.own.tick(leaderChanged)
+    if (this.isLeader) this.leaderDuties(now)
+    else this.askToJoin(now)
+    this.updateConnection()
+    this.emitMembersIfChanged()
+    this.pump()
+  }
+
+  private leaderDuties(now: number): void {
+    this.leaderSessions.touch([this.own.id], now)
+    const expire = this.leaderSessions.due(this.treeState, now)
+    if (expire !== null) this.proposeCommand(expire)
+    const reap = this.housekeeping.due(this.treeState, now)
+    if (reap !== null) this.proposeCommand(reap)
+    if (now - this.lastMembershipAt >= this.timing.membershipEveryMs) {
+      this.lastMembershipAt = now
+      this.adjustMembership(now)
+    }
+    if (this.ticks % ROSTER_EVERY_TICKS === 0) this.links.broadcast({ type: 'roster', members: [...this.roster.values()] })
+  }
+
+  private adjustMembership(now: number): void {
+    const st = this.raft.status()
+    const change = nextConfChange(
+      {
+        self: this.id,
+        conf: st.conf,
+        progress: st.progress,
+        commit: st.commit,
+        now,
+        joiners: this.joiners,
+        browserOf: (id) => this.roster.get(id)?.browser,
+        lastHeard: (id) => this.lastHeard.get(id),
+        departed: this.departed,
+      },
+      { maxVoters: this.maxVoters, failureTimeoutMs: this.timing.failureTimeoutMs, catchUpLag: this.timing.catchUpLag },
+    )
+    if (change === null) return
+    try {
+      this.raft.proposeConfChange(change)
+    } catch {
+      // a change is pending or leadership moved: the next round decides again
+    }
+  }
+
+  /** A member outside the configuration keeps asking every peer to let it in. */
+  private askToJoin(now: number): void {
+    const conf = this.raft.status().conf
+    const inConf = conf.voters.includes(this.id) || conf.learners.includes(this.id) || conf.votersOutgoing.includes(this.id)
+    if (inConf || now - this.lastJoinAt < this.timing.joinEveryMs) return
+    this.lastJoinAt = now
+    this.links.broadcast({ type: 'join', member: { member: this.id, browser: this.browser, visible: this.visible() } })
+  }
+
+  // ---- the Ready loop ----
+
+  /** Drain the core. Re-entrant calls return at once: one Ready in flight. */
+  private pump(): void {
+    if (this.pumping || this.stopped || !this.running) return
+    this.pumping = true
+    void this.drain().finally(() => {
+      this.pumping = false
+    })
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.stopped && this.raft.hasReady()) {
+      const rd = this.raft.ready()
+      const batch = toSaveBatch(rd)
+      if (batch !== null) {
+        try {
+          await this.opts.storage.save(batch)
+        } catch (err) {
+          this.failStorage(err)
+          return
+        }
+        if (this.stopped) return
+      }
+      for (const m of rd.messages) this.sendRaft(m)
+      if (rd.softState !== null) this.onSoftState(rd.softState.lead, rd.softState.role)
+      if (rd.snapshot !== null) this.installTree(rd.snapshot, true)
+      for (const e of rd.committedEntries) this.applyEntry(e)
+      this.raft.advance(rd)
+      this.reads.onReadStates(rd.readStates)
+      this.reads.onApplied()
+      const term = this.raft.status().term
+      if (term !== this.currentTerm) {
+        this.currentTerm = term
+        this.emitSafe('leader', [{ leader: this.lead, term }])
+      }
+      await this.maybeCompact()
+    }
+  }
+
+  private async maybeCompact(): Promise<void> {
+    if (this.stopped || this.appliedIdx - this.snapshotIdx < this.timing.snapshotEntries) return
+    const snap = this.raft.compact(this.appliedIdx, this.treeState.snapshot())
+    this.snapshotIdx = snap.meta.index
+    try {
+      await this.opts.storage.save({ snapshot: snap })
+    } catch (err) {
+      this.failStorage(err)
+    }
+  }
+
+  private failStorage(err: unknown): void {
+    if (this.stopped) return
+    const e = toMeshError(err, 'STORAGE')
+    const storageErr = e.code === 'STORAGE' ? e : new MeshError('STORAGE', e.message, { cause: err })
+    this.emitSafe('error', [storageErr])
+    this.stop(storageErr)
+  }
+
+  private onSoftState(lead: string | null, role: Role): void {
+    const wasLeader = this.isLeader
+    const changed = lead !== this.lead
+    this.lead = lead
+    this.role = role
+    if (changed) {
+      this.leaderChanged = true
+      this.emitSafe('leader', [{ leader: lead, term: this.raft.status().term }])
+      this.currentTerm = this.raft.status().term
+    }
+    if (this.isLeader && !wasLeader) this.becameLeader()
+    this.updateConnection()
+  }
+
+  private becameLeader(): void {
+    const now = this.scheduler.now()
+    this.leaderSessions.takeOver(this.treeState, now)
+    // everyone gets a full failure timeout from now: we cannot know when the
+    // previous leader last heard from them
+    for (const id of this.members().map((m) => m.id)) this.lastHeard.set(id, Math.max(this.lastHeard.get(id) ?? now, now))
+    this.lastMembershipAt = now
+  }
+
+  private sendRaft(m: Message): void {
+    if (m.to === this.id) return
+    if (!this.links.send(m.to, { type: 'raft', bytes: encodeRaftMessage(m) }) && this.isLeader) this.raft.reportUnreachable(m.to)
+  }
+
+  // ---- apply ----
+
+  private applyEntry(e: Entry): void {
+    this.appliedIdx = e.index
+    if (e.type === 'conf') {
+      this.emitMembersIfChanged()
+      this.emitSafe('applied', [e.index])
+      return
+    }
+    if (e.data.length === 0) {
+      this.emitSafe('applied', [e.index])
+      return
+    }
+    let cmd: Command
+    try {
+      cmd = decodeCommand(e.data)
+    } catch (err) {
+      // every replica fails to decode the same committed bytes and skips them
+      this.emitSafe('error', [toMeshError(err, 'BAD_MESSAGE')])
+      this.emitSafe('applied', [e.index])
+      return
+    }
+    const outcome = this.treeState.apply(e.index, cmd)
+    // watch callbacks run now, before any later read can see this state
+    this.watches.deliver(outcome.events)
+    this.afterCommand(cmd, outcome.result)
+    this.emitSafe('applied', [e.index])
+  }
+
+  private afterCommand(cmd: Command, result: TxnResult): void {
+    const now = this.scheduler.now()
+    switch (cmd.type) {
+      case 'txn':
+        this.requests.applied(cmd as TxnCommand, result)
+        break
+      case 'open-session':
+        if (this.isLeader) this.leaderSessions.opened(cmd.session, now)
+        if (cmd.session === this.own.id && !this.own.open && this.treeState.session(cmd.session) !== null) {
+          this.own.open = true
+          this.requests.setSessionReady(true)
+          this.updateConnection()
+        }
+        break
+      case 'close-session':
+        this.leaderSessions.gone([cmd.session])
+        break
+      case 'expire-sessions':
+        this.leaderSessions.gone(cmd.sessions)
+        if (cmd.sessions.includes(this.own.id) && this.own.open) this.sessionLost()
+        break
+      default:
+        break
+    }
+  }
+
+  private installTree(snapshot: Snapshot, live: boolean): void {
+    const restored = ZTree.restore(snapshot.data)
+    const before = this.treeState
+    this.treeState = restored
+    this.appliedIdx = snapshot.meta.index
+    this.snapshotIdx = snapshot.meta.index
+    if (!live) return
+    // fire what changed between our last state and the snapshot (ZooKeeper's setWatches)
+    this.watches.resync(before, restored)
+    if (this.own.open && restored.session(this.own.id) === null) this.sessionLost()
+    else if (!this.own.open && restored.session(this.own.id) !== null) {
+      this.own.open = true
+      this.requests.setSessionReady(true)
+    }
+  }
+
+  // ---- sessions ----
+
+  private newSession(): void {
+    // a per-tab session id: member id, tab id, a counter and randomness
+    // (a reloaded tab must never reuse a predecessor's session)
+    const rand = Math.floor(this.opts.random() * 0x7fffffff).toString(36)
+    const id = `${this.id}.${this.tab}.${++this.sessionCounter}.${rand}`.slice(0, 120)
+    const route = {
+      now: () => this.scheduler.now(),
+      submit: (cmd: Command) => this.submitCommand(cmd),
+      heartbeat: (sessions: string[]) => this.sendSessionHeartbeat(sessions),
+      hasLeader: () => this.lead !== null,
+    }
+    this.own = new OwnSession(id, this.sessionTimeoutMs, route, { retryMs: this.timing.retryMs, heartbeatMs: this.timing.sessionHeartbeatMs })
+    if (this.requests === undefined) {
+      this.requests = new RequestPipeline(route, { retryMs: this.timing.retryMs, timeoutMs: this.timing.requestTimeoutMs }, id)
+      this.reads = new ReadBarrier(
+        {
+          now: () => this.scheduler.now(),
+          requestReadIndex: (ctx) => this.requestReadIndex(ctx),
+          appliedIndex: () => this.appliedIdx,
+          hasLeader: () => this.lead !== null,
+        },
+        { retryMs: this.timing.retryMs, timeoutMs: this.timing.requestTimeoutMs },
+        id,
+      )
+    } else {
+      this.requests.replaceSession(id)
+    }
+  }
+
+  /** The leader expired our session: ephemerals are gone. Report `lost`, start a fresh session. */
+  private sessionLost(): void {
+    this.connection.lost()
+    this.newSession()
+    this.leaderChanged = true
+  }
+
+  private sendSessionHeartbeat(sessions: string[]): boolean {
+    if (this.lead === null) return false
+    if (this.isLeader) {
+      this.leaderSessions.touch(sessions, this.scheduler.now())
+      return true
+    }
+    return this.links.send(this.lead, { type: 'session-heartbeat', sessions })
+  }
+
+  private async closeSession(): Promise<void> {
+    if (!this.own.open) return
+    const session = this.own.id
+    const deadline = this.scheduler.now() + this.timing.requestTimeoutMs
+    await new Promise<void>((resolve) => {
+      let timer: unknown = null
+      const done = (): void => {
+        this.off('applied', check)
+        if (timer !== null) this.scheduler.clearTimeout(timer)
+        resolve()
+      }
+      const check = (): void => {
+        if (this.stopped || this.treeState.session(session) === null || this.scheduler.now() >= deadline) done()
+      }
+      const resend = (): void => {
+        timer = null
+        check()
+        if (this.stopped || this.treeState.session(session) === null || this.scheduler.now() >= deadline) return done()
+        this.own.requestClose()
+        this.pump()
+        timer = this.scheduler.setTimeout(resend, this.timing.retryMs)
+      }
+      this.on('applied', check)
+      resend()
+    })
+  }
+
+  private async handOffLeadership(): Promise<void> {
+    if (!this.isLeader) return
+    const conf = this.raft.status().conf
+    const target = this.members().find((m) => m.voter && !m.self && m.visible && conf.voters.includes(m.id) && this.links.has(m.id))
+    if (target === undefined) return
+    try {
+      this.raft.transferLeadership(target.id)
+    } catch {
+      return
+    }
+    this.pump()
+    const deadline = this.scheduler.now() + this.timing.tickMs * this.timing.electionTicks * 2
+    await new Promise<void>((resolve) => {
+      const poll = (): void => {
+        if (this.stopped || !this.isLeader || this.scheduler.now() >= deadline) resolve()
+        else this.scheduler.setTimeout(poll, this.timing.tickMs)
+      }
+      poll()
+    })
+  }
+
+  // ---- routing commands to the leader ----
+
+  /** Propose locally when leading, else forward to the leader. */
+  private submitCommand(cmd: Command): boolean {
+    if (this.stopped || this.lead === null) return false
+    if (this.isLeader) return this.proposeCommand(cmd)
+    return this.links.send(this.lead, { type: 'forward', command: encodeCommand(cmd) })
+  }
+
+  /** Leader only: stamp the leader's time and propose. */
+  private proposeCommand(cmd: Command): boolean {
+    try {
+      this.raft.propose(encodeCommand({ ...cmd, time: this.scheduler.now() }))
+    } catch {
+      return false
+    }
+    this.pump()
+    return true
+  }
+
+  private requestReadIndex(ctx: Uint8Array): boolean {
+    if (this.stopped || this.lead === null) return false
+    try {
+      this.raft.readIndex(ctx)
+    } catch {
+      return false
+    }
+    this.pump()
+    return true
+  }
+
+  // ---- incoming ----
+
+  private onNodeMessage(peer: string, msg: NodeMessage): void {
+    if (this.stopped) return
+    const now = this.scheduler.now()
+    this.lastHeard.set(peer, now)
+    switch (msg.type) {
+      case 'raft': {
+        let m: Message
+        try {
+          m = decodeRaftMessage(msg.bytes)
+        } catch (err) {
+          this.reportBadInput(peer, err)
+          return
+        }
+        // a peer speaks only for itself, and only to us
+        if (m.from !== peer || m.to !== this.id) {
+          this.reportBadInput(peer, new MeshError('BAD_MESSAGE', `raft message from ${m.from} to ${m.to} on the link of ${peer}`))
+          return
+        }
+        this.raft.step(m)
+        this.pump()
+        return
+      }
+      case 'forward': {
+        if (!this.isLeader) return // the requester resends to the leader it learns of
+        let cmd: Command
+        try {
+          cmd = decodeCommand(msg.command)
+        } catch (err) {
+          this.reportBadInput(peer, err)
+          return
+        }
+        // only client commands may be forwarded; expiry and reaping are the leader's own
+        if (cmd.type === 'txn' || cmd.type === 'open-session' || cmd.type === 'close-session') this.proposeCommand(cmd)
+        else this.reportBadInput(peer, new MeshError('BAD_MESSAGE', `a ${cmd.type} command cannot be forwarded`))
+        return
+      }
+      case 'session-heartbeat':
+        if (this.isLeader) this.leaderSessions.touch(msg.sessions, now)
+        return
+      case 'join':
+        if (msg.member.member !== peer) return
+        this.roster.set(peer, msg.member)
+        this.departed.delete(peer)
+        this.joiners.set(peer, msg.member.browser)
+        return
+      case 'leaving':
+        if (msg.member !== peer) return
+        this.departed.add(peer)
+        this.joiners.delete(peer)
+        return
+      case 'roster':
+        if (peer !== this.lead) return
+        for (const entry of msg.members) if (entry.member !== this.id) this.roster.set(entry.member, entry)
+        this.emitMembersIfChanged()
+        return
+    }
+  }
+
+  private onLinkUp(peer: string, hello: { member: string; browser: string }): void {
+    this.lastHeard.set(peer, this.scheduler.now())
+    if (hello.browser !== '' && hello.member === peer && !this.roster.has(peer)) {
+      this.roster.set(peer, { member: peer, browser: hello.browser, visible: true })
+    }
+    // a newcomer asks at once rather than at its next join round
+    this.lastJoinAt = -Infinity
+  }
+
+  private onLinkDown(peer: string): void {
+    if (this.isLeader) this.raft.reportUnreachable(peer)
+    this.pump()
+  }
+
+  // ---- events ----
+
+  private updateConnection(): void {
+    const conf = this.running ? this.raft.status().conf : null
+    const inConf = conf !== null && (conf.voters.includes(this.id) || conf.learners.includes(this.id) || conf.votersOutgoing.includes(this.id))
+    this.connection.update(this.lead !== null && inConf && this.own.open, this.scheduler.now(), this.sessionTimeoutMs)
+  }
+
+  private emitMembersIfChanged(): void {
+    const members = this.members()
+    const key = JSON.stringify(members)
+    if (key === this.lastMembersKey) return
+    this.lastMembersKey = key
+    this.emitSafe('members', [members])
+  }
+
+  private reportBadInput(peer: string, err: unknown): void {
+    const e = toMeshError(err, 'BAD_MESSAGE')
+    this.emitSafe('error', [e.code === 'BAD_MESSAGE' ? e : new MeshError('BAD_MESSAGE', `from ${peer}: ${e.message}`, { cause: err })])
+  }
+
+  private reportAppError(err: unknown): void {
+    // an app callback threw: surface it without breaking the apply loop
+    queueMicrotask(() => {
+      throw err
+    })
+  }
+
+  /** Emit to app listeners; a throwing listener never breaks the member. */
+  private emitSafe<N extends keyof MemberEvents & string>(name: N, args: Parameters<MemberEvents[N]>): void {
+    const listeners = this._observers.get(name)
+    if (listeners === undefined) return
+    for (const fn of [...listeners] as Array<(...a: unknown[]) => void>) {
+      try {
+        fn(...args)
+      } catch (err) {
+        this.reportAppError(err)
+      }
+    }
+  }
+
+  private visible(): boolean {
+    return this.opts.visible?.() ?? true
+  }
+}
+
+function toSaveBatch(rd: Ready): SaveBatch | null {
+  const batch: SaveBatch = {}
+  let any = false
+  if (rd.hardState !== null) {
+    batch.hardState = rd.hardState
+    any = true
+  }
+  if (rd.entries.length > 0) {
+    batch.entries = rd.entries
+    any = true
+  }
+  if (rd.snapshot !== null) {
+    batch.snapshot = rd.snapshot
+    any = true
+  }
+  return any ? batch : null
+}

@@ -1,0 +1,167 @@
+// Client writes, exactly once.
+//
+// A tab's session numbers its writes 1, 2, 3... (`seq`) and tells the tree
+// which results it no longer needs (`ackedBelow`: every seq below it has been
+// seen, so the dedup table may forget them). A write travels as an encoded
+// tree Command: the leader stamps `time` and proposes it; a follower forwards
+// it to the leader in a `forward` node message. No response message exists:
+// the requester resolves when ITS OWN member applies the entry carrying its
+// (session, seq). After a leader change, or when nothing happened for a
+// while, the same command (same seq) is sent again; the dedup table turns a
+// second copy into a replay of the first result, so a write applies once.
+//
+// What must stay true:
+// - a seq is never reused for a different command;
+// - ackedBelow never passes a seq whose copies might still be in flight and
+//   whose result we have not seen (an abandoned request keeps it down), so the
+//   tree can always recognise a late copy.
+import type { Command, TxnOp, TxnResult } from '../tree/types'
+import { MeshError } from '../client/errors'
+
+export type TxnCommand = Extract<Command, { type: 'txn' }>
+
+/** What the pipeline needs from its member. */
+export interface RequestRoute {
+  now(): number
+  /** true when this member can hand the command to a leader right now
+   *  (proposing locally or forwarding); false when no leader is known */
+  submit(cmd: Command): boolean
+  /** a leader is known */
+  hasLeader(): boolean
+}
+
+export interface RequestTimings {
+  /** resend an unresolved command after this long without a result */
+  retryMs: number
+  /** give up (TIMEOUT, or NO_QUORUM when no leader was known) after this long */
+  timeoutMs: number
+}
+
+interface PendingWrite {
+  cmd: TxnCommand
+  sentAt: number | null
+  deadline: number
+  resolve: (r: TxnResult) => void
+  reject: (e: MeshError) => void
+}
+
+/** Bound on abandoned seqs remembered; beyond it the oldest is forgotten
+ *  (the tree's dedup table is bounded anyway). */
+const MAX_ABANDONED = 256
+
+export class RequestPipeline {
+  private nextSeq = 1
+  private readonly pending = new Map<number, PendingWrite>()
+  /** timed-out seqs whose result we never saw: copies may still commit */
+  private readonly abandoned = new Set<number>()
+  private session: string
+  private sessionReady = false
+
+  constructor(
+    private readonly route: RequestRoute,
+    private readonly timings: RequestTimings,
+    session: string,
+  ) {
+    this.session = session
+  }
+
+  get sessionId(): string {
+    return this.session
+  }
+
+  /** Requests wait until their session is open (a txn of an unknown session fails SESSION_EXPIRED). */
+  setSessionReady(ready: boolean): void {
+    this.sessionReady = ready
+    if (ready) this.flush(true)
+  }
+
+  /**
+   * A new session replaces an expired one: everything pending on the old
+   * session fails with SESSION_EXPIRED, numbering starts again.
+   */
+  replaceSession(session: string): void {
+    for (const p of this.pending.values()) p.reject(new MeshError('SESSION_EXPIRED', 'the session expired before the write committed'))
+    this.pending.clear()
+    this.abandoned.clear()
+    this.session = session
+    this.nextSeq = 1
+    this.sessionReady = false
+  }
+
+  /** Submit one txn. Resolves with the tree's result (ok or a failed txn). */
+  write(ops: TxnOp[], multi: boolean): Promise<TxnResult> {
+    return new Promise<TxnResult>((resolve, reject) => {
+      // the watermark before numbering: it may reach this seq, never pass it
+      const ackedBelow = this.ackedBelow()
+      const seq = this.nextSeq++
+      const cmd: TxnCommand = { type: 'txn', session: this.session, seq, ackedBelow, multi, ops, time: 0 }
+      const p: PendingWrite = { cmd, sentAt: null, deadline: this.route.now() + this.timings.timeoutMs, resolve, reject }
+      this.pending.set(seq, p)
+      this.send(p)
+    })
+  }
+
+  /** Called for every applied txn, before its promise may resolve anything else. */
+  applied(cmd: TxnCommand, result: TxnResult): void {
+    if (cmd.session !== this.session) return
+    this.abandoned.delete(cmd.seq)
+    const p = this.pending.get(cmd.seq)
+    if (p === undefined) return
+    this.pending.delete(cmd.seq)
+    p.resolve(result)
+  }
+
+  /**
+   * Called on every tick and on leader change. Resends what waited too long
+   * (or everything, after a leader change) and fails what ran out of time.
+   */
+  flush(leaderChanged: boolean): void {
+    const now = this.route.now()
+    for (const [seq, p] of this.pending) {
+      if (now >= p.deadline) {
+        this.pending.delete(seq)
+        this.abandon(seq)
+        p.reject(
+          this.route.hasLeader()
+            ? new MeshError('TIMEOUT', `write did not commit within ${this.timings.timeoutMs} ms`)
+            : new MeshError('NO_QUORUM', 'no leader: the write cannot commit'),
+        )
+        continue
+      }
+      if (leaderChanged || p.sentAt === null || now - p.sentAt >= this.timings.retryMs) this.send(p)
+    }
+  }
+
+  /** Fail everything (member closed or crashed). */
+  failAll(err: MeshError): void {
+    for (const p of this.pending.values()) p.reject(err)
+    this.pending.clear()
+  }
+
+  get size(): number {
+    return this.pending.size
+  }
+
+  private send(p: PendingWrite): void {
+    if (!this.sessionReady) return
+    // the freshest watermark rides along with every copy; it only grows
+    p.cmd = { ...p.cmd, ackedBelow: Math.max(p.cmd.ackedBelow, Math.min(this.ackedBelow(), p.cmd.seq)) }
+    if (this.route.submit(p.cmd)) p.sentAt = this.route.now()
+  }
+
+  private ackedBelow(): number {
+    let low = this.nextSeq
+    for (const seq of this.pending.keys()) if (seq < low) low = seq
+    for (const seq of this.abandoned) if (seq < low) low = seq
+    return low
+  }
+
+  private abandon(seq: number): void {
+    this.abandoned.add(seq)
+    if (this.abandoned.size > MAX_ABANDONED) {
+      let oldest = Infinity
+      for (const s of this.abandoned) if (s < oldest) oldest = s
+      this.abandoned.delete(oldest)
+    }
+  }
+}

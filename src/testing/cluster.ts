@@ -1,0 +1,250 @@
+// createSimulatedCluster: a whole meshkeeper cluster in one Node process, on
+// virtual time, deterministic per seed. Each member is the real node driver
+// (src/node/member.ts, invariant 7: one code path) over memory storage with a
+// simulated disk latency, a virtual transport over the simulator's
+// VirtualNetwork and a VirtualClock. Apps unit-test their coordination logic
+// with it in Vitest, without a browser:
+//
+//   const cluster = createSimulatedCluster({ members: 3, seed: 42 })
+//   const [a, b, c] = cluster.meshes
+//   await a.create('/x', 'hello')   // virtual time advances while promises wait
+//   cluster.partition([a], [b, c]); cluster.heal(); cluster.crash(b); cluster.restart(b)
+//   await cluster.advance(5_000)
+//
+// How time moves: see time-driver.ts. Every promise a simulated Mesh returns
+// (recipes included) drives the clock until it settles; nothing runs between
+// the app's calls unless it calls `advance`.
+import * as prng from 'lib0/prng'
+import { VirtualClock } from './virtual-time'
+import { VirtualNetwork } from './virtual-network'
+import { VirtualHub } from './virtual-transport'
+import { SimDisk } from './sim-disk'
+import { MemoryStorageProvider } from '../storage/memory'
+import { TimeDriver } from './time-driver'
+import { Member } from '../node/member'
+import type { MemberTiming } from '../node/options'
+import type { Scheduler } from '../node/scheduler'
+import { MeshClient } from '../client/mesh'
+import { MeshError } from '../client/errors'
+import type { Mesh } from '../client/types'
+
+export interface SimulatedClusterOptions {
+  /** how many members (default 3) */
+  members?: number
+  /** the seed of everything random: timeouts, network delays, session ids (default 1) */
+  seed?: number
+  /**
+   * 'static' (default): every initial member starts as a voter of one
+   * bootstrapped configuration, like a ZooKeeper ensemble. 'join': the first
+   * member bootstraps a one-member cluster and the others join as learners
+   * and are promoted, as tabs do in a browser.
+   */
+  bootstrap?: 'static' | 'join'
+  sessionTimeoutMs?: number
+  maxVoters?: number
+  /** one-way network delay range in ms (default 1..10) */
+  latencyMs?: [number, number]
+  /** storage save latency range in ms (default 0..2) */
+  diskLatencyMs?: [number, number]
+  /** how long one awaited call may drive virtual time before failing with TIMEOUT (default 10 minutes) */
+  maxWaitMs?: number
+  /** member browsers: member i lives in browser `browsers[i]` (default: each in its own) */
+  browsers?: string[]
+  timing?: Partial<MemberTiming>
+}
+
+export interface SimulatedCluster {
+  /** one Mesh per member, in order; a mesh survives crash/restart of its member */
+  readonly meshes: Mesh[]
+  readonly clock: VirtualClock
+  readonly network: VirtualNetwork<Uint8Array>
+  /** members in different groups cannot talk; members in no group are cut from all */
+  partition(...groups: Mesh[][]): void
+  heal(): void
+  /** stop the member at once: links close, unpersisted writes are lost */
+  crash(mesh: Mesh): void
+  /** start a crashed (or closed) member again from what it persisted, with a new session */
+  restart(mesh: Mesh): Promise<void>
+  /** a brand-new member that joins as a learner (and is promoted by policy) */
+  addMember(opts?: { browser?: string }): Promise<Mesh>
+  /** run ms of virtual time */
+  advance(ms: number): Promise<void>
+  /** run virtual time until every live member knows one leader and has an open session */
+  stable(maxMs?: number): Promise<void>
+  /** drive virtual time until any promise settles */
+  settle<T>(p: Promise<T>): Promise<T>
+  /** the tree digest of every live member, by member id */
+  digests(): Map<string, string>
+  /** the live member behind a mesh (for inspection in tests) */
+  memberOf(mesh: Mesh): Member
+  /** close every mesh */
+  close(): Promise<void>
+}
+
+const ROOM = 'simulated'
+
+interface Slot {
+  index: number
+  id: string
+  browser: string
+  tabCounter: number
+  disk: SimDisk
+  member: Member | null
+  mesh: MeshClient & Mesh
+}
+
+export function createSimulatedCluster(opts: SimulatedClusterOptions = {}): SimulatedCluster {
+  const count = opts.members ?? 3
+  if (!Number.isInteger(count) || count < 1) throw new MeshError('BAD_ARGUMENTS', 'members must be a positive integer')
+  const seed = opts.seed ?? 1
+  const gen = prng.create(seed)
+  const clock = new VirtualClock()
+  const [minDelay, maxDelay] = opts.latencyMs ?? [1, 10]
+  const network = new VirtualNetwork<Uint8Array>(clock, prng.create(prng.uint32(gen, 0, 0xffffffff)), { minDelay, maxDelay })
+  const hub = new VirtualHub(network)
+  const driver = new TimeDriver(clock, opts.maxWaitMs ?? 600_000)
+  const settle = <T>(p: Promise<T>): Promise<T> => driver.settle(p)
+  const scheduler: Scheduler = {
+    now: () => clock.now(),
+    setTimeout: (fn, ms) => clock.setTimeout(fn, ms),
+    clearTimeout: (h) => clock.clearTimeout(h as number),
+  }
+  const storageProvider = new MemoryStorageProvider()
+  const staticVoters = Array.from({ length: count }, (_, i) => `m${i + 1}`)
+  const slots: Slot[] = []
+  const bootstrapMode = opts.bootstrap ?? 'static'
+
+  const newMember = (slot: Slot): Member => {
+    const tab = `t${++slot.tabCounter}`
+    const hello = { member: slot.id, tab, browser: slot.browser }
+    const transport = hub.connect(hello)
+    const staticMember = bootstrapMode === 'static' && slot.index < count
+    const member = new Member({
+      hello,
+      storage: slot.disk.open(),
+      transport,
+      scheduler,
+      random: childRandom(gen),
+      bootstrap: staticMember || slot.index === 0,
+      ...(staticMember ? { bootstrapVoters: staticVoters } : {}),
+      clusterId: `sim-${seed}`,
+      ...(opts.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: opts.sessionTimeoutMs }),
+      ...(opts.maxVoters === undefined ? {} : { maxVoters: opts.maxVoters }),
+      ...(opts.timing === undefined ? {} : { timing: opts.timing }),
+    })
+    slot.member = member
+    return member
+  }
+
+  const startSlot = async (slot: Slot): Promise<void> => {
+    const member = newMember(slot)
+    slot.mesh.attach(member)
+    await member.start()
+  }
+
+  const addSlot = (browser?: string): Slot => {
+    const index = slots.length
+    const id = `m${index + 1}`
+    const slot = {
+      index,
+      id,
+      browser: browser ?? opts.browsers?.[index] ?? `b${index + 1}`,
+      tabCounter: 0,
+      disk: new SimDisk(clock, prng.create(prng.uint32(gen, 0, 0xffffffff)), opts.diskLatencyMs ?? [0, 2], storageProvider, ROOM, id),
+      member: null,
+    } as unknown as Slot
+    const member = newMember(slot)
+    slot.mesh = new MeshClient(member, {
+      settle,
+      onClose: async () => {
+        hub.disconnect(slot.id)
+      },
+    }) as MeshClient & Mesh
+    slots.push(slot)
+    return slot
+  }
+
+  const slotOf = (mesh: Mesh): Slot => {
+    const slot = slots.find((s) => s.mesh === mesh)
+    if (slot === undefined) throw new MeshError('BAD_ARGUMENTS', 'not a mesh of this cluster')
+    return slot
+  }
+
+  for (let i = 0; i < count; i++) addSlot()
+  // members start in order on virtual time; each start is a few microtasks
+  const starting = Promise.all(slots.map((s) => s.member!.start()))
+  void driver.settle(starting).catch(() => {})
+
+  const cluster: SimulatedCluster = {
+    get meshes() {
+      return slots.map((s) => s.mesh)
+    },
+    clock,
+    network,
+    partition(...groups) {
+      const ids = groups.map((g) => g.map((m) => slotOf(m).id))
+      const grouped = new Set(ids.flat())
+      for (let i = 0; i < ids.length; i++) for (let j = i + 1; j < ids.length; j++) network.partition(ids[i]!, ids[j]!)
+      const rest = slots.map((s) => s.id).filter((id) => !grouped.has(id))
+      for (const id of rest) network.isolate(id)
+    },
+    heal() {
+      network.heal()
+    },
+    crash(mesh) {
+      const slot = slotOf(mesh)
+      slot.member?.stop(new MeshError('CLOSED', `member ${slot.id} crashed`))
+      slot.disk.crash()
+      hub.disconnect(slot.id)
+      slot.member = null
+    },
+    async restart(mesh) {
+      const slot = slotOf(mesh)
+      if (slot.member !== null && !slot.member.isStopped) throw new MeshError('BAD_ARGUMENTS', `${slot.id} is running`)
+      hub.disconnect(slot.id)
+      await settle(startSlot(slot))
+    },
+    async addMember(o = {}) {
+      const slot = addSlot(o.browser)
+      await settle(slot.member!.start())
+      return slot.mesh
+    },
+    advance(ms) {
+      return driver.advance(ms)
+    },
+    async stable(maxMs = 60_000) {
+      const deadline = clock.now() + maxMs
+      const isStable = (): boolean => {
+        const live = slots.filter((s) => s.member !== null && !s.member.isStopped).map((s) => s.member!)
+        if (live.length === 0) return true
+        const leader = live[0]!.leader
+        return leader !== null && live.every((m) => m.leader === leader && m.state === 'connected')
+      }
+      while (!isStable()) {
+        if (clock.now() >= deadline) throw new MeshError('TIMEOUT', `cluster not stable within ${maxMs} ms of virtual time`)
+        await driver.advance(50)
+      }
+    },
+    settle,
+    digests() {
+      const out = new Map<string, string>()
+      for (const s of slots) if (s.member !== null && !s.member.isStopped) out.set(s.id, s.member.tree.digest())
+      return out
+    },
+    memberOf(mesh) {
+      const m = slotOf(mesh).member
+      if (m === null) throw new MeshError('CLOSED', 'member is crashed')
+      return m
+    },
+    async close() {
+      for (const s of slots) if (s.member !== null && !s.member.isStopped) await s.mesh.close()
+    },
+  }
+  return cluster
+}
+
+/** An independent seeded stream for one member, drawn from the cluster's. */
+function childRandom(gen: prng.PRNG): () => number {
+  const child = prng.create(prng.uint32(gen, 0, 0xffffffff))
+  return () => prng.real53(child)
+}

@@ -1,0 +1,7 @@
+// The `meshkeeper/testing` entry (Node and Playwright): a whole cluster on
+// virtual time for unit tests of coordination logic.
+export { createSimulatedCluster } from './cluster'
+export type { SimulatedCluster, SimulatedClusterOptions } from './cluster'
+export { VirtualHub, VirtualTransport, VirtualLink } from './virtual-transport'
+export { TimeDriver } from './time-driver'
+export { SimDisk } from './sim-disk'

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest'
+import { RequestPipeline } from '../../src/node/requests'
+import type { TxnCommand } from '../../src/node/requests'
+import type { Command, TxnResult } from '../../src/tree/types'
+
+function harness(opts: { leader?: boolean } = {}) {
+  let now = 0
+  let leader = opts.leader ?? true
+  const sent: TxnCommand[] = []
+  const pipeline = new RequestPipeline(
+    {
+      now: () => now,
+      hasLeader: () => leader,
+      submit: (cmd: Command) => {
+        if (!leader) return false
+        sent.push(cmd as TxnCommand)
+        return true
+      },
+    },
+    { retryMs: 1_000, timeoutMs: 10_000 },
+    's1',
+  )
+  pipeline.setSessionReady(true)
+  return {
+    pipeline,
+    sent,
+    setNow: (t: number) => (now = t),
+    setLeader: (l: boolean) => (leader = l),
+  }
+}
+
+const ok: TxnResult = { ok: true, results: [{ op: 'check' }] }
+const check = [{ op: 'check' as const, path: '/', version: -1 }]
+
+describe('request pipeline (exactly-once numbering)', () => {
+  it('numbers writes 1, 2, 3 and resolves each when its own (session, seq) is applied', async () => {
+    const h = harness()
+    const p1 = h.pipeline.write(check, false)
+    const p2 = h.pipeline.write(check, false)
+    expect(h.sent.map((c) => [c.session, c.seq, c.ackedBelow])).toEqual([
+      ['s1', 1, 1],
+      ['s1', 2, 1],
+    ])
+    h.pipeline.applied(h.sent[1]!, ok)
+    h.pipeline.applied({ ...h.sent[0]!, session: 'other' }, { ok: false, code: 'NO_NODE', message: 'x' })
+    h.pipeline.applied(h.sent[0]!, ok)
+    await expect(p1).resolves.toEqual(ok)
+    await expect(p2).resolves.toEqual(ok)
+  })
+
+  it('ackedBelow never passes a pending seq', () => {
+    const h = harness()
+    void h.pipeline.write(check, false)
+    void h.pipeline.write(check, false)
+    h.pipeline.applied(h.sent[1]!, ok)
+    void h.pipeline.write(check, false)
+    expect(h.sent[2]!.seq).toBe(3)
+    expect(h.sent[2]!.ackedBelow).toBe(1)
+    h.pipeline.applied(h.sent[0]!, ok)
+    void h.pipeline.write(check, false)
+    expect(h.sent[3]!.ackedBelow).toBe(3)
+  })
+
+  it('resends with the same seq after a leader change and after retryMs', () => {
+    const h = harness()
+    void h.pipeline.write(check, false)
+    h.pipeline.flush(true)
+    h.setNow(500)
+    h.pipeline.flush(false)
+    h.setNow(1_200)
+    h.pipeline.flush(false)
+    expect(h.sent.map((c) => c.seq)).toEqual([1, 1, 1])
+  })
+
+  it('waits for the session to open before sending anything', () => {
+    const h = harness()
+    h.pipeline.replaceSession('s2')
+    const p = h.pipeline.write(check, false)
+    expect(h.sent).toHaveLength(0)
+    h.pipeline.setSessionReady(true)
+    expect(h.sent.map((c) => [c.session, c.seq])).toEqual([['s2', 1]])
+    h.pipeline.applied(h.sent[0]!, ok)
+    return expect(p).resolves.toEqual(ok)
+  })
+
+  it('fails with NO_QUORUM without a leader and TIMEOUT with one, and an abandoned seq holds ackedBelow', async () => {
+    const h = harness({ leader: false })
+    const p1 = h.pipeline.write(check, false)
+    h.setNow(10_000)
+    h.pipeline.flush(false)
+    await expect(p1).rejects.toMatchObject({ code: 'NO_QUORUM' })
+    h.setLeader(true)
+    const p2 = h.pipeline.write(check, false)
+    h.setNow(20_000)
+    h.pipeline.flush(false)
+    await expect(p2).rejects.toMatchObject({ code: 'TIMEOUT' })
+    void h.pipeline.write(check, false)
+    expect(h.sent[h.sent.length - 1]!.ackedBelow).toBe(1)
+  })
+
+  it('fails pending writes with SESSION_EXPIRED when the session is replaced', async () => {
+    const h = harness()
+    const p = h.pipeline.write(check, false)
+    h.pipeline.replaceSession('s2')
+    await expect(p).rejects.toMatchObject({ code: 'SESSION_EXPIRED' })
+  })
+})

@@ -1,0 +1,256 @@
+import { describe, expect, it } from 'vitest'
+import { createSimulatedCluster } from '../../src/testing/index'
+import { MeshError } from '../../src/client/errors'
+import type { WatchEvent } from '../../src/client/types'
+import { caught, expectConverged, leaders } from './helpers'
+
+describe('createSimulatedCluster', () => {
+  it('3 members elect exactly one leader that everyone knows', async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 1 })
+    await cluster.stable()
+    const ls = leaders(cluster)
+    expect(ls).toHaveLength(1)
+    for (const m of cluster.meshes) {
+      expect(m.leader).toBe(ls[0]!.id)
+      expect(m.state).toBe('connected')
+      expect(m.term).toBeGreaterThan(0)
+    }
+    const members = cluster.meshes[0]!.members()
+    expect(members.map((m) => m.id)).toEqual(['m1', 'm2', 'm3'])
+    expect(members.filter((m) => m.role === 'leader').map((m) => m.id)).toEqual([ls[0]!.id])
+    expect(members.every((m) => m.voter)).toBe(true)
+    await expectConverged(cluster)
+  })
+
+  it('writes from every member commit and are readable everywhere', async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 2 })
+    const [a, b, c] = cluster.meshes as [typeof cluster.meshes[0], typeof cluster.meshes[0], typeof cluster.meshes[0]]
+    await a.create('/from-a', 'A')
+    await b.create('/from-b', 'B')
+    await c.create('/from-c', new Uint8Array([1, 2, 3]))
+    for (const m of [a, b, c]) {
+      await m.sync()
+      expect((await m.get('/from-a')).text()).toBe('A')
+      expect((await m.get('/from-b')).text()).toBe('B')
+      expect([...(await m.get('/from-c')).data]).toEqual([1, 2, 3])
+      expect(await m.children('/')).toEqual(['from-a', 'from-b', 'from-c'])
+    }
+    const stat = await b.set('/from-a', 'A2', { version: 0 })
+    expect(stat.version).toBe(1)
+    expect(await caught(c.set('/from-a', 'A3', { version: 0 }))).toMatchObject({ code: 'BAD_VERSION', path: '/from-a' })
+    await c.delete('/from-c')
+    expect(await caught(a.get('/from-c', { linearizable: true }))).toMatchObject({ code: 'NO_NODE' })
+    await expectConverged(cluster)
+  })
+
+  it('watches fire in zxid order, before a read can see the state that fired them', async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 3 })
+    const [a, b] = cluster.meshes as [typeof cluster.meshes[0], typeof cluster.meshes[0]]
+    await a.create('/w', '0')
+    await b.sync()
+    const seen: WatchEvent[] = []
+    const off = b.watch('/w', (e) => seen.push(e), { recursive: true })
+    const once: WatchEvent[] = []
+    await b.get('/w', { watch: (e) => once.push(e) })
+    await a.set('/w', '1')
+    await a.create('/w/child', 'c')
+    await a.set('/w', '2')
+    await b.sync()
+    const node = await b.get('/w')
+    // the callback of every change b's read can see has already run
+    expect(seen.map((e) => e.zxid).filter((z) => z <= node.stat.mzxid)).toEqual(seen.map((e) => e.zxid))
+    expect(seen.some((e) => e.zxid === node.stat.mzxid && e.type === 'data')).toBe(true)
+    const zxids = seen.map((e) => e.zxid)
+    expect([...zxids].sort((x, y) => x - y)).toEqual(zxids)
+    expect(seen.map((e) => [e.type, e.path])).toEqual([
+      ['data', '/w'],
+      ['created', '/w/child'],
+      ['data', '/w'],
+    ])
+    // a one-shot watch fires once
+    expect(once.map((e) => [e.type, e.path])).toEqual([['data', '/w']])
+    off()
+    await a.set('/w', '3')
+    await b.sync()
+    expect(seen).toHaveLength(3)
+    await expectConverged(cluster)
+  })
+
+  it('linearizable reads and sync see every write that completed before them', async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 4, latencyMs: [5, 40] })
+    const [a, , c] = cluster.meshes as [typeof cluster.meshes[0], typeof cluster.meshes[0], typeof cluster.meshes[0]]
+    await a.create('/x', 'v1')
+    for (let i = 2; i <= 6; i++) {
+      await a.set('/x', `v${i}`)
+      expect((await c.get('/x', { linearizable: true })).text()).toBe(`v${i}`)
+    }
+    await a.set('/x', 'after')
+    await c.sync('/x')
+    expect((await c.get('/x')).text()).toBe('after')
+    await expectConverged(cluster)
+  })
+
+  it('multi is atomic and a failure names the op that failed', async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 5 })
+    const [a, b] = cluster.meshes as [typeof cluster.meshes[0], typeof cluster.meshes[0]]
+    const err = await caught(
+      a.multi([
+        { op: 'create', path: '/m1', data: 'x' },
+        { op: 'create', path: '/m2' },
+        { op: 'set', path: '/missing', data: 'y' },
+      ]),
+    )
+    expect(err).toBeInstanceOf(MeshError)
+    expect(err).toMatchObject({ code: 'NO_NODE', opIndex: 2 })
+    expect(await a.exists('/m1')).toBeNull()
+    const results = await b.multi([
+      { op: 'create', path: '/m1', data: 'x' },
+      { op: 'create', path: '/m1/s-', mode: 'persistent-sequential' },
+      { op: 'check', path: '/m1', version: 0 },
+      { op: 'set', path: '/m1', data: 'z', version: 0 },
+    ])
+    expect(results.map((r) => r.op)).toEqual(['create', 'create', 'check', 'set'])
+    expect(results[1]).toEqual({ op: 'create', path: '/m1/s-0000000000' })
+    await a.sync()
+    expect((await a.get('/m1')).text()).toBe('z')
+    await expectConverged(cluster)
+  })
+
+  it('ephemerals vanish when their session closes', async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 6 })
+    const [a, b, c] = cluster.meshes as [typeof cluster.meshes[0], typeof cluster.meshes[0], typeof cluster.meshes[0]]
+    await b.create('/eph', 'mine', { mode: 'ephemeral' })
+    await a.sync()
+    expect((await a.exists('/eph'))?.ephemeralOwner).toBe(b.sessionId)
+    await b.close()
+    expect(b.state).toBe('closed')
+    expect(await a.exists('/eph', { linearizable: true })).toBeNull()
+    expect(await caught(b.get('/eph'))).toMatchObject({ code: 'CLOSED' })
+    await expectConverged(cluster, [a, c])
+  })
+
+  it("a crashed member's session expires after its timeout, decided by the leader", async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 7, sessionTimeoutMs: 4_000 })
+    await cluster.stable()
+    const follower = cluster.meshes.find((m) => !m.isLeader)!
+    const other = cluster.meshes.find((m) => m !== follower)!
+    await follower.create('/eph', '', { mode: 'ephemeral' })
+    await other.sync()
+    expect(await other.exists('/eph')).not.toBeNull()
+    cluster.crash(follower)
+    await cluster.advance(1_000)
+    expect(await other.exists('/eph', { linearizable: true })).not.toBeNull()
+    await cluster.advance(10_000)
+    expect(await other.exists('/eph', { linearizable: true })).toBeNull()
+    await expectConverged(cluster, cluster.meshes.filter((m) => m !== follower))
+  })
+
+  it('a partitioned minority cannot commit; the majority can', async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 8, timing: { requestTimeoutMs: 5_000 } })
+    await cluster.stable()
+    const [a, b, c] = cluster.meshes as [typeof cluster.meshes[0], typeof cluster.meshes[0], typeof cluster.meshes[0]]
+    cluster.partition([a], [b, c])
+    const minority = caught(a.create('/minority', 'x'))
+    await expect(b.create('/majority', 'y')).resolves.toBe('/majority')
+    const err = await minority
+    expect(err).toBeInstanceOf(MeshError)
+    expect(['NO_QUORUM', 'TIMEOUT']).toContain((err as MeshError).code)
+    cluster.heal()
+    await cluster.stable()
+    await a.sync()
+    expect(await a.exists('/majority')).not.toBeNull()
+    expect(await a.exists('/minority')).toBeNull()
+    await expectConverged(cluster)
+  })
+
+  it('a crashed and restarted member recovers its state and catches up', async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 9 })
+    const [a, b] = cluster.meshes as [typeof cluster.meshes[0], typeof cluster.meshes[0]]
+    for (let i = 0; i < 5; i++) await b.create(`/n${i}`, `${i}`)
+    cluster.crash(b)
+    expect(b.state).toBe('closed')
+    await a.create('/while-down', 'x')
+    await cluster.restart(b)
+    await b.sync()
+    expect(await b.children('/')).toEqual(['n0', 'n1', 'n2', 'n3', 'n4', 'while-down'])
+    await b.create('/after-restart', 'y')
+    await expectConverged(cluster)
+  })
+
+  it('a request retried after a leader change applies once', async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 10 })
+    await cluster.stable()
+    await cluster.meshes[0]!.create('/q', '')
+    const leader = leaders(cluster)[0]!
+    const follower = cluster.meshes.find((m) => m !== leader)!
+    const pending = follower.create('/q/item-', 'once', { mode: 'persistent-sequential' })
+    // the leader vanishes while the write is in flight: the follower resends
+    // the same (session, seq) to the next leader
+    await cluster.advance(3)
+    cluster.partition([leader], cluster.meshes.filter((m) => m !== leader))
+    const path = await pending
+    cluster.heal()
+    await follower.sync()
+    expect(await follower.children('/q')).toEqual([path.slice('/q/'.length)])
+    await expectConverged(cluster)
+  })
+
+  it('duplicated network messages never apply a write twice', async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 11 })
+    await cluster.stable()
+    cluster.network.configure({ duplicateRate: 0.5 })
+    const follower = cluster.meshes.find((m) => !m.isLeader)!
+    await follower.create('/d', '')
+    for (let i = 0; i < 10; i++) await follower.create('/d/x-', `${i}`, { mode: 'persistent-sequential' })
+    expect(await follower.children('/d')).toHaveLength(10)
+    cluster.network.configure({ duplicateRate: 0 })
+    await expectConverged(cluster)
+  })
+
+  it('a new member joins as a learner, catches up and is promoted', async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 12 })
+    for (let i = 0; i < 20; i++) await cluster.meshes[i % 3]!.create(`/k${i}`, `${i}`)
+    const d = await cluster.addMember()
+    const roles: string[] = []
+    d.on('members', (ms) => roles.push(ms.find((m) => m.id === d.id)?.role ?? 'absent'))
+    await cluster.advance(10_000)
+    const self = d.members().find((m) => m.self)
+    expect(self).toMatchObject({ id: 'm4', voter: true })
+    expect(roles).toContain('learner')
+    await d.sync()
+    expect(await d.children('/')).toHaveLength(20)
+    await expectConverged(cluster)
+  })
+
+  it('the first member alone commits, and newcomers join it (join bootstrap)', async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 13, bootstrap: 'join' })
+    const [a, b, c] = cluster.meshes as [typeof cluster.meshes[0], typeof cluster.meshes[0], typeof cluster.meshes[0]]
+    await a.create('/first', '1')
+    await cluster.advance(10_000)
+    expect(a.members().filter((m) => m.voter).map((m) => m.id)).toEqual(['m1', 'm2', 'm3'])
+    await c.create('/third', '3')
+    await b.sync()
+    expect(await b.children('/')).toEqual(['first', 'third'])
+    await expectConverged(cluster)
+  })
+
+  it('the same seed gives the same run', async () => {
+    const run = async (seed: number): Promise<string> => {
+      const cluster = createSimulatedCluster({ members: 3, seed, latencyMs: [1, 30] })
+      const trace: string[] = []
+      for (const m of cluster.meshes) m.on('leader', (e) => trace.push(`${cluster.clock.now()} ${m.id} leader=${e.leader} term=${e.term}`))
+      const [a, b, c] = cluster.meshes as [typeof cluster.meshes[0], typeof cluster.meshes[0], typeof cluster.meshes[0]]
+      await Promise.all([a.create('/p', 'a'), b.create('/q', 'b'), c.create('/r', 'c')])
+      cluster.partition([a], [b, c])
+      await cluster.advance(3_000)
+      cluster.heal()
+      await b.set('/p', 'b')
+      await cluster.advance(1_000)
+      trace.push(`end ${cluster.clock.now()} ${[...cluster.digests().values()].join(',')}`)
+      return trace.join('\n')
+    }
+    const first = await run(21)
+    expect(await run(21)).toBe(first)
+    expect(first.split('\n').length).toBeGreaterThan(3)
+  })
+})
