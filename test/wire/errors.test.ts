@@ -1,0 +1,28 @@
+// WireError codes are spelled like MeshError codes, so toMeshError maps them
+// one to one (the app switches on one code union).
+import { describe, expect, it } from 'vitest'
+import { toMeshError } from '../../src/client/errors'
+import { WireError } from '../../src/wire/errors'
+import type { WireErrorCode } from '../../src/wire/errors'
+
+describe('WireError', () => {
+  it('carries a code and a short reason', () => {
+    const e = new WireError('BAD_MESSAGE', 'replay')
+    expect(e).toBeInstanceOf(Error)
+    expect(e.code).toBe('BAD_MESSAGE')
+    expect(e.reason).toBe('replay')
+    expect(e.message).toBe('BAD_MESSAGE: replay')
+  })
+
+  const sameName: WireErrorCode[] = ['BAD_MESSAGE', 'TOO_LARGE', 'UNAUTHORIZED']
+  for (const code of sameName) {
+    it(`${code} becomes MeshError ${code}`, () => {
+      expect(toMeshError(new WireError(code, 'x')).code).toBe(code)
+    })
+  }
+
+  // UNSUPPORTED_VERSION is not a MeshError code: the client maps it (requested
+  // of src/client/errors.ts: UNSUPPORTED_VERSION -> BAD_MESSAGE). Until then
+  // toMeshError falls back to its default code for it.
+  it.todo('UNSUPPORTED_VERSION becomes MeshError BAD_MESSAGE (needs LAYER_CODE_TO_MESH entry in src/client/errors.ts)')
+})
