@@ -73,7 +73,8 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
 
   const handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
     if (req.method === 'GET' && pathname(req.url) === '/health') {
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+      // public and harmless: a status page on another origin may poll it
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'access-control-allow-origin': '*' })
       res.end(JSON.stringify(health()))
       return
     }

@@ -245,6 +245,7 @@ describe('health', () => {
     await client(s)
     const res = await fetch(`http://127.0.0.1:${s.port}/health`)
     expect(res.status).toBe(200)
+    expect(res.headers.get('access-control-allow-origin')).toBe('*')
     const body = (await res.json()) as Record<string, unknown>
     expect(body).toMatchObject({ ok: true, rooms: 2, sockets: 2 })
     expect(typeof body.uptime).toBe('number')
