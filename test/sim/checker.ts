@@ -40,6 +40,7 @@ export type SafetyRule =
   | 'persist-before-send'
   | 'hard-state-monotonic'
   | 'stale-read'
+  | 'commit-rule'
   | 'core-error'
 
 /** The identity of an entry for comparisons: term, type and payload. */
@@ -193,6 +194,17 @@ export class SafetyChecker {
         return
       }
     }
+  }
+
+  /**
+   * A leader of `term` set its commit index to `commit`. Raft's commit rule
+   * (§5.4.2): a leader only counts replicas of entries of its own term, so
+   * its commit index, once it moves as leader, names an entry of its term.
+   */
+  observeLeaderCommit(id: NodeId, term: number, commit: number, log: LogView): void {
+    const t = termAt(log, commit)
+    if (t !== undefined && t !== term)
+      this.fail('commit-rule', id, `leader of term ${term} advanced its commit to ${commit}, an entry of term ${t} (§5.4.2)`)
   }
 
   /**

@@ -92,6 +92,8 @@ export class SimMember {
   private persisting = false
   private deferred: Array<() => void> = []
   private role: Role | null = null
+  /** the term this member became leader in (while role is leader) */
+  private leaderTerm = -1
   private readonly reads = new Map<string, PendingRead>()
   /** the log as handed out by the core */
   private log: { snapIndex: number; snapTerm: number; entries: Entry[] } = { snapIndex: 0, snapTerm: 0, entries: [] }
@@ -297,6 +299,7 @@ export class SimMember {
   private handleReady(rd: Ready): void {
     const { trace, checker, settings } = this.env
     let becameLeader = false
+    const wasLeader = this.role === 'leader'
     if (rd.softState !== null) {
       becameLeader = rd.softState.role === 'leader' && this.role !== 'leader'
       this.role = rd.softState.role
@@ -318,7 +321,10 @@ export class SimMember {
     if (becameLeader) {
       const term = rd.hardState?.term ?? this.core?.status().term ?? 0
       checker.observeNewLeader(this.id, term, this.log)
+      this.leaderTerm = term
     }
+    if (wasLeader && this.role === 'leader' && rd.hardState !== null && rd.hardState.term === this.leaderTerm)
+      checker.observeLeaderCommit(this.id, rd.hardState.term, rd.hardState.commit, this.log)
     if (settings.ackBeforePersist) this.send(rd.messages)
     const needsWrite = rd.hardState !== null || rd.entries.length > 0 || rd.snapshot !== null
     if (!needsWrite) {

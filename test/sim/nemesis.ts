@@ -72,6 +72,8 @@ export interface FaultMix {
   checkQuorum: boolean
   /** compact the log every this many applied entries (0: never) */
   compactEvery: number
+  /** probability that a joint change is followed within 30 ms by a partition along it (old voters | leader and new voters) */
+  partitionAfterChurn: number
   /** bytes of entries per MsgApp (small: one entry per message, so acks trickle in) */
   maxSizePerMsg: number
   /** think time of each client between two operations, virtual ms */
@@ -100,6 +102,7 @@ export function randomFaultMix(gen: prng.PRNG): FaultMix {
     checkQuorum: prng.real53(gen) < 0.8,
     compactEvery: prng.oneOf(gen, [0, 5, 20]),
     maxSizePerMsg: prng.oneOf(gen, [1, 256, 4096]),
+    partitionAfterChurn: prng.oneOf(gen, [0, 0.5]),
     clientThinkMs: [20, 200],
   }
 }
@@ -143,6 +146,16 @@ export class Nemesis {
       if (r < 0) return k
     }
     return 'heal'
+  }
+
+  /** Right after a joint change, sometimes cut the outgoing voters off from the leader and the incoming ones. */
+  private maybeSplitAlong(outgoing: NodeId[], incoming: NodeId[]): void {
+    if (prng.real53(this.gen) >= this.world.mix.partitionAfterChurn) return
+    this.world.clock.setTimeout(() => {
+      if (this.stopped) return
+      this.world.network.partition(outgoing, incoming)
+      this.say(`partition along the change [${outgoing}] | [${incoming}]`)
+    }, prng.uint32(this.gen, 0, 30))
   }
 
   private say(text: string): void {
@@ -283,6 +296,7 @@ export class Nemesis {
           { changes: [{ type: 'remove', node: d }, { type: 'addVoter', node: l }], transition: 'auto' },
           `replace dead voter ${d} by ${l} (joint)`,
         )
+        this.maybeSplitAlong([d], [leader.member.id, l])
         return
       }
       case 'swap': {
@@ -296,6 +310,7 @@ export class Nemesis {
           ...inn.slice(0, k).map((node) => ({ type: 'addVoter' as const, node })),
         ]
         change({ changes, transition: 'auto' }, `swap voters [${out.slice(0, k)}] for [${inn.slice(0, k)}] (joint)`)
+        this.maybeSplitAlong(out.slice(0, k), [leader.member.id, ...inn.slice(0, k)])
         return
       }
       case 'transfer': {
