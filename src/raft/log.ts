@@ -198,7 +198,7 @@ export class RaftLog {
     this.snapshotTerm = snap.meta.term
     this.entries = []
     this.committed = snap.meta.index
-    this.applied = snap.meta.index
+    // `applied` moves when the driver advances past the Ready carrying it
     this.applying = snap.meta.index
     this.stableIndex = snap.meta.index
     this.inProgressIndex = snap.meta.index

@@ -269,7 +269,9 @@ export class Raft {
     const last = this.log.lastIndex()
     for (const id of [...this.trk.progress.keys()]) {
       const pr = new Progress(last + 1, this.cfg.maxInflightMsgs)
+      // a new term starts with nobody heard from (CheckQuorum, snapshots)
       if (id === this.id) pr.match = last
+      else pr.recentActive = false
       this.trk.progress.set(id, pr)
     }
     this.pendingConfIndex = 0

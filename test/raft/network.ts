@@ -3,7 +3,7 @@
 // into one FIFO queue, and whose committed entries are recorded as applied.
 import * as prng from 'lib0/prng'
 import { RawNode } from '../../src/raft/index'
-import type { ConfState, DurableState, Entry, Message, NodeId, PlantedBugs, RaftConfig, ReadState, Ready } from '../../src/raft/types'
+import type { ConfState, DurableState, Entry, Message, NodeId, PlantedBugs, RaftConfig, ReadState, Ready, Snapshot } from '../../src/raft/types'
 
 export interface TestMember {
   id: NodeId
@@ -136,6 +136,16 @@ export class Network {
     for (const msg of rd.messages) this.queue.push(msg)
     for (const e of rd.committedEntries) m.applied.push(e)
     for (const rs of rd.readStates) m.readStates.push(rs)
+  }
+
+  /** The driver's compaction: the core's snapshot replaces the disk's prefix. */
+  compact(id: NodeId, index: number, data: Uint8Array): Snapshot {
+    const m = this.get(id)
+    const snap = m.node.compact(index, data)
+    const base = m.disk.snapshot?.meta.index ?? 0
+    m.disk.entries = m.disk.entries.slice(Math.max(0, index - base))
+    m.disk.snapshot = snap
+    return snap
   }
 
   /** Deliver the messages queued now (not those they cause). */

@@ -15,7 +15,7 @@ function laggingBehindCompaction(snapshotBytes: number, chunk: number): Network 
   net.stabilize()
   const applied = net.node('1').status().applied
   const data = new Uint8Array(snapshotBytes).map((_, i) => i & 0xff)
-  net.get('1').disk.snapshot = net.node('1').compact(applied, data)
+  net.compact('1', applied, data)
   net.heal()
   return net
 }
@@ -113,7 +113,7 @@ describe('§7 log compaction', () => {
     for (let i = 0; i < 3; i++) net.node('1').propose(text(`more${i}`))
     net.stabilize()
     const applied = net.node('1').status().applied
-    const newer = net.node('1').compact(applied, new Uint8Array(1500).fill(7))
+    const newer = net.compact('1', applied, new Uint8Array(1500).fill(7))
     net.tick('1')
     net.stabilize()
     // the old chunk arrives late: ignored

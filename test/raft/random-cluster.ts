@@ -1,0 +1,116 @@
+// A randomized cluster run for the safety tests (see random-safety.test.ts).
+import * as prng from 'lib0/prng'
+import { Network, confOf, text } from './network'
+import { formatMessage } from './transcript'
+import type { PlantedBugs } from '../../src/raft/types'
+
+export interface Outcome {
+  violation: string | null
+  committed: number
+  leaders: number
+}
+
+export function simulate(seed: number, steps: number, bugs: PlantedBugs = {}, trace?: string[]): Outcome {
+  const gen = prng.create(seed)
+  const pool = ['1', '2', '3', '4', '5']
+  const net = new Network(seed)
+  const opts = {
+    preVote: prng.bool(gen),
+    checkQuorum: prng.bool(gen),
+    electionTick: prng.oneOf(gen, [3, 5, 10]),
+    maxSnapshotChunkSize: 64,
+    bugs,
+  }
+  for (const id of ['1', '2', '3']) net.add(id, opts, confOf(['1', '2', '3']))
+  for (const id of ['4', '5']) net.add(id, opts)
+  const leaderOfTerm = new Map<number, string>()
+  const appliedAt = new Map<number, string>()
+  let proposals = 0
+  let violation: string | null = null
+
+  const check = (): void => {
+    for (const [id, m] of net.members) {
+      const st = m.node.status()
+      trace?.push(`   ${id} ${st.role} t=${st.term} c=${st.commit} a=${st.applied} last=${st.lastIndex} first=${st.firstIndex} conf=${st.conf.voters.join('')}/${st.conf.votersOutgoing.join('')}/${st.conf.learners.join('')}`)
+      if (st.role === 'leader') {
+        const other = leaderOfTerm.get(st.term)
+        if (other !== undefined && other !== id) violation ??= `two leaders in term ${st.term}: ${other} and ${id}`
+        leaderOfTerm.set(st.term, id)
+      }
+      for (const e of m.applied) {
+        trace?.push(`   ${id} applies ${e.index}@${e.term} ${e.type} ${Array.from(e.data).join(',')}`)
+        const key = `${e.term}:${e.type}:${Array.from(e.data).join(',')}`
+        const seen = appliedAt.get(e.index)
+        if (seen !== undefined && seen !== key) violation ??= `index ${e.index} applied as ${seen} and ${key} (at ${id})`
+        appliedAt.set(e.index, key)
+      }
+      m.applied = []
+    }
+  }
+
+  for (let step = 0; step < steps && violation === null; step++) {
+    const r = prng.uint32(gen, 0, 99)
+    const id = prng.oneOf(gen, pool)
+    const node = net.node(id)
+    const say = (what: string): void => {
+      trace?.push(`${step} ${what}`)
+    }
+    try {
+      if (r < 30) node.tick()
+      else if (r < 60) {
+        // deliver a random message (reordering); sometimes keep a copy (duplication)
+        if (net.queue.length > 0) {
+          const i = prng.uint32(gen, 0, net.queue.length - 1)
+          const msg = net.queue[i]!
+          if (prng.uint32(gen, 0, 9) !== 0) net.queue.splice(i, 1)
+          say(`deliver ${formatMessage(msg)}${net.cut.has(`${msg.from}->${msg.to}`) ? ' (cut)' : ''}`)
+          net.deliver(msg)
+        }
+      } else if (r < 65) net.queue.splice(prng.uint32(gen, 0, Math.max(0, net.queue.length - 1)), 1) // loss
+      else if (r < 75) {
+        say(`propose ${id} p${proposals}`)
+        node.propose(text(`p${proposals++}`))
+      }
+      else if (r < 77) {
+        say(`isolate ${id}`)
+        net.isolate(id)
+      }
+      else if (r < 80) {
+        say('heal')
+        net.heal()
+      }
+      else if (r < 82) {
+        say(`restart ${id}`)
+        net.restart(id, bugs)
+      } // crash: the unprocessed Ready is lost
+      else if (r < 84) {
+        const st = node.status()
+        if (st.applied > st.firstIndex + 3) {
+          say(`compact ${id} ${st.applied - 1}`)
+          net.compact(id, st.applied - 1, text(`state@${st.applied - 1}`))
+        }
+      } else if (r < 86) {
+        const target = prng.oneOf(gen, pool)
+        const type = prng.oneOf(gen, ['addVoter', 'addLearner', 'remove'] as const)
+        say(`conf ${id} ${type} ${target}`)
+        node.proposeConfChange({ changes: [{ type, node: target }], transition: 'auto' })
+      } else if (r < 87) {
+        const to = prng.oneOf(gen, pool)
+        say(`transfer ${id} -> ${to}`)
+        node.transferLeadership(to)
+      }
+      else if (r < 88) node.readIndex(text(`r${step}`))
+      else if (r < 89) {
+        const gone = prng.oneOf(gen, pool)
+        say(`gone ${id}: ${gone}`)
+        node.reportPeerGone(gone)
+      }
+      else net.processReady()
+    } catch (e) {
+      if (!(e instanceof Error) || !('code' in e)) throw e // only coded RaftErrors are expected
+    }
+    check()
+  }
+  return { violation, committed: appliedAt.size, leaders: leaderOfTerm.size }
+}
+
