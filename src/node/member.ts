@@ -71,7 +71,7 @@ export class Member extends ObservableV2<MemberEvents> {
   private links!: LinkTable
   private ticker: RepeatingTimer | null = null
   private readonly connection = new ConnectionState()
-  readonly watches = new LocalWatches((err) => this.reportAppError(err))
+  readonly watches: LocalWatches
 
   private own!: OwnSession
   private requests!: RequestPipeline
@@ -109,6 +109,7 @@ export class Member extends ObservableV2<MemberEvents> {
     this.browser = opts.hello.browser
     this.tab = opts.hello.tab
     this.scheduler = opts.scheduler
+    this.watches = new LocalWatches(this.id, (err) => this.reportAppError(err))
     this.sessionTimeoutMs = opts.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS
     this.maxVoters = opts.maxVoters ?? DEFAULT_MAX_VOTERS
     this.timing = memberTiming(this.sessionTimeoutMs, opts.timing)

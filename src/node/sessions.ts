@@ -11,6 +11,7 @@
 // deletes the same ephemerals at the same log position (invariant 3). A new
 // leader grants every session a fresh timeout first: it cannot know when the
 // old leader last heard from them.
+import { SessionTracker } from '../tree/session-tracker'
 import type { Command } from '../tree/types'
 import type { ZTree } from '../tree/ztree'
 
@@ -57,41 +58,8 @@ export class OwnSession {
   }
 }
 
-/**
- * The leader's record of session liveness: the last time each session was
- * heard from. Sessions the tree knows but the tracker does not count as heard
- * at the moment the tracker first sees them (a fresh timeout).
- */
-class LivenessTracker {
-  private readonly lastSeen = new Map<string, number>()
-
-  touch(session: string, now: number): void {
-    this.lastSeen.set(session, now)
-  }
-
-  grantAll(sessions: string[], now: number): void {
-    this.lastSeen.clear()
-    for (const s of sessions) this.lastSeen.set(s, now)
-  }
-
-  /** sessions of the tree silent past their timeout, sorted (deterministic proposals) */
-  expired(now: number, tree: ZTree): string[] {
-    const out: string[] = []
-    const live = new Set(tree.sessions())
-    for (const s of [...this.lastSeen.keys()]) if (!live.has(s)) this.lastSeen.delete(s)
-    for (const s of live) {
-      const info = tree.session(s)
-      if (info === null) continue
-      const seen = this.lastSeen.get(s)
-      if (seen === undefined) this.lastSeen.set(s, now)
-      else if (now - seen > info.timeoutMs) out.push(s)
-    }
-    return out.sort()
-  }
-}
-
 export class LeaderSessions {
-  private readonly tracker = new LivenessTracker()
+  private readonly tracker = new SessionTracker()
   /** sessions named in an expire-sessions proposal not yet applied, with when */
   private readonly expiring = new Map<string, number>()
 
@@ -114,7 +82,10 @@ export class LeaderSessions {
 
   /** sessions gone from the tree (expired or closed) need no more tracking */
   gone(sessions: string[]): void {
-    for (const s of sessions) this.expiring.delete(s)
+    for (const s of sessions) {
+      this.expiring.delete(s)
+      this.tracker.forget(s)
+    }
   }
 
   /** the expire-sessions command to propose now, if any */
