@@ -15,6 +15,13 @@ export const chromiumLaunch = {
   ],
 }
 
+/** Dev servers the e2e tests load. Add one entry per served app (the demo
+ *  will come here), each on its own fixed port. */
+const servers = [
+  // test/e2e/harness: the transport harness page (test/e2e/transport.spec.ts)
+  { command: 'npx vite --config test/e2e/harness/vite.config.ts', port: 5190 },
+]
+
 export default defineConfig({
   testDir: 'test/e2e',
   testMatch: '**/*.spec.ts',
@@ -22,4 +29,12 @@ export default defineConfig({
   retries: 0,
   workers: 1,
   use: { launchOptions: chromiumLaunch },
+  webServer: servers.map(({ command, port }) => ({
+    command,
+    url: `http://localhost:${port}/`,
+    reuseExistingServer: !process.env.CI,
+    timeout: 60_000,
+    stdout: 'ignore' as const,
+    stderr: 'pipe' as const,
+  })),
 })

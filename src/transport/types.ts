@@ -14,7 +14,8 @@ export interface Link {
   onMessage(fn: (bytes: Uint8Array) => void): () => void
   /** fires once, when the link closes for any reason */
   onClose(fn: (reason: string) => void): () => void
-  close(): void
+  /** close the link; `reason` is what onClose listeners on this side receive */
+  close(reason?: string): void
 }
 
 /** Peer information exchanged during discovery. */

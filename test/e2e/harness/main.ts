@@ -1,0 +1,113 @@
+// The page e2e tests load: it runs one MeshTransport (browser WebRTC through
+// simple-peer's prebuilt bundle, BroadcastChannel signaling) and exposes a
+// small API on `window.harness` for Playwright to drive.
+import { BroadcastChannelSignaling } from '../../../src/transport/broadcast-channel-signaling'
+import { MeshTransport } from '../../../src/transport/mesh-transport'
+import { browserPeerFactory } from '../../../src/transport/simple-peer-browser'
+import type { Link } from '../../../src/transport/types'
+
+interface Received {
+  from: string
+  length: number
+  /** a cheap checksum the test recomputes for the bytes it asked to send */
+  sum: number
+}
+
+const received: Received[] = []
+const closedLinks: Array<{ peer: string; reason: string }> = []
+const errors: string[] = []
+let transport: MeshTransport | null = null
+
+/** the bytes `send` makes for (size, seed): the test knows them without moving them */
+function pattern(size: number, seed: number): Uint8Array {
+  const out = new Uint8Array(size)
+  for (let i = 0; i < size; i++) out[i] = (i * 31 + seed) & 0xff
+  return out
+}
+
+function checksum(bytes: Uint8Array): number {
+  let h = 2166136261
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 16777619) >>> 0
+  return h
+}
+
+function watch(link: Link): void {
+  link.onMessage((bytes) => {
+    // 0xEC-prefixed messages are echo requests for the round-trip figure
+    if (bytes.length === 2 && bytes[0] === 0xec) {
+      if (link.open) link.send(Uint8Array.of(0xed, bytes[1]!))
+      return
+    }
+    received.push({ from: link.peer, length: bytes.length, sum: checksum(bytes) })
+  })
+  link.onClose((reason) => closedLinks.push({ peer: link.peer, reason }))
+}
+
+function linkTo(peer: string): Link {
+  const link = transport?.links().get(peer)
+  if (link === undefined) throw new Error(`no link to ${peer}`)
+  return link
+}
+
+const harness = {
+  start(member: string, room: string): void {
+    transport = new MeshTransport({
+      self: { member, tab: `t${member}`, browser: 'e2e' },
+      room,
+      signaling: [new BroadcastChannelSignaling()],
+      peerFactory: browserPeerFactory,
+    })
+    transport.onLink((link) => watch(link))
+    transport.onError((err) => errors.push(err.message))
+  },
+  peers(): string[] {
+    return [...(transport?.links().keys() ?? [])].sort()
+  },
+  send(peer: string, size: number, seed: number): number {
+    const bytes = pattern(size, seed)
+    linkTo(peer).send(bytes)
+    return checksum(bytes)
+  },
+  expectedSum(size: number, seed: number): number {
+    return checksum(pattern(size, seed))
+  },
+  received(): Received[] {
+    return received
+  },
+  closedLinks(): Array<{ peer: string; reason: string }> {
+    return closedLinks
+  },
+  errors(): string[] {
+    return errors
+  },
+  /** round trips of a 2-byte message to `peer`, in ms */
+  async roundTrips(peer: string, n: number): Promise<number[]> {
+    const link = linkTo(peer)
+    const out: number[] = []
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now()
+      await new Promise<void>((resolve) => {
+        const off = link.onMessage((m) => {
+          if (m[0] === 0xed && m[1] === (i & 0xff)) {
+            off()
+            resolve()
+          }
+        })
+        link.send(Uint8Array.of(0xec, i & 0xff))
+      })
+      out.push(performance.now() - t0)
+    }
+    return out
+  },
+  async stop(): Promise<void> {
+    await transport?.close()
+  },
+}
+
+declare global {
+  interface Window {
+    harness: typeof harness
+  }
+}
+window.harness = harness
+document.getElementById('log')!.textContent = 'harness ready'

@@ -1,0 +1,12 @@
+// Serves the e2e harness page (playwright.config.ts starts it). The harness
+// imports ../../../src directly, so the dev server may read the whole repo.
+import { fileURLToPath } from 'node:url'
+import { defineConfig } from 'vite'
+
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url))
+
+export default defineConfig({
+  root: fileURLToPath(new URL('.', import.meta.url)),
+  server: { port: 5190, strictPort: true, fs: { allow: [repoRoot] } },
+  logLevel: 'warn',
+})

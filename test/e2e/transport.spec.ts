@@ -1,0 +1,63 @@
+// Three tabs of one browser find each other over BroadcastChannel and talk
+// over WebRTC data channels (simple-peer's browser bundle, Debian Chromium).
+import { expect, test } from '@playwright/test'
+import type { Page } from '@playwright/test'
+
+const HARNESS = 'http://localhost:5190/'
+const MiB = 1024 * 1024
+
+async function openTab(page: Page, member: string, room: string): Promise<void> {
+  page.on('pageerror', (err) => console.log(`[${member}] page error: ${err.message}`))
+  await page.goto(HARNESS)
+  await page.waitForFunction(() => typeof window.harness === 'object')
+  await page.evaluate(([m, r]) => window.harness.start(m!, r!), [member, room])
+}
+
+const peersOf = (page: Page) => page.evaluate(() => window.harness.peers())
+
+test('three tabs connect pairwise over WebRTC, exchange small and 3 MiB messages, and see a closed tab go', async ({ context }) => {
+  const room = `e2e-${Date.now()}`
+  const [a, b, c] = [await context.newPage(), await context.newPage(), await context.newPage()]
+  await openTab(a, 'a', room)
+  await openTab(b, 'b', room)
+  await openTab(c, 'c', room)
+
+  await expect.poll(() => peersOf(a), { timeout: 30_000 }).toEqual(['b', 'c'])
+  await expect.poll(() => peersOf(b), { timeout: 30_000 }).toEqual(['a', 'c'])
+  await expect.poll(() => peersOf(c), { timeout: 30_000 }).toEqual(['a', 'b'])
+
+  // every ordered pair carries a small message; a -> b also carries 3 MiB between two small ones
+  const pages = { a, b, c }
+  const sent: Array<{ from: string; to: string; length: number; sum: number }> = []
+  for (const [from, page] of Object.entries(pages)) {
+    for (const to of Object.keys(pages)) {
+      if (to === from) continue
+      const sum = await page.evaluate(([t]) => window.harness.send(t!, 100, 7), [to])
+      sent.push({ from, to, length: 100, sum })
+      if (from === 'a' && to === 'b') {
+        const big = await page.evaluate(() => window.harness.send('b', 3 * 1024 * 1024, 11))
+        sent.push({ from, to, length: 3 * MiB, sum: big })
+        const after = await page.evaluate(() => window.harness.send('b', 1, 13))
+        sent.push({ from, to, length: 1, sum: after })
+      }
+    }
+  }
+  // each link is ordered; messages of different senders may interleave
+  const bySender = (msgs: Array<{ from: string; length: number; sum: number }>) =>
+    Object.fromEntries(['a', 'b', 'c'].map((from) => [from, msgs.filter((m) => m.from === from).map(({ length, sum }) => ({ length, sum }))]))
+  for (const [to, page] of Object.entries(pages)) {
+    const expected = bySender(sent.filter((s) => s.to === to))
+    await expect.poll(async () => bySender(await page.evaluate(() => window.harness.received())), { timeout: 60_000 }).toEqual(expected)
+  }
+
+  const rtts = (await a.evaluate(() => window.harness.roundTrips('b', 50))).sort((x, y) => x - y)
+  console.log(`[figure] WebRTC round trip between two tabs (Chromium): median ${rtts[25]!.toFixed(2)} ms, p90 ${rtts[45]!.toFixed(2)} ms, max ${rtts[49]!.toFixed(2)} ms`)
+
+  // closing a tab closes its links in the others
+  await c.close()
+  await expect.poll(() => peersOf(a), { timeout: 30_000 }).toEqual(['b'])
+  await expect.poll(() => peersOf(b), { timeout: 30_000 }).toEqual(['a'])
+  const closedInA = await a.evaluate(() => window.harness.closedLinks().map((l) => l.peer))
+  expect(closedInA).toEqual(['c'])
+  expect(await a.evaluate(() => window.harness.errors())).toEqual([])
+})
