@@ -16,7 +16,8 @@
 // - the loop stops as soon as nothing waits: virtual time never runs ahead of
 //   the app between its calls;
 // - `advance(ms)` runs the events due within ms, then sets the clock to the
-//   target, and shares the same loop;
+//   target, and shares the same loop; while it runs, waiting calls do not
+//   drive time past its target;
 // - a wait longer than `maxWaitMs` of virtual time stops driving and rejects
 //   that wait with TIMEOUT (a deadlocked test fails instead of spinning).
 import { MeshError } from '../client/errors'
@@ -38,7 +39,8 @@ const yieldMacrotask: () => Promise<void> =
 export class TimeDriver {
   private waiting = 0
   private loop: Promise<void> | null = null
-  private advanceTarget: number | null = null
+  /** pending advance() calls: each resolves once the clock reached its target */
+  private readonly targets: Array<{ at: number; resolve: () => void }> = []
   private readonly deadlines = new Set<{ at: number; fail: (e: MeshError) => void }>()
 
   constructor(
@@ -64,20 +66,26 @@ export class TimeDriver {
     return guarded
   }
 
-  /** Run `ms` of virtual time (and whatever waits meanwhile). */
-  async advance(ms: number): Promise<void> {
-    const target = this.clock.now() + Math.max(0, ms)
-    this.advanceTarget = Math.max(target, this.advanceTarget ?? -Infinity)
-    while (this.clock.now() < target || this.advanceTarget !== null) {
+  /**
+   * Run exactly `ms` of virtual time: the events due by then run (calls that
+   * wait meanwhile make progress), none after; then the clock stands at the
+   * target. A call still pending afterwards keeps driving time only while
+   * something awaits.
+   */
+  advance(ms: number): Promise<void> {
+    const at = this.clock.now() + Math.max(0, ms)
+    return new Promise<void>((resolve) => {
+      this.targets.push({ at, resolve })
       this.kick()
-      await this.loop
-    }
+    })
   }
 
   private kick(): void {
     if (this.loop !== null) return
     this.loop = this.run().finally(() => {
       this.loop = null
+      // a wait or an advance that arrived as the loop ended
+      if (this.waiting > 0 || this.targets.length > 0) this.kick()
     })
   }
 
@@ -91,21 +99,24 @@ export class TimeDriver {
           d.fail(new MeshError('TIMEOUT', `nothing settled the awaited call within ${this.maxWaitMs} ms of virtual time`))
         }
       }
-      const target = this.advanceTarget
+      let target: number | null = null
+      for (const t of this.targets) if (target === null || t.at < target) target = t.at
       if (this.waiting === 0 && target === null) return
       const next = this.clock.nextAt()
-      if (this.waiting === 0 && target !== null) {
-        if (next !== null && next <= target) this.clock.runNext()
-        else {
-          if (this.clock.now() < target) this.clock.jumpTo(target)
-          this.advanceTarget = null
-          return
+      if (target !== null && (next === null || next > target)) {
+        // an advance is due: nothing else happens before its target
+        if (this.clock.now() < target) this.clock.jumpTo(target)
+        for (let i = this.targets.length - 1; i >= 0; i--) {
+          const t = this.targets[i]!
+          if (t.at <= this.clock.now()) {
+            this.targets.splice(i, 1)
+            t.resolve()
+          }
         }
         continue
       }
-      // someone waits: run the next event, whenever it is
       if (next === null) {
-        // nothing can ever happen: fail every wait rather than hang
+        // someone waits and nothing can ever happen: fail every wait rather than hang
         for (const d of this.deadlines) d.fail(new MeshError('TIMEOUT', 'virtual world is idle; the awaited call can never settle'))
         this.deadlines.clear()
         continue
