@@ -40,16 +40,25 @@ export class CheckedReader {
 
   /** a non-negative safe integer, at most max */
   uint(field: string, max = Number.MAX_SAFE_INTEGER): number {
+    const start = this.d.pos
     const n = this.guard(() => decoding.readVarUint(this.d))
     if (!Number.isSafeInteger(n) || n > max) this.fail(`${field} out of range`)
+    this.refuseOverlong(start, field)
     return n
   }
 
   /** a safe integer in [min, max] */
   int(field: string, min: number, max: number): number {
+    const start = this.d.pos
     const n = this.guard(() => decoding.readVarInt(this.d))
-    if (!Number.isSafeInteger(n) || n < min || n > max) this.fail(`${field} out of range`)
+    if (!Number.isSafeInteger(n) || n < min || n > max || Object.is(n, -0)) this.fail(`${field} out of range`)
+    this.refuseOverlong(start, field)
     return n
+  }
+
+  /** a varint whose last byte is zero has a shorter encoding: refuse it, so each value has one encoding */
+  private refuseOverlong(start: number, field: string): void {
+    if (this.d.pos - start > 1 && this.bytes[this.d.pos - 1] === 0) this.fail(`${field} has an overlong encoding`)
   }
 
   bool(field: string): boolean {
