@@ -93,6 +93,7 @@ export class Member extends ObservableV2<MemberEvents> {
   private lastJoinAt = -Infinity
   private lastMembersKey = ''
   private sessionCounter = 0
+  private snapshotsInstalled = 0
 
   /** facts about members: browser and visibility, from hellos, joins and the leader's roster */
   private readonly roster = new Map<string, RosterEntry>()
@@ -205,6 +206,11 @@ export class Member extends ObservableV2<MemberEvents> {
     this.requests.failAll(reason)
     this.reads.failAll(reason)
     this.connection.close()
+  }
+
+  /** counters for tests and diagnostics */
+  get stats(): { appliedIndex: number; snapshotIndex: number; snapshotsInstalled: number } {
+    return { appliedIndex: this.appliedIdx, snapshotIndex: this.snapshotIdx, snapshotsInstalled: this.snapshotsInstalled }
   }
 
   get isStopped(): boolean {
@@ -503,6 +509,7 @@ export class Member extends ObservableV2<MemberEvents> {
     this.appliedIdx = snapshot.meta.index
     this.snapshotIdx = snapshot.meta.index
     if (!live) return
+    this.snapshotsInstalled++
     // fire what changed between our last state and the snapshot (ZooKeeper's setWatches)
     this.watches.resync(before, restored)
     if (this.own.open && restored.session(this.own.id) === null) this.sessionLost()

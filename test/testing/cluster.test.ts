@@ -178,20 +178,29 @@ describe('createSimulatedCluster', () => {
   })
 
   it('a request retried after a leader change applies once', async () => {
-    const cluster = createSimulatedCluster({ members: 3, seed: 10 })
+    const cluster = createSimulatedCluster({ members: 3, seed: 10, timing: { retryMs: 200 } })
     await cluster.stable()
     await cluster.meshes[0]!.create('/q', '')
     const leader = leaders(cluster)[0]!
-    const follower = cluster.meshes.find((m) => m !== leader)!
-    const pending = follower.create('/q/item-', 'once', { mode: 'persistent-sequential' })
-    // the leader vanishes while the write is in flight: the follower resends
-    // the same (session, seq) to the next leader
-    await cluster.advance(3)
-    cluster.partition([leader], cluster.meshes.filter((m) => m !== leader))
-    const path = await pending
+    const [requester, third] = cluster.meshes.filter((m) => m !== leader) as [typeof leader, typeof leader]
+    // the requester can talk to the leader but hears nobody: its write
+    // commits, yet it never learns so, and keeps resending the same (session, seq)
+    cluster.network.cut(leader.id, requester.id)
+    cluster.network.cut(third.id, requester.id)
+    let settled = false
+    const pending = requester.create('/q/item-', 'once', { mode: 'persistent-sequential' }).finally(() => (settled = true))
+    await cluster.advance(1_500)
+    expect(settled).toBe(false)
+    await leader.sync()
+    expect(await leader.children('/q')).toHaveLength(1)
+    // the old leader goes away; the requester resends to the new one
     cluster.heal()
-    await follower.sync()
-    expect(await follower.children('/q')).toEqual([path.slice('/q/'.length)])
+    cluster.partition([leader], [requester, third])
+    const path = await pending
+    expect(requester.leader).not.toBe(leader.id)
+    await requester.sync()
+    expect(await requester.children('/q')).toEqual([path.slice('/q/'.length)])
+    cluster.heal()
     await expectConverged(cluster)
   })
 

@@ -91,3 +91,17 @@ describe('TimeDriver', () => {
     expect(clock.now()).toBeGreaterThanOrEqual(1_000)
   })
 })
+
+describe('TimeDriver with a call left pending', () => {
+  it('advance stops at its target even while an un-awaited call waits; awaiting it later drives on', async () => {
+    const clock = new TinyClock()
+    const driver = new TimeDriver(clock, 60_000)
+    let settled = false
+    const pending = driver.settle(sleep(clock, 5_000)).then(() => (settled = true))
+    await driver.advance(1_500)
+    expect(clock.now()).toBe(1_500)
+    expect(settled).toBe(false)
+    await pending
+    expect(clock.now()).toBe(5_000)
+  })
+})

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest'
+import { createSimulatedCluster } from '../../src/testing/index'
+import type { WatchEvent } from '../../src/client/types'
+import { caught, expectConverged } from './helpers'
+
+describe('createSimulatedCluster: snapshots, TTL and recipes', () => {
+  it('a member cut off while the log is compacted catches up by snapshot, and its watches fire for what it missed', async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 31, timing: { snapshotEntries: 8 } })
+    await cluster.stable()
+    const leader = cluster.meshes.find((m) => m.isLeader)!
+    const lagger = cluster.meshes.find((m) => !m.isLeader)!
+    await leader.create('/watched', '0')
+    await lagger.sync()
+    const seen: WatchEvent[] = []
+    lagger.watch('/watched', (e) => seen.push(e), { recursive: true })
+    cluster.partition([lagger], cluster.meshes.filter((m) => m !== lagger))
+    for (let i = 1; i <= 30; i++) await leader.set('/watched', `${i}`)
+    await leader.create('/watched/kid', 'k')
+    cluster.heal()
+    await cluster.stable()
+    await lagger.sync()
+    expect(cluster.memberOf(lagger).stats.snapshotsInstalled).toBeGreaterThan(0)
+    expect((await lagger.get('/watched')).text()).toBe('30')
+    expect(await lagger.children('/watched')).toEqual(['kid'])
+    // what changed while it was away reaches its recursive watch, in zxid order
+    expect(seen.some((e) => e.type === 'data' && e.path === '/watched')).toBe(true)
+    expect(seen.some((e) => e.type === 'created' && e.path === '/watched/kid')).toBe(true)
+    const zxids = seen.map((e) => e.zxid)
+    expect([...zxids].sort((a, b) => a - b)).toEqual(zxids)
+    await expectConverged(cluster)
+  })
+
+  it('a TTL node is reaped by the leader once unchanged past its TTL', async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 32 })
+    const [a, b] = cluster.meshes as [typeof cluster.meshes[0], typeof cluster.meshes[0]]
+    await a.create('/ttl', 'x', { mode: 'ttl', ttlMs: 2_000 })
+    expect(await caught(a.create('/bad', 'x', { mode: 'ttl' }))).toMatchObject({ code: 'BAD_ARGUMENTS' })
+    await b.sync()
+    expect(await b.exists('/ttl')).not.toBeNull()
+    await cluster.advance(5_000)
+    expect(await b.exists('/ttl', { linearizable: true })).toBeNull()
+    await expectConverged(cluster)
+  })
+
+  it('a lock hands out increasing fencing tokens, and a fenced write by a stale holder fails with FENCED', async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 33 })
+    const [a, b] = cluster.meshes as [typeof cluster.meshes[0], typeof cluster.meshes[0]]
+    await a.create('/data', '')
+    const first = await a.lock('/locks/x').acquire()
+    await a.set('/data', 'by a', { fence: first })
+    const waiting = b.lock('/locks/x').acquire()
+    await first.release()
+    const second = await waiting
+    expect(second.token).toBeGreaterThan(first.token)
+    expect(await caught(a.set('/data', 'stale a', { fence: first }))).toMatchObject({ code: 'FENCED' })
+    await b.set('/data', 'by b', { fence: second })
+    await b.sync()
+    expect((await b.get('/data')).text()).toBe('by b')
+    await second.release()
+    await expectConverged(cluster)
+  })
+})
