@@ -23,6 +23,8 @@ export function barrier(mesh: MeshCore, path: string): Barrier {
     async wait(opts = {}) {
       const deadline = new Deadline(timersOf(mesh), opts.signal, undefined)
       try {
+        // catch up first: a barrier set by another tab must not be missed
+        await deadline.race(mesh.sync(path))
         for (;;) {
           const w = watchOnce()
           if ((await deadline.race(mesh.exists(path, { watch: w.watch }))) === null) return

@@ -14,6 +14,7 @@ function parse(text: string, path: string): number {
 export function counter(mesh: MeshCore, path: string): Counter {
   return {
     async get() {
+      await mesh.sync(path)
       try {
         return parse((await mesh.get(path)).text(), path)
       } catch (err) {

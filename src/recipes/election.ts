@@ -58,6 +58,8 @@ export function election(mesh: MeshCore, path: string): Election {
 }
 
 async function currentLeader(mesh: MeshCore, path: string): Promise<ElectionLeader | null> {
+  // who leads *now*, not as this tab last heard: catch up with the leader first
+  await mesh.sync(path)
   for (;;) {
     let names: string[]
     try {

@@ -43,6 +43,7 @@ export function queue(mesh: MeshCore, path: string): Queue {
     },
 
     async size() {
+      await mesh.sync(path)
       try {
         return bySequence(await mesh.children(path)).length
       } catch (err) {
