@@ -93,8 +93,11 @@ export class LinkSecurity {
   seal(kind: number, body: Uint8Array): void {
     const binding = this.requireOpen()
     const sealing = sealEnvelope(this.key, { kind, sender: this.self, body }, this.counter, binding)
-    this.sendChain = this.sendChain.then(
-      () => sealing.then(this.onFrame, (err: unknown) => this.onError(asWireError(err))),
+    this.sendChain = this.sendChain.then(() =>
+      sealing.then(
+        (frame) => this.callSafely(() => this.onFrame(frame)),
+        (err: unknown) => this.callSafely(() => this.onError(asWireError(err))),
+      ),
     )
   }
 
@@ -117,11 +120,12 @@ export class LinkSecurity {
     const opened = openEnvelope(this.key, frame, this.guard, this.binding)
     this.receiveChain = this.receiveChain.then(() =>
       opened.then(
-        (env) => {
-          if (env.sender !== this.peer) this.onError(new WireError('UNAUTHORIZED', `frame from ${env.sender} on the link of ${this.peer}`))
-          else this.onEnvelope(env)
-        },
-        (err: unknown) => this.onError(asWireError(err)),
+        (env) =>
+          this.callSafely(() => {
+            if (env.sender !== this.peer) this.onError(new WireError('UNAUTHORIZED', `frame from ${env.sender} on the link of ${this.peer}`))
+            else this.onEnvelope(env)
+          }),
+        (err: unknown) => this.callSafely(() => this.onError(asWireError(err))),
       ),
     )
   }
@@ -129,6 +133,23 @@ export class LinkSecurity {
   /** Resolves when every frame sealed or opened so far has come out. */
   async flush(): Promise<void> {
     await Promise.all([this.sendChain, this.receiveChain])
+  }
+
+  /** A callback above threw: by default rethrown on its own task, so the
+   *  bug surfaces as an uncaught error instead of vanishing. */
+  onCallbackError: (err: unknown) => void = (err) =>
+    queueMicrotask(() => {
+      throw err
+    })
+
+  /** Run a consumer callback without breaking the chain: if it throws, the
+   *  next frames still come out. */
+  private callSafely(fn: () => void): void {
+    try {
+      fn()
+    } catch (err) {
+      this.onCallbackError(err)
+    }
   }
 
   private requireOpen(): Uint8Array {

@@ -132,3 +132,23 @@ describe('LinkSecurity', () => {
     expect(a.errors.map((e) => e.reason)).toEqual(['frame from m3 on the link of m2'])
   })
 })
+
+describe('LinkSecurity callbacks', () => {
+  it('a callback that throws does not stop the frames after it, and is reported', async () => {
+    const a = end(key, 'm1')
+    const b = end(key, 'm2')
+    await handshake(a, 'm1', b, 'm2')
+    const thrown: unknown[] = []
+    b.sec.onCallbackError = (err) => thrown.push(err)
+    b.sec.onEnvelope = (env) => {
+      if (env.body[0] === 1) throw new Error('app bug')
+      b.received.push(env)
+    }
+    for (const n of [1, 2, 3]) a.sec.seal(0, new Uint8Array([n]))
+    await a.sec.flush()
+    for (const f of a.frames) b.sec.open(f)
+    await b.sec.flush()
+    expect(b.received.map((e) => e.body[0])).toEqual([2, 3])
+    expect(thrown.map(String)).toEqual(['Error: app bug'])
+  })
+})
