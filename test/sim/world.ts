@@ -202,10 +202,17 @@ export class World {
     return best
   }
 
-  /** Retire members that were in a configuration and are not in the latest committed one. */
+  /** Retire members that were in a configuration and are not in the latest committed one, once it has spread. */
   retireRemoved(): void {
-    const c = this.checker.latestConfiguration
-    if (c === null) return
+    const latest = this.checker.latestConfiguration
+    if (latest === null) return
+    const c = latest.conf
+    // Stop removed members only once a majority of the new voters applied up
+    // to the commit index the configuration is known at: before that, the new voters may still
+    // need the old ones (a joint configuration they have not seen left yet),
+    // and a removed member that vanished at once would stall them forever.
+    const caughtUp = c.voters.filter((v) => (this.members.get(v)?.status()?.applied ?? -1) >= latest.commit).length
+    if (caughtUp <= c.voters.length / 2) return
     const inConf = new Set([...c.voters, ...c.learners, ...c.votersOutgoing, ...c.learnersNext])
     for (const id of inConf) this.everConfigured.add(id)
     for (const id of this.everConfigured) {
