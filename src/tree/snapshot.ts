@@ -99,8 +99,8 @@ export function decodeState(bytes: Uint8Array): TreeState {
   const version = r.u8()
   if (version !== SNAPSHOT_FORMAT_VERSION) throw badArguments(`snapshot: unknown format version ${version}`)
   const lastZxid = r.uint('lastZxid')
-  // each node takes at least 12 bytes (data length, 7 counters, kind, and the root's are the smallest)
-  const count = r.count('nodes', Number.MAX_SAFE_INTEGER, 12)
+  // each node takes at least 10 bytes (data length, 8 counters, kind)
+  const count = r.count('nodes', Number.MAX_SAFE_INTEGER, 10)
   if (count < 1) throw badArguments('snapshot: no root')
   const nodes = new Map<string, ZNode>()
   const paths: string[] = new Array(count)
@@ -108,10 +108,15 @@ export function decodeState(bytes: Uint8Array): TreeState {
   if (root.kind !== 'persistent') throw badArguments('snapshot: root must be persistent')
   nodes.set('/', root)
   paths[0] = '/'
-  // parents come before their children, and children of one parent in strictly increasing name order
+  // pre-order, as encodeState writes it: each node's parent is the previous node or one of its
+  // ancestors (the open path), and children of one parent come in strictly increasing name order
   const lastChildName: (string | undefined)[] = new Array(count)
+  const openPath: number[] = [0]
   for (let i = 1; i < count; i++) {
     const parentIndex = r.uint('parent index', i - 1)
+    while (openPath.length > 0 && openPath[openPath.length - 1] !== parentIndex) openPath.pop()
+    if (openPath.length === 0) throw badArguments('snapshot: nodes not in pre-order')
+    openPath.push(i)
     const name = r.string('name', MAX_PATH_LENGTH)
     const parentPath = paths[parentIndex]!
     const parent = nodes.get(parentPath)!

@@ -16,6 +16,12 @@ export class Harness {
     this.zxid = tree.lastZxid
   }
 
+  /** continue the sessions' seq counters of another harness (a replica restored from its snapshot) */
+  continueSeqsOf(other: Harness): this {
+    this.seqs = new Map(other.seqs)
+    return this
+  }
+
   apply(cmd: Command): ApplyOutcome {
     return this.tree.apply(++this.zxid, cmd)
   }
