@@ -372,7 +372,14 @@ export class Raft {
         this.vote = m.from
       }
     } else {
-      this.send(respType, m.from, this.term, { reject: true })
+      // A rejection carries our commit index and its term. A candidate holding
+      // that (index, term) holds the committed prefix (Log Matching) and may
+      // mark it committed. Without this, a voter demoted to learner whose log
+      // is longer than the remaining voter's could block every election: the
+      // learner cannot campaign and the voter, not knowing the demotion is
+      // committed, still needs the learner's vote.
+      const commit = this.log.committed
+      this.send(respType, m.from, this.term, { reject: true, commit, logTerm: this.log.term(commit) ?? 0 })
     }
   }
 
@@ -603,6 +610,7 @@ export class Raft {
         const expected = this.role === 'pre-candidate' ? 'MsgPreVoteResp' : 'MsgVoteResp'
         if (m.type !== expected) return
         this.trk.recordVote(m.from, !m.reject)
+        if (m.reject && m.commit > this.log.committed && this.log.matchTerm(m.commit, m.logTerm)) this.log.commitTo(m.commit)
         const res = this.trk.voteResult()
         if (res === 'won') {
           if (this.role === 'pre-candidate') this.campaign('election')

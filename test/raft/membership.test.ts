@@ -216,3 +216,29 @@ describe('learners', () => {
     expect(net.node('2').status().conf.voters).toEqual(['1', '2', '3', '4'])
   })
 })
+
+describe('demoting a voter', () => {
+  it('the remaining voter learns the demotion is committed from a vote rejection, and leads alone', () => {
+    // voters {1,2}, 2 leads and demotes itself; 1 acknowledges the conf entry
+    // but never hears that it committed, and 2 has a longer log (x) than 1
+    const net = Network.cluster(['1', '2'])
+    net.stabilize()
+    net.elect('2')
+    net.node('2').proposeConfChange({ changes: [{ type: 'addLearner', node: '2' }], transition: 'auto' })
+    net.processReady()
+    net.deliverQueued() // MsgApp with the conf entry reaches 1
+    net.processReady()
+    net.deliverQueued() // 1's ack: 2 commits the demotion
+    net.node('2').propose(text('x')) // still leader until the entry is handed out
+    net.cut.add('2->1') // nothing more reaches 1: neither x nor the new commit index
+    net.stabilize()
+    expect(net.node('2').status().role).toBe('learner')
+    expect(net.node('1').status().conf.voters).toEqual(['1', '2'])
+    net.heal()
+    // 1's first campaign is rejected by 2 (its log is longer), but the
+    // rejection tells 1 the demotion committed; 1 applies it and wins alone
+    for (let i = 0; i < 3 && net.leader() === null; i++) net.elect('1')
+    expect(net.leader()).toBe('1')
+    expect(net.node('1').status().conf).toMatchObject({ voters: ['1'], learners: ['2'] })
+  })
+})

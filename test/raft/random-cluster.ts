@@ -8,9 +8,11 @@ export interface Outcome {
   violation: string | null
   committed: number
   leaders: number
+  /** with `settle`: did the cluster recover after the chaos? */
+  live: boolean | null
 }
 
-export function simulate(seed: number, steps: number, bugs: PlantedBugs = {}, trace?: string[]): Outcome {
+export function simulate(seed: number, steps: number, bugs: PlantedBugs = {}, trace?: string[], settle = false): Outcome {
   const gen = prng.create(seed)
   const pool = ['1', '2', '3', '4', '5']
   const net = new Network(seed)
@@ -111,6 +113,45 @@ export function simulate(seed: number, steps: number, bugs: PlantedBugs = {}, tr
     }
     check()
   }
-  return { violation, committed: appliedAt.size, leaders: leaderOfTerm.size }
+  let live: boolean | null = null
+  if (violation === null && settle) {
+    live = recovers(net, trace)
+    check()
+  }
+  return { violation, committed: appliedAt.size, leaders: leaderOfTerm.size, live }
+}
+
+/**
+ * Liveness after the chaos: with the network healed (and members outside
+ * the configuration cut off, as the driver stops talking to them), a leader
+ * emerges within a bounded number of ticks and a new proposal commits on
+ * every member of the configuration.
+ */
+function recovers(net: Network, trace?: string[]): boolean {
+  net.heal()
+  for (let round = 0; round < 300; round++) {
+    net.stabilize()
+    const lead = net.leader()
+    if (lead !== null) {
+      const conf = net.node(lead).status().conf
+      const members = [...conf.voters, ...conf.votersOutgoing, ...conf.learners, ...conf.learnersNext]
+      net.heal()
+      for (const id of net.members.keys()) if (!members.includes(id)) net.isolate(id)
+      try {
+        net.node(lead).propose(text('final'))
+      } catch {
+        // transferring or over the cap: tick on
+      }
+      net.stabilize()
+      const last = net.node(lead).status().lastIndex
+      if (members.every((id) => net.node(id).status().commit === last && net.node(id).status().lastIndex === last)) {
+        const st = net.node(lead).status()
+        if (st.role === 'leader') return true
+      }
+    }
+    net.tickAll()
+  }
+  trace?.push('did not recover')
+  return false
 }
 

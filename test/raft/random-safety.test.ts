@@ -10,12 +10,13 @@ import { simulate } from './random-cluster'
 import type { PlantedBugs } from '../../src/raft/types'
 
 describe('randomized safety', () => {
-  it('no run violates election safety or state machine safety', () => {
+  it('no run violates election safety or state machine safety, and every run recovers once healed', () => {
     let committed = 0
     let leaders = 0
     for (let seed = 1; seed <= 60; seed++) {
-      const out = simulate(seed, 3000)
+      const out = simulate(seed, 3000, {}, undefined, true)
       expect(out.violation, `seed ${seed}`).toBeNull()
+      expect(out.live, `seed ${seed} recovers`).toBe(true)
       committed += out.committed
       leaders += out.leaders
     }
