@@ -102,8 +102,13 @@ export type MessageType =
  *   the follower's last index and logTerm = the term at rejectHint (fast backtracking).
  * - MsgVote/MsgPreVote: logTerm/index = the candidate's last log term/index;
  *   context non-null = leadership transfer ("campaign forced").
+ * - MsgVoteResp/MsgPreVoteResp with reject: commit = the voter's commit index,
+ *   logTerm = the term of its entry there (a candidate holding that entry may
+ *   mark it committed).
  * - MsgHeartbeat: commit = min(leader commit, follower match); context = ReadIndex round.
- * - MsgSnap: snapshot = the chunk. MsgSnapResp: index = bytes received, reject = restart.
+ *   MsgHeartbeatResp: context echoed.
+ * - MsgSnap: snapshot = the chunk. MsgSnapResp: index = bytes received, reject = restart,
+ *   rejectHint = the index of the snapshot it is about (answers about an older one are ignored).
  * - MsgReadIndex/MsgReadIndexResp: context = the caller's request id; index = read index.
  * - MsgTransferLeader: context = UTF-8 of the transferee's NodeId.
  */
