@@ -10,7 +10,7 @@ import { decodeRaftMessage, encodeRaftMessage } from '../../src/wire/raft-codec'
 import { Network } from '../raft/network'
 import { simulate } from '../raft/random-cluster'
 
-const originalDeliver = Network.prototype.deliver // eslint-disable-line @typescript-eslint/unbound-method
+const originalDeliver = Network.prototype.deliver
 const refused: string[] = []
 const seen = new Map<MessageType, number>()
 let jointSnapshots = 0
