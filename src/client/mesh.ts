@@ -88,6 +88,7 @@ export class MeshClient implements Mesh {
   attach(member: Member): void {
     for (const off of this.detach.splice(0)) off()
     this.member = member
+    this.closing = null
     const forward = <N extends keyof MeshEvents & string>(name: N): void => {
       // MemberEvents has the same signature for every name a Mesh forwards
       const fn = ((...args: Parameters<MeshEvents[N]>) => this.events.emit(name, args)) as never

@@ -191,7 +191,9 @@ export class Member extends ObservableV2<MemberEvents> {
     if (this.running) {
       await this.handOffLeadership()
       await this.closeSession()
-      if (this.lead !== null && this.lead !== this.id) this.links.send(this.lead, { type: 'leaving', member: this.id })
+      // everyone hears it: whoever leads next removes us, even if leadership
+      // is in flux right after the hand-off
+      this.links.broadcast({ type: 'leaving', member: this.id })
     }
     this.stop(new MeshError('CLOSED', 'the mesh was closed'))
   }
@@ -286,6 +288,22 @@ export class Member extends ObservableV2<MemberEvents> {
     return p
   }
 
+  /**
+   * The tab became hidden or visible (the browser layer calls this on
+   * `visibilitychange`). A hidden tab's timers are throttled, so a hidden
+   * leader hands leadership to a visible voter.
+   */
+  visibilityChanged(): void {
+    if (this.stopped || !this.running) return
+    const visible = this.visible()
+    const facts = { member: this.id, browser: this.browser, visible }
+    this.roster.set(this.id, facts)
+    if (!visible && this.isLeader) void this.handOffLeadership()
+    // the leader's roster tells everyone (a join from a member already in the configuration only updates its facts)
+    else if (this.lead !== null && !this.isLeader) this.links.send(this.lead, { type: 'join', member: facts })
+    this.emitMembersIfChanged()
+  }
+
   /** A death certificate (a free Web Lock): the member is gone for good. */
   reportPeerGone(peer: string): void {
     if (this.stopped || !this.running) return
@@ -308,7 +326,11 @@ export class Member extends ObservableV2<MemberEvents> {
     this.reads.tick()
     this.own.tick(leaderChanged)
     if (this.isLeader) this.leaderDuties(now)
-    else this.askToJoin(now)
+    else {
+      this.askToJoin(now)
+      // a new leader learns our facts (browser, visibility) from us
+      if (leaderChanged && this.lead !== null) this.links.send(this.lead, { type: 'join', member: this.roster.get(this.id)! })
+    }
     this.updateConnection()
     this.emitMembersIfChanged()
     this.pump()
@@ -366,9 +388,17 @@ export class Member extends ObservableV2<MemberEvents> {
   private pump(): void {
     if (this.pumping || this.stopped || !this.running) return
     this.pumping = true
-    void this.drain().finally(() => {
-      this.pumping = false
-    })
+    void this.drain()
+      .catch((err: unknown) => {
+        // a bug below us (core, tree): stop rather than run on in a state
+        // nobody can vouch for (fail-stop), and say why
+        const e = err instanceof MeshError ? err : new MeshError('BAD_MESSAGE', `member stopped: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+        this.emitSafe('error', [e])
+        this.stop(e)
+      })
+      .finally(() => {
+        this.pumping = false
+      })
   }
 
   private async drain(): Promise<void> {

@@ -65,6 +65,8 @@ export interface SimulatedCluster {
   crash(mesh: Mesh): void
   /** start a crashed (or closed) member again from what it persisted, with a new session */
   restart(mesh: Mesh): Promise<void>
+  /** the member's tab becomes hidden or visible (a hidden leader hands leadership to a visible voter) */
+  setVisible(mesh: Mesh, visible: boolean): void
   /** a brand-new member that joins as a learner (and is promoted by policy) */
   addMember(opts?: { browser?: string }): Promise<Mesh>
   /** run ms of virtual time */
@@ -88,6 +90,7 @@ interface Slot {
   id: string
   browser: string
   tabCounter: number
+  visible: boolean
   disk: SimDisk
   member: Member | null
   mesh: MeshClient & Mesh
@@ -128,6 +131,7 @@ export function createSimulatedCluster(opts: SimulatedClusterOptions = {}): Simu
       bootstrap: staticMember || slot.index === 0,
       ...(staticMember ? { bootstrapVoters: staticVoters } : {}),
       clusterId: `sim-${seed}`,
+      visible: () => slot.visible,
       ...(opts.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: opts.sessionTimeoutMs }),
       ...(opts.maxVoters === undefined ? {} : { maxVoters: opts.maxVoters }),
       ...(opts.timing === undefined ? {} : { timing: opts.timing }),
@@ -150,6 +154,7 @@ export function createSimulatedCluster(opts: SimulatedClusterOptions = {}): Simu
       id,
       browser: browser ?? opts.browsers?.[index] ?? `b${index + 1}`,
       tabCounter: 0,
+      visible: true,
       disk: new SimDisk(clock, prng.create(prng.uint32(gen, 0, 0xffffffff)), opts.diskLatencyMs ?? [0, 2], storageProvider, ROOM, id),
       member: null,
     } as unknown as Slot
@@ -157,7 +162,10 @@ export function createSimulatedCluster(opts: SimulatedClusterOptions = {}): Simu
     slot.mesh = new MeshClient(member, {
       settle,
       onClose: async () => {
-        hub.disconnect(slot.id)
+        // a closing data channel delivers what it already carries: let the
+        // last messages (the leaving notice) land before the links go
+        await new Promise<void>((resolve) => clock.setTimeout(resolve, network.options.maxDelay + 1))
+        if (slot.member === null || slot.member.isStopped) hub.disconnect(slot.id)
       },
     }) as MeshClient & Mesh
     slots.push(slot)
@@ -203,6 +211,11 @@ export function createSimulatedCluster(opts: SimulatedClusterOptions = {}): Simu
       if (slot.member !== null && !slot.member.isStopped) throw new MeshError('BAD_ARGUMENTS', `${slot.id} is running`)
       hub.disconnect(slot.id)
       await settle(startSlot(slot))
+    },
+    setVisible(mesh, visible) {
+      const slot = slotOf(mesh)
+      slot.visible = visible
+      slot.member?.visibilityChanged()
     },
     async addMember(o = {}) {
       const slot = addSlot(o.browser)

@@ -243,6 +243,29 @@ describe('createSimulatedCluster', () => {
     await expectConverged(cluster)
   })
 
+  it('a hidden leader hands leadership to a visible voter; a closing one leaves the configuration', async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 14 })
+    await cluster.stable()
+    const leader = leaders(cluster)[0]!
+    const termBefore = leader.term
+    cluster.setVisible(leader, false)
+    await cluster.advance(3_000)
+    const next = leaders(cluster)
+    expect(next).toHaveLength(1)
+    expect(next[0]!.id).not.toBe(leader.id)
+    expect(next[0]!.members().find((m) => m.id === leader.id)?.visible).toBe(false)
+    expect(leader.term).toBeGreaterThan(termBefore)
+    // closing the new leader: leadership moves first, then it is removed
+    const closing = next[0]!
+    await closing.close()
+    await cluster.advance(3_000)
+    const rest = cluster.meshes.filter((m) => m !== closing)
+    for (const m of rest) expect(m.members().map((x) => x.id)).not.toContain(closing.id)
+    expect(leaders(cluster)).toHaveLength(1)
+    await rest[0]!.create('/still-works', '')
+    await expectConverged(cluster, rest)
+  })
+
   it('the same seed gives the same run', async () => {
     const run = async (seed: number): Promise<string> => {
       const cluster = createSimulatedCluster({ members: 3, seed, latencyMs: [1, 30] })
