@@ -10,7 +10,7 @@ const setup = (): { h: Harness; w: WatchTable } => {
   h.open(S)
   return { h, w: new WatchTable() }
 }
-const watch = (w: WatchTable, path: string, kind: WatchKind, key = kind, owner = 'm1'): void => w.add({ owner, key, path, kind })
+const watch = (w: WatchTable, path: string, kind: WatchKind, key: string = kind, owner = 'm1'): void => w.add({ owner, key, path, kind })
 const brief = (ds: Delivery[]): string[] => ds.map((d) => `${d.key}:${d.event.type}:${d.event.path}`)
 
 describe('one-shot watches', () => {
