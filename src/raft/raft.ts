@@ -78,7 +78,8 @@ export class Raft {
 
   private bcastPending = false
   private readonly reads = new ReadIndexQueue()
-  /** ReadIndex requests that arrived before the leader committed in its term */
+  /** ReadIndex requests that arrived before the leader committed in its term,
+   *  or while a request with the same context was pending */
   private pendingReads: { context: Uint8Array; from: NodeId }[] = []
   private incoming: IncomingSnapshot | null = null
 
@@ -874,7 +875,10 @@ export class Raft {
       this.pendingReads.push({ context, from })
       return
     }
-    this.reads.add(this.log.committed, context, from)
+    if (!this.reads.add(this.log.committed, context, from)) {
+      this.pendingReads.push({ context, from })
+      return
+    }
     this.handleReadAck(this.id, context)
     this.bcastHeartbeat(context)
   }
@@ -889,6 +893,8 @@ export class Raft {
     const acks = this.reads.recvAck(from, context)
     if (acks === undefined || this.trk.voteResult(acks) !== 'won') return
     for (const req of this.reads.release(context)) this.respondRead(req.index, req.context, req.from)
+    // requests that reused a context which was pending can start their round now
+    if (this.pendingReads.length > 0) this.releasePendingReads()
   }
 
   private respondRead(index: number, context: Uint8Array, from: NodeId): void {

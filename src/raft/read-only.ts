@@ -27,12 +27,17 @@ export class ReadIndexQueue {
     return this.order.length
   }
 
-  /** Queue a request; a context already pending is not queued twice. */
-  add(index: number, context: Uint8Array, from: NodeId): void {
+  /**
+   * Queue a request. False when a request with the same context is pending:
+   * heartbeats name rounds by context, so the caller retries it after that
+   * one is answered (answering it with the earlier index could be stale).
+   */
+  add(index: number, context: Uint8Array, from: NodeId): boolean {
     const key = contextKey(context)
-    if (this.pending.has(key)) return
+    if (this.pending.has(key)) return false
     this.pending.set(key, { index, context, from, acks: new Map() })
     this.order.push(key)
+    return true
   }
 
   /** Record that `from` acknowledged the round of `context`; the acks so far. */

@@ -160,3 +160,15 @@ describe('leadership transfer', () => {
     expect(net.leader()).toBe('1')
   })
 })
+
+describe('ReadIndex with a reused context', () => {
+  it('two requesters using the same context each get their own answer', () => {
+    const net = leaderCluster()
+    net.isolate('3')
+    net.node('2').readIndex(text('same'))
+    net.node('1').readIndex(text('same'))
+    net.stabilize()
+    expect(net.get('1').readStates.map((r) => str(r.context))).toEqual(['same'])
+    expect(net.get('2').readStates.map((r) => str(r.context))).toEqual(['same'])
+  })
+})
