@@ -85,8 +85,9 @@ export class SafetyChecker {
   private readonly commitTerms: number[] = [0]
   /** highest index any member applied: committed and acknowledged */
   private committedIndex = 0
-  /** the configuration of the member with the highest commit index, and that index */
+  /** the configuration of the member that applied the most, how far it applied, and its commit index */
   private latestConf: ConfState | null = null
+  private latestConfApplied = -1
   private latestConfCommit = -1
   /** per member, per life: last status seen (term and vote must not go back within a life) */
   private readonly lastStatus = new Map<NodeId, { life: number; term: number; vote: NodeId | null }>()
@@ -112,7 +113,7 @@ export class SafetyChecker {
     return this.committedIndex
   }
 
-  /** The latest committed configuration seen (that of the member with the highest commit), and that commit index. */
+  /** The latest committed configuration seen (that of the member that applied the most), and that member's commit index. */
   get latestConfiguration(): { conf: ConfState; commit: number } | null {
     return this.latestConf === null ? null : { conf: this.latestConf, commit: this.latestConfCommit }
   }
@@ -146,10 +147,13 @@ export class SafetyChecker {
         this.fail('hard-state-monotonic', id, `vote in term ${s.term} changed from ${last.vote} to ${s.vote}`)
     }
     this.lastStatus.set(id, { life, term: s.term, vote: s.vote })
-    // The core's configuration follows the committed entries it handed out,
-    // which may be ahead of `applied`: key the latest one by commit index.
-    if (s.commit >= this.latestConfCommit) {
+    // The core's configuration follows the committed entries it handed out:
+    // at least `applied`, at most `commit`. The member that applied the most
+    // has a configuration at least as new as every applied entry, which is
+    // what the durability check needs; `commit` bounds how new it may be.
+    if (s.applied >= this.latestConfApplied) {
       this.latestConf = s.conf
+      this.latestConfApplied = s.applied
       this.latestConfCommit = s.commit
     }
   }

@@ -87,7 +87,7 @@ export function randomFaultMix(gen: prng.PRNG): FaultMix {
   weights.heal = Math.max(weights.heal, 1)
   return {
     voters: prng.oneOf(gen, [3, 3, 5]),
-    chaosMs: 2000,
+    chaosMs: 5000,
     gapMs: [20, prng.oneOf(gen, [100, 200, 400])],
     weights,
     maxDelayMs: prng.oneOf(gen, [20, 60, 200]),
