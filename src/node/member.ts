@@ -373,11 +373,13 @@ export class Member extends ObservableV2<MemberEvents> {
     }
   }
 
-  /** A member outside the configuration keeps asking every peer to let it in. */
+  /** A member outside the configuration (or without a leader) keeps asking every peer to let it in. */
   private askToJoin(now: number): void {
     const conf = this.raft.status().conf
     const inConf = conf.voters.includes(this.id) || conf.learners.includes(this.id) || conf.votersOutgoing.includes(this.id)
-    if (inConf || now - this.lastJoinAt < this.timing.joinEveryMs) return
+    // a member that hears no leader may have been removed while it was away
+    // (its own view of the configuration is stale): it asks too
+    if ((inConf && this.lead !== null) || now - this.lastJoinAt < this.timing.joinEveryMs) return
     this.lastJoinAt = now
     this.links.broadcast({ type: 'join', member: { member: this.id, browser: this.browser, visible: this.visible() } })
   }

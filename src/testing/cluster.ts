@@ -234,7 +234,12 @@ export function createSimulatedCluster(opts: SimulatedClusterOptions = {}): Simu
         return leader !== null && live.every((m) => m.leader === leader && m.state === 'connected')
       }
       while (!isStable()) {
-        if (clock.now() >= deadline) throw new MeshError('TIMEOUT', `cluster not stable within ${maxMs} ms of virtual time`)
+        if (clock.now() >= deadline) {
+          const views = slots
+            .filter((s) => s.member !== null && !s.member.isStopped)
+            .map((s) => `${s.id}: leader=${s.member!.leader} term=${s.member!.term} state=${s.member!.state} voters=${s.member!.conf.voters.join(',')} learners=${s.member!.conf.learners.join(',')}`)
+          throw new MeshError('TIMEOUT', `cluster not stable within ${maxMs} ms of virtual time (${views.join('; ')})`)
+        }
         await driver.advance(50)
       }
     },
