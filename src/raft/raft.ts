@@ -534,7 +534,7 @@ export class Raft {
         return
       case 'MsgTransferLeader': {
         const target = decodeNodeId(m.context)
-        if (target !== null) this.handleTransferLeader(target)
+        if (target !== null && this.trk.progress.has(m.from)) this.handleTransferLeader(target)
         return
       }
     }
@@ -548,7 +548,9 @@ export class Raft {
       case 'MsgHeartbeatResp':
         pr.recentActive = true
         pr.probeSent = false
-        if (pr.state === 'replicate' && pr.inflights.full()) freeFirst(pr)
+        // a full window and no answers: MsgApps were lost; free one slot so the
+        // next MsgApp goes out, and its answer resynchronises us
+        if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirstOne()
         if (pr.state === 'snapshot') this.sendSnapshotChunk(m.from, pr) // resend: a chunk may be lost
         else if (pr.match < this.log.lastIndex()) this.sendAppend(m.from)
         if (m.context !== null) this.handleReadAck(m.from, m.context)
@@ -683,7 +685,7 @@ export class Raft {
     if (c === null) return
     const meta = c.meta
     if (!isCount(meta.index) || !isCount(meta.term) || !isCount(c.offset) || !isCount(c.total)) return
-    if (c.total > MAX_SNAPSHOT_BYTES || c.offset + c.data.length > c.total) return
+    if (c.total > MAX_SNAPSHOT_BYTES || c.offset + c.data.length > c.total || !isConfState(meta.conf)) return
     const ack = (fields: Partial<Message>): void =>
       this.send('MsgSnapResp', m.from, this.term, { rejectHint: meta.index, ...fields })
     if (meta.index <= this.log.committed) {
@@ -963,10 +965,19 @@ export class Raft {
   }
 }
 
-function freeFirst(pr: Progress): void {
-  // a full window with no answers: messages were lost; free one slot so the
-  // next MsgApp goes out and its rejection (or ack) resynchronises us
-  pr.inflights.freeFirstOne()
+const isIdList = (xs: unknown): xs is NodeId[] =>
+  Array.isArray(xs) && xs.every((x) => typeof x === 'string' && x.length > 0)
+
+/** A snapshot's configuration must be usable before we adopt it. */
+function isConfState(cs: ConfState): boolean {
+  return (
+    isIdList(cs.voters) &&
+    cs.voters.length > 0 &&
+    isIdList(cs.learners) &&
+    isIdList(cs.votersOutgoing) &&
+    isIdList(cs.learnersNext) &&
+    typeof cs.autoLeave === 'boolean'
+  )
 }
 
 function decodeNodeId(ctx: Uint8Array | null): NodeId | null {
