@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks'
 import { Network } from '../raft/network'
 
 const total = Number(process.argv[2] ?? 300_000)
-const batch = Number(process.argv[3] ?? 256)
+let batch = Number(process.argv[3] ?? 256)
 const size = Number(process.argv[4] ?? 16)
 
 function run(entries: number): { seconds: number; cpuMicros: number; applied: number; messages: number } {
@@ -38,9 +38,13 @@ function run(entries: number): { seconds: number; cpuMicros: number; applied: nu
 }
 
 run(20_000) // warm-up
-const r = run(total)
-console.log(`raft core, 3 members in memory, ${size}-byte entries, batches of ${batch}`)
-console.log(`  committed and applied on all members: ${r.applied} entries in ${r.seconds.toFixed(3)} s`)
-console.log(`  throughput: ${Math.round(r.applied / r.seconds).toLocaleString('en-US')} entries/s`)
-console.log(`  CPU: ${(r.cpuMicros / r.applied).toFixed(2)} µs per entry (whole cluster)`)
-console.log(`  messages delivered: ${r.messages} (${(r.applied / r.messages).toFixed(1)} entries per message)`)
+console.log(`raft core, 3 members in memory, ${size}-byte entries`)
+for (const b of batch === 256 ? [1, 16, 256] : [batch]) {
+  batch = b
+  const r = run(b === 1 ? Math.min(total, 50_000) : total)
+  console.log(`batches of ${b}:`)
+  console.log(`  committed and applied on all members: ${r.applied} entries in ${r.seconds.toFixed(3)} s`)
+  console.log(`  throughput: ${Math.round(r.applied / r.seconds).toLocaleString('en-US')} entries/s`)
+  console.log(`  CPU: ${(r.cpuMicros / r.applied).toFixed(2)} µs per entry (whole cluster)`)
+  console.log(`  messages delivered: ${r.messages} (${(r.applied / r.messages).toFixed(1)} entries per message)`)
+}

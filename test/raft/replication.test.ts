@@ -222,3 +222,16 @@ describe('proposals and backpressure', () => {
     expect(() => net.node('1').propose(new Uint8Array(30))).not.toThrow()
   })
 })
+
+describe('reportUnreachable', () => {
+  it('moves a replicating follower back to probing, and replication resumes when it answers', () => {
+    const net = leaderCluster()
+    expect(net.node('1').status().progress!.get('2')!.state).toBe('replicate')
+    net.node('1').reportUnreachable('2')
+    expect(net.node('1').status().progress!.get('2')!.state).toBe('probe')
+    net.node('1').propose(text('a'))
+    net.stabilize()
+    expect(net.node('1').status().progress!.get('2')!.state).toBe('replicate')
+    expect(net.appliedData('2')).toEqual(['a'])
+  })
+})
