@@ -601,7 +601,9 @@ export class Member extends ObservableV2<MemberEvents> {
   private async closeSession(): Promise<void> {
     if (!this.own.open) return
     const session = this.own.id
-    const deadline = this.scheduler.now() + this.timing.requestTimeoutMs
+    // a closing tab has little time (pagehide); if the close does not commit
+    // soon the leader expires the session after its timeout anyway
+    const deadline = this.scheduler.now() + Math.min(this.timing.requestTimeoutMs, this.timing.tickMs * this.timing.electionTicks * 3)
     await new Promise<void>((resolve) => {
       let timer: unknown = null
       const done = (): void => {

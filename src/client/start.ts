@@ -1,0 +1,39 @@
+// startMesh: a Mesh over injected parts. This is what the browser's joinMesh
+// composes (IndexedDB storage, WebRTC transport, Web Lock identity, real
+// timers, crypto randomness) and what Node tests use with memory storage and
+// an in-process transport — one code path (invariant 7).
+import * as prng from 'lib0/prng'
+import { Member } from '../node/member'
+import type { MemberOptions } from '../node/options'
+import { realScheduler } from '../node/scheduler'
+import { MeshClient } from './mesh'
+import type { Mesh } from './types'
+
+export interface StartMeshOptions extends Omit<MemberOptions, 'scheduler' | 'random'> {
+  scheduler?: MemberOptions['scheduler']
+  /** default: a PRNG seeded from crypto.getRandomValues (or the given seed) */
+  random?: () => number
+  seed?: number
+  /** released after a graceful close (default: closes the transport and the storage) */
+  release?: () => Promise<void>
+}
+
+/** Start a member and hand back its Mesh once the member runs (it may still be connecting). */
+export async function startMesh(opts: StartMeshOptions): Promise<Mesh> {
+  const member = new Member({ ...opts, scheduler: opts.scheduler ?? realScheduler, random: opts.random ?? seededRandom(opts.seed) })
+  await member.start()
+  return new MeshClient(member, {
+    onClose:
+      opts.release ??
+      (async () => {
+        await opts.transport.close()
+        await opts.storage.close()
+      }),
+  })
+}
+
+function seededRandom(seed: number | undefined): () => number {
+  const s = seed ?? globalThis.crypto.getRandomValues(new Uint32Array(1))[0]!
+  const gen = prng.create(s)
+  return () => prng.real53(gen)
+}
