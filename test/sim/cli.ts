@@ -5,7 +5,13 @@
 // Exits non-zero when V or L is not 0. `--seed S --trace-hash` prints the hash
 // of every event of that run (the same every time for the same seed).
 // `--bug NAME` plants a bug (see PlantedBugs in src/raft/types.ts), to watch
-// the simulator find it.
+// the simulator find it. `--workload MODULE` runs the clients of another
+// workload: MODULE (a path, relative to the working directory) exports
+// `createWorkload(): Workload` (see workload.ts); when its results count
+// histories, the summary line gains `, H histories linearizable`.
+import { pathToFileURL } from 'node:url'
+import { resolve } from 'node:path'
+import type { Workload } from './workload'
 import type { PlantedBugs } from '../../src/raft/types'
 import { failureReport, runSeeds, summaryLine } from './run'
 
@@ -15,10 +21,11 @@ interface CliArgs {
   traceHash: boolean
   verbose: boolean
   bugs: PlantedBugs
+  workload: string | null
 }
 
 function parse(argv: readonly string[]): CliArgs {
-  const args: CliArgs = { from: 1, count: 100, traceHash: false, verbose: false, bugs: {} }
+  const args: CliArgs = { from: 1, count: 100, traceHash: false, verbose: false, bugs: {}, workload: null }
   const num = (i: number, flag: string): number => {
     const v = Number(argv[i])
     if (!Number.isInteger(v) || v < 0) throw new Error(`${flag} needs a non-negative integer, got ${argv[i]}`)
@@ -46,23 +53,37 @@ function parse(argv: readonly string[]): CliArgs {
       case '--bug':
         ;(args.bugs as Record<string, boolean>)[String(argv[++i])] = true
         break
+      case '--workload':
+        args.workload = String(argv[++i])
+        break
       default:
-        throw new Error(`unknown argument ${a}; usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--trace-hash] [--verbose] [--bug NAME]`)
+        throw new Error(
+          `unknown argument ${a}; usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--trace-hash] [--verbose] [--bug NAME] [--workload MODULE]`,
+        )
     }
   }
   return args
 }
 
-function main(): number {
+async function loadWorkload(path: string): Promise<() => Workload> {
+  const mod = (await import(pathToFileURL(resolve(path)).href)) as { createWorkload?: () => Workload }
+  if (typeof mod.createWorkload !== 'function') throw new Error(`${path} does not export createWorkload()`)
+  return mod.createWorkload
+}
+
+async function main(): Promise<number> {
   let args: CliArgs
+  let workload: (() => Workload) | undefined
   try {
     args = parse(process.argv.slice(2))
+    if (args.workload !== null) workload = await loadWorkload(args.workload)
   } catch (e) {
     console.error((e as Error).message)
     return 2
   }
   const started = performance.now()
-  const summary = runSeeds(args.from, args.count, { bugs: args.bugs, hash: args.traceHash }, (r) => {
+  const base = { bugs: args.bugs, hash: args.traceHash, ...(workload === undefined ? {} : { workload }) }
+  const summary = runSeeds(args.from, args.count, base, (r) => {
     if (args.traceHash) console.log(`seed ${r.seed} trace hash ${r.hash} (${r.stats.events} events)`)
     if (args.verbose)
       console.log(
@@ -78,4 +99,4 @@ function main(): number {
   return summary.violations > 0 || summary.livenessFailures > 0 ? 1 : 0
 }
 
-process.exitCode = main()
+process.exitCode = await main()
