@@ -1,7 +1,8 @@
-// The `meshkeeper` entry (browser). joinMesh lands with the browser layer;
-// recipes with src/recipes.
+// The `meshkeeper` entry (browser). joinMesh lands with the browser layer.
 export { MeshError, toMeshError, isMeshErrorCode } from './client/errors'
 export type * from './client/types'
 // the parts joinMesh composes, for hosts that bring their own storage/transport
 export { startMesh } from './client/start'
 export type { StartMeshOptions } from './client/start'
+// recipes on the public znode API (also reachable as mesh.lock(...) etc.)
+export { barrier, counter, doubleBarrier, election, mutex, queue, readWriteLock, semaphore } from './recipes/index'
