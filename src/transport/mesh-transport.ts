@@ -87,6 +87,8 @@ export class MeshTransport implements Transport {
   private readonly errorListeners = new Listeners<[TransportError]>()
   /** for each link (by remote signaling id): the ids it says it has links to */
   private readonly relayPeers = new Map<string, Set<string>>()
+  /** links our hello went out on: nothing else may be sent on a link before it */
+  private readonly helloSent = new WeakSet<FramedLink>()
   private readonly unsubscribe: Array<() => void> = []
   private closed = false
 
@@ -205,7 +207,12 @@ export class MeshTransport implements Transport {
       },
     })
     attempt.link = link
-    link.onControl((bytes) => void this.onControl(r, attempt, link, bytes))
+    // one control message at a time: opening a sealed hello is asynchronous,
+    // and what follows the hello must not be read as one
+    let chain = Promise.resolve()
+    link.onControl((bytes) => {
+      chain = chain.then(() => this.onControl(r, attempt, link, bytes)).catch((err: unknown) => this.report(err, r.member))
+    })
     link.onClose((reason) => this.onLinkClosed(r, attempt, link, reason))
     void this.sendHello(r, attempt, link)
   }
@@ -217,8 +224,11 @@ export class MeshTransport implements Transport {
         link.sendControl(hello)
       } else {
         const sealed = await this.opts.sealer.seal(toBase64(hello), HELLO_CONTEXT(this.selfId, r.id, attempt.id))
+        if (!link.open) return
         link.sendControl(encodeControl({ type: 'relay', to: r.id, from: this.selfId, text: `hello:${sealed}` }))
       }
+      this.helloSent.add(link)
+      if (attempt.established) this.announcePeers()
     } catch (err) {
       this.report(err, r.member)
       link.close('hello failed')
@@ -374,7 +384,7 @@ export class MeshTransport implements Transport {
     for (const r of this.remotes.values()) if (r.link !== null && r.link.open) ids.push(r.id)
     const msg = encodeControl({ type: 'peers', peers: ids.slice(0, 256) })
     for (const r of this.remotes.values()) {
-      if (r.link !== null && r.link.open) {
+      if (r.link !== null && r.link.open && this.helloSent.has(r.link)) {
         try {
           r.link.sendControl(msg)
         } catch {

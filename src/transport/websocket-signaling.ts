@@ -1,0 +1,246 @@
+// Signaling through a WebSocket signaling server (src/server; the protocol is
+// in src/server/protocol.ts): JSON text frames
+//   → { type: 'join', room, peer }      ← { type: 'peers', room, peers }
+//                                        ← { type: 'joined' | 'left', room, peer }
+//   → { type: 'signal', room, to, data } ← { type: 'signal', room, from, data }
+//   → { type: 'leave', room }
+//   → { type: 'ping' }                   ← { type: 'pong' }
+//                                        ← { type: 'error', code, message }
+// One channel per server URL (`websocketSignaling(urls)` makes several); a
+// lost connection is re-made with exponential backoff and the room re-joined,
+// and a connection that stays silent past `silenceTimeoutMs` is presumed dead.
+// The server is untrusted like any peer: every frame is checked.
+import { isPlainObject, Listeners, SIGNAL_ID_PATTERN } from './signaling'
+import type { SignalData, SignalingChannel } from './signaling'
+
+/** The slice of the WebSocket API we use (browser WebSocket, or `ws` in Node). */
+export interface WebSocketLike {
+  readonly readyState: number
+  send(data: string): void
+  close(code?: number, reason?: string): void
+  onopen: ((ev: never) => void) | null
+  onclose: ((ev: never) => void) | null
+  onerror: ((ev: never) => void) | null
+  onmessage: ((ev: { data: unknown }) => void) | null
+}
+
+export type WebSocketConstructor = new (url: string) => WebSocketLike
+
+export interface WebSocketSignalingOptions {
+  /** WebSocket implementation (default: globalThis.WebSocket; pass `ws` in Node 20) */
+  WebSocket?: WebSocketConstructor
+  /** reconnect backoff base and cap in ms (default 500 ms, 30 s) */
+  backoffBaseMs?: number
+  backoffMaxMs?: number
+  /** ping cadence (default 15 s); silence for `silenceTimeoutMs` (default 40 s) drops the socket */
+  pingIntervalMs?: number
+  silenceTimeoutMs?: number
+  /** an error frame from the server, or a malformed frame */
+  onError?: (code: string, message: string) => void
+}
+
+const OPEN = 1
+const MAX_FRAME_CHARS = 256 * 1024
+const validId = (x: unknown): x is string => typeof x === 'string' && SIGNAL_ID_PATTERN.test(x)
+
+export class WebSocketSignaling implements SignalingChannel {
+  readonly name: string
+  private socket: WebSocketLike | null = null
+  private room: string | null = null
+  private self: string | null = null
+  private closed = false
+  private attempts = 0
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null
+  private pingTimer: ReturnType<typeof setInterval> | null = null
+  private lastHeard = 0
+  /** peers the server told us are in the room (to report who vanished after a reconnect) */
+  private present = new Set<string>()
+  private readonly peers = new Listeners<[string, boolean]>()
+  private readonly signals = new Listeners<[string, SignalData]>()
+
+  constructor(
+    readonly url: string,
+    private readonly opts: WebSocketSignalingOptions = {},
+  ) {
+    this.name = url
+  }
+
+  /** true while the socket is open and the room joined */
+  get connected(): boolean {
+    return this.socket?.readyState === OPEN
+  }
+
+  join(room: string, peer: string): void {
+    if (this.room !== null) throw new Error('WebSocketSignaling: already joined')
+    this.room = room
+    this.self = peer
+    this.connect()
+  }
+
+  onPeer(fn: (peer: string, present: boolean) => void): () => void {
+    return this.peers.add(fn)
+  }
+
+  onSignal(fn: (from: string, data: SignalData) => void): () => void {
+    return this.signals.add(fn)
+  }
+
+  signal(to: string, data: SignalData): void {
+    if (this.room !== null) this.send({ type: 'signal', room: this.room, to, data })
+  }
+
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    if (this.room !== null) this.send({ type: 'leave', room: this.room })
+    this.stopTimers()
+    const socket = this.socket
+    this.socket = null
+    if (socket !== null) {
+      socket.onclose = null
+      socket.onmessage = null
+      socket.onerror = null
+      socket.close(1000, 'leaving')
+    }
+    this.peers.clear()
+    this.signals.clear()
+  }
+
+  private connect(): void {
+    if (this.closed) return
+    const Ctor = this.opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
+    if (Ctor === undefined) {
+      this.opts.onError?.('BAD_ARGUMENTS', 'no WebSocket implementation: pass options.WebSocket')
+      return
+    }
+    let socket: WebSocketLike
+    try {
+      socket = new Ctor(this.url)
+    } catch (err) {
+      this.opts.onError?.('BAD_ARGUMENTS', `cannot open ${this.url}: ${String(err)}`)
+      this.scheduleReconnect()
+      return
+    }
+    this.socket = socket
+    socket.onopen = () => {
+      this.attempts = 0
+      this.lastHeard = Date.now()
+      if (this.room !== null && this.self !== null) this.send({ type: 'join', room: this.room, peer: this.self })
+      this.startPing()
+    }
+    socket.onmessage = (ev) => {
+      this.lastHeard = Date.now()
+      this.receive(ev.data)
+    }
+    socket.onerror = () => {
+      // onclose follows
+    }
+    socket.onclose = () => {
+      if (this.socket !== socket) return
+      this.socket = null
+      this.stopTimers()
+      this.scheduleReconnect()
+    }
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed || this.reconnectTimer !== null) return
+    const base = this.opts.backoffBaseMs ?? 500
+    const max = this.opts.backoffMaxMs ?? 30_000
+    const delay = Math.min(max, base * 2 ** Math.min(this.attempts, 16)) * (0.5 + Math.random() / 2)
+    this.attempts++
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null
+      this.connect()
+    }, delay)
+  }
+
+  private startPing(): void {
+    this.stopPing()
+    const every = this.opts.pingIntervalMs ?? 15_000
+    const silence = this.opts.silenceTimeoutMs ?? 40_000
+    this.pingTimer = setInterval(() => {
+      if (Date.now() - this.lastHeard > silence) {
+        // a half-open connection: drop it, onclose reconnects
+        const socket = this.socket
+        if (socket !== null) {
+          this.socket = null
+          socket.onclose = null
+          socket.close(4000, 'silent')
+          this.stopTimers()
+          this.scheduleReconnect()
+        }
+        return
+      }
+      this.send({ type: 'ping' })
+    }, every)
+  }
+
+  private stopPing(): void {
+    if (this.pingTimer !== null) clearInterval(this.pingTimer)
+    this.pingTimer = null
+  }
+
+  private stopTimers(): void {
+    this.stopPing()
+    if (this.closed && this.reconnectTimer !== null) {
+      clearTimeout(this.reconnectTimer)
+      this.reconnectTimer = null
+    }
+  }
+
+  private send(msg: object): void {
+    const socket = this.socket
+    if (socket === null || socket.readyState !== OPEN) return // best effort: the transport retries
+    try {
+      socket.send(JSON.stringify(msg))
+    } catch {
+      // closing under us; onclose reconnects
+    }
+  }
+
+  private receive(raw: unknown): void {
+    if (typeof raw !== 'string' || raw.length > MAX_FRAME_CHARS) return this.opts.onError?.('BAD_MESSAGE', 'non-text or oversized frame')
+    let msg: unknown
+    try {
+      msg = JSON.parse(raw)
+    } catch {
+      return this.opts.onError?.('BAD_MESSAGE', 'frame is not JSON')
+    }
+    if (!isPlainObject(msg)) return this.opts.onError?.('BAD_MESSAGE', 'frame is not an object')
+    if (msg.type === 'pong') return
+    if (msg.type === 'error') return this.opts.onError?.(String(msg.code), String(msg.message))
+    if (msg.room !== this.room) return
+    switch (msg.type) {
+      case 'peers': {
+        if (!Array.isArray(msg.peers)) return
+        const now = new Set(msg.peers.filter((p): p is string => validId(p) && p !== this.self))
+        // after a reconnect, whoever is no longer listed has left meanwhile
+        for (const p of this.present) if (!now.has(p)) this.peers.emit(p, false)
+        this.present = now
+        for (const p of now) this.peers.emit(p, true)
+        return
+      }
+      case 'joined':
+        if (validId(msg.peer) && msg.peer !== this.self) {
+          this.present.add(msg.peer)
+          this.peers.emit(msg.peer, true)
+        }
+        return
+      case 'left':
+        if (validId(msg.peer)) {
+          this.present.delete(msg.peer)
+          this.peers.emit(msg.peer, false)
+        }
+        return
+      case 'signal':
+        if (validId(msg.from) && isPlainObject(msg.data)) this.signals.emit(msg.from, msg.data)
+        return
+    }
+  }
+}
+
+/** One channel per signaling server URL. */
+export function websocketSignaling(urls: string | string[], opts: WebSocketSignalingOptions = {}): WebSocketSignaling[] {
+  return (Array.isArray(urls) ? urls : [urls]).map((url) => new WebSocketSignaling(url, opts))
+}

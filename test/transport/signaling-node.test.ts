@@ -1,0 +1,140 @@
+// WebSocket signaling against the real signaling server (src/server), relay of
+// signaling through a connected peer, and the room secret; WebRTC through wrtc.
+import { afterEach, describe, expect, it } from 'vitest'
+import wrtc from '@roamhq/wrtc'
+import WebSocket from 'ws'
+import { startSignalingServer } from '../../src/server/index'
+import type { SignalingServer } from '../../src/server/index'
+import { MeshTransport } from '../../src/transport/mesh-transport'
+import type { MeshTransportOptions } from '../../src/transport/mesh-transport'
+import { roomKeySealer } from '../../src/transport/room-sealer'
+import type { SignalingChannel } from '../../src/transport/signaling'
+import { nodePeerFactory } from '../../src/transport/simple-peer-node'
+import type { Link, PeerHello } from '../../src/transport/types'
+import { WebSocketSignaling } from '../../src/transport/websocket-signaling'
+import type { WebSocketConstructor } from '../../src/transport/websocket-signaling'
+import type { TransportError } from '../../src/transport/errors'
+import { deriveRoomKey } from '../../src/wire/room-key'
+
+const cleanup: Array<() => Promise<void> | void> = []
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn()
+})
+
+async function server(port = 0): Promise<SignalingServer> {
+  const s = await startSignalingServer({ port, host: '127.0.0.1' })
+  cleanup.push(() => s.close())
+  return s
+}
+
+const ws = (url: string): WebSocketSignaling =>
+  new WebSocketSignaling(url, { WebSocket: WebSocket as unknown as WebSocketConstructor, backoffBaseMs: 50, backoffMaxMs: 300 })
+
+function start(member: string, room: string, signaling: SignalingChannel[], extra: Partial<MeshTransportOptions> = {}): MeshTransport {
+  const t = new MeshTransport({
+    self: { member, tab: `tab${member}`, browser: 'node' },
+    room,
+    signaling,
+    peerFactory: nodePeerFactory(wrtc),
+    backoffBaseMs: 50,
+    backoffMaxMs: 500,
+    ...extra,
+  })
+  cleanup.push(() => t.close())
+  return t
+}
+
+function nextLink(t: MeshTransport, peer: string): Promise<{ link: Link; hello: PeerHello }> {
+  return new Promise((resolve) => {
+    const off = t.onLink((link, hello) => {
+      if (link.peer !== peer) return
+      off()
+      resolve({ link, hello })
+    })
+  })
+}
+
+async function exchange(from: Link, to: Link): Promise<Uint8Array> {
+  const got = new Promise<Uint8Array>((resolve) => {
+    const off = to.onMessage((m) => {
+      off()
+      resolve(m)
+    })
+  })
+  from.send(Uint8Array.of(7, 7))
+  return got
+}
+
+describe('WebSocket signaling (the real signaling server)', () => {
+  it('two peers that share only a signaling server connect over WebRTC', async () => {
+    const s = await server()
+    const a = start('a', 'ws-room', [ws(s.url)])
+    const b = start('b', 'ws-room', [ws(s.url)])
+    const [ab, ba] = await Promise.all([nextLink(a, 'b'), nextLink(b, 'a')])
+    expect(ab.hello.member).toBe('b')
+    expect(await exchange(ab.link, ba.link)).toEqual(Uint8Array.of(7, 7))
+  })
+
+  it('a client reconnects and re-joins after the server restarts; newcomers still find it', async () => {
+    const first = await server()
+    const port = first.port
+    const channel = ws(first.url)
+    const a = start('a', 'restart-room', [channel])
+    await expect.poll(() => channel.connected).toBe(true)
+    await first.close()
+    await expect.poll(() => channel.connected).toBe(false)
+    const second = await server(port)
+    await expect.poll(() => channel.connected, { timeout: 10_000 }).toBe(true)
+    const b = start('b', 'restart-room', [ws(second.url)])
+    const [ab] = await Promise.all([nextLink(a, 'b'), nextLink(b, 'a')])
+    expect(ab.link.open).toBe(true)
+  })
+
+  it('signaling is relayed through a connected peer: a and c share no server but both know b', async () => {
+    const s1 = await server()
+    const s2 = await server()
+    const a = start('a', 'relay-room', [ws(s1.url)])
+    const b = start('b', 'relay-room', [ws(s1.url), ws(s2.url)])
+    const c = start('c', 'relay-room', [ws(s2.url)])
+    const [ac, ca] = await Promise.all([nextLink(a, 'c'), nextLink(c, 'a')])
+    expect(await exchange(ac.link, ca.link)).toEqual(Uint8Array.of(7, 7))
+    expect([...b.links().keys()].sort()).toEqual(['a', 'c'])
+  })
+})
+
+describe('room secret', () => {
+  const iterations = 100_000
+
+  it('peers with the same secret connect; a peer with another secret is refused (UNAUTHORIZED)', async () => {
+    const s = await server()
+    const good = roomKeySealer(await deriveRoomKey('right secret', 'secret-room', { iterations }))
+    const bad = roomKeySealer(await deriveRoomKey('wrong secret', 'secret-room', { iterations }))
+    const errors: TransportError[] = []
+    const a = start('a', 'secret-room', [ws(s.url)], { sealer: good })
+    a.onError((e) => errors.push(e))
+    const b = start('b', 'secret-room', [ws(s.url)], { sealer: good })
+    const [ab, ba] = await Promise.all([nextLink(a, 'b'), nextLink(b, 'a')])
+    expect(await exchange(ab.link, ba.link)).toEqual(Uint8Array.of(7, 7))
+
+    const m = start('m', 'secret-room', [ws(s.url)], { sealer: bad })
+    const mLinks: string[] = []
+    m.onLink((l) => mLinks.push(l.peer))
+    await expect.poll(() => errors.some((e) => e.code === 'UNAUTHORIZED' && e.peer === 'm'), { timeout: 10_000 }).toBe(true)
+    expect([...a.links().keys()]).toEqual(['b'])
+    expect(mLinks).toEqual([])
+  })
+
+  it('a peer without any secret is refused too', async () => {
+    const s = await server()
+    const key = roomKeySealer(await deriveRoomKey('s3cret', 'open-room', { iterations }))
+    const errors: TransportError[] = []
+    const a = start('a', 'open-room', [ws(s.url)], { sealer: key })
+    a.onError((e) => errors.push(e))
+    const x = start('x', 'open-room', [ws(s.url)])
+    const xLinks: string[] = []
+    x.onLink((l) => xLinks.push(l.peer))
+    await expect.poll(() => errors.some((e) => e.code === 'UNAUTHORIZED' && e.peer === 'x'), { timeout: 10_000 }).toBe(true)
+    expect(a.links().size).toBe(0)
+    expect(xLinks).toEqual([])
+  })
+})
