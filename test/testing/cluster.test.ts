@@ -145,6 +145,30 @@ describe('createSimulatedCluster', () => {
     await expectConverged(cluster, cluster.meshes.filter((m) => m !== follower))
   })
 
+  it('a member cut off past its session timeout is suspended, then lost, then gets a fresh session', async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 15, sessionTimeoutMs: 3_000 })
+    await cluster.stable()
+    const away = cluster.meshes.find((m) => !m.isLeader)!
+    const others = cluster.meshes.filter((m) => m !== away)
+    const states: string[] = []
+    away.on('state', (s) => states.push(s))
+    await away.create('/mine', '', { mode: 'ephemeral' })
+    const oldSession = away.sessionId
+    cluster.partition([away], others)
+    await cluster.advance(8_000)
+    expect(await others[0]!.exists('/mine', { linearizable: true })).toBeNull()
+    cluster.heal()
+    await cluster.stable()
+    expect(states.slice(0, 2)).toEqual(['suspended', 'lost'])
+    expect(away.state).toBe('connected')
+    expect(away.sessionId).not.toBe(oldSession)
+    await away.sync()
+    expect(await away.exists('/mine')).toBeNull()
+    await away.create('/mine', 'again', { mode: 'ephemeral' })
+    expect((await away.exists('/mine'))?.ephemeralOwner).toBe(away.sessionId)
+    await expectConverged(cluster)
+  })
+
   it('a partitioned minority cannot commit; the majority can', async () => {
     const cluster = createSimulatedCluster({ members: 3, seed: 8, timing: { requestTimeoutMs: 5_000 } })
     await cluster.stable()
