@@ -2,7 +2,7 @@
 import * as prng from 'lib0/prng'
 import { Network, confOf, text } from './network'
 import { formatMessage } from './transcript'
-import type { PlantedBugs } from '../../src/raft/types'
+import type { ConfChange, ConfChangeSingle, ConfChangeType, PlantedBugs } from '../../src/raft/types'
 
 export interface Outcome {
   violation: string | null
@@ -93,9 +93,15 @@ export function simulate(seed: number, steps: number, bugs: PlantedBugs = {}, tr
         }
       } else if (r < 86) {
         const target = prng.oneOf(gen, pool)
-        const type = prng.oneOf(gen, ['addVoter', 'addLearner', 'remove'] as const)
-        say(`conf ${id} ${type} ${target}`)
-        node.proposeConfChange({ changes: [{ type, node: target }], transition: 'auto' })
+        const kinds: ConfChangeType[] = ['addVoter', 'addLearner', 'remove']
+        const changes: ConfChangeSingle[] = [{ type: prng.oneOf(gen, kinds), node: target }]
+        // now and then two changes at once: a joint configuration
+        if (prng.uint32(gen, 0, 2) === 0) changes.push({ type: prng.oneOf(gen, kinds), node: prng.oneOf(gen, pool) })
+        const transition = prng.oneOf<ConfChange['transition']>(gen, ['auto', 'auto', 'joint-implicit', 'joint-explicit'])
+        say(`conf ${id} ${transition} ${changes.map((c) => `${c.type} ${c.node}`).join(', ')}`)
+        // an explicit joint config is left by an empty change
+        if (transition === 'joint-explicit' && prng.bool(gen)) node.proposeConfChange({ changes: [], transition: 'auto' })
+        else node.proposeConfChange({ changes, transition })
       } else if (r < 87) {
         const to = prng.oneOf(gen, pool)
         say(`transfer ${id} -> ${to}`)
