@@ -95,7 +95,7 @@ export function randomFaultMix(gen: prng.PRNG): FaultMix {
     maxDuplicate: prng.oneOf(gen, [0, 0.1, 0.3]),
     maxReorder: prng.oneOf(gen, [0, 0.2, 0.6]),
     downMs: [20, 1000],
-    freezeMs: [200, 1500],
+    freezeMs: [200, 3000],
     hitLeader: prng.oneOf(gen, [0.3, 0.6]),
     maxMembers: 7,
     preVote: prng.real53(gen) < 0.8,
