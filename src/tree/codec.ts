@@ -3,7 +3,7 @@
 // so untrusted bytes can never throw anything else nor yield an out-of-range value.
 import * as encoding from 'lib0/encoding'
 import * as decoding from 'lib0/decoding'
-import { TreeError, badArguments } from './errors'
+import { badArguments } from './errors'
 import type { OpResult, Stat, TreeErrorCode, TxnResult } from './types'
 
 /** largest string field we accept (session ids, messages, paths are bounded tighter) */
@@ -23,14 +23,9 @@ export class CheckedReader {
     throw badArguments(`${this.what}: ${message}`)
   }
 
-  /** runs a lib0 read, turning its exceptions into BAD_ARGUMENTS */
-  private guard<T>(read: () => T): T {
-    try {
-      return read()
-    } catch (err) {
-      if (err instanceof TreeError) throw err
-      return this.fail(`truncated or malformed (${err instanceof Error ? err.message : String(err)})`)
-    }
+  /** a lib0 read threw (truncation, overflow): BAD_ARGUMENTS */
+  private malformed(err: unknown): never {
+    return this.fail(`truncated or malformed (${err instanceof Error ? err.message : String(err)})`)
   }
 
   u8(): number {
@@ -41,7 +36,12 @@ export class CheckedReader {
   /** a non-negative safe integer, at most max */
   uint(field: string, max = Number.MAX_SAFE_INTEGER): number {
     const start = this.d.pos
-    const n = this.guard(() => decoding.readVarUint(this.d))
+    let n: number
+    try {
+      n = decoding.readVarUint(this.d)
+    } catch (err) {
+      return this.malformed(err)
+    }
     if (!Number.isSafeInteger(n) || n > max) this.fail(`${field} out of range`)
     this.refuseOverlong(start, field)
     return n
@@ -50,7 +50,12 @@ export class CheckedReader {
   /** a safe integer in [min, max] */
   int(field: string, min: number, max: number): number {
     const start = this.d.pos
-    const n = this.guard(() => decoding.readVarInt(this.d))
+    let n: number
+    try {
+      n = decoding.readVarInt(this.d)
+    } catch (err) {
+      return this.malformed(err)
+    }
     if (!Number.isSafeInteger(n) || n < min || n > max || Object.is(n, -0)) this.fail(`${field} out of range`)
     this.refuseOverlong(start, field)
     return n
@@ -71,12 +76,21 @@ export class CheckedReader {
     // a UTF-8 string of n chars takes at least n bytes: bound the byte length first
     const byteLength = this.uint(`${field} length`, maxLength * 3)
     if (this.d.pos + byteLength > this.bytes.length) this.fail(`${field} truncated`)
-    const slice = this.bytes.subarray(this.d.pos, this.d.pos + byteLength)
-    let s: string
-    try {
-      s = utf8.decode(slice)
-    } catch {
-      return this.fail(`${field} is not UTF-8`)
+    const start = this.d.pos
+    let s = ''
+    // ASCII fast path: most paths and ids are ASCII, and TextDecoder has a per-call cost
+    let ascii = byteLength <= 64
+    for (let i = 0; ascii && i < byteLength; i++) {
+      const b = this.bytes[start + i]!
+      if (b >= 0x80) ascii = false
+      else s += String.fromCharCode(b)
+    }
+    if (!ascii) {
+      try {
+        s = utf8.decode(this.bytes.subarray(start, start + byteLength))
+      } catch {
+        return this.fail(`${field} is not UTF-8`)
+      }
     }
     this.d.pos += byteLength
     if (s.length > maxLength) this.fail(`${field} too long`)

@@ -54,15 +54,18 @@ const isUint = (n: unknown, max = Number.MAX_SAFE_INTEGER): n is number =>
 const isVersion = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= -1 && n <= MAX_VERSION
 
 /**
- * The reason an op is malformed, or null. Checks shape, bounds and path syntax;
+ * The reason an op is malformed, or null. Checks shape, bounds and path syntax
+ * (skipped with checkPath false, for a path known to name an existing node);
  * whether it succeeds against the tree is the tree's business.
  */
-export const opProblem = (op: TxnOp): string | null => {
+export const opProblem = (op: TxnOp, checkPath = true): string | null => {
   if (typeof op !== 'object' || op === null) return 'op must be an object'
-  const seq = op.op === 'create' && CREATE_MODES.includes(op.mode) && isSequentialMode(op.mode)
-  const path = typeof op.path === 'string' ? (seq ? op.path + '0' : op.path) : op.path
-  const p = pathProblem(path)
-  if (p !== null) return `bad path ${JSON.stringify(op.path)}: ${p}`
+  if (checkPath || typeof op.path !== 'string') {
+    const seq = op.op === 'create' && CREATE_MODES.includes(op.mode) && isSequentialMode(op.mode)
+    const path = typeof op.path === 'string' ? (seq ? op.path + '0' : op.path) : op.path
+    const p = pathProblem(path)
+    if (p !== null) return `bad path ${JSON.stringify(op.path)}: ${p}`
+  }
   switch (op.op) {
     case 'create':
       if (!(op.data instanceof Uint8Array)) return 'data must be a Uint8Array'

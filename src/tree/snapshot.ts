@@ -13,7 +13,7 @@ import { MAX_OPS_PER_TXN, MAX_SESSION_TIMEOUT_MS, MAX_TTL_MS, sessionIdProblem }
 import { MAX_RESULTS_PER_SESSION } from './dedup'
 import { badArguments } from './errors'
 import { MAX_PATH_LENGTH, isInvalidChar, joinPath } from './paths'
-import { NODE_KINDS } from './znode'
+import { NODE_KINDS, addChild } from './znode'
 import type { SessionState, TreeState, ZNode } from './znode'
 import type { TxnResult } from './types'
 
@@ -27,19 +27,26 @@ export function encodeState(state: TreeState): Uint8Array {
   encoding.writeVarUint(e, state.lastZxid)
   encoding.writeVarUint(e, state.nodes.size)
   // iterative pre-order walk: a deep chain must not overflow the call stack
-  const stack: { path: string; parentIndex: number }[] = [{ path: '/', parentIndex: -1 }]
+  const stackPaths: string[] = ['/']
+  const stackParents: number[] = [-1]
   let index = 0
-  while (stack.length > 0) {
-    const { path, parentIndex } = stack.pop()!
+  while (stackPaths.length > 0) {
+    const path = stackPaths.pop()!
+    const parentIndex = stackParents.pop()!
     const n = state.nodes.get(path)!
     if (parentIndex >= 0) {
       encoding.writeVarUint(e, parentIndex)
       writeString(e, path.slice(path.lastIndexOf('/') + 1))
     }
     writeNode(e, n)
-    const names = [...n.children].sort(byString)
-    // push in reverse so children come out in sorted order
-    for (let i = names.length - 1; i >= 0; i--) stack.push({ path: joinPath(path, names[i]!), parentIndex: index })
+    if (n.children !== null && n.children.size > 0) {
+      const names = [...n.children].sort(byString)
+      // push in reverse so children come out in sorted order
+      for (let i = names.length - 1; i >= 0; i--) {
+        stackPaths.push(joinPath(path, names[i]!))
+        stackParents.push(index)
+      }
+    }
     index++
   }
   const ids = [...state.sessions.keys()].sort(byString)
@@ -75,7 +82,8 @@ const writeNode = (e: encoding.Encoder, n: ZNode): void => {
 }
 
 const readNode = (r: CheckedReader, lastZxid: number): ZNode => {
-  const data = r.bytesField('data').slice()
+  // a view into the restored copy of the snapshot (see decodeState), not a copy per node
+  const data = r.bytesField('data')
   const czxid = r.uint('czxid', lastZxid)
   const mzxid = r.uint('mzxid', lastZxid)
   const pzxid = r.uint('pzxid', lastZxid)
@@ -89,13 +97,16 @@ const readNode = (r: CheckedReader, lastZxid: number): ZNode => {
   const owner = kind === 'ephemeral' ? r.string('ephemeralOwner', MAX_SESSION_ID_LENGTH) : null
   const ttlMs = kind === 'ttl' ? r.uint('ttlMs', MAX_TTL_MS) : 0
   if (kind === 'ttl' && ttlMs === 0) throw badArguments('snapshot: ttl of 0')
-  return { data, czxid, mzxid, pzxid, ctime, mtime, ptime, version, cversion, kind, owner, ttlMs, children: new Set() }
+  return { data, czxid, mzxid, pzxid, ctime, mtime, ptime, version, cversion, kind, owner, ttlMs, children: null }
 }
 
 /** Decodes and validates a snapshot; throws TreeError BAD_ARGUMENTS on garbage. */
 export function decodeState(bytes: Uint8Array): TreeState {
   if (!(bytes instanceof Uint8Array)) throw badArguments('snapshot: not bytes')
-  const r = new CheckedReader(bytes, 'snapshot')
+  // one private copy whose subarrays become the nodes' data: the caller may reuse its bytes,
+  // and 100,000 small copies would cost more than one large one. Memory: a node's data keeps
+  // the copy alive until it is set again; at most the snapshot's size.
+  const r = new CheckedReader(bytes.slice(), 'snapshot')
   const version = r.u8()
   if (version !== SNAPSHOT_FORMAT_VERSION) throw badArguments(`snapshot: unknown format version ${version}`)
   const lastZxid = r.uint('lastZxid')
@@ -127,7 +138,7 @@ export function decodeState(bytes: Uint8Array): TreeState {
     if (!isValidName(name) || path.length > MAX_PATH_LENGTH) throw badArguments(`snapshot: bad node name ${JSON.stringify(name)}`)
     if (parent.kind === 'ephemeral') throw badArguments('snapshot: child of an ephemeral')
     const n = readNode(r, lastZxid)
-    parent.children.add(name)
+    addChild(parent, name)
     nodes.set(path, n)
     paths[i] = path
   }

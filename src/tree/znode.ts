@@ -23,8 +23,8 @@ export interface ZNode {
   ttlMs: number
   /** command time of the last child creation or deletion (ctime until then): a TTL node is idle since max(mtime, ptime) */
   ptime: number
-  /** child names */
-  children: Set<string>
+  /** child names; null until the first child (most nodes are leaves, and a Set per leaf is costly) */
+  children: Set<string> | null
 }
 
 export interface SessionState {
@@ -42,6 +42,14 @@ export interface TreeState {
   lastZxid: number
 }
 
+export const childCount = (n: ZNode): number => (n.children === null ? 0 : n.children.size)
+
+/** adds a child name, creating the set on the first child */
+export const addChild = (n: ZNode, name: string): void => {
+  if (n.children === null) n.children = new Set([name])
+  else n.children.add(name)
+}
+
 export const statOf = (n: ZNode): Stat => ({
   czxid: n.czxid,
   mzxid: n.mzxid,
@@ -52,7 +60,7 @@ export const statOf = (n: ZNode): Stat => ({
   cversion: n.cversion,
   ephemeralOwner: n.owner,
   dataLength: n.data.length,
-  numChildren: n.children.size,
+  numChildren: childCount(n),
 })
 
 /** the root as a fresh tree has it: all counters zero */
@@ -69,7 +77,7 @@ export const newRoot = (): ZNode => ({
   owner: null,
   ttlMs: 0,
   ptime: 0,
-  children: new Set(),
+  children: null,
 })
 
 /**
@@ -79,7 +87,7 @@ export const newRoot = (): ZNode => ({
  * longer than its ttl.
  */
 export const isReapable = (n: ZNode, now: number): boolean => {
-  if (n.children.size > 0) return false
+  if (childCount(n) > 0) return false
   if (n.kind === 'container') return n.cversion > 0
   if (n.kind === 'ttl') return now - Math.max(n.mtime, n.ptime) > n.ttlMs
   return false

@@ -10,7 +10,7 @@ import { acknowledge, lookup, newSessionDedup, record } from './dedup'
 import { TreeError } from './errors'
 import { joinPath, nameOf, parentOf, pathProblem, sequenceSuffix } from './paths'
 import { decodeState, encodeState } from './snapshot'
-import { isReapable, newRoot, statOf } from './znode'
+import { addChild, childCount, isReapable, newRoot, statOf } from './znode'
 import type { NodeKind, TreeState, ZNode } from './znode'
 import type {
   ApplyOutcome,
@@ -78,7 +78,7 @@ export class ZTree {
   /** sorted child names, or null if there is no node */
   children(path: string): string[] | null {
     const n = this.state.nodes.get(path)
-    return n === undefined ? null : [...n.children].sort()
+    return n === undefined ? null : n.children === null ? [] : [...n.children].sort()
   }
 
   session(id: string): SessionInfo | null {
@@ -239,9 +239,11 @@ export class ZTree {
 
   /** one op: checks everything first, then mutates; pushes its inverse onto undo (multi only) */
   private applyOp(op: TxnOp, zxid: number, time: number, session: string, undo: Undo, events: ChangeEvent[]): OpResult {
-    const problem = opProblem(op)
-    if (problem !== null) fail('BAD_ARGUMENTS', problem, typeof op?.path === 'string' ? op.path : undefined)
     const nodes = this.state.nodes
+    // a path naming an existing node is valid (every stored path was validated): skip re-checking it
+    const known = op?.op !== 'create' && typeof op?.path === 'string' && nodes.has(op.path)
+    const problem = opProblem(op, !known)
+    if (problem !== null) fail('BAD_ARGUMENTS', problem, typeof op?.path === 'string' ? op.path : undefined)
     switch (op.op) {
       case 'create':
         return this.create(op, zxid, time, session, undo, events)
@@ -264,7 +266,7 @@ export class ZTree {
         if (op.path === '/') fail('BAD_ARGUMENTS', 'the root cannot be deleted', op.path)
         const n = nodes.get(op.path) ?? fail('NO_NODE', `no node ${op.path}`, op.path)
         if (op.version !== -1 && op.version !== n.version) fail('BAD_VERSION', `version ${n.version}, expected ${op.version}`, op.path)
-        if (n.children.size > 0) fail('NOT_EMPTY', `${op.path} has children`, op.path)
+        if (childCount(n) > 0) fail('NOT_EMPTY', `${op.path} has children`, op.path)
         this.removeNode(op.path, n, zxid, time, events, undo)
         return { op: 'delete' }
       }
@@ -314,12 +316,12 @@ export class ZTree {
       owner: kind === 'ephemeral' ? session : null,
       ttlMs: kind === 'ttl' ? op.ttlMs! : 0,
       ptime: time,
-      children: new Set(),
+      children: null,
     }
     const name = nameOf(path)
     const { cversion, pzxid, ptime } = parent
     nodes.set(path, node)
-    parent.children.add(name)
+    addChild(parent, name)
     parent.cversion++
     parent.pzxid = zxid
     parent.ptime = time
@@ -329,7 +331,7 @@ export class ZTree {
     if (undo !== null) {
       undo.push(() => {
         nodes.delete(path)
-        parent.children.delete(name)
+        parent.children!.delete(name)
         Object.assign(parent, { cversion, pzxid, ptime })
         owner?.ephemerals.delete(path)
         this.reapCandidates.delete(path)
@@ -347,7 +349,7 @@ export class ZTree {
     const name = nameOf(path)
     const { cversion, pzxid, ptime } = parent
     nodes.delete(path)
-    parent.children.delete(name)
+    parent.children!.delete(name)
     parent.cversion++
     parent.pzxid = zxid
     parent.ptime = time
@@ -357,7 +359,7 @@ export class ZTree {
     if (undo !== null) {
       undo.push(() => {
         nodes.set(path, n)
-        parent.children.add(name)
+        addChild(parent, name)
         Object.assign(parent, { cversion, pzxid, ptime })
         owner?.ephemerals.add(path)
         if (candidate) this.reapCandidates.add(path)
