@@ -10,7 +10,8 @@ import type { MeshTransportOptions } from '../../src/transport/mesh-transport'
 import { roomKeySealer } from '../../src/transport/room-sealer'
 import type { SignalingChannel } from '../../src/transport/signaling'
 import { nodePeerFactory } from '../../src/transport/simple-peer-node'
-import type { Link, PeerHello } from '../../src/transport/types'
+import type { Link } from '../../src/transport/types'
+import { nextLink, nextMessage } from './links'
 import { WebSocketSignaling } from '../../src/transport/websocket-signaling'
 import type { WebSocketConstructor } from '../../src/transport/websocket-signaling'
 import type { TransportError } from '../../src/transport/errors'
@@ -44,23 +45,9 @@ function start(member: string, room: string, signaling: SignalingChannel[], extr
   return t
 }
 
-function nextLink(t: MeshTransport, peer: string): Promise<{ link: Link; hello: PeerHello }> {
-  return new Promise((resolve) => {
-    const off = t.onLink((link, hello) => {
-      if (link.peer !== peer) return
-      off()
-      resolve({ link, hello })
-    })
-  })
-}
 
 async function exchange(from: Link, to: Link): Promise<Uint8Array> {
-  const got = new Promise<Uint8Array>((resolve) => {
-    const off = to.onMessage((m) => {
-      off()
-      resolve(m)
-    })
-  })
+  const got = nextMessage(to)
   from.send(Uint8Array.of(7, 7))
   return got
 }

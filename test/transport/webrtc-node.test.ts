@@ -6,7 +6,7 @@ import { BroadcastChannelSignaling } from '../../src/transport/broadcast-channel
 import { MeshTransport } from '../../src/transport/mesh-transport'
 import type { MeshTransportOptions } from '../../src/transport/mesh-transport'
 import { nodePeerFactory } from '../../src/transport/simple-peer-node'
-import type { Link, PeerHello } from '../../src/transport/types'
+import { nextLink, nextMessage } from './links'
 import { patterned, sameBytes } from './bytes'
 
 const open: MeshTransport[] = []
@@ -29,24 +29,7 @@ function start(member: string, room: string, extra: Partial<MeshTransportOptions
   return t
 }
 
-function nextLink(t: MeshTransport, peer: string): Promise<{ link: Link; hello: PeerHello }> {
-  return new Promise((resolve) => {
-    const off = t.onLink((link, hello) => {
-      if (link.peer !== peer) return
-      off()
-      resolve({ link, hello })
-    })
-  })
-}
 
-function nextMessage(link: Link): Promise<Uint8Array> {
-  return new Promise((resolve) => {
-    const off = link.onMessage((m) => {
-      off()
-      resolve(m)
-    })
-  })
-}
 
 describe('MeshTransport over WebRTC in Node (wrtc) with BroadcastChannel signaling', () => {
   it('two peers make one link each way, exchange hellos, small and 3 MiB messages in order', async () => {
