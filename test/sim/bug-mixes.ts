@@ -16,14 +16,15 @@ export const BUG_MIXES: Record<keyof PlantedBugs, Partial<FaultMix>> = {
   // Two candidates in one term, a voter asked twice: plain elections under loss.
   voteTwice: {},
   // Figure 8: entries trickle one per MsgApp, so an old-term entry reaches a
-  // majority before the new leader's own entry does.
+  // majority before the new leader's own entry does. (Found by the §5.4.2
+  // commit-rule check; the later loss of the entry is rarer.)
   commitOldTermByCounting: { voters: 5, maxSizePerMsg: 1 },
   // A deposed leader keeps leading: isolate and heal leaders.
   leaderNeverStepsDown: {},
   // Stale vote grants arrive a term late: long delays, many duplicates, no PreVote.
   ignoreResponseTerm: {
-    voters: 3, preVote: false, checkQuorum: false, maxDelayMs: 400, maxDuplicate: 0.8, maxReorder: 1, maxDrop: 0,
-    gapMs: [20, 100], weights: { ...none, network: 6, partition: 1, heal: 2, isolate: 1 },
+    voters: 3, preVote: false, checkQuorum: false, maxDelayMs: 600, maxDuplicate: 0.8, maxReorder: 1, maxDrop: 0,
+    gapMs: [20, 50], weights: { ...none, network: 6, partition: 1, heal: 2, isolate: 1 },
   },
   // Joint changes that swap voters, followed by a partition along the change.
   confChangeTooEarly: {
