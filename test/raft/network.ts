@@ -87,7 +87,9 @@ export class Network {
       snapshot: old.disk.snapshot,
       entries: [...old.disk.entries],
     }
-    const { durable: _d, bootstrap: _b, ...rest } = old.cfg
+    // bootstrap stays: the core ignores it unless the disk is still empty
+    // (a first member that crashed before its bootstrap was persisted)
+    const { durable: _d, ...rest } = old.cfg
     const cfg: RaftConfig = { ...rest, durable: disk, ...(bugs === undefined ? {} : { bugs }) }
     const m: TestMember = { id, node: new RawNode(cfg), disk, applied: [], readStates: [], cfg }
     this.members.set(id, m)

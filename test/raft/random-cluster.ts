@@ -2,7 +2,7 @@
 import * as prng from 'lib0/prng'
 import { Network, confOf, text } from './network'
 import { formatMessage } from './transcript'
-import type { ConfChange, ConfChangeSingle, ConfChangeType, PlantedBugs } from '../../src/raft/types'
+import type { ConfChange, ConfChangeSingle, ConfChangeType, PlantedBugs, Ready } from '../../src/raft/types'
 
 export interface Outcome {
   violation: string | null
@@ -29,6 +29,7 @@ export function simulate(seed: number, steps: number, bugs: PlantedBugs = {}, tr
   const appliedAt = new Map<number, string>()
   let proposals = 0
   let violation: string | null = null
+  const inflight = new Map<string, Ready>()
 
   const check = (): void => {
     for (const [id, m] of net.members) {
@@ -83,6 +84,7 @@ export function simulate(seed: number, steps: number, bugs: PlantedBugs = {}, tr
       }
       else if (r < 82) {
         say(`restart ${id}`)
+        inflight.delete(id) // the write in progress is lost with the tab
         net.restart(id, bugs)
       } // crash: the unprocessed Ready is lost
       else if (r < 84) {
@@ -113,7 +115,19 @@ export function simulate(seed: number, steps: number, bugs: PlantedBugs = {}, tr
         say(`gone ${id}: ${gone}`)
         node.reportPeerGone(gone)
       }
-      else net.processReady()
+      else if (r < 95) {
+        // the driver takes a Ready and starts its disk write; the member
+        // keeps receiving messages and ticks until the write completes
+        if (!inflight.has(id) && node.hasReady()) inflight.set(id, node.ready())
+      } else {
+        // the write completes: messages go out, entries apply, advance
+        const rd = inflight.get(id) ?? (node.hasReady() ? node.ready() : null)
+        inflight.delete(id)
+        if (rd !== null) {
+          net.handle(net.get(id), rd)
+          node.advance(rd)
+        }
+      }
     } catch (e) {
       if (!(e instanceof Error) || !('code' in e)) throw e // only coded RaftErrors are expected
     }
@@ -121,6 +135,10 @@ export function simulate(seed: number, steps: number, bugs: PlantedBugs = {}, tr
   }
   let live: boolean | null = null
   if (violation === null && settle) {
+    for (const [id, rd] of inflight) {
+      net.handle(net.get(id), rd)
+      net.node(id).advance(rd)
+    }
     live = recovers(net, trace)
     check()
   }
