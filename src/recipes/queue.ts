@@ -1,9 +1,18 @@
 // Curator's DistributedQueue: items are persistent-sequential nodes; a taker
 // claims the oldest by deleting it with its version, so exactly one taker gets
-// each item — an item is never delivered twice, and an acknowledged `put` is
-// never lost (it stays until someone's delete commits).
+// each item — an item is never delivered twice.
+//
+// The claim also creates an ephemeral receipt in the same multi. A claim whose
+// answer was lost (TIMEOUT: the write may still commit) is retried until its
+// outcome is known, and the receipt tells "our earlier attempt took it" from
+// "another taker took it". So an acknowledged `put` is delivered exactly once
+// to a live taker; only a taker whose tab dies mid-claim (its call rejects
+// with CLOSED) can take an item with it, as with any consumer that dies.
 import type { Data, MeshCore, NodeData, Queue } from '../client/types'
-import { bySequence, childPath, createWithParents, Deadline, isCode, timersOf, watchOnce } from './support'
+import { MeshError } from '../client/errors'
+import { bySequence, childPath, createWithParents, Deadline, isCode, markerFor, timersOf, watchOnce } from './support'
+
+let nextReceipt = 0
 
 export function queue(mesh: MeshCore, path: string): Queue {
   return {
@@ -24,16 +33,16 @@ export function queue(mesh: MeshCore, path: string): Queue {
           }
           for (const name of names) {
             const item = childPath(path, name)
+            let node: NodeData
             try {
-              const node = await deadline.race(mesh.get(item))
-              // Not raced against the deadline: once the claim is sent we wait
-              // for its answer, or an abort could drop an item we took.
-              await mesh.delete(item, { version: node.stat.version })
-              return node
+              node = await deadline.race(mesh.get(item))
             } catch (err) {
-              // another taker won this one: try the next
-              if (!isCode(err, 'NO_NODE', 'BAD_VERSION')) throw err
+              if (isCode(err, 'NO_NODE')) continue // taken meanwhile
+              throw err
             }
+            // Not raced against the deadline: once a claim is sent we wait
+            // for its outcome, or an abort could drop an item we took.
+            if (await claim(mesh, path, item, node.stat.version)) return node
           }
           if (names.length === 0) await deadline.race(w.fired)
         }
@@ -52,4 +61,31 @@ export function queue(mesh: MeshCore, path: string): Queue {
       }
     },
   }
+}
+
+/** Take `item` for this tab: true when ours, false when another taker won. */
+async function claim(mesh: MeshCore, queuePath: string, item: string, version: number): Promise<boolean> {
+  const receipt = childPath(queuePath, `receipt-${markerFor(mesh, nextReceipt++)}-taken`)
+  for (;;) {
+    try {
+      await mesh.multi([
+        { op: 'delete', path: item, version },
+        { op: 'create', path: receipt, mode: 'ephemeral' },
+      ])
+      break
+    } catch (err) {
+      if (isCode(err, 'TIMEOUT', 'NO_QUORUM')) continue // outcome unknown: ask again
+      if (!(err instanceof MeshError) || err.opIndex !== 0 || !isCode(err, 'NO_NODE', 'BAD_VERSION')) throw err
+      // The item is gone or changed: taken by us (an earlier attempt whose
+      // answer we missed — its receipt is here) or by someone else.
+      if ((await mesh.exists(receipt)) === null) return false
+      break
+    }
+  }
+  try {
+    await mesh.delete(receipt)
+  } catch {
+    // ephemeral: it goes with the session at the latest
+  }
+  return true
 }

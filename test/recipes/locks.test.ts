@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createSimulatedCluster } from '../../src/testing/index'
 import { MeshError } from '../../src/client/errors'
-import type { Lease } from '../../src/client/types'
+import type { Lease, Mesh } from '../../src/client/types'
 
 async function caught(p: Promise<unknown>): Promise<unknown> {
   try {
@@ -16,7 +16,7 @@ describe('mesh.lock: a fair FIFO mutex with fencing tokens', () => {
   it('grants the lock to one holder at a time, in arrival order, with increasing tokens', async () => {
     const cluster = createSimulatedCluster({ members: 3, seed: 11 })
     await cluster.stable()
-    const [a, b, c] = cluster.meshes as [any, any, any]
+    const [a, b, c] = cluster.meshes as [Mesh, Mesh, Mesh]
     const first = await a.lock('/locks/x').acquire()
     expect(first.state).toBe('held')
     const order: string[] = []
@@ -44,7 +44,7 @@ describe('mesh.lock: a fair FIFO mutex with fencing tokens', () => {
   it('rejects a stale holder\'s fenced write with FENCED once the lock moved on', async () => {
     const cluster = createSimulatedCluster({ members: 3, seed: 12 })
     await cluster.stable()
-    const [a, b] = cluster.meshes as [any, any]
+    const [a, b] = cluster.meshes as [Mesh, Mesh]
     await a.create('/guarded', 'v0')
     const lease = await a.lock('/locks/g').acquire()
     await a.set('/guarded', 'by-a', { fence: lease })
@@ -62,7 +62,7 @@ describe('mesh.lock: a fair FIFO mutex with fencing tokens', () => {
   it('times out and aborts without leaving a lock node behind', async () => {
     const cluster = createSimulatedCluster({ members: 3, seed: 13 })
     await cluster.stable()
-    const [a, b] = cluster.meshes as [any, any]
+    const [a, b] = cluster.meshes as [Mesh, Mesh]
     const held = await a.lock('/locks/t').acquire()
     const err = await caught(b.lock('/locks/t').acquire({ timeoutMs: 1_000 }))
     expect((err as MeshError).code).toBe('TIMEOUT')
@@ -80,7 +80,7 @@ describe('mesh.lock: a fair FIFO mutex with fencing tokens', () => {
   it('a lease is lost when its holder crashes; the waiter takes over after the session expires', async () => {
     const cluster = createSimulatedCluster({ members: 3, seed: 14, sessionTimeoutMs: 3_000 })
     await cluster.stable()
-    const [a, b] = cluster.meshes as [any, any]
+    const [a, b] = cluster.meshes as [Mesh, Mesh]
     const held = await a.lock('/locks/c').acquire()
     const waiting = b.lock('/locks/c').acquire()
     await cluster.advance(500)
@@ -93,7 +93,7 @@ describe('mesh.lock: a fair FIFO mutex with fencing tokens', () => {
 
   it('await using releases the lease', async () => {
     const cluster = createSimulatedCluster({ members: 1, seed: 15 })
-    const [a] = cluster.meshes as [any]
+    const [a] = cluster.meshes as [Mesh]
     {
       await using lease = await a.lock('/locks/u').acquire()
       expect(lease.state).toBe('held')
@@ -106,7 +106,7 @@ describe('readWriteLock and semaphore', () => {
   it('readers share, a writer excludes, and a waiting writer holds back later readers', async () => {
     const cluster = createSimulatedCluster({ members: 3, seed: 21 })
     await cluster.stable()
-    const [a, b, c] = cluster.meshes as [any, any, any]
+    const [a, b, c] = cluster.meshes as [Mesh, Mesh, Mesh]
     const r1 = await a.readWriteLock('/rw').read.acquire()
     const r2 = await b.readWriteLock('/rw').read.acquire() // readers share
     let writer: Lease | null = null
@@ -126,7 +126,7 @@ describe('readWriteLock and semaphore', () => {
   it('a semaphore admits exactly `permits` holders', async () => {
     const cluster = createSimulatedCluster({ members: 3, seed: 22 })
     await cluster.stable()
-    const [a, b, c] = cluster.meshes as [any, any, any]
+    const [a, b, c] = cluster.meshes as [Mesh, Mesh, Mesh]
     const l1 = await a.semaphore('/sem', 2).acquire()
     const l2 = await b.semaphore('/sem', 2).acquire()
     expect(await c.semaphore('/sem', 2).tryAcquire()).toBeNull()
