@@ -72,6 +72,8 @@ export interface FaultMix {
   checkQuorum: boolean
   /** compact the log every this many applied entries (0: never) */
   compactEvery: number
+  /** probability that a newly elected leader is crashed within 20 ms (before its own entry spreads: Figure 8) */
+  crashNewLeader: number
   /** probability that a joint change is followed within 30 ms by a partition along it (old voters | leader and new voters) */
   partitionAfterChurn: number
   /** bytes of entries per MsgApp (small: one entry per message, so acks trickle in) */
@@ -103,6 +105,7 @@ export function randomFaultMix(gen: prng.PRNG): FaultMix {
     compactEvery: prng.oneOf(gen, [0, 5, 20]),
     maxSizePerMsg: prng.oneOf(gen, [1, 256, 4096]),
     partitionAfterChurn: prng.oneOf(gen, [0, 0.5]),
+    crashNewLeader: prng.oneOf(gen, [0, 0, 0.3]),
     clientThinkMs: [20, 200],
   }
 }
@@ -119,6 +122,30 @@ export class Nemesis {
   /** Start injecting faults until `stop`. */
   start(): void {
     this.schedule()
+    if (this.world.mix.crashNewLeader > 0) this.watchLeaders()
+  }
+
+  /** Crash some leaders right after their election, before their first entry reaches a majority. */
+  private watchLeaders(): void {
+    let seen = ''
+    const { world, gen } = this
+    const watch = world.clock.setInterval(() => {
+      if (this.stopped) return world.clock.clearInterval(watch)
+      const l = world.leader()
+      const key = l === null ? '' : `${l.member.id}@${l.status.term}`
+      if (l === null || key === seen) return
+      seen = key
+      if (prng.real53(gen) >= world.mix.crashNewLeader) return
+      const m = l.member
+      world.clock.setTimeout(() => {
+        if (this.stopped || !m.alive) return
+        this.say(`crash new leader ${key}`)
+        m.crash('crash by nemesis')
+        world.clock.setTimeout(() => {
+          if (world.inChaos && !m.alive && !m.removed) m.start()
+        }, prng.uint32(gen, world.mix.downMs[0], world.mix.downMs[1]))
+      }, prng.uint32(gen, 0, 20))
+    }, 5)
   }
 
   /** Stop injecting (pending restarts and wakes still happen unless heal came first). */
