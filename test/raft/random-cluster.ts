@@ -115,17 +115,26 @@ export function simulate(seed: number, steps: number, bugs: PlantedBugs = {}, tr
         say(`gone ${id}: ${gone}`)
         node.reportPeerGone(gone)
       }
-      else if (r < 95) {
+      else if (r < 92) {
         // the driver takes a Ready and starts its disk write; the member
         // keeps receiving messages and ticks until the write completes
         if (!inflight.has(id) && node.hasReady()) inflight.set(id, node.ready())
       } else {
-        // the write completes: messages go out, entries apply, advance
-        const rd = inflight.get(id) ?? (node.hasReady() ? node.ready() : null)
+        // id's write completes: messages go out, entries apply, advance;
+        // the other members (without a write in flight) drain theirs at once
+        const rd = inflight.get(id)
         inflight.delete(id)
-        if (rd !== null) {
+        if (rd !== undefined) {
           net.handle(net.get(id), rd)
           node.advance(rd)
+        }
+        for (const m of net.members.values()) {
+          if (inflight.has(m.id)) continue
+          while (m.node.hasReady()) {
+            const next = m.node.ready()
+            net.handle(m, next)
+            m.node.advance(next)
+          }
         }
       }
     } catch (e) {
