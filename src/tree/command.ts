@@ -8,7 +8,7 @@
 import * as encoding from 'lib0/encoding'
 import { CheckedReader, MAX_SESSION_ID_LENGTH, writeString } from './codec'
 import { badArguments } from './errors'
-import { MAX_PATH_LENGTH, pathProblem } from './paths'
+import { MAX_PATH_LENGTH, isInvalidChar, pathProblem } from './paths'
 import type { Command, CreateMode, TxnOp } from './types'
 
 export const COMMAND_FORMAT_VERSION = 1
@@ -44,9 +44,12 @@ export const isEphemeralMode = (m: CreateMode): boolean => m === 'ephemeral' || 
 export const sessionIdProblem = (id: unknown): string | null => {
   if (typeof id !== 'string' || id.length === 0) return 'session id must be a non-empty string'
   if (id.length > MAX_SESSION_ID_LENGTH) return 'session id too long'
-  // reuse the path character rules on a path-shaped probe; '/' itself is allowed in ids
-  const problem = pathProblem('/' + id.replaceAll('/', '_').replaceAll('.', '_'))
-  return problem === null ? null : `session id: ${problem}`
+  // the characters a path refuses are refused here too ('/' and '.' are fine in ids)
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i)
+    if (isInvalidChar(c)) return `session id: invalid character U+${c.toString(16).padStart(4, '0')} at index ${i}`
+  }
+  return null
 }
 
 const isUint = (n: unknown, max = Number.MAX_SAFE_INTEGER): n is number =>

@@ -22,9 +22,12 @@ const arbMode: fc.Arbitrary<CreateMode> = fc.constantFrom(
 const arbTime = fc.integer({ min: 0, max: 10_000 })
 
 export const arbOp: fc.Arbitrary<TxnOp> = fc.oneof(
-  fc.tuple(arbPath, arbData, arbMode, fc.integer({ min: 1, max: 2_000 })).map(([path, data, mode, ttl]): TxnOp =>
-    mode === 'ttl' || mode === 'ttl-sequential' ? { op: 'create', path, data, mode, ttlMs: ttl } : { op: 'create', path, data, mode },
-  ),
+  {
+    weight: 3,
+    arbitrary: fc.tuple(arbPath, arbData, arbMode, fc.integer({ min: 1, max: 2_000 })).map(([path, data, mode, ttl]): TxnOp =>
+      mode === 'ttl' || mode === 'ttl-sequential' ? { op: 'create', path, data, mode, ttlMs: ttl } : { op: 'create', path, data, mode },
+    ),
+  },
   fc.tuple(arbPath, arbData, arbVersion).map(([path, data, version]): TxnOp => ({ op: 'set', path, data, version })),
   fc.tuple(arbPath, arbVersion).map(([path, version]): TxnOp => ({ op: 'delete', path, version })),
   fc.tuple(arbPath, arbVersion).map(([path, version]): TxnOp => ({ op: 'check', path, version })),
@@ -40,7 +43,7 @@ export const arbCommand: fc.Arbitrary<Command> = fc.oneof(
   {
     weight: 8,
     arbitrary: fc
-      .tuple(arbSession, fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 6 }), fc.boolean(), fc.array(arbOp, { minLength: 1, maxLength: 4 }), arbTime)
+      .tuple(arbSession, fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 4 }), fc.boolean(), fc.array(arbOp, { minLength: 1, maxLength: 4 }), arbTime)
       .map(([session, seq, ackedBelow, multi, ops, time]): Command => ({ type: 'txn', session, seq, ackedBelow, multi, ops: multi ? ops : ops.slice(0, 1), time })),
   },
   {
@@ -51,3 +54,9 @@ export const arbCommand: fc.Arbitrary<Command> = fc.oneof(
   },
   { weight: 1, arbitrary: arbTime.map((time): Command => ({ type: 'noop', time })) },
 )
+
+/** a log that opens every session first, then runs random commands (sessions may close and re-open) */
+export const arbLog = (maxLength: number): fc.Arbitrary<Command[]> =>
+  fc
+    .array(arbCommand, { minLength: Math.min(20, maxLength), maxLength, size: 'max' })
+    .map((cmds) => [...SESSIONS.map((session): Command => ({ type: 'open-session', session, timeoutMs: 1_000, time: 0 })), ...cmds])

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { TreeError } from '../../src/tree/errors'
 import { ZTree } from '../../src/tree/ztree'
 import type { Command } from '../../src/tree/types'
-import { arbCommand } from './arbitraries'
+import { arbLog } from './arbitraries'
 import { Harness } from './harness'
 
 /** every node's path, stat and data, every session: what "the same state" means to a reader */
@@ -145,7 +145,7 @@ describe('snapshot and restore', () => {
 
   it('a restored tree applies the rest of a random log to the same state as one that applied all of it (property)', () => {
     fc.assert(
-      fc.property(fc.array(arbCommand, { minLength: 1, maxLength: 60 }), fc.nat(), (cmds, cutAt) => {
+      fc.property(arbLog(60), fc.nat(), (cmds, cutAt) => {
         const cut = cutAt % (cmds.length + 1)
         const whole = new ZTree()
         let half = new ZTree()
