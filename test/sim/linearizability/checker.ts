@@ -11,10 +11,11 @@
 // undo the last choice and try the next candidate. The partition is
 // linearizable when every operation that returned is linearized.
 //
-// Maybe-applied operations (ret = null) return "at +infinity": they may be
-// linearized anywhere after their call, and any answer is accepted since none
-// was seen. Leaving one out is the same as placing it after everything else,
-// so the search stops as soon as every returned operation is placed.
+// Maybe-applied operations (ret = null) may be linearized anywhere after their
+// call, or never; any answer is accepted since none was seen. They are not in
+// the event list: the search tries them only when the returned operations are
+// stuck (see checkPartition), and stops as soon as every returned operation is
+// placed (leaving the rest out is the same as placing them after everything).
 //
 // Events at the same virtual time: calls sort before returns, so an operation
 // returning at t and one called at t count as concurrent (the lenient reading;
@@ -87,11 +88,13 @@ interface Event {
   next: Event | null
 }
 
-const buildEventList = (operations: readonly Operation[]): Event => {
+/** The call and return events of operations that returned, in time order, after a sentinel head. */
+const buildEventList = (operations: readonly Operation[], indexes: readonly number[]): Event => {
   const events: Event[] = []
-  operations.forEach((op, index) => {
+  operations.forEach((op, position) => {
+    const index = indexes[position]!
     const call: Event = { op: index, isCall: true, time: op.call, match: null, prev: null, next: null }
-    const ret: Event = { op: index, isCall: false, time: op.ret ?? Infinity, match: null, prev: null, next: null }
+    const ret: Event = { op: index, isCall: false, time: op.ret!, match: null, prev: null, next: null }
     call.match = ret
     events.push(call, ret)
   })
@@ -123,74 +126,147 @@ const unlift = (call: Event): void => {
   }
 }
 
-/** The linearized set as a bitset with a string key, for memoisation. */
+/** The linearized set as a bitset with an incrementally kept hash, for memoisation. */
 class Bitset {
-  private readonly words: Uint32Array
+  readonly words: Uint32Array
+  hash = 0
 
   constructor (size: number) {
     this.words = new Uint32Array(Math.ceil(size / 32))
   }
 
-  set (index: number): void { this.words[index >>> 5]! |= 1 << (index & 31) }
-  clear (index: number): void { this.words[index >>> 5]! &= ~(1 << (index & 31)) }
+  set (index: number): void {
+    this.words[index >>> 5]! |= 1 << (index & 31)
+    this.hash = (this.hash ^ bitHash(index)) >>> 0
+  }
 
-  get key (): string {
-    let key = ''
-    for (const word of this.words) key += String.fromCharCode(word & 0xffff, word >>> 16)
-    return key
+  clear (index: number): void {
+    this.words[index >>> 5]! &= ~(1 << (index & 31))
+    this.hash = (this.hash ^ bitHash(index)) >>> 0
+  }
+
+  has (index: number): boolean {
+    return (this.words[index >>> 5]! & (1 << (index & 31))) !== 0
+  }
+
+  sameAs (words: Uint32Array): boolean {
+    for (let i = 0; i < words.length; i++) if (words[i] !== this.words[i]) return false
+    return true
   }
 }
 
+/** A well-mixed 32-bit value per operation index (murmur3's finaliser), XORed into Bitset.hash. */
+const bitHash = (index: number): number => {
+  let h = Math.imul(index + 0x9e3779b9, 0x85ebca6b)
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35)
+  return (h ^ (h >>> 16)) >>> 0
+}
+
+/** The (linearized set, state) pairs already explored, bucketed by a combined hash. */
+class Memo {
+  private readonly buckets = new Map<number, { words: Uint32Array, state: TreeState }[]>()
+
+  /** Records the pair; false when it was there already. */
+  add (linearized: Bitset, state: TreeState): boolean {
+    const key = (linearized.hash ^ Math.imul(state.hash, 0x27d4eb2d)) >>> 0
+    let bucket = this.buckets.get(key)
+    if (bucket === undefined) this.buckets.set(key, bucket = [])
+    else if (bucket.some(seen => linearized.sameAs(seen.words) && seen.state.equals(state))) return false
+    bucket.push({ words: linearized.words.slice(), state })
+    return true
+  }
+}
+
+/** Where the search resumes: the main event list, or the pending maybe-applied operations from an index. */
+type Cursor = { phase: 'returned', event: Event | null } | { phase: 'maybe', from: number }
+
+/**
+ * Operations that returned go through the event list (Lowe's algorithm).
+ * Maybe-applied operations are tried only when the returned ones are stuck
+ * (the scan reached a return): most timed-out calls were never applied or
+ * are only seen later, so placing them last keeps the search greedy. One is
+ * never placed where it changes nothing: that is the same as leaving it out.
+ */
 export const checkPartition = (partition: Partition, options: CheckOptions = {}): PartitionVerdict => {
   const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS
   const operations = partition.operations
-  const head = buildEventList(operations)
+  const returnedIndexes = operations.flatMap((op, index) => op.ret === null ? [] : [index])
+  const maybeIndexes = operations.flatMap((op, index) => op.ret === null ? [index] : []).sort((a, b) => operations[a]!.call - operations[b]!.call)
+  const head = buildEventList(returnedIndexes.map(index => operations[index]!), returnedIndexes)
   const linearized = new Bitset(operations.length)
-  const seen = new Set<string>()
-  const stack: { call: Event, before: TreeState }[] = []
-  let state: TreeState = TreeState.empty()
-  let unplacedReturned = operations.filter(op => op.ret !== null).length
+  const memo = new Memo()
+  const stack: { op: number, call: Event | null, maybeSlot: number, before: TreeState }[] = []
+  let state = TreeState.empty()
+  let unplacedReturned = returnedIndexes.length
   let best: { order: number[], state: TreeState } = { order: [], state }
   let steps = 0
-  let event = head.next
+  let cursor: Cursor = { phase: 'returned', event: head.next }
+
+  /** Linearizes operation `index` next if the model agrees and the result is new; true if it did. */
+  const tryPlace = (index: number, call: Event | null, maybeSlot: number): boolean => {
+    const op = operations[index]!
+    const outcome = step(state, op.input)
+    if (op.output === null ? outcome.state.equals(state) : !sameResult(outcome.result, op.output)) return false
+    linearized.set(index)
+    if (!memo.add(linearized, outcome.state)) {
+      linearized.clear(index)
+      return false
+    }
+    stack.push({ op: index, call, maybeSlot, before: state })
+    state = outcome.state
+    if (call !== null) {
+      lift(call)
+      unplacedReturned--
+    }
+    if (stack.length > best.order.length) best = { order: stack.map(entry => entry.op), state }
+    cursor = { phase: 'returned', event: head.next }
+    return true
+  }
 
   while (unplacedReturned > 0) {
     if (++steps > maxSteps) {
       return { verdict: 'unknown', steps, explanation: explain(partition, best, `step budget of ${maxSteps} moves ran out`) }
     }
-    if (event !== null && event.isCall) {
-      const op = operations[event.op]!
-      const outcome = step(state, op.input)
-      if (op.output === null || sameResult(outcome.result, op.output)) {
-        linearized.set(event.op)
-        const memoKey = linearized.key + '#' + outcome.state.key
-        if (!seen.has(memoKey)) {
-          seen.add(memoKey)
-          stack.push({ call: event, before: state })
-          state = outcome.state
-          lift(event)
-          if (op.ret !== null) unplacedReturned--
-          if (stack.length > best.order.length) best = { order: stack.map(entry => entry.call.op), state }
-          event = head.next
-          continue
-        }
-        linearized.clear(event.op)
+    if (cursor.phase === 'returned') {
+      const event: Event | null = cursor.event
+      if (event !== null && event.isCall) {
+        if (!tryPlace(event.op, event, -1)) cursor = { phase: 'returned', event: event.next }
+      } else {
+        cursor = { phase: 'maybe', from: 0 }
       }
-      event = event.next
-    } else {
-      // a return (or the end): that operation had to be placed before now
-      const undone = stack.pop()
-      if (undone === undefined) {
-        return { verdict: 'violation', steps, explanation: explain(partition, best, 'not linearizable') }
-      }
-      state = undone.before
-      linearized.clear(undone.call.op)
+      continue
+    }
+    // a maybe-applied operation may go here if it was called before the first pending return
+    const deadline = firstReturnTime(head)
+    let slot = cursor.from
+    while (slot < maybeIndexes.length && linearized.has(maybeIndexes[slot]!)) slot++
+    const candidate = maybeIndexes[slot]
+    if (candidate !== undefined && operations[candidate]!.call <= deadline) {
+      if (!tryPlace(candidate, null, slot)) cursor = { phase: 'maybe', from: slot + 1 }
+      continue
+    }
+    // stuck: undo the last choice and try the next candidate after it
+    const undone = stack.pop()
+    if (undone === undefined) {
+      return { verdict: 'violation', steps, explanation: explain(partition, best, 'not linearizable') }
+    }
+    state = undone.before
+    linearized.clear(undone.op)
+    if (undone.call !== null) {
       unlift(undone.call)
-      if (operations[undone.call.op]!.ret !== null) unplacedReturned++
-      event = undone.call.next
+      unplacedReturned++
+      cursor = { phase: 'returned', event: undone.call.next }
+    } else {
+      cursor = { phase: 'maybe', from: undone.maybeSlot + 1 }
     }
   }
   return { verdict: 'linearizable', steps }
+}
+
+const firstReturnTime = (head: Event): number => {
+  let event = head.next
+  while (event !== null && event.isCall) event = event.next
+  return event?.time ?? Infinity
 }
 
 const describeTimes = (op: Operation): string => `[${op.call}, ${op.ret ?? '∞'}]`

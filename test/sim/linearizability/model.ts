@@ -16,8 +16,8 @@
 // - a multi applies its sub-operations in order, all or nothing: the first
 //   failure is the answer (code and opIndex) and nothing changes.
 //
-// States are immutable values with a canonical `key`, so the checker can
-// memoise (linearized set, state) pairs.
+// States are immutable values with an incrementally kept hash and structural
+// equality, so the checker can memoise (linearized set, state) pairs cheaply.
 import type {
   CheckOp, CreateOp, DeleteOp, ModelOp, ModelResult, MultiSubOp, OkValue, SetOp, ZnodeErrorCode,
 } from './history'
@@ -35,31 +35,30 @@ export interface Znode {
 }
 
 export class TreeState {
-  private cachedKey: string | null = null
-
   constructor (
     readonly nodes: ReadonlyMap<string, Znode>,
     readonly closedSessions: ReadonlySet<string>,
+    /** XOR of nodeHash over the nodes and sessionHash over the closed sessions, kept up to date by Draft */
+    readonly hash: number,
   ) {}
 
   /** The tree holding only the root. */
   static empty (): TreeState {
-    return new TreeState(new Map([[ROOT, { data: '', version: 0, cversion: 0, owner: null }]]), new Set())
+    const root: Znode = { data: '', version: 0, cversion: 0, owner: null }
+    return new TreeState(new Map([[ROOT, root]]), new Set(), nodeHash(ROOT, root))
   }
 
-  /** Canonical and injective: equal keys exactly when the states are equal (length-prefixed fields). */
-  get key (): string {
-    if (this.cachedKey === null) {
-      const parts: string[] = []
-      for (const path of [...this.nodes.keys()].sort()) {
-        const node = this.nodes.get(path)!
-        parts.push(field(path), field(node.data), String(node.version), String(node.cversion), node.owner === null ? '-' : field(node.owner))
-      }
-      parts.push('|')
-      for (const session of [...this.closedSessions].sort()) parts.push(field(session))
-      this.cachedKey = parts.join(' ')
+  /** Structural equality (the hash only narrows the candidates). */
+  equals (other: TreeState): boolean {
+    if (this === other) return true
+    if (this.hash !== other.hash || this.nodes.size !== other.nodes.size || this.closedSessions.size !== other.closedSessions.size) return false
+    for (const [path, node] of this.nodes) {
+      const theirs = other.nodes.get(path)
+      if (theirs === undefined || theirs.data !== node.data || theirs.version !== node.version ||
+        theirs.cversion !== node.cversion || theirs.owner !== node.owner) return false
     }
-    return this.cachedKey
+    for (const session of this.closedSessions) if (!other.closedSessions.has(session)) return false
+    return true
   }
 
   /** Sorted names of path's children. */
@@ -82,7 +81,16 @@ export class TreeState {
   }
 }
 
-const field = (text: string): string => `${text.length}:${text}`
+/** FNV-1a over a string, continuing from `hash`; a separator keeps fields apart. */
+const fnv = (text: string, hash = 0x811c9dc5): number => {
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193)
+  return Math.imul(hash ^ 0xffff, 0x01000193)
+}
+
+const nodeHash = (path: string, node: Znode): number =>
+  fnv(node.owner ?? '', fnv(String(node.cversion), fnv(String(node.version), fnv(node.data, fnv(path))))) >>> 0
+
+const sessionHash = (session: string): number => fnv(session, 0x2545f491) >>> 0
 
 export const parentOf = (path: string): string => {
   const slash = path.lastIndexOf('/')
@@ -110,16 +118,43 @@ export const isValidPath = (path: string, sequentialPrefix = false): boolean => 
 
 /** A copy of a state that operations change in place; `freeze` makes the next immutable state. */
 class Draft {
-  readonly nodes: Map<string, Znode>
-  readonly closedSessions: Set<string>
+  // copied on the first change: most failing operations change nothing
+  private nodes: ReadonlyMap<string, Znode>
+  private closedSessions: ReadonlySet<string>
+  private copied = false
+  private hash: number
 
   constructor (state: TreeState) {
-    this.nodes = new Map(state.nodes)
-    this.closedSessions = new Set(state.closedSessions)
+    this.nodes = state.nodes
+    this.closedSessions = state.closedSessions
+    this.hash = state.hash
+  }
+
+  private writable (): { nodes: Map<string, Znode>, closedSessions: Set<string> } {
+    if (!this.copied) {
+      this.nodes = new Map(this.nodes)
+      this.closedSessions = new Set(this.closedSessions)
+      this.copied = true
+    }
+    return { nodes: this.nodes as Map<string, Znode>, closedSessions: this.closedSessions as Set<string> }
   }
 
   freeze (): TreeState {
-    return new TreeState(this.nodes, this.closedSessions)
+    return new TreeState(this.nodes, this.closedSessions, this.hash)
+  }
+
+  private put (path: string, node: Znode): void {
+    const old = this.nodes.get(path)
+    if (old !== undefined) this.hash ^= nodeHash(path, old)
+    this.writable().nodes.set(path, node)
+    this.hash = (this.hash ^ nodeHash(path, node)) >>> 0
+  }
+
+  private remove (path: string): void {
+    const old = this.nodes.get(path)
+    if (old === undefined) return
+    this.writable().nodes.delete(path)
+    this.hash = (this.hash ^ nodeHash(path, old)) >>> 0
   }
 
   hasChildren (path: string): boolean {
@@ -131,7 +166,7 @@ class Draft {
 
   bumpChildVersion (parent: string): void {
     const node = this.nodes.get(parent)!
-    this.nodes.set(parent, { ...node, cversion: node.cversion + 1 })
+    this.put(parent, { ...node, cversion: node.cversion + 1 })
   }
 
   create (op: CreateOp): OkValue | ZnodeErrorCode {
@@ -144,7 +179,7 @@ class Draft {
     if (parent.owner !== null) return 'NO_CHILDREN_FOR_EPHEMERALS'
     const path = isSequential(op) ? op.path + sequenceSuffix(parent.cversion) : op.path
     if (this.nodes.has(path)) return 'NODE_EXISTS'
-    this.nodes.set(path, { data: op.data, version: 0, cversion: 0, owner: isEphemeral(op) ? op.session : null })
+    this.put(path, { data: op.data, version: 0, cversion: 0, owner: isEphemeral(op) ? op.session : null })
     this.bumpChildVersion(parentPath)
     return { kind: 'create', path }
   }
@@ -153,7 +188,7 @@ class Draft {
     const node = this.nodes.get(op.path)
     if (node === undefined) return 'NO_NODE'
     if (op.version !== ANY_VERSION && op.version !== node.version) return 'BAD_VERSION'
-    this.nodes.set(op.path, { ...node, data: op.data, version: node.version + 1 })
+    this.put(op.path, { ...node, data: op.data, version: node.version + 1 })
     return { kind: 'set', version: node.version + 1 }
   }
 
@@ -162,7 +197,7 @@ class Draft {
     if (node === undefined) return 'NO_NODE'
     if (op.version !== ANY_VERSION && op.version !== node.version) return 'BAD_VERSION'
     if (this.hasChildren(op.path)) return 'NOT_EMPTY'
-    this.nodes.delete(op.path)
+    this.remove(op.path)
     this.bumpChildVersion(parentOf(op.path))
     return { kind: 'delete' }
   }
@@ -187,11 +222,13 @@ class Draft {
     for (const [path, node] of [...this.nodes]) {
       // ephemerals have no children, so deleting them in any order is safe
       if (node.owner === session) {
-        this.nodes.delete(path)
+        this.remove(path)
         this.bumpChildVersion(parentOf(path))
       }
     }
-    this.closedSessions.add(session)
+    if (this.closedSessions.has(session)) return
+    this.hash = (this.hash ^ sessionHash(session)) >>> 0
+    this.writable().closedSessions.add(session)
   }
 }
 

@@ -20,6 +20,7 @@
 //
 // Operations the checker cannot or must not check are set aside:
 // - local reads (`local: true`): sequentially consistent, allowed to be stale;
+// - reads that timed out: they neither changed nor observed anything;
 // - SESSION_EXPIRED answers of operations that create no ephemeral node: the
 //   model does not track which session issued them, and the answer says the
 //   operation had no effect, which leaving it out asserts.
@@ -61,7 +62,7 @@ const namedPaths = (op: Operation): string[] => {
 }
 
 export const isCheckable = (op: Operation): boolean => {
-  if (isRead(op.input) && op.input.local === true) return false
+  if (isRead(op.input) && (op.input.local === true || op.output === null)) return false
   if (op.output !== null && !op.output.ok && op.output.code === 'SESSION_EXPIRED') {
     return createsOf(op.input).some(isEphemeral)
   }
