@@ -20,6 +20,8 @@ export const chromiumLaunch = {
 const servers = [
   // test/e2e/harness: the transport harness page (test/e2e/transport.spec.ts)
   { command: 'npx vite --config test/e2e/harness/vite.config.ts', port: 5190 },
+  // demo/ through scripts/start.ts (Vite middleware + signaling on one port): test/e2e/mesh.spec.ts
+  { command: 'npx tsx scripts/start.ts --port 5191', port: 5191 },
 ]
 
 export default defineConfig({

@@ -1,5 +1,7 @@
 // The `meshkeeper` entry (browser). joinMesh lands with the browser layer.
 export { MeshError, toMeshError, isMeshErrorCode } from './client/errors'
+// joinMesh: the browser member (src/client/join.ts, identity by Web Locks)
+export { joinMesh } from './client/join'
 export type * from './client/types'
 // the parts joinMesh composes, for hosts that bring their own storage/transport
 export { startMesh } from './client/start'

@@ -312,6 +312,22 @@ export class Member extends ObservableV2<MemberEvents> {
     this.pump()
   }
 
+  /**
+   * A death certificate for a tab (invariant 5; added for the browser layer,
+   * src/node/browser-death-watch.ts): ask the leader to close these sessions
+   * now instead of waiting for their timeout, so the dead tab's ephemerals go
+   * at once. Best effort, sent once: a session that stays open still expires
+   * by its timeout. Sessions no longer in the tree are skipped.
+   */
+  closeSessions(sessions: string[]): void {
+    if (this.stopped || !this.running) return
+    for (const session of sessions) {
+      if (session === this.own.id || this.treeState.session(session) === null) continue
+      this.submitCommand({ type: 'close-session', session, time: 0 })
+    }
+    this.pump()
+  }
+
   // ---- the tick ----
 
   private onTick(): void {

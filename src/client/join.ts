@@ -1,0 +1,225 @@
+// joinMesh (shared/api.md): the member this tab runs, in a browser.
+//
+// Composition, in order:
+//   1. under the room-wide bootstrap Web Lock (so two tabs opening at once do
+//      not both found a cluster, nor pick the same slot): choose and lock the
+//      member (identity.ts: the member of this tab before a reload, else a free
+//      slot of this browser, else a new id), open its storage and transport,
+//      decide whether it founds the cluster, and start it (its first save
+//      records the slot before the lock is released);
+//   2. watch the locks of the other members of this browser (death
+//      certificates, browser-death-watch.ts) and the page's lifecycle
+//      (visibility.ts): a hidden leader hands off, `pagehide` closes gracefully;
+//   3. hand back the Mesh, with the recipes.
+//
+// The member's Web Lock is held for the life of the tab (released by close()).
+import * as prng from 'lib0/prng'
+import { MeshError } from './errors'
+import { MeshClient } from './mesh'
+import type { JoinOptions, Mesh } from './types'
+import { Member } from '../node/member'
+import type { MemberOptions } from '../node/options'
+import { realScheduler } from '../node/scheduler'
+import { acquireLock, bootstrapLockName, browserId, chooseMember, randomId } from '../node/identity'
+import type { HeldLock, LockManagerLike } from '../node/identity'
+import { BROWSER_TIMING, watchPageLifecycle } from '../node/visibility'
+import type { PageLifecycle } from '../node/visibility'
+import { DeathWatch } from '../node/browser-death-watch'
+import { runCaretaker } from '../node/browser-caretaker'
+import { firstLink, openBrowserTransport } from '../node/browser-transport'
+import type { BrowserTransportOptions } from '../node/browser-transport'
+import { IndexedDbStorageProvider, MemoryStorageProvider } from '../storage/index'
+import type { Storage as MemberStorage, StorageProvider } from '../storage/types'
+import type { MeshTransport } from '../transport/mesh-transport'
+import type { PeerHello } from '../transport/types'
+import { deriveRoomKey } from '../wire/room-key'
+import { roomKeySealer } from '../transport/room-sealer'
+
+/** How long a tab with no slot of the room in its storage listens for peers before founding a cluster. */
+const DISCOVERY_MS = 2_000
+
+/** Extra knobs for tests and tools, beyond the public JoinOptions. */
+export interface BrowserJoinOptions extends JoinOptions {
+  /** default navigator.locks */
+  locks?: LockManagerLike
+  /** ms a freed member's lock is left for a reloading tab before a survivor acts (default 1500) */
+  graceMs?: number
+}
+
+/** Internals a page (tests, the demo's diagnostics) may look at: `(mesh as any)[BROWSER_TAB]`. */
+export const BROWSER_TAB = Symbol.for('meshkeeper.browserTab')
+
+export interface BrowserTabInfo {
+  member: string
+  tab: string
+  browser: string
+  /** how the member was chosen */
+  source: 'reload' | 'free-slot' | 'new'
+  founded: boolean
+  /** members this tab runs for dead tabs */
+  caretaking(): string[]
+  /** death certificates processed so far */
+  certificates: Array<{ member: string; sessions: string[]; outcome: string }>
+  /** this tab's member (diagnostics only) */
+  member_(): Member
+}
+
+export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
+  const room = options.room
+  if (typeof room !== 'string' || room.length === 0 || room.length > 128) throw new MeshError('BAD_ARGUMENTS', 'room must be a non-empty string of at most 128 characters')
+  const locks = options.locks ?? (globalThis.navigator as Navigator | undefined)?.locks
+  if (locks === undefined) throw new MeshError('BAD_ARGUMENTS', 'joinMesh needs the Web Locks API (navigator.locks): a secure context in a current browser')
+  const provider: StorageProvider = options.storage === 'memory' ? new MemoryStorageProvider() : new IndexedDbStorageProvider({ durability: options.durability ?? 'strict' })
+  const transportOpts: BrowserTransportOptions = { room }
+  if (options.signaling !== undefined) transportOpts.signaling = options.signaling
+  if (options.iceServers !== undefined) transportOpts.iceServers = options.iceServers
+  if (options.secret !== undefined && options.secret !== '') transportOpts.sealer = roomKeySealer(await deriveRoomKey(options.secret, room))
+  const openTransport = (hello: PeerHello) => openBrowserTransport(hello, transportOpts)
+
+  const browser = browserId(safeStorage(() => globalThis.localStorage))
+  const tab = randomId('t')
+  const random = cryptoRandom()
+  let visible = (): boolean => true
+  const memberBase: Omit<MemberOptions, 'hello' | 'storage' | 'transport' | 'visible' | 'bootstrap'> = {
+    scheduler: realScheduler,
+    random,
+    timing: { ...BROWSER_TIMING },
+    ...(options.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: options.sessionTimeoutMs }),
+    ...(options.maxVoters === undefined ? {} : { maxVoters: options.maxVoters }),
+  }
+
+  // ---- 1. choose, lock and start the member, under the room's bootstrap lock ----
+  let lifecycle: PageLifecycle | null = null
+  const roomLock = await acquireLock(locks, bootstrapLockName(room))
+  if (roomLock === null) throw new MeshError('BAD_ARGUMENTS', 'could not take the room lock')
+  let started: StartedMember
+  try {
+    started = await startMember({
+      room,
+      locks,
+      provider,
+      openTransport,
+      listenFirst: options.signaling !== undefined || options.storage === 'memory',
+      member: { ...memberBase, hello: { member: '', tab, browser }, visible: () => lifecycle?.visible() ?? true },
+    })
+  } finally {
+    roomLock.release()
+  }
+  const { member, transport, storage, lock } = started
+
+  // ---- 2. death certificates, caretaking, the page's lifecycle ----
+  const tabClosing = new AbortController()
+  const caretaking = new Set<string>()
+  const certificates: BrowserTabInfo['certificates'] = []
+  const deathWatch = new DeathWatch(
+    {
+      room,
+      self: member.id,
+      locks,
+      listSlots: async () => (await provider.listMembers(room)).map((m) => m.member),
+      // a member's session ids start with its member id (Member.newSession)
+      sessionsOf: (id) => member.tree.sessions().filter((s) => s.startsWith(`${id}.`)),
+      closeSessions: (sessions) => member.closeSessions(sessions),
+      reportPeerGone: (id) => member.reportPeerGone(id),
+      leader: () => member.leader,
+      isVoter: (id) => member.conf.voters.includes(id) || member.conf.votersOutgoing.includes(id),
+      linked: (id) => transport.links().has(id),
+      takeOver: async (id) => {
+        caretaking.add(id)
+        try {
+          await runCaretaker({ room, hello: { member: id, tab: randomId('t'), browser }, provider, openTransport, primary: member, member: memberBase, signal: tabClosing.signal })
+        } finally {
+          caretaking.delete(id)
+        }
+      },
+      onCertificate: (e) => certificates.push(e),
+    },
+    options.graceMs === undefined ? {} : { graceMs: options.graceMs },
+  )
+  const mesh = new MeshClient(member, {
+    onClose: async () => {
+      tabClosing.abort()
+      deathWatch.stop()
+      lifecycle?.dispose()
+      await transport.close()
+      await storage.close()
+      lock.release()
+    },
+  })
+  lifecycle = watchPageLifecycle({
+    visibilityChanged: () => member.visibilityChanged(),
+    pageHide: () => void mesh.close(),
+  })
+  member.visibilityChanged()
+  deathWatch.start()
+
+  // ---- 3. the Mesh ----
+  const info: BrowserTabInfo = {
+    member: member.id,
+    tab,
+    browser,
+    source: started.source,
+    founded: started.founded,
+    caretaking: () => [...caretaking].sort(),
+    certificates,
+    member_: () => member,
+  }
+  Object.defineProperty(mesh, BROWSER_TAB, { value: info, enumerable: false })
+  return mesh
+}
+
+interface StartedMember {
+  member: Member
+  transport: MeshTransport
+  storage: MemberStorage
+  lock: HeldLock
+  founded: boolean
+  source: BrowserTabInfo['source']
+}
+
+/** Choose, lock, open and start this tab's member. Runs under the room's bootstrap lock. */
+async function startMember(o: {
+  room: string
+  locks: LockManagerLike
+  provider: StorageProvider
+  openTransport: (hello: PeerHello) => MeshTransport
+  /** listen for peers before founding a cluster (signaling given, or tab-private memory storage) */
+  listenFirst: boolean
+  member: Omit<MemberOptions, 'storage' | 'transport' | 'bootstrap'>
+}): Promise<StartedMember> {
+  const chosen = await chooseMember({ room: o.room, locks: o.locks, provider: o.provider, tabStore: safeStorage(() => globalThis.sessionStorage) })
+  const cleanup: Array<() => Promise<void> | void> = [() => chosen.lock.release()]
+  try {
+    const storage = await o.provider.open(o.room, chosen.member)
+    cleanup.unshift(() => storage.close())
+    const hello: PeerHello = { ...o.member.hello, member: chosen.member }
+    const transport = o.openTransport(hello)
+    cleanup.unshift(() => transport.close())
+    let founded = false
+    if ((await storage.load()) === null && chosen.others.length === 0) {
+      // nobody of this room in our storage: found the cluster, unless a peer
+      // answers (another browser through signaling, or another tab when our
+      // storage is memory and so private to the tab)
+      founded = !(o.listenFirst && (await firstLink(transport, DISCOVERY_MS)))
+    }
+    const member = new Member({ ...o.member, hello, storage, transport, bootstrap: founded })
+    await member.start()
+    return { member, transport, storage, lock: chosen.lock, founded, source: chosen.source }
+  } catch (err) {
+    for (const undo of cleanup) await undo()
+    throw err
+  }
+}
+
+function safeStorage(get: () => Storage): Storage | null {
+  try {
+    return get()
+  } catch {
+    return null // storage disabled (privacy settings, sandboxed frame)
+  }
+}
+
+function cryptoRandom(): () => number {
+  const gen = prng.create(globalThis.crypto.getRandomValues(new Uint32Array(1))[0]!)
+  return () => prng.real53(gen)
+}

@@ -1,0 +1,80 @@
+// A caretaker: this tab runs a dead tab's voter (invariant 4) — same
+// IndexedDB slot, same log, its Web Lock now ours — so that closing tabs
+// never costs quorum while one tab of the browser lives. It only keeps the
+// member's vote alive until membership policy retires it:
+//   - it reports itself invisible, so hand-offs never target it, and hands
+//     leadership away whenever it wins an election;
+//   - it tells every peer it is leaving, again each round (a leader that
+//     changes meanwhile has not heard it, and the member's own 'join' on a
+//     leader change clears the notice), so the leader removes it, with a
+//     caught-up learner promoted in its place when one exists;
+//   - once our own member's configuration no longer holds it, it stops, its
+//     session is closed and its slot destroyed (a retired member's slot is
+//     never run again).
+import { MeshError } from '../client/errors'
+import type { StorageProvider } from '../storage/types'
+import type { MeshTransport } from '../transport/mesh-transport'
+import type { PeerHello } from '../transport/types'
+import { encodeNodeMessage } from '../wire/node-messages'
+import { Member } from './member'
+import type { MemberOptions } from './options'
+
+export interface CaretakerOptions {
+  room: string
+  hello: PeerHello
+  provider: StorageProvider
+  openTransport(hello: PeerHello): MeshTransport
+  /** this tab's own member: its configuration says when the caretaker is retired */
+  primary: Member
+  /** the rest of the member's options (scheduler, timing, random, ...) */
+  member: Omit<MemberOptions, 'hello' | 'storage' | 'transport' | 'visible' | 'bootstrap'>
+  /** aborted when this tab closes */
+  signal: AbortSignal
+  /** how often the caretaker re-announces and checks retirement (default 500 ms) */
+  roundMs?: number
+}
+
+const inConfiguration = (m: Member, id: string): boolean => {
+  const conf = m.conf
+  return conf.voters.includes(id) || conf.votersOutgoing.includes(id) || conf.learners.includes(id)
+}
+
+/** Run the member until it is retired or the tab closes. */
+export async function runCaretaker(opts: CaretakerOptions): Promise<'retired' | 'tab-closed'> {
+  const id = opts.hello.member
+  const storage = await opts.provider.open(opts.room, id)
+  const transport = opts.openTransport(opts.hello)
+  const member = new Member({ ...opts.member, hello: opts.hello, storage, transport, bootstrap: false, visible: () => false })
+  try {
+    await member.start()
+  } catch (err) {
+    await transport.close()
+    await storage.close()
+    throw err
+  }
+  const leaving = encodeNodeMessage({ type: 'leaving', member: id })
+  const outcome = await new Promise<'retired' | 'tab-closed'>((resolve) => {
+    const round = (): void => {
+      if (opts.signal.aborted || member.isStopped) return resolve('tab-closed')
+      // retired: our member (which has a leader, so its view is current) no longer counts it
+      if (opts.primary.leader !== null && !inConfiguration(opts.primary, id)) return resolve('retired')
+      if (member.isLeader) member.visibilityChanged() // invisible: hands leadership to a visible voter
+      for (const link of transport.links().values()) {
+        try {
+          if (link.open) link.send(leaving)
+        } catch {
+          // the link is closing; its peer hears the next round on a new one
+        }
+      }
+      setTimeout(round, opts.roundMs ?? 500)
+    }
+    opts.signal.addEventListener('abort', () => resolve('tab-closed'), { once: true })
+    round()
+  })
+  if (outcome === 'retired') opts.primary.closeSessions([member.sessionId])
+  member.stop(new MeshError('CLOSED', outcome === 'retired' ? 'the member was retired' : 'the tab closed'))
+  await transport.close()
+  if (outcome === 'retired') await storage.destroy()
+  else await storage.close()
+  return outcome
+}

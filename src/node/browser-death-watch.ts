@@ -1,0 +1,156 @@
+// Death certificates (invariants 4 and 5). Within one browser a member's Web
+// Lock is held by the tab that runs it, and the browser frees it when that
+// tab dies — closed, crashed or killed, goodbye or not. So a tab queues a
+// request on the lock of every other member slot of its browser; the request
+// is granted exactly when the holder is gone. Then:
+//
+//   1. at once, while we still hold the lock (so no new tab of that member
+//      can have opened a session yet): every session of that member in the
+//      tree belonged to a dead tab — we ask the leader to close them, and the
+//      dead tab's ephemerals go now instead of after the session timeout;
+//      if the dead member led, our member stops waiting for it (an election
+//      starts now);
+//   2. we let go of the lock and give a reloading tab `graceMs` to take its
+//      member back (identity.ts waits for it);
+//   3. if the lock is still free after that: a voter is taken over (same
+//      IndexedDB slot, same log, lock now ours) so closing tabs never costs
+//      quorum, until membership policy retires it; anything else is reported
+//      gone so the leader removes it from the configuration.
+//
+// Every surviving tab of the browser queues on the same lock; the browser
+// grants it to them one after the other, so each hears the certificate, and
+// the first to find the lock free after the grace takes the member over.
+import { acquireLock, memberLockName } from './identity'
+import type { HeldLock, LockManagerLike } from './identity'
+
+export interface DeathWatchHost {
+  room: string
+  /** our own member (never watched) */
+  self: string
+  locks: LockManagerLike
+  /** member slots of the room in this browser's storage */
+  listSlots(): Promise<string[]>
+  /** sessions in the tree that belong to tabs running `member` */
+  sessionsOf(member: string): string[]
+  closeSessions(sessions: string[]): void
+  reportPeerGone(member: string): void
+  leader(): string | null
+  isVoter(member: string): boolean
+  /** some tab runs `member` now: we have a live link to it */
+  linked(member: string): boolean
+  /** run `member` in this tab; resolves once it is retired or this tab closes. The lock is released after. */
+  takeOver(member: string, lock: HeldLock): Promise<void>
+  /** a certificate was processed (diagnostics, tests) */
+  onCertificate?(e: { member: string; sessions: string[]; outcome: 'reclaimed' | 'taken-over' | 'reported-gone' }): void
+}
+
+export interface DeathWatchOptions {
+  /** how long a freed member stays free for a reloading tab before we act on it (default 1500 ms) */
+  graceMs?: number
+  /** how often the slot list is re-read for members opened by new tabs (default 2000 ms) */
+  refreshMs?: number
+}
+
+type WatchState =
+  /** a lock request is queued: we learn of the holder's death */
+  | { kind: 'watching'; abort: AbortController }
+  /** a certificate is being processed */
+  | { kind: 'busy' }
+  /** nobody runs it; watched again once some tab runs it */
+  | { kind: 'vacant' }
+
+export class DeathWatch {
+  private readonly states = new Map<string, WatchState>()
+  private readonly graceMs: number
+  private readonly refreshMs: number
+  private timer: ReturnType<typeof setTimeout> | null = null
+  private stopped = false
+
+  constructor(
+    private readonly host: DeathWatchHost,
+    opts: DeathWatchOptions = {},
+  ) {
+    this.graceMs = opts.graceMs ?? 1500
+    this.refreshMs = opts.refreshMs ?? 2000
+  }
+
+  start(): void {
+    void this.refresh()
+  }
+
+  stop(): void {
+    this.stopped = true
+    if (this.timer !== null) clearTimeout(this.timer)
+    this.timer = null
+    for (const st of this.states.values()) if (st.kind === 'watching') st.abort.abort()
+    this.states.clear()
+  }
+
+  /** which members are watched (diagnostics, tests) */
+  watched(): string[] {
+    return [...this.states].filter(([, st]) => st.kind === 'watching').map(([id]) => id).sort()
+  }
+
+  private async refresh(): Promise<void> {
+    if (this.stopped) return
+    try {
+      for (const member of await this.host.listSlots()) {
+        if (member === this.host.self || this.stopped) continue
+        const st = this.states.get(member)
+        if (st === undefined || (st.kind === 'vacant' && this.host.linked(member))) this.watch(member)
+      }
+    } catch {
+      // storage trouble is the member's to report; we try again next round
+    }
+    if (!this.stopped) this.timer = setTimeout(() => void this.refresh(), this.refreshMs)
+  }
+
+  private watch(member: string): void {
+    const abort = new AbortController()
+    this.states.set(member, { kind: 'watching', abort })
+    this.host.locks
+      .request(memberLockName(this.host.room, member), { mode: 'exclusive', signal: abort.signal }, () => {
+        if (this.stopped) return
+        this.states.set(member, { kind: 'busy' })
+        // we hold the lock: no tab runs `member`, every session of it is dead
+        const sessions = this.host.sessionsOf(member)
+        const led = this.host.leader() === member
+        if (sessions.length > 0) this.host.closeSessions(sessions)
+        if (led) this.host.reportPeerGone(member)
+        void this.afterGrace(member, sessions)
+        // returning releases the lock: a reloading tab may take its member back
+      })
+      .catch(() => {
+        // aborted by stop(): nothing to do
+      })
+  }
+
+  private async afterGrace(member: string, sessions: string[]): Promise<void> {
+    await new Promise((r) => setTimeout(r, this.graceMs))
+    if (this.stopped) return
+    const lock = await acquireLock(this.host.locks, memberLockName(this.host.room, member), { ifAvailable: true })
+    if (this.stopped) {
+      lock?.release()
+      return
+    }
+    if (lock === null) {
+      // a reloaded tab took it back, or another survivor runs it: watch for its next death
+      this.host.onCertificate?.({ member, sessions, outcome: 'reclaimed' })
+      this.watch(member)
+      return
+    }
+    if (this.host.isVoter(member)) {
+      this.host.onCertificate?.({ member, sessions, outcome: 'taken-over' })
+      try {
+        await this.host.takeOver(member, lock)
+      } finally {
+        lock.release()
+      }
+    } else {
+      lock.release()
+      this.host.reportPeerGone(member)
+      this.host.onCertificate?.({ member, sessions, outcome: 'reported-gone' })
+    }
+    if (!this.stopped) this.states.set(member, { kind: 'vacant' })
+  }
+}

@@ -1,0 +1,48 @@
+// The transport of a member in a browser tab: WebRTC data channels
+// (simple-peer's browser bundle) found through BroadcastChannel signaling
+// (always: the tabs of this browser) and WebSocket signaling servers (when
+// given: other browsers and devices), sealed with the room key when the room
+// has a secret.
+import { BroadcastChannelSignaling } from '../transport/broadcast-channel-signaling'
+import { MeshTransport } from '../transport/mesh-transport'
+import type { SignalSealer } from '../transport/mesh-transport'
+import { browserPeerFactory } from '../transport/simple-peer-browser'
+import type { SignalingChannel } from '../transport/signaling'
+import type { PeerHello } from '../transport/types'
+import { websocketSignaling } from '../transport/websocket-signaling'
+
+export interface BrowserTransportOptions {
+  room: string
+  signaling?: string | string[]
+  iceServers?: RTCIceServer[]
+  sealer?: SignalSealer
+}
+
+export function openBrowserTransport(self: PeerHello, opts: BrowserTransportOptions): MeshTransport {
+  const channels: SignalingChannel[] = [new BroadcastChannelSignaling()]
+  if (opts.signaling !== undefined && opts.signaling.length > 0) channels.push(...websocketSignaling(opts.signaling))
+  return new MeshTransport({
+    self,
+    room: opts.room,
+    signaling: channels,
+    peerFactory: browserPeerFactory,
+    ...(opts.iceServers === undefined ? {} : { iceServers: opts.iceServers }),
+    ...(opts.sealer === undefined ? {} : { sealer: opts.sealer }),
+  })
+}
+
+/** Resolves true as soon as the transport has a link to any peer, false after `ms`. */
+export function firstLink(transport: MeshTransport, ms: number): Promise<boolean> {
+  if (transport.links().size > 0) return Promise.resolve(true)
+  return new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => {
+      off()
+      resolve(false)
+    }, ms)
+    const off = transport.onLink(() => {
+      clearTimeout(timer)
+      off()
+      resolve(true)
+    })
+  })
+}

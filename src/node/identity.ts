@@ -1,0 +1,149 @@
+// Identity (invariant 4): a member is durable state plus an exclusive Web Lock.
+//
+// A member id names a slot in this browser's IndexedDB for the room. The tab
+// that holds the member's lock (`meshkeeper:<room>:member:<id>`) runs it, for
+// the life of the tab: the browser releases the lock when the tab dies, so no
+// two live copies of a member can exist, and a free lock is a death
+// certificate (invariant 5, see browser-death-watch.ts).
+//
+// Which member a tab runs, first match wins:
+//   1. the member this tab ran before a reload (remembered in sessionStorage);
+//   2. a slot of this browser for the room whose lock is free (its tab died);
+//   3. a new member id, random, so it is never reused by another browser.
+// The choice and the member's first save happen under the room-wide
+// bootstrap lock, so two tabs opening at once neither pick the same slot nor
+// both found a cluster.
+import type { StorageProvider } from '../storage/types'
+import { MEMBER_ID_PATTERN } from '../wire/limits'
+
+/** The part of `navigator.locks` we use (injectable for tests). */
+export type LockManagerLike = Pick<LockManager, 'request'>
+
+export const memberLockName = (room: string, member: string): string => `meshkeeper:${room}:member:${member}`
+export const bootstrapLockName = (room: string): string => `meshkeeper:${room}:bootstrap`
+const rememberedKey = (room: string): string => `meshkeeper:${room}:member`
+const BROWSER_KEY = 'meshkeeper:browser'
+
+/** A Web Lock this tab holds until `release()` (or until the tab dies). */
+export interface HeldLock {
+  readonly name: string
+  /** give the lock back; idempotent */
+  release(): void
+  /** settles once the browser has released the lock (after release() or a steal) */
+  readonly released: Promise<void>
+}
+
+export interface AcquireOptions {
+  /** do not wait: resolve null at once when another context holds the lock */
+  ifAvailable?: boolean
+  /** give up waiting after this many ms (resolves null) */
+  waitMs?: number
+}
+
+/**
+ * Request an exclusive Web Lock and keep it until `release()`. Resolves null
+ * when `ifAvailable` finds it held or `waitMs` runs out before it is granted.
+ */
+export function acquireLock(locks: LockManagerLike, name: string, opts: AcquireOptions = {}): Promise<HeldLock | null> {
+  return new Promise<HeldLock | null>((resolve, reject) => {
+    let release!: () => void
+    const holding = new Promise<void>((r) => (release = r))
+    const controller = opts.waitMs === undefined ? null : new AbortController()
+    const timer = controller === null ? null : setTimeout(() => controller.abort(), opts.waitMs)
+    let granted = false
+    const request = locks.request(
+      name,
+      { mode: 'exclusive', ...(opts.ifAvailable === true ? { ifAvailable: true } : {}), ...(controller === null ? {} : { signal: controller.signal }) },
+      (lock) => {
+        if (timer !== null) clearTimeout(timer)
+        if (lock === null) {
+          resolve(null)
+          return undefined
+        }
+        granted = true
+        resolve({ name, release, released: request.then(() => undefined, () => undefined) })
+        // the lock is ours while this promise is pending
+        return holding
+      },
+    )
+    request.catch((err: unknown) => {
+      if (timer !== null) clearTimeout(timer)
+      // an abort before the grant is the wait running out; anything else is a real failure
+      if (granted) return
+      if (controller?.signal.aborted === true) resolve(null)
+      else reject(err)
+    })
+  })
+}
+
+/** A random id of the member id alphabet (crypto randomness: ids must never collide across browsers). */
+export function randomId(prefix: string, bytes = 9): string {
+  const raw = globalThis.crypto.getRandomValues(new Uint8Array(bytes))
+  let out = prefix
+  for (const b of raw) out += (b & 63).toString(36).padStart(2, '0').slice(-2)
+  return out.slice(0, 64)
+}
+
+/** The stable id of this browser profile (shared by its tabs, like its IndexedDB). */
+export function browserId(store: Storage | null): string {
+  const known = store?.getItem(BROWSER_KEY) ?? null
+  if (known !== null && MEMBER_ID_PATTERN.test(known)) return known
+  const id = randomId('b')
+  store?.setItem(BROWSER_KEY, id)
+  return id
+}
+
+export interface ChosenMember {
+  member: string
+  lock: HeldLock
+  /** how it was chosen (diagnostics and tests) */
+  source: 'reload' | 'free-slot' | 'new'
+  /** slots of the room in this browser other than ours, at the time of the choice */
+  others: string[]
+}
+
+export interface ChooseMemberOptions {
+  room: string
+  locks: LockManagerLike
+  provider: StorageProvider
+  /** sessionStorage: survives a reload of this tab, not shared with other tabs */
+  tabStore: Storage | null
+  /** how long a reloaded tab waits for its previous page to let go of its lock (default 1500 ms) */
+  reloadWaitMs?: number
+}
+
+/** Pick and lock the member this tab runs. Call under the room's bootstrap lock. */
+export async function chooseMember(opts: ChooseMemberOptions): Promise<ChosenMember> {
+  const { room, locks } = opts
+  const slots = (await opts.provider.listMembers(room)).map((m) => m.member).filter((id) => MEMBER_ID_PATTERN.test(id))
+  const othersThan = (member: string): string[] => slots.filter((id) => id !== member)
+  const remember = (member: string): void => {
+    try {
+      opts.tabStore?.setItem(rememberedKey(room), member)
+    } catch {
+      // sessionStorage may be full or disabled: we only lose reload affinity
+    }
+  }
+
+  const previous = opts.tabStore?.getItem(rememberedKey(room)) ?? null
+  if (previous !== null && MEMBER_ID_PATTERN.test(previous)) {
+    // the previous page of this tab may still be letting go; a duplicated
+    // tab (same sessionStorage) finds it held by a live tab and moves on
+    const lock = await acquireLock(locks, memberLockName(room, previous), { waitMs: opts.reloadWaitMs ?? 1500 })
+    if (lock !== null) return { member: previous, lock, source: 'reload', others: othersThan(previous) }
+  }
+  for (const member of slots) {
+    if (member === previous) continue
+    const lock = await acquireLock(locks, memberLockName(room, member), { ifAvailable: true })
+    if (lock === null) continue
+    remember(member)
+    return { member, lock, source: 'free-slot', others: othersThan(member) }
+  }
+  for (;;) {
+    const member = randomId('m')
+    const lock = await acquireLock(locks, memberLockName(room, member), { ifAvailable: true })
+    if (lock === null) continue // astronomically unlikely: another tab drew the same id
+    remember(member)
+    return { member, lock, source: 'new', others: slots }
+  }
+}
