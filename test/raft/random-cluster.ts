@@ -10,6 +10,8 @@ export interface Outcome {
   leaders: number
   /** with `settle`: did the cluster recover after the chaos? */
   live: boolean | null
+  /** ReadIndex answers checked */
+  reads: number
 }
 
 export function simulate(seed: number, steps: number, bugs: PlantedBugs = {}, trace?: string[], settle = false): Outcome {
@@ -30,6 +32,8 @@ export function simulate(seed: number, steps: number, bugs: PlantedBugs = {}, tr
   let proposals = 0
   let violation: string | null = null
   const inflight = new Map<string, Ready>()
+  const readFloor = new Map<string, number>()
+  let reads = 0
 
   const check = (): void => {
     for (const [id, m] of net.members) {
@@ -48,6 +52,14 @@ export function simulate(seed: number, steps: number, bugs: PlantedBugs = {}, tr
         appliedAt.set(e.index, key)
       }
       m.applied = []
+      for (const rs of m.readStates) {
+        const ctx = new TextDecoder().decode(rs.context)
+        const floor = readFloor.get(ctx)
+        if (floor === undefined) violation ??= `${id} got an answer to a read never asked: ${ctx}`
+        else if (rs.index < floor) violation ??= `read ${ctx} at ${id} got index ${rs.index} < ${floor} committed before it`
+        reads++
+      }
+      m.readStates = []
     }
   }
 
@@ -109,7 +121,13 @@ export function simulate(seed: number, steps: number, bugs: PlantedBugs = {}, tr
         say(`transfer ${id} -> ${to}`)
         node.transferLeadership(to)
       }
-      else if (r < 88) node.readIndex(text(`r${step}`))
+      else if (r < 88) {
+        // a read must observe everything committed before it started
+        let known = 0
+        for (const m of net.members.values()) known = Math.max(known, m.node.status().commit)
+        readFloor.set(`r${step}`, known)
+        node.readIndex(text(`r${step}`))
+      }
       else if (r < 89) {
         const gone = prng.oneOf(gen, pool)
         say(`gone ${id}: ${gone}`)
@@ -151,7 +169,7 @@ export function simulate(seed: number, steps: number, bugs: PlantedBugs = {}, tr
     live = recovers(net, trace)
     check()
   }
-  return { violation, committed: appliedAt.size, leaders: leaderOfTerm.size, live }
+  return { violation, committed: appliedAt.size, leaders: leaderOfTerm.size, live, reads }
 }
 
 /**
