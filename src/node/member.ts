@@ -18,7 +18,7 @@
 // and the simulator all run this same code (invariant 7).
 import { ObservableV2 } from 'lib0/observable'
 import { RawNode } from '../raft/index'
-import type { ConfState, Entry, Message, Ready, Role, Snapshot } from '../raft/types'
+import type { ConfState, DurableState, Entry, Message, Ready, Role, Snapshot } from '../raft/types'
 import { decodeRaftMessage, encodeRaftMessage } from '../wire/raft-codec'
 import { decodeCommand, encodeCommand } from '../tree/command'
 import { ZTree } from '../tree/ztree'
@@ -51,6 +51,15 @@ export interface MemberEvents {
   applied: (index: number) => void
 }
 
+/**
+ * Two clusters of one room that meet never merge: the older one survives.
+ * Cluster ids begin with their birth time, zero-padded, so the older is the
+ * smaller id (ties broken by the founder's id). Both sides decide alike.
+ */
+export function clusterWins(candidate: string, current: string): boolean {
+  return candidate < current
+}
+
 /** How leader-only duties are timed, in ticks of the member's clock. */
 const ROSTER_EVERY_TICKS = 10
 
@@ -64,6 +73,12 @@ export class Member extends ObservableV2<MemberEvents> {
 
   readonly scheduler: Scheduler
   private readonly opts: MemberOptions
+  private storage: MemberOptions['storage']
+  /** the cluster this member belongs to; null for a newcomer that joined none yet */
+  private clusterId: string | null = null
+  /** the cluster each peer said it belongs to ('' = none yet) */
+  private readonly peerCluster = new Map<string, string>()
+  private diverging = false
   private raft!: RawNode
   private treeState: ZTree = new ZTree()
   private appliedIdx = 0
@@ -106,6 +121,7 @@ export class Member extends ObservableV2<MemberEvents> {
   constructor(opts: MemberOptions) {
     super()
     this.opts = opts
+    this.storage = opts.storage
     this.id = opts.hello.member
     this.browser = opts.hello.browser
     this.tab = opts.hello.tab
@@ -129,25 +145,53 @@ export class Member extends ObservableV2<MemberEvents> {
     this.started = true
     let record
     try {
-      record = await this.opts.storage.load()
+      record = await this.storage.load()
     } catch (err) {
       throw toMeshError(err, 'STORAGE')
     }
-    const timing = this.timing
-    const raftOpts = this.opts.raft ?? {}
     let firstSave: SaveBatch | null = null
     let bootstrap: ConfState | undefined
     if (record === null) {
-      const clusterId = this.opts.clusterId ?? `c-${this.id}`
-      firstSave = { meta: { member: this.id, clusterId, createdAt: this.scheduler.now() } }
       if (this.opts.bootstrap === true) {
+        // a new cluster; its id sorts by birth time, so the older of two
+        // clusters that meet is the smaller id (see clusterWins)
         const voters = this.opts.bootstrapVoters ?? [this.id]
+        // members of one static configuration must name one cluster
+        const founder = [...voters].sort()[0] ?? this.id
+        this.clusterId = this.opts.clusterId ?? `${String(voters.length > 1 ? 0 : this.scheduler.now()).padStart(15, '0')}-${founder}`
         bootstrap = { voters: [...voters], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false }
       }
-    } else if (record.durable.snapshot !== null) {
-      this.installTree(record.durable.snapshot, false)
+      firstSave = { meta: { member: this.id, clusterId: this.clusterId ?? '', createdAt: this.scheduler.now() } }
+    } else {
+      this.clusterId = record.meta.clusterId === '' ? null : record.meta.clusterId
+      if (record.durable.snapshot !== null) this.installTree(record.durable.snapshot, false)
     }
-    this.raft = new RawNode({
+    this.raft = this.newRaft(record?.durable ?? null, bootstrap)
+    if (firstSave !== null) {
+      try {
+        await this.storage.save(firstSave)
+      } catch (err) {
+        throw toMeshError(err, 'STORAGE')
+      }
+    }
+    // the browser may close the database under us: stop before a save has to fail
+    this.storage.onFailure?.((err) => this.failStorage(err))
+    this.links = new LinkTable(this.id, this.opts.transport, {
+      message: (peer, msg) => this.onNodeMessage(peer, msg),
+      badFrame: (peer, err) => this.reportBadInput(peer, err),
+      linkUp: (peer, hello) => this.onLinkUp(peer, hello),
+      linkDown: (peer) => this.onLinkDown(peer),
+    })
+    this.links.broadcast({ type: 'cluster', clusterId: this.clusterId ?? '' })
+    this.running = true
+    this.ticker = new RepeatingTimer(this.scheduler, this.timing.tickMs, () => this.onTick())
+    this.onTick()
+  }
+
+  private newRaft(durable: DurableState | null, bootstrap: ConfState | undefined): RawNode {
+    const timing = this.timing
+    const raftOpts = this.opts.raft ?? {}
+    return new RawNode({
       id: this.id,
       electionTick: timing.electionTicks,
       heartbeatTick: timing.heartbeatTicks,
@@ -158,28 +202,10 @@ export class Member extends ObservableV2<MemberEvents> {
       maxInflightMsgs: raftOpts.maxInflightMsgs ?? 256,
       maxUncommittedEntriesSize: raftOpts.maxUncommittedEntriesSize ?? 64 * 1024 * 1024,
       maxSnapshotChunkSize: raftOpts.maxSnapshotChunkSize ?? 256 * 1024,
-      durable: record?.durable ?? { hardState: { term: 0, vote: null, commit: 0 }, snapshot: null, entries: [] },
+      durable: durable ?? { hardState: { term: 0, vote: null, commit: 0 }, snapshot: null, entries: [] },
       ...(bootstrap === undefined ? {} : { bootstrap }),
       ...(raftOpts.bugs === undefined ? {} : { bugs: raftOpts.bugs }),
     })
-    if (firstSave !== null) {
-      try {
-        await this.opts.storage.save(firstSave)
-      } catch (err) {
-        throw toMeshError(err, 'STORAGE')
-      }
-    }
-    // the browser may close the database under us: stop before a save has to fail
-    this.opts.storage.onFailure?.((err) => this.failStorage(err))
-    this.links = new LinkTable(this.id, this.opts.transport, {
-      message: (peer, msg) => this.onNodeMessage(peer, msg),
-      badFrame: (peer, err) => this.reportBadInput(peer, err),
-      linkUp: (peer, hello) => this.onLinkUp(peer, hello),
-      linkDown: (peer) => this.onLinkDown(peer),
-    })
-    this.running = true
-    this.ticker = new RepeatingTimer(this.scheduler, timing.tickMs, () => this.onTick())
-    this.onTick()
   }
 
   /**
@@ -341,6 +367,7 @@ export class Member extends ObservableV2<MemberEvents> {
     this.requests.flush(leaderChanged)
     this.reads.tick()
     this.own.tick(leaderChanged)
+    if (this.ticks % ROSTER_EVERY_TICKS === 0) this.links.broadcast({ type: 'cluster', clusterId: this.clusterId ?? '' })
     if (this.isLeader) this.leaderDuties(now)
     else {
       this.askToJoin(now)
@@ -397,14 +424,20 @@ export class Member extends ObservableV2<MemberEvents> {
     // (its own view of the configuration is stale): it asks too
     if ((inConf && this.lead !== null) || now - this.lastJoinAt < this.timing.joinEveryMs) return
     this.lastJoinAt = now
-    this.links.broadcast({ type: 'join', member: { member: this.id, browser: this.browser, visible: this.visible() } })
+    // ask only the cluster we mean to join: the winner among those we met
+    const target = this.clusterId ?? this.bestKnownCluster()
+    const msg: NodeMessage = { type: 'join', member: { member: this.id, browser: this.browser, visible: this.visible() } }
+    for (const peer of this.links.peers()) {
+      const theirs = this.peerCluster.get(peer)
+      if (theirs !== undefined && theirs !== '' && theirs === target) this.links.send(peer, msg)
+    }
   }
 
   // ---- the Ready loop ----
 
   /** Drain the core. Re-entrant calls return at once: one Ready in flight. */
   private pump(): void {
-    if (this.pumping || this.stopped || !this.running) return
+    if (this.pumping || this.stopped || !this.running || this.diverging) return
     this.pumping = true
     void this.drain()
       .catch((err: unknown) => {
@@ -420,17 +453,19 @@ export class Member extends ObservableV2<MemberEvents> {
   }
 
   private async drain(): Promise<void> {
-    while (!this.stopped && this.raft.hasReady()) {
-      const rd = this.raft.ready()
+    const raft = this.raft
+    while (!this.stopped && this.running && this.raft === raft && raft.hasReady()) {
+      const rd = raft.ready()
       const batch = toSaveBatch(rd)
       if (batch !== null) {
         try {
-          await this.opts.storage.save(batch)
+          await this.storage.save(batch)
         } catch (err) {
-          this.failStorage(err)
+          // a slot wiped by a divergence takes this Ready with it
+          if (this.raft === raft && !this.diverging) this.failStorage(err)
           return
         }
-        if (this.stopped) return
+        if (this.stopped || this.raft !== raft || !this.running) return
       }
       for (const m of rd.messages) this.sendRaft(m)
       if (rd.softState !== null) this.onSoftState(rd.softState.lead, rd.softState.role)
@@ -453,7 +488,7 @@ export class Member extends ObservableV2<MemberEvents> {
     const snap = this.raft.compact(this.appliedIdx, this.treeState.snapshot())
     this.snapshotIdx = snap.meta.index
     try {
-      await this.opts.storage.save({ snapshot: snap })
+      await this.storage.save({ snapshot: snap })
     } catch (err) {
       this.failStorage(err)
     }
@@ -500,6 +535,7 @@ export class Member extends ObservableV2<MemberEvents> {
   private applyEntry(e: Entry): void {
     this.appliedIdx = e.index
     if (e.type === 'conf') {
+      this.adoptCluster()
       this.emitMembersIfChanged()
       this.emitSafe('applied', [e.index])
       return
@@ -698,7 +734,7 @@ export class Member extends ObservableV2<MemberEvents> {
   // ---- incoming ----
 
   private onNodeMessage(peer: string, msg: NodeMessage): void {
-    if (this.stopped) return
+    if (this.stopped || !this.running) return
     const now = this.scheduler.now()
     this.lastHeard.set(peer, now)
     switch (msg.type) {
@@ -710,6 +746,8 @@ export class Member extends ObservableV2<MemberEvents> {
           this.reportBadInput(peer, err)
           return
         }
+        // only members of our cluster (or newcomers) take part in our consensus
+        if (!this.acceptsRaftFrom(peer)) return
         // a peer speaks only for itself, and only to us
         if (m.from !== peer || m.to !== this.id) {
           this.reportBadInput(peer, new MeshError('BAD_MESSAGE', `raft message from ${m.from} to ${m.to} on the link of ${peer}`))
@@ -747,6 +785,15 @@ export class Member extends ObservableV2<MemberEvents> {
         this.departed.add(peer)
         this.joiners.delete(peer)
         return
+      case 'cluster': {
+        const introduced = this.peerCluster.has(peer)
+        this.peerCluster.set(peer, msg.clusterId)
+        if (!introduced) this.links.send(peer, { type: 'cluster', clusterId: this.clusterId ?? '' })
+        if (this.clusterId !== null && msg.clusterId !== '' && msg.clusterId !== this.clusterId && clusterWins(msg.clusterId, this.clusterId)) {
+          void this.diverge(msg.clusterId)
+        }
+        return
+      }
       case 'roster':
         if (peer !== this.lead) return
         for (const entry of msg.members) if (entry.member !== this.id) this.roster.set(entry.member, entry)
@@ -760,8 +807,87 @@ export class Member extends ObservableV2<MemberEvents> {
     if (hello.browser !== '' && hello.member === peer && !this.roster.has(peer)) {
       this.roster.set(peer, { member: peer, browser: hello.browser, visible: true })
     }
+    // introduce our cluster first: the link is ordered, so the peer knows it
+    // before any raft message of ours arrives (links open at start are
+    // introduced right after the table exists)
+    if (this.links !== undefined) this.links.send(peer, { type: 'cluster', clusterId: this.clusterId ?? '' })
     // a newcomer asks at once rather than at its next join round
     this.lastJoinAt = -Infinity
+  }
+
+  /** the cluster a newcomer will join: the winner among those it has met */
+  private bestKnownCluster(): string | null {
+    let best = this.clusterId
+    for (const c of this.peerCluster.values()) if (c !== '' && (best === null || clusterWins(c, best))) best = c
+    return best
+  }
+
+  private acceptsRaftFrom(peer: string): boolean {
+    const theirs = this.peerCluster.get(peer)
+    if (theirs === undefined) return false // not introduced yet (its introduction is resent)
+    if (theirs === '') return true // a newcomer (maybe just added, not yet knowing it)
+    if (this.clusterId === null) return theirs === this.bestKnownCluster()
+    return theirs === this.clusterId
+  }
+
+  /** A newcomer that applied its first configuration belongs to the cluster that added it. */
+  private adoptCluster(): void {
+    if (this.clusterId !== null) return
+    const conf = this.raft.status().conf
+    if (!conf.voters.includes(this.id) && !conf.learners.includes(this.id)) return
+    const cluster = (this.lead !== null ? this.peerCluster.get(this.lead) : undefined) || this.bestKnownCluster()
+    if (cluster === null || cluster === undefined || cluster === '') return
+    this.clusterId = cluster
+    this.storage.save({ meta: { member: this.id, clusterId: cluster, createdAt: this.scheduler.now() } }).catch((err: unknown) => this.failStorage(err))
+    this.links.broadcast({ type: 'cluster', clusterId: cluster })
+  }
+
+  /**
+   * Another cluster of our room is older: ours loses. The app gets our tree
+   * as it was (`diverged`), the slot is wiped, and this member starts over as
+   * a newcomer of the winner (learner first, promoted by its policy). Writes
+   * and reads in flight fail with SESSION_EXPIRED: their session is gone.
+   */
+  private async diverge(winner: string): Promise<void> {
+    if (this.diverging || this.stopped) return
+    this.diverging = true
+    this.running = false
+    this.ticker?.stop()
+    this.ticker = null
+    const snapshot = this.treeState.snapshot()
+    this.emitSafe('diverged', [{ snapshot }])
+    this.connection.lost()
+    try {
+      if (this.opts.reopenStorage === undefined) throw new MeshError('STORAGE', 'this cluster lost to an older one and the member cannot reopen its slot to start over')
+      await this.storage.destroy()
+      this.storage = await this.opts.reopenStorage()
+      this.storage.onFailure?.((err) => this.failStorage(err))
+      await this.storage.save({ meta: { member: this.id, clusterId: '', createdAt: this.scheduler.now() } })
+    } catch (err) {
+      this.diverging = false
+      this.failStorage(err)
+      return
+    }
+    if (this.stopped) return
+    this.clusterId = null
+    this.raft = this.newRaft(null, undefined)
+    this.treeState = new ZTree()
+    this.appliedIdx = 0
+    this.snapshotIdx = 0
+    this.lead = null
+    this.role = 'follower'
+    this.currentTerm = 0
+    this.joiners.clear()
+    this.departed.clear()
+    this.reads.failAll(new MeshError('SESSION_EXPIRED', 'the cluster diverged; its state is gone'))
+    this.newSession()
+    this.leaderChanged = true
+    this.lastJoinAt = -Infinity
+    this.diverging = false
+    this.running = true
+    this.links.broadcast({ type: 'cluster', clusterId: '' })
+    this.ticker = new RepeatingTimer(this.scheduler, this.timing.tickMs, () => this.onTick())
+    this.onTick()
   }
 
   private onLinkDown(peer: string): void {

@@ -9,6 +9,10 @@ export interface MemberOptions {
   /** who we are: member id, tab id, browser id */
   hello: PeerHello
   storage: Storage
+  /** open this member's slot afresh after `destroy()`: a member of a cluster
+   *  that lost to another (two clusters of one room met) wipes its slot and
+   *  rejoins the winner as a newcomer; without it such a member stops */
+  reopenStorage?: () => Promise<Storage>
   transport: Transport
   scheduler: Scheduler
   /** seeded randomness in [0, 1): election timeouts, session ids (never Math.random in the simulator) */

@@ -40,6 +40,10 @@ export interface SimulatedClusterOptions {
    * and are promoted, as tabs do in a browser.
    */
   bootstrap?: 'static' | 'join'
+  /** with 'join': the members (by index) that each found a cluster of their
+   *  own (default [0]); newcomers join the one they meet first. Several
+   *  founders kept apart by a partition make clusters that later diverge. */
+  founders?: number[]
   sessionTimeoutMs?: number
   maxVoters?: number
   /** one-way network delay range in ms (default 1..10) */
@@ -122,15 +126,16 @@ export function createSimulatedCluster(opts: SimulatedClusterOptions = {}): Simu
     const hello = { member: slot.id, tab, browser: slot.browser }
     const transport = hub.connect(hello)
     const staticMember = bootstrapMode === 'static' && slot.index < count
+    const founder = staticMember || (bootstrapMode === 'join' && (opts.founders ?? [0]).includes(slot.index))
     const member = new Member({
       hello,
       storage: slot.disk.open(),
+      reopenStorage: async () => slot.disk.open(),
       transport,
       scheduler,
       random: childRandom(gen),
-      bootstrap: staticMember || slot.index === 0,
-      ...(staticMember ? { bootstrapVoters: staticVoters } : {}),
-      clusterId: `sim-${seed}`,
+      bootstrap: founder,
+      ...(staticMember ? { bootstrapVoters: staticVoters, clusterId: `sim-${seed}` } : {}),
       visible: () => slot.visible,
       ...(opts.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: opts.sessionTimeoutMs }),
       ...(opts.maxVoters === undefined ? {} : { maxVoters: opts.maxVoters }),

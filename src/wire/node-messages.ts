@@ -46,6 +46,9 @@ export type NodeMessage =
   | { type: 'leaving'; member: string }
   /** the leader's view of every member's facts, for members() */
   | { type: 'roster'; members: RosterEntry[] }
+  /** the cluster the sender belongs to ('' while it has joined none): two
+   *  clusters of one room that meet decide which one survives */
+  | { type: 'cluster'; clusterId: string }
 
 const TAG = {
   raft: 0,
@@ -54,6 +57,7 @@ const TAG = {
   join: 3,
   leaving: 4,
   roster: 5,
+  cluster: 6,
 } as const satisfies Record<NodeMessage['type'], number>
 
 export class NodeMessageError extends Error {
@@ -88,6 +92,9 @@ export function encodeNodeMessage(msg: NodeMessage): Uint8Array {
     case 'roster':
       encoding.writeVarUint(enc, msg.members.length)
       for (const m of msg.members) writeRosterEntry(enc, m)
+      break
+    case 'cluster':
+      encoding.writeVarString(enc, msg.clusterId)
       break
   }
   return encoding.toUint8Array(enc)
@@ -126,6 +133,12 @@ export function decodeNodeMessage(bytes: Uint8Array): NodeMessage {
         const members: RosterEntry[] = []
         for (let i = 0; i < n; i++) members.push(readRosterEntry(dec))
         msg = { type: 'roster', members }
+        break
+      }
+      case TAG.cluster: {
+        const clusterId = decoding.readVarString(dec)
+        if (clusterId.length > NODE_MESSAGE_LIMITS.maxIdLength) throw new NodeMessageError('cluster id too long')
+        msg = { type: 'cluster', clusterId }
         break
       }
       default:

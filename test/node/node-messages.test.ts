@@ -10,6 +10,8 @@ const samples: NodeMessage[] = [
   { type: 'join', member: { member: 'm4', browser: 'b2', visible: false } },
   { type: 'leaving', member: 'm3' },
   { type: 'roster', members: [{ member: 'm1', browser: 'b1', visible: true }] },
+  { type: 'cluster', clusterId: '000000000001234-m1' },
+  { type: 'cluster', clusterId: '' },
 ]
 
 describe('node messages', () => {

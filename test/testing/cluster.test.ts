@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createSimulatedCluster } from '../../src/testing/index'
 import { MeshError } from '../../src/client/errors'
+import { ZTree } from '../../src/tree/ztree'
 import type { WatchEvent } from '../../src/client/types'
 import { caught, expectConverged, leaders } from './helpers'
 
@@ -288,6 +289,33 @@ describe('createSimulatedCluster', () => {
     expect(leaders(cluster)).toHaveLength(1)
     await rest[0]!.create('/still-works', '')
     await expectConverged(cluster, rest)
+  })
+
+  it('two clusters of one room that meet never merge: the older wins, the other rejoins and gets its tree in diverged', async () => {
+    const cluster = createSimulatedCluster({ members: 4, seed: 16, bootstrap: 'join', founders: [0, 2] })
+    const [a, b, c, d] = cluster.meshes as [typeof cluster.meshes[0], typeof cluster.meshes[0], typeof cluster.meshes[0], typeof cluster.meshes[0]]
+    // kept apart from the start: a founds one cluster (b joins it), c another (d joins it)
+    cluster.partition([a, b], [c, d])
+    await a.create('/a-side', 'a')
+    await c.create('/c-side', 'c')
+    await cluster.advance(5_000)
+    expect(a.members().map((m) => m.id)).toEqual(['m1', 'm2'])
+    expect(c.members().map((m) => m.id)).toEqual(['m3', 'm4'])
+    const diverged = new Map<string, Uint8Array>()
+    for (const m of cluster.meshes) m.on('diverged', (e) => diverged.set(m.id, e.snapshot))
+    cluster.heal()
+    await cluster.advance(15_000)
+    // a's cluster is older (founded first, m1 < m3): c and d lose and rejoin it
+    expect([...diverged.keys()].sort()).toEqual(['m3', 'm4'])
+    const lost = ZTree.restore(diverged.get('m3')!)
+    expect(lost.get('/c-side')).not.toBeNull()
+    expect(a.members().map((m) => m.id)).toEqual(['m1', 'm2', 'm3', 'm4'])
+    for (const m of cluster.meshes) {
+      await m.sync()
+      expect(await m.children('/')).toEqual(['a-side'])
+    }
+    await d.create('/after', 'd')
+    await expectConverged(cluster)
   })
 
   it('the same seed gives the same run', async () => {
