@@ -2,7 +2,7 @@
 // of commands, each followed by `----` and the exact trace it must produce.
 // Blocks are separated by blank lines; `#` starts a comment line.
 //
-//   add-nodes 3 [pre-vote] [check-quorum]   bootstrap members 1..n as voters
+//   add-nodes 3 [pre-vote] [check-quorum] [chunk=N]   bootstrap members 1..n as voters
 //   campaign <id>                           <id> starts an election
 //   propose <id> <text>                     <id> proposes text
 //   read-index <id> <ctx>                   <id> asks for a read index
@@ -12,9 +12,11 @@
 //   partition <ids> / <ids> | isolate <id> | heal
 //   status <id>                             role, term, lead, commit, last index
 //   applied <id>                            application data applied so far
+//   compact <id> <text>                     snapshot <text> as the state at <id>'s applied index
 //
-// Trace lines: `> 1 role=leader lead=1 term=2` when a member's soft state
-// changes, `1->2 MsgApp term=2 ...` for each message sent (with `DROPPED`
+// Trace lines, Ready by Ready: `> 1 role=leader lead=1 term=2` when a
+// member's soft state changed (printed before the Ready's messages, even if
+// some of them were produced earlier), `1->2 MsgApp term=2 ...` for each message sent (with `DROPPED`
 // when the link is cut), `1 read ctx=index` for each ReadState.
 import { Network, str, text } from './network'
 import type { Entry, Message } from '../../src/raft/types'
@@ -52,6 +54,9 @@ export function formatMessage(m: Message): string {
       break
     case 'MsgSnap':
       parts.push(`snap=${m.snapshot!.meta.index}@${m.snapshot!.meta.term} bytes=${m.snapshot!.offset}+${m.snapshot!.data.length}/${m.snapshot!.total}`)
+      break
+    case 'MsgSnapResp':
+      parts.push(m.reject ? `snap=${m.rejectHint} reject` : `snap=${m.rejectHint} bytes=${m.index}`)
       break
     case 'MsgReadIndexResp':
       parts.push(`index=${m.index}`)
@@ -106,7 +111,12 @@ export class TranscriptRunner {
       case 'add-nodes': {
         const n = Number(a(0))
         this.ids = Array.from({ length: n }, (_, i) => String(i + 1))
-        this.net = Network.cluster(this.ids, { preVote: args.includes('pre-vote'), checkQuorum: args.includes('check-quorum') })
+        const chunk = args.find((x) => x.startsWith('chunk='))
+        this.net = Network.cluster(this.ids, {
+          preVote: args.includes('pre-vote'),
+          checkQuorum: args.includes('check-quorum'),
+          ...(chunk === undefined ? {} : { maxSnapshotChunkSize: Number(chunk.slice('chunk='.length)) }),
+        })
         // the bootstrap Ready: conf entries persisted and applied, nothing sent
         this.net.processReady()
         this.out.push('ok')
@@ -150,6 +160,12 @@ export class TranscriptRunner {
       case 'status': {
         const s = this.net.node(a(0)).status()
         this.out.push(`${s.id} role=${s.role} term=${s.term} lead=${s.lead ?? '-'} commit=${s.commit} last=${s.lastIndex}`)
+        break
+      }
+      case 'compact': {
+        const st = this.net.node(a(0)).status()
+        const snap = this.net.compact(a(0), st.applied, text(args.slice(1).join(' ')))
+        this.out.push(`snapshot ${snap.meta.index}@${snap.meta.term} (${snap.data.length} bytes), first index ${st.applied + 1}`)
         break
       }
       case 'applied':
