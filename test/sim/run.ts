@@ -1,5 +1,5 @@
 // Running many seeds and summing up what they found.
-import { runSeed, type SeedResult, type SimOptions } from './world'
+import { describeMix, runSeed, type SeedResult, type SimOptions } from './world'
 
 /** Totals over a range of seeds. */
 export interface SimSummary {
@@ -49,7 +49,7 @@ export function summaryLine(s: SimSummary): string {
 
 /** A readable report of one failing seed: what broke, then the trace tail. */
 export function failureReport(r: SeedResult): string {
-  const lines = [`--- seed ${r.seed} FAILED ---`]
+  const lines = [`--- seed ${r.seed} FAILED --- (${describeMix(r.mix)})`]
   for (const v of r.violations) lines.push(`violation ${v.rule} at ${v.at} ms on ${v.member}: ${v.detail}`)
   for (const w of r.workload.violations) lines.push(`workload violation: ${w}`)
   if (r.liveness !== null) lines.push(`liveness failure: ${r.liveness}`)
