@@ -16,6 +16,7 @@
 // (room secret) they are sealed end to end and the HELLO too: a peer that
 // cannot seal with the room key is refused and reported UNAUTHORIZED.
 import { WireError } from '../wire/errors'
+import { MEMBER_ID_PATTERN } from '../wire/limits'
 import { decodeControl, encodeControl, parseSignalingId, signalingId } from './control'
 import type { ControlMessage } from './control'
 import { TransportError } from './errors'
@@ -65,8 +66,10 @@ interface Remote {
   id: string
   member: string
   tab: string
-  /** channels that told us of this peer, in order of preference */
+  /** channels that told us of this peer (or brought its signals), in order of preference */
   channels: Set<SignalingChannel>
+  /** the neighbour (signaling id) that last relayed this peer's signals to us */
+  relayVia: string | null
   attempt: Attempt | null
   link: FramedLink | null
   failures: number
@@ -74,6 +77,8 @@ interface Remote {
 }
 
 const MAX_SIGNAL_JSON = 12 * 1024
+/** peers we track at once (a room is a handful of tabs and devices) */
+const MAX_REMOTES = 512
 const ATTEMPT_ID = /^[A-Za-z0-9]{1,32}$/
 const HELLO_CONTEXT = (from: string, to: string, attempt: string) => `hello:${from}->${to}:${attempt}`
 const SIGNAL_CONTEXT = (from: string, to: string) => `signal:${from}->${to}`
@@ -95,10 +100,12 @@ export class MeshTransport implements Transport {
   constructor(private readonly opts: MeshTransportOptions) {
     this.self = opts.self
     this.selfId = signalingId(opts.self)
-    if (parseSignalingId(this.selfId) === null) throw new TransportError('BAD_ARGUMENTS', `bad member or tab id in ${this.selfId}`)
+    if (parseSignalingId(this.selfId) === null || !MEMBER_ID_PATTERN.test(opts.self.browser)) {
+      throw new TransportError('BAD_ARGUMENTS', `member, tab and browser ids must match ${MEMBER_ID_PATTERN}`)
+    }
     for (const channel of opts.signaling) {
       this.unsubscribe.push(channel.onPeer((peer, present) => this.onPresence(channel, peer, present)))
-      this.unsubscribe.push(channel.onSignal((from, data) => void this.onSignalData(from, data)))
+      this.unsubscribe.push(channel.onSignal((from, data) => void this.onSignalData(from, data, channel)))
     }
     for (const channel of opts.signaling) channel.join(opts.room, this.selfId)
   }
@@ -151,15 +158,24 @@ export class MeshTransport implements Transport {
     if (r !== undefined) return r
     const parsed = parseSignalingId(id)
     if (parsed === null || parsed.member === this.self.member) return null
-    r = { id, member: parsed.member, tab: parsed.tab, channels: new Set(), attempt: null, link: null, failures: 0, retry: null }
+    // peers announce peers: a hostile one could name thousands
+    if (this.remotes.size >= MAX_REMOTES) return null
+    r = { id, member: parsed.member, tab: parsed.tab, channels: new Set(), relayVia: null, attempt: null, link: null, failures: 0, retry: null }
     this.remotes.set(id, r)
     return r
   }
 
   private connect(r: Remote): void {
     if (this.closed || r.link !== null || r.attempt !== null || r.retry !== null) return
-    if (this.selfId < r.id) this.startAttempt(r, randomAttemptId(), true)
-    else void this.sendSignal(r, { a: 'knock', k: 'knock' })
+    if (this.selfId < r.id) {
+      this.startAttempt(r, randomAttemptId(), true)
+      return
+    }
+    // the other side initiates; ask it to, and ask again later if no offer
+    // came (a knock may be lost on a channel that is still connecting)
+    void this.sendSignal(r, { a: 'knock', k: 'knock' })
+    r.failures++
+    this.scheduleRetry(r)
   }
 
   private reachableByRelay(id: string): string | null {
@@ -270,7 +286,7 @@ export class MeshTransport implements Transport {
         } catch {
           return this.report(new TransportError('BAD_MESSAGE', 'relayed signal is not JSON', r.member), r.member)
         }
-        if (isPlainObject(data)) await this.onSignalData(msg.from, data)
+        if (isPlainObject(data)) await this.onSignalData(msg.from, data, { relayVia: r.id })
         return
       }
       // forward for a neighbour: `from` is who we got it from, never what it claims
@@ -315,6 +331,8 @@ export class MeshTransport implements Transport {
     attempt.established = true
     r.attempt = null
     r.failures = 0
+    if (r.retry !== null) clearTimeout(r.retry)
+    r.retry = null
     const old = this.current.get(r.member)
     r.link = link
     this.current.set(r.member, link)
@@ -410,15 +428,19 @@ export class MeshTransport implements Transport {
       channel.signal(r.id, data)
       return
     }
-    const via = this.reachableByRelay(r.id)
+    const via = (r.relayVia !== null && this.remotes.get(r.relayVia)?.link?.open === true ? r.relayVia : null) ?? this.reachableByRelay(r.id)
     const viaLink = via === null ? undefined : this.remotes.get(via)?.link
     if (viaLink?.open) viaLink.sendControl(encodeControl({ type: 'relay', to: r.id, from: this.selfId, text: JSON.stringify(data) }))
   }
 
-  private async onSignalData(from: string, raw: SignalData): Promise<void> {
+  private async onSignalData(from: string, raw: SignalData, route: Route): Promise<void> {
     if (this.closed) return
     const r = this.remote(from)
     if (r === null) return
+    // the way a signal came is a way back (the peer's presence may never
+    // have reached us on it)
+    if ('relayVia' in route) r.relayVia = route.relayVia
+    else r.channels.add(route)
     let data: unknown = raw
     if (this.opts.sealer !== undefined) {
       if (typeof raw.sealed !== 'string') return this.report(new TransportError('UNAUTHORIZED', `unsealed signal from ${from}`, r.member), r.member)
