@@ -77,15 +77,13 @@ export class CheckedReader {
     const byteLength = this.uint(`${field} length`, maxLength * 3)
     if (this.d.pos + byteLength > this.bytes.length) this.fail(`${field} truncated`)
     const start = this.d.pos
-    let s = ''
-    // ASCII fast path: most paths and ids are ASCII, and TextDecoder has a per-call cost
-    let ascii = byteLength <= 64
-    for (let i = 0; ascii && i < byteLength; i++) {
-      const b = this.bytes[start + i]!
-      if (b >= 0x80) ascii = false
-      else s += String.fromCharCode(b)
-    }
-    if (!ascii) {
+    let s: string
+    // ASCII fast path: most paths and ids are short ASCII, and TextDecoder has a per-call cost
+    let ascii = byteLength <= 256
+    for (let i = 0; ascii && i < byteLength; i++) if (this.bytes[start + i]! >= 0x80) ascii = false
+    if (ascii) {
+      s = String.fromCharCode.apply(null, this.bytes.subarray(start, start + byteLength) as unknown as number[])
+    } else {
       try {
         s = utf8.decode(this.bytes.subarray(start, start + byteLength))
       } catch {
