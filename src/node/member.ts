@@ -330,6 +330,26 @@ export class Member extends ObservableV2<MemberEvents> {
     this.emitMembersIfChanged()
   }
 
+  /**
+   * Close other tabs' sessions at once (a death certificate: their Web Lock
+   * is free, so no tab runs them). Their ephemerals go in the same entry.
+   * Resent until the sessions are gone from the tree, for at most the
+   * request timeout; if that fails the leader expires them anyway.
+   */
+  closeSessions(sessions: string[]): void {
+    if (this.stopped || !this.running) return
+    const pending = new Set(sessions.filter((s) => s !== this.own.id))
+    const deadline = this.scheduler.now() + this.timing.requestTimeoutMs
+    const round = (): void => {
+      if (this.stopped) return
+      for (const s of [...pending]) if (this.treeState.session(s) === null) pending.delete(s)
+      if (pending.size === 0 || this.scheduler.now() >= deadline) return
+      for (const s of pending) this.submitCommand({ type: 'close-session', session: s, time: 0 })
+      this.scheduler.setTimeout(round, this.timing.retryMs)
+    }
+    round()
+  }
+
   /** A death certificate (a free Web Lock): the member is gone for good. */
   reportPeerGone(peer: string): void {
     if (this.stopped || !this.running) return
@@ -338,21 +358,6 @@ export class Member extends ObservableV2<MemberEvents> {
     this.pump()
   }
 
-  /**
-   * A death certificate for a tab (invariant 5; added for the browser layer,
-   * src/node/browser-death-watch.ts): ask the leader to close these sessions
-   * now instead of waiting for their timeout, so the dead tab's ephemerals go
-   * at once. Best effort, sent once: a session that stays open still expires
-   * by its timeout. Sessions no longer in the tree are skipped.
-   */
-  closeSessions(sessions: string[]): void {
-    if (this.stopped || !this.running) return
-    for (const session of sessions) {
-      if (session === this.own.id || this.treeState.session(session) === null) continue
-      this.submitCommand({ type: 'close-session', session, time: 0 })
-    }
-    this.pump()
-  }
 
   // ---- the tick ----
 

@@ -338,3 +338,18 @@ describe('createSimulatedCluster', () => {
     expect(first.split('\n').length).toBeGreaterThan(3)
   })
 })
+
+describe('death certificates', () => {
+  it("closeSessions ends a dead tab's session at once, with its ephemerals, without waiting for its timeout", async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 17, sessionTimeoutMs: 60_000 })
+    const [a, b] = cluster.meshes as [typeof cluster.meshes[0], typeof cluster.meshes[0]]
+    await b.create('/eph', '', { mode: 'ephemeral' })
+    const dead = b.sessionId
+    cluster.crash(b)
+    cluster.memberOf(a).closeSessions([dead])
+    // a few election timeouts at most (b may have led), far below the 60 s session timeout
+    await cluster.advance(6_000)
+    expect(await a.exists('/eph', { linearizable: true })).toBeNull()
+    expect(cluster.memberOf(a).tree.session(dead)).toBeNull()
+  })
+})
