@@ -5,7 +5,6 @@
 /**
  * - NO_LEADER: no leader is known to forward a proposal or read to.
  * - NOT_LEADER: the call is only valid on the leader (conf changes).
- * - PROPOSAL_DROPPED: the proposal cannot be taken in this role (a candidate).
  * - UNCOMMITTED_TOO_LARGE: the leader holds maxUncommittedEntriesSize bytes of
  *   uncommitted entries already (backpressure instead of unbounded growth).
  * - TRANSFER_IN_PROGRESS: the leader is handing leadership over.
@@ -18,7 +17,6 @@
 export type RaftErrorCode =
   | 'NO_LEADER'
   | 'NOT_LEADER'
-  | 'PROPOSAL_DROPPED'
   | 'UNCOMMITTED_TOO_LARGE'
   | 'TRANSFER_IN_PROGRESS'
   | 'CONF_CHANGE_PENDING'

@@ -25,8 +25,9 @@ export function simulate(seed: number, steps: number, bugs: PlantedBugs = {}, tr
     maxSnapshotChunkSize: 64,
     bugs,
   }
-  for (const id of ['1', '2', '3']) net.add(id, opts, confOf(['1', '2', '3']))
-  for (const id of ['4', '5']) net.add(id, opts)
+  // a first member alone (the first tab), three, or five voters at birth
+  const founders = pool.slice(0, prng.oneOf(gen, [1, 3, 3, 5]))
+  for (const id of pool) net.add(id, opts, founders.includes(id) ? confOf(founders) : undefined)
   const leaderOfTerm = new Map<number, string>()
   const appliedAt = new Map<number, string>()
   let proposals = 0
