@@ -14,6 +14,10 @@ const validId = (x: unknown): x is string => typeof x === 'string' && SIGNAL_ID_
 
 export class BroadcastChannelSignaling implements SignalingChannel {
   readonly name = 'broadcast'
+
+  get connected(): boolean {
+    return this.channel !== null
+  }
   private channel: BroadcastChannel | null = null
   private self: string | null = null
   private readonly peers = new Listeners<[string, boolean]>()

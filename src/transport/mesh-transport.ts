@@ -423,14 +423,15 @@ export class MeshTransport implements Transport {
         return this.report(err, r.member)
       }
     }
-    const channel = r.channels.values().next().value
-    if (channel !== undefined) {
-      channel.signal(r.id, data)
-      return
-    }
+    // one route per signal (a duplicated offer would break the attempt):
+    // a connected channel, else a neighbour that can relay, else any channel
+    const channels = [...r.channels]
+    const live = channels.find((c) => c.connected)
+    if (live !== undefined) return live.signal(r.id, data)
     const via = (r.relayVia !== null && this.remotes.get(r.relayVia)?.link?.open === true ? r.relayVia : null) ?? this.reachableByRelay(r.id)
     const viaLink = via === null ? undefined : this.remotes.get(via)?.link
-    if (viaLink?.open) viaLink.sendControl(encodeControl({ type: 'relay', to: r.id, from: this.selfId, text: JSON.stringify(data) }))
+    if (viaLink?.open) return viaLink.sendControl(encodeControl({ type: 'relay', to: r.id, from: this.selfId, text: JSON.stringify(data) }))
+    channels[0]?.signal(r.id, data)
   }
 
   private async onSignalData(from: string, raw: SignalData, route: Route): Promise<void> {

@@ -14,6 +14,8 @@ export type SignalData = { [key: string]: unknown }
 export interface SignalingChannel {
   /** a short name for diagnostics ('broadcast', 'ws://host:4444') */
   readonly name: string
+  /** whether a signal sent now can get through (a WebSocket that is down: false) */
+  readonly connected: boolean
   /** enter `room` as `peer` (the peer's signaling id) and announce ourselves */
   join(room: string, peer: string): void
   /** a peer of the room appeared (present) or left, as far as this channel knows */

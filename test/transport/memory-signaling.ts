@@ -18,6 +18,7 @@ export class MemorySignalingHub {
     const me: Member = { id: '', onPeer: new Set(), onSignal: new Set() }
     return {
       name: 'memory',
+      connected: true,
       join(_room, peer) {
         me.id = peer
         for (const other of hub.members.values()) {

@@ -89,6 +89,27 @@ describe('WebSocket signaling (the real signaling server)', () => {
   })
 })
 
+describe('the mesh survives its signaling server going down', () => {
+  it('a link that fails while the server is down is re-made through a connected peer', async () => {
+    const s = await server()
+    const channels = [ws(s.url), ws(s.url), ws(s.url)]
+    const a = start('a', 'heal-room', [channels[0]!])
+    const b = start('b', 'heal-room', [channels[1]!])
+    const c = start('c', 'heal-room', [channels[2]!])
+    const ac = nextLink(a, 'c')
+    await Promise.all([ac, nextLink(a, 'b'), nextLink(b, 'c'), nextLink(c, 'a')])
+    await s.close()
+    await expect.poll(() => channels.every((ch) => !ch.connected)).toBe(true)
+    const first = (await ac).link
+    const again = Promise.all([nextLink(a, 'c'), nextLink(c, 'a')])
+    first.close('simulated failure')
+    const [ac2, ca2] = await again
+    expect(ac2.link).not.toBe(first)
+    expect(await exchange(ac2.link, ca2.link)).toEqual(Uint8Array.of(7, 7))
+    expect(channels.every((ch) => !ch.connected)).toBe(true)
+  })
+})
+
 describe('room secret', () => {
   const iterations = 100_000
 
