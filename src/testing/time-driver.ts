@@ -18,8 +18,17 @@
 // - `advance(ms)` runs the events due within ms, then sets the clock to the
 //   target, and shares the same loop; while it runs, waiting calls do not
 //   drive time past its target;
+// - a call left pending without an await (`const p = mesh.create(...)`)
+//   still counts as waiting: it drives time whenever the loop runs, so the
+//   next `await` of anything settled here moves the world on;
+// - promises that are not a mesh's (a recipe's internal wait, a test's own
+//   promise) do not drive time unless passed to `cluster.settle(p)`; recipe
+//   objects handed out by a simulated mesh are wrapped so theirs do;
 // - a wait longer than `maxWaitMs` of virtual time stops driving and rejects
-//   that wait with TIMEOUT (a deadlocked test fails instead of spinning).
+//   that wait with TIMEOUT (a deadlocked test fails instead of spinning), and
+//   a wait with no event left to run fails at once.
+// Caveat: the world is frozen between the app's calls. A test that awaits a
+// real timer (setTimeout) sees no virtual time pass; use `cluster.advance`.
 import { MeshError } from '../client/errors'
 
 /** The clock operations the driver needs (VirtualClock has them). */

@@ -330,7 +330,8 @@ describe('createSimulatedCluster', () => {
       cluster.heal()
       await b.set('/p', 'b')
       await cluster.advance(1_000)
-      trace.push(`end ${cluster.clock.now()} ${[...cluster.digests().values()].join(',')}`)
+      const stats = cluster.network.stats
+      trace.push(`end ${cluster.clock.now()} sent=${stats.sent} delivered=${stats.delivered} dropped=${stats.dropped} ${[...cluster.digests().values()].join(',')}`)
       return trace.join('\n')
     }
     const first = await run(21)
