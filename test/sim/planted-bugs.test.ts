@@ -22,6 +22,9 @@ describe('planted bugs are found within 1,000 seeds', () => {
       const found = firstFinding(bug)
       if (found !== null) console.log(`${bug}: found at seed ${found.seed} by ${found.rule}`)
       expect(found, `${bug} not found in ${MAX_SEEDS} seeds`).not.toBeNull()
+      // The same seed and mix without the bug is clean: the bug, not the mix, broke it.
+      const clean = runSeed({ seed: found!.seed, faults: BUG_MIXES[bug], traceLines: 0 })
+      expect(clean.violations).toEqual([])
     })
   }
 })
