@@ -1,0 +1,92 @@
+// WebSocketSignaling against a scripted in-test server: what it sends, and
+// that a hostile or broken server's frames are refused without a throw.
+import { afterEach, describe, expect, it } from 'vitest'
+import WebSocket, { WebSocketServer } from 'ws'
+import type { AddressInfo } from 'node:net'
+import { WebSocketSignaling } from '../../src/transport/websocket-signaling'
+import type { WebSocketConstructor } from '../../src/transport/websocket-signaling'
+
+const cleanup: Array<() => void> = []
+afterEach(() => {
+  for (const fn of cleanup.splice(0)) fn()
+})
+
+async function scriptedServer() {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' })
+  await new Promise<void>((resolve) => wss.once('listening', () => resolve()))
+  const received: unknown[] = []
+  const sockets: WebSocket[] = []
+  wss.on('connection', (socket) => {
+    sockets.push(socket)
+    socket.on('message', (raw) => received.push(JSON.parse(String(raw))))
+  })
+  cleanup.push(() => {
+    for (const s of sockets) s.terminate()
+    wss.close()
+  })
+  const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`
+  return { wss, url, received, sockets, push: (frame: unknown) => sockets.at(-1)!.send(typeof frame === 'string' ? frame : JSON.stringify(frame)) }
+}
+
+function channel(url: string) {
+  const errors: string[] = []
+  const ch = new WebSocketSignaling(url, { WebSocket: WebSocket as unknown as WebSocketConstructor, backoffBaseMs: 20, backoffMaxMs: 100, onError: (code) => errors.push(code) })
+  const events: string[] = []
+  ch.onPeer((p, present) => events.push(`${present ? '+' : '-'}${p}`))
+  ch.onSignal((from, data) => events.push(`signal ${from} ${JSON.stringify(data)}`))
+  cleanup.push(() => ch.close())
+  return { ch, errors, events }
+}
+
+describe('WebSocketSignaling speaks the server protocol', () => {
+  it('joins on connect, reports peers, joined, left and signals of its room, sends signals and leaves', async () => {
+    const srv = await scriptedServer()
+    const { ch, events } = channel(srv.url)
+    ch.join('room1', 'me/t')
+    await expect.poll(() => srv.received).toEqual([{ type: 'join', room: 'room1', peer: 'me/t' }])
+    srv.push({ type: 'peers', room: 'room1', peers: ['a/t', 'me/t'] })
+    srv.push({ type: 'joined', room: 'room1', peer: 'b/t' })
+    srv.push({ type: 'joined', room: 'other-room', peer: 'x/t' })
+    srv.push({ type: 'signal', room: 'room1', from: 'a/t', data: { k: 1 } })
+    srv.push({ type: 'left', room: 'room1', peer: 'a/t' })
+    await expect.poll(() => events).toEqual(['+a/t', '+b/t', 'signal a/t {"k":1}', '-a/t'])
+    ch.signal('b/t', { hello: true })
+    await expect.poll(() => srv.received.length).toBe(2)
+    expect(srv.received[1]).toEqual({ type: 'signal', room: 'room1', to: 'b/t', data: { hello: true } })
+    ch.close()
+    await expect.poll(() => srv.received.length).toBe(3)
+    expect(srv.received[2]).toEqual({ type: 'leave', room: 'room1' })
+  })
+
+  it('refuses malformed frames and reports server errors, without throwing', async () => {
+    const srv = await scriptedServer()
+    const { ch, errors, events } = channel(srv.url)
+    ch.join('room1', 'me/t')
+    await expect.poll(() => srv.received.length).toBe(1)
+    srv.push('not json')
+    srv.push('[1,2]')
+    srv.push({ type: 'signal', room: 'room1', from: 'bad id with spaces', data: {} })
+    srv.push({ type: 'signal', room: 'room1', from: 'a/t', data: 'not an object' })
+    srv.push({ type: 'peers', room: 'room1', peers: 'nope' })
+    srv.push({ type: 'error', code: 'RATE_LIMITED', message: 'slow down' })
+    srv.push({ type: 'joined', room: 'room1', peer: 'ok/t' })
+    await expect.poll(() => events).toEqual(['+ok/t'])
+    expect(errors).toEqual(['BAD_MESSAGE', 'BAD_MESSAGE', 'RATE_LIMITED'])
+    expect(ch.connected).toBe(true)
+  })
+
+  it('reconnects after the socket drops, re-joins, and reports peers that left meanwhile', async () => {
+    const srv = await scriptedServer()
+    const { ch, events } = channel(srv.url)
+    ch.join('room1', 'me/t')
+    await expect.poll(() => srv.received.length).toBe(1)
+    srv.push({ type: 'peers', room: 'room1', peers: ['a/t', 'b/t'] })
+    await expect.poll(() => events).toEqual(['+a/t', '+b/t'])
+    srv.sockets[0]!.terminate()
+    await expect.poll(() => srv.sockets.length, { timeout: 5000 }).toBe(2)
+    await expect.poll(() => srv.received.length).toBe(2)
+    expect(srv.received[1]).toEqual({ type: 'join', room: 'room1', peer: 'me/t' })
+    srv.push({ type: 'peers', room: 'room1', peers: ['b/t'] })
+    await expect.poll(() => events).toEqual(['+a/t', '+b/t', '-a/t', '+b/t'])
+  })
+})
