@@ -190,7 +190,31 @@ describe('sessions and ephemeral nodes', () => {
   })
 })
 
+describe('real-time order', () => {
+  it('an operation returning at t and one called at t count as concurrent', () => {
+    expectLinearizable(new HistoryBuilder()
+      .add('a', 0, 1, op.create('/x', 'v0'), answer.created('/x'))
+      .add('a', 2, 5, op.set('/x', 'v1'), answer.setTo(1))
+      .add('b', 5, 6, op.get('/x'), answer.data('v0', 0))
+      .build())
+    expectViolation(new HistoryBuilder()
+      .add('a', 0, 1, op.create('/x', 'v0'), answer.created('/x'))
+      .add('a', 2, 5, op.set('/x', 'v1'), answer.setTo(1))
+      .add('b', 6, 7, op.get('/x'), answer.data('v0', 0))
+      .build())
+  })
+})
+
 describe('maybe-applied operations (timed out)', () => {
+  it('may take effect just after their call, inside a concurrent operation', () => {
+    expectLinearizable(new HistoryBuilder()
+      .add('a', 0, 1, op.create('/x', 'v0'), answer.created('/x'))
+      .add('b', 3, 5, op.get('/x'), answer.data('v1', 1))
+      .maybe('a', 4, op.set('/x', 'v1'))
+      .build())
+  })
+
+
   it('may take effect after their call', () => {
     expectLinearizable(new HistoryBuilder()
       .add('a', 0, 1, op.create('/x', 'v0'), answer.created('/x'))
