@@ -21,7 +21,7 @@ export const NODE_MESSAGE_LIMITS = {
   /** an encoded command forwarded to the leader (the tree bounds data itself) */
   maxCommandBytes: 4 * 1024 * 1024,
   /** a raft message (snapshot chunks are bounded by the raft config) */
-  maxRaftBytes: 16 * 1024 * 1024,
+  maxRaftBytes: 17 * 1024 * 1024,
   /** members in one roster */
   maxMembers: 1024,
 } as const

@@ -91,6 +91,19 @@ describe('createSimulatedCluster', () => {
     await expectConverged(cluster)
   })
 
+  it('a 1 MiB value replicates; a larger one fails with TOO_LARGE', async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 18 })
+    const [a, b] = cluster.meshes as [typeof cluster.meshes[0], typeof cluster.meshes[0]]
+    const big = new Uint8Array(1024 * 1024).map((_, i) => i & 0xff)
+    await a.create('/big', big)
+    await b.sync()
+    const got = await b.get('/big')
+    expect(got.stat.dataLength).toBe(big.length)
+    expect(got.data[12345]).toBe(12345 & 0xff)
+    expect(await caught(a.set('/big', new Uint8Array(1024 * 1024 + 1)))).toMatchObject({ code: 'TOO_LARGE' })
+    await expectConverged(cluster)
+  })
+
   it('multi is atomic and a failure names the op that failed', async () => {
     const cluster = createSimulatedCluster({ members: 3, seed: 5 })
     const [a, b] = cluster.meshes as [typeof cluster.meshes[0], typeof cluster.meshes[0]]
