@@ -13,6 +13,8 @@ declare global {
 const params = new URLSearchParams(location.search)
 const room = params.get('room') ?? 'demo'
 const secret = params.get('secret') ?? undefined
+// ?session=<ms>: the session timeout (tests lengthen it to show a death certificate, not the timeout, closed a session)
+const sessionTimeoutMs = params.has('session') ? Number(params.get('session')) : undefined
 // The demo server serves signaling on the page's own origin unless ?signal= names another.
 const signaling = params.get('signal') ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/signal`
 
@@ -74,7 +76,7 @@ async function renderTree(mesh: Mesh): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const mesh = await joinMesh({ room, secret, signaling })
+  const mesh = await joinMesh({ room, secret, signaling, ...(sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs }) })
   window.mesh = mesh
   const refreshMembers = () => renderMembers(mesh)
   let treeQueued = false

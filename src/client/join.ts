@@ -25,11 +25,12 @@ import type { HeldLock, LockManagerLike } from '../node/identity'
 import { BROWSER_TIMING, watchPageLifecycle } from '../node/visibility'
 import type { PageLifecycle } from '../node/visibility'
 import { DeathWatch } from '../node/browser-death-watch'
-import { runCaretaker } from '../node/browser-caretaker'
+import { reopenableSlot, runCaretaker } from '../node/browser-caretaker'
+import type { ReopenableSlot } from '../node/browser-caretaker'
 import { firstLink, openBrowserTransport } from '../node/browser-transport'
 import type { BrowserTransportOptions } from '../node/browser-transport'
 import { IndexedDbStorageProvider, MemoryStorageProvider } from '../storage/index'
-import type { Storage as MemberStorage, StorageProvider } from '../storage/types'
+import type { StorageProvider } from '../storage/types'
 import type { MeshTransport } from '../transport/mesh-transport'
 import type { PeerHello } from '../transport/types'
 import { deriveRoomKey } from '../wire/room-key'
@@ -171,7 +172,7 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
 interface StartedMember {
   member: Member
   transport: MeshTransport
-  storage: MemberStorage
+  storage: ReopenableSlot
   lock: HeldLock
   founded: boolean
   source: BrowserTabInfo['source']
@@ -202,9 +203,10 @@ async function startMember(o: {
       // storage is memory and so private to the tab)
       founded = !(o.listenFirst && (await firstLink(transport, DISCOVERY_MS)))
     }
-    const member = new Member({ ...o.member, hello, storage, transport, bootstrap: founded })
+    const slot = reopenableSlot(o.provider, o.room, chosen.member, storage)
+    const member = new Member({ ...o.member, hello, storage, reopenStorage: slot.reopen, transport, bootstrap: founded })
     await member.start()
-    return { member, transport, storage, lock: chosen.lock, founded, source: chosen.source }
+    return { member, transport, storage: slot, lock: chosen.lock, founded, source: chosen.source }
   } catch (err) {
     for (const undo of cleanup) await undo()
     throw err

@@ -12,7 +12,7 @@
 //     session is closed and its slot destroyed (a retired member's slot is
 //     never run again).
 import { MeshError } from '../client/errors'
-import type { StorageProvider } from '../storage/types'
+import type { Storage, StorageProvider } from '../storage/types'
 import type { MeshTransport } from '../transport/mesh-transport'
 import type { PeerHello } from '../transport/types'
 import { encodeNodeMessage } from '../wire/node-messages'
@@ -42,9 +42,9 @@ const inConfiguration = (m: Member, id: string): boolean => {
 /** Run the member until it is retired or the tab closes. */
 export async function runCaretaker(opts: CaretakerOptions): Promise<'retired' | 'tab-closed'> {
   const id = opts.hello.member
-  const storage = await opts.provider.open(opts.room, id)
+  const storage = reopenableSlot(opts.provider, opts.room, id, await opts.provider.open(opts.room, id))
   const transport = opts.openTransport(opts.hello)
-  const member = new Member({ ...opts.member, hello: opts.hello, storage, transport, bootstrap: false, visible: () => false })
+  const member = new Member({ ...opts.member, hello: opts.hello, storage: storage.current(), reopenStorage: storage.reopen, transport, bootstrap: false, visible: () => false })
   try {
     await member.start()
   } catch (err) {
@@ -74,7 +74,24 @@ export async function runCaretaker(opts: CaretakerOptions): Promise<'retired' | 
   if (outcome === 'retired') opts.primary.closeSessions([member.sessionId])
   member.stop(new MeshError('CLOSED', outcome === 'retired' ? 'the member was retired' : 'the tab closed'))
   await transport.close()
-  if (outcome === 'retired') await storage.destroy()
+  if (outcome === 'retired') await storage.current().destroy()
   else await storage.close()
   return outcome
+}
+
+/** A member's slot that the member may wipe and reopen (a cluster that lost
+ *  to an older one, MemberOptions.reopenStorage); `close` closes whichever is current. */
+export interface ReopenableSlot {
+  current(): Storage
+  reopen(): Promise<Storage>
+  close(): Promise<void>
+}
+
+export function reopenableSlot(provider: StorageProvider, room: string, member: string, first: Storage): ReopenableSlot {
+  let current = first
+  return {
+    current: () => current,
+    reopen: async () => (current = await provider.open(room, member)),
+    close: () => current.close(),
+  }
 }

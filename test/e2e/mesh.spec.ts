@@ -5,8 +5,8 @@
 // Waits are expect.poll / pollFor, never sleeps; nothing asserts on time.
 import { expect, test } from '@playwright/test'
 import type { Page } from '@playwright/test'
-import { meshOf, openTabs, waitForLeader, waitForVoters } from '../../src/testing/playwright'
-import { DEMO_URL, freshRoom, logPageErrors } from './helpers/demo'
+import { meshOf, openTabs, waitForLeader, waitForMesh, waitForVoters } from '../../src/testing/playwright'
+import { crash, DEMO_URL, freshRoom, logPageErrors, setHidden } from './helpers/demo'
 
 test.describe.configure({ mode: 'serial' })
 
@@ -47,4 +47,150 @@ test('a write in one tab is readable and fires watches in the others', async ({ 
   await b!.evaluate(() => window.mesh!.set('/greeting', 'bonjour'))
   await expect.poll(() => c!.evaluate(() => (window as unknown as { seen: string[] }).seen)).toEqual(['created /greeting', 'data /greeting'])
   await expect.poll(() => text(a!, '/greeting')).toBe('bonjour')
+})
+
+/** Three tabs with one leader and three voters, every tab connected. */
+async function threeTabs(context: import('@playwright/test').BrowserContext, room = freshRoom(), extra = ''): Promise<Page[]> {
+  logPageErrors(context)
+  const pages = await openTabs(context, DEMO_URL(room, extra), 3)
+  await waitForLeader(pages)
+  await waitForVoters(pages, 3)
+  return pages
+}
+
+const create = (page: Page, path: string, data: string, mode = 'persistent') =>
+  page.evaluate(([p, d, m]) => window.mesh!.create(p!, d!, { mode: m as 'persistent' }), [path, data, mode])
+
+test('multi is atomic across tabs: all of it or none of it', async ({ context }) => {
+  const [a, b, c] = await threeTabs(context)
+  await create(a!, '/cfg', 'v0')
+  // b applies a multi that creates two nodes and bumps /cfg; c sees all of it
+  const results = await b!.evaluate(() =>
+    window.mesh!.multi([
+      { op: 'check', path: '/cfg', version: 0 },
+      { op: 'create', path: '/cfg/x', data: 'x' },
+      { op: 'create', path: '/cfg/y', data: 'y' },
+      { op: 'set', path: '/cfg', data: 'v1', version: 0 },
+    ]),
+  )
+  expect(results.map((r) => r.op)).toEqual(['check', 'create', 'create', 'set'])
+  await expect.poll(() => c!.evaluate(() => window.mesh!.children('/cfg'))).toEqual(['x', 'y'])
+  expect(await text(c!, '/cfg')).toBe('v1')
+  // a stale multi from c fails as a whole: its create does not happen
+  const failure = await c!.evaluate(() =>
+    window.mesh!.multi([
+      { op: 'create', path: '/cfg/z', data: 'z' },
+      { op: 'set', path: '/cfg', data: 'v2', version: 0 },
+    ]).then(
+      () => null,
+      (e: { code: string; opIndex?: number }) => ({ code: e.code, opIndex: e.opIndex }),
+    ),
+  )
+  expect(failure).toEqual({ code: 'BAD_VERSION', opIndex: 1 })
+  for (const p of [a!, b!, c!]) {
+    await p.evaluate(() => window.mesh!.sync())
+    expect(await p.evaluate(() => window.mesh!.children('/cfg'))).toEqual(['x', 'y'])
+    expect(await text(p, '/cfg')).toBe('v1')
+  }
+})
+
+test('the leader tab closes and writes resume under a new leader', async ({ context }) => {
+  const pages = await threeTabs(context)
+  const { leader, page: leaderPage } = await waitForLeader(pages)
+  const rest = pages.filter((p) => p !== leaderPage)
+  await create(rest[0]!, '/before', '1')
+  await leaderPage!.close()
+  const next = await waitForLeader(rest)
+  expect(next.leader).not.toBe(leader)
+  expect(await create(rest[1]!, '/after', '2')).toBe('/after')
+  await expect.poll(() => exists(rest[0]!, '/after')).toBe(true)
+  expect(await text(rest[0]!, '/before')).toBe('1')
+})
+
+test('the leader tab crashes (no goodbye) and writes resume', async ({ context }) => {
+  const pages = await threeTabs(context)
+  const { leader, page: leaderPage } = await waitForLeader(pages)
+  const rest = pages.filter((p) => p !== leaderPage)
+  await crash(leaderPage!)
+  const next = await waitForLeader(rest, { timeoutMs: 30_000 })
+  expect(next.leader).not.toBe(leader)
+  expect(await create(rest[0]!, '/after-crash', 'ok')).toBe('/after-crash')
+  await expect.poll(() => exists(rest[1]!, '/after-crash')).toBe(true)
+})
+
+test('two of three tabs close at once and the last one still commits', async ({ context }) => {
+  const [a, b, c] = await threeTabs(context)
+  await create(a!, '/kept', 'yes')
+  await Promise.all([b!.close(), c!.close()])
+  // a alone: its death watch runs b's and c's voters until the leader retires them
+  expect(await create(a!, '/alone', 'still commits')).toBe('/alone')
+  await waitForLeader([a!])
+  expect(await text(a!, '/kept')).toBe('yes')
+})
+
+test('a tab reloads, takes its member back and keeps its data', async ({ context }) => {
+  const [a, b, c] = await threeTabs(context)
+  await create(a!, '/durable', 'across reloads')
+  await expect.poll(() => exists(c!, '/durable')).toBe(true)
+  const before = await meshOf(c!)
+  await c!.reload()
+  await waitForMesh(c!)
+  const after = await meshOf(c!)
+  expect(after.id).toBe(before.id)
+  expect(after.sessionId).not.toBe(before.sessionId)
+  await expect.poll(() => exists(c!, '/durable').catch(() => false), { timeout: 30_000 }).toBe(true)
+  expect(await text(c!, '/durable')).toBe('across reloads')
+  // and it takes part again: its write reaches the others
+  await expect.poll(() => meshOf(c!).then((v) => v.state), { timeout: 30_000 }).toBe('connected')
+  await create(c!, '/from-reloaded', 'hi')
+  await expect.poll(() => exists(b!, '/from-reloaded')).toBe(true)
+})
+
+test('all tabs close and a new tab finds the whole tree', async ({ context }) => {
+  const room = freshRoom()
+  const pages = await threeTabs(context, room)
+  await create(pages[0]!, '/a', '1')
+  await create(pages[1]!, '/a/b', '2')
+  await create(pages[2]!, '/c', '3')
+  for (const p of pages) await p.close()
+  const [fresh] = await openTabs(context, DEMO_URL(room), 1)
+  await expect.poll(() => fresh!.evaluate(() => window.mesh!.children('/').then((k) => k.filter((n) => n !== 'zookeeper'))), { timeout: 30_000 }).toEqual(['a', 'c'])
+  expect(await text(fresh!, '/a/b')).toBe('2')
+  // and it can write: the mesh of one tab works
+  expect(await create(fresh!, '/d', '4')).toBe('/d')
+})
+
+test("a closed tab's ephemeral nodes disappear in the others", async ({ context }) => {
+  const [a, b, c] = await threeTabs(context)
+  const path = await create(c!, '/here-c', 'c', 'ephemeral')
+  await expect.poll(() => exists(a!, path)).toBe(true)
+  await c!.close()
+  await expect.poll(() => exists(a!, path)).toBe(false)
+  await expect.poll(() => exists(b!, path)).toBe(false)
+})
+
+test("a crashed tab's ephemerals go on its death certificate, long before its session timeout", async ({ context }) => {
+  // a 10 minute session timeout: only the free Web Lock can close the session within the test
+  const [a, b, c] = await threeTabs(context, freshRoom(), '&session=600000')
+  const path = await create(c!, '/here-c', 'c', 'ephemeral')
+  await expect.poll(() => exists(a!, path)).toBe(true)
+  await crash(c!)
+  await expect.poll(() => exists(a!, path), { timeout: 30_000 }).toBe(false)
+  await expect.poll(() => exists(b!, path), { timeout: 30_000 }).toBe(false)
+})
+
+test('a hidden leader hands over leadership to a visible tab', async ({ context }) => {
+  const pages = await threeTabs(context)
+  const { leader, page: leaderPage } = await waitForLeader(pages)
+  // headless pages are always "visible": override visibilityState and fire the event the browser would
+  await setHidden(leaderPage!, true)
+  const rest = pages.filter((p) => p !== leaderPage)
+  const next = await waitForLeader(pages, { anyMember: true })
+  expect(next.leader).not.toBe(leader)
+  expect(rest).toContain(next.page)
+  // everyone learns the hidden tab is not visible (members() reports it)
+  await expect.poll(() => meshOf(next.page!).then((v) => v.members.find((m) => m.id === leader)?.visible)).toBe(false)
+  // and the mesh still commits, from the hidden tab too
+  expect(await create(leaderPage!, '/from-hidden', 'x')).toBe('/from-hidden')
+  await expect.poll(() => exists(rest[0]!, '/from-hidden')).toBe(true)
 })

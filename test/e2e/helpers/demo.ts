@@ -24,3 +24,34 @@ export function logPageErrors(context: BrowserContext): void {
   for (const p of context.pages()) wire(p)
   context.on('page', wire)
 }
+
+/**
+ * Kill a tab with no goodbye: the renderer crashes (DevTools `Page.crash`),
+ * so no pagehide runs, no session close, no 'leaving' notice — the browser
+ * only frees its Web Locks, as when a tab's process dies.
+ */
+export async function crash(page: import('@playwright/test').Page): Promise<void> {
+  const cdp = await page.context().newCDPSession(page)
+  // the call never answers: the page is gone
+  void cdp.send('Page.crash').catch(() => undefined)
+  await new Promise<void>((resolve) => {
+    if (page.isClosed()) return resolve()
+    page.once('crash', () => resolve())
+    page.once('close', () => resolve())
+  })
+  await page.close().catch(() => undefined)
+}
+
+/**
+ * Make a tab hidden (or visible) as far as the page can tell: headless
+ * Chromium always reports `visible`, so we override document.visibilityState
+ * and dispatch the `visibilitychange` event the browser would fire. Timer
+ * throttling of a really hidden tab is not emulated.
+ */
+export async function setHidden(page: import('@playwright/test').Page, hidden: boolean): Promise<void> {
+  await page.evaluate((h) => {
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (h ? 'hidden' : 'visible') })
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => h })
+    document.dispatchEvent(new Event('visibilitychange'))
+  }, hidden)
+}
