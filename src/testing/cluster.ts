@@ -62,6 +62,8 @@ export interface SimulatedCluster {
   readonly meshes: Mesh[]
   readonly clock: VirtualClock
   readonly network: VirtualNetwork<Uint8Array>
+  /** the virtual transport hub: `hub.connect(hello)` brings any peer online (e.g. a misbehaving one in a test) */
+  readonly hub: VirtualHub
   /** members in different groups cannot talk; members in no group are cut from all */
   partition(...groups: Mesh[][]): void
   heal(): void
@@ -194,6 +196,7 @@ export function createSimulatedCluster(opts: SimulatedClusterOptions = {}): Simu
     },
     clock,
     network,
+    hub,
     partition(...groups) {
       const ids = groups.map((g) => g.map((m) => slotOf(m).id))
       const grouped = new Set(ids.flat())

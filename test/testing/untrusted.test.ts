@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest'
+import { createSimulatedCluster } from '../../src/testing/index'
+import { encodeNodeMessage } from '../../src/wire/node-messages'
+import { encodeRaftMessage } from '../../src/wire/raft-codec'
+import { encodeCommand } from '../../src/tree/command'
+import type { MeshError } from '../../src/client/errors'
+import type { Message } from '../../src/raft/types'
+import { expectConverged } from './helpers'
+
+function raftMsg(over: Partial<Message>): Message {
+  return {
+    type: 'MsgHeartbeat',
+    from: 'evil',
+    to: 'm1',
+    term: 999,
+    logTerm: 0,
+    index: 0,
+    entries: [],
+    commit: 0,
+    reject: false,
+    rejectHint: 0,
+    context: null,
+    snapshot: null,
+    ...over,
+  }
+}
+
+describe('every byte from a peer is untrusted (invariant 6)', () => {
+  it('garbage, spoofed and forbidden messages raise BAD_MESSAGE errors and change nothing', async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 41 })
+    await cluster.stable()
+    const [a] = cluster.meshes as [typeof cluster.meshes[0]]
+    await a.create('/x', 'before')
+    const errors: MeshError[] = []
+    for (const m of cluster.meshes) m.on('error', (e) => errors.push(e))
+    const termBefore = a.term
+    const leaderBefore = a.leader
+    const digestBefore = cluster.digests().get(a.id)
+
+    const evil = cluster.hub.connect({ member: 'evil', tab: 't', browser: 'evil' })
+    const links = [...evil.links().values()]
+    for (const link of links) {
+      link.send(new Uint8Array([0xff, 0xff, 0xff])) // not a frame
+      link.send(encodeNodeMessage({ type: 'raft', bytes: new Uint8Array([1, 2, 3]) })) // not a raft message
+      // a raft message claiming to come from a member it is not
+      link.send(encodeNodeMessage({ type: 'raft', bytes: encodeRaftMessage(raftMsg({ from: 'm2', to: link.peer })) }))
+      // the leader's own duty, forwarded: refused
+      link.send(encodeNodeMessage({ type: 'forward', command: encodeCommand({ type: 'expire-sessions', sessions: cluster.meshes.map((m) => m.sessionId), time: 0 }) }))
+      link.send(encodeNodeMessage({ type: 'forward', command: new Uint8Array([9, 9, 9]) }))
+    }
+    await cluster.advance(2_000)
+    expect(errors.length).toBeGreaterThan(0)
+    expect(errors.every((e) => e.code === 'BAD_MESSAGE')).toBe(true)
+    // an outsider (not in our cluster, never introduced) cannot move terms
+    for (const link of links) link.send(encodeNodeMessage({ type: 'raft', bytes: encodeRaftMessage(raftMsg({ to: link.peer })) }))
+    await cluster.advance(2_000)
+    expect(a.term).toBe(termBefore)
+    expect(a.leader).toBe(leaderBefore)
+    expect(cluster.digests().get(a.id)).toBe(digestBefore)
+    expect((await a.get('/x', { linearizable: true })).text()).toBe('before')
+    for (const m of cluster.meshes) expect(m.state).toBe('connected')
+    cluster.hub.disconnect('evil')
+    await expectConverged(cluster)
+  })
+})
