@@ -24,7 +24,7 @@ export interface Stat {
   mtime: number
   /** number of data changes */
   version: number
-  /** number of child creations and deletions */
+  /** number of child creations (as ZooKeeper's: deletions move pzxid, not cversion) */
   cversion: number
   /** the owning session of an ephemeral node, else null */
   ephemeralOwner: string | null

@@ -341,16 +341,19 @@ export class ZTree {
     return { op: 'create', path, stat: statOf(node) }
   }
 
-  /** unlinks a node (the caller checked it may go): parent cversion and pzxid move, as ZooKeeper's */
+  /**
+   * Unlinks a node (the caller checked it may go). As ZooKeeper's delete: the
+   * parent's pzxid moves and numChildren drops; its cversion does not (only
+   * child creations count, so sequential names never repeat anyway).
+   */
   private removeNode(path: string, n: ZNode, zxid: number, time: number, events: ChangeEvent[], undo: Undo): void {
     const nodes = this.state.nodes
     const parentPath = parentOf(path)
     const parent = nodes.get(parentPath)!
     const name = nameOf(path)
-    const { cversion, pzxid, ptime } = parent
+    const { pzxid, ptime } = parent
     nodes.delete(path)
     parent.children!.delete(name)
-    parent.cversion++
     parent.pzxid = zxid
     parent.ptime = time
     const owner = n.owner !== null ? this.state.sessions.get(n.owner) : undefined
@@ -360,7 +363,7 @@ export class ZTree {
       undo.push(() => {
         nodes.set(path, n)
         addChild(parent, name)
-        Object.assign(parent, { cversion, pzxid, ptime })
+        Object.assign(parent, { pzxid, ptime })
         owner?.ephemerals.add(path)
         if (candidate) this.reapCandidates.add(path)
       })

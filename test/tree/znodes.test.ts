@@ -72,18 +72,18 @@ describe('create', () => {
     expect(big.code(S, { op: 'create', path: '/n', data: new Uint8Array(1024 * 1024 + 1), mode: 'persistent' })).toBe('TOO_LARGE')
   })
 
-  it('sequential: appends the parent cversion as 10 zero-padded digits, which also counts deletions', () => {
+  it('sequential: appends the parent cversion as 10 zero-padded digits (it counts creations, never decreases)', () => {
     const h = fresh()
     h.create(S, '/q')
     expect(h.create(S, '/q/item-', '', 'persistent-sequential')).toBe('/q/item-0000000000')
     expect(h.create(S, '/q/item-', '', 'persistent-sequential')).toBe('/q/item-0000000001')
     h.create(S, '/q/other')
     h.ok(S, { op: 'delete', path: '/q/other', version: -1 })
-    // cversion is now 4: two creates, one create, one delete
-    expect(h.create(S, '/q/item-', '', 'persistent-sequential')).toBe('/q/item-0000000004')
+    // cversion is now 3: three creates (a delete moves pzxid, not cversion)
+    expect(h.create(S, '/q/item-', '', 'persistent-sequential')).toBe('/q/item-0000000003')
     // a path ending in '/' makes the counter the whole name
-    expect(h.create(S, '/q/', '', 'persistent-sequential')).toBe('/q/0000000005')
-    expect(h.tree.children('/q')).toEqual(['0000000005', 'item-0000000000', 'item-0000000001', 'item-0000000004'])
+    expect(h.create(S, '/q/', '', 'persistent-sequential')).toBe('/q/0000000004')
+    expect(h.tree.children('/q')).toEqual(['0000000004', 'item-0000000000', 'item-0000000001', 'item-0000000003'])
   })
 
   it('sequential: NODE_EXISTS when the generated name is taken (as ZooKeeper)', () => {
@@ -168,7 +168,7 @@ describe('set', () => {
 })
 
 describe('delete', () => {
-  it('removes the node and moves the parent pzxid and cversion', () => {
+  it('removes the node and moves the parent pzxid and numChildren, not its cversion (as ZooKeeper)', () => {
     const h = fresh()
     h.create(S, '/p')
     h.create(S, '/p/c')
@@ -176,7 +176,7 @@ describe('delete', () => {
     const out = h.txn(S, [{ op: 'delete', path: '/p/c', version: 0 }])
     expect(out.result.ok).toBe(true)
     expect(h.tree.get('/p/c')).toBeNull()
-    expect(h.tree.stat('/p')).toEqual({ ...before, pzxid: h.zxid, cversion: before.cversion + 1, numChildren: 0 })
+    expect(h.tree.stat('/p')).toEqual({ ...before, pzxid: h.zxid, numChildren: 0 })
     expect(out.events).toEqual([
       { type: 'deleted', path: '/p/c', zxid: h.zxid },
       { type: 'children', path: '/p', zxid: h.zxid },
