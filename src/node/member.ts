@@ -612,7 +612,9 @@ export class Member extends ObservableV2<MemberEvents> {
 
   private newSession(): void {
     // a per-tab session id: member id, tab id, a counter and randomness
-    // (a reloaded tab must never reuse a predecessor's session)
+    // (a reloaded tab must never reuse a predecessor's session). The format
+    // `${member}.${tab}.${n}.${random}` is relied on: the browser layer finds
+    // the sessions of a dead member by the `${member}.` prefix.
     const rand = Math.floor(this.opts.random() * 0x7fffffff).toString(36)
     const id = `${this.id}.${this.tab}.${++this.sessionCounter}.${rand}`.slice(0, 120)
     const route = {

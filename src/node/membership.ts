@@ -71,7 +71,8 @@ export function nextConfChange(f: MembershipFacts, policy: MembershipPolicy): Co
   for (const l of learners) if (dead(l)) return single({ type: 'remove', node: l })
 
   // 3. newcomers
-  for (const [id] of f.joiners) if (!inConf.has(id) && !f.departed.has(id)) return single({ type: 'addLearner', node: id })
+  // (only live ones: a removed member that is still silent is not re-added)
+  for (const [id] of f.joiners) if (!inConf.has(id) && !dead(id)) return single({ type: 'addLearner', node: id })
 
   // 4. promotion
   if (voters.length < policy.maxVoters) {

@@ -35,6 +35,11 @@ describe('membership policy', () => {
     expect(change).toEqual({ changes: [{ type: 'addLearner', node: 'm2' }], transition: 'auto' })
   })
 
+  it('does not re-add a joiner that has gone silent (a removed member that is still dead)', () => {
+    const change = nextConfChange(facts({ conf: conf(['m1', 'm2']), joiners: new Map([['m3', 'b3']]) }, {}, { m3: 1 }), policy)
+    expect(change).toBeNull()
+  })
+
   it('promotes a caught-up learner while voters are fewer than maxVoters', () => {
     expect(nextConfChange(facts({ conf: conf(['m1'], ['m2']) }), policy)).toEqual({ changes: [{ type: 'addVoter', node: 'm2' }], transition: 'auto' })
   })
