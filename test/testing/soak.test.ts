@@ -14,7 +14,8 @@ import { expectConverged } from './helpers'
 async function soak(seed: number): Promise<void> {
   const gen = prng.create(seed)
   const members = prng.oneOf(gen, [3, 5])
-  const cluster = createSimulatedCluster({ members, seed, sessionTimeoutMs: 3_000, timing: { requestTimeoutMs: 4_000 } })
+  const bootstrap = prng.oneOf(gen, ['static', 'join'] as const)
+  const cluster = createSimulatedCluster({ members, seed, bootstrap, sessionTimeoutMs: 3_000, timing: { requestTimeoutMs: 4_000 } })
   const badInput: MeshError[] = []
   for (const m of cluster.meshes) m.on('error', (e) => badInput.push(e))
   const crashed = new Set<Mesh>()
