@@ -3,6 +3,7 @@
 //   HELLO  = 0 · varuint version · member · tab · browser
 //   PEERS  = 1 · varuint n · n signaling ids   (whom I have links to: relay targets)
 //   RELAY  = 2 · to · from · json text         (signaling for a peer without a common channel)
+//   SEALED_HELLO = 3 · text                    (with a room secret: the HELLO, sealed)
 // Decode validates every field; anything else throws WireError.
 import { badMessage } from '../wire/errors'
 import { MEMBER_ID_PATTERN } from '../wire/limits'
@@ -19,8 +20,9 @@ export type ControlMessage =
   | { type: 'hello'; hello: PeerHello }
   | { type: 'peers'; peers: string[] }
   | { type: 'relay'; to: string; from: string; text: string }
+  | { type: 'sealedHello'; text: string }
 
-const TAGS = ['hello', 'peers', 'relay'] as const
+const TAGS = ['hello', 'peers', 'relay', 'sealedHello'] as const
 
 export function encodeControl(msg: ControlMessage): Uint8Array {
   return encodeWith((enc) => {
@@ -39,6 +41,9 @@ export function encodeControl(msg: ControlMessage): Uint8Array {
         writeBoundedString(enc, msg.to, 128, SIGNAL_ID_PATTERN, 'to')
         writeBoundedString(enc, msg.from, 128, SIGNAL_ID_PATTERN, 'from')
         writeBoundedString(enc, msg.text, MAX_RELAY_TEXT, undefined, 'relay text')
+        break
+      case 'sealedHello':
+        writeBoundedString(enc, msg.text, MAX_RELAY_TEXT, undefined, 'sealed hello')
         break
     }
   })
@@ -64,6 +69,8 @@ export function decodeControl(bytes: Uint8Array): ControlMessage {
         const text = readBoundedString(dec, MAX_RELAY_TEXT, undefined, 'relay text')
         return { type: 'relay', to, from, text }
       }
+      case 'sealedHello':
+        return { type: 'sealedHello', text: readBoundedString(dec, MAX_RELAY_TEXT, undefined, 'sealed hello') }
       default:
         throw badMessage('unknown control tag')
     }

@@ -241,7 +241,7 @@ export class MeshTransport implements Transport {
       } else {
         const sealed = await this.opts.sealer.seal(toBase64(hello), HELLO_CONTEXT(this.selfId, r.id, attempt.id))
         if (!link.open) return
-        link.sendControl(encodeControl({ type: 'relay', to: r.id, from: this.selfId, text: `hello:${sealed}` }))
+        link.sendControl(encodeControl({ type: 'sealedHello', text: sealed }))
       }
       this.helloSent.add(link)
       if (attempt.established) this.announcePeers()
@@ -304,18 +304,17 @@ export class MeshTransport implements Transport {
       }
       hello = msg.hello
     } else {
-      if (msg.type !== 'relay' || !msg.text.startsWith('hello:')) {
+      if (msg.type !== 'sealedHello') {
         this.report(new TransportError('UNAUTHORIZED', `${r.id} sent no sealed hello`, r.member), r.member)
         return null
       }
       try {
-        const opened = await this.opts.sealer.open(msg.text.slice('hello:'.length), HELLO_CONTEXT(r.id, this.selfId, attempt.id))
+        const opened = await this.opts.sealer.open(msg.text, HELLO_CONTEXT(r.id, this.selfId, attempt.id))
         const inner = decodeControl(fromBase64(opened))
         if (inner.type !== 'hello') throw new WireError('BAD_MESSAGE', 'sealed message is not a hello')
         hello = inner.hello
-      } catch (err) {
+      } catch {
         this.report(new TransportError('UNAUTHORIZED', `${r.id} cannot prove the room secret`, r.member), r.member)
-        void err
         return null
       }
     }
