@@ -7,7 +7,7 @@ import { COMMAND_FORMAT_VERSION, MAX_OPS_PER_TXN, decodeCommand, encodeCommand }
 import { TreeError } from '../../src/tree/errors'
 import type { Command } from '../../src/tree/types'
 import { arbCommand } from './arbitraries'
-import { bytes } from './harness'
+import { bytes, expectBadArguments } from './harness'
 
 const samples: Command[] = [
   { type: 'open-session', session: 'tab-1', timeoutMs: 10_000, time: 1_700_000_000_000 },
@@ -33,17 +33,6 @@ const samples: Command[] = [
   { type: 'reap', nodes: [{ path: '/c', czxid: 4 }], time: 77 },
   { type: 'noop', time: 0 },
 ]
-
-const expectBadArguments = (f: () => unknown): void => {
-  try {
-    f()
-  } catch (err) {
-    expect(err).toBeInstanceOf(TreeError)
-    expect((err as TreeError).code).toBe('BAD_ARGUMENTS')
-    return
-  }
-  expect.unreachable('should have thrown BAD_ARGUMENTS')
-}
 
 describe('command codec', () => {
   it('round-trips every command type', () => {

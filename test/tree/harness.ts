@@ -1,5 +1,7 @@
 // A tree driven like the node driver drives it: each command is the next log
 // entry (zxid = index), the clock is a number the test moves.
+import { expect } from 'vitest'
+import { TreeError } from '../../src/tree/errors'
 import { ZTree } from '../../src/tree/ztree'
 import type { ApplyOutcome, Command, CreateMode, OpResult, Stat, TxnOp, TxnResult } from '../../src/tree/types'
 
@@ -66,4 +68,16 @@ export class Harness {
     const r: TxnResult = this.txn(session, [op]).result
     return r.ok ? 'OK' : r.code
   }
+}
+
+/** asserts that f throws TreeError BAD_ARGUMENTS (and nothing else) */
+export const expectBadArguments = (f: () => unknown): void => {
+  try {
+    f()
+  } catch (err) {
+    expect(err).toBeInstanceOf(TreeError)
+    expect((err as TreeError).code).toBe('BAD_ARGUMENTS')
+    return
+  }
+  expect.unreachable('should have thrown BAD_ARGUMENTS')
 }

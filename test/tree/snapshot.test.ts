@@ -7,7 +7,7 @@ import { TreeError } from '../../src/tree/errors'
 import { ZTree } from '../../src/tree/ztree'
 import type { Command } from '../../src/tree/types'
 import { arbLog } from './arbitraries'
-import { Harness } from './harness'
+import { Harness, expectBadArguments } from './harness'
 
 /** every node's path, stat and data, every session: what "the same state" means to a reader */
 const everything = (t: ZTree): unknown => {
@@ -34,17 +34,6 @@ const populated = (): Harness => {
   h.set('s1', '/app', 'config v2')
   h.txn('s1', [{ op: 'delete', path: '/missing', version: -1 }]) // a failed result in the dedup table
   return h
-}
-
-const expectBadArguments = (f: () => unknown): void => {
-  try {
-    f()
-  } catch (err) {
-    expect(err).toBeInstanceOf(TreeError)
-    expect((err as TreeError).code).toBe('BAD_ARGUMENTS')
-    return
-  }
-  expect.unreachable('should have thrown BAD_ARGUMENTS')
 }
 
 describe('snapshot and restore', () => {
