@@ -22,7 +22,7 @@ async function soak(seed: number): Promise<void> {
   const acknowledged: string[] = []
   let attempted = 0
   await cluster.meshes[0]!.create('/log', '')
-  for (let step = 0; step < 25; step++) {
+  for (let step = 0; step < Number(process.env.SOAK_STEPS ?? 25); step++) {
     const live = cluster.meshes.filter((m) => !crashed.has(m))
     switch (prng.uint32(gen, 0, 6)) {
       case 0: {
