@@ -42,6 +42,23 @@ describe('createSimulatedCluster: snapshots, TTL and recipes', () => {
     await expectConverged(cluster)
   })
 
+  it('every create mode: sequential counters, ephemeral owners, containers reaped once emptied, NO_CHILDREN_FOR_EPHEMERALS', async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 34 })
+    const [a, b] = cluster.meshes as [typeof cluster.meshes[0], typeof cluster.meshes[0]]
+    await a.create('/box', '', { mode: 'container' })
+    expect(await a.create('/box/p-', '', { mode: 'persistent-sequential' })).toBe('/box/p-0000000000')
+    expect(await b.create('/box/e-', '', { mode: 'ephemeral-sequential' })).toBe('/box/e-0000000001')
+    expect(await a.create('/box/t-', '', { mode: 'ttl-sequential', ttlMs: 60_000 })).toBe('/box/t-0000000002')
+    expect((await a.exists('/box/e-0000000001', { linearizable: true }))?.ephemeralOwner).toBe(b.sessionId)
+    expect(await caught(b.create('/box/e-0000000001/kid', ''))).toMatchObject({ code: 'NO_CHILDREN_FOR_EPHEMERALS' })
+    expect(await caught(a.create('/box/p-0000000000', ''))).toMatchObject({ code: 'NODE_EXISTS', path: '/box/p-0000000000' })
+    expect(await caught(a.delete('/box'))).toMatchObject({ code: 'NOT_EMPTY' })
+    for (const name of await a.children('/box', { linearizable: true })) await a.delete(`/box/${name}`)
+    await cluster.advance(3_000)
+    expect(await b.exists('/box', { linearizable: true })).toBeNull()
+    await expectConverged(cluster)
+  })
+
   it('a lock hands out increasing fencing tokens, and a fenced write by a stale holder fails with FENCED', async () => {
     const cluster = createSimulatedCluster({ members: 3, seed: 33 })
     const [a, b] = cluster.meshes as [typeof cluster.meshes[0], typeof cluster.meshes[0]]
