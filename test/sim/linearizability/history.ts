@@ -16,6 +16,8 @@ export type ZnodeErrorCode =
   | 'NOT_EMPTY'
   | 'NO_CHILDREN_FOR_EPHEMERALS'
   | 'SESSION_EXPIRED'
+  /** an invalid path, or deleting the root */
+  | 'BAD_ARGUMENTS'
 
 export const ANY_VERSION = -1
 

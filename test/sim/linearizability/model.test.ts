@@ -29,7 +29,7 @@ describe('the tree model', () => {
     ])
   })
 
-  it('sequential names are the parent cversion, ten digits, counting deletes too', () => {
+  it('sequential names are the parent cversion, ten digits, counting child creates only', () => {
     const { results } = run(
       op.create('/q'),
       op.create('/q/a-', '', 'persistent-sequential'),
@@ -40,7 +40,7 @@ describe('the tree model', () => {
     )
     expect(results).toEqual([
       answer.created('/q'), answer.created('/q/a-0000000000'), answer.created('/q/plain'), answer.deleted(),
-      answer.created('/q/0000000003'), answer.children('0000000003', 'a-0000000000'),
+      answer.created('/q/0000000002'), answer.children('0000000002', 'a-0000000000'),
     ])
   })
 
@@ -63,6 +63,19 @@ describe('the tree model', () => {
       answer.error('SESSION_EXPIRED'), answer.created('/d'),
     ])
     expect(state.closedSessions.has('s1')).toBe(true)
+  })
+
+  it('invalid paths and deleting the root are BAD_ARGUMENTS', () => {
+    const { results } = run(op.create('a'), op.set('/a//b', 'x'), op.get('/a/'), op.delete('/'), op.multi(op.create('/ok'), op.check('nope')))
+    expect(results).toEqual([
+      answer.error('BAD_ARGUMENTS'), answer.error('BAD_ARGUMENTS'), answer.error('BAD_ARGUMENTS'),
+      answer.error('BAD_ARGUMENTS'), answer.error('BAD_ARGUMENTS', 1),
+    ])
+  })
+
+  it('a multi with an ephemeral create of a closed session fails as a whole with SESSION_EXPIRED', () => {
+    const { results } = run(op.closeSession('s1'), op.multi(op.create('/p'), op.create('/e', '', 'ephemeral', 's1')), op.exists('/p'))
+    expect(results).toEqual([answer.closed(), answer.error('SESSION_EXPIRED'), answer.exists(null)])
   })
 
   it('a multi is all or nothing and reports the first failing index', () => {
