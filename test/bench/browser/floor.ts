@@ -1,0 +1,189 @@
+// The browser's floor: what the platform itself costs, with none of our code
+// in the way. Two tabs of one browser context load this page; run.ts calls
+// these functions through `window.floor` and summarizes the raw samples.
+//   - BroadcastChannel round trip (one tab echoes)
+//   - WebRTC data-channel round trip (raw RTCPeerConnection, signaled over a
+//     BroadcastChannel, one tab echoes)
+//   - navigator.locks acquire+release in one tab, and hand-off between tabs
+//   - an IndexedDB transaction of one small put with strict and relaxed durability
+// Every function returns raw samples in ms; nothing here judges them.
+import { wallNow } from './clock'
+import * as peers from './peers'
+
+const ping = new Uint8Array(16)
+
+// ---------- BroadcastChannel ----------
+
+let echoChannel: BroadcastChannel | null = null
+
+/** Echo every message on `name` back to its sender (the other tab). */
+function bcEcho(name: string): void {
+  echoChannel?.close()
+  const ch = new BroadcastChannel(name)
+  ch.onmessage = (e) => ch.postMessage({ pong: (e.data as { ping: number }).ping })
+  echoChannel = ch
+}
+
+/** Round trips of a small message to the echoing tab. */
+async function bcRoundTrips(name: string, n: number): Promise<number[]> {
+  const ch = new BroadcastChannel(name)
+  const samples: number[] = []
+  try {
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now()
+      await new Promise<void>((resolve) => {
+        ch.onmessage = (e) => {
+          if ((e.data as { pong?: number }).pong === i) resolve()
+        }
+        ch.postMessage({ ping: i })
+      })
+      samples.push(performance.now() - t0)
+    }
+  } finally {
+    ch.close()
+  }
+  return samples
+}
+
+// ---------- WebRTC data channel ----------
+
+type Signal = { to: 'offerer' | 'answerer'; sdp?: RTCSessionDescriptionInit; candidate?: RTCIceCandidateInit | null }
+
+let answerer: RTCPeerConnection | null = null
+
+/** Answer the offer that arrives on `name` and echo whatever the data channel carries. */
+function rtcEcho(name: string): void {
+  const sig = new BroadcastChannel(name)
+  sig.onmessage = async (e) => {
+    const m = e.data as Signal
+    if (m.to !== 'answerer') return
+    if (m.sdp !== undefined) {
+      answerer?.close()
+      const pc = new RTCPeerConnection()
+      answerer = pc
+      pc.onicecandidate = (ev) => sig.postMessage({ to: 'offerer', candidate: ev.candidate?.toJSON() ?? null } satisfies Signal)
+      pc.ondatachannel = (ev) => {
+        const dc = ev.channel
+        dc.binaryType = 'arraybuffer'
+        dc.onmessage = (msg) => dc.send(msg.data as ArrayBuffer)
+      }
+      await pc.setRemoteDescription(m.sdp)
+      await pc.setLocalDescription(await pc.createAnswer())
+      sig.postMessage({ to: 'offerer', sdp: pc.localDescription!.toJSON() } satisfies Signal)
+    } else if (m.candidate != null && answerer !== null) {
+      await answerer.addIceCandidate(m.candidate)
+    }
+  }
+}
+
+/** Open a data channel to the echoing tab, then time `n` round trips of 16 bytes. */
+async function rtcRoundTrips(name: string, n: number): Promise<{ connectMs: number; samples: number[] }> {
+  const sig = new BroadcastChannel(name)
+  const pc = new RTCPeerConnection()
+  try {
+    const t0 = performance.now()
+    const dc = pc.createDataChannel('bench', { ordered: true })
+    dc.binaryType = 'arraybuffer'
+    pc.onicecandidate = (ev) => sig.postMessage({ to: 'answerer', candidate: ev.candidate?.toJSON() ?? null } satisfies Signal)
+    sig.onmessage = async (e) => {
+      const m = e.data as Signal
+      if (m.to !== 'offerer') return
+      if (m.sdp !== undefined) await pc.setRemoteDescription(m.sdp)
+      else if (m.candidate != null) await pc.addIceCandidate(m.candidate)
+    }
+    const open = new Promise<void>((resolve) => (dc.onopen = () => resolve()))
+    await pc.setLocalDescription(await pc.createOffer())
+    sig.postMessage({ to: 'answerer', sdp: pc.localDescription!.toJSON() } satisfies Signal)
+    await open
+    const connectMs = performance.now() - t0
+    const samples: number[] = []
+    for (let i = 0; i < n; i++) {
+      const s = performance.now()
+      await new Promise<void>((resolve) => {
+        dc.onmessage = () => resolve()
+        dc.send(ping)
+      })
+      samples.push(performance.now() - s)
+    }
+    return { connectMs, samples }
+  } finally {
+    pc.close()
+    sig.close()
+  }
+}
+
+// ---------- navigator.locks ----------
+
+/** Uncontended acquire+release of one lock, `n` times in a row. */
+async function lockAcquireRelease(name: string, n: number): Promise<number[]> {
+  const samples: number[] = []
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now()
+    await navigator.locks.request(name, () => undefined)
+    samples.push(performance.now() - t0)
+  }
+  return samples
+}
+
+/**
+ * Take the lock `n` times, releasing it at once each time, while another tab
+ * does the same: the two alternate, so most grants are hand-offs from the
+ * other tab. Returns wall-clock grant and release times; run.ts merges both
+ * tabs' lists and keeps the gaps where the holder changed.
+ */
+async function lockTurns(name: string, n: number, startAt: number): Promise<Array<{ granted: number; released: number }>> {
+  await new Promise((r) => setTimeout(r, Math.max(0, startAt - wallNow())))
+  const turns: Array<{ granted: number; released: number }> = []
+  for (let i = 0; i < n; i++) {
+    await navigator.locks.request(name, () => {
+      const granted = wallNow()
+      turns.push({ granted, released: wallNow() })
+    })
+  }
+  return turns
+}
+
+// ---------- IndexedDB ----------
+
+function openDb(name: string): Promise<IDBDatabase> {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.open(name, 1)
+    req.onupgradeneeded = () => req.result.createObjectStore('kv')
+    req.onsuccess = () => resolve(req.result)
+    req.onerror = () => reject(req.error)
+  })
+}
+
+/**
+ * `n` transactions in a row, each one put of 100 bytes, timed from
+ * transaction() to `complete`. Returns the samples and the sequential
+ * commit rate (commits per second over the whole loop).
+ */
+async function idbCommits(durability: 'strict' | 'relaxed', n: number): Promise<{ samples: number[]; perSecond: number }> {
+  const name = `floor-idb-${durability}-${Date.now()}`
+  const db = await openDb(name)
+  const value = new Uint8Array(100).fill(7)
+  const samples: number[] = []
+  const started = performance.now()
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now()
+    await new Promise<void>((resolve, reject) => {
+      const tx = db.transaction('kv', 'readwrite', { durability })
+      tx.objectStore('kv').put(value, i)
+      tx.oncomplete = () => resolve()
+      tx.onerror = () => reject(tx.error)
+      tx.onabort = () => reject(tx.error)
+    })
+    samples.push(performance.now() - t0)
+  }
+  const perSecond = (n / (performance.now() - started)) * 1000
+  db.close()
+  indexedDB.deleteDatabase(name)
+  return { samples, perSecond }
+}
+
+Object.assign(window, {
+  floor: { wallNow, bcEcho, bcRoundTrips, rtcEcho, rtcRoundTrips, lockAcquireRelease, lockTurns, idbCommits },
+  peers,
+})
+document.title = 'ready'

@@ -1,0 +1,469 @@
+// `npm run bench` (issue 7): headless Chromium on this machine, in one run —
+//   the floor: what the browser itself costs (BroadcastChannel, WebRTC data
+//     channel, navigator.locks, IndexedDB strict/relaxed);
+//   the peers: failover of the broadcast-channel package's leader election
+//     and of a bare Web Locks election;
+//   meshkeeper: 3 tabs (commit, throughput, reads, watches, failover, locks,
+//     reopen of a 10,000-node tree), then 9 tabs and 16 tabs over 4 browsers.
+// Prints a table, writes test/bench/results.json with every figure, its ratio
+// to its floor, and the goals of issue 7 marked met / missed. A figure that
+// cannot be measured is null with the reason; the run always completes.
+//   npm run bench [-- --quick] [-- --only floor,peers,mesh3,scale]
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium } from '@playwright/test'
+import type { BrowserContext, Page } from '@playwright/test'
+import { createServer as createVite } from 'vite'
+import { chromiumLaunch } from '../../playwright.config'
+import { startSignalingServer } from '../../src/server/index'
+
+const quick = process.argv.includes('--quick')
+const onlyArg = process.argv.indexOf('--only')
+const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',')) : null
+const runs = (part: string): boolean => only === null || only.has(part)
+
+/** Trial counts: --quick keeps every key with fewer samples. */
+const N = quick
+  ? { rtt: 100, locks: 100, idb: 100, failover: 3, commits: 50, reads: 50, watches: 30, throughputMs: 1500, lockOps: 30, reopenNodes: 10_000, scaleCommits: 30, scaleFailover: 2 }
+  : { rtt: 1000, locks: 500, idb: 300, failover: 10, commits: 300, reads: 300, watches: 100, throughputMs: 4000, lockOps: 100, reopenNodes: 10_000, scaleCommits: 100, scaleFailover: 10 }
+
+// ---------------------------------------------------------------- figures
+
+type Unit = 'ms' | '/s'
+
+interface Figure {
+  value: number | null
+  unit: Unit
+  /** samples behind the figure */
+  n?: number
+  /** why value is null */
+  reason?: string
+  /** the floor this figure is compared with: keys of floor figures, summed */
+  floorOf?: string[]
+  floor?: number | null
+  ratio?: number | null
+}
+
+const figures: Record<string, Figure> = {}
+
+function put(key: string, value: number | null, unit: Unit, more: Partial<Figure> = {}): void {
+  figures[key] = { value, unit, ...more }
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!
+}
+
+/** p50, p99 (and max when asked) of `samples` under `key.p50` etc. */
+function putLatency(key: string, samples: number[], more: Partial<Figure> = {}, withMax = false): void {
+  const s = [...samples].sort((a, b) => a - b)
+  const value = (p: number): number | null => (s.length === 0 ? null : percentile(s, p))
+  const reason = s.length === 0 ? { reason: 'no samples' } : {}
+  put(`${key}.p50`, value(50), 'ms', { n: s.length, ...reason, ...more })
+  put(`${key}.p99`, value(99), 'ms', { n: s.length, ...reason, ...more })
+  if (withMax) put(`${key}.max`, s.at(-1) ?? null, 'ms', { n: s.length, ...reason, ...more })
+}
+
+/** Mark every key the part would have produced as not measured, with why. */
+function missing(keys: string[], reason: string): void {
+  for (const k of keys) if (figures[k] === undefined || figures[k]!.value === null) put(k, null, unitOf(k), { reason })
+}
+/** Rates are per second, everything else is a duration. */
+const unitOf = (key: string): Unit => (/\.rate$|\.throughput\./.test(key) ? '/s' : 'ms')
+const latencyKeys = (key: string, withMax = false): string[] => [`${key}.p50`, `${key}.p99`, ...(withMax ? [`${key}.max`] : [])]
+
+/** Run one measurement; on failure or timeout record its keys as null with the reason. */
+async function measure(label: string, keys: string[], timeoutMs: number, fn: () => Promise<void>): Promise<void> {
+  const started = Date.now()
+  process.stdout.write(`  ${label} ... `)
+  let timer: NodeJS.Timeout | undefined
+  try {
+    await Promise.race([
+      fn(),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs / 1000} s`)), timeoutMs))),
+    ])
+    console.log(`${((Date.now() - started) / 1000).toFixed(1)} s`)
+  } catch (err) {
+    const reason = err instanceof Error ? err.message.split('\n')[0]! : String(err)
+    console.log(`FAILED: ${reason}`)
+    missing(keys, reason)
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+// ---------------------------------------------------------------- browser
+
+const root = fileURLToPath(new URL('./browser', import.meta.url))
+const vite = await createVite({
+  root,
+  configFile: false,
+  appType: 'mpa',
+  server: { middlewareMode: true, hmr: false },
+  logLevel: 'warn',
+  // bundle the pages' dependencies before the first page asks for them, so
+  // no page is reloaded by a late optimization mid-measurement
+  optimizeDeps: { entries: ['*.html'], include: ['broadcast-channel'] },
+})
+const http = createServer((req, res) => vite.middlewares(req, res))
+const signaling = await startSignalingServer({ server: http, path: '/signal' })
+await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
+const origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`
+const signalUrl = `${origin.replace('http', 'ws')}/signal`
+
+const browserVersion = (() => {
+  try {
+    return execFileSync(chromiumLaunch.executablePath, ['--version'], { encoding: 'utf8' }).trim()
+  } catch {
+    return 'unknown'
+  }
+})()
+
+/** A browser with a profile on disk, as a user's has: IndexedDB in an
+ *  incognito-like context lives in memory and 'strict' would mean nothing. */
+interface Browser {
+  context: BrowserContext
+  close(): Promise<void>
+}
+const openBrowsers = new Set<Browser>()
+
+async function openBrowser(): Promise<Browser> {
+  const profile = mkdtempSync(join(tmpdir(), 'meshkeeper-bench-'))
+  const context = await chromium.launchPersistentContext(profile, chromiumLaunch)
+  const b: Browser = {
+    context,
+    close: async () => {
+      openBrowsers.delete(b)
+      await context.close().catch(() => undefined)
+      rmSync(profile, { recursive: true, force: true })
+    },
+  }
+  openBrowsers.add(b)
+  for (const p of context.pages()) await p.close()
+  context.on('page', (page) => {
+    page.on('pageerror', (err) => console.log(`\n    [page error] ${err.message.split('\n')[0]}`))
+  })
+  return b
+}
+
+async function openPage(context: BrowserContext, path: string): Promise<Page> {
+  const page = await context.newPage()
+  await page.goto(`${origin}/${path}`)
+  await page.waitForFunction(() => document.title === 'ready' || document.title.startsWith('error'), undefined, { timeout: 60_000 })
+  const title = await page.title()
+  if (title !== 'ready') throw new Error(`page ${path}: ${title}`)
+  return page
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+async function pollUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 5): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = await probe()
+    if (v !== undefined) return v
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await sleep(intervalMs)
+  }
+}
+
+/**
+ * A renderer crash with no goodbye (DevTools `Page.crash`): no pagehide, no
+ * unload. The DevTools session is opened first so the returned kill time is
+ * when the crash was sent, not when the session was ready.
+ */
+async function crashTab(page: Page): Promise<() => Promise<number>> {
+  const cdp = await page.context().newCDPSession(page)
+  return async () => {
+    const gone = new Promise<void>((resolve) => {
+      page.once('crash', () => resolve())
+      page.once('close', () => resolve())
+    })
+    const at = Date.now()
+    void cdp.send('Page.crash').catch(() => undefined)
+    await gone
+    void page.close().catch(() => undefined)
+    return at
+  }
+}
+
+/** A graceful close: the page's pagehide handlers run (Playwright's page.close). */
+async function closeTab(page: Page): Promise<() => Promise<number>> {
+  return async () => {
+    const at = Date.now()
+    await page.close()
+    return at
+  }
+}
+
+type Kill = 'crash' | 'close'
+const killer = (how: Kill) => (how === 'crash' ? crashTab : closeTab)
+
+// ---------------------------------------------------------------- the floor
+
+type FloorWindow = typeof globalThis & {
+  floor: {
+    wallNow(): number
+    bcEcho(name: string): void
+    bcRoundTrips(name: string, n: number): Promise<number[]>
+    rtcEcho(name: string): void
+    rtcRoundTrips(name: string, n: number): Promise<{ connectMs: number; samples: number[] }>
+    lockAcquireRelease(name: string, n: number): Promise<number[]>
+    lockTurns(name: string, n: number, startAt: number): Promise<Array<{ granted: number; released: number }>>
+    idbCommits(d: 'strict' | 'relaxed', n: number): Promise<{ samples: number[]; perSecond: number }>
+  }
+  peers: {
+    state(): { leaderSince: number | null; impl: string }
+    broadcastChannelElection(name: string): void
+    webLockElection(name: string): void
+  }
+}
+
+/** What a tab's wall clock reads minus what the driver's reads, at one instant. */
+async function clockOffset(page: Page): Promise<number> {
+  const before = Date.now()
+  const there = await page.evaluate(() => performance.timeOrigin + performance.now())
+  const after = Date.now()
+  return there - (before + after) / 2
+}
+
+let clockOffsetMs: number | null = null
+
+async function benchFloor(): Promise<void> {
+  console.log('floor (two tabs of one browser)')
+  const b = await openBrowser()
+  try {
+    const [a, e] = [await openPage(b.context, 'index.html'), await openPage(b.context, 'index.html')]
+    clockOffsetMs = await clockOffset(a)
+    await measure('BroadcastChannel round trip', latencyKeys('floor.broadcastChannel.rtt'), 60_000, async () => {
+      await e.evaluate(() => (window as unknown as FloorWindow).floor.bcEcho('floor-bc'))
+      const samples = await a.evaluate((n) => (window as unknown as FloorWindow).floor.bcRoundTrips('floor-bc', n), N.rtt)
+      putLatency('floor.broadcastChannel.rtt', samples)
+    })
+    await measure('WebRTC data channel round trip', [...latencyKeys('floor.webrtc.rtt'), 'floor.webrtc.connect'], 60_000, async () => {
+      await e.evaluate(() => (window as unknown as FloorWindow).floor.rtcEcho('floor-rtc'))
+      const r = await a.evaluate((n) => (window as unknown as FloorWindow).floor.rtcRoundTrips('floor-rtc', n), N.rtt)
+      putLatency('floor.webrtc.rtt', r.samples)
+      put('floor.webrtc.connect', r.connectMs, 'ms', { n: 1 })
+    })
+    await measure('navigator.locks acquire+release', latencyKeys('floor.locks.acquireRelease'), 60_000, async () => {
+      putLatency('floor.locks.acquireRelease', await a.evaluate((n) => (window as unknown as FloorWindow).floor.lockAcquireRelease('floor-lock', n), N.locks))
+    })
+    await measure('navigator.locks hand-off between tabs', latencyKeys('floor.locks.handoff'), 60_000, async () => {
+      const startAt = Date.now() + 300
+      const turns = await Promise.all([a, e].map((p, tab) =>
+        p.evaluate(([n, at]) => (window as unknown as FloorWindow).floor.lockTurns('floor-handoff', n!, at!), [N.locks, startAt]).then((ts) => ts.map((t) => ({ ...t, tab }))),
+      ))
+      putLatency('floor.locks.handoff', handoffGaps(turns.flat()))
+    })
+    for (const d of ['strict', 'relaxed'] as const) {
+      await measure(`IndexedDB commit (${d})`, [...latencyKeys(`floor.idb.${d}`), `floor.idb.${d}.rate`], 120_000, async () => {
+        const r = await a.evaluate(([dur, n]) => (window as unknown as FloorWindow).floor.idbCommits(dur as 'strict' | 'relaxed', n as number), [d, N.idb] as const)
+        putLatency(`floor.idb.${d}`, r.samples)
+        put(`floor.idb.${d}.rate`, r.perSecond, '/s', { n: r.samples.length })
+      })
+    }
+  } finally {
+    await b.close()
+  }
+}
+
+/** Gaps between a release and the next grant by another holder, in time order. */
+function handoffGaps(turns: Array<{ granted: number; released: number; tab: number }>): number[] {
+  const ordered = [...turns].sort((x, y) => x.granted - y.granted)
+  const gaps: number[] = []
+  for (let i = 1; i < ordered.length; i++) {
+    if (ordered[i]!.tab !== ordered[i - 1]!.tab) gaps.push(ordered[i]!.granted - ordered[i - 1]!.released)
+  }
+  return gaps
+}
+
+// ---------------------------------------------------------------- the peers
+
+/**
+ * Failover of an election among 3 tabs of one browser: every tab campaigns,
+ * the leader is killed, and the gap is from the kill to the moment a
+ * survivor says it leads (its wall clock, corrected by the measured offset).
+ */
+async function peerFailover(kind: 'broadcastChannel' | 'webLocks', how: Kill, trials: number): Promise<{ samples: number[]; impl: string }> {
+  const b = await openBrowser()
+  const samples: number[] = []
+  let impl = ''
+  try {
+    for (let t = 0; t < trials; t++) {
+      const name = `peer-${kind}-${how}-${t}-${Date.now()}`
+      const pages: Page[] = []
+      for (let i = 0; i < 3; i++) pages.push(await openPage(b.context, 'index.html'))
+      const offset = await clockOffset(pages[0]!)
+      for (const p of pages) {
+        await p.evaluate(([k, n]) => (k === 'broadcastChannel' ? (window as unknown as FloorWindow).peers.broadcastChannelElection(n!) : (window as unknown as FloorWindow).peers.webLockElection(n!)), [kind, name])
+      }
+      const leader = await pollUntil('a peer leader', async () => {
+        const states = await Promise.all(pages.map((p) => p.evaluate(() => (window as unknown as FloorWindow).peers.state())))
+        impl = states[0]!.impl
+        const i = states.findIndex((s) => s.leaderSince !== null)
+        return i < 0 ? undefined : pages[i]!
+      }, 10_000)
+      const survivors = pages.filter((p) => p !== leader)
+      const kill = await killer(how)(leader)
+      const killedAt = await kill()
+      const since = await pollUntil('a new peer leader', async () => {
+        const states = await Promise.all(survivors.map((p) => p.evaluate(() => (window as unknown as FloorWindow).peers.state())))
+        const s = states.find((x) => x.leaderSince !== null)
+        return s?.leaderSince ?? undefined
+      }, 30_000)
+      samples.push(since - offset - killedAt)
+      for (const p of survivors) await p.close()
+    }
+  } finally {
+    await b.close()
+  }
+  return { samples, impl }
+}
+
+const peerImpl: Record<string, string> = {}
+
+async function benchPeers(): Promise<void> {
+  console.log(`peers (3 tabs of one browser, ${N.failover} trials each)`)
+  for (const kind of ['broadcastChannel', 'webLocks'] as const) {
+    for (const how of ['crash', 'close'] as const) {
+      const key = `peers.${kind}.failover.${how}`
+      await measure(`${kind} election failover after a leader ${how}`, latencyKeys(key, true), 300_000, async () => {
+        const r = await peerFailover(kind, how, N.failover)
+        peerImpl[kind] = r.impl
+        putLatency(key, r.samples, {}, true)
+      })
+    }
+  }
+}
+
+// ---------------------------------------------------------------- ratios, goals, output
+
+/** Attach each figure's floor (sum of floor keys) and ratio. */
+function attachFloor(key: string, floorOf: string[]): void {
+  const f = figures[key]
+  if (f === undefined) return
+  const parts = floorOf.map((k) => figures[k]?.value ?? null)
+  const floor = parts.some((v) => v === null) ? null : parts.reduce<number>((s, v) => s + v!, 0)
+  f.floorOf = floorOf
+  f.floor = floor
+  f.ratio = floor === null || f.value === null || floor === 0 ? null : f.value / floor
+}
+
+interface Goal {
+  goal: string
+  figure: string
+  value: number | null
+  target: number | null
+  comparison: '<=' | '>='
+  met: boolean | null
+  reason?: string
+}
+
+function goal(text: string, figure: string, comparison: '<=' | '>=', target: number | null, why?: string): Goal {
+  const value = figures[figure]?.value ?? null
+  const met = value === null || target === null ? null : comparison === '<=' ? value <= target : value >= target
+  const reason = met === null ? (figures[figure] === undefined ? 'not measured in this run' : (figures[figure]!.reason ?? why ?? 'floor not measured')) : undefined
+  return { goal: text, figure, value, target, comparison, met, ...(reason === undefined ? {} : { reason }) }
+}
+
+const v = (key: string): number | null => figures[key]?.value ?? null
+const times = (k: number, ...keys: string[]): number | null => (keys.some((x) => v(x) === null) ? null : k * keys.reduce((s, x) => s + v(x)!, 0))
+
+function goals(): Goal[] {
+  return [
+    goal('commit p50 (follower) <= 1.5 x (WebRTC rtt + IndexedDB strict commit)', 'mesh3.commit.follower.p50', '<=', times(1.5, 'floor.webrtc.rtt.p50', 'floor.idb.strict.p50')),
+    goal('commit p50 (leader) <= 1.5 x (WebRTC rtt + IndexedDB strict commit)', 'mesh3.commit.leader.p50', '<=', times(1.5, 'floor.webrtc.rtt.p50', 'floor.idb.strict.p50')),
+    goal('writes/s with 64 writers >= 20 x IndexedDB strict commit rate', 'mesh3.throughput.writers64', '>=', times(20, 'floor.idb.strict.rate')),
+    goal('failover after graceful close p50 <= 50 ms', 'mesh3.failover.close.p50', '<=', 50),
+    goal('failover after graceful close p99 <= 50 ms', 'mesh3.failover.close.p99', '<=', 50),
+    goal('failover after crash p50 <= 300 ms', 'mesh3.failover.crash.p50', '<=', 300),
+    goal('failover after crash p99 <= 1 s', 'mesh3.failover.crash.p99', '<=', 1000),
+    goal('lock acquire+release p50 <= 4 x navigator.locks', 'mesh3.lock.acquireRelease.p50', '<=', times(4, 'floor.locks.acquireRelease.p50')),
+    goal('watch p50 <= commit p50 + one WebRTC round trip', 'mesh3.watch.p50', '<=', v('mesh3.commit.follower.p50') === null ? null : times(1, 'mesh3.commit.follower.p50', 'floor.webrtc.rtt.p50'), 'commit latency not measured'),
+  ]
+}
+
+/** Floors the meshkeeper figures are compared with (ratio = figure / floor). */
+const FLOORS: Array<[RegExp, string[]]> = [
+  [/^mesh\w*\.commit\.\w+\.(p50|p99)$/, ['floor.webrtc.rtt.$1', 'floor.idb.strict.$1']],
+  [/^mesh3\.throughput\.\w+$/, ['floor.idb.strict.rate']],
+  [/^mesh3\.read\.linearizable\.(p50|p99)$/, ['floor.webrtc.rtt.$1']],
+  [/^mesh3\.watch\.(p50|p99)$/, ['floor.webrtc.rtt.$1', 'floor.idb.strict.$1']],
+  [/^mesh\w*\.failover\.(crash|close)\.(p50|p99|max)$/, ['peers.webLocks.failover.$1.$2']],
+  [/^mesh3\.lock\.acquireRelease\.(p50|p99)$/, ['floor.locks.acquireRelease.$1']],
+  [/^mesh3\.lock\.handoff\.(p50|p99)$/, ['floor.locks.handoff.$1']],
+  [/^peers\.broadcastChannel\.failover\.(crash|close)\.(p50|p99|max)$/, ['peers.webLocks.failover.$1.$2']],
+]
+
+function attachFloors(): void {
+  for (const key of Object.keys(figures)) {
+    for (const [re, floorKeys] of FLOORS) {
+      const m = re.exec(key)
+      if (m !== null) {
+        attachFloor(key, floorKeys.map((k) => k.replace(/\$(\d)/g, (_, i: string) => m[Number(i)]!)))
+        break
+      }
+    }
+  }
+}
+
+const fmt = (x: number | null | undefined, unit?: Unit): string =>
+  x === null || x === undefined ? '—' : unit === '/s' || Math.abs(x) >= 1000 ? Math.round(x).toString() : x >= 10 ? x.toFixed(1) : x.toFixed(2)
+
+function table(allGoals: Goal[]): string {
+  const rows: string[][] = [['figure', 'value', 'unit', 'n', 'floor', 'ratio']]
+  for (const [key, f] of Object.entries(figures)) {
+    rows.push([key, f.value === null ? `null (${f.reason ?? '?'})` : fmt(f.value, f.unit), f.unit, String(f.n ?? ''), f.floor === undefined ? '' : fmt(f.floor, f.unit), f.ratio === undefined || f.ratio === null ? (f.floorOf ? '—' : '') : `${f.ratio.toFixed(2)}x`])
+  }
+  const width = rows[0]!.map((_, c) => Math.min(60, Math.max(...rows.map((r) => r[c]!.length))))
+  const lines = rows.map((r) => r.map((cell, c) => (c === 0 || c === 1 ? cell.padEnd(width[c]!) : cell.padStart(width[c]!))).join('  ').trimEnd())
+  lines.splice(1, 0, width.map((w) => '-'.repeat(w)).join('  '))
+  lines.push('', 'goals (issue 7)')
+  for (const g of allGoals) {
+    const mark = g.met === null ? 'n/a   ' : g.met ? 'met   ' : 'MISSED'
+    const detail = g.met === null ? `(${g.reason})` : `${fmt(g.value)} ${g.comparison} ${fmt(g.target)}`
+    lines.push(`  ${mark} ${g.goal}: ${detail}`)
+  }
+  return lines.join('\n')
+}
+
+// ---------------------------------------------------------------- main
+
+const startedAt = Date.now()
+try {
+  if (runs('floor')) await benchFloor()
+  if (runs('peers')) await benchPeers()
+} finally {
+  for (const b of [...openBrowsers]) await b.close()
+  await signaling.close()
+  await vite.close()
+  http.close()
+}
+
+attachFloors()
+const allGoals = goals()
+const results = {
+  date: new Date(startedAt).toISOString(),
+  quick,
+  durationMs: Date.now() - startedAt,
+  browser: browserVersion,
+  cores: cpus().length,
+  node: process.version,
+  /** a tab's wall clock minus the driver's, measured once (failover times are corrected by it) */
+  clockOffsetMs,
+  peerImplementations: peerImpl,
+  trials: N,
+  figures,
+  goals: allGoals,
+}
+writeFileSync(fileURLToPath(new URL('./results.json', import.meta.url)), `${JSON.stringify(results, null, 2)}\n`)
+console.log(`\n${browserVersion}, ${cpus().length} cores, ${quick ? 'quick' : 'full'} run in ${((Date.now() - startedAt) / 1000).toFixed(0)} s\n`)
+console.log(table(allGoals))
+console.log('\nwritten: test/bench/results.json')
+process.exit(0)
