@@ -43,6 +43,18 @@ describe('command codec', () => {
     for (const cmd of samples) expect(encodeCommand(cmd)[0]).toBe(COMMAND_FORMAT_VERSION)
   })
 
+  it('has a stable byte layout (a change here is a format change: bump COMMAND_FORMAT_VERSION)', () => {
+    expect(Array.from(encodeCommand({ type: 'noop', time: 5 }))).toEqual([1, 5, 5])
+    const txn: Command = { type: 'txn', session: 's', seq: 2, ackedBelow: 1, multi: false, ops: [{ op: 'check', path: '/a', version: -1 }], time: 7 }
+    // version, tag, session "s", seq, ackedBelow, multi, op count, op tag, path "/a", version -1 (lib0 varint), time
+    expect(Array.from(encodeCommand(txn))).toEqual([1, 3, 1, 0x73, 2, 1, 0, 1, 3, 2, 0x2f, 0x61, 0x41, 7])
+  })
+
+  it('refuses input that is not a Uint8Array', () => {
+    expectBadArguments(() => decodeCommand([1, 5, 5] as unknown as Uint8Array))
+    expectBadArguments(() => decodeCommand(null as unknown as Uint8Array))
+  })
+
   it('round-trips random commands (property)', () => {
     fc.assert(
       fc.property(arbCommand, (cmd) => {
