@@ -20,6 +20,12 @@ describe('createSimulatedCluster', () => {
     expect(members.map((m) => m.id)).toEqual(['m1', 'm2', 'm3'])
     expect(members.filter((m) => m.role === 'leader').map((m) => m.id)).toEqual([ls[0]!.id])
     expect(members.every((m) => m.voter)).toBe(true)
+    await cluster.advance(2_000)
+    // facts of every member reach everyone through the leader's roster
+    for (const m of cluster.meshes) {
+      expect(m.members().map((x) => x.browser)).toEqual(['b1', 'b2', 'b3'])
+      expect(m.members().filter((x) => x.self).map((x) => x.id)).toEqual([m.id])
+    }
     await expectConverged(cluster)
   })
 
@@ -198,6 +204,24 @@ describe('createSimulatedCluster', () => {
     await a.sync()
     expect(await a.exists('/majority')).not.toBeNull()
     expect(await a.exists('/minority')).toBeNull()
+    await expectConverged(cluster)
+  })
+
+  it('a closed mesh can be restarted: it rejoins with a new session', async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 19 })
+    const [a, b] = cluster.meshes as [typeof cluster.meshes[0], typeof cluster.meshes[0]]
+    await b.create('/b-was-here', '')
+    const oldSession = b.sessionId
+    await b.close()
+    await cluster.advance(3_000)
+    expect(a.members().map((m) => m.id)).not.toContain(b.id)
+    await cluster.restart(b)
+    await cluster.advance(10_000)
+    expect(b.state).toBe('connected')
+    expect(b.sessionId).not.toBe(oldSession)
+    expect(a.members().find((m) => m.id === b.id)?.voter).toBe(true)
+    await b.sync()
+    expect(await b.exists('/b-was-here')).not.toBeNull()
     await expectConverged(cluster)
   })
 
