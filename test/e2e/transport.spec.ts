@@ -2,15 +2,16 @@
 // over WebRTC data channels (simple-peer's browser bundle, Debian Chromium).
 import { expect, test } from '@playwright/test'
 import type { Page } from '@playwright/test'
+import { startSignalingServer } from '../../src/server/index'
 
 const HARNESS = 'http://localhost:5190/'
 const MiB = 1024 * 1024
 
-async function openTab(page: Page, member: string, room: string): Promise<void> {
+async function openTab(page: Page, member: string, room: string, opts: { signal?: string[]; secret?: string } = {}): Promise<void> {
   page.on('pageerror', (err) => console.log(`[${member}] page error: ${err.message}`))
   await page.goto(HARNESS)
   await page.waitForFunction(() => typeof window.harness === 'object')
-  await page.evaluate(([m, r]) => window.harness.start(m!, r!), [member, room])
+  await page.evaluate(([m, r, o]) => window.harness.start(m as string, r as string, o as { signal?: string[]; secret?: string }), [member, room, opts] as const)
 }
 
 const peersOf = (page: Page) => page.evaluate(() => window.harness.peers())
@@ -60,4 +61,27 @@ test('three tabs connect pairwise over WebRTC, exchange small and 3 MiB messages
   const closedInA = await a.evaluate(() => window.harness.closedLinks().map((l) => l.peer))
   expect(closedInA).toEqual(['c'])
   expect(await a.evaluate(() => window.harness.errors())).toEqual([])
+})
+
+test('two devices (separate browser contexts) meet through the signaling server with a room secret; a wrong secret is refused', async ({ browser }) => {
+  const server = await startSignalingServer({ port: 0, host: '127.0.0.1' })
+  try {
+    const room = `ws-${Date.now()}`
+    const devices = [await browser.newContext(), await browser.newContext(), await browser.newContext()]
+    const [a, b, m] = await Promise.all(devices.map((d) => d.newPage()))
+    await openTab(a!, 'a', room, { signal: [server.url], secret: 'open sesame' })
+    await openTab(b!, 'b', room, { signal: [server.url], secret: 'open sesame' })
+    await expect.poll(() => peersOf(a!), { timeout: 30_000 }).toEqual(['b'])
+    await expect.poll(() => peersOf(b!), { timeout: 30_000 }).toEqual(['a'])
+    const sum = await a!.evaluate(() => window.harness.send('b', 1000, 5))
+    await expect.poll(() => b!.evaluate(() => window.harness.received()), { timeout: 30_000 }).toEqual([{ from: 'a', length: 1000, sum }])
+
+    await openTab(m!, 'm', room, { signal: [server.url], secret: 'wrong guess' })
+    await expect.poll(() => a!.evaluate(() => window.harness.errors().some((e) => e.startsWith('UNAUTHORIZED'))), { timeout: 30_000 }).toBe(true)
+    expect(await peersOf(a!)).toEqual(['b'])
+    expect(await peersOf(m!)).toEqual([])
+    await Promise.all(devices.map((d) => d.close()))
+  } finally {
+    await server.close()
+  }
 })

@@ -5,6 +5,10 @@ import { BroadcastChannelSignaling } from '../../../src/transport/broadcast-chan
 import { MeshTransport } from '../../../src/transport/mesh-transport'
 import { browserPeerFactory } from '../../../src/transport/simple-peer-browser'
 import type { Link } from '../../../src/transport/types'
+import type { SignalingChannel } from '../../../src/transport/signaling'
+import { websocketSignaling } from '../../../src/transport/websocket-signaling'
+import { roomKeySealer } from '../../../src/transport/room-sealer'
+import { deriveRoomKey } from '../../../src/wire/room-key'
 
 interface Received {
   from: string
@@ -50,12 +54,17 @@ function linkTo(peer: string): Link {
 }
 
 const harness = {
-  start(member: string, room: string): void {
+  /** `signal`: WebSocket signaling server URLs (else BroadcastChannel only);
+   *  `secret`: the room secret */
+  async start(member: string, room: string, opts: { signal?: string[]; secret?: string } = {}): Promise<void> {
+    const signaling: SignalingChannel[] = opts.signal === undefined ? [new BroadcastChannelSignaling()] : websocketSignaling(opts.signal, { onError: (code, message) => errors.push(`${code} ${message}`) })
+    const sealer = opts.secret === undefined ? undefined : roomKeySealer(await deriveRoomKey(opts.secret, room, { iterations: 100_000 }))
     transport = new MeshTransport({
       self: { member, tab: `t${member}`, browser: 'e2e' },
       room,
-      signaling: [new BroadcastChannelSignaling()],
+      signaling,
       peerFactory: browserPeerFactory,
+      ...(sealer === undefined ? {} : { sealer }),
     })
     transport.onLink((link) => watch(link))
     transport.onError((err) => errors.push(err.message))
