@@ -23,6 +23,9 @@ export function simulate(seed: number, steps: number, bugs: PlantedBugs = {}, tr
     checkQuorum: prng.bool(gen),
     electionTick: prng.oneOf(gen, [3, 5, 10]),
     maxSnapshotChunkSize: 64,
+    // one entry per MsgApp now and then: lets an old-term entry travel
+    // without the new leader's no-op (Figure 8 of the Raft paper)
+    maxSizePerMsg: prng.oneOf(gen, [1, 1024 * 1024]),
     bugs,
   }
   // a first member alone (the first tab), three, or five voters at birth

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { RaftError } from '../../src/raft/index'
-import { Network, text } from './network'
+import { Network, str, text } from './network'
 import type { Message } from '../../src/raft/types'
 
 const ids = ['1', '2', '3']
@@ -233,5 +233,83 @@ describe('reportUnreachable', () => {
     net.stabilize()
     expect(net.node('1').status().progress!.get('2')!.state).toBe('replicate')
     expect(net.appliedData('2')).toEqual(['a'])
+  })
+})
+
+describe('§5.4.2 Figure 8: why counting replicas of an old-term entry is unsafe', () => {
+  // The paper's Figure 8 with five members. `a` is appended by 1 in term 2;
+  // 5 leads term 3 with an entry at the same index that reaches nobody; 1
+  // leads term 4 and replicates `a` to a majority, but none of its term-4
+  // entries; then 5 wins term 5 and overwrites `a` everywhere.
+  function figure8(bugs = {}): { net: Network; i: number } {
+    const all = ['1', '2', '3', '4', '5']
+    const net = Network.cluster(all, { maxSizePerMsg: 1, bugs })
+    net.stabilize()
+    net.elect('1') // term 2
+    // (a) a reaches 2 only
+    net.partition(['1', '2'], ['3', '4', '5'])
+    net.node('1').propose(text('a'))
+    net.stabilize()
+    const i = net.node('1').status().lastIndex
+    // (b) 5 wins term 3 with 3 and 4; its no-op at index i reaches nobody
+    net.heal()
+    net.partition(['1', '2'], ['3', '4', '5'])
+    net.filter = (m) => !(m.from === '5' && m.type === 'MsgApp')
+    net.elect('5')
+    expect(net.node('5').status().role).toBe('leader')
+    net.filter = null
+    net.restart('5') // 5 goes quiet, i@3 on its disk
+    // (c) 1 (restarted, so no longer leading term 2) wins term 4 with 2 and
+    // 3, replicating only entries of term 2
+    net.restart('1')
+    net.heal()
+    net.partition(['1', '2', '3'], ['4', '5'])
+    const term2Only = (m: Message): boolean => {
+      if (m.type !== 'MsgApp' || m.entries.every((e) => e.term <= 2)) return true
+      net.node(m.to).step({ ...m, entries: m.entries.filter((e) => e.term <= 2) })
+      return false
+    }
+    net.filter = term2Only
+    for (let k = 0; k < 3 && net.node('1').status().role !== 'leader'; k++) net.elect('1')
+    expect(net.node('1').status().term).toBe(4)
+    net.tick('1') // heartbeats: followers learn the commit index, if any
+    net.stabilize()
+    // (d) 1 goes quiet; 5 wins term 5 with 2, 3 and 4 and overwrites index i
+    net.filter = null
+    net.restart('1')
+    net.heal()
+    net.isolate('1')
+    // bounded rounds: with the bug, 2 and 3 refuse to overwrite an entry they
+    // hold committed and keep rejecting 5's MsgApps
+    const rounds = (n: number): void => {
+      for (let k = 0; k < n; k++) {
+        net.processReady()
+        net.deliverQueued()
+      }
+    }
+    for (let k = 0; k < 3 && net.node('5').status().role !== 'leader'; k++) {
+      net.node('5').campaign()
+      rounds(50)
+    }
+    expect(net.node('5').status().role).toBe('leader')
+    rounds(50)
+    return { net, i }
+  }
+
+  const appliedAt = (net: Network, id: string, i: number): string[] =>
+    net.get(id).applied.filter((e) => e.index === i).map((e) => `${e.term}:${str(e.data)}`)
+
+  it('a correct leader never commits a, so its overwrite is harmless', () => {
+    const { net, i } = figure8()
+    expect(appliedAt(net, '1', i)).toEqual([])
+    expect(appliedAt(net, '2', i)).toEqual(['3:'])
+  })
+
+  it('planted bug commitOldTermByCounting applies a, later overwritten: two values at one index', () => {
+    const { net, i } = figure8({ commitOldTermByCounting: true })
+    // 2 and 3 applied a (they learned the commit index from 1); 4 applies
+    // 5's entry of term 3 at the same index
+    expect(appliedAt(net, '2', i)).toEqual(['2:a'])
+    expect(appliedAt(net, '4', i)).toEqual(['3:'])
   })
 })
