@@ -7,6 +7,7 @@ import { expect, test } from '@playwright/test'
 import type { Page } from '@playwright/test'
 import { meshOf, openTabs, waitForLeader, waitForMesh, waitForVoters } from '../../src/testing/playwright'
 import { crash, DEMO_URL, freshRoom, logPageErrors, setHidden } from './helpers/demo'
+import { createLatencies, fmt, indexedDbStrictCommits, nextLeaderAt, percentiles, recordNextLeader, webrtcLoopbackRoundTrips } from './helpers/figures'
 
 test.describe.configure({ mode: 'serial' })
 
@@ -193,4 +194,34 @@ test('a hidden leader hands over leadership to a visible tab', async ({ context 
   // and the mesh still commits, from the hidden tab too
   expect(await create(leaderPage!, '/from-hidden', 'x')).toBe('/from-hidden')
   await expect.poll(() => exists(rest[0]!, '/from-hidden')).toBe(true)
+})
+
+test('figures: follower commit latency, WebRTC round trip, IndexedDB strict commit, time to a new leader', async ({ context }) => {
+  test.setTimeout(300_000)
+  const pages = await threeTabs(context)
+  const { page: leaderPage } = await waitForLeader(pages)
+  const follower = pages.find((p) => p !== leaderPage)!
+  await createLatencies(follower, '/warm-up', 20) // warm up (JIT, channels, IndexedDB)
+  console.log(`[figure] small create from a follower tab (3 voters, strict IndexedDB): ${fmt(percentiles(await createLatencies(follower, '/bench', 200)))}`)
+  console.log(`[figure] WebRTC data channel round trip, two connections in one page: ${fmt(percentiles(await webrtcLoopbackRoundTrips(follower, 200)))}`)
+  console.log(`[figure] IndexedDB readwrite transaction, one 64-byte put, durability strict: ${fmt(percentiles(await indexedDbStrictCommits(follower, 200)))}`)
+  for (const p of pages) await p.close()
+
+  for (const how of ['crash', 'graceful close'] as const) {
+    const samples: number[] = []
+    for (let round = 0; round < 2; round++) {
+      const tabs = await threeTabs(context)
+      const { leader, page } = await waitForLeader(tabs)
+      const rest = tabs.filter((p) => p !== page)
+      for (const p of rest) await recordNextLeader(p, leader)
+      const t0 = Date.now()
+      if (how === 'crash') await crash(page!)
+      else await page!.close()
+      await waitForLeader(rest)
+      const heard = await Promise.all(rest.map(nextLeaderAt))
+      samples.push(Math.min(...heard.map((t) => t ?? Infinity)) - t0)
+      for (const p of rest) await p.close()
+    }
+    console.log(`[figure] time to a new leader after a leader tab's ${how}: ${samples.map((s) => `${s} ms`).join(', ')}`)
+  }
 })
