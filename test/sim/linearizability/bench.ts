@@ -10,6 +10,7 @@ const cases: { name: string, options: WorkloadOptions }[] = [
   { name: '2000 ops, 20 paths, 5 clients, 5% multi', options: { seed: 2, operations: 2000, clients: 5, paths: 20, timeoutRate: 0.02, multiRate: 0.05 } },
   { name: '2000 ops, 20 paths, 5 clients, 10% timeouts', options: { seed: 3, operations: 2000, clients: 5, paths: 20, timeoutRate: 0.1 } },
   { name: '2000 ops, 20 paths, 10 clients, 5% multi, 5% timeouts', options: { seed: 4, operations: 2000, clients: 10, paths: 20, timeoutRate: 0.05, multiRate: 0.05 } },
+  { name: '2000 ops, 2 paths (2 big partitions), 5 clients, 5% multi, 2% timeouts', options: { seed: 7, operations: 2000, clients: 5, paths: 2, timeoutRate: 0.02, multiRate: 0.05 } },
   { name: '2000 ops, stale reads planted', options: { seed: 5, operations: 2000, clients: 5, paths: 20, plant: { bug: 'stale-read', rate: 0.05 } } },
   { name: '2000 ops, double apply planted', options: { seed: 6, operations: 2000, clients: 5, paths: 20, plant: { bug: 'double-apply', rate: 0.05 } } },
 ]

@@ -316,5 +316,7 @@ describe('partitions and explanations', () => {
     builder.add('r', 3, 4, op.get('/x'), answer.data('never', 99))
     const result = checkHistory(builder.build(), { maxSteps: 200 })
     expect(result.verdict).toBe('unknown')
+    expect(result.ok).toBe(false)
+    if (!result.ok) expect(result.explanation).toMatch(/^step budget of 200 moves ran out/)
   })
 })

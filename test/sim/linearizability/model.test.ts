@@ -126,6 +126,12 @@ describe('HistoryRecorder', () => {
     expect(() => recorder.returned(first, answer.created('/a'))).toThrow(/not open/)
   })
 
+  it('a call still open when the history is taken counts as timed out', () => {
+    const recorder = new HistoryRecorder(() => 3)
+    recorder.call('c1', op.set('/a', 'x'))
+    expect(recorder.history()).toEqual([{ id: 0, client: 'c1', call: 3, ret: null, input: op.set('/a', 'x'), output: null }])
+  })
+
   it('validateHistory rejects malformed histories', () => {
     expect(() => validateHistory([{ id: 0, client: 'c', call: 5, ret: 3, input: op.get('/'), output: answer.data('', 0) }])).toThrow(/before its call/)
     expect(() => validateHistory([{ id: 0, client: 'c', call: 1, ret: 3, input: op.get('/'), output: null }])).toThrow(/output/)
