@@ -66,8 +66,8 @@ export const generateHistory = (options: WorkloadOptions): Operation[] => {
     scheduled.push(entry)
     return entry
   }
-  add('setup', 0, 1, op.create(QUEUE), 1)
-  add('setup', 1, 2, op.create(MEMBERS), 2)
+  add('setup', 0, 2, op.create(QUEUE), 1)
+  add('setup', 3, 5, op.create(MEMBERS), 4)
 
   const subOp = (session: string, group: number): MultiSubOp => {
     const pick = (): string => `/k${Math.min(options.paths - 1, group * GROUP + prng.uint32(gen, 0, GROUP - 1))}`
@@ -103,7 +103,7 @@ export const generateHistory = (options: WorkloadOptions): Operation[] => {
   for (let c = 0; c < options.clients; c++) {
     const client = `c${c}`
     let sessionNumber = 0
-    let now = 3 + prng.uint32(gen, 0, 5)
+    let now = 6 + prng.uint32(gen, 0, 5)
     for (let i = 0; i < perClient && scheduled.length <= options.operations; i++) {
       const session = `${client}-s${sessionNumber}`
       const input = randomOp(client, session)
@@ -115,7 +115,7 @@ export const generateHistory = (options: WorkloadOptions): Operation[] => {
         now = at + 30
       } else {
         const entry = add(client, call, at + prng.uint32(gen, 1, 10), input, at)
-        now = entry.operation.ret! + prng.uint32(gen, 0, 3)
+        now = entry.operation.ret! + prng.uint32(gen, 1, 3)
         plantBug(entry, options, chance, gen)
       }
     }
