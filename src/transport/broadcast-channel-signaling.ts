@@ -5,6 +5,8 @@
 //   { t: 'here', from, to }      I am in the room too
 //   { t: 'signal', from, to, data }
 //   { t: 'bye', from }           I left
+// 'hi' is repeated every `announceEveryMs` (a tab that crashed says no 'bye';
+// peers forget whom they cannot reach, and the repeat brings the living back).
 // BroadcastChannel only reaches same-origin contexts, but a buggy or old tab
 // may still post anything: every field is checked.
 import { isPlainObject, Listeners, SIGNAL_ID_PATTERN } from './signaling'
@@ -14,14 +16,18 @@ const validId = (x: unknown): x is string => typeof x === 'string' && SIGNAL_ID_
 
 export class BroadcastChannelSignaling implements SignalingChannel {
   readonly name = 'broadcast'
+  private channel: BroadcastChannel | null = null
+  private announcer: ReturnType<typeof setInterval> | null = null
+  private self: string | null = null
+  private readonly peers = new Listeners<[string, boolean]>()
+  private readonly signals = new Listeners<[string, SignalData]>()
+
+  /** `announceEveryMs`: how often 'hi' is repeated */
+  constructor(private readonly announceEveryMs = 20_000) {}
 
   get connected(): boolean {
     return this.channel !== null
   }
-  private channel: BroadcastChannel | null = null
-  private self: string | null = null
-  private readonly peers = new Listeners<[string, boolean]>()
-  private readonly signals = new Listeners<[string, SignalData]>()
 
   join(room: string, peer: string): void {
     if (this.channel !== null) throw new Error('BroadcastChannelSignaling: already joined')
@@ -30,6 +36,7 @@ export class BroadcastChannelSignaling implements SignalingChannel {
     channel.onmessage = (ev: MessageEvent) => this.receive(ev.data)
     this.channel = channel
     this.post({ t: 'hi', from: peer })
+    this.announcer = setInterval(() => this.post({ t: 'hi', from: peer }), this.announceEveryMs)
   }
 
   onPeer(fn: (peer: string, present: boolean) => void): () => void {
@@ -46,6 +53,8 @@ export class BroadcastChannelSignaling implements SignalingChannel {
 
   close(): void {
     if (this.channel === null) return
+    if (this.announcer !== null) clearInterval(this.announcer)
+    this.announcer = null
     if (this.self !== null) this.post({ t: 'bye', from: this.self })
     this.channel.close()
     this.channel = null

@@ -48,6 +48,9 @@ export interface MeshTransportOptions {
   /** retry backoff: base and cap in ms (default 250 ms, 10 s) */
   backoffBaseMs?: number
   backoffMaxMs?: number
+  /** consecutive failed attempts (or unanswered knocks) after which a peer
+   *  is forgotten until it is announced again (default 10) */
+  giveUpAfterFailures?: number
 }
 
 type Route = SignalingChannel | { relayVia: string }
@@ -121,6 +124,11 @@ export class MeshTransport implements Transport {
 
   links(): Map<string, Link> {
     return new Map(this.current)
+  }
+
+  /** signaling ids of the peers this transport knows of (linked or being tried); for diagnostics */
+  knownPeers(): string[] {
+    return [...this.remotes.keys()].sort()
   }
 
   async close(): Promise<void> {
@@ -372,6 +380,12 @@ export class MeshTransport implements Transport {
 
   private scheduleRetry(r: Remote): void {
     if (r.retry !== null || this.closed) return
+    if (r.link === null && r.failures > (this.opts.giveUpAfterFailures ?? 10)) {
+      // a peer that never answers (a crashed tab that said no goodbye): forget
+      // it; if it is alive, its next announcement brings it back
+      this.dropRemote(r, 'unreachable')
+      return
+    }
     const base = this.opts.backoffBaseMs ?? 250
     const max = this.opts.backoffMaxMs ?? 10_000
     const delay = Math.min(max, base * 2 ** Math.min(r.failures, 16)) * (0.5 + Math.random() / 2)

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import wrtc from '@roamhq/wrtc'
 import type { TransportError } from '../../src/transport/errors'
 import { MeshTransport } from '../../src/transport/mesh-transport'
+import type { MeshTransportOptions } from '../../src/transport/mesh-transport'
 import { nodePeerFactory } from '../../src/transport/simple-peer-node'
 import type { PeerFactory } from '../../src/transport/simple-peer-port'
 import { nextLink } from './links'
@@ -14,8 +15,8 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((t) => t.close()))
 })
 
-function start(member: string, hub: MemorySignalingHub, peerFactory: PeerFactory = nodePeerFactory(wrtc)): MeshTransport {
-  const t = new MeshTransport({ self: { member, tab: 't', browser: 'node' }, room: 'r', signaling: [hub.channel()], peerFactory, backoffBaseMs: 20, backoffMaxMs: 200 })
+function start(member: string, hub: MemorySignalingHub, peerFactory: PeerFactory = nodePeerFactory(wrtc), extra: Partial<MeshTransportOptions> = {}): MeshTransport {
+  const t = new MeshTransport({ self: { member, tab: 't', browser: 'node' }, room: 'r', signaling: [hub.channel()], peerFactory, backoffBaseMs: 20, backoffMaxMs: 200, ...extra })
   open.push(t)
   return t
 }
@@ -89,5 +90,18 @@ describe('MeshTransport rules', () => {
     await new Promise((r) => setTimeout(r, 50))
     expect(a.links().get('b')).toBe(links)
     expect(errors).toEqual([])
+  })
+
+  it('a peer that never answers is forgotten after a few attempts, and comes back when announced again', async () => {
+    const hub = new MemorySignalingHub()
+    const ghost = hub.channel()
+    ghost.join('r', 'z/t') // present on signaling, but nobody answers behind it
+    const a = start('a', hub, nodePeerFactory(wrtc), { connectTimeoutMs: 100, giveUpAfterFailures: 2 })
+    await expect.poll(() => a.knownPeers()).toEqual(['z/t'])
+    await expect.poll(() => a.knownPeers(), { timeout: 10_000 }).toEqual([])
+    // a living peer announces itself again: it is known (and tried) again
+    const again = hub.channel()
+    again.join('r', 'y/t')
+    await expect.poll(() => a.knownPeers()).toEqual(['y/t'])
   })
 })
