@@ -44,7 +44,12 @@ export const acknowledge = (d: SessionDedup, ackedBelow: number): void => {
   for (const seq of d.results.keys()) if (seq < ackedBelow) d.results.delete(seq)
 }
 
-/** records the result of a newly applied seq, evicting the oldest beyond the bound */
+/**
+ * Records the result of a newly applied seq, evicting the oldest beyond the
+ * bound. The table keeps the very object apply() returns (copying or freezing
+ * it would cost more than the apply itself): callers must treat results as
+ * read-only, since the table is replicated state (snapshots, digest).
+ */
 export const record = (d: SessionDedup, seq: number, result: TxnResult): void => {
   d.results.set(seq, result)
   if (d.results.size > MAX_RESULTS_PER_SESSION) {
@@ -54,3 +59,4 @@ export const record = (d: SessionDedup, seq: number, result: TxnResult): void =>
     if (lowest + 1 > d.floor) d.floor = lowest + 1
   }
 }
+

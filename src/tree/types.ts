@@ -91,6 +91,7 @@ export interface ChangeEvent {
 
 /** What applying one committed entry did. */
 export interface ApplyOutcome {
+  /** read-only: a txn's result is the very object kept in the dedup table (replicated state) */
   result: TxnResult
   /** changes in the order they happened (all share the entry's zxid) */
   events: ChangeEvent[]
