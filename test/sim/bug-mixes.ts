@@ -17,7 +17,7 @@ export const BUG_MIXES: Record<keyof PlantedBugs, Partial<FaultMix>> = {
   voteTwice: {},
   // Figure 8: entries trickle one per MsgApp, so an old-term entry reaches a
   // majority before the new leader's own entry does. (Found by the §5.4.2
-  // commit-rule check; the later loss of the entry is rarer.)
+  // commit-rule check; FIGURE_8 below finds the later loss of the entry.)
   commitOldTermByCounting: { voters: 5, maxSizePerMsg: 1 },
   // A deposed leader keeps leading: isolate and heal leaders.
   leaderNeverStepsDown: {},
@@ -35,4 +35,17 @@ export const BUG_MIXES: Record<keyof PlantedBugs, Partial<FaultMix>> = {
   skipLogUpToDateCheck: {},
   // A follower that keeps a conflicting suffix: leader changes while entries are uncommitted.
   noTruncateOnConflict: {},
+}
+
+/**
+ * The Figure 8 loop (MIT 6.824's Figure8Unreliable): leaders crash again and
+ * again under an unreliable network, so an entry committed by counting in an
+ * old term is later overwritten. Finds commitOldTermByCounting by its
+ * consequence (leader completeness, state machine safety) without the
+ * commit-rule check.
+ */
+export const FIGURE_8: Partial<FaultMix> = {
+  voters: 5, maxSizePerMsg: 1, figure8: [15, 300], clientThinkMs: [5, 30], preVote: false,
+  maxDrop: 0.1, maxReorder: 0.6, maxDelayMs: 60,
+  weights: { ...none, network: 2, heal: 1, disk: 1 },
 }

@@ -74,6 +74,12 @@ export interface FaultMix {
   compactEvery: number
   /** probability that a newly elected leader is crashed within 20 ms (before its own entry spreads: Figure 8) */
   crashNewLeader: number
+  /**
+   * Figure 8 loop (as in MIT 6.824's Figure8 test): every so often crash the
+   * current leader, and restart a random crashed member whenever fewer than a
+   * quorum run. null: off.
+   */
+  figure8: [number, number] | null
   /** probability that a joint change is followed within 30 ms by a partition along it (old voters | leader and new voters) */
   partitionAfterChurn: number
   /** bytes of entries per MsgApp (small: one entry per message, so acks trickle in) */
@@ -106,6 +112,7 @@ export function randomFaultMix(gen: prng.PRNG): FaultMix {
     maxSizePerMsg: prng.oneOf(gen, [1, 256, 4096]),
     partitionAfterChurn: prng.oneOf(gen, [0, 0.5]),
     crashNewLeader: prng.oneOf(gen, [0, 0, 0.3]),
+    figure8: null,
     clientThinkMs: [20, 200],
   }
 }
@@ -123,6 +130,30 @@ export class Nemesis {
   start(): void {
     this.schedule()
     if (this.world.mix.crashNewLeader > 0) this.watchLeaders()
+    if (this.world.mix.figure8 !== null) this.figure8(this.world.mix.figure8)
+  }
+
+  private figure8([lo, hi]: [number, number]): void {
+    const { world, gen } = this
+    world.clock.setTimeout(() => {
+      if (this.stopped) return
+      const leader = world.leader()
+      if (leader !== null) {
+        this.say(`figure 8: crash leader ${leader.member.id}`)
+        leader.member.crash('crash by nemesis')
+      }
+      const members = [...world.members.values()].filter((m) => !m.removed)
+      const up = members.filter((m) => m.alive).length
+      if (up <= members.length / 2 + 1) {
+        const down = members.filter((m) => !m.alive)
+        if (down.length > 0) {
+          const m = prng.oneOf(gen, down)
+          this.say(`figure 8: restart ${m.id}`)
+          m.start()
+        }
+      }
+      this.figure8([lo, hi])
+    }, prng.real53(gen) < 0.9 ? prng.uint32(gen, 0, lo) : prng.uint32(gen, 0, hi))
   }
 
   /** Crash some leaders right after their election, before their first entry reaches a majority. */

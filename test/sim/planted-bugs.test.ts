@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest'
 import type { PlantedBugs } from '../../src/raft/types'
 import { runSeed } from './world'
-import { BUG_MIXES } from './bug-mixes'
+import { BUG_MIXES, FIGURE_8 } from './bug-mixes'
 
 const MAX_SEEDS = 1000
 
@@ -27,4 +27,18 @@ describe('planted bugs are found within 1,000 seeds', () => {
       expect(clean.violations).toEqual([])
     })
   }
+})
+
+describe('a planted bug is found by what it breaks, not only by the rule aimed at it', () => {
+  it('commitOldTermByCounting loses a committed entry under the Figure 8 loop (commit-rule check off)', () => {
+    let found: { seed: number; rule: string } | null = null
+    for (let seed = 1; seed <= MAX_SEEDS && found === null; seed++) {
+      const r = runSeed({ seed, bugs: { commitOldTermByCounting: true }, faults: FIGURE_8, ignoreRules: ['commit-rule'], traceLines: 0 })
+      if (r.violations.length > 0) found = { seed, rule: r.violations[0]!.rule }
+    }
+    if (found !== null) console.log(`commitOldTermByCounting (consequence): found at seed ${found.seed} by ${found.rule}`)
+    expect(found).not.toBeNull()
+    expect(['leader-completeness', 'state-machine-safety', 'durability', 'log-matching']).toContain(found!.rule)
+    expect(runSeed({ seed: found!.seed, faults: FIGURE_8, traceLines: 0 }).violations).toEqual([])
+  })
 })

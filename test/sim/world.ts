@@ -19,7 +19,7 @@ import { VirtualClock } from '../../src/testing/virtual-time'
 import { VirtualNetwork } from '../../src/testing/virtual-network'
 import type { ConfState, Entry, Message, NodeId, PlantedBugs, RaftConfig } from '../../src/raft/types'
 import type { CoreFactory, CoreStatus } from './core'
-import { SafetyChecker, type Violation } from './checker'
+import { SafetyChecker, type SafetyRule, type Violation } from './checker'
 import { SimMember, type DriverSettings, type MemberEnv } from './member'
 import { Trace, describeMessage } from './trace'
 import { AppendWorkload, type Workload, type WorkloadResult } from './workload'
@@ -44,6 +44,8 @@ export interface SimOptions {
   core?: CoreFactory
   /** how many trace lines to keep for the report (default 200) */
   traceLines?: number
+  /** safety rules not to report (tests only: prove a bug is found by its consequences) */
+  ignoreRules?: SafetyRule[]
 }
 
 /** What a run found. */
@@ -112,7 +114,7 @@ export class World {
       minDelay: 1,
       maxDelay: 10,
     })
-    this.checker = new SafetyChecker(() => this.clock.now(), mix.voters)
+    this.checker = new SafetyChecker(() => this.clock.now(), mix.voters, new Set(opts.ignoreRules ?? []))
     this.trace = new Trace(() => this.clock.now(), opts.hash === true, opts.traceLines ?? 200)
     this.settings = {
       tickMs: TICK_MS,
