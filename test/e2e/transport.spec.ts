@@ -53,6 +53,8 @@ test('three tabs connect pairwise over WebRTC, exchange small and 3 MiB messages
 
   const rtts = (await a.evaluate(() => window.harness.roundTrips('b', 50))).sort((x, y) => x - y)
   console.log(`[figure] WebRTC round trip between two tabs (Chromium): median ${rtts[25]!.toFixed(2)} ms, p90 ${rtts[45]!.toFixed(2)} ms, max ${rtts[49]!.toFixed(2)} ms`)
+  const ms = await a.evaluate(() => window.harness.transferTime('b', 8 * 1024 * 1024))
+  console.log(`[figure] 8 MiB message between two tabs (Chromium): ${ms.toFixed(0)} ms until acknowledged, ${((8 / ms) * 1000).toFixed(1)} MiB/s`)
 
   // closing a tab closes its links in the others
   await c.close()
@@ -75,6 +77,13 @@ test('two devices (separate browser contexts) meet through the signaling server 
     await expect.poll(() => peersOf(b!), { timeout: 30_000 }).toEqual(['a'])
     const sum = await a!.evaluate(() => window.harness.send('b', 1000, 5))
     await expect.poll(() => b!.evaluate(() => window.harness.received()), { timeout: 30_000 }).toEqual([{ from: 'a', length: 1000, sum }])
+
+    // a link that fails is re-made (through the server, still sealed)
+    await a!.evaluate(() => window.harness.breakLink('b'))
+    await expect.poll(() => a!.evaluate(() => window.harness.linksSeen()), { timeout: 30_000 }).toEqual({ b: 2 })
+    await expect.poll(() => peersOf(a!), { timeout: 30_000 }).toEqual(['b'])
+    const sum2 = await a!.evaluate(() => window.harness.send('b', 10, 6))
+    await expect.poll(async () => (await b!.evaluate(() => window.harness.received())).at(-1), { timeout: 30_000 }).toEqual({ from: 'a', length: 10, sum: sum2 })
 
     await openTab(m!, 'm', room, { signal: [server.url], secret: 'wrong guess' })
     await expect.poll(() => a!.evaluate(() => window.harness.errors().some((e) => e.startsWith('UNAUTHORIZED'))), { timeout: 30_000 }).toBe(true)

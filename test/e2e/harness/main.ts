@@ -20,6 +20,9 @@ interface Received {
 const received: Received[] = []
 const closedLinks: Array<{ peer: string; reason: string }> = []
 const errors: string[] = []
+/** links handed out by the transport, per peer (a re-made link counts again) */
+const linksSeen: Record<string, number> = {}
+const ACK_ABOVE_BYTES = 1024 * 1024
 let transport: MeshTransport | null = null
 
 /** the bytes `send` makes for (size, seed): the test knows them without moving them */
@@ -43,6 +46,8 @@ function watch(link: Link): void {
       return
     }
     received.push({ from: link.peer, length: bytes.length, sum: checksum(bytes) })
+    // large messages are acknowledged, for the transfer-time figure
+    if (bytes.length >= ACK_ABOVE_BYTES && link.open) link.send(Uint8Array.of(0xee))
   })
   link.onClose((reason) => closedLinks.push({ peer: link.peer, reason }))
 }
@@ -66,7 +71,10 @@ const harness = {
       peerFactory: browserPeerFactory,
       ...(sealer === undefined ? {} : { sealer }),
     })
-    transport.onLink((link) => watch(link))
+    transport.onLink((link) => {
+      linksSeen[link.peer] = (linksSeen[link.peer] ?? 0) + 1
+      watch(link)
+    })
     transport.onError((err) => errors.push(err.message))
   },
   peers(): string[] {
@@ -88,6 +96,29 @@ const harness = {
   },
   errors(): string[] {
     return errors
+  },
+  linksSeen(): Record<string, number> {
+    return linksSeen
+  },
+  /** close our link to `peer` as a failure would; the transport re-makes it */
+  breakLink(peer: string): void {
+    linkTo(peer).close('simulated failure')
+  },
+  /** ms from sending `size` bytes to `peer` until its acknowledgement is back */
+  async transferTime(peer: string, size: number): Promise<number> {
+    const link = linkTo(peer)
+    const bytes = pattern(size, 1)
+    const t0 = performance.now()
+    await new Promise<void>((resolve) => {
+      const off = link.onMessage((m) => {
+        if (m.length === 1 && m[0] === 0xee) {
+          off()
+          resolve()
+        }
+      })
+      link.send(bytes)
+    })
+    return performance.now() - t0
   },
   /** round trips of a 2-byte message to `peer`, in ms */
   async roundTrips(peer: string, n: number): Promise<number[]> {
