@@ -29,7 +29,8 @@ export interface FramePort {
 
 export interface LinkOptions extends FramingOptions {
   /** bytes queued for sending before the link gives up on a peer that does
-   *  not read (it closes with reason 'send queue overflow') */
+   *  not read (it closes with reason 'send queue overflow'); also the most
+   *  received bytes held before anyone listens ('inbox overflow') */
   maxQueuedBytes?: number
   /** a frame that breaks the framing rules, or a listener that threw */
   onError?: (err: unknown) => void
@@ -52,6 +53,7 @@ export class FramedLink implements Link {
   private readonly closeListeners = new Set<(reason: string) => void>()
   /** messages that arrived before anyone listened: kept for the first listener */
   private inbox: Uint8Array[] | null = []
+  private inboxBytes = 0
   private controlInbox: Uint8Array[] | null = []
   private readonly dataQueue: Outgoing[] = []
   private readonly controlQueue: Uint8Array[] = []
@@ -191,8 +193,11 @@ export class FramedLink implements Link {
       return
     }
     if (out.kind === 'data') {
-      if (this.inbox !== null) this.inbox.push(out.message)
-      else this.deliver(this.messageListeners, out.message)
+      if (this.inbox === null) return this.deliver(this.messageListeners, out.message)
+      // nobody listens yet (the hello is not through): hold a bounded amount
+      this.inbox.push(out.message)
+      this.inboxBytes += out.message.length
+      if (this.inboxBytes > this.maxQueuedBytes) this.close('inbox overflow')
     } else if (out.kind === 'control') {
       const copy = out.message.slice()
       if (this.controlInbox !== null) this.controlInbox.push(copy)

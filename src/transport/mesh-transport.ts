@@ -354,7 +354,8 @@ export class MeshTransport implements Transport {
 
   private onLinkClosed(r: Remote, attempt: Attempt, link: FramedLink, reason: string): void {
     if (this.current.get(r.member) === link) this.current.delete(r.member)
-    this.relayPeers.delete(r.id)
+    // what a newer link of this peer announced stays
+    if (r.link === link || r.link === null) this.relayPeers.delete(r.id)
     if (r.link === link) r.link = null
     if (!attempt.established) {
       this.failAttempt(r, attempt, reason)

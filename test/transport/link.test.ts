@@ -128,6 +128,15 @@ describe('FramedLink: bounds and hostile peers', () => {
   })
 })
 
+describe('FramedLink: unheard messages are bounded', () => {
+  it('closes a link whose peer floods it before anyone listens', async () => {
+    const { a, b } = linkedPair({ maxQueuedBytes: 10_000 })
+    const closed = closeReason(b)
+    for (let i = 0; i < 4; i++) a.send(new Uint8Array(4000))
+    expect(await closed).toBe('inbox overflow')
+  })
+})
+
 describe('FramedLink: close', () => {
   it('onClose fires exactly once on each side, and send then throws CLOSED', async () => {
     const { a, b } = linkedPair()
