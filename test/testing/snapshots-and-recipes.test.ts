@@ -30,6 +30,23 @@ describe('createSimulatedCluster: snapshots, TTL and recipes', () => {
     await expectConverged(cluster)
   })
 
+  it('a member restarts from its compacted log (snapshot on disk plus the entries after it)', async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 35, timing: { snapshotEntries: 10 } })
+    const [a, b] = cluster.meshes as [typeof cluster.meshes[0], typeof cluster.meshes[0]]
+    for (let i = 0; i < 25; i++) await b.create(`/n${i}`, `${i}`)
+    await b.sync()
+    expect(cluster.memberOf(b).stats.snapshotIndex).toBeGreaterThan(0)
+    cluster.crash(b)
+    await cluster.restart(b)
+    // before catching up with anyone, b already has what it persisted
+    expect(cluster.memberOf(b).stats.snapshotIndex).toBeGreaterThan(0)
+    expect(cluster.memberOf(b).tree.children('/')!.length).toBeGreaterThan(0)
+    await b.sync()
+    expect(await b.children('/')).toHaveLength(25)
+    await a.create('/after', '')
+    await expectConverged(cluster)
+  })
+
   it('a TTL node is reaped by the leader once unchanged past its TTL', async () => {
     const cluster = createSimulatedCluster({ members: 3, seed: 32 })
     const [a, b] = cluster.meshes as [typeof cluster.meshes[0], typeof cluster.meshes[0]]
