@@ -454,6 +454,8 @@ export class Member extends ObservableV2<MemberEvents> {
       })
       .finally(() => {
         this.pumping = false
+        // something may have stepped or proposed after the loop's last look
+        if (!this.stopped && this.running && !this.diverging && this.raft.hasReady()) this.pump()
       })
   }
 
