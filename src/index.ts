@@ -1,4 +1,4 @@
-// The `meshkeeper` entry (browser). joinMesh lands with the browser layer.
+// The `meshkeeper` entry (browser): joinMesh, MeshError, the public types, recipes.
 export { MeshError, toMeshError, isMeshErrorCode } from './client/errors'
 // joinMesh: the browser member (src/client/join.ts, identity by Web Locks)
 export { joinMesh } from './client/join'
