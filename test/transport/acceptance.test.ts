@@ -1,0 +1,29 @@
+// The Transport contract run on every transport of this folder.
+import wrtc from '@roamhq/wrtc'
+import { BroadcastChannelSignaling } from '../../src/transport/broadcast-channel-signaling'
+import { MemoryHub } from '../../src/transport/memory-transport'
+import { MeshTransport } from '../../src/transport/mesh-transport'
+import { nodePeerFactory } from '../../src/transport/simple-peer-node'
+import { transportAcceptance } from './acceptance'
+
+transportAcceptance('MemoryTransport', () => {
+  let hub = new MemoryHub()
+  return {
+    start: (member) => hub.connect({ member, tab: 't', browser: member }),
+    reset: () => {
+      hub = new MemoryHub()
+    },
+  }
+})
+
+let rooms = 0
+transportAcceptance('MeshTransport (WebRTC via wrtc, BroadcastChannel signaling)', () => {
+  let room = `acceptance-${process.pid}-${rooms++}`
+  return {
+    start: (member) =>
+      new MeshTransport({ self: { member, tab: 't', browser: member }, room, signaling: [new BroadcastChannelSignaling()], peerFactory: nodePeerFactory(wrtc) }),
+    reset: () => {
+      room = `acceptance-${process.pid}-${rooms++}`
+    },
+  }
+})
