@@ -77,7 +77,9 @@ export class RequestPipeline {
 
   /**
    * A new session replaces an expired one: everything pending on the old
-   * session fails with SESSION_EXPIRED, numbering starts again.
+   * session fails with SESSION_EXPIRED, numbering starts again. As with
+   * ZooKeeper's connection loss, such a write may still have committed
+   * before the expiry: the outcome is unknown, read before retrying.
    */
   replaceSession(session: string): void {
     for (const p of this.pending.values()) p.reject(new MeshError('SESSION_EXPIRED', 'the session expired before the write committed'))
