@@ -69,7 +69,9 @@ export interface SimulatedCluster {
   heal(): void
   /** stop the member at once: links close, unpersisted writes are lost */
   crash(mesh: Mesh): void
-  /** start a crashed (or closed) member again from what it persisted, with a new session */
+  /** start a crashed (or closed) member again from what it persisted, with a
+   *  new session — a new tab: like a new ZooKeeper session it has no watches
+   *  (`on` listeners stay with the Mesh; znode watches do not) */
   restart(mesh: Mesh): Promise<void>
   /** the member's tab becomes hidden or visible (a hidden leader hands leadership to a visible voter) */
   setVisible(mesh: Mesh, visible: boolean): void
