@@ -32,7 +32,7 @@ async function soak(seed: number): Promise<void> {
       }
       case 1:
         cluster.heal()
-        cluster.network.configure({ dropRate: 0, duplicateRate: 0 })
+        cluster.network.configure({ dropRate: 0, duplicateRate: 0, reorderRate: 0 })
         break
       case 2:
         if (crashed.size < Math.floor((members - 1) / 2)) {
@@ -49,7 +49,7 @@ async function soak(seed: number): Promise<void> {
         }
         break
       case 4:
-        cluster.network.configure({ dropRate: 0.05, duplicateRate: 0.05 })
+        cluster.network.configure({ dropRate: 0.05, duplicateRate: 0.05, reorderRate: 0.05 })
         break
       default: {
         const writers = live.slice(0, 2)
@@ -67,7 +67,7 @@ async function soak(seed: number): Promise<void> {
     await cluster.advance(prng.uint32(gen, 50, 1_500))
   }
   cluster.heal()
-  cluster.network.configure({ dropRate: 0, duplicateRate: 0 })
+  cluster.network.configure({ dropRate: 0, duplicateRate: 0, reorderRate: 0 })
   for (const m of crashed) await cluster.restart(m)
   await cluster.stable(120_000)
   await expectConverged(cluster)
