@@ -7,6 +7,7 @@ import { MeshTransport } from '../../src/transport/mesh-transport'
 import type { MeshTransportOptions } from '../../src/transport/mesh-transport'
 import { nodePeerFactory } from '../../src/transport/simple-peer-node'
 import { nextLink, nextMessage } from './links'
+import type { Link } from '../../src/transport/types'
 import { patterned, sameBytes } from './bytes'
 
 const open: MeshTransport[] = []
@@ -98,6 +99,29 @@ describe('MeshTransport over WebRTC in Node (wrtc) with BroadcastChannel signali
     const msg = nextMessage(secondB.link)
     second.link.send(Uint8Array.of(42))
     expect(await msg).toEqual(Uint8Array.of(42))
+  })
+
+  it('a link from a new tab of a member replaces the link to its old tab', async () => {
+    const room = `room-${process.pid}-${roomCounter++}`
+    const a = start('a', room)
+    const oldTab = start('b', room, { self: { member: 'b', tab: 'old', browser: 'node' } })
+    const first = await nextLink(a, 'b')
+    expect(first.hello.tab).toBe('old')
+    const replaced = new Promise<string>((resolve) => first.link.onClose(resolve))
+    const fromNewTab = new Promise<{ link: Link; tab: string }>((resolve) => {
+      const off = a.onLink((link, hello) => {
+        if (hello.tab !== 'new') return
+        off()
+        resolve({ link, tab: hello.tab })
+      })
+    })
+    // the new tab takes the member over (the old one would be dead: its Web Lock is free)
+    start('b', room, { self: { member: 'b', tab: 'new', browser: 'node' } })
+    const second = await fromNewTab
+    expect(await replaced).toBe('replaced')
+    await oldTab.close()
+    expect(a.links().get('b')).toBe(second.link)
+    expect(second.link.open).toBe(true)
   })
 
   it('closing a transport closes its links in the other peer', async () => {
