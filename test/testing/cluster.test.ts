@@ -293,6 +293,18 @@ describe('createSimulatedCluster', () => {
     await expectConverged(cluster)
   })
 
+  it('voters are spread across browsers first', async () => {
+    const cluster = createSimulatedCluster({ members: 5, seed: 20, bootstrap: 'join', maxVoters: 3, browsers: ['A', 'A', 'A', 'B', 'C'] })
+    await cluster.meshes[0]!.create('/x', '')
+    await cluster.advance(20_000)
+    const members = cluster.meshes[0]!.members()
+    expect(members).toHaveLength(5)
+    const voters = members.filter((m) => m.voter)
+    expect(voters).toHaveLength(3)
+    expect(new Set(voters.map((m) => m.browser))).toEqual(new Set(['A', 'B', 'C']))
+    await expectConverged(cluster)
+  })
+
   it('the first member alone commits, and newcomers join it (join bootstrap)', async () => {
     const cluster = createSimulatedCluster({ members: 3, seed: 13, bootstrap: 'join' })
     const [a, b, c] = cluster.meshes as [typeof cluster.meshes[0], typeof cluster.meshes[0], typeof cluster.meshes[0]]
