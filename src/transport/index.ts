@@ -15,6 +15,8 @@ export type { WebSocketConstructor, WebSocketLike, WebSocketSignalingOptions } f
 export { MeshTransport } from './mesh-transport'
 export type { MeshTransportOptions, SignalSealer } from './mesh-transport'
 export { roomKeySealer } from './room-sealer'
+export { createMeshTransport } from './create'
+export type { CreateTransportOptions } from './create'
 export { MemoryHub, MemoryTransport } from './memory-transport'
 export type { MemoryHubOptions } from './memory-transport'
 export type { PeerFactory, PeerFactoryOptions, PeerLike } from './simple-peer-port'

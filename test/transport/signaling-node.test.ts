@@ -16,6 +16,7 @@ import { WebSocketSignaling } from '../../src/transport/websocket-signaling'
 import type { WebSocketConstructor } from '../../src/transport/websocket-signaling'
 import type { TransportError } from '../../src/transport/errors'
 import { deriveRoomKey } from '../../src/wire/room-key'
+import { createMeshTransport } from '../../src/transport/create'
 
 const cleanup: Array<() => Promise<void> | void> = []
 afterEach(async () => {
@@ -144,5 +145,34 @@ describe('room secret', () => {
     await expect.poll(() => errors.some((e) => e.code === 'UNAUTHORIZED' && e.peer === 'x'), { timeout: 10_000 }).toBe(true)
     expect(a.links().size).toBe(0)
     expect(xLinks).toEqual([])
+  })
+})
+
+describe('createMeshTransport (from joinMesh-style options)', () => {
+  it('builds transports that meet through a server URL with a secret', async () => {
+    const s = await server()
+    const make = async (member: string) => {
+      const t = await createMeshTransport({
+        self: { member, tab: 't', browser: member },
+        room: 'created-room',
+        signaling: s.url,
+        secret: 'shh',
+        secretIterations: 100_000,
+        broadcastChannel: false,
+        websocket: { WebSocket: WebSocket as unknown as WebSocketConstructor },
+        peerFactory: nodePeerFactory(wrtc),
+      })
+      cleanup.push(() => t.close())
+      return t
+    }
+    const a = await make('a')
+    const ab = nextLink(a, 'b')
+    const b = await make('b')
+    const [x, y] = await Promise.all([ab, nextLink(b, 'a')])
+    expect(await exchange(x.link, y.link)).toEqual(Uint8Array.of(7, 7))
+  })
+
+  it('refuses to start with no way to find peers', async () => {
+    await expect(createMeshTransport({ self: { member: 'a', tab: 't', browser: 'b' }, room: 'r', broadcastChannel: false, peerFactory: nodePeerFactory(wrtc) })).rejects.toMatchObject({ code: 'BAD_ARGUMENTS' })
   })
 })
