@@ -305,6 +305,30 @@ describe('createSimulatedCluster', () => {
     await expectConverged(cluster)
   })
 
+  it('a dead voter is replaced by a caught-up learner after the failure timeout; a certified one at once', async () => {
+    const cluster = createSimulatedCluster({ members: 5, seed: 21, bootstrap: 'join', maxVoters: 3, timing: { failureTimeoutMs: 5_000 } })
+    await cluster.meshes[0]!.create('/x', '')
+    await cluster.advance(10_000)
+    const voterIds = (): string[] => cluster.meshes[0]!.members().filter((m) => m.voter).map((m) => m.id)
+    expect(voterIds()).toHaveLength(3)
+    const victim = cluster.meshes.find((m) => voterIds().includes(m.id) && !m.isLeader)!
+    cluster.crash(victim)
+    await cluster.advance(2_000)
+    expect(voterIds()).toContain(victim.id) // not yet: within the failure timeout
+    await cluster.advance(8_000)
+    expect(voterIds()).toHaveLength(3)
+    expect(voterIds()).not.toContain(victim.id)
+    // a death certificate needs no timeout
+    const leader = cluster.meshes.find((m) => m.isLeader)!
+    const second = cluster.meshes.find((m) => voterIds().includes(m.id) && m !== leader)!
+    cluster.crash(second)
+    cluster.memberOf(leader).reportPeerGone(second.id)
+    await cluster.advance(1_500)
+    expect(voterIds()).not.toContain(second.id)
+    expect(voterIds()).toHaveLength(3)
+    await expectConverged(cluster, cluster.meshes.filter((m) => m !== victim && m !== second))
+  })
+
   it('the first member alone commits, and newcomers join it (join bootstrap)', async () => {
     const cluster = createSimulatedCluster({ members: 3, seed: 13, bootstrap: 'join' })
     const [a, b, c] = cluster.meshes as [typeof cluster.meshes[0], typeof cluster.meshes[0], typeof cluster.meshes[0]]
