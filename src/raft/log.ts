@@ -26,6 +26,10 @@ export class RaftLog {
   applying: number
   stableIndex: number
   inProgressIndex: number
+  /** the lowest index whose entry was replaced since the last takeTruncation
+   *  (0: none); acknowledgements still queued for replaced entries must not
+   *  leave, they vouch for what never reached the disk */
+  truncatedFrom = 0
   /** a snapshot received from the leader, not yet handed out in a Ready */
   pendingSnapshot: Snapshot | null = null
   /** handed out, not yet acknowledged by advance() */
@@ -117,10 +121,18 @@ export class RaftLog {
     const keep = from - this.snapshotIndex - 1
     if (keep < this.entries.length) {
       this.entries.length = keep
+      this.truncatedFrom = this.truncatedFrom === 0 ? from : Math.min(this.truncatedFrom, from)
       if (this.stableIndex >= from) this.stableIndex = from - 1
       if (this.inProgressIndex >= from) this.inProgressIndex = from - 1
     }
     for (const e of ents) this.entries.push(e)
+  }
+
+  /** The lowest replaced index since the last call (0: none), and reset. */
+  takeTruncation(): number {
+    const from = this.truncatedFrom
+    this.truncatedFrom = 0
+    return from
   }
 
   /**

@@ -668,6 +668,8 @@ export class Raft {
       if (e.index !== m.index + 1 + i || !isCount(e.term) || e.term === 0 || e.term > m.term) return // malformed
     }
     const lastNew = this.log.maybeAppend(m.index, m.logTerm, m.commit, ents, this.bugs.noTruncateOnConflict === true)
+    const cut = this.log.takeTruncation()
+    if (cut > 0) this.dropAcksFrom(cut)
     if (lastNew >= 0) {
       if (this.bugs.confChangeTooEarly === true) this.applyAppendedConfEntries(ents)
       this.send('MsgAppResp', m.from, this.term, { index: lastNew })
@@ -676,6 +678,19 @@ export class Raft {
     // tell the leader where our log could match it (etcd's findConflictByTerm)
     const [hintIndex, hintTerm] = this.log.findConflictByTerm(Math.min(m.index, this.log.lastIndex()), m.logTerm)
     this.send('MsgAppResp', m.from, this.term, { index: m.index, reject: true, rejectHint: hintIndex, logTerm: hintTerm })
+  }
+
+  /**
+   * Entries from `index` on were replaced before the Ready holding them was
+   * persisted. An acknowledgement still queued in `msgs` for such an entry
+   * (to a leader of an older term) would leave after the persist of the
+   * *replacing* entries and vouch for entries that never reached the disk;
+   * a stale leader could count it toward a commit. Drop those; the leader
+   * learns our log again from the next exchange. (Acks handed out in earlier
+   * Readies are fine: they leave only after their own entries are durable.)
+   */
+  private dropAcksFrom(index: number): void {
+    this.msgs = this.msgs.filter((x) => !(x.type === 'MsgAppResp' && !x.reject && x.index >= index))
   }
 
   // ---- snapshots -----------------------------------------------------------------
