@@ -8,7 +8,8 @@
 //     changes meanwhile has not heard it, and the member's own 'join' on a
 //     leader change clears the notice), so the leader removes it, with a
 //     caught-up learner promoted in its place when one exists;
-//   - once our own member's configuration no longer holds it, it stops, its
+//   - once our own member's configuration no longer counts its vote (removed,
+//     or demoted to a learner), it stops, says 'leaving' a last time, its
 //     session is closed and its slot destroyed (a retired member's slot is
 //     never run again).
 import { MeshError } from '../client/errors'
@@ -34,10 +35,7 @@ export interface CaretakerOptions {
   roundMs?: number
 }
 
-const inConfiguration = (m: Member, id: string): boolean => {
-  const conf = m.conf
-  return conf.voters.includes(id) || conf.votersOutgoing.includes(id) || conf.learners.includes(id)
-}
+const isVoter = (m: Member, id: string): boolean => m.conf.voters.includes(id) || m.conf.votersOutgoing.includes(id)
 
 /** Run the member until it is retired or the tab closes. */
 export async function runCaretaker(opts: CaretakerOptions): Promise<'retired' | 'tab-closed'> {
@@ -53,19 +51,24 @@ export async function runCaretaker(opts: CaretakerOptions): Promise<'retired' | 
     throw err
   }
   const leaving = encodeNodeMessage({ type: 'leaving', member: id })
+  const sayLeaving = (): void => {
+    for (const link of transport.links().values()) {
+      try {
+        if (link.open) link.send(leaving)
+      } catch {
+        // the link is closing; its peer hears the next round on a new one
+      }
+    }
+  }
   const outcome = await new Promise<'retired' | 'tab-closed'>((resolve) => {
     const round = (): void => {
       if (opts.signal.aborted || member.isStopped) return resolve('tab-closed')
-      // retired: our member (which has a leader, so its view is current) no longer counts it
-      if (opts.primary.leader !== null && !inConfiguration(opts.primary, id)) return resolve('retired')
+      // retired once our member (which has a leader, so its view is current)
+      // no longer counts its vote: removed, or demoted to a learner that the
+      // leader removes as a departed member
+      if (opts.primary.leader !== null && !isVoter(opts.primary, id)) return resolve('retired')
       if (member.isLeader) member.visibilityChanged() // invisible: hands leadership to a visible voter
-      for (const link of transport.links().values()) {
-        try {
-          if (link.open) link.send(leaving)
-        } catch {
-          // the link is closing; its peer hears the next round on a new one
-        }
-      }
+      sayLeaving()
       setTimeout(round, opts.roundMs ?? 500)
     }
     opts.signal.addEventListener('abort', () => resolve('tab-closed'), { once: true })
@@ -73,6 +76,10 @@ export async function runCaretaker(opts: CaretakerOptions): Promise<'retired' | 
   })
   if (outcome === 'retired') opts.primary.closeSessions([member.sessionId])
   member.stop(new MeshError('CLOSED', outcome === 'retired' ? 'the member was retired' : 'the tab closed'))
+  // the last word on every link (links are ordered): a 'join' the member sent
+  // on a leader change must not leave it looking alive to the leader
+  sayLeaving()
+  opts.primary.reportPeerGone(id)
   await transport.close()
   if (outcome === 'retired') await storage.current().destroy()
   else await storage.close()

@@ -6,7 +6,7 @@
 import { expect, test } from '@playwright/test'
 import type { Page } from '@playwright/test'
 import { meshOf, openTabs, waitForLeader, waitForMesh, waitForVoters } from '../../src/testing/playwright'
-import { crash, DEMO_URL, freshRoom, logPageErrors, setHidden } from './helpers/demo'
+import { crash, DEMO_URL, freshRoom, heldLocks, logPageErrors, setHidden, tabInfo } from './helpers/demo'
 import { createLatencies, fmt, indexedDbStrictCommits, nextLeaderAt, percentiles, recordNextLeader, webrtcLoopbackRoundTrips } from './helpers/figures'
 
 test.describe.configure({ mode: 'serial' })
@@ -26,6 +26,22 @@ test('three tabs elect exactly one leader', async ({ context }) => {
     expect(v.members.map((m) => m.id).sort()).toEqual(views.map((x) => x.id).sort())
     expect(v.members.filter((m) => m.role === 'leader').map((m) => m.id)).toEqual([leader])
   }
+})
+
+test('each tab runs its own member under its own Web Lock; the first founded the cluster, the others joined it', async ({ context }) => {
+  logPageErrors(context)
+  const room = freshRoom()
+  const pages = await openTabs(context, DEMO_URL(room), 3)
+  await waitForLeader(pages)
+  const infos = await Promise.all(pages.map(tabInfo))
+  expect(infos.map((i) => i.source)).toEqual(['new', 'new', 'new'])
+  expect(infos.filter((i) => i.founded)).toHaveLength(1)
+  const locks = await heldLocks(pages[0]!)
+  for (const i of infos) expect(locks[`meshkeeper:${room}:member:${i.member}`]).toBe(1)
+  // nobody else can take a live tab's member
+  const other = infos[1]!.member
+  const free = await pages[0]!.evaluate((name) => navigator.locks.request(name, { ifAvailable: true }, (l) => l !== null), `meshkeeper:${room}:member:${other}`)
+  expect(free).toBe(false)
 })
 
 test('a write in one tab is readable and fires watches in the others', async ({ context }) => {
@@ -127,6 +143,12 @@ test('two of three tabs close at once and the last one still commits', async ({ 
   expect(await create(a!, '/alone', 'still commits')).toBe('/alone')
   await waitForLeader([a!])
   expect(await text(a!, '/kept')).toBe('yes')
+  // retired at last: a is the only member, runs no caretaker, and the retired slots are gone
+  const self = (await meshOf(a!)).id
+  await expect.poll(() => meshOf(a!).then((v) => v.members.map((m) => m.id)), { timeout: 60_000 }).toEqual([self])
+  await expect.poll(() => tabInfo(a!).then((i) => i.caretaking), { timeout: 30_000 }).toEqual([])
+  console.log(`[two-of-three] certificates in the survivor: ${JSON.stringify((await tabInfo(a!)).certificates.map((c) => `${c.member}:${c.outcome}`))}`)
+  expect(await create(a!, '/after-retire', 'ok')).toBe('/after-retire')
 })
 
 test('a tab reloads, takes its member back and keeps its data', async ({ context }) => {

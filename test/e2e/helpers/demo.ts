@@ -55,3 +55,26 @@ export async function setHidden(page: import('@playwright/test').Page, hidden: b
     document.dispatchEvent(new Event('visibilitychange'))
   }, hidden)
 }
+
+/** What joinMesh tells about this tab (src/client/join.ts BrowserTabInfo, behind a symbol on the Mesh). */
+export function tabInfo(page: import('@playwright/test').Page): Promise<{
+  member: string
+  source: string
+  founded: boolean
+  caretaking: string[]
+  certificates: Array<{ member: string; sessions: string[]; outcome: string }>
+}> {
+  return page.evaluate(() => {
+    const info = (window.mesh as unknown as Record<symbol, any>)[Symbol.for('meshkeeper.browserTab')]
+    return { member: info.member, source: info.source, founded: info.founded, caretaking: info.caretaking(), certificates: [...info.certificates] }
+  })
+}
+
+/** Names of the Web Locks held in this browser (navigator.locks.query), with how many holders each. */
+export function heldLocks(page: import('@playwright/test').Page): Promise<Record<string, number>> {
+  return page.evaluate(async () => {
+    const out: Record<string, number> = {}
+    for (const l of (await navigator.locks.query()).held ?? []) out[l.name!] = (out[l.name!] ?? 0) + 1
+    return out
+  })
+}
