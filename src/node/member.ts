@@ -22,7 +22,7 @@ import type { ConfState, DurableState, Entry, Message, Ready, Role, Snapshot } f
 import { decodeRaftMessage, encodeRaftMessage } from '../wire/raft-codec'
 import { decodeCommand, encodeCommand } from '../tree/command'
 import { ZTree } from '../tree/ztree'
-import type { Command, TxnOp, TxnResult } from '../tree/types'
+import type { Command, TreeOptions, TxnOp, TxnResult } from '../tree/types'
 import type { SaveBatch } from '../storage/types'
 import { MeshError, toMeshError } from '../client/errors'
 import type { MemberInfo, MeshState } from '../client/types'
@@ -121,6 +121,8 @@ export class Member extends ObservableV2<MemberEvents> {
   constructor(opts: MemberOptions) {
     super()
     this.opts = opts
+    // planted bug (tests only): a tree that applies retries twice when asked
+    if (opts.bugs?.applyRetriesTwice === true) this.treeState = this.newTree()
     this.storage = opts.storage
     this.id = opts.hello.member
     this.browser = opts.hello.browser
@@ -309,6 +311,8 @@ export class Member extends ObservableV2<MemberEvents> {
   /** Resolves once the local tree is at least as new as the leader's commit at the call. */
   barrier(): Promise<void> {
     if (this.stopped) return Promise.reject(new MeshError('CLOSED', 'the mesh is closed'))
+    // planted bug (tests only): serve "linearizable" reads from local state without ReadIndex
+    if (this.opts.bugs?.readWithoutReadIndex === true) return Promise.resolve()
     const p = this.reads.barrier()
     this.pump()
     return p
@@ -593,8 +597,17 @@ export class Member extends ObservableV2<MemberEvents> {
     }
   }
 
+  /** tree options every replica shares; only planted bugs (tests only) for now */
+  private treeOptions(): TreeOptions {
+    return this.opts.bugs?.applyRetriesTwice === true ? { bugs: { applyRetriesTwice: true } } : {}
+  }
+
+  private newTree(): ZTree {
+    return new ZTree(this.treeOptions())
+  }
+
   private installTree(snapshot: Snapshot, live: boolean): void {
-    const restored = ZTree.restore(snapshot.data)
+    const restored = ZTree.restore(snapshot.data, this.treeOptions())
     const before = this.treeState
     this.treeState = restored
     this.appliedIdx = snapshot.meta.index
@@ -880,7 +893,7 @@ export class Member extends ObservableV2<MemberEvents> {
     if (this.stopped) return
     this.clusterId = null
     this.raft = this.newRaft(null, undefined)
-    this.treeState = new ZTree()
+    this.treeState = this.newTree()
     this.appliedIdx = 0
     this.snapshotIdx = 0
     this.lead = null

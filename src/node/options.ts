@@ -32,6 +32,16 @@ export interface MemberOptions {
   timing?: Partial<MemberTiming>
   /** extra raft settings (tests: planted bugs, small chunks) */
   raft?: Partial<Pick<RaftConfig, 'preVote' | 'checkQuorum' | 'maxSizePerMsg' | 'maxInflightMsgs' | 'maxUncommittedEntriesSize' | 'maxSnapshotChunkSize' | 'bugs'>>
+  /** planted bugs (tests only): the linearizability workload (test/sim/workload) must catch each; never set in production */
+  bugs?: MemberBugs
+}
+
+/** planted bugs (tests only) */
+export interface MemberBugs {
+  /** planted bug (tests only): `{ linearizable: true }` reads and sync are served from local state, without ReadIndex */
+  readWithoutReadIndex?: boolean
+  /** planted bug (tests only): the tree replays no retried write, it applies it again (dedup off) */
+  applyRetriesTwice?: boolean
 }
 
 export interface MemberTiming {

@@ -22,7 +22,7 @@ import { SimDisk } from './sim-disk'
 import { MemoryStorageProvider } from '../storage/memory'
 import { TimeDriver } from './time-driver'
 import { Member } from '../node/member'
-import type { MemberTiming } from '../node/options'
+import type { MemberBugs, MemberTiming } from '../node/options'
 import type { Scheduler } from '../node/scheduler'
 import { MeshClient } from '../client/mesh'
 import { MeshError } from '../client/errors'
@@ -55,6 +55,8 @@ export interface SimulatedClusterOptions {
   /** member browsers: member i lives in browser `browsers[i]` (default: each in its own) */
   browsers?: string[]
   timing?: Partial<MemberTiming>
+  /** planted bugs (tests only), given to every member: the linearizability workload must catch each */
+  bugs?: MemberBugs
 }
 
 export interface SimulatedCluster {
@@ -144,6 +146,8 @@ export function createSimulatedCluster(opts: SimulatedClusterOptions = {}): Simu
       ...(opts.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: opts.sessionTimeoutMs }),
       ...(opts.maxVoters === undefined ? {} : { maxVoters: opts.maxVoters }),
       ...(opts.timing === undefined ? {} : { timing: opts.timing }),
+      // planted bugs (tests only)
+      ...(opts.bugs === undefined ? {} : { bugs: opts.bugs }),
     })
     slot.member = member
     return member

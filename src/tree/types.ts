@@ -111,4 +111,12 @@ export interface SessionInfo {
 export interface TreeOptions {
   /** largest data of one znode, bytes; default 1 MiB (ZooKeeper's jute.maxbuffer) */
   maxDataBytes?: number
+  /** planted bug (tests only): the linearizability workload must catch it; never set in production */
+  bugs?: TreeBugs
+}
+
+/** planted bugs (tests only): each breaks a guarantee on purpose so a checker can prove it notices */
+export interface TreeBugs {
+  /** planted bug (tests only): a retried txn (same session and seq) runs again instead of replaying its recorded result */
+  applyRetriesTwice?: boolean
 }

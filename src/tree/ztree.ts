@@ -43,8 +43,11 @@ export class ZTree {
   /** paths of container and TTL nodes: the only ones reapable() must look at */
   private readonly reapCandidates = new Set<string>()
   private cachedDigest: string | null = null
+  /** planted bug (tests only): see TreeBugs */
+  private readonly applyRetriesTwice: boolean
 
   constructor(opts: TreeOptions = {}, state?: TreeState) {
+    this.applyRetriesTwice = opts.bugs?.applyRetriesTwice === true
     const max = opts.maxDataBytes ?? DEFAULT_MAX_DATA_BYTES
     if (!Number.isSafeInteger(max) || max < 0) throw new TreeError('BAD_ARGUMENTS', 'maxDataBytes must be a non-negative integer')
     this.maxDataBytes = max
@@ -201,7 +204,8 @@ export class ZTree {
     }
     acknowledge(session.dedup, cmd.ackedBelow)
     const seen = lookup(session.dedup, cmd.seq)
-    if (seen.kind === 'replay') return { result: seen.result, events, deduped: true }
+    // planted bug (tests only): with applyRetriesTwice a retry falls through and runs its ops again
+    if (seen.kind === 'replay' && !this.applyRetriesTwice) return { result: seen.result, events, deduped: true }
     if (seen.kind === 'stale') {
       return {
         result: { ok: false, code: 'BAD_ARGUMENTS', message: `seq ${cmd.seq} was already applied and acknowledged` },
