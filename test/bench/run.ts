@@ -8,7 +8,7 @@
 // Prints a table, writes test/bench/results.json with every figure, its ratio
 // to its floor, and the goals of issue 7 marked met / missed. A figure that
 // cannot be measured is null with the reason; the run always completes.
-//   npm run bench [-- --quick] [-- --only floor,peers,mesh3,scale]
+//   npm run bench [-- --quick] [-- --only floor,peers,mesh3,reopen,scale9,scale16]
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -21,6 +21,7 @@ import type { BrowserContext, Page } from '@playwright/test'
 import { createServer as createVite } from 'vite'
 import { chromiumLaunch } from '../../playwright.config'
 import { startSignalingServer } from '../../src/server/index'
+import { waitForLeader, waitForVoters } from '../../src/testing/playwright'
 
 const quick = process.argv.includes('--quick')
 const onlyArg = process.argv.indexOf('--only')
@@ -29,8 +30,8 @@ const runs = (part: string): boolean => only === null || only.has(part)
 
 /** Trial counts: --quick keeps every key with fewer samples. */
 const N = quick
-  ? { rtt: 100, locks: 100, idb: 100, failover: 3, commits: 50, reads: 50, watches: 30, throughputMs: 1500, lockOps: 30, reopenNodes: 10_000, scaleCommits: 30, scaleFailover: 2 }
-  : { rtt: 1000, locks: 500, idb: 300, failover: 10, commits: 300, reads: 300, watches: 100, throughputMs: 4000, lockOps: 100, reopenNodes: 10_000, scaleCommits: 100, scaleFailover: 10 }
+  ? { rtt: 100, locks: 100, idb: 100, peerTrials: 1, failover: 1, commits: 50, reads: 50, watches: 30, throughputMs: 1500, lockOps: 30, reopenNodes: 10_000, scaleCommits: 30, scaleFailover: 1 }
+  : { rtt: 1000, locks: 500, idb: 300, peerTrials: 10, failover: 10, commits: 300, reads: 300, watches: 100, throughputMs: 4000, lockOps: 100, reopenNodes: 10_000, scaleCommits: 100, scaleFailover: 10 }
 
 // ---------------------------------------------------------------- figures
 
@@ -104,7 +105,7 @@ const vite = await createVite({
   root,
   configFile: false,
   appType: 'mpa',
-  server: { middlewareMode: true, hmr: false },
+  server: { middlewareMode: true, hmr: false, ws: false },
   logLevel: 'warn',
   // bundle the pages' dependencies before the first page asks for them, so
   // no page is reloaded by a late optimization mid-measurement
@@ -146,7 +147,10 @@ async function openBrowser(): Promise<Browser> {
   openBrowsers.add(b)
   for (const p of context.pages()) await p.close()
   context.on('page', (page) => {
-    page.on('pageerror', (err) => console.log(`\n    [page error] ${err.message.split('\n')[0]}`))
+    page.on('pageerror', (err) => {
+      // Vite's client looks for its HMR socket, which the bench turns off
+      if (!err.message.includes('WebSocket closed without opened')) console.log(`\n    [page error] ${err.message.split('\n')[0]}`)
+    })
   })
   return b
 }
@@ -255,11 +259,7 @@ async function benchFloor(): Promise<void> {
       putLatency('floor.locks.acquireRelease', await a.evaluate((n) => (window as unknown as FloorWindow).floor.lockAcquireRelease('floor-lock', n), N.locks))
     })
     await measure('navigator.locks hand-off between tabs', latencyKeys('floor.locks.handoff'), 60_000, async () => {
-      const startAt = Date.now() + 300
-      const turns = await Promise.all([a, e].map((p, tab) =>
-        p.evaluate(([n, at]) => (window as unknown as FloorWindow).floor.lockTurns('floor-handoff', n!, at!), [N.locks, startAt]).then((ts) => ts.map((t) => ({ ...t, tab }))),
-      ))
-      putLatency('floor.locks.handoff', handoffGaps(turns.flat()))
+      putLatency('floor.locks.handoff', await handoffs([a, e], (p, startAt) => p.evaluate(([n, at]) => (window as unknown as FloorWindow).floor.lockTurns('floor-handoff', n!, at!), [N.locks, startAt])))
     })
     for (const d of ['strict', 'relaxed'] as const) {
       await measure(`IndexedDB commit (${d})`, [...latencyKeys(`floor.idb.${d}`), `floor.idb.${d}.rate`], 120_000, async () => {
@@ -273,9 +273,17 @@ async function benchFloor(): Promise<void> {
   }
 }
 
-/** Gaps between a release and the next grant by another holder, in time order. */
-function handoffGaps(turns: Array<{ granted: number; released: number; tab: number }>): number[] {
-  const ordered = [...turns].sort((x, y) => x.granted - y.granted)
+type Turn = { granted: number; released: number }
+
+/**
+ * Tabs that take one lock in turns from `startAt` (driver's clock, so they
+ * start together); the gaps between a release and the next grant by another
+ * tab, in time order. All tabs are in one browser: one wall clock.
+ */
+async function handoffs(pages: Page[], takeTurns: (page: Page, startAt: number) => Promise<Turn[]>): Promise<number[]> {
+  const startAt = Date.now() + 300
+  const turns = await Promise.all(pages.map((p, tab) => takeTurns(p, startAt).then((ts) => ts.map((x) => ({ ...x, tab })))))
+  const ordered = turns.flat().sort((x, y) => x.granted - y.granted)
   const gaps: number[] = []
   for (let i = 1; i < ordered.length; i++) {
     if (ordered[i]!.tab !== ordered[i - 1]!.tab) gaps.push(ordered[i]!.granted - ordered[i - 1]!.released)
@@ -329,16 +337,238 @@ async function peerFailover(kind: 'broadcastChannel' | 'webLocks', how: Kill, tr
 const peerImpl: Record<string, string> = {}
 
 async function benchPeers(): Promise<void> {
-  console.log(`peers (3 tabs of one browser, ${N.failover} trials each)`)
+  console.log(`peers (3 tabs of one browser, ${N.peerTrials} trials each)`)
   for (const kind of ['broadcastChannel', 'webLocks'] as const) {
     for (const how of ['crash', 'close'] as const) {
       const key = `peers.${kind}.failover.${how}`
       await measure(`${kind} election failover after a leader ${how}`, latencyKeys(key, true), 300_000, async () => {
-        const r = await peerFailover(kind, how, N.failover)
+        const r = await peerFailover(kind, how, N.peerTrials)
         peerImpl[kind] = r.impl
         putLatency(key, r.samples, {}, true)
       })
     }
+  }
+}
+
+// ---------------------------------------------------------------- meshkeeper
+
+type MeshBenchWindow = typeof globalThis & {
+  meshBench: {
+    wallNow(): number
+    commits(prefix: string, n: number): Promise<number[]>
+    throughput(prefix: string, writers: number, durationMs: number): Promise<{ committed: number; perSecond: number; errors: Record<string, number> }>
+    linearizableReads(n: number): Promise<number[]>
+    listen(path: string): void
+    heardAt(): Record<string, number>
+    timedCreates(parent: string, n: number, pauseMs: number): Promise<Array<{ path: string; called: number; committed: number }>>
+    startWrites(prefix: string, loops: number): void
+    firstCommitSince(since: number): number | null
+    stopWrites(): Record<string, number>
+    lockAcquireRelease(path: string, n: number): Promise<number[]>
+    lockTurns(path: string, n: number, startAt: number): Promise<Array<{ granted: number; released: number }>>
+    fill(parent: string, count: number, perMulti: number): Promise<void>
+    readyWith(parent: string, count: number): Promise<number>
+  }
+  mesh: { create(path: string, data?: string): Promise<string> }
+}
+
+let rooms = 0
+const freshRoom = (what: string): string => `bench-${what}-${Date.now().toString(36)}-${++rooms}`
+const meshUrl = (room: string, signal: boolean): string => `mesh.html?room=${encodeURIComponent(room)}${signal ? `&signal=${encodeURIComponent(signalUrl)}` : ''}`
+/** voters a mesh of n tabs settles on (joinMesh's default maxVoters) */
+const votersOf = (n: number): number => Math.min(n, 5)
+
+/**
+ * `n` meshkeeper tabs of one room spread round-robin over `browsers`, with a
+ * leader every tab agrees on and all voters in place. Several browsers meet
+ * through the signaling server; tabs of one browser also meet without it.
+ */
+interface MeshTabs {
+  pages: Page[]
+  leader: Page
+  followers: Page[]
+}
+
+/** The mesh of `m.pages` once it agrees on a leader again (after work on it that may have moved leadership). */
+async function settled(m: MeshTabs): Promise<MeshTabs> {
+  const { page } = await waitForLeader(m.pages, { timeoutMs: 60_000 })
+  if (page === null) throw new Error('the leader is not one of the tabs')
+  return { pages: m.pages, leader: page, followers: m.pages.filter((p) => p !== page) }
+}
+
+async function meshTabs(browsers: Browser[], n: number, room: string): Promise<MeshTabs> {
+  const signal = browsers.length > 1
+  const pages = await Promise.all(Array.from({ length: n }, (_, i) => openPage(browsers[i % browsers.length]!.context, meshUrl(room, signal))))
+  const { page } = await waitForLeader(pages, { timeoutMs: 60_000 })
+  await waitForVoters(pages, votersOf(n), { timeoutMs: 60_000 })
+  const again = await waitForLeader(pages, { timeoutMs: 60_000 })
+  if (again.page === null || again.page !== page) throw new Error('leadership moved while the mesh settled')
+  return { pages, leader: page, followers: pages.filter((p) => p !== page) }
+}
+
+async function closeAll(pages: Page[]): Promise<void> {
+  for (const p of pages) if (!p.isClosed()) await p.close().catch(() => undefined)
+}
+
+/**
+ * Failover trials: a fresh mesh per trial, write loops in up to two
+ * survivors, then the leader is killed. Failover is the time from the kill to
+ * the first commit, in a survivor, of a write started at or after the kill
+ * (so a write the old leader had already replicated does not count; this
+ * adds at most one commit latency to the time writes were unavailable).
+ */
+async function meshFailover(browsers: Browser[], tabs: number, how: Kill, trials: number, formed: MeshTabs | null = null): Promise<{ samples: number[]; errors: Record<string, number> }> {
+  const samples: number[] = []
+  const errors: Record<string, number> = {}
+  for (let t = 0; t < trials; t++) {
+    // the first trial may run on a mesh the caller has measured other things on
+    const { pages, leader, followers } = t === 0 && formed !== null ? await settled(formed) : await meshTabs(browsers, tabs, freshRoom(`failover-${how}`))
+    try {
+      const writers = followers.slice(0, 2)
+      const offsets = await Promise.all(writers.map(clockOffset))
+      for (const w of writers) await w.evaluate(() => (window as unknown as MeshBenchWindow).meshBench.startWrites('/failover', 2))
+      // steady state: every writer has committed since it started
+      const since = Date.now()
+      await pollUntil('steady writes', async () => {
+        const firsts = await Promise.all(writers.map((w, i) => w.evaluate((at) => (window as unknown as MeshBenchWindow).meshBench.firstCommitSince(at), since + offsets[i]!)))
+        return firsts.every((f) => f !== null) ? true : undefined
+      }, 30_000).catch(async (err: Error) => {
+        const seen = await Promise.all(writers.map((w) => w.evaluate(() => (window as unknown as MeshBenchWindow).meshBench.stopWrites())))
+        throw new Error(`${err.message} (write errors: ${JSON.stringify(seen)})`)
+      })
+      const kill = await killer(how)(leader)
+      const killedAt = await kill()
+      const resumed = await pollUntil('a commit after the kill', async () => {
+        const firsts = await Promise.all(writers.map((w, i) => w.evaluate((at) => (window as unknown as MeshBenchWindow).meshBench.firstCommitSince(at), killedAt + offsets[i]!).then((f) => (f === null ? null : f - offsets[i]!))))
+        const got = firsts.filter((f): f is number => f !== null)
+        return got.length === 0 ? undefined : Math.min(...got)
+      }, 60_000)
+      samples.push(resumed - killedAt)
+      for (const w of writers) {
+        const e = await w.evaluate(() => (window as unknown as MeshBenchWindow).meshBench.stopWrites())
+        for (const [code, count] of Object.entries(e)) errors[code] = (errors[code] ?? 0) + count
+      }
+    } finally {
+      await closeAll(pages)
+    }
+  }
+  return { samples, errors }
+}
+
+const notes: Record<string, unknown> = {}
+
+async function benchMesh3(): Promise<void> {
+  console.log('meshkeeper, 3 tabs of one browser')
+  const b = await openBrowser()
+  try {
+    let mesh: MeshTabs | null = null
+    await measure('a 3-tab mesh forms', ['mesh3.formed'], 120_000, async () => {
+      const t0 = Date.now()
+      mesh = await meshTabs([b], 3, freshRoom('mesh3'))
+      put('mesh3.formed', Date.now() - t0, 'ms', { n: 1 })
+    })
+    const m = mesh as MeshTabs | null
+    const latencyParts = [
+      'mesh3.commit.follower', 'mesh3.commit.leader', 'mesh3.read.linearizable', 'mesh3.watch', 'mesh3.watch.afterCommit', 'mesh3.lock.acquireRelease', 'mesh3.lock.handoff',
+    ]
+    if (m === null) {
+      missing([...latencyParts.flatMap((k) => latencyKeys(k)), 'mesh3.throughput.writers1', 'mesh3.throughput.writers64'], 'the 3-tab mesh did not form')
+    } else {
+      const { leader, followers } = m
+      const [f1, f2] = [followers[0]!, followers[1]!]
+      await f1.evaluate(() => (window as unknown as MeshBenchWindow).meshBench.commits('/warmup', 20))
+      await measure('commit latency from a follower', latencyKeys('mesh3.commit.follower'), 120_000, async () => {
+        putLatency('mesh3.commit.follower', await f1.evaluate((n) => (window as unknown as MeshBenchWindow).meshBench.commits('/cf', n), N.commits))
+      })
+      await measure('commit latency from the leader', latencyKeys('mesh3.commit.leader'), 120_000, async () => {
+        putLatency('mesh3.commit.leader', await leader.evaluate((n) => (window as unknown as MeshBenchWindow).meshBench.commits('/cl', n), N.commits))
+      })
+      for (const writers of [1, 64]) {
+        const key = `mesh3.throughput.writers${writers}`
+        await measure(`committed writes/s, ${writers} writer(s) in a follower`, [key], 120_000, async () => {
+          const r = await f1.evaluate(([w, ms]) => (window as unknown as MeshBenchWindow).meshBench.throughput(`/tp${w}`, w!, ms!), [writers, N.throughputMs])
+          put(key, r.perSecond, '/s', { n: r.committed })
+          if (Object.keys(r.errors).length > 0) notes[`${key}.errors`] = r.errors
+        })
+      }
+      await measure('linearizable read latency from a follower', latencyKeys('mesh3.read.linearizable'), 120_000, async () => {
+        putLatency('mesh3.read.linearizable', await f1.evaluate((n) => (window as unknown as MeshBenchWindow).meshBench.linearizableReads(n), N.reads))
+      })
+      await measure('watch latency (create in one follower, callback in the other)', [...latencyKeys('mesh3.watch'), ...latencyKeys('mesh3.watch.afterCommit')], 120_000, async () => {
+        await f1.evaluate(() => (window as unknown as MeshBenchWindow).mesh.create('/watch'))
+        await f2.evaluate(() => (window as unknown as MeshBenchWindow).meshBench.listen('/watch'))
+        const writes = await f1.evaluate((n) => (window as unknown as MeshBenchWindow).meshBench.timedCreates('/watch', n, 10), N.watches)
+        const heard = await pollUntil('every watch event', async () => {
+          const h = await f2.evaluate(() => (window as unknown as MeshBenchWindow).meshBench.heardAt())
+          return writes.every((w) => h[w.path] !== undefined) ? h : undefined
+        }, 30_000, 50)
+        putLatency('mesh3.watch', writes.map((w) => heard[w.path]! - w.called))
+        putLatency('mesh3.watch.afterCommit', writes.map((w) => heard[w.path]! - w.committed))
+      })
+      await measure('lock acquire+release (uncontended)', latencyKeys('mesh3.lock.acquireRelease'), 120_000, async () => {
+        putLatency('mesh3.lock.acquireRelease', await f1.evaluate((n) => (window as unknown as MeshBenchWindow).meshBench.lockAcquireRelease('/locks/solo', n), N.lockOps))
+      })
+      await measure('lock hand-off between two tabs (contended)', latencyKeys('mesh3.lock.handoff'), 180_000, async () => {
+        putLatency('mesh3.lock.handoff', await handoffs([f1, f2], (p, startAt) => p.evaluate(([n, at]) => (window as unknown as MeshBenchWindow).meshBench.lockTurns('/locks/shared', n!, at!), [N.lockOps, startAt])))
+      })
+    }
+    for (const how of ['crash', 'close'] as const) {
+      const key = `mesh3.failover.${how}`
+      await measure(`failover after a leader ${how} (${N.failover} trials)`, latencyKeys(key, true), 600_000, async () => {
+        // the first crash trial kills the leader of the mesh measured above
+        const r = await meshFailover([b], 3, how, N.failover, how === 'crash' ? m : null)
+        putLatency(key, r.samples, {}, true)
+        if (Object.keys(r.errors).length > 0) notes[`${key}.errors`] = r.errors
+      })
+    }
+  } finally {
+    await b.close()
+  }
+}
+
+async function benchReopen(): Promise<void> {
+  console.log(`meshkeeper, reopening a ${N.reopenNodes}-node tree from IndexedDB`)
+  const b = await openBrowser()
+  try {
+    await measure(`reopen a ${N.reopenNodes}-node tree`, ['mesh.reopen10k', 'mesh.fill10k'], 300_000, async () => {
+      const room = freshRoom('reopen')
+      const first = await openPage(b.context, meshUrl(room, false))
+      await waitForLeader([first], { timeoutMs: 60_000 })
+      const t0 = Date.now()
+      await first.evaluate((n) => (window as unknown as MeshBenchWindow).meshBench.fill('/big', n, 500), N.reopenNodes)
+      put('mesh.fill10k', Date.now() - t0, 'ms', { n: 1 })
+      await first.close()
+      const again = await openPage(b.context, meshUrl(room, false))
+      put('mesh.reopen10k', await again.evaluate((n) => (window as unknown as MeshBenchWindow).meshBench.readyWith('/big', n), N.reopenNodes), 'ms', { n: 1 })
+      await again.close()
+    })
+  } finally {
+    await b.close()
+  }
+}
+
+/** Commit latency and crash failover with `tabs` tabs over `browserCount` browsers. */
+async function benchScale(label: string, tabs: number, browserCount: number): Promise<void> {
+  console.log(`meshkeeper, ${tabs} tabs over ${browserCount} browser(s)`)
+  const browsers: Browser[] = []
+  try {
+    browsers.push(...(await Promise.all(Array.from({ length: browserCount }, openBrowser))))
+    let formed: MeshTabs | null = null
+    await measure(`commit latency from a follower`, latencyKeys(`${label}.commit.follower`), 300_000, async () => {
+      const m = await meshTabs(browsers, tabs, freshRoom(label))
+      formed = m
+      const f = m.followers[m.followers.length - 1]!
+      await f.evaluate(() => (window as unknown as MeshBenchWindow).meshBench.commits('/warmup', 10))
+      putLatency(`${label}.commit.follower`, await f.evaluate((n) => (window as unknown as MeshBenchWindow).meshBench.commits('/cf', n), N.scaleCommits))
+    })
+    await measure(`failover after a leader crash (${N.scaleFailover} trials)`, latencyKeys(`${label}.failover.crash`, true), 900_000, async () => {
+      // the first trial kills the leader of the mesh measured above
+      const r = await meshFailover(browsers, tabs, 'crash', N.scaleFailover, formed)
+      putLatency(`${label}.failover.crash`, r.samples, {}, true)
+      if (Object.keys(r.errors).length > 0) notes[`${label}.failover.crash.errors`] = r.errors
+    })
+  } finally {
+    for (const b of browsers) await b.close()
   }
 }
 
@@ -439,6 +669,10 @@ const startedAt = Date.now()
 try {
   if (runs('floor')) await benchFloor()
   if (runs('peers')) await benchPeers()
+  if (runs('mesh3')) await benchMesh3()
+  if (runs('reopen')) await benchReopen()
+  if (runs('scale') || runs('scale9')) await benchScale('mesh9', 9, 1)
+  if (runs('scale') || runs('scale16')) await benchScale('mesh16x4', 16, 4)
 } finally {
   for (const b of [...openBrowsers]) await b.close()
   await signaling.close()
@@ -458,6 +692,8 @@ const results = {
   /** a tab's wall clock minus the driver's, measured once (failover times are corrected by it) */
   clockOffsetMs,
   peerImplementations: peerImpl,
+  /** errors the write loops saw (e.g. during failover), by code */
+  notes,
   trials: N,
   figures,
   goals: allGoals,

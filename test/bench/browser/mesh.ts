@@ -1,0 +1,210 @@
+// One meshkeeper tab for the benchmark: joins the room of ?room= (through
+// the signaling server of ?signal= when given, else only this browser's tabs
+// meet), exposes the mesh as `window.mesh` (so src/testing/playwright's
+// helpers work) and the measurement loops as `window.meshBench`. The loops
+// run inside the page so no Playwright round trip lands in a figure; they
+// return raw samples in ms (or wall-clock times, see clock.ts) and judge nothing.
+import { joinMesh } from '../../../src/index'
+import type { Mesh, MeshError, WatchEvent } from '../../../src/index'
+import { wallNow } from './clock'
+
+declare global {
+  interface Window {
+    mesh?: Mesh
+  }
+}
+
+const params = new URLSearchParams(location.search)
+const payload = 'x'.repeat(32)
+/** in every path this tab writes, so tabs (and trials on one mesh) never collide */
+const tag = Math.random().toString(36).slice(2, 8)
+
+const mesh = (): Mesh => {
+  if (window.mesh === undefined) throw new Error('the mesh has not joined')
+  return window.mesh
+}
+const codeOf = (err: unknown): string => (err as Partial<MeshError>).code ?? (err instanceof Error ? err.message : String(err))
+
+/** Sequential creates of small persistent nodes `${prefix}-i`, each timed from call to commit. */
+async function commits(prefix: string, n: number): Promise<number[]> {
+  const samples: number[] = []
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now()
+    await mesh().create(`${prefix}-${tag}-${i}`, payload)
+    samples.push(performance.now() - t0)
+  }
+  return samples
+}
+
+/** `writers` concurrent create loops for `durationMs`; committed creates per second. */
+async function throughput(prefix: string, writers: number, durationMs: number): Promise<{ committed: number; perSecond: number; errors: Record<string, number> }> {
+  const errors: Record<string, number> = {}
+  let committed = 0
+  const started = performance.now()
+  const deadline = started + durationMs
+  await Promise.all(
+    Array.from({ length: writers }, async (_, w) => {
+      for (let i = 0; performance.now() < deadline; i++) {
+        try {
+          await mesh().create(`${prefix}-${tag}-${w}-${i}`, payload)
+          committed++
+        } catch (err) {
+          errors[codeOf(err)] = (errors[codeOf(err)] ?? 0) + 1
+        }
+      }
+    }),
+  )
+  const elapsed = performance.now() - started
+  return { committed, perSecond: (committed / elapsed) * 1000, errors }
+}
+
+/** Linearizable reads (ReadIndex through the leader) of a small node. */
+async function linearizableReads(n: number): Promise<number[]> {
+  const path = await mesh().create(`/read-${tag}`, payload)
+  const samples: number[] = []
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now()
+    await mesh().get(path, { linearizable: true })
+    samples.push(performance.now() - t0)
+  }
+  return samples
+}
+
+// ---------- watches: one tab writes, another is called back ----------
+
+const heard = new Map<string, number>()
+let unwatch: (() => void) | null = null
+
+/** Watch everything under `path` and note the wall-clock time each event path is heard. */
+function listen(path: string): void {
+  unwatch?.()
+  heard.clear()
+  unwatch = mesh().watch(path, (e: WatchEvent) => {
+    if (!heard.has(e.path)) heard.set(e.path, wallNow())
+  }, { recursive: true })
+}
+
+function heardAt(): Record<string, number> {
+  return Object.fromEntries(heard)
+}
+
+/** Creates under `parent`, with wall-clock call and commit times per path, a pause between them. */
+async function timedCreates(parent: string, n: number, pauseMs: number): Promise<Array<{ path: string; called: number; committed: number }>> {
+  const out: Array<{ path: string; called: number; committed: number }> = []
+  for (let i = 0; i < n; i++) {
+    const called = wallNow()
+    const path = await mesh().create(`${parent}/${tag}-${i}`, payload)
+    out.push({ path, called, committed: wallNow() })
+    await new Promise((r) => setTimeout(r, pauseMs))
+  }
+  return out
+}
+
+// ---------- failover: a write loop in a survivor ----------
+
+interface WriteRecord {
+  started: number
+  committed: number
+}
+let loop: { stop: boolean; records: WriteRecord[]; errors: Record<string, number>; done: Promise<void>[] } | null = null
+
+/** Start `loops` sequential create loops; each notes wall-clock start and commit of every write that commits. */
+function startWrites(prefix: string, loops: number): void {
+  const state = { stop: false, records: [] as WriteRecord[], errors: {} as Record<string, number>, done: [] as Promise<void>[] }
+  for (let l = 0; l < loops; l++) {
+    state.done.push((async () => {
+      for (let i = 0; !state.stop; i++) {
+        const started = wallNow()
+        try {
+          await mesh().create(`${prefix}-${tag}-${l}-${i}`, payload)
+          state.records.push({ started, committed: wallNow() })
+        } catch (err) {
+          state.errors[codeOf(err)] = (state.errors[codeOf(err)] ?? 0) + 1
+          await new Promise((r) => setTimeout(r, 2))
+        }
+      }
+    })())
+  }
+  loop = state
+}
+
+/** The first commit of a write started at or after `since` (wall clock), or null while there is none. */
+function firstCommitSince(since: number): number | null {
+  let first: number | null = null
+  for (const r of loop?.records ?? []) if (r.started >= since && (first === null || r.committed < first)) first = r.committed
+  return first
+}
+
+function stopWrites(): Record<string, number> {
+  if (loop === null) return {}
+  loop.stop = true
+  return loop.errors
+}
+
+// ---------- locks ----------
+
+/** Uncontended acquire+release of the mesh lock at `path`, `n` times. */
+async function lockAcquireRelease(path: string, n: number): Promise<number[]> {
+  const lock = mesh().lock(path)
+  const samples: number[] = []
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now()
+    const lease = await lock.acquire()
+    await lease.release()
+    samples.push(performance.now() - t0)
+  }
+  return samples
+}
+
+/** Take the mesh lock `n` times while another tab does too (as floor.ts lockTurns). */
+async function lockTurns(path: string, n: number, startAt: number): Promise<Array<{ granted: number; released: number }>> {
+  await new Promise((r) => setTimeout(r, Math.max(0, startAt - wallNow())))
+  const lock = mesh().lock(path)
+  const turns: Array<{ granted: number; released: number }> = []
+  for (let i = 0; i < n; i++) {
+    const lease = await lock.acquire()
+    const granted = wallNow()
+    const releasing = wallNow()
+    await lease.release()
+    turns.push({ granted, released: releasing })
+  }
+  return turns
+}
+
+// ---------- a big tree, and reopening it ----------
+
+/** Create `count` children of `parent` in multis of `perMulti`. */
+async function fill(parent: string, count: number, perMulti: number): Promise<void> {
+  await mesh().create(parent, '')
+  for (let i = 0; i < count; i += perMulti) {
+    const ops = []
+    for (let k = i; k < Math.min(count, i + perMulti); k++) ops.push({ op: 'create' as const, path: `${parent}/n${k}`, data: payload })
+    await mesh().multi(ops)
+  }
+}
+
+/** ms from this page's joinMesh call until `parent` reads back `count` children here. */
+async function readyWith(parent: string, count: number): Promise<number> {
+  for (;;) {
+    const n = await mesh().children(parent).then((k) => k.length, () => -1)
+    if (n === count) return performance.now() - joinCalledAt
+    await new Promise((r) => setTimeout(r, 2))
+  }
+}
+
+Object.assign(window, {
+  meshBench: { wallNow, commits, throughput, linearizableReads, listen, heardAt, timedCreates, startWrites, firstCommitSince, stopWrites, lockAcquireRelease, lockTurns, fill, readyWith },
+})
+
+const joinCalledAt = performance.now()
+try {
+  const signal = params.get('signal')
+  window.mesh = await joinMesh({
+    room: params.get('room') ?? 'bench',
+    ...(signal === null ? {} : { signaling: signal }),
+    ...(params.has('session') ? { sessionTimeoutMs: Number(params.get('session')) } : {}),
+  })
+  document.title = 'ready'
+} catch (err) {
+  document.title = `error ${codeOf(err)}`
+}
