@@ -4,18 +4,13 @@
 import type { MeshError } from './errors'
 
 export type { MeshError, MeshErrorCode } from './errors'
+// Stat and CreateMode are the tree's own, exactly as shared/api.md has them
+// (ZooKeeper's Stat; zxids are Raft indexes, times the leader's stamps)
+import type { CreateMode, Stat } from '../tree/types'
+export type { CreateMode, Stat }
 
 /** Strings are stored as UTF-8. */
 export type Data = Uint8Array | string
-
-export type CreateMode =
-  | 'persistent'
-  | 'ephemeral'
-  | 'persistent-sequential'
-  | 'ephemeral-sequential'
-  | 'container'
-  | 'ttl'
-  | 'ttl-sequential'
 
 export interface WatchEvent {
   type: 'created' | 'deleted' | 'data' | 'children'
@@ -27,19 +22,6 @@ export interface WatchEvent {
 export interface ReadOpts {
   watch?: (e: WatchEvent) => void
   linearizable?: boolean
-}
-
-export interface Stat {
-  czxid: number
-  mzxid: number
-  pzxid: number
-  ctime: number
-  mtime: number
-  version: number
-  cversion: number
-  ephemeralOwner: string | null
-  dataLength: number
-  numChildren: number
 }
 
 export interface NodeData {

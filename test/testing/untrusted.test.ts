@@ -5,25 +5,11 @@ import { encodeRaftMessage } from '../../src/wire/raft-codec'
 import { encodeCommand } from '../../src/tree/command'
 import type { MeshError } from '../../src/client/errors'
 import type { Message } from '../../src/raft/types'
+import { msg } from '../wire/helpers'
 import { expectConverged } from './helpers'
 
-function raftMsg(over: Partial<Message>): Message {
-  return {
-    type: 'MsgHeartbeat',
-    from: 'evil',
-    to: 'm1',
-    term: 999,
-    logTerm: 0,
-    index: 0,
-    entries: [],
-    commit: 0,
-    reject: false,
-    rejectHint: 0,
-    context: null,
-    snapshot: null,
-    ...over,
-  }
-}
+/** a heartbeat from an outsider with a huge term, unless told otherwise */
+const raftMsg = (over: Partial<Message>): Message => msg({ type: 'MsgHeartbeat', from: 'evil', term: 999, ...over })
 
 describe('every byte from a peer is untrusted (invariant 6)', () => {
   it('garbage, spoofed and forbidden messages raise BAD_MESSAGE errors and change nothing', async () => {
