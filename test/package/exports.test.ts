@@ -1,0 +1,219 @@
+// The published package: its exports map names built files, ESM only with
+// `types` first; the Node entries import and work from dist; the bin runs the
+// built server; an app type-checking with moduleResolution NodeNext sees real
+// types (not `any`) through every subpath.
+import { execFile, spawn } from 'node:child_process'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { builtinModules } from 'node:module'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { installBuiltPackage, repoRoot, type InstalledPackage } from './installed-package'
+
+const run = promisify(execFile)
+
+interface PackageJson {
+  type?: string
+  sideEffects?: boolean
+  main?: string
+  types?: string
+  exports: Record<string, string | Record<string, string>>
+  bin: Record<string, string>
+  dependencies: Record<string, string>
+  peerDependencies?: Record<string, string>
+}
+
+const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as PackageJson
+const subpaths = ['.', './yjs', './testing', './server'] as const
+
+let installed: InstalledPackage
+beforeAll(async () => {
+  installed = await installBuiltPackage()
+}, 180_000)
+afterAll(() => installed?.remove())
+
+function conditionsOf(subpath: string): Record<string, string> {
+  const entry = pkg.exports[subpath]
+  if (typeof entry !== 'object') throw new Error(`exports['${subpath}'] is not a conditions object`)
+  return entry
+}
+
+/** Runs an ESM script placed in a consumer dir next to the installed package. */
+async function runConsumerScript(name: string, source: string): Promise<string> {
+  const dir = join(installed.root, 'consumer')
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(join(dir, name), source)
+  const { stdout } = await run(process.execPath, [join(dir, name)], { cwd: dir, timeout: 60_000 })
+  return stdout
+}
+
+describe('package.json', () => {
+  it('is ESM only, side-effect free, with no CommonJS entry', () => {
+    expect(pkg.type).toBe('module')
+    expect(pkg.sideEffects).toBe(false)
+    expect(pkg.main).toBeUndefined()
+    expect(pkg.types).toBe(conditionsOf('.').types)
+  })
+
+  it('has exactly the subpaths of shared/api.md, each with `types` first and then `import` only', () => {
+    expect(Object.keys(pkg.exports).sort()).toEqual([...subpaths, './package.json'].sort())
+    for (const subpath of subpaths) {
+      expect(Object.keys(conditionsOf(subpath)), subpath).toEqual(['types', 'import'])
+    }
+  })
+
+  it('keeps yjs an optional peer dependency, not a dependency', () => {
+    expect(pkg.peerDependencies?.yjs).toBeDefined()
+    expect(pkg.dependencies.yjs).toBeUndefined()
+  })
+})
+
+describe('the built package', () => {
+  it('writes every file the exports map and bin name', () => {
+    for (const subpath of subpaths) {
+      for (const [condition, target] of Object.entries(conditionsOf(subpath))) {
+        expect(existsSync(join(installed.dir, target)), `${subpath} ${condition} → ${target}`).toBe(true)
+      }
+    }
+    for (const target of Object.values(pkg.bin)) expect(existsSync(join(installed.dir, target)), target).toBe(true)
+  })
+
+  it('emits ES modules that import only dependencies, Node built-ins and their own chunks', () => {
+    const dist = join(installed.dir, 'dist')
+    const files = [
+      ...readdirSync(dist).filter((f) => f.endsWith('.js')),
+      ...readdirSync(join(dist, 'chunks')).map((f) => `chunks/${f}`).filter((f) => f.endsWith('.js')),
+    ]
+    const allowed = [...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies ?? {})]
+    for (const file of files) {
+      const code = readFileSync(join(dist, file), 'utf8')
+      expect(code, `${file} uses CommonJS`).not.toMatch(/\brequire\(|module\.exports|exports\.\w+\s*=/)
+      for (const [, spec] of code.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*"([^"]+)"/g)) {
+        const ok =
+          spec!.startsWith('./') ||
+          spec!.startsWith('../') ||
+          spec!.startsWith('node:') ||
+          builtinModules.includes(spec!) ||
+          allowed.some((dep) => spec === dep || spec!.startsWith(`${dep}/`))
+        expect(ok, `${file} imports '${spec}', which is neither a dependency nor bundled`).toBe(true)
+      }
+    }
+  })
+
+  it('keeps Node built-ins out of the browser entries', () => {
+    for (const entry of ['index.js', 'yjs.js']) {
+      const code = readFileSync(join(installed.dir, 'dist', entry), 'utf8')
+      expect(code, entry).not.toMatch(/from\s*"(node:[^"]+|ws)"/)
+    }
+  })
+
+  it('meshkeeper/testing imports in Node and runs a simulated cluster from dist', async () => {
+    const out = await runConsumerScript(
+      'testing.mjs',
+      `import { createSimulatedCluster } from 'meshkeeper/testing'
+       const cluster = createSimulatedCluster({ members: 3, seed: 7 })
+       const [a, b] = cluster.meshes
+       const path = await a.create('/from-dist', 'hello')
+       await b.sync()
+       const node = await b.get(path)
+       console.log(JSON.stringify({ path, text: node.text(), resolved: import.meta.resolve('meshkeeper/testing') }))
+       await cluster.close()
+       process.exit(0)`,
+    )
+    const result = JSON.parse(out.trim().split('\n').at(-1)!) as { path: string; text: string; resolved: string }
+    expect(result).toMatchObject({ path: '/from-dist', text: 'hello' })
+    expect(result.resolved).toMatch(/node_modules\/meshkeeper\/dist\/testing\.js$/)
+  })
+
+  it('meshkeeper/server imports in Node and serves /health from dist', async () => {
+    const out = await runConsumerScript(
+      'server.mjs',
+      `import { startSignalingServer } from 'meshkeeper/server'
+       const server = await startSignalingServer({ port: 0, host: '127.0.0.1' })
+       const health = await (await fetch('http://127.0.0.1:' + server.port + '/health')).json()
+       await server.close()
+       console.log(JSON.stringify(health))`,
+    )
+    expect(JSON.parse(out.trim())).toMatchObject({ ok: true })
+  })
+
+  it('bin/meshkeeper-signal runs the built dist/server.js (the package has no src/ to fall back on)', async () => {
+    expect(existsSync(join(installed.dir, 'src'))).toBe(false)
+    const child = spawn(process.execPath, [join(installed.dir, 'bin', 'meshkeeper-signal.js'), '--port', '0', '--host', '127.0.0.1'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = ''
+        let err = ''
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString()
+          const m = /listening on (ws:\/\/\S+)/.exec(out)
+          if (m) resolve(m[1]!)
+        })
+        child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()))
+        child.on('exit', (code) => reject(new Error(`meshkeeper-signal exited ${code}: ${err}${out}`)))
+      })
+      const health = (await (await fetch(`http://${new URL(url).host}/health`)).json()) as { ok: boolean }
+      expect(health.ok).toBe(true)
+    } finally {
+      child.kill('SIGTERM')
+    }
+  })
+
+  it('gives an app on moduleResolution NodeNext real types through every subpath', async () => {
+    const dir = join(installed.root, 'typed-app')
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }))
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          lib: ['ES2023', 'DOM'],
+          types: ['node'],
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+        },
+        files: ['app.ts'],
+      }),
+    )
+    // Each @ts-expect-error must find an error: were a type `any` (a declaration
+    // import that did not resolve), the directive itself would be the error.
+    writeFileSync(
+      join(dir, 'app.ts'),
+      `import { joinMesh, MeshError, type Mesh } from 'meshkeeper'
+       import { bindDoc } from 'meshkeeper/yjs'
+       import { createSimulatedCluster } from 'meshkeeper/testing'
+       import { startSignalingServer } from 'meshkeeper/server'
+       import * as Y from 'yjs'
+       export async function typed(mesh: Mesh): Promise<void> {
+         // @ts-expect-error term is a number
+         const term: string = mesh.term
+         // @ts-expect-error create takes a path
+         await mesh.create(42)
+         // @ts-expect-error storage is 'indexeddb' | 'memory'
+         await joinMesh({ room: 'r', storage: 'disk' })
+         // @ts-expect-error code is a union of error codes
+         const code: 'NOPE' = new MeshError('NO_NODE', 'x').code
+         // @ts-expect-error members is a number
+         createSimulatedCluster({ members: 'three' })
+         // @ts-expect-error port is a number
+         await startSignalingServer({ port: 'x' })
+         // @ts-expect-error the third argument is a Y.Doc
+         bindDoc(mesh, 'doc', {})
+         bindDoc(mesh, 'doc', new Y.Doc()).destroy()
+         void term, code
+       }
+      `,
+    )
+    const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc')
+    const result = await run(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json')], { cwd: dir }).catch(
+      (err: { stdout?: string }) => ({ stdout: err.stdout ?? String(err) }),
+    )
+    expect(result.stdout).toBe('')
+  })
+})

@@ -1,0 +1,172 @@
+// meshkeeper/yjs: bindDoc keeps Y.Docs bound to one name equal across the
+// mesh, on a simulated cluster (virtual time: `cluster.settle` and
+// `cluster.advance` drive the background sync).
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { MeshError } from '../../src/client/errors'
+import type { Mesh } from '../../src/client/types'
+import { createSimulatedCluster, type SimulatedCluster } from '../../src/testing/index'
+import { bindDoc, UPDATE_PREFIX, YJS_ROOT, type DocBinding } from '../../src/yjs/index'
+
+const text = (doc: Y.Doc): string => doc.getText('t').toString()
+const items = (doc: Y.Doc): string[] => doc.getArray<string>('list').toArray().slice().sort()
+
+async function updateNodes(mesh: Mesh, name: string): Promise<string[]> {
+  await mesh.sync()
+  return (await mesh.children(`${YJS_ROOT}/${name}`)).filter((n) => n.startsWith(UPDATE_PREFIX))
+}
+
+async function bindAll(cluster: SimulatedCluster, name: string, meshes: Mesh[] = cluster.meshes) {
+  const docs = meshes.map(() => new Y.Doc())
+  const bindings = meshes.map((m, i) => bindDoc(m, name, docs[i]!))
+  for (const b of bindings) await cluster.settle(b.synced)
+  return { docs, bindings }
+}
+
+async function flushAll(cluster: SimulatedCluster, bindings: DocBinding[]): Promise<void> {
+  for (const b of bindings) await cluster.settle(b.flush())
+  await cluster.advance(1_000)
+}
+
+describe('bindDoc', () => {
+  it('edits on two meshes converge to the same document on both', async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 11 })
+    await cluster.stable()
+    const [a, b] = cluster.meshes as [Mesh, Mesh]
+    const { docs, bindings } = await bindAll(cluster, 'notes', [a, b])
+    const [docA, docB] = docs as [Y.Doc, Y.Doc]
+    docA.getText('t').insert(0, 'hello')
+    docB.getArray<string>('list').push(['from b'])
+    await flushAll(cluster, bindings)
+    docB.getText('t').insert(5, ' world')
+    docA.getArray<string>('list').push(['from a'])
+    await flushAll(cluster, bindings)
+
+    expect(text(docA)).toBe('hello world')
+    expect(text(docB)).toBe('hello world')
+    expect(items(docA)).toEqual(['from a', 'from b'])
+    expect(Y.encodeStateVector(docA)).toEqual(Y.encodeStateVector(docB))
+    await cluster.close()
+  })
+
+  it('writes each local update once: a doc does not write back what it applied from the mesh', async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 12 })
+    await cluster.stable()
+    const { docs, bindings } = await bindAll(cluster, 'echo')
+    docs[0]!.getText('t').insert(0, 'one edit')
+    await flushAll(cluster, bindings)
+    await cluster.advance(2_000)
+    for (const doc of docs) expect(text(doc)).toBe('one edit')
+    // one edit, one znode: the two docs that applied it wrote nothing
+    expect(await updateNodes(cluster.meshes[0]!, 'echo')).toHaveLength(1)
+    await cluster.close()
+  })
+
+  it('edits made on both sides of a partition merge after the heal', async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 13 })
+    await cluster.stable()
+    const [a, b, c] = cluster.meshes as [Mesh, Mesh, Mesh]
+    const { docs, bindings } = await bindAll(cluster, 'split')
+    const [docA, docB, docC] = docs as [Y.Doc, Y.Doc, Y.Doc]
+    docA.getArray<string>('list').push(['before'])
+    await flushAll(cluster, bindings)
+
+    cluster.partition([a], [b, c])
+    docA.getArray<string>('list').push(['a alone'])
+    docB.getArray<string>('list').push(['b with c'])
+    await cluster.settle(bindings[1]!.flush())
+    await cluster.advance(3_000)
+    // the majority went on; the minority's edit is still only its own
+    expect(items(docC)).toEqual(['b with c', 'before'])
+    expect(items(docA)).toEqual(['a alone', 'before'])
+
+    cluster.heal()
+    await cluster.advance(15_000)
+    await flushAll(cluster, bindings)
+    await cluster.advance(2_000)
+    for (const doc of [docA, docB, docC]) expect(items(doc)).toEqual(['a alone', 'b with c', 'before'])
+    await cluster.close()
+  })
+
+  it('sends what the doc held before it was bound, and a doc bound later receives everything', async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 14 })
+    await cluster.stable()
+    const [a, b] = cluster.meshes as [Mesh, Mesh]
+    const offline = new Y.Doc()
+    offline.getText('t').insert(0, 'written offline')
+    const bindingA = bindDoc(a, 'late', offline)
+    await cluster.settle(bindingA.flush())
+    await cluster.advance(1_000)
+    const late = new Y.Doc()
+    const bindingB = bindDoc(b, 'late', late)
+    await cluster.settle(bindingB.synced)
+    expect(text(late)).toBe('written offline')
+    await cluster.close()
+  })
+
+  it('compacts many update nodes into one without losing an edit', async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 15 })
+    await cluster.stable()
+    const [a, b, c] = cluster.meshes as [Mesh, Mesh, Mesh]
+    const docA = new Y.Doc()
+    const docB = new Y.Doc()
+    const bindings = [bindDoc(a, 'busy', docA, { compactAfter: 4 }), bindDoc(b, 'busy', docB, { compactAfter: 4 })]
+    const written: string[] = []
+    for (let i = 0; i < 12; i++) {
+      const doc = i % 2 === 0 ? docA : docB
+      doc.getArray<string>('list').push([`edit ${i}`])
+      written.push(`edit ${i}`)
+      await flushAll(cluster, bindings)
+    }
+    await cluster.advance(3_000)
+    const nodes = await updateNodes(a, 'busy')
+    expect(nodes.length).toBeLessThanOrEqual(5)
+    expect(items(docA)).toEqual(written.slice().sort())
+    expect(items(docB)).toEqual(written.slice().sort())
+    // a newcomer rebuilds the whole document from the compacted nodes
+    const docC = new Y.Doc()
+    await cluster.settle(bindDoc(c, 'busy', docC).synced)
+    expect(items(docC)).toEqual(written.slice().sort())
+    await cluster.close()
+  })
+
+  it('skips and reports a malformed update node written by a peer, and keeps syncing', async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 16 })
+    await cluster.stable()
+    const [a, b, c] = cluster.meshes as [Mesh, Mesh, Mesh]
+    const errors: MeshError[] = []
+    const docA = new Y.Doc()
+    const docB = new Y.Doc()
+    const bindingA = bindDoc(a, 'hostile', docA, { onError: (e) => errors.push(e) })
+    const bindingB = bindDoc(b, 'hostile', docB)
+    await cluster.settle(bindingA.synced)
+    await cluster.settle(bindingB.synced)
+    await c.create(`${YJS_ROOT}/hostile/${UPDATE_PREFIX}`, new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x07]), { mode: 'persistent-sequential' })
+    docB.getText('t').insert(0, 'still fine')
+    await flushAll(cluster, [bindingA, bindingB])
+    expect(text(docA)).toBe('still fine')
+    expect(errors.map((e) => e.code)).toContain('BAD_MESSAGE')
+    await cluster.close()
+  })
+
+  it('stops syncing on destroy', async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 17 })
+    await cluster.stable()
+    const { docs, bindings } = await bindAll(cluster, 'gone', cluster.meshes.slice(0, 2))
+    bindings[1]!.destroy()
+    docs[0]!.getText('t').insert(0, 'after destroy')
+    docs[1]!.getText('t').insert(0, 'local only ')
+    await flushAll(cluster, bindings)
+    expect(text(docs[1]!)).toBe('local only ')
+    expect(text(docs[0]!)).toBe('after destroy')
+    expect(await updateNodes(cluster.meshes[0]!, 'gone')).toHaveLength(1)
+    await cluster.close()
+  })
+
+  it('refuses a name that is not one znode name', () => {
+    const cluster = createSimulatedCluster({ members: 1, seed: 18 })
+    for (const name of ['', 'a/b', '..']) {
+      expect(() => bindDoc(cluster.meshes[0]!, name, new Y.Doc())).toThrow(MeshError)
+    }
+  })
+})
