@@ -49,7 +49,12 @@ export class LinkTable {
 
   broadcast(msg: NodeMessage): void {
     if (this.closed) return
-    const bytes = encodeNodeMessage(msg)
+    let bytes: Uint8Array
+    try {
+      bytes = encodeNodeMessage(msg)
+    } catch {
+      return // a value the wire refuses (e.g. a malformed id) is never sent
+    }
     for (const link of this.links.values()) {
       if (!link.open) continue
       try {

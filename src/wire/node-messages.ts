@@ -3,25 +3,31 @@
 // Raft messages ride inside a `raft` frame as the raft codec's bytes, so one
 // link carries both and a receiver dispatches by one switch.
 //
-// Every byte comes from a peer and is untrusted (invariant 6): decode checks
-// the version, the tag, every length against a bound, and that nothing
-// trails; any violation throws NodeMessageError (code BAD_MESSAGE) and the
-// caller drops the frame.
-import * as encoding from 'lib0/encoding'
-import * as decoding from 'lib0/decoding'
+// Every byte comes from a peer and is untrusted (invariant 6): decoding uses
+// the checked reader of src/wire (every length and count bounded, booleans
+// 0/1, member ids by MEMBER_ID_PATTERN, nothing trailing); anything malformed
+// throws WireError BAD_MESSAGE and the caller drops the frame.
+import { badMessage } from './errors'
+import { MAX_MESSAGE_BYTES } from './limits'
+import { decodeWith, readArray, readBool, readBoundedString, readBytes, readId, readVarUint } from './reader'
+import type { Decoder } from './reader'
+import { encodeWith, writeArray, writeBool, writeBoundedString, writeBytes, writeId, writeVarUint } from './writer'
+import type { Encoder } from './writer'
 
 export const NODE_MESSAGE_VERSION = 1
 
 /** Bounds on what a peer may send us. */
 export const NODE_MESSAGE_LIMITS = {
-  /** member ids, browser ids, session ids */
+  /** browser ids and cluster ids, UTF-8 bytes */
   maxIdLength: 128,
+  /** session ids, UTF-8 bytes (the tree allows 256) */
+  maxSessionIdLength: 256,
   /** sessions named in one heartbeat */
   maxSessions: 4096,
   /** an encoded command forwarded to the leader (the tree bounds data itself) */
   maxCommandBytes: 4 * 1024 * 1024,
-  /** a raft message (snapshot chunks are bounded by the raft config) */
-  maxRaftBytes: 17 * 1024 * 1024,
+  /** a raft message: whatever the raft codec accepts */
+  maxRaftBytes: MAX_MESSAGE_BYTES,
   /** members in one roster */
   maxMembers: 1024,
 } as const
@@ -46,142 +52,82 @@ export type NodeMessage =
   | { type: 'leaving'; member: string }
   /** the leader's view of every member's facts, for members() */
   | { type: 'roster'; members: RosterEntry[] }
-  /** the cluster the sender belongs to ('' while it has joined none): two
-   *  clusters of one room that meet decide which one survives */
+  /** the cluster the sender belongs to ('' = none yet): two clusters of one
+   *  room that meet decide which one survives */
   | { type: 'cluster'; clusterId: string }
 
-const TAG = {
-  raft: 0,
-  forward: 1,
-  'session-heartbeat': 2,
-  join: 3,
-  leaving: 4,
-  roster: 5,
-  cluster: 6,
-} as const satisfies Record<NodeMessage['type'], number>
-
-export class NodeMessageError extends Error {
-  readonly code = 'BAD_MESSAGE' as const
-  constructor(message: string) {
-    super(message)
-    this.name = 'NodeMessageError'
-  }
-}
+const TYPES: readonly NodeMessage['type'][] = ['raft', 'forward', 'session-heartbeat', 'join', 'leaving', 'roster', 'cluster']
 
 export function encodeNodeMessage(msg: NodeMessage): Uint8Array {
-  const enc = encoding.createEncoder()
-  encoding.writeVarUint(enc, NODE_MESSAGE_VERSION)
-  encoding.writeVarUint(enc, TAG[msg.type])
-  switch (msg.type) {
-    case 'raft':
-      encoding.writeVarUint8Array(enc, msg.bytes)
-      break
-    case 'forward':
-      encoding.writeVarUint8Array(enc, msg.command)
-      break
-    case 'session-heartbeat':
-      encoding.writeVarUint(enc, msg.sessions.length)
-      for (const s of msg.sessions) encoding.writeVarString(enc, s)
-      break
-    case 'join':
-      writeRosterEntry(enc, msg.member)
-      break
-    case 'leaving':
-      encoding.writeVarString(enc, msg.member)
-      break
-    case 'roster':
-      encoding.writeVarUint(enc, msg.members.length)
-      for (const m of msg.members) writeRosterEntry(enc, m)
-      break
-    case 'cluster':
-      encoding.writeVarString(enc, msg.clusterId)
-      break
-  }
-  return encoding.toUint8Array(enc)
-}
-
-/** Throws NodeMessageError on anything malformed; never returns a partial message. */
-export function decodeNodeMessage(bytes: Uint8Array): NodeMessage {
-  try {
-    const dec = decoding.createDecoder(bytes)
-    const version = decoding.readVarUint(dec)
-    if (version !== NODE_MESSAGE_VERSION) throw new NodeMessageError(`unknown node message version ${version}`)
-    const tag = decoding.readVarUint(dec)
-    let msg: NodeMessage
-    switch (tag) {
-      case TAG.raft:
-        msg = { type: 'raft', bytes: readBytes(dec, NODE_MESSAGE_LIMITS.maxRaftBytes) }
-        break
-      case TAG.forward:
-        msg = { type: 'forward', command: readBytes(dec, NODE_MESSAGE_LIMITS.maxCommandBytes) }
-        break
-      case TAG['session-heartbeat']: {
-        const n = readCount(dec, NODE_MESSAGE_LIMITS.maxSessions)
-        const sessions: string[] = []
-        for (let i = 0; i < n; i++) sessions.push(readId(dec))
-        msg = { type: 'session-heartbeat', sessions }
-        break
-      }
-      case TAG.join:
-        msg = { type: 'join', member: readRosterEntry(dec) }
-        break
-      case TAG.leaving:
-        msg = { type: 'leaving', member: readId(dec) }
-        break
-      case TAG.roster: {
-        const n = readCount(dec, NODE_MESSAGE_LIMITS.maxMembers)
-        const members: RosterEntry[] = []
-        for (let i = 0; i < n; i++) members.push(readRosterEntry(dec))
-        msg = { type: 'roster', members }
-        break
-      }
-      case TAG.cluster: {
-        const clusterId = decoding.readVarString(dec)
-        if (clusterId.length > NODE_MESSAGE_LIMITS.maxIdLength) throw new NodeMessageError('cluster id too long')
-        msg = { type: 'cluster', clusterId }
-        break
-      }
-      default:
-        throw new NodeMessageError(`unknown node message tag ${tag}`)
+  return encodeWith((enc) => {
+    writeVarUint(enc, NODE_MESSAGE_VERSION)
+    writeVarUint(enc, TYPES.indexOf(msg.type))
+    switch (msg.type) {
+      case 'raft':
+        return writeBytes(enc, msg.bytes, NODE_MESSAGE_LIMITS.maxRaftBytes, 'raft message')
+      case 'forward':
+        return writeBytes(enc, msg.command, NODE_MESSAGE_LIMITS.maxCommandBytes, 'command')
+      case 'session-heartbeat':
+        return writeArray(enc, msg.sessions, NODE_MESSAGE_LIMITS.maxSessions, writeSession, 'sessions')
+      case 'join':
+        return writeRosterEntry(enc, msg.member)
+      case 'leaving':
+        return writeId(enc, msg.member)
+      case 'roster':
+        return writeArray(enc, msg.members, NODE_MESSAGE_LIMITS.maxMembers, writeRosterEntry, 'roster')
+      case 'cluster':
+        return writeBoundedString(enc, msg.clusterId, NODE_MESSAGE_LIMITS.maxIdLength, undefined, 'cluster id')
     }
-    if (decoding.hasContent(dec)) throw new NodeMessageError('trailing bytes after node message')
-    return msg
-  } catch (err) {
-    if (err instanceof NodeMessageError) throw err
-    // lib0 throws plain Errors on truncated input
-    throw new NodeMessageError(`malformed node message: ${err instanceof Error ? err.message : String(err)}`)
-  }
+  })
 }
 
-function writeRosterEntry(enc: encoding.Encoder, m: RosterEntry): void {
-  encoding.writeVarString(enc, m.member)
-  encoding.writeVarString(enc, m.browser)
-  encoding.writeUint8(enc, m.visible ? 1 : 0)
+/** Throws WireError BAD_MESSAGE on anything malformed; never returns a partial message. */
+export function decodeNodeMessage(bytes: Uint8Array): NodeMessage {
+  return decodeWith(
+    bytes,
+    (dec): NodeMessage => {
+      const version = readVarUint(dec, Number.MAX_SAFE_INTEGER, 'node message version')
+      if (version !== NODE_MESSAGE_VERSION) throw badMessage(`unknown node message version ${version}`)
+      const type = TYPES[readVarUint(dec, TYPES.length - 1, 'node message tag')]!
+      switch (type) {
+        case 'raft':
+          return { type, bytes: readBytes(dec, NODE_MESSAGE_LIMITS.maxRaftBytes, 'raft message') }
+        case 'forward':
+          return { type, command: readBytes(dec, NODE_MESSAGE_LIMITS.maxCommandBytes, 'command') }
+        case 'session-heartbeat':
+          return { type, sessions: readArray(dec, NODE_MESSAGE_LIMITS.maxSessions, readSession, 'sessions', 2) }
+        case 'join':
+          return { type, member: readRosterEntry(dec) }
+        case 'leaving':
+          return { type, member: readId(dec) }
+        case 'roster':
+          return { type, members: readArray(dec, NODE_MESSAGE_LIMITS.maxMembers, readRosterEntry, 'roster', 4) }
+        case 'cluster':
+          return { type, clusterId: readBoundedString(dec, NODE_MESSAGE_LIMITS.maxIdLength, undefined, 'cluster id') }
+      }
+    },
+    'node message',
+  )
 }
 
-function readRosterEntry(dec: decoding.Decoder): RosterEntry {
+const NON_EMPTY = /^[\s\S]+$/
+
+function writeSession(enc: Encoder, s: string): void {
+  writeBoundedString(enc, s, NODE_MESSAGE_LIMITS.maxSessionIdLength, NON_EMPTY, 'session id')
+}
+
+function readSession(dec: Decoder): string {
+  return readBoundedString(dec, NODE_MESSAGE_LIMITS.maxSessionIdLength, NON_EMPTY, 'session id')
+}
+
+function writeRosterEntry(enc: Encoder, m: RosterEntry): void {
+  writeId(enc, m.member)
+  writeBoundedString(enc, m.browser, NODE_MESSAGE_LIMITS.maxIdLength, undefined, 'browser id')
+  writeBool(enc, m.visible)
+}
+
+function readRosterEntry(dec: Decoder): RosterEntry {
   const member = readId(dec)
-  const browser = readId(dec)
-  const flag = decoding.readUint8(dec)
-  if (flag > 1) throw new NodeMessageError('visible flag must be 0 or 1')
-  return { member, browser, visible: flag === 1 }
-}
-
-function readCount(dec: decoding.Decoder, max: number): number {
-  const n = decoding.readVarUint(dec)
-  if (n > max) throw new NodeMessageError(`count ${n} exceeds ${max}`)
-  return n
-}
-
-function readBytes(dec: decoding.Decoder, max: number): Uint8Array {
-  const len = decoding.readVarUint(dec)
-  if (len > max) throw new NodeMessageError(`${len} bytes exceed ${max}`)
-  if (dec.pos + len > dec.arr.length) throw new NodeMessageError('truncated bytes')
-  return decoding.readUint8Array(dec, len).slice()
-}
-
-function readId(dec: decoding.Decoder): string {
-  const s = decoding.readVarString(dec)
-  if (s.length === 0 || s.length > NODE_MESSAGE_LIMITS.maxIdLength) throw new NodeMessageError(`id length ${s.length} out of bounds`)
-  return s
+  const browser = readBoundedString(dec, NODE_MESSAGE_LIMITS.maxIdLength, undefined, 'browser id')
+  return { member, browser, visible: readBool(dec, 'visible') }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import * as encoding from 'lib0/encoding'
-import { decodeNodeMessage, encodeNodeMessage, NODE_MESSAGE_LIMITS, NodeMessageError } from '../../src/wire/node-messages'
+import { decodeNodeMessage, encodeNodeMessage, NODE_MESSAGE_LIMITS } from '../../src/wire/node-messages'
+import { WireError as NodeMessageError } from '../../src/wire/errors'
 import type { NodeMessage } from '../../src/wire/node-messages'
 
 const samples: NodeMessage[] = [
@@ -50,10 +51,23 @@ describe('node messages', () => {
       encoding.writeVarUint(e, NODE_MESSAGE_LIMITS.maxSessions + 1)
     })
     expect(() => decodeNodeMessage(tooMany)).toThrowError(/exceeds/)
-    const longId = encodeNodeMessage({ type: 'leaving', member: 'x'.repeat(NODE_MESSAGE_LIMITS.maxIdLength + 1) })
-    expect(() => decodeNodeMessage(longId)).toThrowError(/out of bounds/)
-    const emptyId = encodeNodeMessage({ type: 'leaving', member: '' })
-    expect(() => decodeNodeMessage(emptyId)).toThrowError(NodeMessageError)
+    // member ids follow the wire's MEMBER_ID_PATTERN, on both sides
+    const forged = (id: string): Uint8Array =>
+      encoding.encode((e) => {
+        encoding.writeVarUint(e, 1)
+        encoding.writeVarUint(e, 4)
+        encoding.writeVarString(e, id)
+      })
+    expect(() => decodeNodeMessage(forged('x'.repeat(65)))).toThrowError(/exceeds|match/)
+    expect(() => decodeNodeMessage(forged(''))).toThrowError(NodeMessageError)
+    expect(() => decodeNodeMessage(forged('bad id!'))).toThrowError(/match/)
+    expect(() => encodeNodeMessage({ type: 'leaving', member: 'bad id!' })).toThrowError(NodeMessageError)
+    const bigCluster = encoding.encode((e) => {
+      encoding.writeVarUint(e, 1)
+      encoding.writeVarUint(e, 6)
+      encoding.writeVarString(e, 'c'.repeat(NODE_MESSAGE_LIMITS.maxIdLength + 1))
+    })
+    expect(() => decodeNodeMessage(bigCluster)).toThrowError(/exceeds/)
     const join = encodeNodeMessage(samples[3]!)
     join[join.length - 1] = 2
     expect(() => decodeNodeMessage(join)).toThrowError(/visible/)
