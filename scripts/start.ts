@@ -15,7 +15,7 @@ const port = Number(arg('port', process.env.PORT ?? '4444'))
 const host = arg('host', 'localhost')
 const root = fileURLToPath(new URL('../demo', import.meta.url))
 
-const vite = await createVite({ root, configFile: false, server: { middlewareMode: true, hmr: false }, appType: 'spa', logLevel: 'warn' })
+const vite = await createVite({ root, configFile: false, server: { middlewareMode: true, hmr: false, ws: false }, appType: 'spa', logLevel: 'warn' })
 const http = createServer()
 const signaling = await startSignalingServer({ server: http, path: '/signal' })
 http.on('request', (req, res) => {

@@ -110,6 +110,19 @@ export interface ChooseMemberOptions {
   tabStore: Storage | null
   /** how long a reloaded tab waits for its previous page to let go of its lock (default 1500 ms) */
   reloadWaitMs?: number
+  /** is this page a reload (default: the Navigation Timing entry says so). A
+   *  remembered member that is not a reload (a duplicated tab copies
+   *  sessionStorage) is taken only if its lock is free at once. */
+  isReload?: boolean
+}
+
+function navigationIsReload(): boolean {
+  try {
+    const nav = globalThis.performance?.getEntriesByType?.('navigation')[0] as PerformanceNavigationTiming | undefined
+    return nav?.type === 'reload'
+  } catch {
+    return false
+  }
 }
 
 /** Pick and lock the member this tab runs. Call under the room's bootstrap lock. */
@@ -129,7 +142,8 @@ export async function chooseMember(opts: ChooseMemberOptions): Promise<ChosenMem
   if (previous !== null && MEMBER_ID_PATTERN.test(previous)) {
     // the previous page of this tab may still be letting go; a duplicated
     // tab (same sessionStorage) finds it held by a live tab and moves on
-    const lock = await acquireLock(locks, memberLockName(room, previous), { waitMs: opts.reloadWaitMs ?? 1500 })
+    const reload = opts.isReload ?? navigationIsReload()
+    const lock = await acquireLock(locks, memberLockName(room, previous), reload ? { waitMs: opts.reloadWaitMs ?? 1500 } : { ifAvailable: true })
     if (lock !== null) return { member: previous, lock, source: 'reload', others: othersThan(previous) }
   }
   for (const member of slots) {

@@ -3,9 +3,13 @@
 // identity, IndexedDB for the log, WebRTC data channels between the tabs.
 // Every test uses a fresh room, so tests never see each other's members.
 // Waits are expect.poll / pollFor, never sleeps; nothing asserts on time.
-import { expect, test } from '@playwright/test'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { chromium, expect, test } from '@playwright/test'
 import type { Page } from '@playwright/test'
 import { meshOf, openTabs, waitForLeader, waitForMesh, waitForVoters } from '../../src/testing/playwright'
+import { chromiumLaunch } from '../../playwright.config'
 import { crash, DEMO_URL, freshRoom, heldLocks, logPageErrors, setHidden, tabInfo } from './helpers/demo'
 import { createLatencies, fmt, indexedDbStrictCommits, nextLeaderAt, percentiles, recordNextLeader, webrtcLoopbackRoundTrips } from './helpers/figures'
 
@@ -67,11 +71,16 @@ test('a write in one tab is readable and fires watches in the others', async ({ 
 })
 
 /** Three tabs with one leader and three voters, every tab connected. */
+/** the page that led when threeTabs returned (pages are settled then) */
+const leaders = new WeakMap<Page[], Page>()
+const leaderPageOf = (pages: Page[]): Page => leaders.get(pages)!
+
 async function threeTabs(context: import('@playwright/test').BrowserContext, room = freshRoom(), extra = ''): Promise<Page[]> {
   logPageErrors(context)
   const pages = await openTabs(context, DEMO_URL(room, extra), 3)
   await waitForLeader(pages)
   await waitForVoters(pages, 3)
+  leaders.set(pages, (await waitForLeader(pages)).page!)
   return pages
 }
 
@@ -176,6 +185,7 @@ test('all tabs close and a new tab finds the whole tree', async ({ context }) =>
   await create(pages[1]!, '/a/b', '2')
   await create(pages[2]!, '/c', '3')
   for (const p of pages) await p.close()
+
   const [fresh] = await openTabs(context, DEMO_URL(room), 1)
   await expect.poll(() => fresh!.evaluate(() => window.mesh!.children('/').then((k) => k.filter((n) => n !== 'zookeeper'))), { timeout: 30_000 }).toEqual(['a', 'c'])
   expect(await text(fresh!, '/a/b')).toBe('2')
@@ -221,13 +231,26 @@ test('a hidden leader hands over leadership to a visible tab', async ({ context 
 test('figures: follower commit latency, WebRTC round trip, IndexedDB strict commit, time to a new leader', async ({ context }) => {
   test.setTimeout(300_000)
   const pages = await threeTabs(context)
-  const { page: leaderPage } = await waitForLeader(pages)
-  const follower = pages.find((p) => p !== leaderPage)!
+  const follower = pages.find((p) => p !== leaderPageOf(pages))!
   await createLatencies(follower, '/warm-up', 20) // warm up (JIT, channels, IndexedDB)
   console.log(`[figure] small create from a follower tab (3 voters, strict IndexedDB): ${fmt(percentiles(await createLatencies(follower, '/bench', 200)))}`)
   console.log(`[figure] WebRTC data channel round trip, two connections in one page: ${fmt(percentiles(await webrtcLoopbackRoundTrips(follower, 200)))}`)
   console.log(`[figure] IndexedDB readwrite transaction, one 64-byte put, durability strict: ${fmt(percentiles(await indexedDbStrictCommits(follower, 200)))}`)
   for (const p of pages) await p.close()
+
+  // Playwright's default context is off the record (IndexedDB in memory): repeat on a profile on disk
+  const dir = await mkdtemp(join(tmpdir(), 'meshkeeper-figures-'))
+  const onDisk = await chromium.launchPersistentContext(dir, chromiumLaunch)
+  try {
+    const diskTabs = await threeTabs(onDisk)
+    const diskFollower = diskTabs.find((p) => p !== leaderPageOf(diskTabs))!
+    await createLatencies(diskFollower, '/warm-up', 20)
+    console.log(`[figure] small create from a follower tab, profile on disk: ${fmt(percentiles(await createLatencies(diskFollower, '/bench', 200)))}`)
+    console.log(`[figure] IndexedDB readwrite transaction, one 64-byte put, durability strict, profile on disk: ${fmt(percentiles(await indexedDbStrictCommits(diskFollower, 200)))}`)
+  } finally {
+    await onDisk.close()
+    await rm(dir, { recursive: true, force: true })
+  }
 
   for (const how of ['crash', 'graceful close'] as const) {
     const samples: number[] = []
