@@ -4,7 +4,7 @@
 //
 //   <root>/node_modules/meshkeeper/{package.json, bin/, dist/}   the package
 //   <root>/node_modules/meshkeeper/node_modules -> repo node_modules   its dependencies
-//   <root>/node_modules/{yjs, @types} -> repo's                  what an app brings itself
+//   <root>/node_modules/{yjs, vite, @types} -> repo's            what an app brings itself
 //
 // A consumer placed in <root>/<app>/ resolves `meshkeeper` and its subpaths
 // through the exports map, as after `npm install meshkeeper`. There is no
@@ -32,8 +32,9 @@ export async function installBuiltPackage(): Promise<InstalledPackage> {
   cpSync(join(repoRoot, 'package.json'), join(dir, 'package.json'))
   cpSync(join(repoRoot, 'bin'), join(dir, 'bin'), { recursive: true })
   symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'), 'dir')
-  symlinkSync(join(repoRoot, 'node_modules', 'yjs'), join(root, 'node_modules', 'yjs'), 'dir')
-  symlinkSync(join(repoRoot, 'node_modules', '@types'), join(root, 'node_modules', '@types'), 'dir')
+  for (const appDependency of ['yjs', 'vite', '@types']) {
+    symlinkSync(join(repoRoot, 'node_modules', appDependency), join(root, 'node_modules', appDependency), 'dir')
+  }
   await build({
     configFile: join(repoRoot, 'vite.lib.config.ts'),
     build: { outDir: join(dir, 'dist') },
