@@ -21,6 +21,7 @@ import { RawNode } from '../raft/index'
 import type { ConfState, DurableState, Entry, Message, Ready, Role, Snapshot } from '../raft/types'
 import { decodeRaftMessage, encodeRaftMessage } from '../wire/raft-codec'
 import { decodeCommand, encodeCommand } from '../tree/command'
+import { MAX_ENTRY_BYTES } from '../wire/limits'
 import { ZTree } from '../tree/ztree'
 import type { Command, TreeOptions, TxnOp, TxnResult } from '../tree/types'
 import type { SaveBatch } from '../storage/types'
@@ -303,6 +304,12 @@ export class Member extends ObservableV2<MemberEvents> {
   /** A write: resolves with the tree's result once this member applied it. */
   write(ops: TxnOp[], multi: boolean): Promise<TxnResult> {
     if (this.stopped) return Promise.reject(new MeshError('CLOSED', 'the mesh is closed'))
+    // A write is one log entry; followers refuse a MsgApp carrying an entry
+    // over MAX_ENTRY_BYTES, so such an entry would stall replication for good.
+    const bytes = txnBytesUpperBound(ops)
+    if (bytes > MAX_ENTRY_BYTES) {
+      return Promise.reject(new MeshError('TOO_LARGE', `a write of about ${bytes} bytes exceeds the ${MAX_ENTRY_BYTES}-byte entry limit`))
+    }
     const p = this.requests.write(ops, multi)
     this.pump()
     return p
@@ -734,7 +741,10 @@ export class Member extends ObservableV2<MemberEvents> {
   /** Leader only: stamp the leader's time and propose. */
   private proposeCommand(cmd: Command): boolean {
     try {
-      this.raft.propose(encodeCommand({ ...cmd, time: this.scheduler.now() }))
+      const entry = encodeCommand({ ...cmd, time: this.scheduler.now() })
+      // never let an entry into the log that followers would refuse (a peer's forward can be that large)
+      if (entry.length > MAX_ENTRY_BYTES) return false
+      this.raft.propose(entry)
     } catch {
       return false
     }
@@ -979,4 +989,16 @@ function toSaveBatch(rd: Ready): SaveBatch | null {
     any = true
   }
   return any ? batch : null
+}
+
+/** A bound on a txn command's encoded size (paths at up to 3 UTF-8 bytes per
+ *  UTF-16 unit, plus per-op and per-command framing), so an oversized write is
+ *  refused before it is encoded. */
+function txnBytesUpperBound(ops: TxnOp[]): number {
+  let bytes = 1024
+  for (const op of ops) {
+    bytes += 32 + op.path.length * 3
+    if (op.op === 'create' || op.op === 'set') bytes += op.data.length
+  }
+  return bytes
 }
