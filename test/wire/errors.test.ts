@@ -21,8 +21,10 @@ describe('WireError', () => {
     })
   }
 
-  // UNSUPPORTED_VERSION is not a MeshError code: the client maps it (requested
-  // of src/client/errors.ts: UNSUPPORTED_VERSION -> BAD_MESSAGE). Until then
-  // toMeshError falls back to its default code for it.
-  it.todo('UNSUPPORTED_VERSION becomes MeshError BAD_MESSAGE (needs LAYER_CODE_TO_MESH entry in src/client/errors.ts)')
+  // UNSUPPORTED_VERSION is not a MeshError code: to the app, a frame of a
+  // protocol version we do not speak is a bad message.
+  it('UNSUPPORTED_VERSION becomes MeshError BAD_MESSAGE', () => {
+    // with a fallback that differs, so the mapping (not the default) decides
+    expect(toMeshError(new WireError('UNSUPPORTED_VERSION', 'v9'), 'STORAGE').code).toBe('BAD_MESSAGE')
+  })
 })
