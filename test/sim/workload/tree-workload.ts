@@ -68,6 +68,7 @@ export interface TreeWorkloadResult {
     timedOut: number
     sessionsEnded: number
     crashes: number
+    /** partitions, one-way cuts and frozen tabs */
     partitions: number
     virtualMs: number
     checkMs: number
@@ -91,7 +92,9 @@ export async function runTreeWorkloadSeed(seed: number, opts: TreeWorkloadOption
     seed,
     latencyMs: [1, 20],
     sessionTimeoutMs: opts.sessionTimeoutMs ?? 2_000,
-    timing: { requestTimeoutMs: 3_000 },
+    // retries sooner than the default (a second) so that resent writes, and the
+    // dedup table that must replay them, are exercised often
+    timing: { requestTimeoutMs: 3_000, retryMs: 300 },
     ...(opts.bugs === undefined ? {} : { bugs: opts.bugs }),
   })
   const recorder = new HistoryRecorder(() => cluster.clock.now())
@@ -122,7 +125,8 @@ export async function runTreeWorkloadSeed(seed: number, opts: TreeWorkloadOption
       // a client of a crashed member waits for its restart rather than
       // recording calls that fail at once
       while (down.has(mesh) && !done) await cluster.advance(100)
-      if (prng.uint32(g, 0, 3) === 0) await cluster.advance(prng.uint32(g, 1, 60))
+      // think time: spreads the calls over several seconds of faults
+      await cluster.advance(prng.uint32(g, 0, 150))
       await oneCall(mesh, `${name}`, `${name}#${i}`, g)
     }
   }
@@ -209,36 +213,70 @@ export async function runTreeWorkloadSeed(seed: number, opts: TreeWorkloadOption
     }
   }
 
+  const held = new Set<string>()
+  const healAll = (): void => {
+    cluster.heal()
+    for (const id of held) cluster.network.release(id)
+    held.clear()
+  }
+
   const nemesis = async (g: prng.PRNG): Promise<void> => {
     const meshes = cluster.meshes
     const maxDown = Math.floor((members - 1) / 2)
     while (!done) {
-      await cluster.advance(prng.uint32(g, 200, 1_500))
+      await cluster.advance(prng.uint32(g, 100, 800))
       if (done) break
-      const action = prng.uint32(g, 0, 4)
-      if (action === 0 || action === 1) {
-        // a random split: a minority cut off, sometimes the leader among it
-        const order = shuffled(g, meshes)
-        const cut = prng.uint32(g, 1, maxDown)
-        cluster.partition(order.slice(0, cut), order.slice(cut))
-        stats.partitions++
-      } else if (action === 2) {
-        cluster.heal()
-      } else if (action === 3 && down.size < maxDown) {
-        const victim = prng.oneOf(g, meshes.filter((m) => !down.has(m)))
-        cluster.crash(victim)
-        down.add(victim)
-        stats.crashes++
-      } else if (down.size > 0) {
-        const back = prng.oneOf(g, [...down])
-        await cluster.restart(back)
-        down.delete(back)
+      const up = meshes.filter((m) => !down.has(m))
+      switch (prng.uint32(g, 0, 6)) {
+        case 0:
+        case 1: {
+          // a random split: a minority cut off, sometimes the leader among it
+          const order = shuffled(g, meshes)
+          const cut = prng.uint32(g, 1, maxDown)
+          cluster.partition(order.slice(0, cut), order.slice(cut))
+          stats.partitions++
+          break
+        }
+        case 2:
+          healAll()
+          break
+        case 3:
+          if (down.size < maxDown) {
+            const victim = prng.oneOf(g, up)
+            cluster.crash(victim)
+            down.add(victim)
+            stats.crashes++
+          }
+          break
+        case 4:
+          if (down.size > 0) {
+            const back = prng.oneOf(g, [...down])
+            await cluster.restart(back)
+            down.delete(back)
+          }
+          break
+        case 5: {
+          // a one-way cut from the leader: a follower's forwarded writes still
+          // commit but it hears nothing back, so it resends them
+          const from = up.find((m) => m.isLeader) ?? prng.oneOf(g, up)
+          const to = prng.oneOf(g, meshes.filter((m) => m !== from))
+          cluster.network.cut(from.id, to.id)
+          stats.partitions++
+          break
+        }
+        default: {
+          // a frozen tab: deliveries to it wait (in order) until the next heal
+          const frozen = prng.oneOf(g, up)
+          if (!held.has(frozen.id)) cluster.network.hold(frozen.id)
+          held.add(frozen.id)
+          stats.partitions++
+        }
       }
     }
   }
 
   const finish = async (): Promise<string[]> => {
-    cluster.heal()
+    healAll()
     for (const m of [...down]) {
       await cluster.restart(m)
       down.delete(m)
@@ -283,7 +321,7 @@ export async function runTreeWorkloadSeed(seed: number, opts: TreeWorkloadOption
   if (!check.ok) problems.unshift(`history is ${check.verdict === 'unknown' ? 'not decided (checker budget ran out)' : 'not linearizable'}:\n${check.explanation}`)
   const figures =
     `${members} members, ${stats.operations} calls (${stats.timedOut} timed out), ${stats.sessionsEnded} sessions ended, ` +
-    `${stats.crashes} crashes, ${stats.partitions} partitions, ${stats.virtualMs} virtual ms, check ${stats.checkMs} ms`
+    `${stats.crashes} crashes, ${stats.partitions} network faults, ${stats.virtualMs} virtual ms, check ${stats.checkMs} ms`
   const ok = problems.length === 0
   return {
     seed,
