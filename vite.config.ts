@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config'
 
-// One config for the library build, the demo and Vitest.
+// The demo's and Vitest's config. The library build is vite.lib.config.ts
+// (npm run build), kept apart so its lib entries never touch the demo.
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],

@@ -49,6 +49,19 @@ describe('bindDoc', () => {
     await cluster.close()
   })
 
+  it("a bound doc receives others' edits by its directory watch, doing nothing itself", async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 10 })
+    await cluster.stable()
+    const { docs, bindings } = await bindAll(cluster, 'passive')
+    for (let i = 0; i < 3; i++) {
+      docs[0]!.getArray<string>('list').push([`edit ${i}`])
+      await cluster.settle(bindings[0]!.flush())
+      await cluster.advance(1_000)
+      for (const doc of docs.slice(1)) expect(items(doc)).toEqual(Array.from({ length: i + 1 }, (_, k) => `edit ${k}`))
+    }
+    await cluster.close()
+  })
+
   it('writes each local update once: a doc does not write back what it applied from the mesh', async () => {
     const cluster = createSimulatedCluster({ members: 3, seed: 12 })
     await cluster.stable()
@@ -62,8 +75,15 @@ describe('bindDoc', () => {
     await cluster.close()
   })
 
-  it('edits made on both sides of a partition merge after the heal', async () => {
-    const cluster = createSimulatedCluster({ members: 3, seed: 13 })
+  // a short partition, and one longer than the session timeout (the minority's
+  // session expires; it comes back with a new one and no watches)
+  it.each([
+    { seed: 13, partitionMs: 3_000 },
+    { seed: 21, partitionMs: 3_000 },
+    { seed: 34, partitionMs: 30_000 },
+    { seed: 55, partitionMs: 30_000 },
+  ])('edits made on both sides of a partition merge after the heal (seed $seed, $partitionMs ms apart)', async ({ seed, partitionMs }) => {
+    const cluster = createSimulatedCluster({ members: 3, seed })
     await cluster.stable()
     const [a, b, c] = cluster.meshes as [Mesh, Mesh, Mesh]
     const { docs, bindings } = await bindAll(cluster, 'split')
@@ -75,16 +95,38 @@ describe('bindDoc', () => {
     docA.getArray<string>('list').push(['a alone'])
     docB.getArray<string>('list').push(['b with c'])
     await cluster.settle(bindings[1]!.flush())
-    await cluster.advance(3_000)
+    await cluster.advance(partitionMs)
     // the majority went on; the minority's edit is still only its own
     expect(items(docC)).toEqual(['b with c', 'before'])
     expect(items(docA)).toEqual(['a alone', 'before'])
 
+    // nobody calls anything after the heal: the stuck write and the watches carry it
     cluster.heal()
-    await cluster.advance(15_000)
-    await flushAll(cluster, bindings)
-    await cluster.advance(2_000)
+    await cluster.advance(20_000)
     for (const doc of [docA, docB, docC]) expect(items(doc)).toEqual(['a alone', 'b with c', 'before'])
+    await cluster.close()
+  })
+
+  it('a member that crashed and restarted (a new session, its watches gone) catches up and keeps syncing', async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 19 })
+    await cluster.stable()
+    const [a, b] = cluster.meshes as [Mesh, Mesh]
+    const { docs, bindings } = await bindAll(cluster, 'restart', [a, b])
+    const [docA, docB] = docs as [Y.Doc, Y.Doc]
+    docA.getArray<string>('list').push(['before crash'])
+    await flushAll(cluster, bindings)
+    cluster.crash(b)
+    docA.getArray<string>('list').push(['while b was down'])
+    await cluster.settle(bindings[0]!.flush())
+    await cluster.restart(b)
+    await cluster.stable()
+    await cluster.advance(3_000)
+    expect(items(docB)).toEqual(['before crash', 'while b was down'])
+    // and the re-registered watch delivers what comes next (b does nothing itself)
+    docA.getArray<string>('list').push(['after restart'])
+    await cluster.settle(bindings[0]!.flush())
+    await cluster.advance(2_000)
+    expect(items(docB)).toEqual(['after restart', 'before crash', 'while b was down'])
     await cluster.close()
   })
 
