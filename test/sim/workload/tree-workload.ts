@@ -23,6 +23,8 @@
 // What must stay true: the run is a function of the seed (all randomness
 // from lib0/prng streams derived from it, all time virtual).
 import * as prng from 'lib0/prng'
+import { digest as sha256 } from 'lib0/hash/sha256'
+import { toHexString } from 'lib0/buffer'
 import { createSimulatedCluster } from '../../../src/testing/index'
 import type { MemberBugs } from '../../../src/node/options'
 import { MeshError } from '../../../src/client/errors'
@@ -73,7 +75,9 @@ export interface TreeWorkloadResult {
     virtualMs: number
     checkMs: number
   }
-  verdict: CheckResult['verdict'] | 'not checked'
+  verdict: CheckResult['verdict']
+  /** SHA-256 of the recorded history and the final digests: equal for equal seeds (determinism) */
+  hash: string
 }
 
 /** Paths: each persistent key is its own partition for the checker; the
@@ -275,6 +279,7 @@ export async function runTreeWorkloadSeed(seed: number, opts: TreeWorkloadOption
     }
   }
 
+  let finalDigests = new Map<string, string>()
   const finish = async (): Promise<string[]> => {
     healAll()
     for (const m of [...down]) {
@@ -286,6 +291,7 @@ export async function runTreeWorkloadSeed(seed: number, opts: TreeWorkloadOption
     await cluster.advance(3 * (opts.sessionTimeoutMs ?? 2_000))
     for (const m of cluster.meshes) await m.sync()
     const digests = cluster.digests()
+    finalDigests = digests
     const problems: string[] = []
     if (digests.size !== members) problems.push(`only ${digests.size} of ${members} members are live at the end`)
     if (new Set(digests.values()).size > 1) {
@@ -331,6 +337,7 @@ export async function runTreeWorkloadSeed(seed: number, opts: TreeWorkloadOption
     linearizable: check.ok ? 1 : 0,
     stats,
     verdict: check.verdict,
+    hash: toHexString(sha256(new TextEncoder().encode(JSON.stringify({ history, digests: [...finalDigests] })))),
   }
 }
 
