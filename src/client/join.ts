@@ -14,7 +14,7 @@
 //
 // The member's Web Lock is held for the life of the tab (released by close()).
 import * as prng from 'lib0/prng'
-import { MeshError } from './errors'
+import { MeshError, toMeshError } from './errors'
 import { MeshClient } from './mesh'
 import type { JoinOptions, Mesh } from './types'
 import { Member } from '../node/member'
@@ -108,6 +108,10 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
   }
   const { member, transport, storage, lock } = started
 
+  // a peer refused (UNAUTHORIZED: it cannot prove the room secret) or
+  // sending what we do not accept reaches the app as an `error` event
+  const offTransportErrors = transport.onError((err) => member.emit('error', [toMeshError(err, 'BAD_MESSAGE')]))
+
   // ---- 2. death certificates, caretaking, the page's lifecycle ----
   const tabClosing = new AbortController()
   const caretaking = new Set<string>()
@@ -140,6 +144,7 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
   const mesh = new MeshClient(member, {
     onClose: async () => {
       tabClosing.abort()
+      offTransportErrors()
       deathWatch.stop()
       lifecycle?.dispose()
       await transport.close()

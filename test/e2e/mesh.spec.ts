@@ -48,6 +48,31 @@ test('each tab runs its own member under its own Web Lock; the first founded the
   expect(free).toBe(false)
 })
 
+test('with a room secret the tabs form a mesh; a tab with another secret is refused and never joins', async ({ context }) => {
+  const room = freshRoom()
+  const pages = await threeTabs(context, room, '&secret=correct%20horse')
+  expect(await create(pages[0]!, '/sealed', 'ok')).toBe('/sealed')
+  const recordErrors = (p: Page) =>
+    p.evaluate(() => {
+      const w = window as unknown as { errors: string[] }
+      w.errors = []
+      window.mesh!.on('error', (e) => w.errors.push(e.code))
+    })
+  for (const p of pages) await recordErrors(p)
+  const [intruder] = await openTabs(context, DEMO_URL(room, '&secret=wrong'), 1)
+  await recordErrors(intruder!)
+  // the members cannot open the intruder's sealed signaling (nor it theirs): it is refused as UNAUTHORIZED
+  const refused = async () => {
+    const codes = await Promise.all([intruder!, ...pages].map((p) => p.evaluate(() => (window as unknown as { errors: string[] }).errors)))
+    return codes.flat().includes('UNAUTHORIZED')
+  }
+  await expect.poll(refused, { timeout: 30_000 }).toBe(true)
+  const intruderId = (await meshOf(intruder!)).id
+  for (const p of pages) expect((await meshOf(p)).members.map((m) => m.id)).not.toContain(intruderId)
+  expect((await meshOf(intruder!)).state).not.toBe('connected')
+  expect(await exists(intruder!, '/sealed')).toBe(false)
+})
+
 test('a write in one tab is readable and fires watches in the others', async ({ context }) => {
   logPageErrors(context)
   const [a, b, c] = await openTabs(context, DEMO_URL(freshRoom()), 3)
