@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net'
 import { extname, join, normalize } from 'node:path'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
+import { gzipSync } from 'node:zlib'
 import { chromium, type Browser } from '@playwright/test'
 import { build } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -55,10 +56,17 @@ describe('a plain Vite app using meshkeeper', () => {
     const assets = join(appDir, 'dist', 'assets')
     const scripts = readdirSync(assets).filter((f) => f.endsWith('.js'))
     expect(scripts.length).toBeGreaterThan(0)
+    let bytes = 0
+    let gzipped = 0
     for (const script of scripts) {
+      const code = readFileSync(join(assets, script))
       // Vite's stand-in for a Node built-in it could not bundle
-      expect(readFileSync(join(assets, script), 'utf8')).not.toContain('__vite-browser-external')
+      expect(code.toString('utf8')).not.toContain('__vite-browser-external')
+      bytes += code.length
+      gzipped += gzipSync(code).length
     }
+    // a figure, not an assertion: the whole app (meshkeeper, simple-peer's bundle, yjs, lib0, idb), minified
+    console.log(`plain Vite app bundle: ${(bytes / 1024).toFixed(1)} KiB JS, ${(gzipped / 1024).toFixed(1)} KiB gzip`)
   })
 
   it('type-checks against the installed package as a Vite app would (moduleResolution Bundler)', async () => {

@@ -28,10 +28,16 @@ async function flushAll(cluster: SimulatedCluster, bindings: DocBinding[]): Prom
   await cluster.advance(1_000)
 }
 
+/** Three members with a known leader and open sessions. */
+async function stableCluster(seed: number): Promise<SimulatedCluster> {
+  const cluster = createSimulatedCluster({ members: 3, seed })
+  await cluster.stable()
+  return cluster
+}
+
 describe('bindDoc', () => {
   it('edits on two meshes converge to the same document on both', async () => {
-    const cluster = createSimulatedCluster({ members: 3, seed: 11 })
-    await cluster.stable()
+    const cluster = await stableCluster(11)
     const [a, b] = cluster.meshes as [Mesh, Mesh]
     const { docs, bindings } = await bindAll(cluster, 'notes', [a, b])
     const [docA, docB] = docs as [Y.Doc, Y.Doc]
@@ -50,8 +56,7 @@ describe('bindDoc', () => {
   })
 
   it("a bound doc receives others' edits by its directory watch, doing nothing itself", async () => {
-    const cluster = createSimulatedCluster({ members: 3, seed: 10 })
-    await cluster.stable()
+    const cluster = await stableCluster(10)
     const { docs, bindings } = await bindAll(cluster, 'passive')
     for (let i = 0; i < 3; i++) {
       docs[0]!.getArray<string>('list').push([`edit ${i}`])
@@ -63,8 +68,7 @@ describe('bindDoc', () => {
   })
 
   it('writes each local update once: a doc does not write back what it applied from the mesh', async () => {
-    const cluster = createSimulatedCluster({ members: 3, seed: 12 })
-    await cluster.stable()
+    const cluster = await stableCluster(12)
     const { docs, bindings } = await bindAll(cluster, 'echo')
     docs[0]!.getText('t').insert(0, 'one edit')
     await flushAll(cluster, bindings)
@@ -83,8 +87,7 @@ describe('bindDoc', () => {
     { seed: 34, partitionMs: 30_000 },
     { seed: 55, partitionMs: 30_000 },
   ])('edits made on both sides of a partition merge after the heal (seed $seed, $partitionMs ms apart)', async ({ seed, partitionMs }) => {
-    const cluster = createSimulatedCluster({ members: 3, seed })
-    await cluster.stable()
+    const cluster = await stableCluster(seed)
     const [a, b, c] = cluster.meshes as [Mesh, Mesh, Mesh]
     const { docs, bindings } = await bindAll(cluster, 'split')
     const [docA, docB, docC] = docs as [Y.Doc, Y.Doc, Y.Doc]
@@ -108,8 +111,7 @@ describe('bindDoc', () => {
   })
 
   it('a member that crashed and restarted (a new session, its watches gone) catches up and keeps syncing', async () => {
-    const cluster = createSimulatedCluster({ members: 3, seed: 19 })
-    await cluster.stable()
+    const cluster = await stableCluster(19)
     const [a, b] = cluster.meshes as [Mesh, Mesh]
     const { docs, bindings } = await bindAll(cluster, 'restart', [a, b])
     const [docA, docB] = docs as [Y.Doc, Y.Doc]
@@ -131,8 +133,7 @@ describe('bindDoc', () => {
   })
 
   it('sends what the doc held before it was bound, and a doc bound later receives everything', async () => {
-    const cluster = createSimulatedCluster({ members: 3, seed: 14 })
-    await cluster.stable()
+    const cluster = await stableCluster(14)
     const [a, b] = cluster.meshes as [Mesh, Mesh]
     const offline = new Y.Doc()
     offline.getText('t').insert(0, 'written offline')
@@ -147,8 +148,7 @@ describe('bindDoc', () => {
   })
 
   it('compacts many update nodes into one without losing an edit', async () => {
-    const cluster = createSimulatedCluster({ members: 3, seed: 15 })
-    await cluster.stable()
+    const cluster = await stableCluster(15)
     const [a, b, c] = cluster.meshes as [Mesh, Mesh, Mesh]
     const docA = new Y.Doc()
     const docB = new Y.Doc()
@@ -173,8 +173,7 @@ describe('bindDoc', () => {
   })
 
   it('skips and reports a malformed update node written by a peer, and keeps syncing', async () => {
-    const cluster = createSimulatedCluster({ members: 3, seed: 16 })
-    await cluster.stable()
+    const cluster = await stableCluster(16)
     const [a, b, c] = cluster.meshes as [Mesh, Mesh, Mesh]
     const errors: MeshError[] = []
     const docA = new Y.Doc()
@@ -192,8 +191,7 @@ describe('bindDoc', () => {
   })
 
   it('stops syncing on destroy', async () => {
-    const cluster = createSimulatedCluster({ members: 3, seed: 17 })
-    await cluster.stable()
+    const cluster = await stableCluster(17)
     const { docs, bindings } = await bindAll(cluster, 'gone', cluster.meshes.slice(0, 2))
     bindings[1]!.destroy()
     docs[0]!.getText('t').insert(0, 'after destroy')
