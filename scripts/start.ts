@@ -15,7 +15,16 @@ const port = Number(arg('port', process.env.PORT ?? '4444'))
 const host = arg('host', 'localhost')
 const root = fileURLToPath(new URL('../demo', import.meta.url))
 
-const vite = await createVite({ root, configFile: false, server: { middlewareMode: true, hmr: false, ws: false }, appType: 'spa', logLevel: 'warn' })
+// No HMR here: the port's WebSocket upgrades belong to the signaling server,
+// so Vite's client (whose socket would be refused) is left out of the page.
+const noViteClient = {
+  name: 'meshkeeper-no-vite-client',
+  transformIndexHtml: {
+    order: 'post' as const,
+    handler: (html: string) => html.replace(/<script type="module" src="\/@vite\/client"><\/script>\s*/g, ''),
+  },
+}
+const vite = await createVite({ root, configFile: false, plugins: [noViteClient], server: { middlewareMode: true, hmr: false, ws: false }, appType: 'spa', logLevel: 'warn' })
 const http = createServer()
 const signaling = await startSignalingServer({ server: http, path: '/signal' })
 http.on('request', (req, res) => {
