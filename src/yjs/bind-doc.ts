@@ -55,6 +55,15 @@ export interface DocBinding {
   destroy(): void
 }
 
+function isDecodableUpdate(update: Uint8Array): boolean {
+  try {
+    Y.decodeUpdate(update)
+    return true
+  } catch {
+    return false
+  }
+}
+
 /**
  * Sync `doc` with every other doc bound to `name` in the mesh's room.
  * `name` is one znode name (no '/').
@@ -203,12 +212,17 @@ export function bindDoc(mesh: Mesh, name: string, doc: Y.Doc, options: BindDocOp
         const names = (await mesh.children(dir)).filter((n) => n.startsWith(UPDATE_PREFIX)).slice(0, MAX_COMPACTED_NODES)
         if (names.length <= compactAfter) return
         const updates: Uint8Array[] = []
-        for (const child of names) updates.push((await mesh.get(`${dir}/${child}`)).data)
+        for (const child of names) {
+          const data = (await mesh.get(`${dir}/${child}`)).data
+          // a malformed node (already reported by pull) is dropped with the
+          // rest: no binding can apply it, and kept it would stop every merge
+          if (isDecodableUpdate(data)) updates.push(data)
+        }
         let merged: Uint8Array
         try {
           merged = Y.mergeUpdates(updates)
         } catch (cause) {
-          throw new MeshError('BAD_MESSAGE', `bindDoc: ${dir} holds a malformed update; not compacted`, { path: dir, cause })
+          throw new MeshError('BAD_MESSAGE', `bindDoc: the updates under ${dir} do not merge; not compacted`, { path: dir, cause })
         }
         await mesh.multi([
           { op: 'create', path: `${dir}/${UPDATE_PREFIX}`, data: merged, mode: 'persistent-sequential' },

@@ -190,6 +190,29 @@ describe('bindDoc', () => {
     await cluster.close()
   })
 
+  it('compaction drops a malformed node instead of getting stuck on it', async () => {
+    const cluster = await stableCluster(20)
+    const [a, b, c] = cluster.meshes as [Mesh, Mesh, Mesh]
+    await cluster.settle(bindDoc(a, 'junk', new Y.Doc()).synced)
+    await c.create(`${YJS_ROOT}/junk/${UPDATE_PREFIX}`, new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x07]), { mode: 'persistent-sequential' })
+    const errors: MeshError[] = []
+    const doc = new Y.Doc()
+    const binding = bindDoc(b, 'junk', doc, { compactAfter: 2, onError: (e) => errors.push(e) })
+    for (let i = 0; i < 4; i++) {
+      doc.getArray<string>('list').push([`edit ${i}`])
+      await cluster.settle(binding.flush())
+      await cluster.advance(1_000)
+    }
+    const nodes = await updateNodes(b, 'junk')
+    expect(nodes.length).toBeLessThanOrEqual(2)
+    const fresh = new Y.Doc()
+    await cluster.settle(bindDoc(c, 'junk', fresh, { onError: (e) => errors.push(e) }).synced)
+    expect(items(fresh)).toEqual(['edit 0', 'edit 1', 'edit 2', 'edit 3'])
+    // reported once, by the binding that met it; the newcomer never sees it
+    expect(errors.filter((e) => e.code === 'BAD_MESSAGE')).toHaveLength(1)
+    await cluster.close()
+  })
+
   it('stops syncing on destroy', async () => {
     const cluster = await stableCluster(17)
     const { docs, bindings } = await bindAll(cluster, 'gone', cluster.meshes.slice(0, 2))
