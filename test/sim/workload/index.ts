@@ -3,3 +3,5 @@
 // tests and the sim CLI call.
 export { runTreeWorkloadSeed } from './tree-workload'
 export type { TreeWorkloadOptions, TreeWorkloadResult } from './tree-workload'
+export { addTreeWorkloads } from './sim-cli'
+export type { TreeSeedsOptions } from './sim-cli'

@@ -80,10 +80,13 @@ export interface TreeWorkloadResult {
   hash: string
 }
 
-/** Paths: each persistent key is its own partition for the checker; the
- *  ephemeral keys share one with the sessions that own them; /q holds
- *  persistent-sequential children and /eq ephemeral-sequential ones. */
+/** Paths, chosen so that the checker's partitions stay small (its cost grows
+ *  with what shares one): each /k key is its own partition; multi joins the
+ *  two /m keys (and only those); the ephemeral keys share one with the
+ *  sessions that own them; /q holds persistent-sequential children and /eq
+ *  ephemeral-sequential ones. */
 const KEYS = ['/k0', '/k1', '/k2']
+const MULTI_KEYS = ['/m0', '/m1']
 const EPHEMERAL_KEYS = ['/e0', '/e1']
 const QUEUE = '/q'
 const EPHEMERAL_QUEUE = '/eq'
@@ -142,7 +145,7 @@ export async function runTreeWorkloadSeed(seed: number, opts: TreeWorkloadOption
     const linearizable = prng.uint32(g, 0, 2) !== 0
     const readOpts = linearizable ? { linearizable: true } : {}
     const local = !linearizable
-    switch (prng.uint32(g, 0, 15)) {
+    switch (prng.uint32(g, 0, 16)) {
       case 0:
         return record(name, op.create(key, value), async () => answer.created(await mesh.create(key, value)))
       case 1: {
@@ -150,14 +153,18 @@ export async function runTreeWorkloadSeed(seed: number, opts: TreeWorkloadOption
         const input = op.create(eKey, value, 'ephemeral', mesh.sessionId)
         return record(name, input, async () => answer.created(await mesh.create(eKey, value, { mode: 'ephemeral' })))
       }
+      // Sequential children carry no data: nothing reads it (their names,
+      // which the counter makes unique, are what children reads and the
+      // created path check), and equal states let the checker merge the many
+      // orders in which unanswered creates might have applied.
       case 2:
-        return record(name, op.create(`${QUEUE}/s-`, value, 'persistent-sequential'), async () =>
-          answer.created(await mesh.create(`${QUEUE}/s-`, value, { mode: 'persistent-sequential' })),
+        return record(name, op.create(`${QUEUE}/s-`, '', 'persistent-sequential'), async () =>
+          answer.created(await mesh.create(`${QUEUE}/s-`, '', { mode: 'persistent-sequential' })),
         )
       case 3: {
         sessions.noteSession(mesh.sessionId)
-        const input = op.create(`${EPHEMERAL_QUEUE}/s-`, value, 'ephemeral-sequential', mesh.sessionId)
-        return record(name, input, async () => answer.created(await mesh.create(`${EPHEMERAL_QUEUE}/s-`, value, { mode: 'ephemeral-sequential' })))
+        const input = op.create(`${EPHEMERAL_QUEUE}/s-`, '', 'ephemeral-sequential', mesh.sessionId)
+        return record(name, input, async () => answer.created(await mesh.create(`${EPHEMERAL_QUEUE}/s-`, '', { mode: 'ephemeral-sequential' })))
       }
       case 4:
       case 5: {
@@ -202,6 +209,14 @@ export async function runTreeWorkloadSeed(seed: number, opts: TreeWorkloadOption
         return record(name, op.multi(...subs.map((s) => s.model)), async () =>
           answer.multi(...(await mesh.multi(subs.map((s) => s.call))).map(okValue)),
         )
+      }
+      case 14: {
+        // what the transactions left, read back
+        const path = prng.oneOf(g, MULTI_KEYS)
+        return record(name, op.get(path, local), async () => {
+          const d = await mesh.get(path, readOpts)
+          return answer.data(d.text(), d.stat.version)
+        })
       }
       default: {
         // set-if-version-matches after reading: the common optimistic update
@@ -352,7 +367,7 @@ function shuffled<T>(g: prng.PRNG, items: T[]): T[] {
 }
 
 function twoKeys(g: prng.PRNG): [string, string] {
-  const [a, b] = shuffled(g, [...KEYS])
+  const [a, b] = shuffled(g, MULTI_KEYS)
   return [a!, b!]
 }
 
@@ -361,7 +376,7 @@ interface SubOp {
   call: Op
 }
 
-/** a two-op transaction over two persistent keys */
+/** a two-op transaction over the two /m keys */
 function multiOps(g: prng.PRNG, a: string, b: string, value: string, version: () => number): SubOp[] {
   const first: SubOp = prng.bool(g)
     ? (() => {
