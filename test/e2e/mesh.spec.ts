@@ -10,7 +10,7 @@ import { chromium, expect, test } from '@playwright/test'
 import type { Page } from '@playwright/test'
 import { meshOf, openTabs, waitForLeader, waitForMesh, waitForVoters } from '../../src/testing/playwright'
 import { chromiumLaunch } from '../../playwright.config'
-import { crash, DEMO_URL, freshRoom, heldLocks, logPageErrors, setHidden, tabInfo } from './helpers/demo'
+import { crash, DEMO_URL, freshRoom, heldLocks, logPageErrors, setHidden, tabInfo, throttleTimers } from './helpers/demo'
 import { createLatencies, fmt, indexedDbStrictCommits, nextLeaderAt, percentiles, recordNextLeader, webrtcLoopbackRoundTrips } from './helpers/figures'
 
 test.describe.configure({ mode: 'serial' })
@@ -257,6 +257,25 @@ test('a hidden leader hands over leadership to a visible tab', async ({ context 
   // and the mesh still commits, from the hidden tab too
   expect(await create(leaderPage!, '/from-hidden', 'x')).toBe('/from-hidden')
   await expect.poll(() => exists(rest[0]!, '/from-hidden')).toBe(true)
+})
+
+test('when every tab is hidden and its timers run at most once a second, the leader stays: no false election', async ({ context }) => {
+  const pages = await threeTabs(context)
+  const { page: leaderPage } = await waitForLeader(pages)
+  const followers = pages.filter((p) => p !== leaderPage)
+  // followers first: once no voter is visible the leader has nobody to hand off to and keeps leading
+  for (const p of [...followers, leaderPage!]) await setHidden(p, true)
+  const { leader, page } = await waitForLeader(pages)
+  const term = (await meshOf(page!)).term
+  for (const p of pages) await throttleTimers(p)
+  // 15 writes through a throttled follower, each committed by throttled voters
+  const writer = pages.find((p) => p !== page)!
+  for (let i = 0; i < 15; i++) await create(writer, `/throttled-${i}`, 'x')
+  for (const p of pages) await expect.poll(() => exists(p, '/throttled-14'), { timeout: 30_000 }).toBe(true)
+  const views = await Promise.all(pages.map(meshOf))
+  expect(views.map((v) => [v.leader, v.term])).toEqual(pages.map(() => [leader, term]))
+  // and every tab learns that nobody is visible (the leader's roster spreads it, at the throttled pace)
+  for (const p of pages) await expect.poll(() => meshOf(p).then((v) => v.members.map((m) => m.visible)), { timeout: 60_000 }).toEqual([false, false, false])
 })
 
 test('figures: follower commit latency, WebRTC round trip, IndexedDB strict commit, time to a new leader', async ({ context }) => {

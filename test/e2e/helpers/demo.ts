@@ -78,3 +78,18 @@ export function heldLocks(page: import('@playwright/test').Page): Promise<Record
     return out
   })
 }
+
+/**
+ * Emulate Chrome's timer throttling of a hidden tab: from now on every
+ * setTimeout/setInterval of the page waits at least `minMs` (Chrome: 1 s).
+ * Message and network events are not throttled, as in Chrome.
+ */
+export async function throttleTimers(page: import('@playwright/test').Page, minMs = 1000): Promise<void> {
+  await page.evaluate((min) => {
+    const w = window as unknown as { setTimeout: typeof setTimeout; setInterval: typeof setInterval }
+    const st = w.setTimeout.bind(window)
+    const si = w.setInterval.bind(window)
+    w.setTimeout = ((fn: TimerHandler, ms?: number, ...args: unknown[]) => st(fn, Math.max(ms ?? 0, min), ...args)) as typeof setTimeout
+    w.setInterval = ((fn: TimerHandler, ms?: number, ...args: unknown[]) => si(fn, Math.max(ms ?? 0, min), ...args)) as typeof setInterval
+  }, minMs)
+}
