@@ -78,6 +78,13 @@ describe('the built package', () => {
     for (const target of Object.values(pkg.bin)) expect(existsSync(join(installed.dir, target)), target).toBe(true)
   })
 
+  it('publishes (npm pack) every file the exports map and bin name', async () => {
+    const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: installed.dir })
+    const packed = new Set((JSON.parse(stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path))
+    const named = [...subpaths.flatMap((subpath) => Object.values(conditionsOf(subpath))), ...Object.values(pkg.bin)]
+    for (const target of named) expect(packed.has(target.replace(/^\.\//, '')), target).toBe(true)
+  })
+
   it('emits ES modules that import only dependencies, Node built-ins and their own chunks', () => {
     const dist = join(installed.dir, 'dist')
     const files = [
