@@ -16,7 +16,7 @@ function seedList(spec: string): number[] {
   return spec.split(',').map(Number)
 }
 
-const SEEDS = seedList(process.env.TREE_SEEDS ?? '1-16')
+const SEEDS = seedList(process.env.TREE_SEEDS ?? '1-30')
 /** a planted bug must be reported within this many seeds */
 const BUG_SEED_BUDGET = 20
 const PER_SEED_TIMEOUT_MS = 60_000

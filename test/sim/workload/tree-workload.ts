@@ -76,6 +76,8 @@ export interface TreeWorkloadResult {
     checkMs: number
   }
   verdict: CheckResult['verdict']
+  /** the checked history (client calls, then session ends) */
+  history: Operation[]
   /** SHA-256 of the recorded history and the final digests: equal for equal seeds (determinism) */
   hash: string
 }
@@ -352,6 +354,7 @@ export async function runTreeWorkloadSeed(seed: number, opts: TreeWorkloadOption
     linearizable: check.ok ? 1 : 0,
     stats,
     verdict: check.verdict,
+    history,
     hash: toHexString(sha256(new TextEncoder().encode(JSON.stringify({ history, digests: [...finalDigests] })))),
   }
 }
