@@ -11,7 +11,7 @@ import { extname, join, normalize } from 'node:path'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { gzipSync } from 'node:zlib'
-import { chromium, type Browser } from '@playwright/test'
+import { chromium, type Browser, type Page } from '@playwright/test'
 import { build } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chromiumLaunch } from '../../playwright.config'
@@ -132,33 +132,44 @@ describe('a plain Vite app using meshkeeper', () => {
     }
   })
 
-  it('runs in Chromium: joins a mesh, creates and reads a znode, binds a Y.Doc', async () => {
+  it('runs in Chromium: two tabs meet over WebRTC; a znode and a Y.Doc written in one are read in the other', async () => {
     const dist = join(appDir, 'dist')
     if (!existsSync(join(dist, 'index.html'))) await buildApp(appDir)
     const server = await serveStatic(dist)
     let browser: Browser | null = null
     try {
       browser = await chromium.launch(chromiumLaunch)
-      const page = await browser.newPage()
-      const problems: string[] = []
-      page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`))
-      page.on('console', (msg) => {
-        if (msg.type() === 'error') problems.push(`console: ${msg.text()}`)
-      })
+      const context = await browser.newContext()
       const { port } = server.address() as AddressInfo
-      await page.goto(`http://localhost:${port}/?room=bundle-${Date.now()}`)
-      await page.waitForFunction(() => window.result !== undefined, undefined, { timeout: 60_000 }).catch(() => {
-        throw new Error(`the page never reported a result; ${problems.join('\n') || 'no page errors'}`)
-      })
-      const result = (await page.evaluate(() => window.result)) as PageResult
-      expect(result, `${result.error ?? ''}\n${problems.join('\n')}`).toMatchObject({
-        ok: true,
+      const room = `bundle-${Date.now()}`
+      const open = async (query: string): Promise<{ page: Page; result: PageResult }> => {
+        const page = await context.newPage()
+        const problems: string[] = []
+        page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`))
+        page.on('console', (msg) => {
+          if (msg.type() === 'error') problems.push(`console: ${msg.text()}`)
+        })
+        await page.goto(`http://localhost:${port}/?room=${room}${query}`)
+        await page.waitForFunction(() => window.result !== undefined, undefined, { timeout: 60_000 }).catch(() => {
+          throw new Error(`the page${query} never reported a result; ${problems.join('\n') || 'no page errors'}`)
+        })
+        const result = (await page.evaluate(() => window.result)) as PageResult
+        expect(result.ok, `${result.error ?? ''}\n${problems.join('\n')}`).toBe(true)
+        return { page, result }
+      }
+      const one = await open('')
+      expect(one.result).toMatchObject({
+        role: 'first',
         path: '/hello',
         text: 'from a plain Vite app',
         isLeader: true,
         missingCode: 'NO_NODE',
+        docText: 'bundled',
         docNodes: 1,
       })
+      const two = await open('&role=second')
+      expect(two.result).toMatchObject({ role: 'second', text: 'from a plain Vite app', isLeader: false, docText: 'bundled', members: 2 })
+      for (const { page } of [two, one]) await page.evaluate(() => window.closeMesh?.())
     } finally {
       await browser?.close()
       await new Promise<void>((resolve) => server.close(() => resolve()))
