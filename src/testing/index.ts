@@ -5,3 +5,6 @@ export type { SimulatedCluster, SimulatedClusterOptions } from './cluster'
 export { VirtualHub, VirtualTransport, VirtualLink } from './virtual-transport'
 export { TimeDriver } from './time-driver'
 export { SimDisk } from './sim-disk'
+
+// Playwright helpers for multi-tab tests (type-only imports of Playwright)
+export * from './playwright'
