@@ -5,7 +5,9 @@
 //
 // `TREE_SEEDS=1-200 npx vitest run test/sim/tree-workload.test.ts` runs more seeds.
 import { describe, expect, it } from 'vitest'
-import { runTreeWorkloadSeed } from './workload/index'
+import { addTreeWorkloads, runTreeWorkloadSeed } from './workload/index'
+import { summaryLine } from './run'
+import type { SimSummary } from './run'
 import type { TreeWorkloadResult } from './workload/index'
 import type { MemberBugs } from '../../src/node/options'
 
@@ -84,4 +86,22 @@ describe('planted bugs are reported', () => {
       BUG_SEED_BUDGET * PER_SEED_TIMEOUT_MS,
     )
   }
+})
+
+describe('npm run sim counts the tree histories', () => {
+  it(
+    'folds each seed\'s history into the summary line and prints a deterministic hash per seed',
+    async () => {
+      const summary: SimSummary = { seeds: 2, violations: 0, livenessFailures: 0, histories: 0, linearizable: 0, failing: [] }
+      const lines: string[] = []
+      const failing = await addTreeWorkloads(summary, 3, 2, { hash: true, log: (l) => lines.push(l) })
+      expect(failing).toEqual([])
+      expect(summaryLine(summary)).toBe('sim: 2 seeds, 0 violations, 0 liveness failures, 2 histories linearizable')
+      expect(lines).toEqual([
+        `seed 3 tree history hash ${(await runTreeWorkloadSeed(3)).hash}`,
+        `seed 4 tree history hash ${(await runTreeWorkloadSeed(4)).hash}`,
+      ])
+    },
+    PER_SEED_TIMEOUT_MS,
+  )
 })

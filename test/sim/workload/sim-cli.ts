@@ -20,18 +20,28 @@ export interface TreeSeedsOptions {
   log?: (line: string) => void
 }
 
-/** Runs seeds from..from+count-1 of the tree workload and folds them into `summary`. */
-export async function addTreeWorkloads(summary: SimSummary, from: number, count: number, opts: TreeSeedsOptions = {}): Promise<TreeWorkloadResult[]> {
+/** Runs seeds from..from+count-1 of the tree workload, folds them into `summary` and returns the failing seeds. */
+export async function addTreeWorkloads(summary: SimSummary, from: number, count: number, opts: TreeSeedsOptions = {}): Promise<number[]> {
   const log = opts.log ?? ((line: string) => console.log(line))
   const failedAlready = new Set(summary.failing.filter((r) => r.violations.length > 0 || r.workload.violations.length > 0).map((r) => r.seed))
-  const failing: TreeWorkloadResult[] = []
+  const failing: number[] = []
   for (let seed = from; seed < from + count; seed++) {
-    const r = await runTreeWorkloadSeed(seed)
+    let r: TreeWorkloadResult
+    try {
+      r = await runTreeWorkloadSeed(seed)
+    } catch (err) {
+      // a crash of the workload itself (not a MeshError an app would see) fails the seed, not the CLI
+      summary.histories++
+      if (!failedAlready.has(seed)) summary.violations++
+      failing.push(seed)
+      log(`--- seed ${seed} tree workload FAILED ---\nthe workload threw: ${(err as Error).stack ?? String(err)}\nreplay: npm run sim -- --seed ${seed}`)
+      continue
+    }
     summary.histories += r.histories
     summary.linearizable += r.linearizable
     if (opts.hash === true) log(`seed ${seed} tree history hash ${r.hash}`)
     if (!r.ok) {
-      failing.push(r)
+      failing.push(seed)
       if (!failedAlready.has(seed)) summary.violations++
       log(`--- seed ${seed} tree workload FAILED ---\n${r.report}\nreplay: npm run sim -- --seed ${seed}`)
     } else if (opts.verbose === true) log(r.report)

@@ -136,7 +136,7 @@ export async function runTreeWorkloadSeed(seed: number, opts: TreeWorkloadOption
       while (down.has(mesh) && !done) await cluster.advance(100)
       // think time: spreads the calls over several seconds of faults
       await cluster.advance(prng.uint32(g, 0, 150))
-      await oneCall(mesh, `${name}`, `${name}#${i}`, g)
+      await oneCall(mesh, name, `${name}#${i}`, g)
     }
   }
 
@@ -303,13 +303,18 @@ export async function runTreeWorkloadSeed(seed: number, opts: TreeWorkloadOption
       await cluster.restart(m)
       down.delete(m)
     }
-    await cluster.stable()
-    // let expiries of crashed sessions commit and every replica catch up
-    await cluster.advance(3 * (opts.sessionTimeoutMs ?? 2_000))
-    for (const m of cluster.meshes) await m.sync()
+    const problems: string[] = []
+    try {
+      await cluster.stable()
+      // let expiries of crashed sessions commit and every replica catch up
+      await cluster.advance(3 * (opts.sessionTimeoutMs ?? 2_000))
+      for (const m of cluster.meshes) await m.sync()
+    } catch (err) {
+      if (!(err instanceof MeshError)) throw err
+      problems.push(`the cluster did not recover after the faults healed: ${err.code} ${err.message}`)
+    }
     const digests = cluster.digests()
     finalDigests = digests
-    const problems: string[] = []
     if (digests.size !== members) problems.push(`only ${digests.size} of ${members} members are live at the end`)
     if (new Set(digests.values()).size > 1) {
       problems.push(`replica tree digests differ: ${[...digests].map(([id, d]) => `${id}=${d.slice(0, 12)}`).join(' ')}`)
