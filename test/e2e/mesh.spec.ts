@@ -73,6 +73,17 @@ test('with a room secret the tabs form a mesh; a tab with another secret is refu
   expect(await exists(intruder!, '/sealed')).toBe(false)
 })
 
+test('a duplicated tab (sessionStorage copied) runs a member of its own, not the live one it remembers', async ({ context }) => {
+  const [a, b] = await openTabs(context, DEMO_URL(freshRoom()), 2)
+  await waitForLeader([a!, b!])
+  const [dup] = await Promise.all([context.waitForEvent('page'), a!.evaluate(() => void window.open(location.href))])
+  await waitForMesh(dup!)
+  const ids = await Promise.all([a!, dup!].map((p) => meshOf(p).then((v) => v.id)))
+  expect(await dup!.evaluate((room) => sessionStorage.getItem(`meshkeeper:${room}:member`), new URL(dup!.url()).searchParams.get('room'))).toBe(ids[1])
+  expect(ids[1]).not.toBe(ids[0])
+  await expect.poll(() => meshOf(b!).then((v) => v.members.map((m) => m.id)), { timeout: 30_000 }).toContain(ids[1])
+})
+
 test('a write in one tab is readable and fires watches in the others', async ({ context }) => {
   logPageErrors(context)
   const [a, b, c] = await openTabs(context, DEMO_URL(freshRoom()), 3)
@@ -284,6 +295,7 @@ test('figures: follower commit latency, WebRTC round trip, IndexedDB strict comm
   const follower = pages.find((p) => p !== leaderPageOf(pages))!
   await createLatencies(follower, '/warm-up', 20) // warm up (JIT, channels, IndexedDB)
   console.log(`[figure] small create from a follower tab (3 voters, strict IndexedDB): ${fmt(percentiles(await createLatencies(follower, '/bench', 200)))}`)
+  console.log(`[figure] small create from the leader tab (3 voters, strict IndexedDB): ${fmt(percentiles(await createLatencies(leaderPageOf(pages), '/bench-leader', 200)))}`)
   console.log(`[figure] WebRTC data channel round trip, two connections in one page: ${fmt(percentiles(await webrtcLoopbackRoundTrips(follower, 200)))}`)
   console.log(`[figure] IndexedDB readwrite transaction, one 64-byte put, durability strict: ${fmt(percentiles(await indexedDbStrictCommits(follower, 200)))}`)
   for (const p of pages) await p.close()
