@@ -1,0 +1,79 @@
+// joinMeshFromNode: the same member joinMesh runs in a tab, run in a Node
+// process — a device of its own (no Web Locks, no IndexedDB, no
+// BroadcastChannel neighbours): memory storage (or any StorageProvider),
+// WebSocket signaling through the `ws` package (Node 20 has no global
+// WebSocket), WebRTC through a node-webrtc module the caller passes in
+// (`@roamhq/wrtc`; it is a native dev dependency, so we never import it here).
+//
+// It composes startMesh + createMeshTransport — the one code path (invariant 7):
+// nothing about the member differs from a tab's, only the parts around it.
+//
+//   import wrtc from '@roamhq/wrtc'
+//   const mesh = await joinMeshFromNode({ room: 'demo', signaling: 'ws://localhost:4444/signal', wrtc })
+import WebSocket from 'ws'
+import { startMesh } from '../client/start'
+import type { Mesh } from '../client/types'
+import { MeshError } from '../client/errors'
+import { MemoryStorageProvider } from '../storage/memory'
+import type { StorageProvider } from '../storage/types'
+import { createMeshTransport } from '../transport/create'
+import { nodePeerFactory } from '../transport/simple-peer-node'
+import type { WebSocketConstructor } from '../transport/websocket-signaling'
+import { randomId } from './identity'
+import { BROWSER_TIMING } from './visibility'
+
+export interface NodeJoinOptions {
+  room: string
+  /** signaling server URL(s): the only way a Node member finds browsers */
+  signaling: string | string[]
+  /** the module object of @roamhq/wrtc (or any node-webrtc) */
+  wrtc: unknown
+  /** the room secret, as the tabs of the room were given it */
+  secret?: string
+  /** default: a fresh MemoryStorageProvider (the member is new on every start) */
+  storage?: StorageProvider
+  /** default: a new random member id (a restart with persistent storage passes the old one) */
+  member?: string
+  /** default: a new random id — a Node process is a device of its own */
+  browser?: string
+  /** found a new cluster instead of joining one (default false: wait to be added by a leader) */
+  bootstrap?: boolean
+  sessionTimeoutMs?: number
+  maxVoters?: number
+  iceServers?: RTCIceServer[]
+}
+
+export async function joinMeshFromNode(opts: NodeJoinOptions): Promise<Mesh> {
+  if (typeof opts.room !== 'string' || opts.room.length === 0 || opts.room.length > 128) throw new MeshError('BAD_ARGUMENTS', 'room must be a non-empty string of at most 128 characters')
+  const member = opts.member ?? randomId('n')
+  const hello = { member, tab: randomId('t'), browser: opts.browser ?? randomId('node') }
+  const provider = opts.storage ?? new MemoryStorageProvider()
+  const storage = await provider.open(opts.room, member)
+  const transport = await createMeshTransport({
+    room: opts.room,
+    self: hello,
+    signaling: opts.signaling,
+    peerFactory: nodePeerFactory(opts.wrtc),
+    // a Node process is a device of its own: no same-browser neighbours
+    broadcastChannel: false,
+    websocket: { WebSocket: WebSocket as unknown as WebSocketConstructor },
+    ...(opts.secret === undefined || opts.secret === '' ? {} : { secret: opts.secret }),
+    ...(opts.iceServers === undefined ? {} : { iceServers: opts.iceServers }),
+  })
+  try {
+    return await startMesh({
+      hello,
+      storage,
+      transport,
+      bootstrap: opts.bootstrap ?? false,
+      // the tabs' timing, so a Node member's heartbeats and elections keep the browsers' pace
+      timing: { ...BROWSER_TIMING },
+      ...(opts.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: opts.sessionTimeoutMs }),
+      ...(opts.maxVoters === undefined ? {} : { maxVoters: opts.maxVoters }),
+    })
+  } catch (err) {
+    await transport.close()
+    await storage.close()
+    throw err
+  }
+}

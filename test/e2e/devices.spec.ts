@@ -1,0 +1,93 @@
+// Issue 5, across devices: every device is its own browser context (no shared
+// IndexedDB, BroadcastChannel or Web Locks), so its tabs meet the others only
+// through the signaling server this test starts (and, once linked, through
+// peers relaying signals). Rooms are fresh per test; waits are polls, never
+// sleeps; nothing asserts on time (figures are printed, not checked).
+import { expect, test } from '@playwright/test'
+import type { Page } from '@playwright/test'
+import { meshOf, waitForLeader, waitForVoters } from '../../src/testing/playwright'
+import { freshRoom } from './helpers/demo'
+import { commitsEverywhere, create, deviceUrl, idsOf, openDevice, startSignal, text, waitForMembers, watched, watchIn } from './devices/devices'
+import type { Device } from './devices/devices'
+
+test.describe.configure({ mode: 'serial' })
+
+/** Open devices one after the other (the first founds the cluster, each later one joins it), one tab each unless told. */
+async function devicesInRoom(browser: import('@playwright/test').Browser, url: string, tabsPerDevice: number[]): Promise<Device[]> {
+  const devices: Device[] = []
+  for (const n of tabsPerDevice) {
+    devices.push(await openDevice(browser, url, n))
+    await waitForLeader(devices.flatMap((d) => d.tabs))
+  }
+  return devices
+}
+
+const closeAll = (devices: Device[]) => Promise.all(devices.map((d) => d.context.close().catch(() => undefined)))
+
+test('three devices form one cluster: every member listed everywhere, one leader, three voters', async ({ browser }) => {
+  const server = await startSignal()
+  const devices = await devicesInRoom(browser, deviceUrl(freshRoom(), server.url), [1, 1, 1])
+  try {
+    const tabs = devices.flatMap((d) => d.tabs)
+    await waitForVoters(tabs, 3)
+    const ids = await idsOf(tabs)
+    expect(new Set(ids).size).toBe(3)
+    expect(await waitForMembers(tabs, 3)).toEqual(ids)
+    const { leader } = await waitForLeader(tabs)
+    for (const v of await Promise.all(tabs.map(meshOf))) {
+      expect(v.members.filter((m) => m.role === 'leader').map((m) => m.id)).toEqual([leader])
+      // three devices are three browsers: the voters are spread one per device
+      expect(new Set(v.members.map((m) => m.browser)).size).toBe(3)
+    }
+  } finally {
+    await closeAll(devices)
+    await server.close()
+  }
+})
+
+test('a write on one device fires a watch and is readable on the others', async ({ browser }) => {
+  const server = await startSignal()
+  const devices = await devicesInRoom(browser, deviceUrl(freshRoom(), server.url), [1, 2])
+  try {
+    const [a, b1, b2] = devices.flatMap((d) => d.tabs) as [Page, Page, Page]
+    await waitForVoters([a, b1, b2], 3)
+    await watchIn(b1, '/greeting')
+    await watchIn(b2, '/greeting')
+    expect(await create(a, '/greeting', 'hello from device A')).toBe('/greeting')
+    for (const p of [b1, b2]) {
+      await expect.poll(() => watched(p, '/greeting'), { timeout: 30_000 }).toEqual(['created /greeting'])
+      expect(await text(p, '/greeting')).toBe('hello from device A')
+    }
+    // and back: device B writes, device A's watch fires
+    await watchIn(a, '/reply')
+    await create(b2, '/reply', 'hello from device B')
+    await expect.poll(() => watched(a, '/reply'), { timeout: 30_000 }).toEqual(['created /reply'])
+    expect(await text(a, '/reply')).toBe('hello from device B')
+  } finally {
+    await closeAll(devices)
+    await server.close()
+  }
+})
+
+test("the leader's device goes away; the two other devices (two of three voters) elect a leader and keep committing", async ({ browser }) => {
+  const server = await startSignal()
+  const devices = await devicesInRoom(browser, deviceUrl(freshRoom(), server.url), [1, 1, 1])
+  try {
+    const tabs = devices.flatMap((d) => d.tabs)
+    await waitForVoters(tabs, 3)
+    await commitsEverywhere(tabs[0]!, tabs, '/before', 'x')
+    const { leader, page } = await waitForLeader(tabs)
+    const gone = devices.find((d) => d.tabs.includes(page!))!
+    const rest = devices.filter((d) => d !== gone).flatMap((d) => d.tabs)
+    for (const p of rest) await watchIn(p, '/after')
+    await gone.context.close()
+    const next = await waitForLeader(rest)
+    expect(next.leader).not.toBe(leader)
+    await commitsEverywhere(rest[0]!, rest, '/after', 'still here')
+    for (const p of rest) await expect.poll(() => watched(p, '/after'), { timeout: 30_000 }).toEqual(['created /after'])
+    expect(await text(rest[1]!, '/before')).toBe('x')
+  } finally {
+    await closeAll(devices)
+    await server.close()
+  }
+})
