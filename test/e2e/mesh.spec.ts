@@ -205,6 +205,10 @@ test('a tab reloads, takes its member back and keeps its data', async ({ context
   await waitForMesh(c!)
   const after = await meshOf(c!)
   expect(after.id).toBe(before.id)
+  expect((await tabInfo(c!)).source).toBe('reload')
+  // the others saw its lock go free (a death certificate for the old page's session) and then taken back
+  const reclaimed = (p: Page) => tabInfo(p).then((i) => i.certificates.filter((x) => x.member === before.id).map((x) => x.outcome))
+  await expect.poll(async () => [...(await reclaimed(a!)), ...(await reclaimed(b!))], { timeout: 30_000 }).toContain('reclaimed')
   expect(after.sessionId).not.toBe(before.sessionId)
   await expect.poll(() => exists(c!, '/durable').catch(() => false), { timeout: 30_000 }).toBe(true)
   expect(await text(c!, '/durable')).toBe('across reloads')
