@@ -25,6 +25,8 @@
 import * as Y from 'yjs'
 import { MeshError, toMeshError } from '../client/errors'
 import type { Mesh, MeshState } from '../client/types'
+import type { Awareness } from 'y-protocols/awareness'
+import { syncAwareness } from './awareness'
 
 /** where documents live; apps should not write under it */
 export const YJS_ROOT = '/__yjs'
@@ -44,6 +46,8 @@ export interface BindDocOptions {
   /** errors the binding meets in the background (default: the mesh's state
    *  decides; they are retried on the next change, local edit or leader/state event) */
   onError?: (err: MeshError) => void
+  /** also sync this y-protocols Awareness (presence) through ephemeral znodes; see awareness.ts */
+  awareness?: Awareness
 }
 
 export interface DocBinding {
@@ -249,9 +253,11 @@ export function bindDoc(mesh: Mesh, name: string, doc: Y.Doc, options: BindDocOp
   // what the doc held before it was bound (e.g. offline edits) goes out too
   if (Y.encodeStateVector(doc).length > 1) pending.push(Y.encodeStateAsUpdate(doc))
   doc.on('update', onUpdate)
+  const awarenessSync = options.awareness === undefined ? null : syncAwareness(mesh, name, options.awareness, ensureNode, report)
   const onStateChange = (state: MeshState): void => {
     if (state !== 'connected') return
     if (dirReady) watchDirectory()
+    awarenessSync?.resync()
     trigger()
   }
   const offState = mesh.on('state', onStateChange)
@@ -265,6 +271,7 @@ export function bindDoc(mesh: Mesh, name: string, doc: Y.Doc, options: BindDocOp
     offLeader()
     stopWatch?.()
     stopWatch = null
+    awarenessSync?.stop()
   }
   doc.on('destroy', destroy)
   trigger()
