@@ -84,14 +84,17 @@ export interface TreeWorkloadResult {
 
 /** Paths, chosen so that the checker's partitions stay small (its cost grows
  *  with what shares one): each /k key is its own partition; multi joins the
- *  two /m keys (and only those); the ephemeral keys share one with the
- *  sessions that own them; /q holds persistent-sequential children and /eq
- *  ephemeral-sequential ones. */
+ *  two /m keys (and only those); /q holds persistent-sequential children.
+ *  A session's end joins everything it made ephemeral, so each member has
+ *  ephemeral paths of its own (`/e<i>-0`, `/e<i>-1`, and the directory
+ *  `/eq<i>` of ephemeral-sequential children) that only its clients create:
+ *  the sessions of one member (one after each restart or expiry) contend
+ *  there, while clients of every member read, set and delete them. */
 const KEYS = ['/k0', '/k1', '/k2']
 const MULTI_KEYS = ['/m0', '/m1']
-const EPHEMERAL_KEYS = ['/e0', '/e1']
 const QUEUE = '/q'
-const EPHEMERAL_QUEUE = '/eq'
+const ephemeralKeys = (member: number): string[] => [`/e${member}-0`, `/e${member}-1`]
+const ephemeralQueue = (member: number): string => `/eq${member}`
 
 export async function runTreeWorkloadSeed(seed: number, opts: TreeWorkloadOptions = {}): Promise<TreeWorkloadResult> {
   const members = opts.members ?? (seed % 2 === 1 ? 3 : 5)
@@ -128,7 +131,8 @@ export async function runTreeWorkloadSeed(seed: number, opts: TreeWorkloadOption
     }
   }
 
-  const client = async (mesh: Mesh, name: string, g: prng.PRNG): Promise<void> => {
+  /** `home`: the member (1-based) whose mesh the client uses */
+  const client = async (mesh: Mesh, home: number, name: string, g: prng.PRNG): Promise<void> => {
     const n = opts.opsPerClient ?? 25
     for (let i = 0; i < n; i++) {
       // a client of a crashed member waits for its restart rather than
@@ -136,13 +140,16 @@ export async function runTreeWorkloadSeed(seed: number, opts: TreeWorkloadOption
       while (down.has(mesh) && !done) await cluster.advance(100)
       // think time: spreads the calls over several seconds of faults
       await cluster.advance(prng.uint32(g, 0, 150))
-      await oneCall(mesh, name, `${name}#${i}`, g)
+      await oneCall(mesh, home, name, `${name}#${i}`, g)
     }
   }
 
-  const oneCall = async (mesh: Mesh, name: string, value: string, g: prng.PRNG): Promise<void> => {
+  const oneCall = async (mesh: Mesh, home: number, name: string, value: string, g: prng.PRNG): Promise<void> => {
     const key = prng.oneOf(g, KEYS)
-    const eKey = prng.oneOf(g, EPHEMERAL_KEYS)
+    // its own member's ephemeral paths to create, any member's to touch
+    const ownKey = prng.oneOf(g, ephemeralKeys(home))
+    const anyMember = prng.uint32(g, 1, members)
+    const eKey = prng.oneOf(g, ephemeralKeys(anyMember))
     const version = (): number => (prng.bool(g) ? -1 : prng.uint32(g, 0, 3))
     const linearizable = prng.uint32(g, 0, 2) !== 0
     const readOpts = linearizable ? { linearizable: true } : {}
@@ -152,8 +159,8 @@ export async function runTreeWorkloadSeed(seed: number, opts: TreeWorkloadOption
         return record(name, op.create(key, value), async () => answer.created(await mesh.create(key, value)))
       case 1: {
         sessions.noteSession(mesh.sessionId)
-        const input = op.create(eKey, value, 'ephemeral', mesh.sessionId)
-        return record(name, input, async () => answer.created(await mesh.create(eKey, value, { mode: 'ephemeral' })))
+        const input = op.create(ownKey, value, 'ephemeral', mesh.sessionId)
+        return record(name, input, async () => answer.created(await mesh.create(ownKey, value, { mode: 'ephemeral' })))
       }
       // Sequential children carry no data: nothing reads it (their names,
       // which the counter makes unique, are what children reads and the
@@ -165,8 +172,9 @@ export async function runTreeWorkloadSeed(seed: number, opts: TreeWorkloadOption
         )
       case 3: {
         sessions.noteSession(mesh.sessionId)
-        const input = op.create(`${EPHEMERAL_QUEUE}/s-`, '', 'ephemeral-sequential', mesh.sessionId)
-        return record(name, input, async () => answer.created(await mesh.create(`${EPHEMERAL_QUEUE}/s-`, '', { mode: 'ephemeral-sequential' })))
+        const dir = ephemeralQueue(home)
+        const input = op.create(`${dir}/s-`, '', 'ephemeral-sequential', mesh.sessionId)
+        return record(name, input, async () => answer.created(await mesh.create(`${dir}/s-`, '', { mode: 'ephemeral-sequential' })))
       }
       case 4:
       case 5: {
@@ -192,7 +200,7 @@ export async function runTreeWorkloadSeed(seed: number, opts: TreeWorkloadOption
         return record(name, op.exists(path, local), async () => answer.exists((await mesh.exists(path, readOpts))?.version ?? null))
       }
       case 10: {
-        const dir = prng.uint32(g, 0, 3) === 0 ? EPHEMERAL_QUEUE : QUEUE
+        const dir = prng.uint32(g, 0, 3) === 0 ? ephemeralQueue(anyMember) : QUEUE
         return record(name, op.children(dir, local), async () => answer.children(...(await mesh.children(dir, readOpts))))
       }
       case 11: {
@@ -325,14 +333,14 @@ export async function runTreeWorkloadSeed(seed: number, opts: TreeWorkloadOption
   await cluster.stable()
   sessions.start()
   // setup, recorded too: the tree starts with only "/"
-  for (const dir of [QUEUE, EPHEMERAL_QUEUE]) {
+  for (const dir of [QUEUE, ...cluster.meshes.map((_, i) => ephemeralQueue(i + 1))]) {
     await record('setup', op.create(dir, `dir ${dir}`), async () => answer.created(await cluster.meshes[0]!.create(dir, `dir ${dir}`)))
   }
   const clientGens = cluster.meshes.flatMap((mesh, i) =>
-    Array.from({ length: opts.clientsPerMember ?? 2 }, (_, j) => ({ mesh, name: `c${i + 1}.${j + 1}`, g: prng.create(prng.uint32(gen, 0, 0xffffffff)) })),
+    Array.from({ length: opts.clientsPerMember ?? 2 }, (_, j) => ({ mesh, home: i + 1, name: `c${i + 1}.${j + 1}`, g: prng.create(prng.uint32(gen, 0, 0xffffffff)) })),
   )
   const chaos = nemesis(prng.create(prng.uint32(gen, 0, 0xffffffff)))
-  await Promise.all(clientGens.map((c) => client(c.mesh, c.name, c.g)))
+  await Promise.all(clientGens.map((c) => client(c.mesh, c.home, c.name, c.g)))
   done = true
   await chaos
   const problems = await finish()
