@@ -1,0 +1,48 @@
+// Issue 5: the same member runs in Node (joinMeshFromNode: startMesh +
+// createMeshTransport with WebSocket signaling and @roamhq/wrtc, memory
+// storage) and joins browser tabs of the demo — a device of its own that
+// meets them only through the signaling server this test starts.
+import wrtc from '@roamhq/wrtc'
+import { expect, test } from '@playwright/test'
+import type { Page } from '@playwright/test'
+import { joinMeshFromNode } from '../../src/node/node-runtime'
+import type { Mesh, WatchEvent } from '../../src/client/types'
+import { meshOf, pollFor, waitForLeader } from '../../src/testing/playwright'
+import { freshRoom } from './helpers/demo'
+import { create, deviceUrl, openDevice, startSignal, text, watched, watchIn } from './devices/devices'
+
+test('a Node member (wrtc, memory storage) joins two browser tabs; a write from Node is seen in a tab and one from a tab in Node', async ({ browser }) => {
+  const server = await startSignal()
+  const room = freshRoom()
+  const device = await openDevice(browser, deviceUrl(room, server.url), 2)
+  let node: Mesh | null = null
+  try {
+    const tabs = device.tabs as [Page, Page]
+    await waitForLeader(tabs)
+    node = await joinMeshFromNode({ room, signaling: server.url, wrtc })
+    const nodeId = node.id
+    // the tabs list the Node member, and the Node member knows the tabs' leader and has a session
+    for (const p of tabs) await expect.poll(async () => (await meshOf(p)).members.map((m) => m.id), { timeout: 30_000 }).toContain(nodeId)
+    const n = node
+    await pollFor('the Node member connected, following the tabs’ leader', async () => (n.state === 'connected' && n.leader !== null && n.leader !== nodeId ? true : undefined))
+    expect(n.members().map((m) => m.id).sort()).toEqual((await meshOf(tabs[0])).members.map((m) => m.id).sort())
+
+    // Node → tab
+    await watchIn(tabs[1], '/from-node')
+    expect(await n.create('/from-node', 'written in Node')).toBe('/from-node')
+    await expect.poll(() => watched(tabs[1], '/from-node'), { timeout: 30_000 }).toEqual(['created /from-node'])
+    expect(await text(tabs[1], '/from-node')).toBe('written in Node')
+
+    // tab → Node
+    const seen: string[] = []
+    n.watch('/from-tab', (e: WatchEvent) => seen.push(`${e.type} ${e.path}`))
+    await create(tabs[0], '/from-tab', 'written in a tab')
+    await pollFor('the Node member’s watch', async () => (seen.length > 0 ? true : undefined))
+    expect(seen).toEqual(['created /from-tab'])
+    expect((await n.get('/from-tab', { linearizable: true })).text()).toBe('written in a tab')
+  } finally {
+    await node?.close()
+    await device.context.close()
+    await server.close()
+  }
+})
