@@ -61,8 +61,8 @@ export interface BrowserTabInfo {
   caretaking(): string[]
   /** death certificates processed so far */
   certificates: Array<{ member: string; sessions: string[]; outcome: string }>
-  /** this tab's member (diagnostics only) */
-  member_(): Member
+  /** this tab's member (diagnostics only: not part of the API) */
+  diagnosticMember(): Member
 }
 
 export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
@@ -80,7 +80,6 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
   const browser = browserId(safeStorage(() => globalThis.localStorage))
   const tab = randomId('t')
   const random = cryptoRandom()
-  let visible = (): boolean => true
   const memberBase: Omit<MemberOptions, 'hello' | 'storage' | 'transport' | 'visible' | 'bootstrap'> = {
     scheduler: realScheduler,
     random,
@@ -168,7 +167,7 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
     founded: started.founded,
     caretaking: () => [...caretaking].sort(),
     certificates,
-    member_: () => member,
+    diagnosticMember: () => member,
   }
   Object.defineProperty(mesh, BROWSER_TAB, { value: info, enumerable: false })
   return mesh
