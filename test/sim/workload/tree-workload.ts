@@ -69,6 +69,7 @@ export interface TreeWorkloadResult {
     operations: number
     timedOut: number
     sessionsEnded: number
+    /** crashes and graceful closes (each followed by a restart) */
     crashes: number
     /** partitions, one-way cuts and frozen tabs */
     partitions: number
@@ -271,10 +272,13 @@ export async function runTreeWorkloadSeed(seed: number, opts: TreeWorkloadOption
           break
         case 3:
           if (down.size < maxDown) {
+            // a crash (the session expires on the leader later) or a tab
+            // closed gracefully (its session is closed at once)
             const victim = prng.oneOf(g, up)
-            cluster.crash(victim)
             down.add(victim)
             stats.crashes++
+            if (prng.bool(g)) cluster.crash(victim)
+            else await victim.close().catch(() => {})
           }
           break
         case 4:
@@ -357,7 +361,7 @@ export async function runTreeWorkloadSeed(seed: number, opts: TreeWorkloadOption
   if (!check.ok) problems.unshift(`history is ${check.verdict === 'unknown' ? 'not decided (checker budget ran out)' : 'not linearizable'}:\n${check.explanation}`)
   const figures =
     `${members} members, ${stats.operations} calls (${stats.timedOut} timed out), ${stats.sessionsEnded} sessions ended, ` +
-    `${stats.crashes} crashes, ${stats.partitions} network faults, ${stats.virtualMs} virtual ms, check ${stats.checkMs} ms`
+    `${stats.crashes} crashes/closes, ${stats.partitions} network faults, ${stats.virtualMs} virtual ms, check ${stats.checkMs} ms`
   const ok = problems.length === 0
   return {
     seed,
