@@ -30,7 +30,7 @@ const runs = (part: string): boolean => only === null || only.has(part)
 
 /** Trial counts: --quick keeps every key with fewer samples. */
 const N = quick
-  ? { rtt: 100, locks: 100, idb: 100, peerTrials: 1, failover: 1, commits: 50, reads: 50, watches: 30, throughputMs: 1500, lockOps: 30, reopenNodes: 10_000, scaleCommits: 30, scaleFailover: 1 }
+  ? { rtt: 100, locks: 100, idb: 100, peerTrials: 1, failover: 1, commits: 30, reads: 30, watches: 20, throughputMs: 1000, lockOps: 20, reopenNodes: 10_000, scaleCommits: 20, scaleFailover: 1 }
   : { rtt: 1000, locks: 500, idb: 300, peerTrials: 10, failover: 10, commits: 300, reads: 300, watches: 100, throughputMs: 4000, lockOps: 100, reopenNodes: 10_000, scaleCommits: 100, scaleFailover: 10 }
 
 // ---------------------------------------------------------------- figures
@@ -44,6 +44,8 @@ interface Figure {
   n?: number
   /** why value is null */
   reason?: string
+  /** trials that did not complete (notes in results.json say why) */
+  failedTrials?: number
   /** the floor this figure is compared with: keys of floor figures, summed */
   floorOf?: string[]
   floor?: number | null
@@ -51,6 +53,8 @@ interface Figure {
 }
 
 const figures: Record<string, Figure> = {}
+/** what results.json should also say: write errors, failed trials, retried formations */
+const notes: Record<string, unknown> = {}
 
 function put(key: string, value: number | null, unit: Unit, more: Partial<Figure> = {}): void {
   figures[key] = { value, unit, ...more }
@@ -133,6 +137,13 @@ interface Browser {
 }
 const openBrowsers = new Set<Browser>()
 
+/** One browser for every part that needs one (each part uses rooms and names of its own); launching costs seconds on this machine. */
+let shared: Browser | null = null
+async function sharedBrowser(): Promise<Browser> {
+  shared ??= await openBrowser()
+  return shared
+}
+
 async function openBrowser(): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'meshkeeper-bench-'))
   const context = await chromium.launchPersistentContext(profile, chromiumLaunch)
@@ -158,7 +169,10 @@ async function openBrowser(): Promise<Browser> {
 async function openPage(context: BrowserContext, path: string): Promise<Page> {
   const page = await context.newPage()
   await page.goto(`${origin}/${path}`)
-  await page.waitForFunction(() => document.title === 'ready' || document.title.startsWith('error'), undefined, { timeout: 60_000 })
+  await page.waitForFunction(() => document.title === 'ready' || document.title.startsWith('error'), undefined, { timeout: 30_000 }).catch(async () => {
+    const title = await page.title().catch(() => '?')
+    throw new Error(`page ${path.split('?')[0]} not ready after 30 s (title "${title}")`)
+  })
   const title = await page.title()
   if (title !== 'ready') throw new Error(`page ${path}: ${title}`)
   return page
@@ -223,7 +237,7 @@ type FloorWindow = typeof globalThis & {
   }
   peers: {
     state(): { leaderSince: number | null; impl: string }
-    broadcastChannelElection(name: string): void
+    broadcastChannelElection(name: string, withoutLocks: boolean): void
     webLockElection(name: string): void
   }
 }
@@ -240,7 +254,7 @@ let clockOffsetMs: number | null = null
 
 async function benchFloor(): Promise<void> {
   console.log('floor (two tabs of one browser)')
-  const b = await openBrowser()
+  const b = await sharedBrowser()
   try {
     const [a, e] = [await openPage(b.context, 'index.html'), await openPage(b.context, 'index.html')]
     clockOffsetMs = await clockOffset(a)
@@ -269,7 +283,7 @@ async function benchFloor(): Promise<void> {
       })
     }
   } finally {
-    await b.close()
+    await closeAll(b.context.pages())
   }
 }
 
@@ -298,53 +312,59 @@ async function handoffs(pages: Page[], takeTurns: (page: Page, startAt: number) 
  * the leader is killed, and the gap is from the kill to the moment a
  * survivor says it leads (its wall clock, corrected by the measured offset).
  */
-async function peerFailover(kind: 'broadcastChannel' | 'webLocks', how: Kill, trials: number): Promise<{ samples: number[]; impl: string }> {
-  const b = await openBrowser()
-  const samples: number[] = []
-  let impl = ''
+type PeerKind = 'broadcastChannel' | 'broadcastChannelMessages' | 'webLocks'
+
+async function peerFailover(kind: PeerKind, how: Kill, trials: number): Promise<Trials & { impl: string }> {
+  const b = await sharedBrowser()
+  const result: Trials & { impl: string } = { samples: [], errors: {}, failed: [], impl: '' }
   try {
     for (let t = 0; t < trials; t++) {
       const name = `peer-${kind}-${how}-${t}-${Date.now()}`
       const pages: Page[] = []
-      for (let i = 0; i < 3; i++) pages.push(await openPage(b.context, 'index.html'))
-      const offset = await clockOffset(pages[0]!)
-      for (const p of pages) {
-        await p.evaluate(([k, n]) => (k === 'broadcastChannel' ? (window as unknown as FloorWindow).peers.broadcastChannelElection(n!) : (window as unknown as FloorWindow).peers.webLockElection(n!)), [kind, name])
+      try {
+        pages.push(...(await Promise.all([0, 1, 2].map(() => openPage(b.context, 'index.html')))))
+        const offset = await clockOffset(pages[0]!)
+        for (const p of pages) {
+          await p.evaluate(([k, n]) => (k === 'webLocks' ? (window as unknown as FloorWindow).peers.webLockElection(n!) : (window as unknown as FloorWindow).peers.broadcastChannelElection(n!, k === 'broadcastChannelMessages')), [kind, name])
+        }
+        const leader = await pollUntil('a peer leader', async () => {
+          const states = await Promise.all(pages.map((p) => p.evaluate(() => (window as unknown as FloorWindow).peers.state())))
+          result.impl = states[0]!.impl
+          const i = states.findIndex((s) => s.leaderSince !== null)
+          return i < 0 ? undefined : pages[i]!
+        }, 10_000)
+        const survivors = pages.filter((p) => p !== leader)
+        const kill = await killer(how)(leader)
+        const killedAt = await kill()
+        const since = await pollUntil('a new peer leader (30 s)', async () => {
+          const states = await Promise.all(survivors.map((p) => p.evaluate(() => (window as unknown as FloorWindow).peers.state())))
+          const s = states.find((x) => x.leaderSince !== null)
+          return s?.leaderSince ?? undefined
+        }, 30_000)
+        result.samples.push(since - offset - killedAt)
+      } catch (err) {
+        result.failed.push(`trial ${t + 1}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`)
+      } finally {
+        await closeAll(pages)
       }
-      const leader = await pollUntil('a peer leader', async () => {
-        const states = await Promise.all(pages.map((p) => p.evaluate(() => (window as unknown as FloorWindow).peers.state())))
-        impl = states[0]!.impl
-        const i = states.findIndex((s) => s.leaderSince !== null)
-        return i < 0 ? undefined : pages[i]!
-      }, 10_000)
-      const survivors = pages.filter((p) => p !== leader)
-      const kill = await killer(how)(leader)
-      const killedAt = await kill()
-      const since = await pollUntil('a new peer leader', async () => {
-        const states = await Promise.all(survivors.map((p) => p.evaluate(() => (window as unknown as FloorWindow).peers.state())))
-        const s = states.find((x) => x.leaderSince !== null)
-        return s?.leaderSince ?? undefined
-      }, 30_000)
-      samples.push(since - offset - killedAt)
-      for (const p of survivors) await p.close()
     }
   } finally {
-    await b.close()
+    await closeAll(b.context.pages())
   }
-  return { samples, impl }
+  return result
 }
 
 const peerImpl: Record<string, string> = {}
 
 async function benchPeers(): Promise<void> {
   console.log(`peers (3 tabs of one browser, ${N.peerTrials} trials each)`)
-  for (const kind of ['broadcastChannel', 'webLocks'] as const) {
+  for (const kind of ['broadcastChannel', 'broadcastChannelMessages', 'webLocks'] as const) {
     for (const how of ['crash', 'close'] as const) {
       const key = `peers.${kind}.failover.${how}`
       await measure(`${kind} election failover after a leader ${how}`, latencyKeys(key, true), 300_000, async () => {
         const r = await peerFailover(kind, how, N.peerTrials)
         peerImpl[kind] = r.impl
-        putLatency(key, r.samples, {}, true)
+        putTrials(key, r)
       })
     }
   }
@@ -397,13 +417,32 @@ async function settled(m: MeshTabs): Promise<MeshTabs> {
 }
 
 async function meshTabs(browsers: Browser[], n: number, room: string): Promise<MeshTabs> {
+  try {
+    return await meshTabsOnce(browsers, n, room)
+  } catch (err) {
+    // one more try in a fresh room; the first failure stays on record
+    const why = err instanceof Error ? err.message.split('\n')[0]! : String(err)
+    ;((notes['meshFormationRetries'] ??= []) as string[]).push(`${n} tabs, room ${room}: ${why}`)
+    return meshTabsOnce(browsers, n, `${room}-retry`)
+  }
+}
+
+async function meshTabsOnce(browsers: Browser[], n: number, room: string): Promise<MeshTabs> {
   const signal = browsers.length > 1
-  const pages = await Promise.all(Array.from({ length: n }, (_, i) => openPage(browsers[i % browsers.length]!.context, meshUrl(room, signal))))
-  const { page } = await waitForLeader(pages, { timeoutMs: 60_000 })
-  await waitForVoters(pages, votersOf(n), { timeoutMs: 60_000 })
-  const again = await waitForLeader(pages, { timeoutMs: 60_000 })
-  if (again.page === null || again.page !== page) throw new Error('leadership moved while the mesh settled')
-  return { pages, leader: page, followers: pages.filter((p) => p !== page) }
+  const opened = await Promise.allSettled(Array.from({ length: n }, (_, i) => openPage(browsers[i % browsers.length]!.context, meshUrl(room, signal))))
+  const pages = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []))
+  try {
+    const failed = opened.find((o) => o.status === 'rejected')
+    if (failed !== undefined) throw (failed as PromiseRejectedResult).reason
+    const { page } = await waitForLeader(pages, { timeoutMs: 60_000 })
+    await waitForVoters(pages, votersOf(n), { timeoutMs: 60_000 })
+    const again = await waitForLeader(pages, { timeoutMs: 60_000 })
+    if (again.page === null || again.page !== page) throw new Error('leadership moved while the mesh settled')
+    return { pages, leader: page, followers: pages.filter((p) => p !== page) }
+  } catch (err) {
+    await closeAll(pages)
+    throw err
+  }
 }
 
 async function closeAll(pages: Page[]): Promise<void> {
@@ -417,49 +456,68 @@ async function closeAll(pages: Page[]): Promise<void> {
  * (so a write the old leader had already replicated does not count; this
  * adds at most one commit latency to the time writes were unavailable).
  */
-async function meshFailover(browsers: Browser[], tabs: number, how: Kill, trials: number, formed: MeshTabs | null = null): Promise<{ samples: number[]; errors: Record<string, number> }> {
-  const samples: number[] = []
-  const errors: Record<string, number> = {}
+async function meshFailover(browsers: Browser[], tabs: number, how: Kill, trials: number, formed: MeshTabs | null = null): Promise<Trials> {
+  const result: Trials = { samples: [], errors: {}, failed: [] }
   for (let t = 0; t < trials; t++) {
-    // the first trial may run on a mesh the caller has measured other things on
-    const { pages, leader, followers } = t === 0 && formed !== null ? await settled(formed) : await meshTabs(browsers, tabs, freshRoom(`failover-${how}`))
+    let pages: Page[] = []
     try {
-      const writers = followers.slice(0, 2)
+      // the first trial may run on a mesh the caller has measured other things on
+      const mesh = t === 0 && formed !== null ? await settled(formed) : await meshTabs(browsers, tabs, freshRoom(`failover-${how}`))
+      pages = mesh.pages
+      const writers = mesh.followers.slice(0, 2)
       const offsets = await Promise.all(writers.map(clockOffset))
       for (const w of writers) await w.evaluate(() => (window as unknown as MeshBenchWindow).meshBench.startWrites('/failover', 2))
+      const stopWriters = async (): Promise<void> => {
+        for (const w of writers) {
+          const e = await w.evaluate(() => (window as unknown as MeshBenchWindow).meshBench.stopWrites())
+          for (const [code, count] of Object.entries(e)) result.errors[code] = (result.errors[code] ?? 0) + count
+        }
+      }
       // steady state: every writer has committed since it started
       const since = Date.now()
-      await pollUntil('steady writes', async () => {
+      await pollUntil('steady writes before the kill', async () => {
         const firsts = await Promise.all(writers.map((w, i) => w.evaluate((at) => (window as unknown as MeshBenchWindow).meshBench.firstCommitSince(at), since + offsets[i]!)))
         return firsts.every((f) => f !== null) ? true : undefined
       }, 30_000).catch(async (err: Error) => {
-        const seen = await Promise.all(writers.map((w) => w.evaluate(() => (window as unknown as MeshBenchWindow).meshBench.stopWrites())))
-        throw new Error(`${err.message} (write errors: ${JSON.stringify(seen)})`)
+        await stopWriters()
+        throw err
       })
-      const kill = await killer(how)(leader)
+      const kill = await killer(how)(mesh.leader)
       const killedAt = await kill()
-      const resumed = await pollUntil('a commit after the kill', async () => {
+      const resumed = await pollUntil('a commit after the kill (60 s)', async () => {
         const firsts = await Promise.all(writers.map((w, i) => w.evaluate((at) => (window as unknown as MeshBenchWindow).meshBench.firstCommitSince(at), killedAt + offsets[i]!).then((f) => (f === null ? null : f - offsets[i]!))))
         const got = firsts.filter((f): f is number => f !== null)
         return got.length === 0 ? undefined : Math.min(...got)
       }, 60_000)
-      samples.push(resumed - killedAt)
-      for (const w of writers) {
-        const e = await w.evaluate(() => (window as unknown as MeshBenchWindow).meshBench.stopWrites())
-        for (const [code, count] of Object.entries(e)) errors[code] = (errors[code] ?? 0) + count
-      }
+      result.samples.push(resumed - killedAt)
+      await stopWriters()
+    } catch (err) {
+      result.failed.push(`trial ${t + 1}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`)
     } finally {
       await closeAll(pages)
     }
   }
-  return { samples, errors }
+  return result
 }
 
-const notes: Record<string, unknown> = {}
+/** Failover trials: the samples of those that completed, the reasons of those that did not, the write errors seen. */
+interface Trials {
+  samples: number[]
+  errors: Record<string, number>
+  failed: string[]
+}
+
+/** Record a failover figure from trials; a failed trial is counted and explained, never turned into a number. */
+function putTrials(key: string, r: Trials): void {
+  if (r.samples.length === 0) throw new Error(r.failed[0] ?? 'no trial completed')
+  putLatency(key, r.samples, r.failed.length > 0 ? { failedTrials: r.failed.length } : {}, true)
+  if (Object.keys(r.errors).length > 0) notes[`${key}.writeErrors`] = r.errors
+  if (r.failed.length > 0) notes[`${key}.failedTrials`] = r.failed
+}
 
 async function benchMesh3(): Promise<void> {
   console.log('meshkeeper, 3 tabs of one browser')
-  const b = await openBrowser()
+  const b = await sharedBrowser()
   try {
     let mesh: MeshTabs | null = null
     await measure('a 3-tab mesh forms', ['mesh3.formed'], 120_000, async () => {
@@ -516,19 +574,17 @@ async function benchMesh3(): Promise<void> {
       const key = `mesh3.failover.${how}`
       await measure(`failover after a leader ${how} (${N.failover} trials)`, latencyKeys(key, true), 600_000, async () => {
         // the first crash trial kills the leader of the mesh measured above
-        const r = await meshFailover([b], 3, how, N.failover, how === 'crash' ? m : null)
-        putLatency(key, r.samples, {}, true)
-        if (Object.keys(r.errors).length > 0) notes[`${key}.errors`] = r.errors
+        putTrials(key, await meshFailover([b], 3, how, N.failover, how === 'crash' ? m : null))
       })
     }
   } finally {
-    await b.close()
+    await closeAll(b.context.pages())
   }
 }
 
 async function benchReopen(): Promise<void> {
   console.log(`meshkeeper, reopening a ${N.reopenNodes}-node tree from IndexedDB`)
-  const b = await openBrowser()
+  const b = await sharedBrowser()
   try {
     await measure(`reopen a ${N.reopenNodes}-node tree`, ['mesh.reopen10k', 'mesh.fill10k'], 300_000, async () => {
       const room = freshRoom('reopen')
@@ -543,7 +599,7 @@ async function benchReopen(): Promise<void> {
       await again.close()
     })
   } finally {
-    await b.close()
+    await closeAll(b.context.pages())
   }
 }
 
@@ -552,7 +608,7 @@ async function benchScale(label: string, tabs: number, browserCount: number): Pr
   console.log(`meshkeeper, ${tabs} tabs over ${browserCount} browser(s)`)
   const browsers: Browser[] = []
   try {
-    browsers.push(...(await Promise.all(Array.from({ length: browserCount }, openBrowser))))
+    browsers.push(await sharedBrowser(), ...(await Promise.all(Array.from({ length: browserCount - 1 }, openBrowser))))
     let formed: MeshTabs | null = null
     await measure(`commit latency from a follower`, latencyKeys(`${label}.commit.follower`), 300_000, async () => {
       const m = await meshTabs(browsers, tabs, freshRoom(label))
@@ -563,12 +619,10 @@ async function benchScale(label: string, tabs: number, browserCount: number): Pr
     })
     await measure(`failover after a leader crash (${N.scaleFailover} trials)`, latencyKeys(`${label}.failover.crash`, true), 900_000, async () => {
       // the first trial kills the leader of the mesh measured above
-      const r = await meshFailover(browsers, tabs, 'crash', N.scaleFailover, formed)
-      putLatency(`${label}.failover.crash`, r.samples, {}, true)
-      if (Object.keys(r.errors).length > 0) notes[`${label}.failover.crash.errors`] = r.errors
+      putTrials(`${label}.failover.crash`, await meshFailover(browsers, tabs, 'crash', N.scaleFailover, formed))
     })
   } finally {
-    for (const b of browsers) await b.close()
+    for (const b of browsers) await (b === shared ? closeAll(b.context.pages()) : b.close())
   }
 }
 
@@ -628,7 +682,7 @@ const FLOORS: Array<[RegExp, string[]]> = [
   [/^mesh\w*\.failover\.(crash|close)\.(p50|p99|max)$/, ['peers.webLocks.failover.$1.$2']],
   [/^mesh3\.lock\.acquireRelease\.(p50|p99)$/, ['floor.locks.acquireRelease.$1']],
   [/^mesh3\.lock\.handoff\.(p50|p99)$/, ['floor.locks.handoff.$1']],
-  [/^peers\.broadcastChannel\.failover\.(crash|close)\.(p50|p99|max)$/, ['peers.webLocks.failover.$1.$2']],
+  [/^peers\.broadcastChannel\w*\.failover\.(crash|close)\.(p50|p99|max)$/, ['peers.webLocks.failover.$1.$2']],
 ]
 
 function attachFloors(): void {
@@ -649,7 +703,7 @@ const fmt = (x: number | null | undefined, unit?: Unit): string =>
 function table(allGoals: Goal[]): string {
   const rows: string[][] = [['figure', 'value', 'unit', 'n', 'floor', 'ratio']]
   for (const [key, f] of Object.entries(figures)) {
-    rows.push([key, f.value === null ? `null (${f.reason ?? '?'})` : fmt(f.value, f.unit), f.unit, String(f.n ?? ''), f.floor === undefined ? '' : fmt(f.floor, f.unit), f.ratio === undefined || f.ratio === null ? (f.floorOf ? '—' : '') : `${f.ratio.toFixed(2)}x`])
+    rows.push([key, f.value === null ? `null (${f.reason ?? '?'})` : fmt(f.value, f.unit), f.unit, `${f.n ?? ''}${f.failedTrials ? ` (+${f.failedTrials} failed)` : ''}`, f.floor === undefined ? '' : fmt(f.floor, f.unit), f.ratio === undefined || f.ratio === null ? (f.floorOf ? '—' : '') : `${f.ratio.toFixed(2)}x`])
   }
   const width = rows[0]!.map((_, c) => Math.min(60, Math.max(...rows.map((r) => r[c]!.length))))
   const lines = rows.map((r) => r.map((cell, c) => (c === 0 || c === 1 ? cell.padEnd(width[c]!) : cell.padStart(width[c]!))).join('  ').trimEnd())

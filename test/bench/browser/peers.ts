@@ -2,8 +2,9 @@
 // figures next to meshkeeper's. Each tab of a trial campaigns; run.ts kills
 // the leader and reads, in the survivors, the wall-clock time one of them
 // became leader.
-//   - the `broadcast-channel` package's createLeaderElection (in Chromium it
-//     picks its Web Locks elector; `impl` says which one ran)
+//   - the `broadcast-channel` package's createLeaderElection: as it runs in
+//     Chromium (its Web Locks elector) and as it runs without Web Locks (its
+//     message-based elector); `impl` says which one ran
 //   - a bare Web Locks election: hold one lock for life, the queue is the line
 import { BroadcastChannel, createLeaderElection } from 'broadcast-channel'
 import type { LeaderElector } from 'broadcast-channel'
@@ -22,11 +23,23 @@ export function state(): Campaign {
   return { ...campaign }
 }
 
-/** Campaign with the broadcast-channel package's leader election on channel `name`. */
-export function broadcastChannelElection(name: string): void {
-  const channel = new BroadcastChannel(name)
-  elector = createLeaderElection(channel)
-  campaign.impl = `broadcast-channel ${(elector as object).constructor.name}`
+/**
+ * Campaign with the broadcast-channel package's leader election on channel
+ * `name`. With `withoutLocks` the package cannot see navigator.locks while it
+ * picks its elector, so it runs its message-based election (what it does in
+ * a browser without Web Locks): the own property shadows Navigator.prototype's
+ * getter and is deleted right after.
+ */
+export function broadcastChannelElection(name: string, withoutLocks: boolean): void {
+  if (withoutLocks) Object.defineProperty(navigator, 'locks', { configurable: true, get: () => undefined })
+  try {
+    const channel = new BroadcastChannel(name)
+    elector = createLeaderElection(channel)
+  } finally {
+    if (withoutLocks) delete (navigator as { locks?: unknown }).locks
+  }
+  // the Web Locks elector names its lock (`lN`); the message-based one has none
+  campaign.impl = 'lN' in elector ? 'broadcast-channel LeaderElectionWebLock' : 'broadcast-channel LeaderElection (messages)'
   void elector.awaitLeadership().then(() => {
     campaign.leaderSince = wallNow()
   })
