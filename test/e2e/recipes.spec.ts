@@ -1,0 +1,104 @@
+// Issue 6 in real tabs: the recipes (src/recipes) on meshes joined by the
+// demo page (window.mesh), one browser context, every tab its own member.
+// Faults are real: a renderer crash (no goodbye), a reload (the tab takes its
+// member back with a new session) and a hidden tab (leadership moves off it).
+// Waits are expect.poll, never sleeps; times are printed as [figure] lines,
+// never asserted.
+import { expect, test } from '@playwright/test'
+import type { Page } from '@playwright/test'
+import { meshOf, openTabs, waitForLeader, waitForMesh, waitForVoters } from '../../src/testing/playwright'
+import { crash, DEMO_URL, freshRoom, logPageErrors, setHidden } from './helpers/demo'
+import { LockJournal, startLockLoop } from './recipes/lock-workload'
+
+test.describe.configure({ mode: 'serial' })
+
+const LOCK = '/locks/counter'
+const COUNTER = '/counter'
+/** fenced increments each tab must complete */
+const ROUNDS = 12
+
+test('five tabs share one lock while the holder crashes, another reloads and the leader hides: no increment lost, tokens increase, the lock is handed on', async ({ context }) => {
+  test.setTimeout(180_000)
+  logPageErrors(context)
+  const pages = await openTabs(context, DEMO_URL(freshRoom()), 5)
+  await waitForLeader(pages, { timeoutMs: 60_000 })
+  await waitForVoters(pages, 5, { timeoutMs: 60_000 })
+  const journal = new LockJournal()
+  const tabOf = new Map<Page, string>(pages.map((p, i) => [p, `tab${i}`]))
+  for (const [p, tab] of tabOf) await journal.attach(p, tab)
+  await pages[0]!.evaluate((path) => window.mesh!.create(path, '0'), COUNTER)
+  for (const p of pages) await startLockLoop(p, LOCK, COUNTER, ROUNDS)
+  const acked = () => journal.of('wrote').length
+
+  // 1. the leader tab hides: leadership moves to a visible tab, and the lock keeps working
+  await expect.poll(acked, { timeout: 60_000 }).toBeGreaterThanOrEqual(5)
+  const { leader: firstLeader, page: hidden } = await waitForLeader(pages)
+  await setHidden(hidden!, true)
+  const tHide = Date.now()
+  const { leader: secondLeader, page: newLeaderPage } = await waitForLeader(pages, { timeoutMs: 60_000 })
+  console.log(`[figure] lock workload: leadership left the hidden tab within ${Date.now() - tHide} ms (polled)`)
+  expect(secondLeader).not.toBe(firstLeader)
+  expect(newLeaderPage).not.toBe(hidden)
+  const ackedAtHide = acked()
+  await expect.poll(acked, { timeout: 60_000 }).toBeGreaterThanOrEqual(ackedAtHide + 5)
+
+  // 2. a holder hangs holding the lock and its tab crashes: the lock is handed on once its session goes
+  const [victim, reloaded] = pages.filter((p) => p !== hidden && p !== newLeaderPage)
+  const victimTab = tabOf.get(victim!)!
+  await victim!.evaluate(() => void ((window as unknown as { recipeFreeze: boolean }).recipeFreeze = true))
+  await expect.poll(() => journal.of('frozen', victimTab).length, { timeout: 60_000 }).toBe(1)
+  const frozen = journal.of('frozen', victimTab)[0]!
+  const tCrash = Date.now()
+  await crash(victim!)
+  const handedOn = () => journal.acquisitions().find((e) => e.at > tCrash && e.tab !== victimTab)
+  await expect.poll(() => handedOn() !== undefined, { timeout: 60_000 }).toBe(true)
+  console.log(`[figure] lock hand-off after the holder's tab crashed (death certificate): ${handedOn()!.at - tCrash} ms (crash to the next holder's report)`)
+  expect(handedOn()!.token).toBeGreaterThan(frozen.token)
+
+  // 3. another tab reloads mid-loop: it takes its member back and finishes its share
+  const reloadedTab = tabOf.get(reloaded!)!
+  const before = await meshOf(reloaded!)
+  const tReload = Date.now()
+  await reloaded!.reload()
+  await waitForMesh(reloaded!)
+  await expect.poll(() => meshOf(reloaded!).then((v) => v.state), { timeout: 60_000 }).toBe('connected')
+  const after = await meshOf(reloaded!)
+  expect(after.id).toBe(before.id)
+  expect(after.sessionId).not.toBe(before.sessionId)
+  // at least one more round, so the reloaded tab is seen holding the lock again
+  const remaining = Math.max(1, ROUNDS - journal.of('wrote', reloadedTab).length)
+  await startLockLoop(reloaded!, LOCK, COUNTER, remaining)
+  await expect.poll(() => journal.acquisitions().some((e) => e.tab === reloadedTab && e.at > tReload), { timeout: 60_000 }).toBe(true)
+  console.log(`[figure] reloaded tab holds the lock again ${journal.acquisitions().find((e) => e.tab === reloadedTab && e.at > tReload)!.at - tReload} ms after its reload began`)
+
+  // every live tab finishes its share
+  const live = pages.filter((p) => p !== victim)
+  for (const p of live) {
+    const tab = tabOf.get(p)!
+    await expect.poll(() => journal.of('done', tab).at(-1)?.wrote, { timeout: 120_000, message: `${tab} finishes` }).toBe(p === reloaded ? remaining : ROUNDS)
+  }
+
+  const final = Number(await live[0]!.evaluate((path) => window.mesh!.get(path, { linearizable: true }).then((n) => n.text()), COUNTER))
+  const ackedValues = journal.ackedValues()
+  const unanswered = journal.unansweredValues()
+  const failed = journal.of('write-failed')
+  const errors = journal.of('error')
+  console.log(
+    `[lock workload] final ${final}, acknowledged ${ackedValues.length}, unanswered ${JSON.stringify(unanswered)}, refused writes ${JSON.stringify(failed.map((f) => `${f.tab}:${f.code}`))}, errors ${JSON.stringify(errors.map((e) => `${e.tab}:${e.stage}:${e.code}`))}`,
+  )
+  const context_ = `journal:\n${journal.describe()}`
+  // every acknowledged increment is in the counter, and nothing beyond what was attempted
+  expect(final, context_).toBeGreaterThanOrEqual(ackedValues.length)
+  expect(final, context_).toBeLessThanOrEqual(ackedValues.length + unanswered.length + failed.length)
+  // no lost update: no two holders wrote the same value, and the writes that
+  // landed (acknowledged, or unanswered but never overwritten by a same-value
+  // write) are exactly 1..final — final equals the number of successful fenced writes
+  expect(new Set(ackedValues).size, context_).toBe(ackedValues.length)
+  const landed = [...ackedValues, ...unanswered.filter((v) => v <= final && !ackedValues.includes(v))].sort((a, b) => a - b)
+  expect(landed, context_).toEqual(Array.from({ length: final }, (_, i) => i + 1))
+  // fencing tokens strictly increase across holders (in the order the holders held)
+  const tokens = journal.acquisitions().map((e) => e.token)
+  for (let i = 1; i < tokens.length; i++) expect(tokens[i]!, context_).toBeGreaterThan(tokens[i - 1]!)
+  // the lock was really contended: every tab held it, the crashed one included
+  expect(new Set(journal.acquisitions().map((e) => e.tab)).size).toBe(5)
+})
