@@ -107,11 +107,25 @@ describe('the built package', () => {
     }
   })
 
-  it('keeps Node built-ins out of the browser entries', () => {
-    for (const entry of ['index.js', 'yjs.js']) {
-      const code = readFileSync(join(installed.dir, 'dist', entry), 'utf8')
-      expect(code, entry).not.toMatch(/from\s*"(node:[^"]+|ws)"/)
+  it('keeps Node built-ins and ws out of the browser entries and the chunks they load', () => {
+    const dist = join(installed.dir, 'dist')
+    const seen = new Set<string>()
+    const visit = (file: string): void => {
+      if (seen.has(file)) return
+      seen.add(file)
+      const code = readFileSync(join(dist, file), 'utf8')
+      for (const [, spec] of code.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*"([^"]+)"/g)) {
+        if (spec!.startsWith('./')) {
+          visit(join(file, '..', spec!))
+          continue
+        }
+        const nodeOnly = spec!.startsWith('node:') || builtinModules.includes(spec!) || spec === 'ws'
+        expect(nodeOnly, `${file} (reached from a browser entry) imports '${spec}'`).toBe(false)
+      }
     }
+    visit('index.js')
+    visit('yjs.js')
+    expect(seen.size).toBeGreaterThan(2)
   })
 
   it('meshkeeper/testing imports in Node and runs a simulated cluster from dist', async () => {
