@@ -7,7 +7,7 @@ import { expect, test } from '@playwright/test'
 import type { Page } from '@playwright/test'
 import { meshOf, waitForLeader, waitForVoters } from '../../src/testing/playwright'
 import { freshRoom } from './helpers/demo'
-import { commitsEverywhere, create, deviceUrl, idsOf, openDevice, startSignal, text, waitForMembers, watched, watchIn } from './devices/devices'
+import { addTab, commitsEverywhere, create, deviceUrl, idsOf, openDevice, startSignal, text, waitForMembers, watched, watchIn } from './devices/devices'
 import type { Device } from './devices/devices'
 
 test.describe.configure({ mode: 'serial' })
@@ -89,5 +89,73 @@ test("the leader's device goes away; the two other devices (two of three voters)
   } finally {
     await closeAll(devices)
     await server.close()
+  }
+})
+
+test('the signaling server stops after the mesh formed: writes still commit and watches fire; restarted without state, it brings a newcomer in', async ({ browser }) => {
+  let server = await startSignal()
+  const port = server.port
+  const room = freshRoom()
+  const url = deviceUrl(room, server.url)
+  const devices = await devicesInRoom(browser, url, [1, 1])
+  try {
+    const tabs = devices.flatMap((d) => d.tabs)
+    await waitForVoters(tabs, 2)
+    await server.close()
+    // the WebRTC links do not need the server: writes from either device commit and fire the other's watch
+    await watchIn(tabs[1]!, '/offline')
+    await watchIn(tabs[0]!, '/offline/b')
+    await create(tabs[0]!, '/offline', 'no server')
+    await expect.poll(() => watched(tabs[1]!, '/offline'), { timeout: 30_000 }).toEqual(['created /offline'])
+    await create(tabs[1]!, '/offline/b', 'still no server')
+    await expect.poll(() => watched(tabs[0]!, '/offline/b'), { timeout: 30_000 }).toEqual(['created /offline/b'])
+
+    // a new server on the same port knows no room: the members re-join it, and a newcomer meets them there
+    server = await startSignal(port)
+    const newcomer = await openDevice(browser, url, 1)
+    devices.push(newcomer)
+    const all = devices.flatMap((d) => d.tabs)
+    await waitForMembers(all, 3)
+    await waitForLeader(all)
+    expect(await newcomer.tabs[0]!.evaluate(() => window.mesh!.get('/offline/b', { linearizable: true }).then((n) => n.text()))).toBe('still no server')
+    await commitsEverywhere(newcomer.tabs[0]!, all, '/newcomer', 'joined after the restart')
+  } finally {
+    await closeAll(devices)
+    await server.close()
+  }
+})
+
+test("a newcomer reaches one member by signaling and the others only through that member's relay", async ({ browser }) => {
+  // Device A has one tab on server S1 and one on S2 (its tabs meet over their
+  // BroadcastChannel); device B is on S1 only; the newcomer C is on S2 only.
+  // S2 only ever sees A's second tab and C, so C can reach A's first tab and
+  // B only through relayed signals.
+  const s1 = await startSignal()
+  const s2 = await startSignal()
+  const room = freshRoom()
+  const devices = await devicesInRoom(browser, deviceUrl(room, s1.url), [1, 1])
+  try {
+    const [deviceA] = devices as [Device, Device]
+    await addTab(deviceA, deviceUrl(room, s2.url))
+    await waitForMembers(devices.flatMap((d) => d.tabs), 3)
+    const c = await openDevice(browser, deviceUrl(room, s2.url), 1)
+    devices.push(c)
+    const all = devices.flatMap((d) => d.tabs)
+    await waitForMembers(all, 4)
+    await waitForLeader(all)
+    expect(s2.health().sockets).toBe(2)
+    // C has a WebRTC link to every member, not only to its neighbour on S2
+    // (the member's link table is private; read at run time for this check)
+    const peers = await c.tabs[0]!.evaluate(() => {
+      const info = (window.mesh as unknown as Record<symbol, { diagnosticMember(): { links: { peers(): string[] } } }>)[Symbol.for('meshkeeper.browserTab')]!
+      return info.diagnosticMember().links.peers().sort()
+    })
+    const cId = (await meshOf(c.tabs[0]!)).id
+    expect(peers).toEqual((await idsOf(all)).filter((id) => id !== cId))
+    await commitsEverywhere(c.tabs[0]!, all, '/relayed', 'through a neighbour')
+  } finally {
+    await closeAll(devices)
+    await s1.close()
+    await s2.close()
   }
 })

@@ -80,3 +80,13 @@ export async function commitsEverywhere(from: Page, readers: Page[], path: strin
     await expect.poll(() => r.evaluate((p) => window.mesh!.get(p, { linearizable: true }).then((n) => n.text()), path), { timeout: 30_000 }).toBe(data)
   }
 }
+
+/** One more tab on a device, possibly with another URL (e.g. another signaling server). */
+export async function addTab(device: Device, url: string): Promise<Page> {
+  const page = await device.context.newPage()
+  await page.goto(url)
+  await page.waitForFunction(() => window.mesh !== undefined, undefined, { timeout: 30_000 })
+  await recordErrors(page)
+  device.tabs.push(page)
+  return page
+}
