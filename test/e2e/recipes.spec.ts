@@ -6,8 +6,9 @@
 // never asserted.
 import { expect, test } from '@playwright/test'
 import type { Page } from '@playwright/test'
-import { meshOf, openTabs, waitForLeader, waitForMesh, waitForVoters } from '../../src/testing/playwright'
+import { meshOf, openTabs, pollFor, waitForLeader, waitForMesh, waitForVoters } from '../../src/testing/playwright'
 import { crash, DEMO_URL, freshRoom, logPageErrors, setHidden } from './helpers/demo'
+import { campaign, candidateOf, settledLeader } from './recipes/election-tabs'
 import { LockJournal, startLockLoop } from './recipes/lock-workload'
 
 test.describe.configure({ mode: 'serial' })
@@ -101,4 +102,40 @@ test('five tabs share one lock while the holder crashes, another reloads and the
   for (let i = 1; i < tokens.length; i++) expect(tokens[i]!, context_).toBeGreaterThan(tokens[i - 1]!)
   // the lock was really contended: every tab held it, the crashed one included
   expect(new Set(journal.acquisitions().map((e) => e.tab)).size).toBe(5)
+})
+
+const ELECTION = '/election/app'
+
+test('three tabs campaign: exactly one leads and every tab agrees; the leader tab closes, then the next one crashes, and each time exactly one other takes over', async ({ context }) => {
+  logPageErrors(context)
+  // a 10 minute session timeout: within the test only a goodbye or a death certificate can end a session
+  const pages = await openTabs(context, DEMO_URL(freshRoom(), '&session=600000'), 3)
+  await waitForLeader(pages, { timeoutMs: 60_000 })
+  await waitForVoters(pages, 3, { timeoutMs: 60_000 })
+  for (const [i, p] of pages.entries()) await campaign(p, ELECTION, `candidate ${i}`)
+  const elected = async (tabs: Page[]) => (await Promise.all(tabs.map((p) => candidateOf(p, ELECTION)))).filter((v) => v.electedAt !== null).map((v) => v.id)
+
+  const first = await pollFor('one elected leader every tab agrees on', () => settledLeader(pages, ELECTION), { timeoutMs: 60_000 })
+  expect(await elected(pages)).toEqual([first.id])
+  expect(first.value).toBe(`candidate ${pages.indexOf(first.page)}`)
+
+  // the leader's tab closes (pagehide: its session ends at once)
+  const rest = pages.filter((p) => p !== first.page)
+  const tClose = Date.now()
+  await first.page.close()
+  const second = await pollFor('a new leader after the close', () => settledLeader(rest, ELECTION), { timeoutMs: 60_000 })
+  console.log(`[figure] election hand-off after the leader tab closed: ${second.electedAt - tClose} ms (close to the new leader's campaign resolving)`)
+  expect(second.id).not.toBe(first.id)
+  expect(await elected(rest)).toEqual([second.id])
+  expect(second.token).toBeGreaterThan(first.token)
+
+  // the new leader's tab crashes (no goodbye): the last tab takes over on the death certificate
+  const [last] = rest.filter((p) => p !== second.page)
+  const tCrash = Date.now()
+  await crash(second.page)
+  const third = await pollFor('the last tab leads after the crash', () => settledLeader([last!], ELECTION), { timeoutMs: 60_000 })
+  console.log(`[figure] election hand-off after the leader tab crashed: ${third.electedAt - tCrash} ms (crash to the new leader's campaign resolving)`)
+  expect(third.id).not.toBe(second.id)
+  expect(third.page).toBe(last)
+  expect(third.token).toBeGreaterThan(second.token)
 })
