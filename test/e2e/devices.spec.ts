@@ -5,10 +5,11 @@
 // sleeps; nothing asserts on time (figures are printed, not checked).
 import { expect, test } from '@playwright/test'
 import type { Page } from '@playwright/test'
-import { meshOf, waitForLeader, waitForVoters } from '../../src/testing/playwright'
+import { meshOf, pollFor, waitForLeader, waitForVoters } from '../../src/testing/playwright'
 import { freshRoom } from './helpers/demo'
-import { addTab, commitsEverywhere, create, deviceUrl, idsOf, openDevice, startSignal, text, waitForMembers, watched, watchIn } from './devices/devices'
+import { addTab, commitsEverywhere, create, deviceUrl, errorCodes, idsOf, openDevice, startSignal, text, waitForMembers, watched, watchIn } from './devices/devices'
 import type { Device } from './devices/devices'
+import { startGarbagePeer } from './devices/garbage-peer'
 
 test.describe.configure({ mode: 'serial' })
 
@@ -157,5 +158,33 @@ test("a newcomer reaches one member by signaling and the others only through tha
     await closeAll(devices)
     await s1.close()
     await s2.close()
+  }
+})
+
+test('a device sending garbage is reported (BAD_MESSAGE), never becomes a member, and the cluster keeps committing', async ({ browser }) => {
+  const server = await startSignal()
+  const room = freshRoom()
+  const devices = await devicesInRoom(browser, deviceUrl(room, server.url), [1, 1])
+  const evil = await startGarbagePeer(room, server.url, 5)
+  try {
+    const tabs = devices.flatMap((d) => d.tabs)
+    await waitForVoters(tabs, 2)
+    const ids = await idsOf(tabs)
+    // it gets real WebRTC links to both members: the transport has nothing against it yet
+    await pollFor('links from the garbage peer to both members', async () => (evil.linked().join() === ids.join() ? true : undefined))
+    for (let round = 0; round < 10; round++) {
+      expect(evil.spray(20)).toBeGreaterThan(0)
+      await commitsEverywhere(tabs[round % 2]!, tabs, `/under-fire-${round}`, `round ${round}`)
+    }
+    for (const p of tabs) await expect.poll(() => errorCodes(p), { timeout: 30_000 }).toContain('BAD_MESSAGE')
+    for (const v of await Promise.all(tabs.map(meshOf))) {
+      expect(v.members.map((m) => m.id)).not.toContain(evil.id)
+      expect(v.state).toBe('connected')
+    }
+    expect(await waitForMembers(tabs, 2)).toEqual(ids)
+  } finally {
+    await evil.close()
+    await closeAll(devices)
+    await server.close()
   }
 })
