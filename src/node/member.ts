@@ -711,7 +711,8 @@ export class Member extends ObservableV2<MemberEvents> {
   private async handOffLeadership(): Promise<void> {
     if (!this.isLeader) return
     const conf = this.raft.status().conf
-    const target = this.members().find((m) => m.voter && !m.self && m.visible && conf.voters.includes(m.id) && this.links.has(m.id))
+    // never hand over to a member that announced it is leaving (two tabs closing together)
+    const target = this.members().find((m) => m.voter && !m.self && m.visible && !this.departed.has(m.id) && conf.voters.includes(m.id) && this.links.has(m.id))
     if (target === undefined) return
     try {
       this.raft.transferLeadership(target.id)
