@@ -226,6 +226,38 @@ describe('bindDoc', () => {
     await cluster.close()
   })
 
+  it.each([50, 5])('figures: typing 300 characters, a keystroke every %i ms (printed, not asserted beyond convergence)', async (keystrokeMs) => {
+    const cluster = await stableCluster(40)
+    const [a, b] = cluster.meshes as [Mesh, Mesh]
+    const { docs, bindings } = await bindAll(cluster, 'typing', [a, b])
+    const [docA, docB] = docs as [Y.Doc, Y.Doc]
+    const typed = 'the quick brown fox jumps over the lazy dog; '.repeat(7).slice(0, 300)
+    const start = cluster.clock.now()
+    let writes = 0
+    let bytes = 0
+    const counted = new Set<string>()
+    for (let i = 0; i < typed.length; i++) {
+      docA.getText('t').insert(i, typed[i]!)
+      await cluster.advance(keystrokeMs)
+      for (const n of await a.children(`${YJS_ROOT}/typing`)) {
+        if (counted.has(n)) continue
+        counted.add(n)
+        writes++
+        bytes += (await a.get(`${YJS_ROOT}/typing/${n}`).catch(() => ({ data: new Uint8Array() }))).data.length
+      }
+    }
+    await cluster.settle(bindings[0]!.flush())
+    const typedAt = cluster.clock.now()
+    while (text(docB) !== typed && cluster.clock.now() - typedAt < 10_000) await cluster.advance(10)
+    expect(text(docB)).toBe(typed)
+    console.log(
+      `bindDoc typing every ${keystrokeMs} ms: ${typed.length} keystrokes → ${writes} update znodes seen while typing (${bytes} bytes; edits made while a write is in flight go out merged), ` +
+        `${(await updateNodes(a, 'typing')).length} in the directory at the end (compaction above 64); last keystroke reached the other doc ` +
+        `${cluster.clock.now() - typedAt} ms (virtual) after its flush; ${cluster.clock.now() - start} ms virtual in all`,
+    )
+    await cluster.close()
+  })
+
   it('refuses a name that is not one znode name', () => {
     const cluster = createSimulatedCluster({ members: 1, seed: 18 })
     for (const name of ['', 'a/b', '..']) {
