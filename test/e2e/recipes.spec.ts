@@ -21,7 +21,9 @@ const ROUNDS = 12
 test('five tabs share one lock while the holder crashes, another reloads and the leader hides: no increment lost, tokens increase, the lock is handed on', async ({ context }) => {
   test.setTimeout(180_000)
   logPageErrors(context)
-  const pages = await openTabs(context, DEMO_URL(freshRoom()), 5)
+  // a 10 minute session timeout: within the test only the crashed tab's death
+  // certificate (its Web Lock freed) or a reload's goodbye can end a holder's session
+  const pages = await openTabs(context, DEMO_URL(freshRoom(), '&session=600000'), 5)
   await waitForLeader(pages, { timeoutMs: 60_000 })
   await waitForVoters(pages, 5, { timeoutMs: 60_000 })
   const journal = new LockJournal()
@@ -56,10 +58,15 @@ test('five tabs share one lock while the holder crashes, another reloads and the
   console.log(`[figure] lock hand-off after the holder's tab crashed (death certificate): ${handedOn()!.at - tCrash} ms (crash to the next holder's report)`)
   expect(handedOn()!.token).toBeGreaterThan(frozen.token)
 
-  // 3. another tab reloads mid-loop: it takes its member back and finishes its share
+  // 3. another tab reloads while it holds the lock: its goodbye hands the lock on,
+  // it takes its member back with a new session and finishes its share
   const reloadedTab = tabOf.get(reloaded!)!
   const before = await meshOf(reloaded!)
+  await reloaded!.evaluate(() => void ((window as unknown as { recipeFreeze: boolean }).recipeFreeze = true))
+  await expect.poll(() => journal.of('frozen', reloadedTab).length, { timeout: 60_000 }).toBe(1)
+  const heldAtReload = journal.of('frozen', reloadedTab)[0]!
   const tReload = Date.now()
+  const handedOnAfterReload = () => journal.acquisitions().find((e) => e.at > tReload && e.tab !== reloadedTab)
   await reloaded!.reload()
   await waitForMesh(reloaded!)
   await expect.poll(() => meshOf(reloaded!).then((v) => v.state), { timeout: 60_000 }).toBe('connected')
@@ -70,6 +77,9 @@ test('five tabs share one lock while the holder crashes, another reloads and the
   const remaining = Math.max(1, ROUNDS - journal.of('wrote', reloadedTab).length)
   await startLockLoop(reloaded!, LOCK, COUNTER, remaining)
   await expect.poll(() => journal.acquisitions().some((e) => e.tab === reloadedTab && e.at > tReload), { timeout: 60_000 }).toBe(true)
+  await expect.poll(() => handedOnAfterReload() !== undefined, { timeout: 60_000 }).toBe(true)
+  console.log(`[figure] lock hand-off after the holder's tab reloaded (goodbye on pagehide): ${handedOnAfterReload()!.at - tReload} ms`)
+  expect(handedOnAfterReload()!.token).toBeGreaterThan(heldAtReload.token)
   console.log(`[figure] reloaded tab holds the lock again ${journal.acquisitions().find((e) => e.tab === reloadedTab && e.at > tReload)!.at - tReload} ms after its reload began`)
 
   // every live tab finishes its share
