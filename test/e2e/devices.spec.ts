@@ -10,6 +10,8 @@ import { freshRoom } from './helpers/demo'
 import { addTab, commitsEverywhere, create, deviceUrl, errorCodes, idsOf, openDevice, startSignal, text, waitForMembers, watched, watchIn } from './devices/devices'
 import type { Device } from './devices/devices'
 import { startGarbagePeer } from './devices/garbage-peer'
+import { createTree, localChildren } from './devices/tree'
+import { createLatencies, fmt, percentiles } from './helpers/figures'
 
 test.describe.configure({ mode: 'serial' })
 
@@ -184,6 +186,44 @@ test('a device sending garbage is reported (BAD_MESSAGE), never becomes a member
     expect(await waitForMembers(tabs, 2)).toEqual(ids)
   } finally {
     await evil.close()
+    await closeAll(devices)
+    await server.close()
+  }
+})
+
+test('figures: a new device joins and catches up a 10,000-node tree; commit latency with members on two devices', async ({ browser }) => {
+  test.setTimeout(240_000)
+  const server = await startSignal()
+  const url = deviceUrl(freshRoom(), server.url)
+  // device A: two tabs, device B: one — three voters on two devices
+  const devices = await devicesInRoom(browser, url, [2, 1])
+  try {
+    const tabs = devices.flatMap((d) => d.tabs)
+    await waitForVoters(tabs, 3)
+    const { page: leader } = await waitForLeader(tabs)
+    const leaderDevice = devices.find((d) => d.tabs.includes(leader!))!
+    const otherDevice = devices.find((d) => d !== leaderDevice)!
+    const remote = otherDevice.tabs[0]!
+    const local = leaderDevice.tabs.find((p) => p !== leader)
+    await createLatencies(remote, '/warm-up', 20)
+    console.log(`[figure] small create from a follower on the other device than the leader (3 voters on 2 devices, strict IndexedDB): ${fmt(percentiles(await createLatencies(remote, '/bench-remote', 200)))}`)
+    if (local !== undefined) console.log(`[figure] small create from a follower on the leader's device (3 voters on 2 devices): ${fmt(percentiles(await createLatencies(local, '/bench-local', 200)))}`)
+
+    const nodes = 10_000
+    const t0 = Date.now()
+    await createTree(leader!, '/big', nodes)
+    console.log(`[figure] ${nodes} nodes created by multi batches of 500 from the leader tab: ${Date.now() - t0} ms`)
+    const t1 = Date.now()
+    const newcomer = await openDevice(browser, url, 1)
+    devices.push(newcomer)
+    const page = newcomer.tabs[0]!
+    const opened = Date.now()
+    await pollFor('the new device to hold the whole tree', async () => ((await localChildren(page, '/big')) === nodes ? true : undefined), { timeoutMs: 120_000 })
+    const caughtUp = Date.now()
+    await waitForMembers(devices.flatMap((d) => d.tabs), 4)
+    console.log(`[figure] a new device joins a ${nodes}-node tree: page open with mesh ${opened - t1} ms, whole tree applied locally ${caughtUp - t1} ms after the context was created`)
+    expect(await text(page, '/big/n09999')).toBe('x')
+  } finally {
     await closeAll(devices)
     await server.close()
   }
