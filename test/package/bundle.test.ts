@@ -50,7 +50,8 @@ function serveStatic(dir: string): Promise<Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)))
 }
 
-describe('a plain Vite app using meshkeeper', () => {
+// builds, tsc and a browser on a shared 2-core machine: generous limits, no timing assertions
+describe('a plain Vite app using meshkeeper', { timeout: 180_000 }, () => {
   it('builds with no Node built-in reaching the bundle', async () => {
     await buildApp(appDir)
     const assets = join(appDir, 'dist', 'assets')

@@ -68,7 +68,8 @@ describe('package.json', () => {
   })
 })
 
-describe('the built package', () => {
+// tsc and child processes on a shared 2-core machine: generous limits, no timing assertions
+describe('the built package', { timeout: 180_000 }, () => {
   it('writes every file the exports map and bin name', () => {
     for (const subpath of subpaths) {
       for (const [condition, target] of Object.entries(conditionsOf(subpath))) {
