@@ -149,3 +149,57 @@ test('three tabs campaign: exactly one leads and every tab agrees; the leader ta
   expect(third.page).toBe(last)
   expect(third.token).toBeGreaterThan(second.token)
 })
+
+test("a holder whose tab stalls past its session timeout is fenced off: its late write is refused and the next holder's write stands", async ({ context }) => {
+  logPageErrors(context)
+  // a short session timeout, so the stalled tab's session expires within the test
+  const pages = await openTabs(context, DEMO_URL(freshRoom(), '&session=4000'), 3)
+  const { page: leaderPage } = await waitForLeader(pages, { timeoutMs: 60_000 })
+  await waitForVoters(pages, 3, { timeoutMs: 60_000 })
+  // the stalled holder is a follower: stalling the leader would be a leader failover, not this test
+  const [stale, next] = pages.filter((p) => p !== leaderPage)
+  await stale!.evaluate((path) => window.mesh!.create(path, 'initial'), '/fenced')
+
+  // the stale tab takes the lock, then waits at a gate the test opens later before it writes
+  const staleToken = await stale!.evaluate(async (lockPath) => {
+    const w = window as unknown as { gate: Promise<void>; openGate: () => void; outcome: Promise<string>; lease: { state: string } }
+    w.gate = new Promise<void>((resolve) => (w.openGate = resolve))
+    const lease = await window.mesh!.lock(lockPath).acquire()
+    w.lease = lease
+    w.outcome = w.gate.then(() =>
+      window.mesh!.set('/fenced', 'written by the stale holder', { fence: lease }).then(
+        () => 'written',
+        (e: { code?: string }) => String(e.code),
+      ),
+    )
+    return lease.token
+  }, '/locks/fenced')
+
+  // the stale tab stalls (its renderer paused in the debugger, like a long GC pause): no heartbeats, but its Web Lock stays held
+  const cdp = await context.newCDPSession(stale!)
+  await cdp.send('Debugger.enable')
+  const paused = new Promise<void>((resolve) => cdp.once('Debugger.paused', () => resolve()))
+  await cdp.send('Debugger.pause')
+  await paused
+  const tStall = Date.now()
+
+  // its session expires, its lock node goes, and the next tab gets the lock and writes under its own fence
+  const nextToken = await next!.evaluate(async (lockPath) => {
+    const lease = await window.mesh!.lock(lockPath).acquire({ timeoutMs: 90_000 })
+    await window.mesh!.set('/fenced', 'written by the next holder', { fence: lease })
+    return lease.token
+  }, '/locks/fenced')
+  console.log(`[figure] lock taken over from a stalled holder (4 s session timeout): ${Date.now() - tStall} ms after the stall began`)
+  expect(nextToken).toBeGreaterThan(staleToken)
+
+  // the stale tab wakes up, still believing it holds the lock, and writes: refused
+  await cdp.send('Debugger.resume')
+  await cdp.send('Debugger.disable')
+  await stale!.evaluate(() => (window as unknown as { openGate: () => void }).openGate())
+  const outcome = await stale!.evaluate(() => (window as unknown as { outcome: Promise<string> }).outcome)
+  console.log(`[fencing] the stale holder's write was refused with ${outcome}`)
+  // FENCED: its lock node is gone; SESSION_EXPIRED: its session went with it — either way the write never lands
+  expect(['FENCED', 'SESSION_EXPIRED']).toContain(outcome)
+  await expect.poll(() => stale!.evaluate(() => (window as unknown as { lease: { state: string } }).lease.state), { timeout: 30_000 }).toBe('lost')
+  for (const p of pages) expect(await p.evaluate(() => window.mesh!.get('/fenced', { linearizable: true }).then((n) => n.text()))).toBe('written by the next holder')
+})
