@@ -151,7 +151,15 @@ export function bindDoc(mesh: Mesh, name: string, doc: Y.Doc, options: BindDocOp
 
   /** Apply every update node not applied yet; returns how many update nodes there are. */
   async function pull(): Promise<number> {
-    const names = (await mesh.children(dir)).filter((n) => n.startsWith(UPDATE_PREFIX))
+    let listed: string[]
+    try {
+      listed = await mesh.children(dir)
+    } catch (err) {
+      // the directory was deleted under us: the next step makes it again
+      if (err instanceof MeshError && err.code === 'NO_NODE') dirReady = false
+      throw err
+    }
+    const names = listed.filter((n) => n.startsWith(UPDATE_PREFIX))
     const present = new Set(names)
     // compacted names never come back (sequential counters only grow)
     for (const n of applied) if (!present.has(n)) applied.delete(n)

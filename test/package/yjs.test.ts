@@ -213,6 +213,25 @@ describe('bindDoc', () => {
     await cluster.close()
   })
 
+  it('makes the directory again when an app deleted it, and goes on syncing', async () => {
+    const cluster = await stableCluster(22)
+    const { docs, bindings } = await bindAll(cluster, 'wiped', cluster.meshes.slice(0, 2))
+    docs[0]!.getText('t').insert(0, 'first')
+    await flushAll(cluster, bindings)
+    const dir = `${YJS_ROOT}/wiped`
+    await cluster.meshes[2]!.multi([
+      ...(await updateNodes(cluster.meshes[2]!, 'wiped')).map((n) => ({ op: 'delete' as const, path: `${dir}/${n}` })),
+      { op: 'delete', path: dir },
+    ])
+    await cluster.advance(1_000)
+    docs[1]!.getText('t').insert(0, 'again ')
+    await cluster.settle(bindings[1]!.flush().catch(() => bindings[1]!.flush()))
+    await cluster.advance(2_000)
+    expect(text(docs[0]!)).toBe('again first')
+    expect(await updateNodes(cluster.meshes[0]!, 'wiped')).toHaveLength(1)
+    await cluster.close()
+  })
+
   it('stops syncing on destroy', async () => {
     const cluster = await stableCluster(17)
     const { docs, bindings } = await bindAll(cluster, 'gone', cluster.meshes.slice(0, 2))
