@@ -5,21 +5,27 @@
 // WebSocket), WebRTC through a node-webrtc module the caller passes in
 // (`@roamhq/wrtc`; it is a native dev dependency, so we never import it here).
 //
-// It composes startMesh + createMeshTransport — the one code path (invariant 7):
-// nothing about the member differs from a tab's, only the parts around it.
+// It composes a Member, its MeshClient and createMeshTransport as joinMesh does
+// (the one code path, invariant 7): nothing about the member differs from a
+// tab's, only the parts around it. Like joinMesh (and unlike the bare
+// startMesh), transport refusals — UNAUTHORIZED for a peer that cannot prove
+// the room secret, BAD_MESSAGE — reach the app as `error` events.
 //
 //   import wrtc from '@roamhq/wrtc'
 //   const mesh = await joinMeshFromNode({ room: 'demo', signaling: 'ws://localhost:4444/signal', wrtc })
 import WebSocket from 'ws'
-import { startMesh } from '../client/start'
+import * as prng from 'lib0/prng'
+import { MeshClient } from '../client/mesh'
 import type { Mesh } from '../client/types'
-import { MeshError } from '../client/errors'
+import { MeshError, toMeshError } from '../client/errors'
 import { MemoryStorageProvider } from '../storage/memory'
 import type { StorageProvider } from '../storage/types'
 import { createMeshTransport } from '../transport/create'
 import { nodePeerFactory } from '../transport/simple-peer-node'
 import type { WebSocketConstructor } from '../transport/websocket-signaling'
 import { randomId } from './identity'
+import { Member } from './member'
+import { realScheduler } from './scheduler'
 import { BROWSER_TIMING } from './visibility'
 
 export interface NodeJoinOptions {
@@ -45,10 +51,10 @@ export interface NodeJoinOptions {
 
 export async function joinMeshFromNode(opts: NodeJoinOptions): Promise<Mesh> {
   if (typeof opts.room !== 'string' || opts.room.length === 0 || opts.room.length > 128) throw new MeshError('BAD_ARGUMENTS', 'room must be a non-empty string of at most 128 characters')
-  const member = opts.member ?? randomId('n')
-  const hello = { member, tab: randomId('t'), browser: opts.browser ?? randomId('node') }
+  const memberId = opts.member ?? randomId('n')
+  const hello = { member: memberId, tab: randomId('t'), browser: opts.browser ?? randomId('node') }
   const provider = opts.storage ?? new MemoryStorageProvider()
-  const storage = await provider.open(opts.room, member)
+  const storage = await provider.open(opts.room, memberId)
   const transport = await createMeshTransport({
     room: opts.room,
     self: hello,
@@ -60,20 +66,34 @@ export async function joinMeshFromNode(opts: NodeJoinOptions): Promise<Mesh> {
     ...(opts.secret === undefined || opts.secret === '' ? {} : { secret: opts.secret }),
     ...(opts.iceServers === undefined ? {} : { iceServers: opts.iceServers }),
   })
+  const seed = globalThis.crypto.getRandomValues(new Uint32Array(1))[0]!
+  const gen = prng.create(seed)
+  const member = new Member({
+    hello,
+    storage,
+    transport,
+    scheduler: realScheduler,
+    random: () => prng.real53(gen),
+    bootstrap: opts.bootstrap ?? false,
+    // the tabs' timing, so a Node member's heartbeats and elections keep the browsers' pace
+    timing: { ...BROWSER_TIMING },
+    ...(opts.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: opts.sessionTimeoutMs }),
+    ...(opts.maxVoters === undefined ? {} : { maxVoters: opts.maxVoters }),
+  })
+  const offTransportErrors = transport.onError((err) => member.emit('error', [toMeshError(err, 'BAD_MESSAGE')]))
   try {
-    return await startMesh({
-      hello,
-      storage,
-      transport,
-      bootstrap: opts.bootstrap ?? false,
-      // the tabs' timing, so a Node member's heartbeats and elections keep the browsers' pace
-      timing: { ...BROWSER_TIMING },
-      ...(opts.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: opts.sessionTimeoutMs }),
-      ...(opts.maxVoters === undefined ? {} : { maxVoters: opts.maxVoters }),
-    })
+    await member.start()
   } catch (err) {
+    offTransportErrors()
     await transport.close()
     await storage.close()
     throw err
   }
+  return new MeshClient(member, {
+    onClose: async () => {
+      offTransportErrors()
+      await transport.close()
+      await storage.close()
+    },
+  })
 }

@@ -9,7 +9,7 @@ import { joinMeshFromNode } from '../../src/node/node-runtime'
 import type { Mesh, WatchEvent } from '../../src/client/types'
 import { meshOf, pollFor, waitForLeader } from '../../src/testing/playwright'
 import { freshRoom } from './helpers/demo'
-import { create, deviceUrl, openDevice, startSignal, text, watched, watchIn } from './devices/devices'
+import { create, deviceUrl, errorCodes, openDevice, startSignal, text, watched, watchIn } from './devices/devices'
 
 test('a Node member (wrtc, memory storage) joins two browser tabs; a write from Node is seen in a tab and one from a tab in Node', async ({ browser }) => {
   const server = await startSignal()
@@ -42,6 +42,40 @@ test('a Node member (wrtc, memory storage) joins two browser tabs; a write from 
     expect((await n.get('/from-tab', { linearizable: true })).text()).toBe('written in a tab')
   } finally {
     await node?.close()
+    await device.context.close()
+    await server.close()
+  }
+})
+
+test('with a room secret, a Node member that knows it joins the sealed tabs; one with another secret is refused (UNAUTHORIZED) and never joins', async ({ browser }) => {
+  const server = await startSignal()
+  const room = freshRoom()
+  const secret = 'correct horse battery staple'
+  const device = await openDevice(browser, deviceUrl(room, server.url, `&secret=${encodeURIComponent(secret)}`), 2)
+  const nodes: Mesh[] = []
+  try {
+    const tabs = device.tabs as [Page, Page]
+    await waitForLeader(tabs)
+    // Node derives the same room key from the secret as the browsers do
+    const friend = await joinMeshFromNode({ room, signaling: server.url, wrtc, secret })
+    nodes.push(friend)
+    for (const p of tabs) await expect.poll(async () => (await meshOf(p)).members.map((m) => m.id), { timeout: 30_000 }).toContain(friend.id)
+    await pollFor('the Node member with the secret connected', async () => (friend.state === 'connected' ? true : undefined))
+    expect(await friend.create('/sealed', 'by a friend')).toBe('/sealed')
+    await expect.poll(() => tabs[0].evaluate(() => window.mesh!.exists('/sealed').then((s) => s !== null)), { timeout: 30_000 }).toBe(true)
+
+    const intruder = await joinMeshFromNode({ room, signaling: server.url, wrtc, secret: 'wrong guess' })
+    nodes.push(intruder)
+    const intruderErrors: string[] = []
+    intruder.on('error', (e) => intruderErrors.push(e.code))
+    const refused = async () => [...intruderErrors, ...(await errorCodes(tabs[0])), ...(await errorCodes(tabs[1]))].includes('UNAUTHORIZED')
+    await expect.poll(refused, { timeout: 30_000 }).toBe(true)
+    for (const p of tabs) expect((await meshOf(p)).members.map((m) => m.id)).not.toContain(intruder.id)
+    expect(friend.members().map((m) => m.id)).not.toContain(intruder.id)
+    expect(intruder.state).not.toBe('connected')
+    expect(await intruder.exists('/sealed')).toBeNull()
+  } finally {
+    for (const n of nodes) await n.close()
     await device.context.close()
     await server.close()
   }
