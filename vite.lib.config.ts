@@ -12,7 +12,7 @@
 import { execFile } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { builtinModules } from 'node:module'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { defineConfig, type Plugin } from 'vite'
@@ -36,10 +36,27 @@ const dependencyNames = [
   ...Object.keys(pkg.peerDependencies ?? {}),
 ]
 
-/** A dependency (or a subpath of one: `lib0/encoding`), a Node built-in, or a type-only dev tool. */
+/** A dependency or peer dependency (or a subpath of one: `lib0/encoding`), or a Node built-in. */
 export function isExternal(id: string): boolean {
   if (id.startsWith('node:') || builtinModules.includes(id)) return true
   return dependencyNames.some((name) => id === name || id.startsWith(`${name}/`))
+}
+
+/** Fails the build when source imports a package that is neither a dependency
+ *  nor a peer dependency (a dev tool such as fake-indexeddb or @roamhq/wrtc):
+ *  it would be bundled into dist silently, or missing in an app. */
+function onlyDeclaredDependencies(): Plugin {
+  return {
+    name: 'meshkeeper:only-declared-dependencies',
+    enforce: 'pre',
+    resolveId(id, importer) {
+      const bare = !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0') && importer !== undefined
+      if (bare && !isExternal(id)) {
+        this.error(`'${id}' (imported by ${importer}) is not a dependency of meshkeeper: add it to dependencies or keep it out of src entries`)
+      }
+      return null
+    },
+  }
 }
 
 /** Emits .d.ts files with tsc after the bundle is written, into <outDir>/types,
@@ -52,7 +69,7 @@ function declarations(): Plugin {
     name: 'meshkeeper:declarations',
     apply: 'build',
     configResolved(config) {
-      outDir = config.build.outDir
+      outDir = resolve(config.root, config.build.outDir)
     },
     async closeBundle() {
       const typesDir = `${outDir}/types`
@@ -93,7 +110,7 @@ export default defineConfig({
   root: repoRoot,
   publicDir: false,
   logLevel: 'warn',
-  plugins: [declarations()],
+  plugins: [onlyDeclaredDependencies(), declarations()],
   build: {
     outDir: 'dist',
     emptyOutDir: true,
