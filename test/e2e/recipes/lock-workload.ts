@@ -36,6 +36,11 @@ export class LockJournal {
     return this.events.filter((e): e is Extract<LockEvent, { kind: K }> => e.kind === kind && (tab === undefined || e.tab === tab))
   }
 
+  /** the last thing `tab` reported */
+  last(tab: string): LockEvent | undefined {
+    return this.events.findLast((e) => e.tab === tab)
+  }
+
   /** every acquisition (frozen ones too), in the order the holders reported them */
   acquisitions(): Array<Extract<LockEvent, { kind: 'acquired' | 'frozen' }>> {
     return this.events.filter((e): e is Extract<LockEvent, { kind: 'acquired' | 'frozen' }> => e.kind === 'acquired' || e.kind === 'frozen')
@@ -73,13 +78,21 @@ export class LockJournal {
 /**
  * Start the loop in `page` for `iterations` successful fenced increments of
  * `counter`, contending on `lockPath`; returns at once (the loop runs in the
- * page). `window.recipeFreeze = true` makes the loop hold its next lease and
- * stop there for good (a holder that hangs — then the test crashes it).
+ * page). After `freezeNextHolder(page, how)` the loop hangs for good at its
+ * next lease (then the test crashes or reloads the tab).
  */
+/** Where a frozen holder hangs: right after acquiring, or once its fenced write is sent (its outcome unknown to the tab). */
+export type Freeze = 'holding' | 'mid-write'
+
+/** Make `page`'s loop hang at its next lease, as `how` says; it reports 'frozen' (and 'writing' for mid-write) first. */
+export async function freezeNextHolder(page: Page, how: Freeze): Promise<void> {
+  await page.evaluate((how) => void ((window as unknown as { recipeFreeze: Freeze }).recipeFreeze = how), how)
+}
+
 export async function startLockLoop(page: Page, lockPath: string, counter: string, iterations: number): Promise<void> {
   await page.evaluate(
     ([lockPath, counter, iterations, reportName]) => {
-      const w = window as unknown as Record<string, unknown> & { recipeFreeze?: boolean }
+      const w = window as unknown as Record<string, unknown> & { recipeFreeze?: Freeze }
       const report = w[reportName] as (s: unknown) => Promise<void>
       const mesh = window.mesh!
       const lock = mesh.lock(lockPath)
@@ -98,15 +111,18 @@ export async function startLockLoop(page: Page, lockPath: string, counter: strin
             await pause(200)
             continue
           }
-          if (w.recipeFreeze === true) {
-            await report({ kind: 'frozen', token: lease.token, member: mesh.id })
-            await new Promise(() => undefined)
-          }
-          await report({ kind: 'acquired', token: lease.token, member: mesh.id })
+          const freeze = w.recipeFreeze
+          await report({ kind: freeze === undefined ? 'acquired' : 'frozen', token: lease.token, member: mesh.id })
+          if (freeze === 'holding') await new Promise(() => undefined)
           try {
             // a linearizable read: a local read could miss the previous holder's write (the local-read trap)
             const value = Number((await mesh.get(counter, { linearizable: true })).text()) + 1
             await report({ kind: 'writing', value })
+            if (freeze === 'mid-write') {
+              // the write is on its way; whether it lands is for the mesh to decide
+              void mesh.set(counter, String(value), { fence: lease }).catch(() => undefined)
+              await new Promise(() => undefined)
+            }
             try {
               await mesh.set(counter, String(value), { fence: lease })
               wrote++
