@@ -149,12 +149,14 @@ test("a newcomer reaches one member by signaling and the others only through tha
     expect(s2.health().sockets).toBe(2)
     // C has a WebRTC link to every member, not only to its neighbour on S2
     // (the member's link table is private; read at run time for this check)
-    const peers = await c.tabs[0]!.evaluate(() => {
-      const info = (window.mesh as unknown as Record<symbol, { diagnosticMember(): { links: { peers(): string[] } } }>)[Symbol.for('meshkeeper.browserTab')]!
-      return info.diagnosticMember().links.peers().sort()
-    })
     const cId = (await meshOf(c.tabs[0]!)).id
-    expect(peers).toEqual((await idsOf(all)).filter((id) => id !== cId))
+    const linkedFromC = () =>
+      c.tabs[0]!.evaluate(() => {
+        const info = (window.mesh as unknown as Record<symbol, { diagnosticMember(): { links: { peers(): string[] } } }>)[Symbol.for('meshkeeper.browserTab')]!
+        return info.diagnosticMember().links.peers().sort()
+      })
+    const others = (await idsOf(all)).filter((id) => id !== cId)
+    await expect.poll(linkedFromC, { timeout: 30_000 }).toEqual(others)
     await commitsEverywhere(c.tabs[0]!, all, '/relayed', 'through a neighbour')
   } finally {
     await closeAll(devices)
@@ -206,8 +208,8 @@ test('figures: a new device joins and catches up a 10,000-node tree; commit late
     const remote = otherDevice.tabs[0]!
     const local = leaderDevice.tabs.find((p) => p !== leader)
     await createLatencies(remote, '/warm-up', 20)
-    console.log(`[figure] small create from a follower on the other device than the leader (3 voters on 2 devices, strict IndexedDB): ${fmt(percentiles(await createLatencies(remote, '/bench-remote', 200)))}`)
-    if (local !== undefined) console.log(`[figure] small create from a follower on the leader's device (3 voters on 2 devices): ${fmt(percentiles(await createLatencies(local, '/bench-local', 200)))}`)
+    console.log(`[figure] small create from a follower on the other device than the leader (3 voters on 2 devices, strict IndexedDB): ${fmt(percentiles(await createLatencies(remote, '/bench-remote', 100)))}`)
+    if (local !== undefined) console.log(`[figure] small create from a follower on the leader's device (3 voters on 2 devices): ${fmt(percentiles(await createLatencies(local, '/bench-local', 100)))}`)
 
     const nodes = 10_000
     const t0 = Date.now()
