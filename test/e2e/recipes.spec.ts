@@ -108,6 +108,8 @@ test('five tabs share one lock while a holder crashes mid-write, another reloads
   const landed = [...ackedValues, ...unanswered.filter((v) => v <= final && !ackedValues.includes(v))].sort((a, b) => a - b)
   console.log(`[lock workload] the crashed holder's in-flight write of ${journal.last(victimTab)!.kind === 'writing' ? (journal.last(victimTab) as { value: number }).value : '?'}: ${landed.length > ackedValues.length ? 'landed' : 'did not land'}`)
   expect(landed, context_).toEqual(Array.from({ length: final }, (_, i) => i + 1))
+  // one holder at a time: every acquisition follows the previous holder's release, or its tab's crash or reload
+  expect(journal.exclusionViolations(new Map([[victimTab, tCrash], [reloadedTab, tReload]])), context_).toEqual([])
   // fencing tokens strictly increase across holders (in the order the holders held)
   const tokens = journal.acquisitions().map((e) => e.token)
   for (let i = 1; i < tokens.length; i++) expect(tokens[i]!, context_).toBeGreaterThan(tokens[i - 1]!)

@@ -13,6 +13,7 @@ export type LockStep =
   | { kind: 'wrote'; value: number }
   | { kind: 'write-failed'; value: number; code: string }
   | { kind: 'error'; stage: 'acquire' | 'read' | 'release'; code: string }
+  | { kind: 'releasing' }
   | { kind: 'released' }
   | { kind: 'done'; wrote: number }
 
@@ -66,6 +67,28 @@ export class LockJournal {
       }
     }
     return [...out, ...open.values()]
+  }
+
+  /**
+   * Mutual exclusion as the test saw it: each acquisition must come after the
+   * previous holder announced its release or, for a frozen holder, after its
+   * tab went (`goneAt`: when the test crashed or reloaded it). Returns the
+   * acquisitions that broke it.
+   */
+  exclusionViolations(goneAt: Map<string, number>): LockEvent[] {
+    const out: LockEvent[] = []
+    let holder: LockEvent | null = null
+    for (const e of this.events) {
+      if (e.kind === 'releasing' && holder?.tab === e.tab) holder = null
+      if (e.kind !== 'acquired' && e.kind !== 'frozen') continue
+      if (holder !== null) {
+        const gone = goneAt.get(holder.tab)
+        const frozenAndGone = holder.kind === 'frozen' && gone !== undefined && gone < e.at
+        if (!frozenAndGone) out.push(e)
+      }
+      holder = e
+    }
+    return out
   }
 
   /** "tab0 acquired 123" lines, for the test log when something fails */
@@ -135,6 +158,8 @@ export async function startLockLoop(page: Page, lockPath: string, counter: strin
             failures++
             await report({ kind: 'error', stage: 'read', code: codeOf(e) })
           }
+          // reported before the release starts, so it reaches the test before any next holder's 'acquired'
+          await report({ kind: 'releasing' })
           try {
             await lease.release()
             await report({ kind: 'released' })
