@@ -35,10 +35,16 @@ export async function installBuiltPackage(): Promise<InstalledPackage> {
   for (const appDependency of ['yjs', 'vite', '@types']) {
     symlinkSync(join(repoRoot, 'node_modules', appDependency), join(root, 'node_modules', appDependency), 'dir')
   }
-  await build({
-    configFile: join(repoRoot, 'vite.lib.config.ts'),
-    build: { outDir: join(dir, 'dist') },
-    logLevel: 'error',
-  })
-  return { root, dir, remove: () => rmSync(root, { recursive: true, force: true }) }
+  const remove = (): void => rmSync(root, { recursive: true, force: true })
+  try {
+    await build({
+      configFile: join(repoRoot, 'vite.lib.config.ts'),
+      build: { outDir: join(dir, 'dist') },
+      logLevel: 'error',
+    })
+  } catch (err) {
+    remove()
+    throw err
+  }
+  return { root, dir, remove }
 }
