@@ -11,14 +11,14 @@ function sim(...args: string[]): { code: number; lines: string[] } {
 describe('npm run sim', () => {
   it('ends with the summary line and exits 0 when every seed passes', () => {
     const { code, lines } = sim('--from', '10', '--seeds', '3')
-    expect(lines.at(-1)).toBe('sim: 3 seeds, 0 violations, 0 liveness failures')
+    expect(lines.at(-1)).toBe('sim: 3 seeds, 0 violations, 0 liveness failures, 3 histories linearizable')
     expect(code).toBe(0)
   })
 
   it('prints the failing seed with its trace and exits non-zero', () => {
     const { code, lines } = sim('--seed', '1', '--bug', 'ackBeforePersist')
     expect(code).toBe(1)
-    expect(lines.at(-1)).toBe('sim: 1 seeds, 1 violations, 0 liveness failures')
+    expect(lines.at(-1)).toBe('sim: 1 seeds, 1 violations, 0 liveness failures, 1 histories linearizable')
     expect(lines.some((l) => l.startsWith('--- seed 1 FAILED ---'))).toBe(true)
     expect(lines.some((l) => /^violation persist-before-send/.test(l))).toBe(true)
     expect(lines.filter((l) => /^ +\d+ms /.test(l)).length).toBeGreaterThan(10)

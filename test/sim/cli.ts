@@ -9,11 +9,16 @@
 // workload: MODULE (a path, relative to the working directory) exports
 // `createWorkload(): Workload` (see workload.ts); when its results count
 // histories, the summary line gains `, H histories linearizable`.
+// Every seed also runs the znode tree workload (test/sim/workload: real node
+// driver, clients recorded and checked for linearizability), so the summary
+// line always ends with `, H histories linearizable`; a history that is not
+// linearizable counts as a violation of its seed.
 import { pathToFileURL } from 'node:url'
 import { resolve } from 'node:path'
 import type { Workload } from './workload'
 import type { PlantedBugs } from '../../src/raft/types'
 import { failureReport, runSeeds, summaryLine } from './run'
+import { addTreeWorkloads } from './workload/index'
 
 interface CliArgs {
   from: number
@@ -93,6 +98,8 @@ async function main(): Promise<number> {
       )
     if (r.violations.length > 0 || r.liveness !== null || r.workload.violations.length > 0) console.log(failureReport(r))
   })
+  // the znode tree workload on the same seeds (async: it awaits Mesh calls)
+  await addTreeWorkloads(summary, args.from, args.count, { verbose: args.verbose, hash: args.traceHash })
   const seconds = (performance.now() - started) / 1000
   console.error(`(${seconds.toFixed(1)} s wall, ${((seconds * 1000) / Math.max(1, summary.seeds)).toFixed(1)} ms per seed)`)
   console.log(summaryLine(summary))
