@@ -4,6 +4,7 @@
 // and the same check notices when a guarantee is broken on purpose.
 //
 // `TREE_SEEDS=1-200 npx vitest run test/sim/tree-workload.test.ts` runs more seeds.
+import { spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { addTreeWorkloads, runTreeWorkloadSeed } from './workload/index'
 import { summaryLine } from './run'
@@ -101,6 +102,20 @@ describe('npm run sim counts the tree histories', () => {
         `seed 3 tree history hash ${(await runTreeWorkloadSeed(3)).hash}`,
         `seed 4 tree history hash ${(await runTreeWorkloadSeed(4)).hash}`,
       ])
+    },
+    PER_SEED_TIMEOUT_MS,
+  )
+
+  it(
+    '`npm run sim -- --seed S --trace-hash` prints the same tree history hash in every process',
+    async () => {
+      const treeHashLine = (): string | undefined =>
+        spawnSync('npx', ['tsx', 'test/sim/cli.ts', '--seed', '3', '--trace-hash'], { encoding: 'utf8' })
+          .stdout.split('\n')
+          .find((l) => l.startsWith('seed 3 tree history hash'))
+      const first = treeHashLine()
+      expect(first).toBe(`seed 3 tree history hash ${(await runTreeWorkloadSeed(3)).hash}`)
+      expect(treeHashLine()).toBe(first)
     },
     PER_SEED_TIMEOUT_MS,
   )
