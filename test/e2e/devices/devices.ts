@@ -31,15 +31,22 @@ export async function openDevice(browser: Browser, url: string, tabs = 1): Promi
 
 export async function recordErrors(page: Page): Promise<void> {
   await page.evaluate(() => {
-    const w = window as unknown as { meshErrors?: string[] }
+    const w = window as unknown as { meshErrors?: string[]; meshErrorMessages?: string[] }
     if (w.meshErrors !== undefined) return
     w.meshErrors = []
-    window.mesh!.on('error', (e) => w.meshErrors!.push(e.code))
+    w.meshErrorMessages = []
+    window.mesh!.on('error', (e) => {
+      w.meshErrors!.push(e.code)
+      w.meshErrorMessages!.push(`${e.code}: ${e.message}`)
+    })
   })
 }
 
 /** Codes of the error events the tab's mesh emitted so far. */
 export const errorCodes = (page: Page): Promise<string[]> => page.evaluate(() => (window as unknown as { meshErrors: string[] }).meshErrors)
+
+/** `CODE: message` of each error event the tab's mesh emitted so far. */
+export const errorMessages = (page: Page): Promise<string[]> => page.evaluate(() => (window as unknown as { meshErrorMessages: string[] }).meshErrorMessages)
 
 /** Start recording the events of a watch on `path` in the tab (see watched). */
 export async function watchIn(page: Page, path: string, recursive = false): Promise<void> {
