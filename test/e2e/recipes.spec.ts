@@ -7,11 +7,22 @@
 import { expect, test } from '@playwright/test'
 import type { Page } from '@playwright/test'
 import { meshOf, openTabs, pollFor, waitForLeader, waitForMesh, waitForVoters } from '../../src/testing/playwright'
-import { crash, DEMO_URL, freshRoom, logPageErrors, setHidden, throttleTimers } from './helpers/demo'
+import { crash, freshRoom, logPageErrors, setHidden, throttleTimers } from './helpers/demo'
 import { campaign, candidateOf, settledLeader } from './recipes/election-tabs'
 import { freezeNextHolder, LockJournal, startLockLoop } from './recipes/lock-workload'
+import type { OwnDemo } from './recipes/own-demo'
+import { startOwnDemo } from './recipes/own-demo'
 
 test.describe.configure({ mode: 'serial' })
+
+// the demo served for these tests alone (see recipes/own-demo.ts for why not the shared one)
+let demo: OwnDemo
+test.beforeAll(async () => {
+  demo = await startOwnDemo()
+})
+test.afterAll(async () => {
+  await demo?.stop()
+})
 
 const LOCK = '/locks/counter'
 const COUNTER = '/counter'
@@ -23,7 +34,7 @@ test('five tabs share one lock while a holder crashes mid-write, another reloads
   logPageErrors(context)
   // a 10 minute session timeout: within the test only the crashed tab's death
   // certificate (its Web Lock freed) or a reload's goodbye can end a holder's session
-  const pages = await openTabs(context, DEMO_URL(freshRoom(), '&session=600000'), 5)
+  const pages = await openTabs(context, demo.url(freshRoom(), '&session=600000'), 5)
   await waitForLeader(pages, { timeoutMs: 60_000 })
   await waitForVoters(pages, 5, { timeoutMs: 60_000 })
   const journal = new LockJournal()
@@ -128,7 +139,7 @@ const ELECTION = '/election/app'
 test('three tabs campaign: exactly one leads and every tab agrees; the leader tab closes, then the next one crashes, and each time exactly one other takes over', async ({ context }) => {
   logPageErrors(context)
   // a 10 minute session timeout: within the test only a goodbye or a death certificate can end a session
-  const pages = await openTabs(context, DEMO_URL(freshRoom(), '&session=600000'), 3)
+  const pages = await openTabs(context, demo.url(freshRoom(), '&session=600000'), 3)
   await waitForLeader(pages, { timeoutMs: 60_000 })
   await waitForVoters(pages, 3, { timeoutMs: 60_000 })
   for (const [i, p] of pages.entries()) await campaign(p, ELECTION, `candidate ${i}`)
@@ -162,7 +173,7 @@ test('three tabs campaign: exactly one leads and every tab agrees; the leader ta
 test("a holder whose tab stalls past its session timeout is fenced off: its late write is refused and the next holder's write stands", async ({ context }) => {
   logPageErrors(context)
   // a short session timeout, so the stalled tab's session expires within the test
-  const pages = await openTabs(context, DEMO_URL(freshRoom(), '&session=4000'), 3)
+  const pages = await openTabs(context, demo.url(freshRoom(), '&session=4000'), 3)
   const { page: leaderPage } = await waitForLeader(pages, { timeoutMs: 60_000 })
   await waitForVoters(pages, 3, { timeoutMs: 60_000 })
   // the stalled holder is a follower: stalling the leader would be a leader failover, not this test
