@@ -21,6 +21,7 @@ import { MeshError, toMeshError } from '../client/errors'
 import { MemoryStorageProvider } from '../storage/memory'
 import type { StorageProvider } from '../storage/types'
 import { createMeshTransport } from '../transport/create'
+import type { MeshTransport } from '../transport/mesh-transport'
 import { nodePeerFactory } from '../transport/simple-peer-node'
 import type { WebSocketConstructor } from '../transport/websocket-signaling'
 import { randomId } from './identity'
@@ -55,17 +56,23 @@ export async function joinMeshFromNode(opts: NodeJoinOptions): Promise<Mesh> {
   const hello = { member: memberId, tab: randomId('t'), browser: opts.browser ?? randomId('node') }
   const provider = opts.storage ?? new MemoryStorageProvider()
   const storage = await provider.open(opts.room, memberId)
-  const transport = await createMeshTransport({
-    room: opts.room,
-    self: hello,
-    signaling: opts.signaling,
-    peerFactory: nodePeerFactory(opts.wrtc),
-    // a Node process is a device of its own: no same-browser neighbours
-    broadcastChannel: false,
-    websocket: { WebSocket: WebSocket as unknown as WebSocketConstructor },
-    ...(opts.secret === undefined || opts.secret === '' ? {} : { secret: opts.secret }),
-    ...(opts.iceServers === undefined ? {} : { iceServers: opts.iceServers }),
-  })
+  let transport: MeshTransport
+  try {
+    transport = await createMeshTransport({
+      room: opts.room,
+      self: hello,
+      signaling: opts.signaling,
+      peerFactory: nodePeerFactory(opts.wrtc),
+      // a Node process is a device of its own: no same-browser neighbours
+      broadcastChannel: false,
+      websocket: { WebSocket: WebSocket as unknown as WebSocketConstructor },
+      ...(opts.secret === undefined || opts.secret === '' ? {} : { secret: opts.secret }),
+      ...(opts.iceServers === undefined ? {} : { iceServers: opts.iceServers }),
+    })
+  } catch (err) {
+    await storage.close() // a bad signaling URL or secret: leave nothing open
+    throw err
+  }
   const seed = globalThis.crypto.getRandomValues(new Uint32Array(1))[0]!
   const gen = prng.create(seed)
   const member = new Member({
