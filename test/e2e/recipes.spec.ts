@@ -1,8 +1,9 @@
 // Issue 6 in real tabs: the recipes (src/recipes) on meshes joined by the
 // demo page (window.mesh), one browser context, every tab its own member.
 // Faults are real: a renderer crash (no goodbye), a reload (the tab takes its
-// member back with a new session) and a hidden tab (leadership moves off it).
-// Waits are expect.poll, never sleeps; times are printed as [figure] lines,
+// member back with a new session), a hidden tab (leadership moves off it) and
+// a stalled renderer (paused in the debugger past its session timeout).
+// Waits are expect.poll / pollFor, never sleeps; times are printed as [figure] lines,
 // never asserted.
 import { expect, test } from '@playwright/test'
 import type { Page } from '@playwright/test'
@@ -47,10 +48,10 @@ test('five tabs share one lock while a holder crashes mid-write, another reloads
   // 1. the leader tab hides: leadership moves to a visible tab, and the lock keeps working
   await expect.poll(acked, { timeout: 60_000 }).toBeGreaterThanOrEqual(5)
   const { leader: firstLeader, page: hidden } = await waitForLeader(pages)
+  const tHide = Date.now()
   await setHidden(hidden!, true)
   // and its timers run at most once a second, as Chrome throttles a hidden tab
   await throttleTimers(hidden!)
-  const tHide = Date.now()
   const moved = async () => {
     const now = await waitForLeader(pages)
     return now.leader !== firstLeader ? now : undefined
