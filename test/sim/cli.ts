@@ -1,4 +1,5 @@
-// npm run sim -- --seeds N | --from S --seeds N | --seed S [--trace-hash] [--verbose] [--bug NAME]
+// npm run sim -- --seeds N | --from S --seeds N | --seed S [--trace-hash] [--verbose] [--bug NAME] [--no-tree]
+// (--no-tree: Raft only, skipping the znode workload that costs ~0.2–1 s per seed)
 //
 // Runs seeds of the deterministic simulator, prints a readable trace for each
 // failing seed and ends with `sim: N seeds, V violations, L liveness failures`.
@@ -27,10 +28,11 @@ interface CliArgs {
   verbose: boolean
   bugs: PlantedBugs
   workload: string | null
+  tree: boolean
 }
 
 function parse(argv: readonly string[]): CliArgs {
-  const args: CliArgs = { from: 1, count: 100, traceHash: false, verbose: false, bugs: {}, workload: null }
+  const args: CliArgs = { from: 1, count: 100, traceHash: false, verbose: false, bugs: {}, workload: null, tree: true }
   const num = (i: number, flag: string): number => {
     const v = Number(argv[i])
     if (!Number.isInteger(v) || v < 0) throw new Error(`${flag} needs a non-negative integer, got ${argv[i]}`)
@@ -58,12 +60,15 @@ function parse(argv: readonly string[]): CliArgs {
       case '--bug':
         ;(args.bugs as Record<string, boolean>)[String(argv[++i])] = true
         break
+      case '--no-tree':
+        args.tree = false
+        break
       case '--workload':
         args.workload = String(argv[++i])
         break
       default:
         throw new Error(
-          `unknown argument ${a}; usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--trace-hash] [--verbose] [--bug NAME] [--workload MODULE]`,
+          `unknown argument ${a}; usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--trace-hash] [--verbose] [--bug NAME] [--workload MODULE] [--no-tree]`,
         )
     }
   }
@@ -99,7 +104,7 @@ async function main(): Promise<number> {
     if (r.violations.length > 0 || r.liveness !== null || r.workload.violations.length > 0) console.log(failureReport(r))
   })
   // the znode tree workload on the same seeds (async: it awaits Mesh calls)
-  await addTreeWorkloads(summary, args.from, args.count, { verbose: args.verbose, hash: args.traceHash })
+  if (args.tree) await addTreeWorkloads(summary, args.from, args.count, { verbose: args.verbose, hash: args.traceHash })
   const seconds = (performance.now() - started) / 1000
   console.error(`(${seconds.toFixed(1)} s wall, ${((seconds * 1000) / Math.max(1, summary.seeds)).toFixed(1)} ms per seed)`)
   console.log(summaryLine(summary))
