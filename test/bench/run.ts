@@ -458,7 +458,13 @@ async function closeAll(pages: Page[]): Promise<void> {
  */
 async function meshFailover(browsers: Browser[], tabs: number, how: Kill, trials: number, formed: MeshTabs | null = null): Promise<Trials> {
   const result: Trials = { samples: [], errors: {}, failed: [] }
+  // no new trial once this is spent, so the trials that did complete are kept
+  const budgetEnds = Date.now() + FAILOVER_BUDGET_MS
   for (let t = 0; t < trials; t++) {
+    if (Date.now() > budgetEnds) {
+      result.failed.push(`trials ${t + 1}-${trials}: not run, the ${FAILOVER_BUDGET_MS / 1000} s budget of this figure was spent`)
+      break
+    }
     let pages: Page[] = []
     try {
       // the first trial may run on a mesh the caller has measured other things on
@@ -499,6 +505,9 @@ async function meshFailover(browsers: Browser[], tabs: number, how: Kill, trials
   }
   return result
 }
+
+/** Time after which a failover figure starts no new trial (a trial can take minutes when a mesh will not form). */
+const FAILOVER_BUDGET_MS = 420_000
 
 /** Failover trials: the samples of those that completed, the reasons of those that did not, the write errors seen. */
 interface Trials {
@@ -572,7 +581,7 @@ async function benchMesh3(): Promise<void> {
     }
     for (const how of ['crash', 'close'] as const) {
       const key = `mesh3.failover.${how}`
-      await measure(`failover after a leader ${how} (${N.failover} trials)`, latencyKeys(key, true), 600_000, async () => {
+      await measure(`failover after a leader ${how} (${N.failover} trials)`, latencyKeys(key, true), 1_200_000, async () => {
         // the first crash trial kills the leader of the mesh measured above
         putTrials(key, await meshFailover([b], 3, how, N.failover, how === 'crash' ? m : null))
       })
@@ -617,7 +626,7 @@ async function benchScale(label: string, tabs: number, browserCount: number): Pr
       await f.evaluate(() => (window as unknown as MeshBenchWindow).meshBench.commits('/warmup', 10))
       putLatency(`${label}.commit.follower`, await f.evaluate((n) => (window as unknown as MeshBenchWindow).meshBench.commits('/cf', n), N.scaleCommits))
     })
-    await measure(`failover after a leader crash (${N.scaleFailover} trials)`, latencyKeys(`${label}.failover.crash`, true), 900_000, async () => {
+    await measure(`failover after a leader crash (${N.scaleFailover} trials)`, latencyKeys(`${label}.failover.crash`, true), 1_200_000, async () => {
       // the first trial kills the leader of the mesh measured above
       putTrials(`${label}.failover.crash`, await meshFailover(browsers, tabs, 'crash', N.scaleFailover, formed))
     })
