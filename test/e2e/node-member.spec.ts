@@ -9,6 +9,7 @@ import { joinMeshFromNode } from '../../src/node/node-runtime'
 import type { Mesh, WatchEvent } from '../../src/client/types'
 import { meshOf, pollFor, waitForLeader } from '../../src/testing/playwright'
 import { freshRoom } from './helpers/demo'
+import { fmt, percentiles } from './helpers/figures'
 import { create, deviceUrl, errorCodes, openDevice, startSignal, text, watched, watchIn } from './devices/devices'
 
 test('a Node member (wrtc, memory storage) joins two browser tabs; a write from Node is seen in a tab and one from a tab in Node', async ({ browser }) => {
@@ -40,6 +41,17 @@ test('a Node member (wrtc, memory storage) joins two browser tabs; a write from 
     await pollFor('the Node member’s watch', async () => (seen.length > 0 ? true : undefined))
     expect(seen).toEqual(['created /from-tab'])
     expect((await n.get('/from-tab', { linearizable: true })).text()).toBe('written in a tab')
+
+    // figure (printed, never asserted): small creates from the Node member, through the tabs' leader
+    await n.create('/node-bench', '')
+    const samples: number[] = []
+    for (let i = 0; i < 60; i++) {
+      const t0 = performance.now()
+      await n.create(`/node-bench/n${i}`, 'x')
+      if (i >= 10) samples.push(performance.now() - t0) // the first ten warm up
+    }
+    console.log(`[figure] small create from a Node member (wrtc) with two tabs of another device (three members, tabs on strict IndexedDB): ${fmt(percentiles(samples))}`)
+    await expect.poll(() => tabs[0].evaluate(() => window.mesh!.exists('/node-bench/n59').then((s) => s !== null)), { timeout: 30_000 }).toBe(true)
   } finally {
     await node?.close()
     await device.context.close()
