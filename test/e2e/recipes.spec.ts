@@ -12,6 +12,8 @@ import { crash, freshRoom, logPageErrors, setHidden, throttleTimers } from './he
 import { campaign, candidateOf, settledLeader } from './recipes/election-tabs'
 import { freezeNextHolder, LockJournal, startLockLoop } from './recipes/lock-workload'
 import type { OwnDemo } from './recipes/own-demo'
+import type { PermitEvent } from './recipes/semaphore-tabs'
+import { attachPermits, mostAtOnce, startPermitLoop } from './recipes/semaphore-tabs'
 import { startOwnDemo } from './recipes/own-demo'
 
 test.describe.configure({ mode: 'serial' })
@@ -223,4 +225,20 @@ test("a holder whose tab stalls past its session timeout is fenced off: its late
   expect(['FENCED', 'SESSION_EXPIRED']).toContain(outcome)
   await expect.poll(() => stale!.evaluate(() => (window as unknown as { lease: { state: string } }).lease.state), { timeout: 30_000 }).toBe('lost')
   for (const p of pages) expect(await p.evaluate(() => window.mesh!.get('/fenced', { linearizable: true }).then((n) => n.text()))).toBe('written by the next holder')
+})
+
+test('four tabs share a semaphore of two permits: never more than two hold at once, and every round completes', async ({ context }) => {
+  logPageErrors(context)
+  const pages = await openTabs(context, demo.url(freshRoom()), 4)
+  await waitForLeader(pages, { timeoutMs: 60_000 })
+  await waitForVoters(pages, 4, { timeoutMs: 60_000 })
+  const events: PermitEvent[] = []
+  for (const [i, p] of pages.entries()) await attachPermits(p, `tab${i}`, events)
+  const rounds = 6
+  for (const p of pages) await startPermitLoop(p, '/semaphores/pool', 2, rounds)
+  await expect.poll(() => events.filter((e) => e.kind === 'done').length, { timeout: 90_000 }).toBe(4)
+  console.log(`[semaphore] most holders at once: ${mostAtOnce(events)} of 2 permits`)
+  expect(events.filter((e) => e.kind === 'error')).toEqual([])
+  expect(events.filter((e) => e.kind === 'holding')).toHaveLength(4 * rounds)
+  expect(mostAtOnce(events)).toBeLessThanOrEqual(2)
 })
