@@ -44,7 +44,7 @@ function renderMembers(mesh: Mesh): void {
       return tr
     }),
   )
-  status.textContent = `room ${room} · ${mesh.state} · term ${mesh.term} · leader ${mesh.leader ?? '—'}${mesh.isLeader ? ' (this tab)' : ''}`
+  status.textContent = `room ${room} · ${mesh.state} · term ${mesh.term} · commit ${mesh.commitIndex} · applied ${mesh.appliedIndex} · leader ${mesh.leader ?? '—'}${mesh.isLeader ? ' (this tab)' : ''}`
 }
 
 async function renderTree(mesh: Mesh): Promise<void> {
@@ -85,6 +85,7 @@ async function main(): Promise<void> {
     treeQueued = true
     queueMicrotask(() => {
       treeQueued = false
+      renderMembers(mesh) // the commit and applied indexes moved too
       void renderTree(mesh)
     })
   }

@@ -122,6 +122,14 @@ export class MeshClient implements Mesh {
     return this.member.term
   }
 
+  get commitIndex(): number {
+    return this.member.commitIndex
+  }
+
+  get appliedIndex(): number {
+    return this.member.appliedIndex
+  }
+
   get state(): MeshState {
     return this.member.state
   }

@@ -95,6 +95,10 @@ export interface MeshCore {
   readonly leader: string | null
   readonly isLeader: boolean
   readonly term: number
+  /** the highest log index (zxid) this member knows to be committed (an addition to shared/api.md) */
+  readonly commitIndex: number
+  /** the highest log index (zxid) applied to this tab's tree: local reads see exactly this (an addition) */
+  readonly appliedIndex: number
   readonly state: MeshState
   members(): MemberInfo[]
   on<E extends keyof MeshEvents>(event: E, fn: MeshEvents[E]): () => void

@@ -258,6 +258,11 @@ export class Member extends ObservableV2<MemberEvents> {
     return this.appliedIdx
   }
 
+  /** the highest log index this member knows to be committed */
+  get commitIndex(): number {
+    return this.raft.status().commit
+  }
+
   get sessionId(): string {
     return this.own.id
   }
