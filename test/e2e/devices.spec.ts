@@ -115,6 +115,10 @@ test('the signaling server stops after the mesh formed: writes still commit and 
 
     // a new server on the same port knows no room: the members re-join it, and a newcomer meets them there
     server = await startSignal(port)
+    // the members re-join on their own (reconnect backoff); the newcomer comes once they are back,
+    // so it meets them within its discovery window instead of founding a cluster of its own
+    const restarted = server
+    await pollFor('both members back on the restarted server', async () => (restarted.health().sockets === 2 ? true : undefined))
     const newcomer = await openDevice(browser, url, 1)
     devices.push(newcomer)
     const all = devices.flatMap((d) => d.tabs)
