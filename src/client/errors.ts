@@ -2,24 +2,8 @@
 // raises its own coded error (RaftError, TreeError, WireError, StorageError);
 // `toMeshError` maps them here so an app switches on one `code` union.
 
-export type MeshErrorCode =
-  | 'NO_NODE'
-  | 'NODE_EXISTS'
-  | 'BAD_VERSION'
-  | 'NOT_EMPTY'
-  | 'NO_CHILDREN_FOR_EPHEMERALS'
-  | 'BAD_ARGUMENTS'
-  | 'TOO_LARGE'
-  | 'SESSION_EXPIRED'
-  | 'FENCED'
-  | 'NO_QUORUM'
-  | 'TIMEOUT'
-  | 'UNAUTHORIZED'
-  | 'BAD_MESSAGE'
-  | 'STORAGE'
-  | 'CLOSED'
-
-const MESH_ERROR_CODES: ReadonlySet<string> = new Set<MeshErrorCode>([
+/** Every code an app can see, once: the union type is derived from it. */
+export const MESH_ERROR_CODES = [
   'NO_NODE',
   'NODE_EXISTS',
   'BAD_VERSION',
@@ -35,10 +19,14 @@ const MESH_ERROR_CODES: ReadonlySet<string> = new Set<MeshErrorCode>([
   'BAD_MESSAGE',
   'STORAGE',
   'CLOSED',
-])
+] as const
+
+export type MeshErrorCode = (typeof MESH_ERROR_CODES)[number]
+
+const CODE_SET: ReadonlySet<string> = new Set<string>(MESH_ERROR_CODES)
 
 export function isMeshErrorCode(code: unknown): code is MeshErrorCode {
-  return typeof code === 'string' && MESH_ERROR_CODES.has(code)
+  return typeof code === 'string' && CODE_SET.has(code)
 }
 
 export interface MeshErrorDetails {
