@@ -13,8 +13,6 @@ import { startGarbagePeer } from './devices/garbage-peer'
 import { createTree, localChildren } from './devices/tree'
 import { createLatencies, fmt, percentiles } from './helpers/figures'
 
-test.describe.configure({ mode: 'serial' })
-
 /** Open devices one after the other (the first founds the cluster, each later one joins it), one tab each unless told. */
 async function devicesInRoom(browser: import('@playwright/test').Browser, url: string, tabsPerDevice: number[]): Promise<Device[]> {
   const devices: Device[] = []
@@ -37,10 +35,13 @@ test('three devices form one cluster: every member listed everywhere, one leader
     expect(new Set(ids).size).toBe(3)
     expect(await waitForMembers(tabs, 3)).toEqual(ids)
     const { leader } = await waitForLeader(tabs)
-    for (const v of await Promise.all(tabs.map(meshOf))) {
-      expect(v.members.filter((m) => m.role === 'leader').map((m) => m.id)).toEqual([leader])
-      // three devices are three browsers: the voters are spread one per device
-      expect(new Set(v.members.map((m) => m.browser)).size).toBe(3)
+    for (const v of await Promise.all(tabs.map(meshOf))) expect(v.members.filter((m) => m.role === 'leader').map((m) => m.id)).toEqual([leader])
+    // three devices are three browsers, one voter on each (a view learns a
+    // member's browser from its hello or the leader's roster, so poll)
+    for (const p of tabs) {
+      await expect
+        .poll(async () => (await meshOf(p)).members.filter((m) => m.voter).map((m) => m.browser).filter((b, i, all) => b !== '' && all.indexOf(b) === i).length, { timeout: 30_000 })
+        .toBe(3)
     }
   } finally {
     await closeAll(devices)
