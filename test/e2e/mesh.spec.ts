@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, expect, test } from '@playwright/test'
 import type { Page } from '@playwright/test'
-import { meshOf, openTabs, waitForLeader, waitForMesh, waitForVoters } from '../../src/testing/playwright'
+import { meshOf, openTabs, pollFor, waitForLeader, waitForMesh, waitForVoters } from '../../src/testing/playwright'
 import { chromiumLaunch } from '../../playwright.config'
 import { crash, DEMO_URL, freshRoom, heldLocks, logPageErrors, setHidden, tabInfo, throttleTimers } from './helpers/demo'
 import { createLatencies, fmt, indexedDbStrictCommits, nextLeaderAt, percentiles, recordNextLeader, webrtcLoopbackRoundTrips } from './helpers/figures'
@@ -264,7 +264,12 @@ test('a hidden leader hands over leadership to a visible tab', async ({ context 
   // headless pages are always "visible": override visibilityState and fire the event the browser would
   await setHidden(leaderPage!, true)
   const rest = pages.filter((p) => p !== leaderPage)
-  const next = await waitForLeader(pages, { anyMember: true })
+  // the hand-off takes a moment: right after the event every tab still agrees
+  // on the old leader, so wait for a leader the tabs agree on that is not it
+  const next = await pollFor('a new leader all tabs agree on', async () => {
+    const agreed = await waitForLeader(pages, { anyMember: true })
+    return agreed.leader === leader ? undefined : agreed
+  }, { timeoutMs: 30_000 })
   expect(next.leader).not.toBe(leader)
   expect(rest).toContain(next.page)
   // everyone learns the hidden tab is not visible (members() reports it)
