@@ -38,7 +38,6 @@ export function barrier(mesh: MeshCore, path: string): Barrier {
 }
 
 const READY = 'ready'
-let nextMarker = 0
 
 /**
  * `count` participants enter together and leave together. Entering creates an
@@ -58,7 +57,7 @@ export function doubleBarrier(mesh: MeshCore, path: string, count: number): Doub
         const ready = watchOnce()
         const readyExists = (await deadline.race(mesh.exists(readyPath, { watch: ready.watch }))) !== null
         ours = await deadline.race(
-          createWithParents(mesh, childPath(path, `p-${markerFor(mesh, nextMarker++)}-`), undefined, { mode: 'ephemeral-sequential' }),
+          createWithParents(mesh, childPath(path, `p-${markerFor(mesh)}-`), undefined, { mode: 'ephemeral-sequential' }),
         )
         if (readyExists) return
         const present = (await deadline.race(mesh.children(path))).filter((n) => n !== READY)

@@ -12,7 +12,6 @@ import type { Data, MeshCore, NodeData, Queue } from '../client/types'
 import { MeshError } from '../client/errors'
 import { bySequence, childPath, createWithParents, Deadline, isCode, markerFor, timersOf, watchOnce } from './support'
 
-let nextReceipt = 0
 
 export function queue(mesh: MeshCore, path: string): Queue {
   return {
@@ -65,7 +64,7 @@ export function queue(mesh: MeshCore, path: string): Queue {
 
 /** Take `item` for this tab: true when ours, false when another taker won. */
 async function claim(mesh: MeshCore, queuePath: string, item: string, version: number): Promise<boolean> {
-  const receipt = childPath(queuePath, `receipt-${markerFor(mesh, nextReceipt++)}-taken`)
+  const receipt = childPath(queuePath, `receipt-${markerFor(mesh)}-taken`)
   for (;;) {
     try {
       await mesh.multi([

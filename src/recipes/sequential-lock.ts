@@ -38,7 +38,6 @@ export interface SequentialLockOpts {
   data?: () => Data | undefined
 }
 
-let nextMarker = 0
 
 export class SequentialLock implements Mutex {
   constructor(
@@ -68,7 +67,7 @@ export class SequentialLock implements Mutex {
   private async run(opts: AcquireOpts, wait: boolean): Promise<NodeLease | null> {
     const mesh = this.mesh
     const deadline = new Deadline(timersOf(mesh), opts.signal, opts.timeoutMs)
-    const marker = markerFor(mesh, nextMarker++)
+    const marker = markerFor(mesh)
     const prefix = childPath(this.opts.path, `${PROTECTION}${marker}-${this.opts.kind}`)
     let ours: string | null = null
     let settled = false

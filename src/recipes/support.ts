@@ -155,8 +155,11 @@ export function bySequence(names: string[]): string[] {
   return names.filter((n) => sequenceOf(n) >= 0).sort((a, b) => sequenceOf(a) - sequenceOf(b))
 }
 
-/** Unique, deterministic names for this tab's nodes: the session id is
- *  unique per tab, the counter per call. Deterministic in the simulator. */
-export function markerFor(mesh: MeshCore, counter: number): string {
-  return `${mesh.sessionId.replace(/[^A-Za-z0-9]/g, '')}.${counter}`
+let markers = 0
+
+/** A unique, deterministic name part for one of this tab's nodes: the session
+ *  id is unique per tab, the counter per call (one counter for every recipe).
+ *  Deterministic in the simulator. */
+export function markerFor(mesh: MeshCore): string {
+  return `${mesh.sessionId.replace(/[^A-Za-z0-9]/g, '')}.${markers++}`
 }

@@ -2,6 +2,7 @@
 // random sequences hit existing nodes, conflicts and every error path.
 import fc from 'fast-check'
 import type { Command, CreateMode, TxnOp } from '../../src/tree/types'
+import { CREATE_MODES } from '../../src/tree/command'
 
 export const SESSIONS = ['s1', 's2', 's3'] as const
 const names = ['a', 'b', 'c']
@@ -10,15 +11,7 @@ export const arbPath = fc
   .map((segs) => '/' + segs.join('/'))
 const arbData = fc.uint8Array({ maxLength: 8 })
 const arbVersion = fc.oneof(fc.constant(-1), fc.integer({ min: 0, max: 3 }))
-const arbMode: fc.Arbitrary<CreateMode> = fc.constantFrom(
-  'persistent',
-  'ephemeral',
-  'persistent-sequential',
-  'ephemeral-sequential',
-  'container',
-  'ttl',
-  'ttl-sequential',
-)
+const arbMode: fc.Arbitrary<CreateMode> = fc.constantFrom(...CREATE_MODES)
 const arbTime = fc.integer({ min: 0, max: 10_000 })
 
 export const arbOp: fc.Arbitrary<TxnOp> = fc.oneof(
