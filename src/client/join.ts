@@ -34,7 +34,6 @@ import type { StorageProvider } from '../storage/types'
 import type { MeshTransport } from '../transport/mesh-transport'
 import type { PeerHello } from '../transport/types'
 import { deriveRoomKey } from '../wire/room-key'
-import { roomKeySealer } from '../transport/room-sealer'
 
 /** How long a tab with no slot of the room in its storage listens for peers before founding a cluster. */
 const DISCOVERY_MS = 2_000
@@ -74,7 +73,7 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
   const transportOpts: BrowserTransportOptions = { room }
   if (options.signaling !== undefined) transportOpts.signaling = options.signaling
   if (options.iceServers !== undefined) transportOpts.iceServers = options.iceServers
-  if (options.secret !== undefined && options.secret !== '') transportOpts.sealer = roomKeySealer(await deriveRoomKey(options.secret, room))
+  if (options.secret !== undefined && options.secret !== '') transportOpts.roomKey = await deriveRoomKey(options.secret, room)
   const openTransport = (hello: PeerHello) => openBrowserTransport(hello, transportOpts)
 
   const browser = browserId(safeStorage(() => globalThis.localStorage))

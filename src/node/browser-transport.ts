@@ -5,17 +5,18 @@
 // has a secret.
 import { BroadcastChannelSignaling } from '../transport/broadcast-channel-signaling'
 import { MeshTransport } from '../transport/mesh-transport'
-import type { SignalSealer } from '../transport/mesh-transport'
 import { browserPeerFactory } from '../transport/simple-peer-browser'
 import type { SignalingChannel } from '../transport/signaling'
 import type { PeerHello } from '../transport/types'
 import { websocketSignaling } from '../transport/websocket-signaling'
+import type { RoomKey } from '../wire/room-key'
 
 export interface BrowserTransportOptions {
   room: string
   signaling?: string | string[]
   iceServers?: RTCIceServer[]
-  sealer?: SignalSealer
+  /** the room secret's key: seals signaling, hellos and link traffic */
+  roomKey?: RoomKey
 }
 
 export function openBrowserTransport(self: PeerHello, opts: BrowserTransportOptions): MeshTransport {
@@ -27,7 +28,7 @@ export function openBrowserTransport(self: PeerHello, opts: BrowserTransportOpti
     signaling: channels,
     peerFactory: browserPeerFactory,
     ...(opts.iceServers === undefined ? {} : { iceServers: opts.iceServers }),
-    ...(opts.sealer === undefined ? {} : { sealer: opts.sealer }),
+    ...(opts.roomKey === undefined ? {} : { roomKey: opts.roomKey }),
   })
 }
 

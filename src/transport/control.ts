@@ -1,28 +1,35 @@
 // CONTROL messages: what the mesh transport itself says over a link (never
 // seen by the node above). lib0 encoding, a varuint tag first:
 //   HELLO  = 0 · varuint version · member · tab · browser
+//            · varuint n · n challenge bytes   (n = 0, or CHALLENGE_BYTES under a room secret)
 //   PEERS  = 1 · varuint n · n signaling ids   (whom I have links to: relay targets)
 //   RELAY  = 2 · to · from · json text         (signaling for a peer without a common channel)
 //   SEALED_HELLO = 3 · text                    (with a room secret: the HELLO, sealed)
+//   PROOF  = 4 · PROOF_BYTES                   (with a room secret: the answer to the peer's
+//                                               challenge, src/wire/membership-proof.ts)
 // Decode validates every field; anything else throws WireError.
 import { badMessage } from '../wire/errors'
 import { MEMBER_ID_PATTERN } from '../wire/limits'
-import { decodeWith, readArray, readBoundedString, readVarUint } from '../wire/reader'
-import { encodeWith, writeArray, writeBoundedString, writeVarUint } from '../wire/writer'
+import { CHALLENGE_BYTES, PROOF_BYTES } from '../wire/membership-proof'
+import { decodeWith, readArray, readBoundedString, readFixedBytes, readVarUint } from '../wire/reader'
+import { encodeWith, writeArray, writeBoundedString, writeFixedBytes, writeVarUint } from '../wire/writer'
 import { SIGNAL_ID_PATTERN } from './signaling'
 import type { PeerHello } from './types'
 
-export const CONTROL_VERSION = 1
+/** 2: the hello carries the link's challenge; PROOF added. A peer of another
+ *  version is refused at its hello (BAD_MESSAGE), never half understood. */
+export const CONTROL_VERSION = 2
 const MAX_PEERS = 256
 const MAX_RELAY_TEXT = 12 * 1024
 
 export type ControlMessage =
-  | { type: 'hello'; hello: PeerHello }
+  | { type: 'hello'; hello: PeerHello; challenge?: Uint8Array }
   | { type: 'peers'; peers: string[] }
   | { type: 'relay'; to: string; from: string; text: string }
   | { type: 'sealedHello'; text: string }
+  | { type: 'proof'; proof: Uint8Array }
 
-const TAGS = ['hello', 'peers', 'relay', 'sealedHello'] as const
+const TAGS = ['hello', 'peers', 'relay', 'sealedHello', 'proof'] as const
 
 export function encodeControl(msg: ControlMessage): Uint8Array {
   return encodeWith((enc) => {
@@ -33,6 +40,12 @@ export function encodeControl(msg: ControlMessage): Uint8Array {
         writeBoundedString(enc, msg.hello.member, 64, MEMBER_ID_PATTERN, 'member')
         writeBoundedString(enc, msg.hello.tab, 64, MEMBER_ID_PATTERN, 'tab')
         writeBoundedString(enc, msg.hello.browser, 64, MEMBER_ID_PATTERN, 'browser')
+        if (msg.challenge === undefined) writeVarUint(enc, 0)
+        else {
+          if (msg.challenge.length !== CHALLENGE_BYTES) throw badMessage(`challenge must be ${CHALLENGE_BYTES} bytes`)
+          writeVarUint(enc, CHALLENGE_BYTES)
+          writeFixedBytes(enc, msg.challenge)
+        }
         break
       case 'peers':
         writeArray(enc, msg.peers, MAX_PEERS, (e, id) => writeBoundedString(e, id, 128, SIGNAL_ID_PATTERN, 'peer'))
@@ -44,6 +57,10 @@ export function encodeControl(msg: ControlMessage): Uint8Array {
         break
       case 'sealedHello':
         writeBoundedString(enc, msg.text, MAX_RELAY_TEXT, undefined, 'sealed hello')
+        break
+      case 'proof':
+        if (msg.proof.length !== PROOF_BYTES) throw badMessage(`proof must be ${PROOF_BYTES} bytes`)
+        writeFixedBytes(enc, msg.proof)
         break
     }
   })
@@ -59,7 +76,10 @@ export function decodeControl(bytes: Uint8Array): ControlMessage {
         const member = readBoundedString(dec, 64, MEMBER_ID_PATTERN, 'member')
         const tab = readBoundedString(dec, 64, MEMBER_ID_PATTERN, 'tab')
         const browser = readBoundedString(dec, 64, MEMBER_ID_PATTERN, 'browser')
-        return { type: 'hello', hello: { member, tab, browser } }
+        const n = readVarUint(dec, CHALLENGE_BYTES, 'challenge length')
+        if (n === 0) return { type: 'hello', hello: { member, tab, browser } }
+        if (n !== CHALLENGE_BYTES) throw badMessage(`challenge of ${n} bytes`)
+        return { type: 'hello', hello: { member, tab, browser }, challenge: readFixedBytes(dec, CHALLENGE_BYTES, 'challenge') }
       }
       case 'peers':
         return { type: 'peers', peers: readArray(dec, MAX_PEERS, (d) => readBoundedString(d, 128, SIGNAL_ID_PATTERN, 'peer'), 'peers', 2) }
@@ -71,6 +91,8 @@ export function decodeControl(bytes: Uint8Array): ControlMessage {
       }
       case 'sealedHello':
         return { type: 'sealedHello', text: readBoundedString(dec, MAX_RELAY_TEXT, undefined, 'sealed hello') }
+      case 'proof':
+        return { type: 'proof', proof: readFixedBytes(dec, PROOF_BYTES, 'proof') }
       default:
         throw badMessage('unknown control tag')
     }

@@ -1,21 +1,20 @@
 // One call from joinMesh options to a running MeshTransport: BroadcastChannel
 // signaling (tabs of this browser) whenever the platform has it, WebSocket
-// signaling for each server URL given, and the room secret as a sealer.
+// signaling for each server URL given, and the room secret's key.
 import { deriveRoomKey } from '../wire/room-key'
 import type { DeriveOptions } from '../wire/room-key'
 import { BroadcastChannelSignaling } from './broadcast-channel-signaling'
 import { TransportError } from './errors'
 import { MeshTransport } from './mesh-transport'
 import type { MeshTransportOptions } from './mesh-transport'
-import { roomKeySealer } from './room-sealer'
 import type { SignalingChannel } from './signaling'
 import { websocketSignaling } from './websocket-signaling'
 import type { WebSocketSignalingOptions } from './websocket-signaling'
 
-export interface CreateTransportOptions extends Omit<MeshTransportOptions, 'signaling' | 'sealer'> {
+export interface CreateTransportOptions extends Omit<MeshTransportOptions, 'signaling' | 'roomKey'> {
   /** signaling server URL(s); without any only same-browser tabs meet */
   signaling?: string | string[]
-  /** the room secret: signaling and hellos are sealed, peers without it refused */
+  /** the room secret: signaling, hellos and every link message are sealed, peers without it refused */
   secret?: string
   /** PBKDF2 rounds for the secret (every member of the room must use the same) */
   secretIterations?: DeriveOptions['iterations']
@@ -34,5 +33,5 @@ export async function createMeshTransport(opts: CreateTransportOptions): Promise
   const base: MeshTransportOptions = { ...rest, signaling: channels }
   if (secret === undefined) return new MeshTransport(base)
   const key = await deriveRoomKey(secret, opts.room, secretIterations === undefined ? {} : { iterations: secretIterations })
-  return new MeshTransport({ ...base, sealer: roomKeySealer(key) })
+  return new MeshTransport({ ...base, roomKey: key })
 }

@@ -9,9 +9,22 @@
 // transport itself (the hello, relayed signaling); they overtake queued data
 // between two chunks, so a hello is never stuck behind a snapshot.
 //
+// Under a room secret the link has a LinkSecurity (src/wire/link-security.ts):
+// every data message is sealed (AES-GCM under the room key, bound to this
+// link, counted for replay) before it is framed, and opened after it is
+// reassembled; a message that does not open, or a replay, closes the link.
+// Sealing and opening are asynchronous but keep the order of the calls.
+// Until the peer's proof is verified its sealed messages wait inside the
+// LinkSecurity (bounded), so nothing unproven is ever delivered. Control
+// messages are not sealed by the link: the transport seals the hello itself,
+// and the rest (peer lists, relayed signaling) is only accepted after it.
+//
 // What must stay true: messages are delivered whole and in order; onClose
 // listeners run exactly once; after close, send throws CLOSED and nothing
 // more is delivered.
+import { ENVELOPE_KIND } from '../wire/envelope'
+import type { WireError } from '../wire/errors'
+import type { LinkSecurity } from '../wire/link-security'
 import { TransportError } from './errors'
 import { controlFrame, dataFrames, DEFAULT_FRAME_BYTES, DEFAULT_MAX_MESSAGE_BYTES, nextSeq, Reassembler } from './framing'
 import type { FramingOptions } from './framing'
@@ -34,6 +47,9 @@ export interface LinkOptions extends FramingOptions {
   maxQueuedBytes?: number
   /** a frame that breaks the framing rules, or a listener that threw */
   onError?: (err: unknown) => void
+  /** with a room secret: seals what is sent and opens what arrives (the
+   *  transport runs its handshake; the link takes its callbacks) */
+  security?: LinkSecurity
 }
 
 export const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024
@@ -59,6 +75,8 @@ export class FramedLink implements Link {
   private readonly controlQueue: Uint8Array[] = []
   private queued = 0
   private sendSeq = 0
+  /** sizes of the messages being sealed, in call order (counted in `queued`) */
+  private readonly sealing: number[] = []
   private waitingForDrain = false
   private pumping = false
   private closedReason: string | null = null
@@ -72,6 +90,24 @@ export class FramedLink implements Link {
     this.maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
     this.maxQueuedBytes = opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES
     this.reassembler = new Reassembler(opts)
+    const security = opts.security
+    if (security !== undefined) {
+      security.onFrame = (frame) => {
+        const plainBytes = this.sealing.shift() ?? 0
+        if (this.closedReason !== null) return
+        this.queued -= plainBytes
+        this.enqueue(frame)
+      }
+      security.onEnvelope = (env) => {
+        if (this.closedReason !== null) return
+        if (env.kind !== ENVELOPE_KIND.node) return this.fail(new TransportError('BAD_MESSAGE', `sealed frame of kind ${env.kind} on a link`, this.peer))
+        this.accept(env.body)
+      }
+      // a frame that does not open under the room key, a replay, another
+      // sender's frame: the peer proved the secret, so it is broken or hostile
+      security.onError = (err: WireError) => this.fail(err)
+      security.onCallbackError = (err) => this.opts.onError?.(err)
+    }
     port.attach({
       frame: (frame) => this.receive(frame),
       drain: () => {
@@ -101,9 +137,18 @@ export class FramedLink implements Link {
     if (bytes.length > this.maxMessageBytes) throw new TransportError('TOO_LARGE', `message of ${bytes.length} bytes exceeds ${this.maxMessageBytes}`, this.peer)
     // the caller may reuse its buffer once send returns
     const copy = bytes.slice()
-    this.dataQueue.push({ frames: dataFrames(this.sendSeq, copy, this.frameBytes), bytes: copy.length })
-    this.sendSeq = nextSeq(this.sendSeq)
+    const security = this.opts.security
+    if (security === undefined) return this.enqueue(copy)
+    security.seal(ENVELOPE_KIND.node, copy) // comes back through onFrame, in order (throws before the handshake)
+    this.sealing.push(copy.length)
     this.queued += copy.length
+    if (this.queued > this.maxQueuedBytes) this.close('send queue overflow')
+  }
+
+  private enqueue(message: Uint8Array): void {
+    this.dataQueue.push({ frames: dataFrames(this.sendSeq, message, this.frameBytes), bytes: message.length })
+    this.sendSeq = nextSeq(this.sendSeq)
+    this.queued += message.length
     if (this.queued > this.maxQueuedBytes) {
       this.close('send queue overflow')
       return
@@ -188,21 +233,32 @@ export class FramedLink implements Link {
     try {
       out = this.reassembler.push(frame)
     } catch (err) {
-      this.opts.onError?.(err)
-      this.close(`bad frame: ${err instanceof Error ? err.message : String(err)}`)
+      this.fail(err instanceof Error ? err : new Error(String(err)))
       return
     }
     if (out.kind === 'data') {
-      if (this.inbox === null) return this.deliver(this.messageListeners, out.message)
-      // nobody listens yet (the hello is not through): hold a bounded amount
-      this.inbox.push(out.message)
-      this.inboxBytes += out.message.length
-      if (this.inboxBytes > this.maxQueuedBytes) this.close('inbox overflow')
+      if (this.opts.security !== undefined) this.opts.security.open(out.message) // comes back through onEnvelope
+      else this.accept(out.message)
     } else if (out.kind === 'control') {
       const copy = out.message.slice()
       if (this.controlInbox !== null) this.controlInbox.push(copy)
       else this.deliver(this.controlListeners, copy)
     }
+  }
+
+  /** a whole (opened) data message: to the listeners, or held until one comes */
+  private accept(message: Uint8Array): void {
+    if (this.inbox === null) return this.deliver(this.messageListeners, message)
+    // nobody listens yet (the hello is not through): hold a bounded amount
+    this.inbox.push(message)
+    this.inboxBytes += message.length
+    if (this.inboxBytes > this.maxQueuedBytes) this.close('inbox overflow')
+  }
+
+  private fail(err: Error): void {
+    if (this.closedReason !== null) return
+    this.opts.onError?.(err)
+    this.close(`bad frame: ${err.message}`)
   }
 
   private deliver(listeners: Set<(bytes: Uint8Array) => void>, message: Uint8Array): void {
@@ -223,6 +279,7 @@ export class FramedLink implements Link {
     this.dataQueue.length = 0
     this.controlQueue.length = 0
     this.queued = 0
+    this.sealing.length = 0
     this.inbox = null
     this.controlInbox = null
     const listeners = [...this.closeListeners]

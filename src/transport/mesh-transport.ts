@@ -12,11 +12,25 @@
 //  - a new link to a member replaces the older one (closed as 'replaced');
 //  - an attempt that does not connect in time, or a link that closes while
 //    the peer is still present, is retried with exponential backoff.
-// Signal payloads are validated here (channels are untrusted); with a sealer
-// (room secret) they are sealed end to end and the HELLO too: a peer that
-// cannot seal with the room key is refused and reported UNAUTHORIZED.
+// Signal payloads are validated here (channels are untrusted).
+//
+// With a room key (the room secret), three things, all under keys derived
+// from secret and room (src/wire/room-key.ts):
+//  - every signaling payload is sealed end to end (AES-GCM, bound to sender
+//    and receiver), so a relay or a signaling server reads nothing and a
+//    peer without the secret cannot even start a WebRTC connection;
+//  - the HELLO is sealed (bound to both ends and the attempt) and carries a
+//    fresh challenge; each side answers the other's challenge with a PROOF
+//    (membership-proof.ts) and the link is handed to the node only once the
+//    peer's proof verifies. A peer that fails is refused: UNAUTHORIZED;
+//  - every message on the link is sealed (link.ts + LinkSecurity): bound to
+//    this link by both challenges, counted against replays.
+// Without a key none of this runs and links rely on DTLS alone.
 import { WireError } from '../wire/errors'
 import { MEMBER_ID_PATTERN } from '../wire/limits'
+import { LinkSecurity } from '../wire/link-security'
+import { ReplayGuard, SealCounter } from '../wire/replay'
+import type { RoomKey } from '../wire/room-key'
 import { decodeControl, encodeControl, parseSignalingId, signalingId } from './control'
 import type { ControlMessage } from './control'
 import { TransportError } from './errors'
@@ -27,6 +41,7 @@ import type { SignalData, SignalingChannel } from './signaling'
 import { simplePeerPort } from './simple-peer-port'
 import type { PeerFactory, PeerLike } from './simple-peer-port'
 import type { Link, PeerHello, Transport } from './types'
+import { roomKeySealer } from './room-sealer'
 
 /** End-to-end sealing of signaling and hello under the room secret. */
 export interface SignalSealer {
@@ -41,8 +56,9 @@ export interface MeshTransportOptions {
   signaling: SignalingChannel[]
   peerFactory: PeerFactory
   iceServers?: RTCIceServer[]
-  sealer?: SignalSealer
-  link?: LinkOptions
+  /** the room secret's key (deriveRoomKey): seals signaling, hellos and every link message */
+  roomKey?: RoomKey
+  link?: Omit<LinkOptions, 'security'>
   /** ms for an attempt to connect and exchange hellos (default 20 s) */
   connectTimeoutMs?: number
   /** retry backoff: base and cap in ms (default 250 ms, 10 s) */
@@ -61,7 +77,13 @@ interface Attempt {
   peer: PeerLike
   timer: ReturnType<typeof setTimeout>
   link: FramedLink | null
-  /** the remote's hello is in: the link is (or was) handed out */
+  /** under a room key: this link's handshake and sealing */
+  security: LinkSecurity | null
+  /** our hello went out (proofs are sent after it, never before) */
+  helloSent: Promise<void>
+  /** the remote's hello, once it is in (under a room key the link waits for its proof too) */
+  hello: PeerHello | null
+  /** the link is (or was) handed out */
   established: boolean
 }
 
@@ -99,10 +121,18 @@ export class MeshTransport implements Transport {
   private readonly helloSent = new WeakSet<FramedLink>()
   private readonly unsubscribe: Array<() => void> = []
   private closed = false
+  private readonly sealer: SignalSealer | undefined
+  /** under a room key: one frame counter and one replay guard for all this
+   *  member's links (a counter never repeats, a frame is taken once) */
+  private readonly seal: { key: RoomKey; counter: SealCounter; guard: ReplayGuard } | undefined
 
   constructor(private readonly opts: MeshTransportOptions) {
     this.self = opts.self
     this.selfId = signalingId(opts.self)
+    if (opts.roomKey !== undefined) {
+      this.sealer = roomKeySealer(opts.roomKey)
+      this.seal = { key: opts.roomKey, counter: new SealCounter(), guard: new ReplayGuard() }
+    }
     if (parseSignalingId(this.selfId) === null || !MEMBER_ID_PATTERN.test(opts.self.browser)) {
       throw new TransportError('BAD_ARGUMENTS', `member, tab and browser ids must match ${MEMBER_ID_PATTERN}`)
     }
@@ -201,6 +231,9 @@ export class MeshTransport implements Transport {
       initiator,
       peer,
       link: null,
+      security: null,
+      helloSent: Promise.resolve(),
+      hello: null,
       established: false,
       timer: setTimeout(() => this.failAttempt(r, attempt, 'connect timeout'), this.opts.connectTimeoutMs ?? 20_000),
     }
@@ -223,14 +256,18 @@ export class MeshTransport implements Transport {
       attempt.peer.destroy()
       return
     }
+    const seal = this.seal
+    const security = seal === undefined ? null : new LinkSecurity(seal.key, this.self.member, seal.counter, seal.guard)
     const link = new FramedLink(r.member, simplePeerPort(attempt.peer), {
       ...this.opts.link,
       onError: (err) => {
         this.report(err, r.member)
         this.opts.link?.onError?.(err)
       },
+      ...(security === null ? {} : { security }),
     })
     attempt.link = link
+    attempt.security = security
     // one control message at a time: opening a sealed hello is asynchronous,
     // and what follows the hello must not be read as one
     let chain = Promise.resolve()
@@ -238,16 +275,16 @@ export class MeshTransport implements Transport {
       chain = chain.then(() => this.onControl(r, attempt, link, bytes)).catch((err: unknown) => this.report(err, r.member))
     })
     link.onClose((reason) => this.onLinkClosed(r, attempt, link, reason))
-    void this.sendHello(r, attempt, link)
+    attempt.helloSent = this.sendHello(r, attempt, link)
   }
 
   private async sendHello(r: Remote, attempt: Attempt, link: FramedLink): Promise<void> {
-    const hello = encodeControl({ type: 'hello', hello: this.self })
     try {
-      if (this.opts.sealer === undefined) {
-        link.sendControl(hello)
+      if (this.sealer === undefined || attempt.security === null) {
+        link.sendControl(encodeControl({ type: 'hello', hello: this.self }))
       } else {
-        const sealed = await this.opts.sealer.seal(toBase64(hello), HELLO_CONTEXT(this.selfId, r.id, attempt.id))
+        const hello = encodeControl({ type: 'hello', hello: this.self, challenge: attempt.security.challenge })
+        const sealed = await this.sealer.seal(toBase64(hello), HELLO_CONTEXT(this.selfId, r.id, attempt.id))
         if (!link.open) return
         link.sendControl(encodeControl({ type: 'sealedHello', text: sealed }))
       }
@@ -269,14 +306,33 @@ export class MeshTransport implements Transport {
       return
     }
     if (!attempt.established) {
-      // the first control message must be the hello (sealed when we have a secret)
-      const hello = await this.readHello(r, attempt, msg)
-      if (hello === null) {
+      if (attempt.hello === null) {
+        // the first control message must be the hello (sealed when we have a secret)
+        const hello = await this.readHello(r, attempt, link, msg)
+        if (hello === null) {
+          link.close('refused')
+          return
+        }
+        if (!link.open || this.closed) return
+        attempt.hello = hello
+        if (attempt.security === null) this.establish(r, attempt, link, hello)
+        return
+      }
+      // under a room key the second one is the peer's proof for our challenge
+      if (attempt.security === null || msg.type !== 'proof') {
+        this.report(new TransportError('UNAUTHORIZED', `${r.id} sent no membership proof`, r.member), r.member)
+        link.close('refused')
+        return
+      }
+      try {
+        await attempt.security.accept(msg.proof)
+      } catch {
+        this.report(new TransportError('UNAUTHORIZED', `${r.id} cannot prove the room secret`, r.member), r.member)
         link.close('refused')
         return
       }
       if (!link.open || this.closed) return
-      this.establish(r, attempt, link, hello)
+      this.establish(r, attempt, link, attempt.hello)
       return
     }
     if (msg.type === 'peers') {
@@ -303,9 +359,10 @@ export class MeshTransport implements Transport {
     }
   }
 
-  private async readHello(r: Remote, attempt: Attempt, msg: ControlMessage): Promise<PeerHello | null> {
+  private async readHello(r: Remote, attempt: Attempt, link: FramedLink, msg: ControlMessage): Promise<PeerHello | null> {
     let hello: PeerHello
-    if (this.opts.sealer === undefined) {
+    let challenge: Uint8Array | undefined
+    if (this.sealer === undefined) {
       if (msg.type !== 'hello') {
         this.report(new TransportError('BAD_MESSAGE', 'expected hello', r.member), r.member)
         return null
@@ -317,10 +374,11 @@ export class MeshTransport implements Transport {
         return null
       }
       try {
-        const opened = await this.opts.sealer.open(msg.text, HELLO_CONTEXT(r.id, this.selfId, attempt.id))
+        const opened = await this.sealer.open(msg.text, HELLO_CONTEXT(r.id, this.selfId, attempt.id))
         const inner = decodeControl(fromBase64(opened))
-        if (inner.type !== 'hello') throw new WireError('BAD_MESSAGE', 'sealed message is not a hello')
+        if (inner.type !== 'hello' || inner.challenge === undefined) throw new WireError('BAD_MESSAGE', 'sealed message is not a hello with a challenge')
         hello = inner.hello
+        challenge = inner.challenge
       } catch {
         this.report(new TransportError('UNAUTHORIZED', `${r.id} cannot prove the room secret`, r.member), r.member)
         return null
@@ -329,6 +387,13 @@ export class MeshTransport implements Transport {
     if (hello.member !== r.member || hello.tab !== r.tab) {
       this.report(new TransportError('BAD_MESSAGE', `hello from ${hello.member}/${hello.tab} on a link to ${r.id}`, r.member), r.member)
       return null
+    }
+    if (attempt.security !== null && challenge !== undefined) {
+      // answer the peer's challenge, after our own hello (the peer reads hello, then proof)
+      const proof = await attempt.security.prove(r.member, challenge)
+      await attempt.helloSent
+      if (!link.open || this.closed) return null
+      link.sendControl(encodeControl({ type: 'proof', proof }))
     }
     return hello
   }
@@ -430,9 +495,9 @@ export class MeshTransport implements Transport {
 
   private async sendSignal(r: Remote, payload: { a: string; k: 'knock' | 'sdp'; s?: unknown }): Promise<void> {
     let data: SignalData = payload
-    if (this.opts.sealer !== undefined) {
+    if (this.sealer !== undefined) {
       try {
-        data = { sealed: await this.opts.sealer.seal(JSON.stringify(payload), SIGNAL_CONTEXT(this.selfId, r.id)) }
+        data = { sealed: await this.sealer.seal(JSON.stringify(payload), SIGNAL_CONTEXT(this.selfId, r.id)) }
       } catch (err) {
         return this.report(err, r.member)
       }
@@ -457,10 +522,10 @@ export class MeshTransport implements Transport {
     if ('relayVia' in route) r.relayVia = route.relayVia
     else r.channels.add(route)
     let data: unknown = raw
-    if (this.opts.sealer !== undefined) {
+    if (this.sealer !== undefined) {
       if (typeof raw.sealed !== 'string') return this.report(new TransportError('UNAUTHORIZED', `unsealed signal from ${from}`, r.member), r.member)
       try {
-        data = JSON.parse(await this.opts.sealer.open(raw.sealed, SIGNAL_CONTEXT(from, this.selfId)))
+        data = JSON.parse(await this.sealer.open(raw.sealed, SIGNAL_CONTEXT(from, this.selfId)))
       } catch {
         return this.report(new TransportError('UNAUTHORIZED', `signal from ${from} does not open under the room key`, r.member), r.member)
       }

@@ -40,7 +40,8 @@ export const ENVELOPE_KIND = {
   raft: 0,
   /** body: a node message (src/wire/node-messages.ts) */
   node: 1,
-  /** body: a hello-exchange message (hello.ts), sent before a link is proven */
+  /** reserved for a hello exchange inside envelopes (the transport runs
+   *  its handshake in control messages instead) */
   hello: 2,
 } as const
 /** First kind tag the node driver may assign itself. */

@@ -8,20 +8,22 @@
 // prover and verifier stops a man in the middle from reflecting A's challenge
 // back to A, or relaying B's answer as its own to a third member.
 //
-// How the transport uses it (one round trip, on every new link, before the
-// link is handed to the node):
-//   1. each side sends a `hello` frame (envelope kind 'hello', not sealed)
+// How the transport uses it (src/transport/mesh-transport.ts, through
+// LinkSecurity; one extra one-way trip on every new link, before the link is
+// handed to the node):
+//   1. each side sends its HELLO control message, sealed under the room key,
 //      with its PeerHello and `challenge = createChallenge()`;
 //   2. on the peer's hello, each side answers
 //      `proveMembership(key, peerHello.challenge, self.member, peer.member)`
-//      in a second hello-kind frame;
+//      in a PROOF control message (after its own hello);
 //   3. on the peer's proof: `await verifyProof(key, myChallenge, peer.member,
 //      self.member, proof)`; on WireError UNAUTHORIZED close the link and
 //      report it; on success the link opens;
-//   4. from then on every frame on the link is sealed (sealEnvelope) with
+//   4. from then on every message on the link is sealed (sealEnvelope) with
 //      `binding = linkBinding(myChallenge, peerChallenge)`, so a frame
 //      recorded on one link never opens on another.
-// The signaling relay sees challenges and proofs, never the secret or the key.
+// Challenges and proofs travel on the data channel only, never through
+// signaling; no one sees the secret or the key.
 import * as encoding from 'lib0/encoding'
 import { WireError } from './errors'
 import type { RoomKey } from './room-key'

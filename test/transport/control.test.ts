@@ -12,6 +12,8 @@ describe('control messages', () => {
       { type: 'peers', peers: [] },
       { type: 'relay', to: 'a/t', from: 'b/t', text: '{"a":"x","k":"knock"}' },
       { type: 'sealedHello', text: 'abc_-' },
+      { type: 'hello', hello: { member: 'm1', tab: 'tab-1', browser: 'b_1' }, challenge: new Uint8Array(32).fill(9) },
+      { type: 'proof', proof: new Uint8Array(32).fill(4) },
     ]
     for (const m of msgs) expect(decodeControl(encodeControl(m))).toEqual(m)
   })
@@ -22,6 +24,24 @@ describe('control messages', () => {
     for (const bytes of bad) expect(() => decodeControl(bytes)).toThrow(WireError)
     expect(() => encodeControl({ type: 'hello', hello: { member: 'has space', tab: 't', browser: 'b' } })).toThrow(WireError)
     expect(() => encodeControl({ type: 'peers', peers: ['no slash?'] })).toThrow(WireError)
+  })
+
+  it('a challenge is 32 bytes or absent, a proof exactly 32 bytes', () => {
+    const hello = { member: 'm', tab: 't', browser: 'b' }
+    expect(() => encodeControl({ type: 'hello', hello, challenge: new Uint8Array(31) })).toThrow(WireError)
+    expect(() => encodeControl({ type: 'proof', proof: new Uint8Array(33) })).toThrow(WireError)
+    const withChallenge = encodeControl({ type: 'hello', hello, challenge: new Uint8Array(32) })
+    const plain = encodeControl({ type: 'hello', hello })
+    // a claimed challenge of another length, and a proof cut short
+    const claims16 = Uint8Array.of(...plain.subarray(0, plain.length - 1), 16, ...new Uint8Array(16))
+    const proof = encodeControl({ type: 'proof', proof: new Uint8Array(32) })
+    for (const bytes of [claims16, withChallenge.subarray(0, withChallenge.length - 1), proof.subarray(0, 20)]) expect(() => decodeControl(bytes)).toThrow(WireError)
+  })
+
+  it('a hello of another control version is refused, not half read', () => {
+    const hello = encodeControl({ type: 'hello', hello: { member: 'm', tab: 't', browser: 'b' } })
+    const v1 = Uint8Array.of(hello[0]!, 1, ...hello.subarray(2))
+    expect(() => decodeControl(v1)).toThrow(/hello version 1/)
   })
 
   it('signaling ids are member/tab', () => {

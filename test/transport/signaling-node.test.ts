@@ -7,7 +7,6 @@ import { startSignalingServer } from '../../src/server/index'
 import type { SignalingServer } from '../../src/server/index'
 import { MeshTransport } from '../../src/transport/mesh-transport'
 import type { MeshTransportOptions } from '../../src/transport/mesh-transport'
-import { roomKeySealer } from '../../src/transport/room-sealer'
 import type { SignalingChannel } from '../../src/transport/signaling'
 import { nodePeerFactory } from '../../src/transport/simple-peer-node'
 import type { Link } from '../../src/transport/types'
@@ -116,16 +115,16 @@ describe('room secret', () => {
 
   it('peers with the same secret connect; a peer with another secret is refused (UNAUTHORIZED)', async () => {
     const s = await server()
-    const good = roomKeySealer(await deriveRoomKey('right secret', 'secret-room', { iterations }))
-    const bad = roomKeySealer(await deriveRoomKey('wrong secret', 'secret-room', { iterations }))
+    const good = await deriveRoomKey('right secret', 'secret-room', { iterations })
+    const bad = await deriveRoomKey('wrong secret', 'secret-room', { iterations })
     const errors: TransportError[] = []
-    const a = start('a', 'secret-room', [ws(s.url)], { sealer: good })
+    const a = start('a', 'secret-room', [ws(s.url)], { roomKey: good })
     a.onError((e) => errors.push(e))
-    const b = start('b', 'secret-room', [ws(s.url)], { sealer: good })
+    const b = start('b', 'secret-room', [ws(s.url)], { roomKey: good })
     const [ab, ba] = await Promise.all([nextLink(a, 'b'), nextLink(b, 'a')])
     expect(await exchange(ab.link, ba.link)).toEqual(Uint8Array.of(7, 7))
 
-    const m = start('m', 'secret-room', [ws(s.url)], { sealer: bad })
+    const m = start('m', 'secret-room', [ws(s.url)], { roomKey: bad })
     const mLinks: string[] = []
     m.onLink((l) => mLinks.push(l.peer))
     await expect.poll(() => errors.some((e) => e.code === 'UNAUTHORIZED' && e.peer === 'm'), { timeout: 10_000 }).toBe(true)
@@ -135,9 +134,9 @@ describe('room secret', () => {
 
   it('a peer without any secret is refused too', async () => {
     const s = await server()
-    const key = roomKeySealer(await deriveRoomKey('s3cret', 'open-room', { iterations }))
+    const key = await deriveRoomKey('s3cret', 'open-room', { iterations })
     const errors: TransportError[] = []
-    const a = start('a', 'open-room', [ws(s.url)], { sealer: key })
+    const a = start('a', 'open-room', [ws(s.url)], { roomKey: key })
     a.onError((e) => errors.push(e))
     const x = start('x', 'open-room', [ws(s.url)])
     const xLinks: string[] = []

@@ -6,7 +6,7 @@ import type { ConfState, Entry, Message, MessageType, SnapshotChunk } from '../.
 import { RAFT_MESSAGE_TYPES } from '../../src/wire/raft-codec'
 import type { Envelope } from '../../src/wire/envelope'
 import { MAX_ENVELOPE_KIND } from '../../src/wire/envelope'
-import type { HelloMessage } from '../../src/wire/hello'
+import type { ControlMessage } from '../../src/transport/control'
 
 export const memberId = fc.oneof(
   fc.constantFrom('m1', 'm2', 'm3', 'a', 'member_7-x'),
@@ -165,8 +165,13 @@ export const envelope: fc.Arbitrary<Envelope> = fc.record({
   body: fc.uint8Array({ maxLength: 40 }),
 })
 
-const opaqueId = fc.stringMatching(/^[\x21-\x7e]{1,128}$/)
-export const hello: fc.Arbitrary<HelloMessage> = fc.oneof(
-  fc.record({ type: fc.constant('hello' as const), member: memberId, tab: opaqueId, browser: opaqueId, challenge: fc.uint8Array({ minLength: 32, maxLength: 32 }) }),
+const signalingId = fc.tuple(memberId, memberId).map(([m, t]) => `${m}/${t}`)
+const peerHello = fc.record({ member: memberId, tab: memberId, browser: memberId })
+export const controlMessage: fc.Arbitrary<ControlMessage> = fc.oneof(
+  peerHello.map((hello) => ({ type: 'hello' as const, hello })),
+  fc.record({ type: fc.constant('hello' as const), hello: peerHello, challenge: fc.uint8Array({ minLength: 32, maxLength: 32 }) }),
   fc.record({ type: fc.constant('proof' as const), proof: fc.uint8Array({ minLength: 32, maxLength: 32 }) }),
+  fc.record({ type: fc.constant('peers' as const), peers: fc.array(signalingId, { maxLength: 4 }) }),
+  fc.record({ type: fc.constant('relay' as const), to: signalingId, from: signalingId, text: fc.string({ maxLength: 40 }) }),
+  fc.record({ type: fc.constant('sealedHello' as const), text: fc.string({ maxLength: 40 }) }),
 )

@@ -3,7 +3,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { decodeEnvelope, encodeEnvelope, ENVELOPE_KIND, MAX_ENVELOPE_KIND, openEnvelope, sealEnvelope, WIRE_VERSION } from '../../src/wire/envelope'
 import type { Envelope } from '../../src/wire/envelope'
-import { decodeHello, encodeHello } from '../../src/wire/hello'
 import { MAX_MESSAGE_BYTES } from '../../src/wire/limits'
 import { createChallenge, linkBinding } from '../../src/wire/membership-proof'
 import { ReplayGuard, SealCounter } from '../../src/wire/replay'
@@ -135,23 +134,5 @@ describe('sealed envelope', () => {
     const frame = await sealEnvelope(key, { kind: 0, sender: 'm1', body }, new SealCounter(), linkA)
     await expectWireErrorAsync(() => openEnvelope(key, frame, new ReplayGuard(), linkB), 'UNAUTHORIZED')
     expect((await openEnvelope(key, frame, new ReplayGuard(), linkA)).body).toEqual(body)
-  })
-})
-
-describe('hello', () => {
-  it('round-trips both steps', () => {
-    const hello = { type: 'hello' as const, member: 'm1', tab: 'tab-7f3a', browser: 'b:9c1e', challenge: createChallenge() }
-    expect(decodeHello(encodeHello(hello))).toEqual(hello)
-    const proof = { type: 'proof' as const, proof: new Uint8Array(32).fill(3) }
-    expect(decodeHello(encodeHello(proof))).toEqual(proof)
-  })
-
-  it('refuses short challenges and proofs, bad ids, trailing bytes', () => {
-    const hello = encodeHello({ type: 'hello', member: 'm1', tab: 't', browser: 'b', challenge: createChallenge() })
-    expectWireError(() => decodeHello(hello.slice(0, -1)), 'BAD_MESSAGE', /truncated challenge/)
-    expectWireError(() => decodeHello(new Uint8Array([...hello, 1])), 'BAD_MESSAGE', /trailing/)
-    expectWireError(() => decodeHello(bytes(1, 1, 2, 3)), 'BAD_MESSAGE', /truncated proof/)
-    expectWireError(() => encodeHello({ type: 'hello', member: 'm1', tab: 'has space', browser: 'b', challenge: createChallenge() }), 'BAD_MESSAGE', /tab id/)
-    expectWireError(() => decodeHello(bytes(2)), 'BAD_MESSAGE', /hello type/)
   })
 })

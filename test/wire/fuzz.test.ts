@@ -10,10 +10,10 @@ import fc from 'fast-check'
 import { WireError } from '../../src/wire/errors'
 import { decodeRaftMessage, encodeRaftMessage, RAFT_MESSAGE_TYPES } from '../../src/wire/raft-codec'
 import { decodeEnvelope, encodeEnvelope, openEnvelope, sealEnvelope, WIRE_VERSION } from '../../src/wire/envelope'
-import { decodeHello, encodeHello } from '../../src/wire/hello'
+import { decodeControl, encodeControl } from '../../src/transport/control'
 import { ReplayGuard, SealCounter } from '../../src/wire/replay'
 import { deriveRoomKey } from '../../src/wire/room-key'
-import { applyMutation, envelope, hello, mutation, raftMessage } from './arbitraries'
+import { applyMutation, controlMessage, envelope, mutation, raftMessage } from './arbitraries'
 
 let cases = 0
 let accepted = 0
@@ -80,12 +80,12 @@ describe('fuzz: envelope', () => {
   })
 })
 
-describe('fuzz: hello', () => {
-  const h = (b: Uint8Array) => checkDecoder(b, decodeHello, encodeHello)
+describe('fuzz: link control messages (hello with its challenge, proof, peers, relay)', () => {
+  const c = (b: Uint8Array) => checkDecoder(b, decodeControl, encodeControl)
 
-  it('arbitrary bytes and mutated valid hellos', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 80 }), (b) => void h(b)), { numRuns: 5_000 })
-    fc.assert(fc.property(hello, mutations, (m, ms) => void h(mutate(encodeHello(m), ms))), { numRuns: 5_000 })
+  it('arbitrary bytes and mutated valid control messages', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 80 }), (b) => void c(b)), { numRuns: 5_000 })
+    fc.assert(fc.property(controlMessage, mutations, (m, ms) => void c(mutate(encodeControl(m), ms))), { numRuns: 5_000 })
   })
 })
 

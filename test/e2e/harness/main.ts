@@ -7,7 +7,6 @@ import { browserPeerFactory } from '../../../src/transport/simple-peer-browser'
 import type { Link } from '../../../src/transport/types'
 import type { SignalingChannel } from '../../../src/transport/signaling'
 import { websocketSignaling } from '../../../src/transport/websocket-signaling'
-import { roomKeySealer } from '../../../src/transport/room-sealer'
 import { deriveRoomKey } from '../../../src/wire/room-key'
 
 interface Received {
@@ -63,13 +62,13 @@ const harness = {
    *  `secret`: the room secret */
   async start(member: string, room: string, opts: { signal?: string[]; secret?: string } = {}): Promise<void> {
     const signaling: SignalingChannel[] = opts.signal === undefined ? [new BroadcastChannelSignaling()] : websocketSignaling(opts.signal, { onError: (code, message) => errors.push(`${code} ${message}`) })
-    const sealer = opts.secret === undefined ? undefined : roomKeySealer(await deriveRoomKey(opts.secret, room, { iterations: 100_000 }))
+    const roomKey = opts.secret === undefined ? undefined : await deriveRoomKey(opts.secret, room, { iterations: 100_000 })
     transport = new MeshTransport({
       self: { member, tab: `t${member}`, browser: 'e2e' },
       room,
       signaling,
       peerFactory: browserPeerFactory,
-      ...(sealer === undefined ? {} : { sealer }),
+      ...(roomKey === undefined ? {} : { roomKey }),
     })
     transport.onLink((link) => {
       linksSeen[link.peer] = (linksSeen[link.peer] ?? 0) + 1
