@@ -29,6 +29,7 @@ export const LIBRARY_ENTRIES = {
   yjs: 'src/yjs/index.ts',
   testing: 'src/testing/index.ts',
   server: 'src/server/index.ts',
+  node: 'src/node/index.ts',
 } as const
 
 const dependencyNames = [

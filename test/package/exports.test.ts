@@ -1,5 +1,6 @@
 // The published package: its exports map names built files, ESM only with
-// `types` first; the Node entries import and work from dist; the bin runs the
+// `types` first; the Node entries (testing, server, node) import and work from
+// dist; the bin runs the
 // built server; an app type-checking with moduleResolution NodeNext sees real
 // types (not `any`) through every subpath.
 import { execFile, spawn } from 'node:child_process'
@@ -24,7 +25,7 @@ interface PackageJson {
 }
 
 const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as PackageJson
-const subpaths = ['.', './yjs', './testing', './server'] as const
+const subpaths = ['.', './yjs', './testing', './server', './node'] as const
 
 let installed: InstalledPackage
 beforeAll(async () => {
@@ -55,7 +56,7 @@ describe('package.json', () => {
     expect(pkg.types).toBe(conditionsOf('.').types)
   })
 
-  it('has exactly the subpaths of shared/api.md, each with `types` first and then `import` only', () => {
+  it('has exactly the subpaths of shared/api.md and meshkeeper/node, each with `types` first and then `import` only', () => {
     expect(Object.keys(pkg.exports).sort()).toEqual([...subpaths, './package.json'].sort())
     for (const subpath of subpaths) {
       expect(Object.keys(conditionsOf(subpath)), subpath).toEqual(['types', 'import'])
@@ -147,6 +148,47 @@ describe('the built package', { timeout: 180_000 }, () => {
     expect(result.resolved).toMatch(/node_modules\/meshkeeper\/dist\/testing\.js$/)
   })
 
+  it('meshkeeper/node leaves ws to the app\'s install and never imports @roamhq/wrtc (the caller passes it in)', () => {
+    const dist = join(installed.dir, 'dist')
+    const seen = new Set<string>()
+    const bare = new Set<string>()
+    const visit = (file: string): void => {
+      if (seen.has(file)) return
+      seen.add(file)
+      const code = readFileSync(join(dist, file), 'utf8')
+      expect(code, `${file} imports @roamhq/wrtc dynamically`).not.toMatch(/import\(\s*["']@roamhq\/wrtc/)
+      for (const [, spec] of code.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*"([^"]+)"/g)) {
+        if (spec!.startsWith('./')) visit(join(file, '..', spec!))
+        else bare.add(spec!)
+      }
+    }
+    visit('node.js')
+    expect(bare.has('ws'), 'node.js imports ws (not bundled)').toBe(true)
+    expect(bare.has('@roamhq/wrtc'), 'node.js imports @roamhq/wrtc').toBe(false)
+    // a bundled ws would carry its WebSocket implementation along
+    for (const file of seen) expect(readFileSync(join(dist, file), 'utf8'), file).not.toMatch(/class WebSocket extends EventEmitter/)
+  })
+
+  it('meshkeeper/node imports in Node from dist and refuses an empty room with BAD_ARGUMENTS before any network', async () => {
+    const out = await runConsumerScript(
+      'node.mjs',
+      `import { joinMeshFromNode, MeshError } from 'meshkeeper/node'
+       import { MeshError as BrowserMeshError } from 'meshkeeper'
+       const result = { type: typeof joinMeshFromNode, sameMeshError: MeshError === BrowserMeshError, resolved: import.meta.resolve('meshkeeper/node') }
+       try {
+         // port 1: were it contacted, this would fail differently (and slowly)
+         await joinMeshFromNode({ room: '', signaling: 'ws://127.0.0.1:1/', wrtc: {} })
+         result.outcome = 'resolved'
+       } catch (err) {
+         result.outcome = { isMeshError: err instanceof MeshError, code: err.code, message: err.message }
+       }
+       console.log(JSON.stringify(result))`,
+    )
+    const result = JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, unknown>
+    expect(result).toMatchObject({ type: 'function', sameMeshError: true, outcome: { isMeshError: true, code: 'BAD_ARGUMENTS' } })
+    expect(result.resolved).toMatch(/node_modules\/meshkeeper\/dist\/node\.js$/)
+  })
+
   it('meshkeeper/server imports in Node and serves /health from dist', async () => {
     const out = await runConsumerScript(
       'server.mjs',
@@ -211,6 +253,7 @@ describe('the built package', { timeout: 180_000 }, () => {
        import { bindDoc } from 'meshkeeper/yjs'
        import { createSimulatedCluster } from 'meshkeeper/testing'
        import { startSignalingServer } from 'meshkeeper/server'
+       import { joinMeshFromNode, type NodeJoinOptions } from 'meshkeeper/node'
        import * as Y from 'yjs'
        export async function typed(mesh: Mesh): Promise<void> {
          // @ts-expect-error term is a number
@@ -228,7 +271,12 @@ describe('the built package', { timeout: 180_000 }, () => {
          // @ts-expect-error the third argument is a Y.Doc
          bindDoc(mesh, 'doc', {})
          bindDoc(mesh, 'doc', new Y.Doc()).destroy()
-         void term, code
+         // @ts-expect-error signaling is required: a Node member finds peers only through it
+         const noSignaling: NodeJoinOptions = { room: 'r', wrtc: {} }
+         const fromNode: Mesh = await joinMeshFromNode({ room: 'r', signaling: 'ws://localhost:4444', wrtc: {} })
+         // @ts-expect-error isLeader is a boolean
+         const leads: string = fromNode.isLeader
+         void term, code, noSignaling, leads
        }
       `,
     )
