@@ -14,8 +14,9 @@
 //
 // The member's Web Lock is held for the life of the tab (released by close()).
 import * as prng from 'lib0/prng'
-import { MeshError, toMeshError } from './errors'
+import { MeshError } from './errors'
 import { MeshClient } from './mesh'
+import { forwardTransportErrors } from './transport-errors'
 import type { JoinOptions, Mesh } from './types'
 import { Member } from '../node/member'
 import type { MemberOptions } from '../node/options'
@@ -108,7 +109,7 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
 
   // a peer refused (UNAUTHORIZED: it cannot prove the room secret) or
   // sending what we do not accept reaches the app as an `error` event
-  const offTransportErrors = transport.onError((err) => member.emit('error', [toMeshError(err, 'BAD_MESSAGE')]))
+  const offTransportErrors = forwardTransportErrors(transport, member)
 
   // ---- 2. death certificates, caretaking, the page's lifecycle ----
   const tabClosing = new AbortController()

@@ -1,12 +1,15 @@
 // startMesh: a Mesh over injected parts. This is what the browser's joinMesh
 // composes (IndexedDB storage, WebRTC transport, Web Lock identity, real
 // timers, crypto randomness) and what Node tests use with memory storage and
-// an in-process transport — one code path (invariant 7).
+// an in-process transport — one code path (invariant 7). When the transport
+// reports refusals (`onError`, as MeshTransport does), they reach the app as
+// `error` events, as with joinMesh.
 import * as prng from 'lib0/prng'
 import { Member } from '../node/member'
 import type { MemberOptions } from '../node/options'
 import { realScheduler } from '../node/scheduler'
 import { MeshClient } from './mesh'
+import { forwardTransportErrors } from './transport-errors'
 import type { Mesh } from './types'
 
 export interface StartMeshOptions extends Omit<MemberOptions, 'scheduler' | 'random'> {
@@ -21,14 +24,24 @@ export interface StartMeshOptions extends Omit<MemberOptions, 'scheduler' | 'ran
 /** Start a member and hand back its Mesh once the member runs (it may still be connecting). */
 export async function startMesh(opts: StartMeshOptions): Promise<Mesh> {
   const member = new Member({ ...opts, scheduler: opts.scheduler ?? realScheduler, random: opts.random ?? seededRandom(opts.seed) })
-  await member.start()
+  const offTransportErrors = forwardTransportErrors(opts.transport, member)
+  try {
+    await member.start()
+  } catch (err) {
+    offTransportErrors()
+    throw err
+  }
+  const release =
+    opts.release ??
+    (async () => {
+      await opts.transport.close()
+      await opts.storage.close()
+    })
   return new MeshClient(member, {
-    onClose:
-      opts.release ??
-      (async () => {
-        await opts.transport.close()
-        await opts.storage.close()
-      }),
+    onClose: async () => {
+      offTransportErrors()
+      await release()
+    },
   })
 }
 

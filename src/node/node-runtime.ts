@@ -7,9 +7,9 @@
 //
 // It composes a Member, its MeshClient and createMeshTransport as joinMesh does
 // (the one code path, invariant 7): nothing about the member differs from a
-// tab's, only the parts around it. Like joinMesh (and unlike the bare
-// startMesh), transport refusals — UNAUTHORIZED for a peer that cannot prove
-// the room secret, BAD_MESSAGE — reach the app as `error` events.
+// tab's, only the parts around it. As with joinMesh and startMesh, transport
+// refusals — UNAUTHORIZED for a peer that cannot prove the room secret,
+// BAD_MESSAGE — reach the app as `error` events (client/transport-errors.ts).
 //
 //   import wrtc from '@roamhq/wrtc'
 //   const mesh = await joinMeshFromNode({ room: 'demo', signaling: 'ws://localhost:4444/signal', wrtc })
@@ -17,7 +17,8 @@ import WebSocket from 'ws'
 import * as prng from 'lib0/prng'
 import { MeshClient } from '../client/mesh'
 import type { Mesh } from '../client/types'
-import { MeshError, toMeshError } from '../client/errors'
+import { MeshError } from '../client/errors'
+import { forwardTransportErrors } from '../client/transport-errors'
 import { MemoryStorageProvider } from '../storage/memory'
 import type { StorageProvider } from '../storage/types'
 import { createMeshTransport } from '../transport/create'
@@ -87,7 +88,7 @@ export async function joinMeshFromNode(opts: NodeJoinOptions): Promise<Mesh> {
     ...(opts.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: opts.sessionTimeoutMs }),
     ...(opts.maxVoters === undefined ? {} : { maxVoters: opts.maxVoters }),
   })
-  const offTransportErrors = transport.onError((err) => member.emit('error', [toMeshError(err, 'BAD_MESSAGE')]))
+  const offTransportErrors = forwardTransportErrors(transport, member)
   try {
     await member.start()
   } catch (err) {
