@@ -93,14 +93,26 @@ export function toMeshError(err: unknown, fallback: MeshErrorCode = 'BAD_ARGUMEN
   if (err instanceof MeshError) return err
   const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined
   const path = details.path ?? (typeof err === 'object' && err !== null ? pathOf(err) : undefined)
-  const message = err instanceof Error ? err.message : String(err)
   let mapped: MeshErrorCode = fallback
   if (isMeshErrorCode(code)) mapped = code
   else if (typeof code === 'string' && LAYER_CODE_TO_MESH[code] !== undefined) mapped = LAYER_CODE_TO_MESH[code]
+  const message = withoutCodePrefix(err instanceof Error ? err.message : String(err), mapped)
   const out: MeshErrorDetails = { cause: err }
   if (path !== undefined) out.path = path
   if (details.opIndex !== undefined) out.opIndex = details.opIndex
   return new MeshError(mapped, message, out)
+}
+
+/**
+ * The lower layers' errors spell their code into the message (`BAD_MESSAGE:
+ * truncated`) because they are read bare in logs; a MeshError carries `code`
+ * beside a plain message, so the copy goes — otherwise a wrapped error reads
+ * `BAD_MESSAGE: BAD_MESSAGE: …`. Only a prefix that repeats the MeshError's
+ * code is taken off: `NO_LEADER: …` under NO_QUORUM says something and stays.
+ */
+function withoutCodePrefix(message: string, code: MeshErrorCode): string {
+  if (!message.startsWith(`${code}: `)) return message
+  return message.slice(code.length + 2)
 }
 
 function pathOf(err: object): string | undefined {

@@ -567,7 +567,7 @@ export class MeshTransport implements Transport {
     const e =
       err instanceof TransportError
         ? err
-        : new TransportError(err instanceof WireError && (err.code === 'TOO_LARGE' || err.code === 'UNAUTHORIZED') ? err.code : 'BAD_MESSAGE', err instanceof Error ? err.message : String(err), peer)
+        : new TransportError(err instanceof WireError && (err.code === 'TOO_LARGE' || err.code === 'UNAUTHORIZED') ? err.code : 'BAD_MESSAGE', err instanceof WireError ? err.reason : err instanceof Error ? err.message : String(err), peer)
     this.errorListeners.emit(e)
   }
 }

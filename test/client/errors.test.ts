@@ -26,6 +26,16 @@ describe('MeshError mapping', () => {
     expect(toMeshError(new WireError('UNSUPPORTED_VERSION', 'x')).code).toBe('BAD_MESSAGE')
   })
 
+  it('does not repeat the code in the message of a wrapped error', () => {
+    const wire = toMeshError(new WireError('BAD_MESSAGE', 'truncated'))
+    expect(wire.message).toBe('truncated')
+    // a different lower code says something the MeshError code does not
+    expect(toMeshError(new WireError('UNSUPPORTED_VERSION', 'version 9')).message).toBe('UNSUPPORTED_VERSION: version 9')
+    expect(toMeshError(new RaftError('NO_LEADER', 'no leader')).message).toBe('NO_LEADER: no leader')
+    // a message that merely starts with another word keeps it
+    expect(toMeshError(Object.assign(new Error('CLOSEDish'), { code: 'CLOSED' })).message).toBe('CLOSEDish')
+  })
+
   it('maps a storage failure to STORAGE', () => {
     const err = new StorageError('QUOTA_EXCEEDED', 'room/m1', 'quota')
     expect(toMeshError(err).code).toBe('STORAGE')

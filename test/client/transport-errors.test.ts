@@ -55,7 +55,7 @@ describe('startMesh and transport errors', () => {
     transport.report(refusal)
     expect(errors).toHaveLength(1)
     expect(errors[0]).toBeInstanceOf(MeshError)
-    expect(errors[0]).toMatchObject({ code: 'UNAUTHORIZED', cause: refusal })
+    expect(errors[0]).toMatchObject({ code: 'UNAUTHORIZED', cause: refusal, message: 'peer b1 cannot prove the room secret' })
 
     await mesh.close()
     expect(transport.listeners()).toBe(0)

@@ -249,5 +249,7 @@ describe('MeshTransport under a room key (stand-in WebRTC peers)', () => {
     expect(await closed).toMatch(/replay/)
     expect(got).toEqual([Uint8Array.of(1)])
     expect(errors.some((e) => e.code === 'BAD_MESSAGE' && e.peer === 'a')).toBe(true)
+    // the transport's error names its code once: `BAD_MESSAGE: replay`, not `BAD_MESSAGE: BAD_MESSAGE: replay`
+    expect(errors.every((e) => !/^BAD_MESSAGE: BAD_MESSAGE/.test(e.message))).toBe(true)
   })
 })
