@@ -949,9 +949,14 @@ export class Member extends ObservableV2<MemberEvents> {
     this.emitSafe('members', [members])
   }
 
+  /** A peer sent what we do not accept: the message is dropped (it changed
+   *  nothing), the app hears BAD_MESSAGE, and the transport drops the peer's
+   *  link and refuses it for a while — a peer that sends one malformed message
+   *  is broken or hostile, and would send the next. */
   private reportBadInput(peer: string, err: unknown): void {
     const e = toMeshError(err, 'BAD_MESSAGE')
     this.emitSafe('error', [e.code === 'BAD_MESSAGE' ? e : new MeshError('BAD_MESSAGE', `from ${peer}: ${e.message}`, { cause: err })])
+    this.opts.transport.refuse?.(peer, e.message)
   }
 
   private reportAppError(err: unknown): void {

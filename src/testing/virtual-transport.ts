@@ -76,6 +76,22 @@ export class VirtualTransport implements Transport {
     this.onClosed()
   }
 
+  /** peers this member refused, in order, with the node's reason (for tests) */
+  readonly refusals: Array<{ peer: string; reason: string }> = []
+
+  /** The node found the peer breaking the protocol: its link closes on both
+   *  sides. Unlike MeshTransport (which links again after a penalty), a
+   *  virtual link is made only when a member comes online, so a refused peer
+   *  stays cut off until it reconnects to the hub. */
+  refuse(peer: string, reason: string): void {
+    if (this.closed) return
+    this.refusals.push({ peer, reason })
+    const link = this.linkMap.get(peer)
+    if (link === undefined) return
+    this.linkMap.delete(peer)
+    link.closeBoth(`refused: ${reason}`)
+  }
+
   /** @internal */
   addLink(link: VirtualLink, hello: PeerHello): void {
     if (this.closed) return

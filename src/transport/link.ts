@@ -80,6 +80,7 @@ export class FramedLink implements Link {
   private waitingForDrain = false
   private pumping = false
   private closedReason: string | null = null
+  private peerFault: Error | null = null
 
   constructor(
     readonly peer: string,
@@ -190,6 +191,13 @@ export class FramedLink implements Link {
     return () => this.closeListeners.delete(fn)
   }
 
+  /** the peer's offence this link closed on (a frame that breaks the framing
+   *  or does not open under the room key), or null: the transport refuses
+   *  such a peer for a while instead of re-making the link at once */
+  get fault(): Error | null {
+    return this.peerFault
+  }
+
   close(reason = 'closed'): void {
     if (this.closedReason !== null) return
     this.finish(reason)
@@ -257,6 +265,7 @@ export class FramedLink implements Link {
 
   private fail(err: Error): void {
     if (this.closedReason !== null) return
+    this.peerFault = err
     this.opts.onError?.(err)
     this.close(`bad frame: ${err.message}`)
   }

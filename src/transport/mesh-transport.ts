@@ -26,6 +26,11 @@
 //  - every message on the link is sealed (link.ts + LinkSecurity): bound to
 //    this link by both challenges, counted against replays.
 // Without a key none of this runs and links rely on DTLS alone.
+//
+// A member that breaks the protocol on a link (the link's bad frame, a control
+// message we do not speak, or what the node reports through refuse()) is
+// refused for a while (penalties.ts): its links close and nothing is made with
+// it until the penalty ends, so it cannot make us churn connections.
 import { WireError } from '../wire/errors'
 import { MEMBER_ID_PATTERN } from '../wire/limits'
 import { LinkSecurity } from '../wire/link-security'
@@ -42,6 +47,8 @@ import { simplePeerPort } from './simple-peer-port'
 import type { PeerFactory, PeerLike } from './simple-peer-port'
 import type { Link, PeerHello, Transport } from './types'
 import { roomKeySealer } from './room-sealer'
+import { PenaltyBox } from './penalties'
+import type { PenaltyOptions } from './penalties'
 
 /** End-to-end sealing of signaling and hello under the room secret. */
 export interface SignalSealer {
@@ -67,6 +74,8 @@ export interface MeshTransportOptions {
   /** consecutive failed attempts (or unanswered knocks) after which a peer
    *  is forgotten until it is announced again (default 10) */
   giveUpAfterFailures?: number
+  /** how long a member that broke the protocol is refused (default 10 s, doubling to 10 min) */
+  penalty?: PenaltyOptions
 }
 
 type Route = SignalingChannel | { relayVia: string }
@@ -125,10 +134,12 @@ export class MeshTransport implements Transport {
   /** under a room key: one frame counter and one replay guard for all this
    *  member's links (a counter never repeats, a frame is taken once) */
   private readonly seal: { key: RoomKey; counter: SealCounter; guard: ReplayGuard } | undefined
+  private readonly penalties: PenaltyBox
 
   constructor(private readonly opts: MeshTransportOptions) {
     this.self = opts.self
     this.selfId = signalingId(opts.self)
+    this.penalties = new PenaltyBox(opts.penalty)
     if (opts.roomKey !== undefined) {
       this.sealer = roomKeySealer(opts.roomKey)
       this.seal = { key: opts.roomKey, counter: new SealCounter(), guard: new ReplayGuard() }
@@ -154,6 +165,29 @@ export class MeshTransport implements Transport {
 
   links(): Map<string, Link> {
     return new Map(this.current)
+  }
+
+  /**
+   * Refuse a member that broke the protocol (the node calls this for a
+   * message that does not decode or is out of protocol): close its links,
+   * answer none of its signals and make no attempt to it until its penalty
+   * (penalties.ts) ends; then it is linked again like any peer.
+   */
+  refuse(member: string, reason: string): void {
+    if (this.closed || member === this.self.member) return
+    this.penalties.strike(member)
+    const why = `refused: ${reason}`
+    for (const r of [...this.remotes.values()]) {
+      if (r.member !== member) continue
+      if (r.attempt !== null) this.failAttempt(r, r.attempt, why)
+      r.link?.close(why)
+    }
+    this.current.get(member)?.close(why)
+  }
+
+  /** ms the member is still refused for (0: it is not); for diagnostics and tests */
+  refusedFor(member: string): number {
+    return this.penalties.remaining(member)
   }
 
   /** signaling ids of the peers this transport knows of (linked or being tried); for diagnostics */
@@ -205,6 +239,15 @@ export class MeshTransport implements Transport {
 
   private connect(r: Remote): void {
     if (this.closed || r.link !== null || r.attempt !== null || r.retry !== null) return
+    const refused = this.penalties.remaining(r.member)
+    if (refused > 0) {
+      // come back when the penalty ends (the peer may be gone by then)
+      r.retry = setTimeout(() => {
+        r.retry = null
+        if (this.remotes.get(r.id) === r) this.connect(r)
+      }, refused)
+      return
+    }
     if (this.selfId < r.id) {
       this.startAttempt(r, randomAttemptId(), true)
       return
@@ -302,7 +345,7 @@ export class MeshTransport implements Transport {
       msg = decodeControl(bytes)
     } catch (err) {
       this.report(err, r.member)
-      link.close('bad control message')
+      this.refuse(r.member, 'bad control message')
       return
     }
     if (!attempt.established) {
@@ -399,6 +442,8 @@ export class MeshTransport implements Transport {
   }
 
   private establish(r: Remote, attempt: Attempt, link: FramedLink, hello: PeerHello): void {
+    // refused while the handshake ran
+    if (this.penalties.remaining(r.member) > 0) return link.close('refused')
     clearTimeout(attempt.timer)
     attempt.established = true
     r.attempt = null
@@ -418,6 +463,8 @@ export class MeshTransport implements Transport {
   }
 
   private onLinkClosed(r: Remote, attempt: Attempt, link: FramedLink, reason: string): void {
+    // the peer sent a frame we do not accept: not re-made until its penalty ends
+    if (link.fault !== null) this.penalties.strike(r.member)
     if (this.current.get(r.member) === link) this.current.delete(r.member)
     // what a newer link of this peer announced stays
     if (r.link === link || r.link === null) this.relayPeers.delete(r.id)
@@ -516,7 +563,8 @@ export class MeshTransport implements Transport {
   private async onSignalData(from: string, raw: SignalData, route: Route): Promise<void> {
     if (this.closed) return
     const r = this.remote(from)
-    if (r === null) return
+    // a refused member's offers and knocks go unanswered (nothing to open, parse or report)
+    if (r === null || this.penalties.remaining(r.member) > 0) return
     // the way a signal came is a way back (the peer's presence may never
     // have reached us on it)
     if ('relayVia' in route) r.relayVia = route.relayVia

@@ -36,4 +36,8 @@ export interface Transport {
   links(): Map<string, Link>
   /** stop discovery, close every link */
   close(): Promise<void>
+  /** the node found the peer breaking the protocol (a message that does not
+   *  decode, or is out of protocol): drop its links and refuse it for a while.
+   *  Optional: a virtual network may have nothing to refuse. */
+  refuse?(peer: string, reason: string): void
 }

@@ -25,6 +25,8 @@ describe('every byte from a peer is untrusted (invariant 6)', () => {
 
     const evil = cluster.hub.connect({ member: 'evil', tab: 't', browser: 'evil' })
     const links = [...evil.links().values()]
+    const closedWith: string[] = []
+    for (const link of links) link.onClose((reason) => closedWith.push(reason))
     for (const link of links) {
       link.send(new Uint8Array([0xff, 0xff, 0xff])) // not a frame
       link.send(encodeNodeMessage({ type: 'raft', bytes: new Uint8Array([1, 2, 3]) })) // not a raft message
@@ -37,15 +39,24 @@ describe('every byte from a peer is untrusted (invariant 6)', () => {
     await cluster.advance(2_000)
     expect(errors.length).toBeGreaterThan(0)
     expect(errors.every((e) => e.code === 'BAD_MESSAGE')).toBe(true)
-    // an outsider (not in our cluster, never introduced) cannot move terms
-    for (const link of links) link.send(encodeNodeMessage({ type: 'raft', bytes: encodeRaftMessage(raftMsg({ to: link.peer })) }))
+    // and every member dropped the peer that sent it: no link of evil's is left open
+    expect(links.every((l) => !l.open)).toBe(true)
+    expect(closedWith).toHaveLength(links.length)
+    expect(closedWith.every((r) => r.startsWith('refused: '))).toBe(true)
+    cluster.hub.disconnect('evil')
+    // an outsider (not in our cluster, never introduced) cannot move terms; a
+    // well-formed message it may not send is ignored, not a reason to drop it
+    const outsider = cluster.hub.connect({ member: 'outsider', tab: 't', browser: 'outsider' })
+    const outsiderLinks = [...outsider.links().values()]
+    for (const link of outsiderLinks) link.send(encodeNodeMessage({ type: 'raft', bytes: encodeRaftMessage(raftMsg({ from: 'outsider', to: link.peer })) }))
     await cluster.advance(2_000)
+    expect(outsiderLinks.every((l) => l.open)).toBe(true)
     expect(a.term).toBe(termBefore)
     expect(a.leader).toBe(leaderBefore)
     expect(cluster.digests().get(a.id)).toBe(digestBefore)
     expect((await a.get('/x', { linearizable: true })).text()).toBe('before')
     for (const m of cluster.meshes) expect(m.state).toBe('connected')
-    cluster.hub.disconnect('evil')
+    cluster.hub.disconnect('outsider')
     await expectConverged(cluster)
   })
 })
