@@ -16,7 +16,8 @@
 import * as prng from 'lib0/prng'
 import { MeshError } from './errors'
 import { MeshClient } from './mesh'
-import { forwardTransportErrors } from './transport-errors'
+import { holdTransportErrors } from './transport-errors'
+import type { HeldTransportErrors } from './transport-errors'
 import type { JoinOptions, Mesh } from './types'
 import { Member } from '../node/member'
 import type { MemberOptions } from '../node/options'
@@ -106,10 +107,10 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
     roomLock.release()
   }
   const { member, transport, storage, lock } = started
-
-  // a peer refused (UNAUTHORIZED: it cannot prove the room secret) or
-  // sending what we do not accept reaches the app as an `error` event
-  const offTransportErrors = forwardTransportErrors(transport, member)
+  // a peer refused (UNAUTHORIZED: it cannot prove the room secret) or sending
+  // what we do not accept reaches the app as an `error` event, from the Mesh
+  // on; what came before (while we listened for peers) is handed over then
+  let offTransportErrors = (): void => {}
 
   // ---- 2. death certificates, caretaking, the page's lifecycle ----
   const tabClosing = new AbortController()
@@ -157,6 +158,7 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
   })
   member.visibilityChanged()
   deathWatch.start()
+  offTransportErrors = started.heldErrors.forwardTo(member)
 
   // ---- 3. the Mesh ----
   const info: BrowserTabInfo = {
@@ -180,6 +182,8 @@ interface StartedMember {
   lock: HeldLock
   founded: boolean
   source: BrowserTabInfo['source']
+  /** what the transport reported since it opened, for the Mesh to hand over */
+  heldErrors: HeldTransportErrors
 }
 
 /** Choose, lock, open and start this tab's member. Runs under the room's bootstrap lock. */
@@ -199,7 +203,8 @@ async function startMember(o: {
     cleanup.unshift(() => storage.close())
     const hello: PeerHello = { ...o.member.hello, member: chosen.member }
     const transport = o.openTransport(hello)
-    cleanup.unshift(() => transport.close())
+    const heldErrors = holdTransportErrors(transport)
+    cleanup.unshift(() => transport.close(), () => heldErrors.drop())
     let founded = false
     if ((await storage.load()) === null && chosen.others.length === 0) {
       // nobody of this room in our storage: found the cluster, unless a peer
@@ -210,7 +215,7 @@ async function startMember(o: {
     const slot = reopenableSlot(o.provider, o.room, chosen.member, storage)
     const member = new Member({ ...o.member, hello, storage, reopenStorage: slot.reopen, transport, bootstrap: founded })
     await member.start()
-    return { member, transport, storage: slot, lock: chosen.lock, founded, source: chosen.source }
+    return { member, transport, storage: slot, lock: chosen.lock, founded, source: chosen.source, heldErrors }
   } catch (err) {
     for (const undo of cleanup) await undo()
     throw err

@@ -9,7 +9,7 @@ import { Member } from '../node/member'
 import type { MemberOptions } from '../node/options'
 import { realScheduler } from '../node/scheduler'
 import { MeshClient } from './mesh'
-import { forwardTransportErrors } from './transport-errors'
+import { holdTransportErrors } from './transport-errors'
 import type { Mesh } from './types'
 
 export interface StartMeshOptions extends Omit<MemberOptions, 'scheduler' | 'random'> {
@@ -23,12 +23,13 @@ export interface StartMeshOptions extends Omit<MemberOptions, 'scheduler' | 'ran
 
 /** Start a member and hand back its Mesh once the member runs (it may still be connecting). */
 export async function startMesh(opts: StartMeshOptions): Promise<Mesh> {
+  // what the transport reports while the member starts reaches the app too
+  const heldErrors = holdTransportErrors(opts.transport)
   const member = new Member({ ...opts, scheduler: opts.scheduler ?? realScheduler, random: opts.random ?? seededRandom(opts.seed) })
-  const offTransportErrors = forwardTransportErrors(opts.transport, member)
   try {
     await member.start()
   } catch (err) {
-    offTransportErrors()
+    heldErrors.drop()
     throw err
   }
   const release =
@@ -37,12 +38,15 @@ export async function startMesh(opts: StartMeshOptions): Promise<Mesh> {
       await opts.transport.close()
       await opts.storage.close()
     })
-  return new MeshClient(member, {
+  let offTransportErrors = (): void => {}
+  const mesh = new MeshClient(member, {
     onClose: async () => {
       offTransportErrors()
       await release()
     },
   })
+  offTransportErrors = heldErrors.forwardTo(member)
+  return mesh
 }
 
 function seededRandom(seed: number | undefined): () => number {

@@ -2,9 +2,19 @@
 // that cannot prove the room secret (UNAUTHORIZED), bytes we will not accept
 // (BAD_MESSAGE), a message above the bound (TOO_LARGE). joinMesh,
 // joinMeshFromNode and startMesh all forward them through here.
+//
+// A transport reports from the moment it opens, but the app can listen only
+// once it holds the Mesh: joinMesh listens for peers for seconds before it
+// starts the member, and a wrong secret shows exactly there (the first sealed
+// signal that does not open). So what is reported before the Mesh exists is
+// held and handed over on the first task after the Mesh is returned, when an
+// app that subscribed right after `await joinMesh(...)` is listening.
 import type { Member } from '../node/member'
 import type { Transport } from '../transport/types'
 import { toMeshError } from './errors'
+
+/** errors held before the Mesh exists; a hostile peer can report many, the first ones say enough */
+const MAX_HELD = 32
 
 /** A transport that reports refusals (MeshTransport does; the in-memory and
  *  virtual transports need not: the Transport contract has no onError). */
@@ -16,10 +26,44 @@ function reportsErrors(transport: Transport): transport is Transport & ReportsEr
   return typeof (transport as Partial<ReportsErrors>).onError === 'function'
 }
 
-/** Emit each error the transport reports on the member, as a MeshError
- *  (BAD_MESSAGE when it names no code we know). Returns the unsubscribe, to
- *  call on close (a no-op for a transport without onError). */
-export function forwardTransportErrors(transport: Transport, member: Pick<Member, 'emit'>): () => void {
+type Emits = Pick<Member, 'emit'>
+
+/** as a MeshError (BAD_MESSAGE when it names no code we know) */
+const emitError = (member: Emits, err: unknown): void => member.emit('error', [toMeshError(err, 'BAD_MESSAGE')])
+
+export interface HeldTransportErrors {
+  /** forward to the member from now on and hand it what was held, on the next
+   *  task; returns the unsubscribe, to call on close */
+  forwardTo(member: Emits): () => void
+  /** stop holding (the start failed: nobody will listen) */
+  drop(): void
+}
+
+/** Hold what the transport reports from now until forwardTo. */
+export function holdTransportErrors(transport: Transport): HeldTransportErrors {
+  const held: unknown[] = []
+  const stopHolding = reportsErrors(transport) ? transport.onError((err) => void (held.length < MAX_HELD && held.push(err))) : () => {}
+  return {
+    forwardTo(member) {
+      stopHolding()
+      const off = forwardTransportErrors(transport, member)
+      const handOver = held.splice(0)
+      const timer = handOver.length === 0 ? null : setTimeout(() => handOver.forEach((err) => emitError(member, err)), 0)
+      return () => {
+        if (timer !== null) clearTimeout(timer)
+        off()
+      }
+    },
+    drop: () => {
+      stopHolding()
+      held.length = 0
+    },
+  }
+}
+
+/** Emit each error the transport reports on the member. Returns the
+ *  unsubscribe, to call on close (a no-op for a transport without onError). */
+export function forwardTransportErrors(transport: Transport, member: Emits): () => void {
   if (!reportsErrors(transport)) return () => {}
-  return transport.onError((err) => member.emit('error', [toMeshError(err, 'BAD_MESSAGE')]))
+  return transport.onError((err) => emitError(member, err))
 }

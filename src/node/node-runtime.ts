@@ -18,7 +18,7 @@ import * as prng from 'lib0/prng'
 import { MeshClient } from '../client/mesh'
 import type { Mesh } from '../client/types'
 import { MeshError } from '../client/errors'
-import { forwardTransportErrors } from '../client/transport-errors'
+import { holdTransportErrors } from '../client/transport-errors'
 import { MemoryStorageProvider } from '../storage/memory'
 import type { StorageProvider } from '../storage/types'
 import { createMeshTransport } from '../transport/create'
@@ -74,6 +74,8 @@ export async function joinMeshFromNode(opts: NodeJoinOptions): Promise<Mesh> {
     await storage.close() // a bad signaling URL or secret: leave nothing open
     throw err
   }
+  // what the transport reports before the Mesh exists (a wrong secret shows at once) reaches the app too
+  const heldErrors = holdTransportErrors(transport)
   const seed = globalThis.crypto.getRandomValues(new Uint32Array(1))[0]!
   const gen = prng.create(seed)
   const member = new Member({
@@ -88,20 +90,22 @@ export async function joinMeshFromNode(opts: NodeJoinOptions): Promise<Mesh> {
     ...(opts.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: opts.sessionTimeoutMs }),
     ...(opts.maxVoters === undefined ? {} : { maxVoters: opts.maxVoters }),
   })
-  const offTransportErrors = forwardTransportErrors(transport, member)
   try {
     await member.start()
   } catch (err) {
-    offTransportErrors()
+    heldErrors.drop()
     await transport.close()
     await storage.close()
     throw err
   }
-  return new MeshClient(member, {
+  let offTransportErrors = (): void => {}
+  const mesh = new MeshClient(member, {
     onClose: async () => {
       offTransportErrors()
       await transport.close()
       await storage.close()
     },
   })
+  offTransportErrors = heldErrors.forwardTo(member)
+  return mesh
 }

@@ -77,4 +77,24 @@ describe('startMesh and transport errors', () => {
     await mesh.create('/x', 'ok')
     expect((await mesh.get('/x')).text()).toBe('ok')
   })
+  it('an error reported while the member starts (before the Mesh exists) reaches a listener subscribed right after startMesh resolves, once', async () => {
+    const hello = { member: 'a1', tab: 'tab1', browser: 'browser-a' }
+    const early = new TransportError('UNAUTHORIZED', 'signal from b1 does not open under the room key', 'b1')
+    const transport = reportingTransport(new MemoryHub().connect(hello))
+    // the member subscribes to links while it starts: the transport reports in that window
+    const onLink = transport.onLink
+    transport.onLink = (fn) => {
+      transport.report(early)
+      return onLink(fn)
+    }
+    const mesh = await start(transport)
+    const errors: MeshError[] = []
+    mesh.on('error', (e) => errors.push(e))
+    await new Promise((r) => setTimeout(r, 10))
+    expect(errors.map((e) => [e.code, e.message])).toEqual([['UNAUTHORIZED', 'signal from b1 does not open under the room key']])
+    expect(transport.listeners()).toBe(1) // the holder let go; only the forwarder listens
+    const later = new TransportError('BAD_MESSAGE', 'bad frame: no frame starts with 0xff', 'b1')
+    transport.report(later)
+    expect(errors.map((e) => e.code)).toEqual(['UNAUTHORIZED', 'BAD_MESSAGE'])
+  })
 })

@@ -221,6 +221,41 @@ test('a device sending garbage is reported (BAD_MESSAGE) and dropped, never beco
   }
 })
 
+test('with a room secret two devices form one sealed cluster and a write crosses; a device with another secret is refused (UNAUTHORIZED) and never joins', async ({ browser }) => {
+  const server = await startSignal()
+  const room = freshRoom()
+  const sealed = deviceUrl(room, server.url, `&secret=${encodeURIComponent('correct horse battery staple')}`)
+  const devices = await devicesInRoom(browser, sealed, [1, 1])
+  try {
+    const tabs = devices.flatMap((d) => d.tabs)
+    await waitForVoters(tabs, 2)
+    await watchIn(tabs[1]!, '/sealed')
+    await create(tabs[0]!, '/sealed', 'across')
+    await expect.poll(() => watched(tabs[1]!, '/sealed'), { timeout: 30_000 }).toContain('created /sealed')
+    await createLatencies(tabs[1]!, '/warm-up', 20)
+    console.log(`[figure] small create with a room secret (every frame sealed), 2 voters on 2 devices, strict IndexedDB: ${fmt(percentiles(await createLatencies(tabs[1]!, '/bench-sealed', 100)))}`)
+
+    const t0 = Date.now()
+    const intruder = await openDevice(browser, deviceUrl(room, server.url, `&secret=${encodeURIComponent('a wrong guess')}`), 1)
+    devices.push(intruder)
+    const stranger = intruder.tabs[0]!
+    // neither side opens the other's sealed signaling: both see UNAUTHORIZED
+    await expect.poll(async () => (await errorCodes(stranger)).includes('UNAUTHORIZED'), { timeout: 30_000 }).toBe(true)
+    console.log(`[figure] a device with a wrong secret sees UNAUTHORIZED ${Date.now() - t0} ms after its context was created (the page loads, then listens 2 s for peers)`)
+    const strangerId = (await meshOf(stranger)).id
+    await commitsEverywhere(tabs[0]!, tabs, '/after-intruder', 'still sealed')
+    for (const v of await Promise.all(tabs.map(meshOf))) expect(v.members.map((m) => m.id)).not.toContain(strangerId)
+    // alone it may found a cluster of its own (a first member alone is one, design.md), but it never
+    // reaches the sealed one: none of its members, none of its data
+    const ids = await idsOf(tabs)
+    expect((await meshOf(stranger)).members.map((m) => m.id).filter((id) => ids.includes(id))).toEqual([])
+    expect(await stranger.evaluate(() => window.mesh!.exists('/sealed').then((s) => s !== null))).toBe(false)
+  } finally {
+    await closeAll(devices)
+    await server.close()
+  }
+})
+
 test('figures: a new device joins and catches up a 10,000-node tree; commit latency with members on two devices', async ({ browser }) => {
   test.setTimeout(240_000)
   const server = await startSignal()

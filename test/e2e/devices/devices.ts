@@ -35,6 +35,14 @@ export async function recordErrors(page: Page): Promise<void> {
     if (w.meshErrors !== undefined) return
     w.meshErrors = []
     w.meshErrorMessages = []
+    // what came before we subscribed (a wrong secret shows while the tab joins, and
+    // the Mesh hands it over on its first task) is in the demo's log, newest first
+    for (const li of [...document.querySelectorAll('#log li.error')].reverse()) {
+      const m = /error ([A-Z_]+): (.*)$/s.exec(li.textContent ?? '')
+      if (m === null) continue
+      w.meshErrors.push(m[1]!)
+      w.meshErrorMessages.push(`${m[1]}: ${m[2]}`)
+    }
     window.mesh!.on('error', (e) => {
       w.meshErrors!.push(e.code)
       w.meshErrorMessages!.push(`${e.code}: ${e.message}`)
