@@ -108,9 +108,10 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
   }
   const { member, transport, storage, lock } = started
   // a peer refused (UNAUTHORIZED: it cannot prove the room secret) or sending
-  // what we do not accept reaches the app as an `error` event, from the Mesh
-  // on; what came before (while we listened for peers) is handed over then
-  let offTransportErrors = (): void => {}
+  // what we do not accept reaches the app as an `error` event; what came
+  // before (while we listened for peers) is handed over on the first task after
+  // the Mesh is returned (nothing here awaits before that)
+  const offTransportErrors = started.heldErrors.forwardTo(member)
 
   // ---- 2. death certificates, caretaking, the page's lifecycle ----
   const tabClosing = new AbortController()
@@ -158,7 +159,6 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
   })
   member.visibilityChanged()
   deathWatch.start()
-  offTransportErrors = started.heldErrors.forwardTo(member)
 
   // ---- 3. the Mesh ----
   const info: BrowserTabInfo = {

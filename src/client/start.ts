@@ -38,15 +38,13 @@ export async function startMesh(opts: StartMeshOptions): Promise<Mesh> {
       await opts.transport.close()
       await opts.storage.close()
     })
-  let offTransportErrors = (): void => {}
-  const mesh = new MeshClient(member, {
+  const offTransportErrors = heldErrors.forwardTo(member)
+  return new MeshClient(member, {
     onClose: async () => {
       offTransportErrors()
       await release()
     },
   })
-  offTransportErrors = heldErrors.forwardTo(member)
-  return mesh
 }
 
 function seededRandom(seed: number | undefined): () => number {

@@ -63,7 +63,7 @@ export function holdTransportErrors(transport: Transport): HeldTransportErrors {
 
 /** Emit each error the transport reports on the member. Returns the
  *  unsubscribe, to call on close (a no-op for a transport without onError). */
-export function forwardTransportErrors(transport: Transport, member: Emits): () => void {
+function forwardTransportErrors(transport: Transport, member: Emits): () => void {
   if (!reportsErrors(transport)) return () => {}
   return transport.onError((err) => emitError(member, err))
 }

@@ -98,14 +98,12 @@ export async function joinMeshFromNode(opts: NodeJoinOptions): Promise<Mesh> {
     await storage.close()
     throw err
   }
-  let offTransportErrors = (): void => {}
-  const mesh = new MeshClient(member, {
+  const offTransportErrors = heldErrors.forwardTo(member)
+  return new MeshClient(member, {
     onClose: async () => {
       offTransportErrors()
       await transport.close()
       await storage.close()
     },
   })
-  offTransportErrors = heldErrors.forwardTo(member)
-  return mesh
 }

@@ -240,14 +240,8 @@ export class MeshTransport implements Transport {
   private connect(r: Remote): void {
     if (this.closed || r.link !== null || r.attempt !== null || r.retry !== null) return
     const refused = this.penalties.remaining(r.member)
-    if (refused > 0) {
-      // come back when the penalty ends (the peer may be gone by then)
-      r.retry = setTimeout(() => {
-        r.retry = null
-        if (this.remotes.get(r.id) === r) this.connect(r)
-      }, refused)
-      return
-    }
+    // come back when the penalty ends (the peer may be gone by then)
+    if (refused > 0) return this.retryIn(r, refused)
     if (this.selfId < r.id) {
       this.startAttempt(r, randomAttemptId(), true)
       return
@@ -501,11 +495,15 @@ export class MeshTransport implements Transport {
     }
     const base = this.opts.backoffBaseMs ?? 250
     const max = this.opts.backoffMaxMs ?? 10_000
-    const delay = Math.min(max, base * 2 ** Math.min(r.failures, 16)) * (0.5 + Math.random() / 2)
+    this.retryIn(r, Math.min(max, base * 2 ** Math.min(r.failures, 16)) * (0.5 + Math.random() / 2))
+  }
+
+  /** connect to the peer again in `ms`, unless it was forgotten by then */
+  private retryIn(r: Remote, ms: number): void {
     r.retry = setTimeout(() => {
       r.retry = null
       if (this.remotes.get(r.id) === r) this.connect(r)
-    }, delay)
+    }, ms)
   }
 
   private dropRemote(r: Remote, reason: string): void {
