@@ -11,6 +11,7 @@ import type { Page } from '@playwright/test'
 import { meshOf, openTabs, pollFor, waitForLeader, waitForMesh, waitForVoters } from '../../src/testing/playwright'
 import { chromiumLaunch } from '../../playwright.config'
 import { crash, DEMO_URL, freshRoom, heldLocks, logPageErrors, setHidden, tabInfo, throttleTimers } from './helpers/demo'
+import { idsOf } from './devices/devices'
 import { createLatencies, fmt, indexedDbStrictCommits, nextLeaderAt, percentiles, recordNextLeader, webrtcLoopbackRoundTrips } from './helpers/figures'
 
 test.describe.configure({ mode: 'serial' })
@@ -71,7 +72,7 @@ test('with a room secret the tabs form a mesh; a tab with another secret is refu
   for (const p of pages) expect((await meshOf(p)).members.map((m) => m.id)).not.toContain(intruderId)
   // alone it may found a cluster of its own (a first member alone is one, design.md), but it never
   // reaches the sealed one: none of its members, none of its data
-  const memberIds = await Promise.all(pages.map(async (p) => (await meshOf(p)).id))
+  const memberIds = await idsOf(pages)
   expect((await meshOf(intruder!)).members.map((m) => m.id).filter((id) => memberIds.includes(id))).toEqual([])
   expect(await exists(intruder!, '/sealed')).toBe(false)
 })
