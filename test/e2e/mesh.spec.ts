@@ -285,10 +285,14 @@ test('a hidden leader hands over leadership to a visible tab', async ({ context 
 
 test('when every tab is hidden and its timers run at most once a second, the leader stays: no false election', async ({ context }) => {
   const pages = await threeTabs(context)
-  const { page: leaderPage } = await waitForLeader(pages)
+  const { page: leaderPage, leader: first } = await waitForLeader(pages)
   const followers = pages.filter((p) => p !== leaderPage)
-  // followers first: once no voter is visible the leader has nobody to hand off to and keeps leading
-  for (const p of [...followers, leaderPage!]) await setHidden(p, true)
+  // followers first: once no voter is visible the leader has nobody to hand off to and keeps leading.
+  // It must know they are hidden before it hides, or it hands off to one it still thinks visible
+  // (a real hand-off, not the false election this test is about, but it changes the term)
+  for (const p of followers) await setHidden(p, true)
+  await expect.poll(() => meshOf(leaderPage!).then((v) => v.members.filter((m) => m.id !== first).map((m) => m.visible)), { timeout: 30_000 }).toEqual([false, false])
+  await setHidden(leaderPage!, true)
   const { leader, page } = await waitForLeader(pages)
   const term = (await meshOf(page!)).term
   for (const p of pages) await throttleTimers(p)
