@@ -49,7 +49,8 @@ const utf8Decoder = new TextDecoder()
 export function toBytes(data: Data | undefined): Uint8Array {
   if (data === undefined) return new Uint8Array(0)
   if (typeof data === 'string') return utf8.encode(data)
-  if (data instanceof Uint8Array) return data
+  // a copy: bytes the app changes after the call cannot change what a resend carries
+  if (data instanceof Uint8Array) return data.slice()
   throw new MeshError('BAD_ARGUMENTS', 'data must be a string or a Uint8Array')
 }
 
@@ -186,16 +187,9 @@ export class MeshClient implements Mesh {
 
   create(path: string, data?: Data, opts: CreateOpts = {}): Promise<string> {
     return this.run(async () => {
-      const mode = opts.mode ?? 'persistent'
-      const op: TxnOp = { op: 'create', path, data: toBytes(data), mode }
-      if (mode === 'ttl' || mode === 'ttl-sequential') {
-        if (opts.ttlMs === undefined || !Number.isSafeInteger(opts.ttlMs) || opts.ttlMs <= 0) {
-          throw new MeshError('BAD_ARGUMENTS', `mode ${mode} needs a positive integer ttlMs`, { path })
-        }
-        op.ttlMs = opts.ttlMs
-      } else if (opts.ttlMs !== undefined) {
-        throw new MeshError('BAD_ARGUMENTS', `ttlMs is only for ttl modes, not ${mode}`, { path })
-      }
+      // mode and ttlMs are checked where every write is, by the command encoder's rules (node/requests.ts)
+      const op: TxnOp = { op: 'create', path, data: toBytes(data), mode: opts.mode ?? 'persistent' }
+      if (opts.ttlMs !== undefined) op.ttlMs = opts.ttlMs
       const results = await this.txn([op], false)
       const r = results[0]
       if (r?.op !== 'create') throw new MeshError('BAD_MESSAGE', 'create returned no path', { path })
@@ -387,10 +381,9 @@ function checkPath(path: string, sequential = false): void {
   }
 }
 
+/** -1 (any version) when none is given; the range is checked with the rest of the write (node/requests.ts) */
 function versionOf(v: number | undefined): number {
-  if (v === undefined) return -1
-  if (!Number.isSafeInteger(v) || v < -1) throw new MeshError('BAD_ARGUMENTS', `bad version ${v}`)
-  return v
+  return v === undefined ? -1 : v
 }
 
 function toTxnOp(o: Op): TxnOp {

@@ -187,7 +187,7 @@ export class Member extends ObservableV2<MemberEvents> {
     })
     this.links.broadcast({ type: 'cluster', clusterId: this.clusterId ?? '' })
     this.running = true
-    this.ticker = new RepeatingTimer(this.scheduler, this.timing.tickMs, () => this.onTick())
+    this.startTicking()
     this.onTick()
   }
 
@@ -265,6 +265,11 @@ export class Member extends ObservableV2<MemberEvents> {
 
   get sessionId(): string {
     return this.own.id
+  }
+
+  /** writes submitted and not yet settled (tests: a refused call leaves none) */
+  get pendingWrites(): number {
+    return this.requests.size
   }
 
   get leader(): string | null {
@@ -376,6 +381,14 @@ export class Member extends ObservableV2<MemberEvents> {
 
 
   // ---- the tick ----
+
+  /** Tick every tickMs. A tick that throws is reported as an `error` event and
+   *  the next tick still comes (a member that stops ticking loses its session). */
+  private startTicking(): void {
+    this.ticker = new RepeatingTimer(this.scheduler, this.timing.tickMs, () => this.onTick(), (err) => {
+      this.emitSafe('error', [toMeshError(err.cause, 'BAD_MESSAGE')])
+    })
+  }
 
   private onTick(): void {
     if (this.stopped) return
@@ -924,7 +937,7 @@ export class Member extends ObservableV2<MemberEvents> {
     this.diverging = false
     this.running = true
     this.links.broadcast({ type: 'cluster', clusterId: '' })
-    this.ticker = new RepeatingTimer(this.scheduler, this.timing.tickMs, () => this.onTick())
+    this.startTicking()
     this.onTick()
   }
 

@@ -14,7 +14,11 @@
 // - a seq is never reused for a different command;
 // - ackedBelow never passes a seq whose copies might still be in flight and
 //   whose result we have not seen (an abandoned request keeps it down), so the
-//   tree can always recognise a late copy.
+//   tree can always recognise a late copy;
+// - a command that could not be encoded is never queued: the encoder's own
+//   checks (commandProblem) run once, in write(), so a resend can never throw
+//   inside the tick.
+import { commandProblem, opProblem } from '../tree/command'
 import type { Command, TxnOp, TxnResult } from '../tree/types'
 import { MeshError } from '../client/errors'
 
@@ -90,13 +94,22 @@ export class RequestPipeline {
     this.sessionReady = false
   }
 
-  /** Submit one txn. Resolves with the tree's result (ok or a failed txn). */
+  /**
+   * Submit one txn. Resolves with the tree's result (ok or a failed txn).
+   * A txn the command encoder would refuse is rejected with BAD_ARGUMENTS
+   * here, before it takes a seq: nothing of it stays pending.
+   */
   write(ops: TxnOp[], multi: boolean): Promise<TxnResult> {
     return new Promise<TxnResult>((resolve, reject) => {
       // the watermark before numbering: it may reach this seq, never pass it
       const ackedBelow = this.ackedBelow()
+      const cmd: TxnCommand = { type: 'txn', session: this.session, seq: this.nextSeq, ackedBelow, multi, ops, time: 0 }
+      const refused = unencodable(cmd)
+      if (refused !== null) {
+        reject(refused)
+        return
+      }
       const seq = this.nextSeq++
-      const cmd: TxnCommand = { type: 'txn', session: this.session, seq, ackedBelow, multi, ops, time: 0 }
       const p: PendingWrite = { cmd, sentAt: null, deadline: this.route.now() + this.timings.timeoutMs, resolve, reject }
       this.pending.set(seq, p)
       this.send(p)
@@ -166,4 +179,23 @@ export class RequestPipeline {
       this.abandoned.delete(oldest)
     }
   }
+}
+
+/**
+ * Why the encoder would refuse this txn, as a MeshError naming the op (and
+ * its index in a multi), or null. The checks are the codec's own
+ * (`opProblem`, `commandProblem`), not a copy of them.
+ */
+function unencodable(cmd: TxnCommand): MeshError | null {
+  if (Array.isArray(cmd.ops)) {
+    for (let i = 0; i < cmd.ops.length; i++) {
+      const op = cmd.ops[i]!
+      const problem = opProblem(op)
+      if (problem === null) continue
+      const path = typeof op === 'object' && op !== null && typeof op.path === 'string' ? op.path : undefined
+      return new MeshError('BAD_ARGUMENTS', problem, { ...(path === undefined ? {} : { path }), ...(cmd.multi ? { opIndex: i } : {}) })
+    }
+  }
+  const problem = commandProblem(cmd)
+  return problem === null ? null : new MeshError('BAD_ARGUMENTS', problem)
 }

@@ -104,4 +104,21 @@ describe('request pipeline (exactly-once numbering)', () => {
     h.pipeline.replaceSession('s2')
     await expect(p).rejects.toMatchObject({ code: 'SESSION_EXPIRED' })
   })
+
+  it('a txn the encoder would refuse is rejected BAD_ARGUMENTS before it takes a seq, and nothing of it is sent or pending', async () => {
+    const h = harness()
+    await expect(h.pipeline.write([{ op: 'check', path: '/', version: 2 ** 31 }], false)).rejects.toMatchObject({ code: 'BAD_ARGUMENTS', path: '/' })
+    await expect(h.pipeline.write([check[0]!, { op: 'set', path: '/a', data: new Uint8Array(0), version: -2 }], true)).rejects.toMatchObject({
+      code: 'BAD_ARGUMENTS',
+      opIndex: 1,
+      path: '/a',
+    })
+    await expect(h.pipeline.write(Array.from({ length: 1025 }, () => check[0]!), true)).rejects.toMatchObject({ code: 'BAD_ARGUMENTS' })
+    expect(h.pipeline.size).toBe(0)
+    expect(h.sent).toHaveLength(0)
+    void h.pipeline.write(check, false)
+    expect(h.sent.map((c) => c.seq)).toEqual([1])
+    h.pipeline.flush(true)
+    expect(h.sent.map((c) => c.seq)).toEqual([1, 1])
+  })
 })
