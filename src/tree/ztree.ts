@@ -67,10 +67,11 @@ export class ZTree {
 
   // ---- reads (local, as ZooKeeper's) ----
 
-  /** data and stat of the node, or null. The data is the tree's own copy: do not mutate it. */
+  /** data and stat of the node, or null. The data is a copy the caller owns:
+   *  changing it must not change this replica (its digest would leave the others'). */
   get(path: string): { data: Uint8Array; stat: Stat } | null {
     const n = this.state.nodes.get(path)
-    return n === undefined ? null : { data: n.data, stat: statOf(n) }
+    return n === undefined ? null : { data: n.data.slice(), stat: statOf(n) }
   }
 
   stat(path: string): Stat | null {
