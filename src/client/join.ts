@@ -21,6 +21,7 @@ import type { HeldTransportErrors } from './transport-errors'
 import type { JoinOptions, Mesh } from './types'
 import { Member } from '../node/member'
 import type { MemberOptions } from '../node/options'
+import { MEMBER_SETTING_RULES, ROOM_RULES, checkOptions, duration, object, oneOf } from '../node/option-checks'
 import { realScheduler } from '../node/scheduler'
 import { acquireLock, bootstrapLockName, browserId, chooseMember, randomId } from '../node/identity'
 import type { HeldLock, LockManagerLike } from '../node/identity'
@@ -66,9 +67,19 @@ export interface BrowserTabInfo {
   diagnosticMember(): Member
 }
 
+/** joinMesh's options (shared/api.md), each refused with BAD_ARGUMENTS before anything is opened */
+const JOIN_RULES = {
+  ...ROOM_RULES,
+  ...MEMBER_SETTING_RULES,
+  storage: oneOf('indexeddb', 'memory'),
+  durability: oneOf('strict', 'relaxed'),
+  locks: object,
+  graceMs: duration(0),
+}
+
 export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
+  checkOptions('joinMesh', options, JOIN_RULES, ['room'])
   const room = options.room
-  if (typeof room !== 'string' || room.length === 0 || room.length > 128) throw new MeshError('BAD_ARGUMENTS', 'room must be a non-empty string of at most 128 characters')
   const locks = options.locks ?? (globalThis.navigator as Navigator | undefined)?.locks
   if (locks === undefined) throw new MeshError('BAD_ARGUMENTS', 'joinMesh needs the Web Locks API (navigator.locks): a secure context in a current browser')
   const provider: StorageProvider = options.storage === 'memory' ? new MemoryStorageProvider() : new IndexedDbStorageProvider({ durability: options.durability ?? 'strict' })

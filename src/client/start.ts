@@ -7,6 +7,7 @@
 import * as prng from 'lib0/prng'
 import { Member } from '../node/member'
 import type { MemberOptions } from '../node/options'
+import { MEMBER_SETTING_RULES, boolean, callback, checkOptions, integer, memberId, object, arrayOf, text } from '../node/option-checks'
 import { realScheduler } from '../node/scheduler'
 import { MeshClient } from './mesh'
 import { holdTransportErrors } from './transport-errors'
@@ -23,6 +24,7 @@ export interface StartMeshOptions extends Omit<MemberOptions, 'scheduler' | 'ran
 
 /** Start a member and hand back its Mesh once the member runs (it may still be connecting). */
 export async function startMesh(opts: StartMeshOptions): Promise<Mesh> {
+  checkOptions('startMesh', opts, START_MESH_RULES, ['hello', 'storage', 'transport'])
   // what the transport reports while the member starts reaches the app too
   const heldErrors = holdTransportErrors(opts.transport)
   const member = new Member({ ...opts, scheduler: opts.scheduler ?? realScheduler, random: opts.random ?? seededRandom(opts.seed) })
@@ -45,6 +47,23 @@ export async function startMesh(opts: StartMeshOptions): Promise<Mesh> {
       await release()
     },
   })
+}
+
+/** startMesh's options beside the member settings every entry point shares */
+const START_MESH_RULES = {
+  ...MEMBER_SETTING_RULES,
+  hello: object,
+  storage: object,
+  transport: object,
+  scheduler: object,
+  random: callback,
+  seed: integer(0, 0xffffffff),
+  release: callback,
+  reopenStorage: callback,
+  visible: callback,
+  bootstrap: boolean,
+  bootstrapVoters: arrayOf(memberId, 1),
+  clusterId: text(1, 256),
 }
 
 function seededRandom(seed: number | undefined): () => number {

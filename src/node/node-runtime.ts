@@ -17,7 +17,6 @@ import WebSocket from 'ws'
 import * as prng from 'lib0/prng'
 import { MeshClient } from '../client/mesh'
 import type { Mesh } from '../client/types'
-import { MeshError } from '../client/errors'
 import { holdTransportErrors } from '../client/transport-errors'
 import { MemoryStorageProvider } from '../storage/memory'
 import type { StorageProvider } from '../storage/types'
@@ -27,6 +26,8 @@ import { nodePeerFactory } from '../transport/simple-peer-node'
 import type { WebSocketConstructor } from '../transport/websocket-signaling'
 import { randomId } from './identity'
 import { Member } from './member'
+import { MEMBER_SETTING_RULES, ROOM_RULES, boolean, checkOptions, memberId, refuse } from './option-checks'
+import type { OptionRule } from './option-checks'
 import { realScheduler } from './scheduler'
 import { BROWSER_TIMING } from './visibility'
 
@@ -51,8 +52,27 @@ export interface NodeJoinOptions {
   iceServers?: RTCIceServer[]
 }
 
+/** what `storage:` takes in Node: a provider, not joinMesh's 'indexeddb' | 'memory' */
+const storageProvider: OptionRule = (option, value) => {
+  if (typeof value !== 'object' || value === null || typeof (value as { open?: unknown }).open !== 'function') {
+    refuse(option, 'a StorageProvider (an object with open(room, member), e.g. new MemoryStorageProvider()); leave it out for memory storage', value)
+  }
+}
+
+const NODE_JOIN_RULES: Readonly<Record<string, OptionRule>> = {
+  ...ROOM_RULES,
+  ...MEMBER_SETTING_RULES,
+  wrtc: (option, value) => {
+    if ((typeof value !== 'object' && typeof value !== 'function') || value === null) refuse(option, 'the node-webrtc module object (@roamhq/wrtc)', value)
+  },
+  storage: storageProvider,
+  member: memberId,
+  browser: memberId,
+  bootstrap: boolean,
+}
+
 export async function joinMeshFromNode(opts: NodeJoinOptions): Promise<Mesh> {
-  if (typeof opts.room !== 'string' || opts.room.length === 0 || opts.room.length > 128) throw new MeshError('BAD_ARGUMENTS', 'room must be a non-empty string of at most 128 characters')
+  checkOptions('joinMeshFromNode', opts, NODE_JOIN_RULES, ['room', 'signaling', 'wrtc'])
   const memberId = opts.member ?? randomId('n')
   const hello = { member: memberId, tab: randomId('t'), browser: opts.browser ?? randomId('node') }
   const provider = opts.storage ?? new MemoryStorageProvider()

@@ -4,6 +4,9 @@
 
 export type TimerHandle = unknown
 
+/** the longest delay a platform timer keeps (a signed 32-bit ms count); longer ones fire at once */
+export const MAX_TIMER_MS = 2 ** 31 - 1
+
 export interface Scheduler {
   /** milliseconds; only differences and leader-stamped times are meaningful */
   now(): number

@@ -3,6 +3,7 @@
 // and the ordering of sequential node names.
 import { MeshError } from '../client/errors'
 import type { MeshCore, WatchEvent } from '../client/types'
+import { MAX_TIMER_MS } from '../node/scheduler'
 
 /** The clock a recipe waits on. A mesh may carry its own (the simulated
  *  cluster runs on virtual time); otherwise the platform's timers. */
@@ -47,7 +48,8 @@ export class Deadline {
     timeoutMs: number | undefined,
   ) {
     if (timeoutMs !== undefined) {
-      if (!(timeoutMs >= 0)) throw new MeshError('BAD_ARGUMENTS', `timeoutMs must be a non-negative number, got ${timeoutMs}`)
+      // a platform timer fires at once past MAX_TIMER_MS: 2^31 or Infinity would give up immediately
+      if (!(timeoutMs >= 0 && timeoutMs <= MAX_TIMER_MS)) throw new MeshError('BAD_ARGUMENTS', `timeoutMs must be a number of ms from 0 to ${MAX_TIMER_MS}, got ${timeoutMs}`)
       this.timer = timers.setTimeout(() => this.fail(new MeshError('TIMEOUT', `gave up after ${timeoutMs} ms`)), timeoutMs)
     }
     if (signal) {

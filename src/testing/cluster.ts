@@ -26,6 +26,7 @@ import type { MemberBugs, MemberTiming } from '../node/options'
 import type { Scheduler } from '../node/scheduler'
 import { MeshClient } from '../client/mesh'
 import { MeshError } from '../client/errors'
+import { checkClusterOptions } from './cluster-options'
 import type { Mesh } from '../client/types'
 
 export interface SimulatedClusterOptions {
@@ -107,8 +108,8 @@ interface Slot {
 }
 
 export function createSimulatedCluster(opts: SimulatedClusterOptions = {}): SimulatedCluster {
+  checkClusterOptions(opts)
   const count = opts.members ?? 3
-  if (!Number.isInteger(count) || count < 1) throw new MeshError('BAD_ARGUMENTS', 'members must be a positive integer')
   const seed = opts.seed ?? 1
   const gen = prng.create(seed)
   const clock = new VirtualClock()
