@@ -33,6 +33,8 @@ export interface MeshErrorDetails {
   path?: string
   /** for multi: the index of the op that failed */
   opIndex?: number
+  /** a write that may have committed (see MeshError.outcome) */
+  outcome?: 'unknown'
   cause?: unknown
 }
 
@@ -40,6 +42,13 @@ export class MeshError extends Error {
   readonly code: MeshErrorCode
   path?: string
   opIndex?: number
+  /**
+   * 'unknown' on a write that failed after it left this member (TIMEOUT,
+   * SESSION_EXPIRED, STORAGE, CLOSED...): it may have committed anyway, as
+   * with ZooKeeper's connection loss. Read before retrying. Absent when the
+   * write is known not to have been applied.
+   */
+  outcome?: 'unknown'
 
   constructor(code: MeshErrorCode, message?: string, details: MeshErrorDetails = {}) {
     super(message ?? code, details.cause === undefined ? undefined : { cause: details.cause })
@@ -47,6 +56,7 @@ export class MeshError extends Error {
     this.code = code
     if (details.path !== undefined) this.path = details.path
     if (details.opIndex !== undefined) this.opIndex = details.opIndex
+    if (details.outcome !== undefined) this.outcome = details.outcome
   }
 }
 

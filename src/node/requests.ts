@@ -17,10 +17,13 @@
 //   tree can always recognise a late copy;
 // - a command that could not be encoded is never queued: the encoder's own
 //   checks (commandProblem) run once, in write(), so a resend can never throw
-//   inside the tick.
+//   inside the tick;
+// - a write that fails after it was submitted says its outcome is unknown
+//   (MeshError.outcome): it may commit all the same.
 import { commandProblem, opProblem } from '../tree/command'
 import type { Command, TxnOp, TxnResult } from '../tree/types'
 import { MeshError } from '../client/errors'
+import type { MeshErrorDetails } from '../client/errors'
 
 export type TxnCommand = Extract<Command, { type: 'txn' }>
 
@@ -86,7 +89,7 @@ export class RequestPipeline {
    * before the expiry: the outcome is unknown, read before retrying.
    */
   replaceSession(session: string): void {
-    for (const p of this.pending.values()) p.reject(new MeshError('SESSION_EXPIRED', 'the session expired before the write committed'))
+    for (const p of this.pending.values()) p.reject(outcomeOf(p, new MeshError('SESSION_EXPIRED', 'the session expired before the write committed')))
     this.pending.clear()
     this.abandoned.clear()
     this.session = session
@@ -137,9 +140,12 @@ export class RequestPipeline {
         this.pending.delete(seq)
         this.abandon(seq)
         p.reject(
-          this.route.hasLeader()
-            ? new MeshError('TIMEOUT', `write did not commit within ${this.timings.timeoutMs} ms`)
-            : new MeshError('NO_QUORUM', 'no leader: the write cannot commit'),
+          outcomeOf(
+            p,
+            this.route.hasLeader()
+              ? new MeshError('TIMEOUT', `write did not commit within ${this.timings.timeoutMs} ms`)
+              : new MeshError('NO_QUORUM', 'no leader: the write cannot commit'),
+          ),
         )
         continue
       }
@@ -149,7 +155,7 @@ export class RequestPipeline {
 
   /** Fail everything (member closed or crashed). */
   failAll(err: MeshError): void {
-    for (const p of this.pending.values()) p.reject(err)
+    for (const p of this.pending.values()) p.reject(outcomeOf(p, err))
     this.pending.clear()
   }
 
@@ -179,6 +185,18 @@ export class RequestPipeline {
       this.abandoned.delete(oldest)
     }
   }
+}
+
+/**
+ * The error a failed write is rejected with. A write submitted at least once
+ * may have committed: its error says `outcome: 'unknown'` (a copy, as one
+ * error may fail many writes). One that never left is known not applied.
+ */
+function outcomeOf(p: PendingWrite, err: MeshError): MeshError {
+  if (p.sentAt === null) return err
+  const details: MeshErrorDetails = { outcome: 'unknown', cause: err }
+  if (err.path !== undefined) details.path = err.path
+  return new MeshError(err.code, `${err.message} (the write may have committed: read before retrying)`, details)
 }
 
 /**

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { MeshError } from '../../src/client/errors'
 import { RequestPipeline } from '../../src/node/requests'
 import type { TxnCommand } from '../../src/node/requests'
 import type { Command, TxnResult } from '../../src/tree/types'
@@ -120,5 +121,35 @@ describe('request pipeline (exactly-once numbering)', () => {
     expect(h.sent.map((c) => c.seq)).toEqual([1])
     h.pipeline.flush(true)
     expect(h.sent.map((c) => c.seq)).toEqual([1, 1])
+  })
+
+  it('a write that failed after it was submitted is flagged outcome unknown; one never submitted is not', async () => {
+    const h = harness()
+    const sent = h.pipeline.write(check, false)
+    h.setNow(10_000)
+    h.pipeline.flush(false)
+    await expect(sent).rejects.toMatchObject({ code: 'TIMEOUT', outcome: 'unknown' })
+
+    h.setLeader(false)
+    const neverSent = h.pipeline.write(check, false)
+    h.setNow(20_000)
+    h.pipeline.flush(false)
+    const err = await neverSent.catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'NO_QUORUM' })
+    expect((err as { outcome?: string }).outcome).toBeUndefined()
+
+    h.setLeader(true)
+    const closing = h.pipeline.write(check, false)
+    const queued = (h.setLeader(false), h.pipeline.write(check, false))
+    const shared = new MeshError('STORAGE', 'disk gone')
+    h.pipeline.failAll(shared)
+    await expect(closing).rejects.toMatchObject({ code: 'STORAGE', outcome: 'unknown', cause: shared })
+    await expect(queued).rejects.toBe(shared)
+    expect(shared.outcome).toBeUndefined()
+
+    h.setLeader(true)
+    const expiring = h.pipeline.write(check, false)
+    h.pipeline.replaceSession('s2')
+    await expect(expiring).rejects.toMatchObject({ code: 'SESSION_EXPIRED', outcome: 'unknown' })
   })
 })
