@@ -5,15 +5,13 @@
 // data must return bytes the app owns.
 import { describe, expect, it } from 'vitest'
 import { createSimulatedCluster } from '../../src/testing/index'
+import { stableCluster } from './arguments-cluster'
 
 const allEqual = (digests: Map<string, string>): boolean => new Set(digests.values()).size === 1
 
 describe('attack: mutating the bytes a read returned', () => {
   it('changing get().data on the leader and on a follower changes no replica', async () => {
-    const cluster = createSimulatedCluster({ members: 3, seed: 31 })
-    await cluster.stable()
-    const leader = cluster.meshes.find((m) => m.isLeader)!
-    const follower = cluster.meshes.find((m) => !m.isLeader)!
+    const { cluster, leader, follower } = await stableCluster(31)
     await leader.create('/x', 'original')
     await cluster.advance(1_000)
     expect(allEqual(cluster.digests())).toBe(true)
@@ -43,9 +41,7 @@ describe('attack: mutating the bytes a read returned', () => {
   })
 
   it('bytes the app changes after handing them to a write are not what the write stores', async () => {
-    const cluster = createSimulatedCluster({ members: 3, seed: 33 })
-    await cluster.stable()
-    const follower = cluster.meshes.find((m) => !m.isLeader)!
+    const { cluster, follower } = await stableCluster(33)
     const bytes = new TextEncoder().encode('first')
     const done = follower.create('/z', bytes)
     bytes.fill(0x21)

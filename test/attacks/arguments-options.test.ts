@@ -12,6 +12,7 @@ import { joinMeshFromNode } from '../../src/node/node-runtime'
 import { MemoryStorageProvider } from '../../src/storage/memory'
 import { createSimulatedCluster } from '../../src/testing/index'
 import { MemoryHub } from '../../src/transport/memory-transport'
+import { stableCluster } from './arguments-cluster'
 
 /** numbers no count or duration accepts */
 const BAD_NUMBERS: unknown[] = [0, -1, Number.NaN, 1.5, 2 ** 31, Number.POSITIVE_INFINITY, '5000', null]
@@ -174,9 +175,7 @@ describe('attack: out-of-range options are refused with BAD_ARGUMENTS', () => {
       ['watch', 'not a function', (m) => m.get('/x', { watch: 'yes' as never })],
     ]
     it.each(calls)('%s: %s', async (option, _shown, call) => {
-      const cluster = createSimulatedCluster({ members: 3, seed: 7 })
-      await cluster.stable()
-      const follower = cluster.meshes.find((m) => !m.isLeader)!
+      const { cluster, follower } = await stableCluster(7)
       await follower.create('/x', 'x')
       const before = [...cluster.digests().values()]
       expect(await outcome(() => call(follower))).toEqual(refusal(option.split(' ')[0]!))

@@ -4,7 +4,7 @@
 // ticking: its session was lost and every later write timed out. Each bad call
 // must be refused once, before anything is queued, and change nothing.
 import { describe, expect, it } from 'vitest'
-import { createSimulatedCluster } from '../../src/testing/index'
+import { stableCluster } from './arguments-cluster'
 import type { Mesh } from '../../src/client/types'
 
 const badCalls: Array<[string, (m: Mesh) => Promise<unknown>]> = [
@@ -19,9 +19,7 @@ const badCalls: Array<[string, (m: Mesh) => Promise<unknown>]> = [
 
 describe('attack: out-of-range app arguments on a follower', () => {
   it.each(badCalls)('%s is refused with BAD_ARGUMENTS, leaves nothing pending, and the member keeps ticking', async (_name, call) => {
-    const cluster = createSimulatedCluster({ members: 3, seed: 13 })
-    await cluster.stable()
-    const follower = cluster.meshes.find((m) => !m.isLeader)!
+    const { cluster, follower } = await stableCluster(13)
     await follower.create('/x', 'start')
     const member = cluster.memberOf(follower)
     const session = follower.sessionId

@@ -5,14 +5,11 @@
 // such non-znode error take effect once or never; this flag tells the app.
 import { describe, expect, it } from 'vitest'
 import { MeshError } from '../../src/client/errors'
-import { createSimulatedCluster } from '../../src/testing/index'
+import { stableCluster } from '../attacks/arguments-cluster'
 
 describe('a write whose outcome is unknown says so', () => {
   it('a follower write reported STORAGE that did commit is flagged outcome unknown', async () => {
-    const cluster = createSimulatedCluster({ members: 3, seed: 51 })
-    await cluster.stable()
-    const leader = cluster.meshes.find((m) => m.isLeader)!
-    const follower = cluster.meshes.find((m) => !m.isLeader)!
+    const { cluster, leader, follower } = await stableCluster(51)
     let settled = false
     const write = follower.set('/', 'committed').finally(() => (settled = true))
     const failure = write.then(
@@ -31,9 +28,7 @@ describe('a write whose outcome is unknown says so', () => {
   })
 
   it('a write still queued when its member closes is not flagged: it never left', async () => {
-    const cluster = createSimulatedCluster({ members: 3, seed: 52 })
-    await cluster.stable()
-    const follower = cluster.meshes.find((m) => !m.isLeader)!
+    const { cluster, follower } = await stableCluster(52)
     cluster.partition([follower], cluster.meshes.filter((m) => m !== follower))
     // the follower learns it lost the leader, then writes: nothing is sent
     await cluster.advance(10_000)
