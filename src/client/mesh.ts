@@ -15,6 +15,7 @@ import { validatePath } from '../tree/paths'
 import type { Stat as TreeStat, TxnOp, TxnResult } from '../tree/types'
 import type { Member } from '../node/member'
 import type { Scheduler } from '../node/scheduler'
+import { boolean, callback, checkOptions } from '../node/option-checks'
 import { recipesFor } from '../recipes/index'
 import { MeshError, toMeshError } from './errors'
 import type {
@@ -281,6 +282,7 @@ export class MeshClient implements Mesh {
   watch(path: string, fn: (e: WatchEvent) => void, opts: WatchOpts = {}): () => void {
     checkPath(path)
     if (typeof fn !== 'function') throw new MeshError('BAD_ARGUMENTS', 'watch needs a callback', { path })
+    checkOptions('watch', opts, WATCH_RULES)
     const member = this.member
     return member.watches.persistent(path, opts.recursive === true, fn)
   }
@@ -312,7 +314,7 @@ export class MeshClient implements Mesh {
   private read<T>(path: string, opts: ReadOpts, local: () => T): Promise<T> {
     return this.run(async () => {
       checkPath(path)
-      if (opts.watch !== undefined && typeof opts.watch !== 'function') throw new MeshError('BAD_ARGUMENTS', 'watch must be a function', { path })
+      checkOptions('read', opts, READ_RULES)
       if (opts.linearizable === true) await this.member.barrier()
       return local()
     })
@@ -369,6 +371,10 @@ function settleDeep<T>(value: T, settle: Settle, seen = new WeakMap<object, unkn
   seen.set(target, proxy)
   return proxy as T
 }
+
+/** a read's options (get, exists, children) and a persistent watch's */
+const READ_RULES = { watch: callback, linearizable: boolean }
+const WATCH_RULES = { recursive: boolean }
 
 type TxnOkResult = Extract<TxnResult, { ok: true }>['results'][number]
 

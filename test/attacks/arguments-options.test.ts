@@ -173,6 +173,10 @@ describe('attack: out-of-range options are refused with BAD_ARGUMENTS', () => {
       ]),
       ['data', 'a number', (m) => m.set('/x', 5 as never)],
       ['watch', 'not a function', (m) => m.get('/x', { watch: 'yes' as never })],
+      ['linearizable', 'get "yes"', (m) => m.get('/x', { linearizable: 'yes' as never })],
+      ['linearizable', 'children 1', (m) => m.children('/x', { linearizable: 1 as never })],
+      ['recursive', 'watch "yes"', async (m) => m.watch('/x', () => {}, { recursive: 'yes' as never })],
+      ['options', 'get null', (m) => m.get('/x', null as never)],
     ]
     it.each(calls)('%s: %s', async (option, _shown, call) => {
       const { cluster, follower } = await stableCluster(7)
