@@ -6,7 +6,10 @@
 // most `maxUnvouched` of them, so made-up ids can never take the slots a peer
 // announced by a signaling channel (or once linked) needs.
 // A peer we would initiate to that finds no slot waits; when a slot frees,
-// vouched peers go first, then the longest waiting.
+// vouched peers go first (the longest waiting first), then the unvouched peer
+// with the most failed tries: its next failure may be its last, and every
+// verdict on a made-up id frees a place and brings its introducer closer to
+// being refused (mesh-transport.ts), where a fresh one would only start over.
 
 export interface AttemptSlotLimits {
   /** attempts in flight at once (default 8) */
@@ -25,6 +28,7 @@ export class AttemptSlots<T> {
   constructor(
     limits: AttemptSlotLimits,
     private readonly vouched: (peer: T) => boolean,
+    private readonly failures: (peer: T) => number = () => 0,
   ) {
     this.max = Math.max(1, limits.max ?? 8)
     this.maxUnvouched = Math.min(this.max, Math.max(1, limits.maxUnvouched ?? Math.ceil(this.max / 2)))
@@ -58,7 +62,7 @@ export class AttemptSlots<T> {
         pick = peer
         break
       }
-      pick ??= peer
+      if (pick === undefined || this.failures(peer) > this.failures(pick)) pick = peer
     }
     if (pick !== undefined) this.waiting.delete(pick)
     return pick

@@ -205,7 +205,7 @@ export class MeshTransport implements Transport {
     const bounds = opts.bounds ?? {}
     this.penalties = new PenaltyBox(opts.penalty, now)
     this.introductions = new Introductions({ perIntroducer: bounds.peersPerIntroducer, junkToRefuse: bounds.junkToRefuse })
-    this.slots = new AttemptSlots<Remote>({ max: bounds.attemptsInFlight, maxUnvouched: bounds.unvouchedAttemptsInFlight }, (r) => isVouched(r))
+    this.slots = new AttemptSlots<Remote>({ max: bounds.attemptsInFlight, maxUnvouched: bounds.unvouchedAttemptsInFlight }, (r) => isVouched(r), (r) => r.failures)
     this.freshness = new SignalFreshness(now, { windowMs: bounds.signalWindowMs })
     this.reports = new ReportThrottle(now, { windowMs: bounds.reportWindowMs ?? opts.penalty?.baseMs })
     if (opts.roomKey !== undefined) {

@@ -48,6 +48,15 @@ describe('AttemptSlots', () => {
     expect(slots.next()).toBe('u2')
     expect(slots.next()).toBeUndefined()
   })
+
+  it('among unvouched waiters, the one with the most failed tries goes first', () => {
+    const failures = new Map([['fresh', 0], ['tried', 1]])
+    const slots = new AttemptSlots<string>({ max: 1 }, () => false, (p) => failures.get(p) ?? 0)
+    expect(slots.take('running', true)).toBe(true)
+    expect([slots.take('fresh', true), slots.take('tried', true)]).toEqual([false, false])
+    slots.release('running')
+    expect(slots.next()).toBe('tried')
+  })
 })
 
 describe('SignalFreshness', () => {
