@@ -27,6 +27,23 @@
 //    this link by both challenges, counted against replays.
 // Without a key none of this runs and links rely on DTLS alone.
 //
+// Bounds against made-up peers (issue 13). Every peer in the table was
+// introduced by a signaling channel or by a neighbour (its 'peers' message or
+// the origin of a signal it relays); an introducer may bring in a bounded
+// number of peers nothing else vouched for (introductions.ts), the table is
+// bounded, WebRTC attempts in flight are bounded and peers a channel vouches
+// for get a slot before a neighbour's word (attempt-slots.ts), a peer only a
+// neighbour vouches for is given up after two failed tries, and a neighbour
+// whose peers are mostly junk is refused like a protocol breaker.
+//
+// Under a room key, signaling is replay-proof and closed to outsiders: every
+// sealed signal carries a time and a nonce, and one outside the time window
+// or seen before is dropped (signal-freshness.ts); the room's name on
+// signaling is derived from the key (room-sealer.ts), so an outsider never
+// shares the signaling room; and what does reach us unsealed is dropped
+// before it takes a table entry, reported at most once per sender per window
+// (report-throttle.ts).
+//
 // A member that breaks the protocol on a link (the link's bad frame, a control
 // message we do not speak, or what the node reports through refuse()) is
 // refused for a while (penalties.ts): its links close and nothing is made with
@@ -46,9 +63,15 @@ import type { SignalData, SignalingChannel } from './signaling'
 import { simplePeerPort } from './simple-peer-port'
 import type { PeerFactory, PeerLike } from './simple-peer-port'
 import type { Link, PeerHello, Transport } from './types'
-import { roomKeySealer } from './room-sealer'
+import { roomKeySealer, signalingRoom } from './room-sealer'
 import { PenaltyBox } from './penalties'
 import type { PenaltyOptions } from './penalties'
+import { AttemptSlots } from './attempt-slots'
+import { realClock } from './clock'
+import type { TransportClock, TransportTimer } from './clock'
+import { Introductions } from './introductions'
+import { ReportThrottle } from './report-throttle'
+import { SignalFreshness } from './signal-freshness'
 
 /** End-to-end sealing of signaling and hello under the room secret. */
 export interface SignalSealer {
@@ -76,6 +99,29 @@ export interface MeshTransportOptions {
   giveUpAfterFailures?: number
   /** how long a member that broke the protocol is refused (default 10 s, doubling to 10 min) */
   penalty?: PenaltyOptions
+  /** bounds against made-up peers and replayed signals (defaults in PeerBounds) */
+  bounds?: PeerBounds
+  /** timers and time (default: real time); the node may pass its Scheduler */
+  clock?: TransportClock
+  /** uniform in [0, 1), for backoff jitter (default Math.random) */
+  random?: () => number
+}
+
+/** Bounds against hostile announcements and replays (issue 13). */
+export interface PeerBounds {
+  /** WebRTC attempts in flight at once (default 8) */
+  attemptsInFlight?: number
+  /** of which for peers only a neighbour vouches for (default 4) */
+  unvouchedAttemptsInFlight?: number
+  /** peers one channel or neighbour may introduce that nothing else vouched for (default 64) */
+  peersPerIntroducer?: number
+  /** a neighbour whose introduced peers include this many that never answered,
+   *  and more of those than real ones, is refused (default 8) */
+  junkToRefuse?: number
+  /** how far a sealed signal's time may be from ours (default 5 min) */
+  signalWindowMs?: number
+  /** bad signaling from one sender is reported at most once per this (default: the penalty's base, 10 s) */
+  reportWindowMs?: number
 }
 
 type Route = SignalingChannel | { relayVia: string }
@@ -84,7 +130,7 @@ interface Attempt {
   id: string
   initiator: boolean
   peer: PeerLike
-  timer: ReturnType<typeof setTimeout>
+  timer: TransportTimer
   link: FramedLink | null
   /** under a room key: this link's handshake and sealing */
   security: LinkSecurity | null
@@ -107,12 +153,20 @@ interface Remote {
   attempt: Attempt | null
   link: FramedLink | null
   failures: number
-  retry: ReturnType<typeof setTimeout> | null
+  retry: TransportTimer | null
+  /** the channel or neighbour that brought this peer in, until it is settled (introductions.ts) */
+  introducer: string | null
+  /** it linked with us once: a real peer */
+  linkedOnce: boolean
 }
 
 const MAX_SIGNAL_JSON = 12 * 1024
-/** peers we track at once (a room is a handful of tabs and devices) */
-const MAX_REMOTES = 512
+/** peers we track at once (a room is a handful of tabs and devices; a
+ *  signaling server lets 64 into a room) */
+const MAX_REMOTES = 256
+/** failed tries after which a peer only a neighbour vouches for is given up */
+const UNVOUCHED_GIVE_UP = 1
+const CHANNEL = 'channel:'
 const ATTEMPT_ID = /^[A-Za-z0-9]{1,32}$/
 const HELLO_CONTEXT = (from: string, to: string, attempt: string) => `hello:${from}->${to}:${attempt}`
 const SIGNAL_CONTEXT = (from: string, to: string) => `signal:${from}->${to}`
@@ -135,11 +189,25 @@ export class MeshTransport implements Transport {
    *  member's links (a counter never repeats, a frame is taken once) */
   private readonly seal: { key: RoomKey; counter: SealCounter; guard: ReplayGuard } | undefined
   private readonly penalties: PenaltyBox
+  private readonly clock: TransportClock
+  private readonly random: () => number
+  private readonly introductions: Introductions
+  private readonly slots: AttemptSlots<Remote>
+  private readonly freshness: SignalFreshness
+  private readonly reports: ReportThrottle
 
   constructor(private readonly opts: MeshTransportOptions) {
     this.self = opts.self
     this.selfId = signalingId(opts.self)
-    this.penalties = new PenaltyBox(opts.penalty)
+    this.clock = opts.clock ?? realClock
+    this.random = opts.random ?? Math.random
+    const now = () => this.clock.now()
+    const bounds = opts.bounds ?? {}
+    this.penalties = new PenaltyBox(opts.penalty, now)
+    this.introductions = new Introductions({ perIntroducer: bounds.peersPerIntroducer, junkToRefuse: bounds.junkToRefuse })
+    this.slots = new AttemptSlots<Remote>({ max: bounds.attemptsInFlight, maxUnvouched: bounds.unvouchedAttemptsInFlight }, (r) => isVouched(r), (r) => r.failures)
+    this.freshness = new SignalFreshness(now, { windowMs: bounds.signalWindowMs })
+    this.reports = new ReportThrottle(now, { windowMs: bounds.reportWindowMs ?? opts.penalty?.baseMs })
     if (opts.roomKey !== undefined) {
       this.sealer = roomKeySealer(opts.roomKey)
       this.seal = { key: opts.roomKey, counter: new SealCounter(), guard: new ReplayGuard() }
@@ -151,7 +219,18 @@ export class MeshTransport implements Transport {
       this.unsubscribe.push(channel.onPeer((peer, present) => this.onPresence(channel, peer, present)))
       this.unsubscribe.push(channel.onSignal((from, data) => void this.onSignalData(from, data, channel)))
     }
-    for (const channel of opts.signaling) channel.join(opts.room, this.selfId)
+    if (opts.roomKey === undefined) this.joinSignaling(opts.room)
+    else {
+      signalingRoom(opts.roomKey, opts.room).then(
+        (name) => this.joinSignaling(name),
+        (err: unknown) => this.report(err, this.self.member),
+      )
+    }
+  }
+
+  private joinSignaling(room: string): void {
+    if (this.closed) return
+    for (const channel of this.opts.signaling) channel.join(room, this.selfId)
   }
 
   onLink(fn: (link: Link, hello: PeerHello) => void): () => void {
@@ -219,22 +298,56 @@ export class MeshTransport implements Transport {
       if (r.channels.size === 0 && r.link === null && !this.reachableByRelay(id)) this.dropRemote(r, 'left')
       return
     }
-    const r = this.remote(id)
+    const r = this.remote(id, this.channelKey(channel))
     if (r === null) return
     r.channels.add(channel)
+    // a channel vouches for it now: it no longer counts against a neighbour's share
+    if (r.introducer !== null && !r.introducer.startsWith(CHANNEL)) this.settle(r, 'neutral')
     this.connect(r)
   }
 
-  private remote(id: string): Remote | null {
+  private channelKey(channel: SignalingChannel): string {
+    return `${CHANNEL}${this.opts.signaling.indexOf(channel)}`
+  }
+
+  /** the peer `id`, known or new; null when it names none, is us, or its
+   *  introducer's share (or the table) is full */
+  private remote(id: string, introducer: string): Remote | null {
     let r = this.remotes.get(id)
     if (r !== undefined) return r
     const parsed = parseSignalingId(id)
     if (parsed === null || parsed.member === this.self.member) return null
     // peers announce peers: a hostile one could name thousands
-    if (this.remotes.size >= MAX_REMOTES) return null
-    r = { id, member: parsed.member, tab: parsed.tab, channels: new Set(), relayVia: null, attempt: null, link: null, failures: 0, retry: null }
+    if (this.remotes.size >= MAX_REMOTES && !(introducer.startsWith(CHANNEL) && this.evictUnvouched())) return null
+    if (!this.introductions.admit(introducer)) return null
+    r = { id, member: parsed.member, tab: parsed.tab, channels: new Set(), relayVia: null, attempt: null, link: null, failures: 0, retry: null, introducer, linkedOnce: false }
     this.remotes.set(id, r)
     return r
+  }
+
+  /** make room for a peer a channel announces: forget an idle one only a neighbour vouches for */
+  private evictUnvouched(): boolean {
+    for (const r of this.remotes.values()) {
+      if (!isVouched(r) && r.attempt === null && r.link === null) {
+        this.dropRemote(r, 'table full')
+        return true
+      }
+    }
+    return false
+  }
+
+  /** an introduced peer proved real, junk, or neither: an introducer of mostly junk is refused */
+  private settle(r: Remote, outcome: 'real' | 'junk' | 'neutral'): void {
+    const introducer = r.introducer
+    if (introducer === null) return
+    r.introducer = null
+    if (!this.introductions.settle(introducer, outcome) || introducer.startsWith(CHANNEL)) return
+    const member = parseSignalingId(introducer)?.member
+    if (member === undefined) return
+    this.report(new TransportError('BAD_MESSAGE', `${introducer} announced peers that never answered`, member), member)
+    this.refuse(member, 'announced peers that never answered')
+    // its other introductions are as good as its word: forget those not linked
+    for (const other of [...this.remotes.values()]) if (other.introducer === introducer && other.link === null) this.dropRemote(other, 'introducer refused')
   }
 
   private connect(r: Remote): void {
@@ -243,7 +356,8 @@ export class MeshTransport implements Transport {
     // come back when the penalty ends (the peer may be gone by then)
     if (refused > 0) return this.retryIn(r, refused)
     if (this.selfId < r.id) {
-      this.startAttempt(r, randomAttemptId(), true)
+      // no free slot: it waits its turn (attemptEnded hands it back)
+      if (this.slots.take(r, true)) this.startAttempt(r, randomAttemptId(), true)
       return
     }
     // the other side initiates; ask it to, and ask again later if no offer
@@ -272,7 +386,7 @@ export class MeshTransport implements Transport {
       helloSent: Promise.resolve(),
       hello: null,
       established: false,
-      timer: setTimeout(() => this.failAttempt(r, attempt, 'connect timeout'), this.opts.connectTimeoutMs ?? 20_000),
+      timer: this.clock.setTimeout(() => this.failAttempt(r, attempt, 'connect timeout'), this.opts.connectTimeoutMs ?? 20_000),
     }
     r.attempt = attempt
     peer.on('signal', (data: unknown) => {
@@ -375,8 +489,8 @@ export class MeshTransport implements Transport {
     if (msg.type === 'peers') {
       this.relayPeers.set(r.id, new Set(msg.peers))
       for (const id of msg.peers) {
-        const other = this.remote(id)
-        if (other !== null && id !== this.selfId) this.connect(other)
+        const other = id === this.selfId ? null : this.remote(id, r.id)
+        if (other !== null) this.connect(other)
       }
     } else if (msg.type === 'relay') {
       if (msg.to === this.selfId) {
@@ -438,12 +552,8 @@ export class MeshTransport implements Transport {
   private establish(r: Remote, attempt: Attempt, link: FramedLink, hello: PeerHello): void {
     // refused while the handshake ran
     if (this.penalties.remaining(r.member) > 0) return link.close('refused')
-    clearTimeout(attempt.timer)
     attempt.established = true
-    r.attempt = null
-    r.failures = 0
-    if (r.retry !== null) clearTimeout(r.retry)
-    r.retry = null
+    this.attemptLinked(r, attempt)
     const old = this.current.get(r.member)
     r.link = link
     this.current.set(r.member, link)
@@ -476,18 +586,41 @@ export class MeshTransport implements Transport {
   }
 
   private failAttempt(r: Remote, attempt: Attempt, reason: string): void {
-    clearTimeout(attempt.timer)
+    this.clock.clearTimeout(attempt.timer)
     if (attempt.link !== null && attempt.link.open) attempt.link.close(reason)
     else attempt.peer.destroy()
     if (r.attempt !== attempt) return
     r.attempt = null
     r.failures++
     if (!this.closed) this.scheduleRetry(r)
+    this.attemptEnded(r)
+  }
+
+  /** the attempt linked: the peer is real, its slot frees */
+  private attemptLinked(r: Remote, attempt: Attempt): void {
+    this.clock.clearTimeout(attempt.timer)
+    r.attempt = null
+    r.failures = 0
+    this.cancelRetry(r)
+    r.linkedOnce = true
+    this.settle(r, 'real')
+    this.attemptEnded(r)
+  }
+
+  /** r's attempt is over (or r is forgotten): its slot goes to the next peer waiting */
+  private attemptEnded(r: Remote): void {
+    this.slots.release(r)
+    if (this.closed) return
+    for (let next = this.slots.next(); next !== undefined; next = this.slots.next()) {
+      if (this.remotes.get(next.id) === next) this.connect(next)
+    }
   }
 
   private scheduleRetry(r: Remote): void {
     if (r.retry !== null || this.closed) return
-    if (r.link === null && r.failures > (this.opts.giveUpAfterFailures ?? 10)) {
+    // a peer only a neighbour vouches for gets two tries: made-up ids must not hold the table
+    const giveUpAfter = isVouched(r) ? (this.opts.giveUpAfterFailures ?? 10) : Math.min(UNVOUCHED_GIVE_UP, this.opts.giveUpAfterFailures ?? 10)
+    if (r.link === null && r.failures > giveUpAfter) {
       // a peer that never answers (a crashed tab that said no goodbye): forget
       // it; if it is alive, its next announcement brings it back
       this.dropRemote(r, 'unreachable')
@@ -495,28 +628,34 @@ export class MeshTransport implements Transport {
     }
     const base = this.opts.backoffBaseMs ?? 250
     const max = this.opts.backoffMaxMs ?? 10_000
-    this.retryIn(r, Math.min(max, base * 2 ** Math.min(r.failures, 16)) * (0.5 + Math.random() / 2))
+    this.retryIn(r, Math.min(max, base * 2 ** Math.min(r.failures, 16)) * (0.5 + this.random() / 2))
   }
 
   /** connect to the peer again in `ms`, unless it was forgotten by then */
   private retryIn(r: Remote, ms: number): void {
-    r.retry = setTimeout(() => {
+    r.retry = this.clock.setTimeout(() => {
       r.retry = null
       if (this.remotes.get(r.id) === r) this.connect(r)
     }, ms)
   }
 
-  private dropRemote(r: Remote, reason: string): void {
-    if (r.retry !== null) clearTimeout(r.retry)
+  private cancelRetry(r: Remote): void {
+    if (r.retry !== null) this.clock.clearTimeout(r.retry)
     r.retry = null
+  }
+
+  private dropRemote(r: Remote, reason: string): void {
+    this.cancelRetry(r)
     const attempt = r.attempt
     r.attempt = null
     if (attempt !== null) {
-      clearTimeout(attempt.timer)
+      this.clock.clearTimeout(attempt.timer)
       if (attempt.link !== null) attempt.link.close(reason)
       else attempt.peer.destroy()
     }
     this.remotes.delete(r.id)
+    this.settle(r, reason === 'unreachable' ? 'junk' : 'neutral')
+    this.attemptEnded(r)
   }
 
   /** tell every neighbour whom we have links to, so they can relay through us */
@@ -542,7 +681,8 @@ export class MeshTransport implements Transport {
     let data: SignalData = payload
     if (this.sealer !== undefined) {
       try {
-        data = { sealed: await this.sealer.seal(JSON.stringify(payload), SIGNAL_CONTEXT(this.selfId, r.id)) }
+        // stamped inside the seal, so a recorded signal cannot be replayed (signal-freshness.ts)
+        data = { sealed: await this.sealer.seal(JSON.stringify({ ...payload, ...this.freshness.stamp() }), SIGNAL_CONTEXT(this.selfId, r.id)) }
       } catch (err) {
         return this.report(err, r.member)
       }
@@ -560,46 +700,47 @@ export class MeshTransport implements Transport {
 
   private async onSignalData(from: string, raw: SignalData, route: Route): Promise<void> {
     if (this.closed) return
-    const r = this.remote(from)
+    const sender = parseSignalingId(from)
+    if (sender === null || sender.member === this.self.member) return
     // a refused member's offers and knocks go unanswered (nothing to open, parse or report)
-    if (r === null || this.penalties.remaining(r.member) > 0) return
+    if (this.penalties.remaining(sender.member) > 0) return
+    // under a room key, only what opens, fresh, takes a table entry or a report's attention
+    const data = this.sealer === undefined ? raw : await this.openSignal(from, sender.member, raw)
+    if (data === null || this.closed) return
+    const signal = parseSignal(data)
+    if (signal === null) {
+      this.reportSignaling(from, new TransportError('BAD_MESSAGE', `malformed signal from ${from}`, sender.member))
+      return
+    }
+    // a relayed signal's origin is the relaying neighbour's word: it counts against its share
+    const r = this.remote(from, 'relayVia' in route ? route.relayVia : this.channelKey(route))
+    if (r === null) return
     // the way a signal came is a way back (the peer's presence may never
     // have reached us on it)
     if ('relayVia' in route) r.relayVia = route.relayVia
     else r.channels.add(route)
-    let data: unknown = raw
-    if (this.sealer !== undefined) {
-      if (typeof raw.sealed !== 'string') return this.report(new TransportError('UNAUTHORIZED', `unsealed signal from ${from}`, r.member), r.member)
-      try {
-        data = JSON.parse(await this.sealer.open(raw.sealed, SIGNAL_CONTEXT(from, this.selfId)))
-      } catch {
-        return this.report(new TransportError('UNAUTHORIZED', `signal from ${from} does not open under the room key`, r.member), r.member)
-      }
-      if (this.closed) return
-    }
-    const signal = parseSignal(data)
-    if (signal === null) return this.report(new TransportError('BAD_MESSAGE', `malformed signal from ${from}`, r.member), r.member)
     if (signal.k === 'knock') {
       // they want a link and we initiate: start one unless one is under way
       if (this.selfId < r.id && r.attempt === null && (r.link === null || !r.link.open)) {
-        if (r.retry !== null) clearTimeout(r.retry)
-        r.retry = null
-        this.startAttempt(r, randomAttemptId(), true)
+        this.cancelRetry(r)
+        // no free slot: it waits its turn
+        if (this.slots.take(r, true)) this.startAttempt(r, randomAttemptId(), true)
       }
       return
     }
     let attempt = r.attempt
     if (attempt === null || attempt.id !== signal.a) {
       if (this.selfId < r.id) return // a stale answer to an attempt we gave up
+      // no free slot (and none of ours to hand over): unanswered, the initiator tries again
+      if (!this.slots.take(r, false)) return
       // the initiator started (over): answer this attempt, drop ours
       if (attempt !== null) {
         r.attempt = null
-        clearTimeout(attempt.timer)
+        this.clock.clearTimeout(attempt.timer)
         if (attempt.link !== null) attempt.link.close('superseded')
         else attempt.peer.destroy()
       }
-      if (r.retry !== null) clearTimeout(r.retry)
-      r.retry = null
+      this.cancelRetry(r)
       attempt = this.startAttempt(r, signal.a, false)
     }
     try {
@@ -609,6 +750,31 @@ export class MeshTransport implements Transport {
     }
   }
 
+  /** open a sealed signal and check it is fresh; null (reported at most once a window) if not */
+  private async openSignal(from: string, member: string, raw: SignalData): Promise<{ [key: string]: unknown } | null> {
+    if (this.sealer === undefined) return raw
+    if (typeof raw.sealed !== 'string') return this.reportSignaling(from, new TransportError('UNAUTHORIZED', `unsealed signal from ${from}`, member))
+    let data: unknown
+    try {
+      data = JSON.parse(await this.sealer.open(raw.sealed, SIGNAL_CONTEXT(from, this.selfId)))
+    } catch {
+      return this.reportSignaling(from, new TransportError('UNAUTHORIZED', `signal from ${from} does not open under the room key`, member))
+    }
+    if (!isPlainObject(data)) return this.reportSignaling(from, new TransportError('BAD_MESSAGE', `malformed signal from ${from}`, member))
+    const stale = this.freshness.check(from, data.t, data.n)
+    // a replay is a relay's or a server's doing, and the original was taken: nothing to tell
+    if (stale === 'replay') return null
+    if (stale === 'stale') return this.reportSignaling(from, new TransportError('BAD_MESSAGE', `signal from ${from} is outside the time window (clocks apart, or a replay)`, member))
+    if (stale === 'malformed') return this.reportSignaling(from, new TransportError('BAD_MESSAGE', `signal from ${from} carries no time and nonce`, member))
+    return data
+  }
+
+  /** bad signaling is dropped; the app hears of it at most once per sender per window */
+  private reportSignaling(from: string, err: TransportError): null {
+    if (this.reports.allow(from)) this.report(err, err.peer ?? from)
+    return null
+  }
+
   private report(err: unknown, peer: string): void {
     const e =
       err instanceof TransportError
@@ -616,6 +782,11 @@ export class MeshTransport implements Transport {
         : new TransportError(err instanceof WireError && (err.code === 'TOO_LARGE' || err.code === 'UNAUTHORIZED') ? err.code : 'BAD_MESSAGE', err instanceof WireError ? err.reason : err instanceof Error ? err.message : String(err), peer)
     this.errorListeners.emit(e)
   }
+}
+
+/** a channel announced it, or it linked with us once: more than a neighbour's word */
+function isVouched(r: Remote): boolean {
+  return r.channels.size > 0 || r.linkedOnce
 }
 
 type ParsedSignal = { a: string; k: 'knock' } | { a: string; k: 'sdp'; s: { [key: string]: unknown } }

@@ -1,9 +1,9 @@
-// An in-memory signaling hub for tests: channels of one hub see each other,
-// and a test can drop or inject signals (what an unreliable or hostile
-// signaling path does).
+// An in-memory signaling hub for tests: channels of one hub that joined the
+// same room see each other (as on a signaling server), and a test can drop or
+// inject signals (what an unreliable or hostile signaling path does).
 import type { SignalData, SignalingChannel } from '../../src/transport/signaling'
 
-type Member = { id: string; onPeer: Set<(p: string, present: boolean) => void>; onSignal: Set<(f: string, d: SignalData) => void> }
+type Member = { id: string; room: string; onPeer: Set<(p: string, present: boolean) => void>; onSignal: Set<(f: string, d: SignalData) => void> }
 
 export class MemorySignalingHub {
   readonly members = new Map<string, Member>()
@@ -12,16 +12,21 @@ export class MemorySignalingHub {
   /** return false to hide `peer`'s arrival from `observer` */
   presence: (peer: string, observer: string) => boolean = () => true
   readonly log: Array<{ from: string; to: string; data: SignalData }> = []
+  /** every room name a channel joined, in order (what a signaling server sees) */
+  readonly rooms: string[] = []
 
   channel(): SignalingChannel {
     const hub = this
-    const me: Member = { id: '', onPeer: new Set(), onSignal: new Set() }
+    const me: Member = { id: '', room: '', onPeer: new Set(), onSignal: new Set() }
     return {
       name: 'memory',
       connected: true,
-      join(_room, peer) {
+      join(room, peer) {
         me.id = peer
+        me.room = room
+        hub.rooms.push(room)
         for (const other of hub.members.values()) {
+          if (other.room !== room) continue
           if (hub.presence(peer, other.id)) setTimeout(() => other.onPeer.forEach((fn) => fn(peer, true)), 0)
           if (hub.presence(other.id, peer)) setTimeout(() => me.onPeer.forEach((fn) => fn(other.id, true)), 0)
         }
@@ -37,12 +42,12 @@ export class MemorySignalingHub {
       },
       signal(to, data) {
         hub.log.push({ from: me.id, to, data })
-        if (!hub.filter(me.id, to, data)) return
+        if (!hub.filter(me.id, to, data) || hub.members.get(to)?.room !== me.room) return
         hub.inject(me.id, to, data)
       },
       close() {
         hub.members.delete(me.id)
-        for (const other of hub.members.values()) other.onPeer.forEach((fn) => fn(me.id, false))
+        for (const other of hub.members.values()) if (other.room === me.room) other.onPeer.forEach((fn) => fn(me.id, false))
       },
     }
   }

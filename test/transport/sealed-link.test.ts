@@ -8,6 +8,7 @@ import { dataFrames, FRAME_DATA, Reassembler } from '../../src/transport/framing
 import { FramedLink } from '../../src/transport/link'
 import { memoryPortPair } from '../../src/transport/memory-port'
 import type { MemoryPort } from '../../src/transport/memory-port'
+import { roomKeySealer } from '../../src/transport/room-sealer'
 import { MeshTransport } from '../../src/transport/mesh-transport'
 import type { MeshTransportOptions } from '../../src/transport/mesh-transport'
 import type { TransportError } from '../../src/transport/errors'
@@ -214,19 +215,35 @@ describe('MeshTransport under a room key (stand-in WebRTC peers)', () => {
     expect(errors).toEqual([])
   })
 
-  it('a peer with another key never gets a link; the app hears UNAUTHORIZED', async () => {
+  it('a peer with another key is in another signaling room: it never gets a link, nor learns who is here', async () => {
+    const hub = new MemorySignalingHub()
+    const net = new FakePeerNet()
+    const a = start('a', hub, net, { roomKey: key })
+    const m = start('m', hub, net, { roomKey: otherKey })
+    const links: string[] = []
+    a.onLink((l) => links.push(l.peer))
+    m.onLink((l) => links.push(l.peer))
+    await expect.poll(() => hub.rooms.length).toBe(2)
+    expect(hub.rooms[0]).not.toBe(hub.rooms[1])
+    // a member with the key, after m, still links with a
+    const b = start('b', hub, net, { roomKey: key })
+    await Promise.all([nextLink(a, 'b'), nextLink(b, 'a')])
+    expect(links).toEqual(['b']) // a's link to b; m made none
+    expect(m.knownPeers()).toEqual([])
+  })
+
+  it('a signal sealed under another key (injected by a hostile server) is refused as UNAUTHORIZED, once per sender', async () => {
     const hub = new MemorySignalingHub()
     const net = new FakePeerNet()
     const errors: TransportError[] = []
     const a = start('a', hub, net, { roomKey: key })
     a.onError((e) => errors.push(e))
-    const m = start('m', hub, net, { roomKey: otherKey })
-    const links: string[] = []
-    a.onLink((l) => links.push(l.peer))
-    m.onLink((l) => links.push(l.peer))
-    await expect.poll(() => errors.some((e) => e.code === 'UNAUTHORIZED' && e.peer === 'm')).toBe(true)
-    expect(links).toEqual([])
-    expect(a.links().size).toBe(0)
+    await expect.poll(() => hub.members.has('a/t')).toBe(true)
+    const forged = await roomKeySealer(otherKey).seal(JSON.stringify({ a: 'knock', k: 'knock' }), 'signal:m/t->a/t')
+    for (let i = 0; i < 5; i++) hub.inject('m/t', 'a/t', { sealed: forged })
+    await expect.poll(() => errors.length).toBe(1)
+    expect(errors[0]).toMatchObject({ code: 'UNAUTHORIZED', peer: 'm' })
+    expect(a.knownPeers()).toEqual([])
   })
 
   it('a peer that injects bytes into an established sealed link loses the link, and nothing it wrote is delivered', async () => {

@@ -1,0 +1,82 @@
+// Attempt slots: how many WebRTC connection attempts run at once. Each
+// attempt costs ICE gathering, a DTLS handshake and native state until it
+// connects or times out, so a peer table full of made-up ids must not turn
+// into hundreds of attempts at once. At most `max` attempts are in flight;
+// peers nobody vouched for but an introducer (a neighbour's word) may hold at
+// most `maxUnvouched` of them, so made-up ids can never take the slots a peer
+// announced by a signaling channel (or once linked) needs.
+// A peer we would initiate to that finds no slot waits; when a slot frees,
+// vouched peers go first (the longest waiting first), then the unvouched peer
+// with the most failed tries: its next failure may be its last, and every
+// verdict on a made-up id frees a place and brings its introducer closer to
+// being refused (mesh-transport.ts), where a fresh one would only start over.
+
+export interface AttemptSlotLimits {
+  /** attempts in flight at once (default 8) */
+  max?: number
+  /** of which for unvouched peers (default half of max) */
+  maxUnvouched?: number
+}
+
+export class AttemptSlots<T> {
+  private readonly inFlight = new Set<T>()
+  /** insertion order: the longest waiting first */
+  private readonly waiting = new Set<T>()
+  readonly max: number
+  private readonly maxUnvouched: number
+
+  constructor(
+    limits: AttemptSlotLimits,
+    private readonly vouched: (peer: T) => boolean,
+    private readonly failures: (peer: T) => number = () => 0,
+  ) {
+    this.max = Math.max(1, limits.max ?? 8)
+    this.maxUnvouched = Math.min(this.max, Math.max(1, limits.maxUnvouched ?? Math.ceil(this.max / 2)))
+  }
+
+  /** take a slot for `peer` (true), or false; with `wait`, a peer that found
+   *  none is queued and handed back by next() when one frees */
+  take(peer: T, wait: boolean): boolean {
+    if (this.inFlight.has(peer)) return true
+    if (this.fits(peer)) {
+      this.waiting.delete(peer)
+      this.inFlight.add(peer)
+      return true
+    }
+    if (wait) this.waiting.add(peer)
+    return false
+  }
+
+  /** the attempt of `peer` ended (or it is forgotten): its slot frees */
+  release(peer: T): void {
+    this.inFlight.delete(peer)
+    this.waiting.delete(peer)
+  }
+
+  /** the waiting peer to try now, if a slot fits one (it leaves the queue) */
+  next(): T | undefined {
+    let pick: T | undefined
+    for (const peer of this.waiting) {
+      if (!this.fits(peer)) continue
+      if (this.vouched(peer)) {
+        pick = peer
+        break
+      }
+      if (pick === undefined || this.failures(peer) > this.failures(pick)) pick = peer
+    }
+    if (pick !== undefined) this.waiting.delete(pick)
+    return pick
+  }
+
+  get running(): number {
+    return this.inFlight.size
+  }
+
+  private fits(peer: T): boolean {
+    if (this.inFlight.size >= this.max) return false
+    if (this.vouched(peer)) return true
+    let unvouched = 0
+    for (const p of this.inFlight) if (!this.vouched(p)) unvouched++
+    return unvouched < this.maxUnvouched
+  }
+}
