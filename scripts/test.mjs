@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-// The one test command (`npm test`): type-check, Vitest, then Playwright, and a
-// closing line `N passed, N failed` that counts every check that ran.
+// The one test command (`npm test`): type-check, Vitest, Playwright, then the
+// packed package checked by publint and @arethetypeswrong/cli, and a closing
+// line `N passed, N failed` that counts every check that ran.
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 const out = '.test-results'
 rmSync(out, { recursive: true, force: true })
@@ -43,6 +46,27 @@ if (existsSync(pwJson)) {
   if ((r.stats?.flaky ?? 0) > 0) console.log(`\nflaky (passed on retry): ${r.stats.flaky}`)
   if ((r.errors ?? []).length > 0 && pwCode !== 0) failed++
 } else if (pwCode !== 0) failed++
+
+// 4. The package as npm would publish it (built and packed in a temp dir):
+// publint (its warnings count too) and Are the Types Wrong each count as one
+// check. attw checks every subpath under node10 (typesVersions), node16 from
+// CJS and from ESM, and bundler; the one rule left out, cjs-resolves-to-esm,
+// says that require() gets an ES module — meshkeeper ships ES modules only,
+// on purpose (test/package/exports.test.ts).
+const packDir = mkdtempSync(join(tmpdir(), 'meshkeeper-pack-'))
+console.log('\n$ npx tsx scripts/pack.ts ' + packDir)
+const pack = spawnSync('npx', ['tsx', 'scripts/pack.ts', packDir], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' })
+const tarball = pack.status === 0 ? pack.stdout.trim().split('\n').at(-1) : undefined
+if (tarball === undefined || !existsSync(tarball)) {
+  console.log(`packing failed (exit ${pack.status}): publint and attw did not run`)
+  failed += 2
+} else {
+  if (run('npx', ['publint', 'run', '--strict', tarball]) === 0) passed++
+  else failed++
+  if (run('npx', ['attw', '--format', 'table', '--ignore-rules', 'cjs-resolves-to-esm', tarball]) === 0) passed++
+  else failed++
+}
+rmSync(packDir, { recursive: true, force: true })
 
 console.log(`\n${passed} passed, ${failed} failed`)
 process.exit(failed === 0 ? 0 : 1)
