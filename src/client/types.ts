@@ -1,6 +1,11 @@
 // Every public type of shared/api.md. Names and shapes here are the contract
 // apps, the demo, recipes and outside tests are written against: add freely,
 // rename or drop nothing.
+//
+// A Lease is AsyncDisposable (`await using`): the directive below keeps that
+// lib in the published .d.ts (preserve), so an app whose own `lib` lacks it
+// still type-checks them with skipLibCheck off.
+/// <reference lib="esnext.disposable" preserve="true" />
 import type { MeshError } from './errors'
 
 export type { MeshError, MeshErrorCode } from './errors'

@@ -3,6 +3,7 @@
 // send what to whom. All state is per instance: two servers in one process
 // share nothing.
 import { WebSocket, type RawData } from 'ws'
+import type { HubStats } from './health'
 import { TokenBucket, type SignalingLimits } from './limits'
 import {
   CLOSE_INVALID_PAYLOAD,
@@ -22,11 +23,6 @@ interface Client {
   rooms: Map<string, string>
   /** answered the last ping */
   alive: boolean
-}
-
-export interface HubStats {
-  rooms: number
-  sockets: number
 }
 
 export class SignalingHub {

@@ -8,14 +8,16 @@
 //   const signaling = await startSignalingServer({ port: 4444 })
 //   // clients connect to signaling.url
 //   await signaling.close()
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
-import { SignalingHub, type HubStats } from './hub'
+import type { HealthReport, HealthRequest, HealthResponse } from './health'
+import { SignalingHub } from './hub'
 import { DEFAULT_LIMITS, type SignalingLimits } from './limits'
 import { CLOSE_GOING_AWAY } from './protocol'
 
+export type { HealthReport, HealthRequest, HealthResponse } from './health'
 export { DEFAULT_LIMITS, type SignalingLimits } from './limits'
 export type { ClientMessage, ServerMessage, SignalingErrorCode } from './protocol'
 
@@ -24,8 +26,8 @@ export interface SignalingServerOptions {
   port?: number
   /** interface to listen on when it owns its HTTP server (default: all) */
   host?: string
-  /** attach to this HTTP server instead of creating one; the caller listens and closes it */
-  server?: Server
+  /** attach to this HTTP server (a Node `http.Server`) instead of creating one; the caller listens and closes it */
+  server?: AttachableServer
   /** the upgrade path; default '/signal' with `server`, any path without */
   path?: string
   limits?: Partial<SignalingLimits>
@@ -38,10 +40,12 @@ export interface SignalingServerOptions {
   allowOrigins?: string[]
 }
 
-export interface HealthReport extends HubStats {
-  ok: true
-  /** seconds since the server started */
-  uptime: number
+/** A Node `http.Server`, named by the methods the signaling server calls on
+ *  it, so the published types need no @types/node. */
+export interface AttachableServer {
+  on(event: 'upgrade', listener: (...args: unknown[]) => void): unknown
+  off(event: 'upgrade', listener: (...args: unknown[]) => void): unknown
+  address(): unknown
 }
 
 export interface SignalingServer {
@@ -51,7 +55,7 @@ export interface SignalingServer {
   readonly url: string
   health(): HealthReport
   /** answers GET /health with the HealthReport as JSON, anything else with 404 */
-  handleRequest(req: IncomingMessage, res: ServerResponse): void
+  handleRequest(req: HealthRequest, res: HealthResponse): void
   /** close every socket; and the HTTP server if this server created it */
   close(): Promise<void>
 }
@@ -61,7 +65,9 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
   const now = options.now ?? (() => performance.now())
   const startedAt = Date.now()
   const owned = options.server === undefined
-  const http = options.server ?? createServer()
+  // an attached server is a Node http.Server (the option's type names only
+  // what a caller must see, not what this code calls)
+  const http = (options.server as Server | undefined) ?? createServer()
   const path = options.path ?? (owned ? null : '/signal')
   const hub = new SignalingHub(limits, now)
   const allowOrigins = options.allowOrigins === undefined ? null : new Set(options.allowOrigins)
@@ -71,7 +77,7 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
 
   const health = (): HealthReport => ({ ok: true, ...hub.stats(), uptime: Math.round((Date.now() - startedAt) / 1000) })
 
-  const handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
+  const handleRequest = (req: HealthRequest, res: HealthResponse): void => {
     if (req.method === 'GET' && pathname(req.url) === '/health') {
       // public and harmless: a status page on another origin may poll it
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'access-control-allow-origin': '*' })

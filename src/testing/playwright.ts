@@ -1,9 +1,23 @@
 // Playwright helpers (`meshkeeper/testing`): drive pages that expose their
 // mesh as `window.mesh` (the demo does; so can any app under test). They
-// poll the page, never sleep, and only import Playwright's types, so an app
-// that does not use Playwright pays nothing for them.
-import type { BrowserContext, Page } from '@playwright/test'
+// poll the page and never sleep. They name no Playwright type: a page and a
+// browser context are described by the few methods the helpers call, which
+// Playwright's `Page` and `BrowserContext` have, so the published types need
+// no @playwright/test (an optional peer dependency) and an app that does not
+// use Playwright pays nothing for them.
 import type { MemberInfo, Mesh } from '../client/types'
+
+/** What the helpers call on a page: a Playwright `Page` fits. */
+export interface PlaywrightPage {
+  goto(url: string): Promise<unknown>
+  evaluate<R>(pageFunction: () => R | Promise<R>): Promise<R>
+  waitForFunction(pageFunction: () => boolean, arg: undefined, options: { timeout?: number }): Promise<unknown>
+}
+
+/** What the helpers call on a browser context: a Playwright `BrowserContext` fits. */
+export interface PlaywrightContext<P extends PlaywrightPage> {
+  newPage(): Promise<P>
+}
 
 /** What a page says about its mesh at one instant. */
 export interface MeshView {
@@ -42,12 +56,12 @@ export async function pollFor<T>(what: string, probe: () => Promise<T | undefine
 }
 
 /** Wait until the page's `window.mesh` exists. */
-export async function waitForMesh(page: Page, opts: WaitOptions = {}): Promise<void> {
+export async function waitForMesh(page: PlaywrightPage, opts: WaitOptions = {}): Promise<void> {
   await page.waitForFunction(() => (window as unknown as MeshWindow).mesh !== undefined, undefined, { timeout: opts.timeoutMs ?? 30_000 })
 }
 
 /** Open `n` tabs of `url` in one browser context (one browser: shared IndexedDB, Web Locks, BroadcastChannel), all at once. */
-export async function openTabs(context: BrowserContext, url: string, n: number, opts: WaitOptions = {}): Promise<Page[]> {
+export async function openTabs<P extends PlaywrightPage>(context: PlaywrightContext<P>, url: string, n: number, opts: WaitOptions = {}): Promise<P[]> {
   const pages = await Promise.all(Array.from({ length: n }, () => context.newPage()))
   await Promise.all(pages.map((p) => p.goto(url)))
   await Promise.all(pages.map((p) => waitForMesh(p, opts)))
@@ -55,7 +69,7 @@ export async function openTabs(context: BrowserContext, url: string, n: number, 
 }
 
 /** The page's mesh at this instant. */
-export function meshOf(page: Page): Promise<MeshView> {
+export function meshOf(page: PlaywrightPage): Promise<MeshView> {
   return page.evaluate(() => {
     const mesh = (window as unknown as MeshWindow).mesh
     if (mesh === undefined) throw new Error('window.mesh is not set')
@@ -68,7 +82,10 @@ export function meshOf(page: Page): Promise<MeshView> {
  * member, with `anyMember`) and exactly that page says it leads. Returns the
  * leader's member id and page.
  */
-export async function waitForLeader(pages: Page[], opts: WaitOptions & { anyMember?: boolean } = {}): Promise<{ leader: string; page: Page | null }> {
+export async function waitForLeader<P extends PlaywrightPage>(
+  pages: P[],
+  opts: WaitOptions & { anyMember?: boolean } = {},
+): Promise<{ leader: string; page: P | null }> {
   return pollFor(
     'one leader all pages agree on',
     async () => {
@@ -87,7 +104,7 @@ export async function waitForLeader(pages: Page[], opts: WaitOptions & { anyMemb
 }
 
 /** Wait until every page sees `voters` voters and is `connected` (its session is open). */
-export async function waitForVoters(pages: Page[], voters: number, opts: WaitOptions = {}): Promise<void> {
+export async function waitForVoters(pages: PlaywrightPage[], voters: number, opts: WaitOptions = {}): Promise<void> {
   await pollFor(
     `${voters} voters seen by every page`,
     async () => {

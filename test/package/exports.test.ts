@@ -22,6 +22,8 @@ interface PackageJson {
   bin: Record<string, string>
   dependencies: Record<string, string>
   peerDependencies?: Record<string, string>
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>
+  typesVersions?: Record<string, Record<string, string[]>>
 }
 
 const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as PackageJson
@@ -65,7 +67,20 @@ describe('package.json', () => {
 
   it('keeps yjs an optional peer dependency, not a dependency', () => {
     expect(pkg.peerDependencies?.yjs).toBeDefined()
+    expect(pkg.peerDependenciesMeta?.yjs?.optional).toBe(true)
     expect(pkg.dependencies.yjs).toBeUndefined()
+  })
+
+  it('makes @playwright/test (what meshkeeper/testing\'s Playwright helpers drive) an optional peer dependency, not a dependency', () => {
+    expect(pkg.peerDependencies?.['@playwright/test']).toBeDefined()
+    expect(pkg.peerDependenciesMeta?.['@playwright/test']?.optional).toBe(true)
+    expect(pkg.dependencies['@playwright/test']).toBeUndefined()
+  })
+
+  it('maps every subpath to its `types` in typesVersions too, for apps on moduleResolution node10', () => {
+    const mapped = pkg.typesVersions?.['*'] ?? {}
+    const expected = Object.fromEntries(subpaths.filter((s) => s !== '.').map((s) => [s.slice(2), [conditionsOf(s).types]]))
+    expect(mapped).toEqual(expected)
   })
 })
 
