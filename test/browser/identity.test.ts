@@ -1,0 +1,212 @@
+// Which member a tab runs (src/node/identity.ts, invariant 4), on a fake
+// browser: its Web Locks, each tab's sessionStorage, and memory storage
+// standing in for the browser's IndexedDB. Behaviour only — which slot a
+// tab gets, and what a reload, a duplicated tab or a dead tab changes — not
+// how ids are made.
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { acquireLock, bootstrapLockName, browserId, chooseMember, memberLockName } from '../../src/node/identity'
+import type { ChosenMember } from '../../src/node/identity'
+import { MemoryStorageProvider } from '../../src/storage/memory'
+import type { StorageProvider } from '../../src/storage/types'
+import { FakeBrowserLocks, MemoryWebStorage, settle } from './fake-browser'
+import type { FakeTab } from './fake-browser'
+
+const room = 'room'
+
+/** The slot's first save, as the member's start makes it (under the bootstrap lock). */
+async function recordSlot(provider: StorageProvider, member: string): Promise<void> {
+  const storage = await provider.open(room, member)
+  await storage.save({ meta: { member, clusterId: 'c1', createdAt: 0 } })
+  await storage.close()
+}
+
+interface OpenedTab {
+  tab: FakeTab
+  chosen: ChosenMember
+  session: MemoryWebStorage
+}
+
+/** A tab opening the room as joinMesh does: choose and record its member under the room's bootstrap lock. */
+async function openTab(
+  browser: FakeBrowserLocks,
+  provider: StorageProvider,
+  opts: { session?: MemoryWebStorage; isReload?: boolean; reloadWaitMs?: number } = {},
+): Promise<OpenedTab> {
+  const tab = browser.tab()
+  const session = opts.session ?? new MemoryWebStorage()
+  const bootstrap = await acquireLock(tab.locks, bootstrapLockName(room))
+  try {
+    const chosen = await chooseMember({
+      room,
+      locks: tab.locks,
+      provider,
+      tabStore: session,
+      isReload: opts.isReload ?? false,
+      ...(opts.reloadWaitMs === undefined ? {} : { reloadWaitMs: opts.reloadWaitMs }),
+    })
+    await recordSlot(provider, chosen.member)
+    return { tab, chosen, session }
+  } finally {
+    bootstrap!.release()
+  }
+}
+
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+describe('identity: which member a tab runs', () => {
+  it('a first tab gets a new member and holds its lock while it lives', async () => {
+    const browser = new FakeBrowserLocks()
+    const a = await openTab(browser, new MemoryStorageProvider())
+    expect(a.chosen.source).toBe('new')
+    expect(a.chosen.others).toEqual([])
+    expect(browser.holder(memberLockName(room, a.chosen.member))).toBe(a.tab.name)
+  })
+
+  it('a second tab of the browser never gets the member a live tab runs', async () => {
+    const browser = new FakeBrowserLocks()
+    const provider = new MemoryStorageProvider()
+    const a = await openTab(browser, provider)
+    const b = await openTab(browser, provider)
+    expect(b.chosen.member).not.toBe(a.chosen.member)
+    expect(b.chosen.source).toBe('new')
+    expect(b.chosen.others).toEqual([a.chosen.member])
+  })
+
+  it("a tab opened after another died takes the dead tab's slot instead of making a new member", async () => {
+    const browser = new FakeBrowserLocks()
+    const provider = new MemoryStorageProvider()
+    const a = await openTab(browser, provider)
+    const b = await openTab(browser, provider)
+    a.tab.die()
+    const c = await openTab(browser, provider)
+    expect(c.chosen).toMatchObject({ member: a.chosen.member, source: 'free-slot', others: [b.chosen.member] })
+    expect(browser.holder(memberLockName(room, a.chosen.member))).toBe(c.tab.name)
+    expect((await provider.listMembers(room)).map((m) => m.member).sort()).toEqual([a.chosen.member, b.chosen.member].sort())
+  })
+
+  it('a reloaded tab takes its own member back, waiting for its previous page to let go of it', async () => {
+    const browser = new FakeBrowserLocks()
+    const provider = new MemoryStorageProvider()
+    const before = await openTab(browser, provider)
+    await openTab(browser, provider) // another live tab: its slot is not the reload's to take
+    // the new page starts while the old one still holds the member's lock
+    const reloading = openTab(browser, provider, { session: before.session, isReload: true })
+    await settle()
+    expect(browser.waiting(memberLockName(room, before.chosen.member))).toBe(1)
+    before.tab.die()
+    const after = await reloading
+    expect(after.chosen).toMatchObject({ member: before.chosen.member, source: 'reload' })
+  })
+
+  it('a reload whose previous page never lets go gives up after reloadWaitMs and runs another member', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    const browser = new FakeBrowserLocks()
+    const provider = new MemoryStorageProvider()
+    const stuck = await openTab(browser, provider)
+    let done: OpenedTab | null = null
+    void openTab(browser, provider, { session: stuck.session, isReload: true, reloadWaitMs: 1500 }).then((t) => (done = t))
+    await vi.advanceTimersByTimeAsync(1499)
+    expect(done).toBeNull()
+    await vi.advanceTimersByTimeAsync(1)
+    await settle()
+    expect(done).not.toBeNull()
+    expect(done!.chosen.member).not.toBe(stuck.chosen.member)
+    expect(done!.chosen.source).toBe('new')
+    // its wait is withdrawn: the stuck page's member is not handed to it later
+    expect(browser.waiting(memberLockName(room, stuck.chosen.member))).toBe(0)
+  })
+
+  it('a duplicated tab (same sessionStorage, not a reload) does not wait for the live original and gets its own member', async () => {
+    const browser = new FakeBrowserLocks()
+    const provider = new MemoryStorageProvider()
+    const original = await openTab(browser, provider)
+    const copy = new MemoryWebStorage()
+    for (let i = 0; i < original.session.length; i++) copy.setItem(original.session.key(i)!, original.session.getItem(original.session.key(i)!)!)
+    const duplicate = await openTab(browser, provider, { session: copy, isReload: false })
+    expect(duplicate.chosen.member).not.toBe(original.chosen.member)
+    expect(browser.holder(memberLockName(room, original.chosen.member))).toBe(original.tab.name)
+    // and from now on it reloads into its own member, not the original's
+    duplicate.tab.die()
+    const reloaded = await openTab(browser, provider, { session: copy, isReload: true })
+    expect(reloaded.chosen).toMatchObject({ member: duplicate.chosen.member, source: 'reload' })
+  })
+
+  it("a tab that remembers a member whose tab is gone takes it at once, even when it is not a reload", async () => {
+    const browser = new FakeBrowserLocks()
+    const provider = new MemoryStorageProvider()
+    const first = await openTab(browser, provider)
+    first.tab.die()
+    const restored = await openTab(browser, provider, { session: first.session, isReload: false })
+    expect(restored.chosen).toMatchObject({ member: first.chosen.member, source: 'reload' })
+  })
+
+  it('tabs opening at once get different members, and one dead slot goes to exactly one of them', async () => {
+    const browser = new FakeBrowserLocks()
+    const provider = new MemoryStorageProvider()
+    const dead = await openTab(browser, provider)
+    dead.tab.die()
+    const opened = await Promise.all([openTab(browser, provider), openTab(browser, provider), openTab(browser, provider)])
+    const members = opened.map((t) => t.chosen.member)
+    expect(new Set(members).size).toBe(3)
+    expect(opened.filter((t) => t.chosen.member === dead.chosen.member)).toHaveLength(1)
+    expect(opened.filter((t) => t.chosen.source === 'new')).toHaveLength(2)
+  })
+
+  it('never chooses a slot whose name is not a member id', async () => {
+    const browser = new FakeBrowserLocks()
+    const provider = new MemoryStorageProvider()
+    await recordSlot(provider, 'not a member id!')
+    const a = await openTab(browser, provider)
+    expect(a.chosen.member).not.toBe('not a member id!')
+    expect(a.chosen.source).toBe('new')
+  })
+})
+
+describe('identity: Web Locks held for the life of a tab', () => {
+  it('a held lock is refused to ifAvailable requests, and freed by release() or by the death of its tab', async () => {
+    const browser = new FakeBrowserLocks()
+    const [a, b] = [browser.tab(), browser.tab()]
+    const first = await acquireLock(a.locks, 'x')
+    expect(first).not.toBeNull()
+    expect(await acquireLock(b.locks, 'x', { ifAvailable: true })).toBeNull()
+    first!.release()
+    first!.release() // idempotent
+    await first!.released
+    const second = await acquireLock(b.locks, 'x', { ifAvailable: true })
+    expect(browser.holder('x')).toBe(b.name)
+    expect(second).not.toBeNull()
+    b.die() // nothing in a dead tab hears of it; the browser frees its locks
+    expect(browser.holder('x')).toBeNull()
+    expect(await acquireLock(a.locks, 'x', { ifAvailable: true })).not.toBeNull()
+  })
+
+  it('a wait that runs out resolves null and leaves the queue', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    const browser = new FakeBrowserLocks()
+    const holder = await acquireLock(browser.tab().locks, 'x')
+    const waiting = acquireLock(browser.tab().locks, 'x', { waitMs: 100 })
+    await settle()
+    expect(browser.waiting('x')).toBe(1)
+    await vi.advanceTimersByTimeAsync(100)
+    expect(await waiting).toBeNull()
+    expect(browser.waiting('x')).toBe(0)
+    holder!.release()
+    await holder!.released
+    expect(browser.held()).toEqual([])
+  })
+})
+
+describe('identity: the browser id', () => {
+  it('is one per browser profile: every tab reads the same id, and a damaged one is replaced', () => {
+    const local = new MemoryWebStorage()
+    const id = browserId(local)
+    expect(browserId(local)).toBe(id)
+    expect(browserId(new MemoryWebStorage())).not.toBe(id)
+    local.setItem('meshkeeper:browser', '<script>')
+    const replaced = browserId(local)
+    expect(replaced).not.toBe('<script>')
+    expect(browserId(local)).toBe(replaced)
+  })
+})
