@@ -36,6 +36,7 @@ import { LeaderSessions, OwnSession } from './sessions'
 import { Housekeeping } from './housekeeping'
 import { nextConfChange } from './membership'
 import { ConnectionState } from './state'
+import { acceptsRaftFrom } from './consensus-gate'
 import { LocalWatches } from './watches'
 import { RepeatingTimer } from './scheduler'
 import type { Scheduler } from './scheduler'
@@ -874,11 +875,8 @@ export class Member extends ObservableV2<MemberEvents> {
   }
 
   private acceptsRaftFrom(peer: string): boolean {
-    const theirs = this.peerCluster.get(peer)
-    if (theirs === undefined) return false // not introduced yet (its introduction is resent)
-    if (theirs === '') return true // a newcomer (maybe just added, not yet knowing it)
-    if (this.clusterId === null) return theirs === this.bestKnownCluster()
-    return theirs === this.clusterId
+    const view = { self: this.id, conf: this.raft.status().conf, clusterId: this.clusterId, peerCluster: this.peerCluster.get(peer) }
+    return acceptsRaftFrom(peer, { ...view, joining: this.bestKnownCluster() })
   }
 
   /** A newcomer that applied its first configuration belongs to the cluster that added it. */

@@ -16,3 +16,4 @@ export {
 export { majorityCommitted, jointCommitted, majorityVote, jointVote } from './quorum'
 export type { VoteResult } from './quorum'
 export type * from './types'
+export { MAX_RAFT_NUMBER, MAX_TERM_JUMP } from './types'

@@ -23,6 +23,7 @@ import type {
   Snapshot,
   SnapshotMeta,
 } from './types'
+import { MAX_RAFT_NUMBER, MAX_TERM_JUMP } from './types'
 
 type RaftRole = Exclude<Role, 'learner'>
 type CampaignKind = 'pre' | 'election' | 'transfer'
@@ -318,6 +319,8 @@ export class Raft {
   hup(kind: 'auto' | 'transfer'): void {
     if (this.role === 'leader' || !this.promotable()) return
     if (this.hasUnappliedConfChanges()) return
+    // the last term we may enter: a campaign would count past it
+    if (this.term >= MAX_RAFT_NUMBER) return
     this.campaign(kind === 'transfer' ? 'transfer' : this.cfg.preVote ? 'pre' : 'election')
   }
 
@@ -469,6 +472,10 @@ export class Raft {
   step(m: Message): void {
     if (m.to !== this.id || m.from === this.id || typeof m.from !== 'string' || m.from.length === 0) return
     if (!isCount(m.term) || !isCount(m.index) || !isCount(m.logTerm) || !isCount(m.commit)) return
+    // a term or index we could not count past, or a term no honest peer can
+    // have reached from ours: adopting it could stop elections for good
+    if (m.term > MAX_RAFT_NUMBER || m.index > MAX_RAFT_NUMBER || m.commit > MAX_RAFT_NUMBER) return
+    if (m.term > this.term + MAX_TERM_JUMP) return
     if (m.term === 0) {
       // only forwarded requests travel without a term
       if (m.type !== 'MsgProp' && m.type !== 'MsgReadIndex') return

@@ -191,6 +191,23 @@ export interface PlantedBugs {
   noTruncateOnConflict?: boolean
 }
 
+/**
+ * The largest term or log index the core accepts or creates: far below 2^53
+ * (where JavaScript numbers stop being exact), so `term + 1` and
+ * `index + 1` never overflow. The codec refuses anything above it on the
+ * wire; the core refuses to campaign once its term has reached it.
+ */
+export const MAX_RAFT_NUMBER = 2 ** 48 - 1
+
+/**
+ * How far beyond our term a message may be before we call it implausible and
+ * drop it. Every term is one election (or one leadership hand-off), so a
+ * member that slept through a million of them is long replaced; a peer that
+ * claims such a term is broken or hostile. Without this bound one message
+ * could push every member's term to the limit and stop elections for good.
+ */
+export const MAX_TERM_JUMP = 2 ** 20
+
 export interface RaftConfig {
   id: NodeId
   /** ticks without hearing a leader before a follower campaigns; the actual
@@ -210,6 +227,9 @@ export interface RaftConfig {
   maxUncommittedEntriesSize: number
   /** bytes per MsgSnap chunk */
   maxSnapshotChunkSize: number
+  /** snapshot bytes sent to one follower per electionTick ticks (default
+   *  16 chunks); a follower that makes us resend cannot make us send more */
+  maxSnapshotBytesPerWindow?: number
   /** durable state to start from; empty log + zero hard state for a new member */
   durable: DurableState
   /** configuration for a brand-new cluster when `durable` holds none (the

@@ -3,6 +3,8 @@
 // before it allocates or loops. Raise a bound only together with the sender
 // that needs it: a receiver with a lower bound drops the sender's messages.
 
+import { MAX_RAFT_NUMBER } from '../raft/types'
+
 const KiB = 1024
 const MiB = 1024 * KiB
 
@@ -14,6 +16,10 @@ export const MAX_ID_LENGTH = 64
 /** Terms, indexes, commit indexes, offsets: JavaScript numbers stay exact up
  *  to 2^53 - 1, and a varuint above it could not round-trip. */
 export const MAX_WIRE_UINT = Number.MAX_SAFE_INTEGER
+
+/** Raft terms and log indexes (and offsets into the log): the core's own
+ *  bound, far below MAX_WIRE_UINT so that `+ 1` never leaves exact numbers. */
+export const MAX_RAFT_UINT = MAX_RAFT_NUMBER
 
 /** One entry's data: an encoded tree command (the node bounds a forwarded
  *  command at 4 MiB) plus room for the command's own framing. */

@@ -24,7 +24,7 @@ import {
   MAX_MESSAGE_BYTES,
   MAX_SNAPSHOT_BYTES,
   MAX_SNAPSHOT_CHUNK_BYTES,
-  MAX_WIRE_UINT,
+  MAX_RAFT_UINT,
   MEMBER_ID_PATTERN,
 } from './limits'
 import type { Decoder } from './reader'
@@ -71,7 +71,7 @@ export function encodeRaftMessage(m: Message): Uint8Array {
     writeEnum(enc, RAFT_MESSAGE_TYPES, m.type, 'message type')
     writeId(enc, m.from, 'from')
     writeId(enc, m.to, 'to')
-    writeVarUint(enc, m.term, MAX_WIRE_UINT, 'term')
+    writeVarUint(enc, m.term, MAX_RAFT_UINT, 'term')
     let mask = 0
     if (m.logTerm !== 0) mask |= F_LOG_TERM
     if (m.index !== 0) mask |= F_INDEX
@@ -82,10 +82,10 @@ export function encodeRaftMessage(m: Message): Uint8Array {
     if (m.entries.length > 0) mask |= F_ENTRIES
     if (m.snapshot !== null) mask |= F_SNAPSHOT
     writeVarUint(enc, mask)
-    if (mask & F_LOG_TERM) writeVarUint(enc, m.logTerm, MAX_WIRE_UINT, 'logTerm')
-    if (mask & F_INDEX) writeVarUint(enc, m.index, MAX_WIRE_UINT, 'index')
-    if (mask & F_COMMIT) writeVarUint(enc, m.commit, MAX_WIRE_UINT, 'commit')
-    if (mask & F_REJECT_HINT) writeVarUint(enc, m.rejectHint, MAX_WIRE_UINT, 'rejectHint')
+    if (mask & F_LOG_TERM) writeVarUint(enc, m.logTerm, MAX_RAFT_UINT, 'logTerm')
+    if (mask & F_INDEX) writeVarUint(enc, m.index, MAX_RAFT_UINT, 'index')
+    if (mask & F_COMMIT) writeVarUint(enc, m.commit, MAX_RAFT_UINT, 'commit')
+    if (mask & F_REJECT_HINT) writeVarUint(enc, m.rejectHint, MAX_RAFT_UINT, 'rejectHint')
     if (m.context !== null) writeBytes(enc, m.context, MAX_CONTEXT_BYTES, 'context')
     if (mask & F_ENTRIES) writeArray(enc, m.entries, MAX_ENTRIES_PER_MESSAGE, writeEntry, 'entries')
     if (m.snapshot !== null) writeSnapshotChunk(enc, m.snapshot)
@@ -108,7 +108,7 @@ function readRaftMessage(dec: Decoder): Message {
   const type = readEnum(dec, RAFT_MESSAGE_TYPES, 'message type')
   const from = readId(dec, 'from')
   const to = readId(dec, 'to')
-  const term = readVarUint(dec, MAX_WIRE_UINT, 'term')
+  const term = readVarUint(dec, MAX_RAFT_UINT, 'term')
   const mask = readVarUint(dec, F_ALL, 'field mask')
   const logTerm = mask & F_LOG_TERM ? readNonZero(dec, 'logTerm') : 0
   const index = mask & F_INDEX ? readNonZero(dec, 'index') : 0
@@ -126,21 +126,21 @@ function readRaftMessage(dec: Decoder): Message {
 }
 
 function readNonZero(dec: Decoder, what: string): number {
-  const n = readVarUint(dec, MAX_WIRE_UINT, what)
+  const n = readVarUint(dec, MAX_RAFT_UINT, what)
   if (n === 0) throw badMessage(`${what} flagged but zero`)
   return n
 }
 
 function writeEntry(enc: Encoder, e: Entry): void {
-  writeVarUint(enc, e.term, MAX_WIRE_UINT, 'entry term')
-  writeVarUint(enc, e.index, MAX_WIRE_UINT, 'entry index')
+  writeVarUint(enc, e.term, MAX_RAFT_UINT, 'entry term')
+  writeVarUint(enc, e.index, MAX_RAFT_UINT, 'entry index')
   writeEnum(enc, ENTRY_TYPES, e.type, 'entry type')
   writeBytes(enc, e.data, MAX_ENTRY_BYTES, 'entry data')
 }
 
 function readEntry(dec: Decoder): Entry {
-  const term = readVarUint(dec, MAX_WIRE_UINT, 'entry term')
-  const index = readVarUint(dec, MAX_WIRE_UINT, 'entry index')
+  const term = readVarUint(dec, MAX_RAFT_UINT, 'entry term')
+  const index = readVarUint(dec, MAX_RAFT_UINT, 'entry index')
   const type = readEnum(dec, ENTRY_TYPES, 'entry type')
   const data = readBytes(dec, MAX_ENTRY_BYTES, 'entry data')
   return { term, index, type, data }
@@ -168,14 +168,14 @@ export function readConfState(dec: Decoder): ConfState {
 }
 
 function writeSnapshotMeta(enc: Encoder, meta: SnapshotMeta): void {
-  writeVarUint(enc, meta.index, MAX_WIRE_UINT, 'snapshot index')
-  writeVarUint(enc, meta.term, MAX_WIRE_UINT, 'snapshot term')
+  writeVarUint(enc, meta.index, MAX_RAFT_UINT, 'snapshot index')
+  writeVarUint(enc, meta.term, MAX_RAFT_UINT, 'snapshot term')
   writeConfState(enc, meta.conf)
 }
 
 function readSnapshotMeta(dec: Decoder): SnapshotMeta {
-  const index = readVarUint(dec, MAX_WIRE_UINT, 'snapshot index')
-  const term = readVarUint(dec, MAX_WIRE_UINT, 'snapshot term')
+  const index = readVarUint(dec, MAX_RAFT_UINT, 'snapshot index')
+  const term = readVarUint(dec, MAX_RAFT_UINT, 'snapshot term')
   const conf = readConfState(dec)
   return { index, term, conf }
 }

@@ -1,6 +1,7 @@
 // fast-check generators of valid wire values, shared by the codec tests and
 // the fuzzers. Every value generated here satisfies validateRaftMessage, so
 // a generated message that fails to round-trip is a codec bug.
+import { MAX_RAFT_UINT } from '../../src/wire/limits'
 import fc from 'fast-check'
 import type { ConfState, Entry, Message, MessageType, SnapshotChunk } from '../../src/raft/types'
 import { RAFT_MESSAGE_TYPES } from '../../src/wire/raft-codec'
@@ -13,8 +14,8 @@ export const memberId = fc.oneof(
   fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/),
 )
 
-/** Terms and indexes: mostly small, sometimes near the 2^53 edge. */
-const wireUint = fc.oneof(fc.nat(1000), fc.nat(), fc.integer({ min: Number.MAX_SAFE_INTEGER - 1000, max: Number.MAX_SAFE_INTEGER }))
+/** Terms and indexes: mostly small, sometimes near the MAX_RAFT_UINT edge. */
+const wireUint = fc.oneof(fc.nat(1000), fc.nat(), fc.integer({ min: MAX_RAFT_UINT - 1000, max: MAX_RAFT_UINT }))
 const smallBytes = fc.uint8Array({ maxLength: 24 })
 
 /** Two different member ids (a message's from and to). */
@@ -35,7 +36,7 @@ export const confState: fc.Arbitrary<ConfState> = fc
 
 export const snapshotChunk = (maxTerm: number): fc.Arbitrary<SnapshotChunk> =>
   fc
-    .tuple(fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), fc.integer({ min: 1, max: Math.max(1, maxTerm) }), confState, fc.nat(1 << 20), smallBytes, fc.nat(1 << 20))
+    .tuple(fc.integer({ min: 1, max: MAX_RAFT_UINT }), fc.integer({ min: 1, max: Math.max(1, maxTerm) }), confState, fc.nat(1 << 20), smallBytes, fc.nat(1 << 20))
     .map(([index, term, conf, offset, data, extra]) => ({ meta: { index, term, conf }, offset, total: offset + data.length + extra, data }))
 
 const entryType = fc.constantFrom<Entry['type']>('normal', 'conf')
@@ -81,7 +82,7 @@ export function raftMessage(type: MessageType): fc.Arbitrary<Message> {
     case 'MsgApp':
       return fc.tuple(base, fc.array(fc.tuple(fc.nat(3), entryType, smallBytes), { maxLength: 8 })).map(([b, raw]) => {
         const m = plain(b)
-        m.index = Math.min(m.index, Number.MAX_SAFE_INTEGER - raw.length)
+        m.index = Math.min(m.index, MAX_RAFT_UINT - raw.length)
         m.logTerm = m.index === 0 ? 0 : Math.min(m.logTerm, m.term)
         let t = m.logTerm
         m.entries = raw.map(([bump, kind, data], i) => {

@@ -5,7 +5,7 @@ import fc from 'fast-check'
 import * as encoding from 'lib0/encoding'
 import type { ConfState, Entry, Message } from '../../src/raft/types'
 import { decodeRaftMessage, encodeRaftMessage, RAFT_MESSAGE_TYPES } from '../../src/wire/raft-codec'
-import { MAX_CONTEXT_BYTES, MAX_ENTRIES_PER_MESSAGE, MAX_MESSAGE_BYTES } from '../../src/wire/limits'
+import { MAX_CONTEXT_BYTES, MAX_ENTRIES_PER_MESSAGE, MAX_MESSAGE_BYTES, MAX_RAFT_UINT } from '../../src/wire/limits'
 import { raftMessage } from './arbitraries'
 import { expectWireError, msg } from './helpers'
 
@@ -46,10 +46,18 @@ describe('raft codec: round trip', () => {
     expect(roundTrip(msg({ type: 'MsgReadIndex' })).context).toBeNull()
   })
 
-  it('terms and indexes up to 2^53 - 1 survive', () => {
-    const max = Number.MAX_SAFE_INTEGER
+  it('terms and indexes up to MAX_RAFT_UINT survive', () => {
+    const max = MAX_RAFT_UINT
     const m = msg({ type: 'MsgAppResp', term: max, index: max, logTerm: max, reject: true, rejectHint: max, commit: max })
     expect(roundTrip(m)).toEqual(m)
+  })
+
+  it('a term or index above MAX_RAFT_UINT is refused both ways, so the core never counts past exact numbers', () => {
+    expectWireError(() => encodeRaftMessage(msg({ type: 'MsgHeartbeat', term: MAX_RAFT_UINT + 1 })), 'BAD_MESSAGE', /term/)
+    const f = frame(tagOf('MsgHeartbeat'), 'm1', 'm2', MAX_RAFT_UINT + 1, 0)
+    expectWireError(() => decodeRaftMessage(f), 'BAD_MESSAGE', /term/)
+    const g = frame(tagOf('MsgAppResp'), 'm1', 'm2', 1, 1 << 1, (e) => encoding.writeVarUint(e, 2 ** 53 - 1))
+    expectWireError(() => decodeRaftMessage(g), 'BAD_MESSAGE', /index/)
   })
 
   it('a snapshot chunk with a joint configuration', () => {

@@ -1,0 +1,42 @@
+// Who may take part in our consensus (issue 13: outsiders cannot touch it).
+//
+// Raft trusts every message it steps: a single MsgHeartbeat with a huge term
+// makes a follower adopt and persist that term. So the driver lets a raft
+// message reach the core only from a peer that has a place in it:
+//   - a member of a configuration hears only the voters, learners and
+//     outgoing voters of that configuration (a leader, likewise, counts
+//     answers only from them); a peer that merely claims our cluster id is
+//     not enough, the id is public;
+//   - a newcomer (in no configuration yet) hears only peers of the cluster it
+//     is joining, never another newcomer: the leader that adds it is one of
+//     them, and the configuration it learns from that leader takes over.
+// A member that is no longer in its own configuration (removed while away)
+// is treated as a newcomer of its cluster, so it can be added back.
+import type { ConfState } from '../raft/types'
+
+export interface GateView {
+  self: string
+  conf: ConfState
+  /** our cluster; null for a newcomer that joined none yet */
+  clusterId: string | null
+  /** the cluster the peer said it belongs to ('' = none yet; undefined = not introduced) */
+  peerCluster: string | undefined
+  /** the cluster a newcomer will join: the winner among those it met */
+  joining: string | null
+}
+
+export function inConfiguration(conf: ConfState, id: string): boolean {
+  return conf.voters.includes(id) || conf.learners.includes(id) || conf.votersOutgoing.includes(id) || conf.learnersNext.includes(id)
+}
+
+/** May a raft message from `peer` reach our core? */
+export function acceptsRaftFrom(peer: string, v: GateView): boolean {
+  const theirs = v.peerCluster
+  if (theirs === undefined) return false // not introduced yet (its introduction is resent)
+  if (inConfiguration(v.conf, v.self)) {
+    // a learner just added may not know its cluster yet (''): its place in our configuration is what counts
+    return inConfiguration(v.conf, peer) && (theirs === '' || theirs === v.clusterId)
+  }
+  const target = v.clusterId ?? v.joining
+  return target !== null && theirs === target
+}
