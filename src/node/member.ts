@@ -21,7 +21,7 @@ import { RawNode } from '../raft/index'
 import type { ConfState, DurableState, Entry, Message, Ready, Role, Snapshot } from '../raft/types'
 import { decodeRaftMessage, encodeRaftMessage } from '../wire/raft-codec'
 import { decodeCommand, encodeCommand } from '../tree/command'
-import { MAX_ENTRY_BYTES } from '../wire/limits'
+import { MAX_ENTRY_BYTES, MAX_SESSION_TIMEOUT_MS } from '../wire/limits'
 import { ZTree } from '../tree/ztree'
 import type { Command, TreeOptions, TxnOp, TxnResult } from '../tree/types'
 import type { SaveBatch } from '../storage/types'
@@ -37,6 +37,7 @@ import { Housekeeping } from './housekeeping'
 import { nextConfChange } from './membership'
 import { ConnectionState } from './state'
 import { acceptsRaftFrom } from './consensus-gate'
+import { ForwardBudget, oversizedData, ownsSession } from './peer-budget'
 import { LocalWatches } from './watches'
 import { RepeatingTimer } from './scheduler'
 import type { Scheduler } from './scheduler'
@@ -94,6 +95,8 @@ export class Member extends ObservableV2<MemberEvents> {
   private requests!: RequestPipeline
   private reads!: ReadBarrier
   private readonly leaderSessions: LeaderSessions
+  /** leader only: what each peer's forwards may still use (peer-budget.ts) */
+  private readonly forwards = new ForwardBudget()
   private readonly housekeeping: Housekeeping
 
   private pumping = false
@@ -132,6 +135,8 @@ export class Member extends ObservableV2<MemberEvents> {
     this.scheduler = opts.scheduler
     this.watches = new LocalWatches(this.id, (err) => this.reportAppError(err))
     this.sessionTimeoutMs = opts.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS
+    // a leader refuses longer sessions from peers (peer-budget.ts): ours would never open
+    if (this.sessionTimeoutMs > MAX_SESSION_TIMEOUT_MS) throw new MeshError('BAD_ARGUMENTS', `sessionTimeoutMs must be at most ${MAX_SESSION_TIMEOUT_MS}`)
     this.maxVoters = opts.maxVoters ?? DEFAULT_MAX_VOTERS
     this.timing = memberTiming(this.sessionTimeoutMs, opts.timing)
     this.leaderSessions = new LeaderSessions(this.timing.retryMs)
@@ -317,6 +322,8 @@ export class Member extends ObservableV2<MemberEvents> {
     if (this.stopped) return Promise.reject(new MeshError('CLOSED', 'the mesh is closed'))
     // A write is one log entry; followers refuse a MsgApp carrying an entry
     // over MAX_ENTRY_BYTES, so such an entry would stall replication for good.
+    const oversized = oversizedData(ops)
+    if (oversized !== null) return Promise.reject(oversized)
     const bytes = txnBytesUpperBound(ops)
     if (bytes > MAX_ENTRY_BYTES) {
       return Promise.reject(new MeshError('TOO_LARGE', `a write of about ${bytes} bytes exceeds the ${MAX_ENTRY_BYTES}-byte entry limit`))
@@ -818,14 +825,20 @@ export class Member extends ObservableV2<MemberEvents> {
           this.reportBadInput(peer, err)
           return
         }
-        // only client commands may be forwarded; expiry and reaping are the leader's own
-        if (cmd.type === 'txn' || cmd.type === 'open-session' || cmd.type === 'close-session') this.proposeCommand(cmd)
-        else this.reportBadInput(peer, new MeshError('BAD_MESSAGE', `a ${cmd.type} command cannot be forwarded`))
+        // only client commands, only for the peer's own sessions, within its budget (peer-budget.ts)
+        const verdict = this.forwards.admit(peer, cmd, msg.command.length, this.appliedIdx, this.treeState, (x, y) => this.sameBrowser(x, y))
+        if (verdict instanceof MeshError) this.reportBadInput(peer, verdict)
+        else if (verdict === null && this.proposeCommand(cmd)) this.forwards.record(peer, this.raft.status().lastIndex, msg.command.length, cmd)
         return
       }
-      case 'session-heartbeat':
-        if (this.isLeader) this.leaderSessions.touch(msg.sessions, now)
+      case 'session-heartbeat': {
+        if (!this.isLeader) return
+        // a session is kept alive only by the member that owns it (its id is public in ephemeralOwner)
+        const foreign = msg.sessions.find((s) => !ownsSession(peer, s))
+        if (foreign !== undefined) this.reportBadInput(peer, new MeshError('BAD_MESSAGE', `${peer} sent a heartbeat for another member's session (${foreign})`))
+        else this.leaderSessions.touch(msg.sessions, now)
         return
+      }
       case 'join':
         if (msg.member.member !== peer) return
         this.roster.set(peer, msg.member)
@@ -872,6 +885,12 @@ export class Member extends ObservableV2<MemberEvents> {
     let best = this.clusterId
     for (const c of this.peerCluster.values()) if (c !== '' && (best === null || clusterWins(c, best))) best = c
     return best
+  }
+
+  /** Do two members run in one browser (the same non-empty browser id, as they announced it)? */
+  private sameBrowser(a: string, b: string): boolean {
+    const browser = this.roster.get(a)?.browser
+    return browser !== undefined && browser !== '' && browser === this.roster.get(b)?.browser
   }
 
   private acceptsRaftFrom(peer: string): boolean {

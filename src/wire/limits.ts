@@ -52,3 +52,18 @@ export const MAX_MESSAGE_BYTES = 16 * MiB + 64 * KiB
 
 /** A signaling payload (SDP offer/answer or ICE candidate as JSON text). */
 export const MAX_SIGNAL_TEXT_BYTES = 64 * KiB
+
+/** A session's timeout (`sessionTimeoutMs`): an hour. A dead tab's locks and
+ *  ephemerals stay held this long at most; a peer cannot open sessions that
+ *  outlive everyone's patience (the tree itself would take 2^31 - 1 ms). */
+export const MAX_SESSION_TIMEOUT_MS = 60 * 60 * 1000
+
+/** Sessions one member may hold open in the tree (a tab opens one; dead tabs'
+ *  sessions linger until they expire). The leader refuses the next open. */
+export const MAX_SESSIONS_PER_MEMBER = 64
+
+/** Commands one peer may have forwarded to the leader and not yet applied,
+ *  and their bytes: beyond either the leader drops the forward (an honest
+ *  member resends after its retry interval). */
+export const MAX_FORWARDS_IN_FLIGHT = 256
+export const MAX_FORWARD_BYTES_IN_FLIGHT = 16 * MiB

@@ -36,11 +36,18 @@ export interface Attacker {
   raftAll(over: Partial<Message> & Pick<Message, 'type'>): void
 }
 
-/** The cluster id the members of `cluster` announce (read from the first member). */
+/** The cluster id the members of `cluster` announce (read from a live member). */
 export function clusterIdOf(cluster: SimulatedCluster): string {
-  const member = cluster.memberOf(cluster.meshes[0]!) as unknown as { clusterId: string | null }
-  if (member.clusterId === null) throw new Error('the cluster has no id yet')
-  return member.clusterId
+  for (const mesh of cluster.meshes) {
+    let member: { clusterId: string | null; isStopped: boolean }
+    try {
+      member = cluster.memberOf(mesh) as unknown as typeof member
+    } catch {
+      continue // crashed
+    }
+    if (!member.isStopped && member.clusterId !== null) return member.clusterId
+  }
+  throw new Error('no live member has a cluster id')
 }
 
 /** Link `id` to every member and introduce it as a member of their cluster. */

@@ -1,0 +1,119 @@
+// What the leader accepts from one peer's `forward` and `session-heartbeat`
+// (issue 13: bounds per peer). A forward becomes a log entry that every
+// member replicates, persists and applies, so the leader checks it before
+// proposing, not at apply:
+//   - a peer speaks only for its own sessions: a session id begins with the
+//     member id and a dot (Member.newSession), so a peer may open, close,
+//     write under or heartbeat only `${peer}.…` — with one exception: a tab
+//     of the same browser closes a dead member's sessions (a death
+//     certificate, browser-death-watch.ts);
+//   - a session's timeout is at most MAX_SESSION_TIMEOUT_MS, and a member
+//     holds at most MAX_SESSIONS_PER_MEMBER sessions, counting opens in flight;
+//   - znode data is at most what the tree stores (so nothing the tree would
+//     refuse enters the log), and an entry at most MAX_ENTRY_BYTES;
+//   - forwards proposed but not applied yet: at most MAX_FORWARDS_IN_FLIGHT
+//     and MAX_FORWARD_BYTES_IN_FLIGHT per peer.
+// A breach an honest member never commits is bad input (the peer is
+// penalised); a budget an honest but busy member may exhaust is a quiet drop:
+// its request pipeline resends.
+import type { Command, TxnOp } from '../tree/types'
+import type { ZTree } from '../tree/ztree'
+import { DEFAULT_MAX_DATA_BYTES } from '../tree/ztree'
+import { MeshError } from '../client/errors'
+import {
+  MAX_ENTRY_BYTES,
+  MAX_FORWARD_BYTES_IN_FLIGHT,
+  MAX_FORWARDS_IN_FLIGHT,
+  MAX_SESSION_TIMEOUT_MS,
+  MAX_SESSIONS_PER_MEMBER,
+} from '../wire/limits'
+
+/** null: propose it; 'busy': drop quietly; a MeshError: bad input from the peer */
+export type ForwardVerdict = null | 'busy' | MeshError
+
+interface InFlight {
+  index: number
+  bytes: number
+  opens: boolean
+}
+
+/** Does `session` belong to `member` (its id begins with `${member}.`)? */
+export function ownsSession(member: string, session: string): boolean {
+  return session.startsWith(`${member}.`)
+}
+
+/** The member a session id names (everything before the first dot). */
+function ownerOf(session: string): string {
+  const dot = session.indexOf('.')
+  return dot < 0 ? '' : session.slice(0, dot)
+}
+
+/** TOO_LARGE for the first op whose data the tree would refuse at apply: such a write never enters the log. */
+export function oversizedData(ops: readonly TxnOp[]): MeshError | null {
+  for (const op of ops) {
+    if ((op.op === 'create' || op.op === 'set') && op.data.length > DEFAULT_MAX_DATA_BYTES) {
+      return new MeshError('TOO_LARGE', `${op.op} ${op.path}: ${op.data.length} bytes of data exceed ${DEFAULT_MAX_DATA_BYTES}`)
+    }
+  }
+  return null
+}
+
+/** A command a peer may forward, as far as its content goes (no budgets). */
+export function checkForwardedCommand(peer: string, cmd: Command, sameBrowser: (a: string, b: string) => boolean): MeshError | null {
+  switch (cmd.type) {
+    case 'open-session':
+      if (!ownsSession(peer, cmd.session)) return new MeshError('BAD_MESSAGE', `${peer} opened a session of another member (${cmd.session})`)
+      if (cmd.timeoutMs > MAX_SESSION_TIMEOUT_MS) return new MeshError('BAD_MESSAGE', `session timeout ${cmd.timeoutMs} ms exceeds ${MAX_SESSION_TIMEOUT_MS} ms`)
+      return null
+    case 'close-session': {
+      const owner = ownerOf(cmd.session)
+      if (ownsSession(peer, cmd.session) || (owner !== '' && sameBrowser(peer, owner))) return null
+      return new MeshError('BAD_MESSAGE', `${peer} closed a session of another browser's member (${cmd.session})`)
+    }
+    case 'txn': {
+      if (!ownsSession(peer, cmd.session)) return new MeshError('BAD_MESSAGE', `${peer} wrote under a session of another member (${cmd.session})`)
+      return oversizedData(cmd.ops)
+    }
+    default:
+      return new MeshError('BAD_MESSAGE', `a ${cmd.type} command cannot be forwarded`)
+  }
+}
+
+/** The leader's per-peer budget of forwarded commands in flight. */
+export class ForwardBudget {
+  private readonly inFlight = new Map<string, InFlight[]>()
+
+  /**
+   * Check a forward of `bytes` (its encoded command) from `peer` against
+   * content rules and budgets. Entries at or below `applied` are no longer
+   * in flight (a proposal lost to a leadership change is replaced at its
+   * index by another entry, which is applied in its turn).
+   */
+  admit(peer: string, cmd: Command, bytes: number, applied: number, tree: ZTree, sameBrowser: (a: string, b: string) => boolean): ForwardVerdict {
+    if (bytes > MAX_ENTRY_BYTES) return new MeshError('TOO_LARGE', `a forwarded command of ${bytes} bytes exceeds the ${MAX_ENTRY_BYTES}-byte entry limit`)
+    const bad = checkForwardedCommand(peer, cmd, sameBrowser)
+    if (bad !== null) return bad
+    const mine = this.release(peer, applied)
+    if (mine.length >= MAX_FORWARDS_IN_FLIGHT) return 'busy'
+    if (mine.reduce((n, f) => n + f.bytes, 0) + bytes > MAX_FORWARD_BYTES_IN_FLIGHT) return 'busy'
+    if (cmd.type === 'open-session' && tree.session(cmd.session) === null) {
+      const open = tree.sessions().filter((s) => ownsSession(peer, s)).length + mine.filter((f) => f.opens).length
+      if (open >= MAX_SESSIONS_PER_MEMBER) return 'busy'
+    }
+    return null
+  }
+
+  /** `peer`'s command was proposed at `index`. */
+  record(peer: string, index: number, bytes: number, cmd: Command): void {
+    const mine = this.inFlight.get(peer) ?? []
+    mine.push({ index, bytes, opens: cmd.type === 'open-session' })
+    this.inFlight.set(peer, mine)
+  }
+
+  private release(peer: string, applied: number): InFlight[] {
+    const mine = (this.inFlight.get(peer) ?? []).filter((f) => f.index > applied)
+    if (mine.length === 0) this.inFlight.delete(peer)
+    else this.inFlight.set(peer, mine)
+    return mine
+  }
+}
