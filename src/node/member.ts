@@ -826,7 +826,7 @@ export class Member extends ObservableV2<MemberEvents> {
           return
         }
         // only client commands, only for the peer's own sessions, within its budget (peer-budget.ts)
-        const verdict = this.forwards.admit(peer, cmd, msg.command.length, this.appliedIdx, this.treeState, (x, y) => this.sameBrowser(x, y))
+        const verdict = this.forwards.admit(peer, cmd, msg.command.length, this.appliedIdx, this.treeState, (x, y) => this.mayCloseSessionsOf(x, y))
         if (verdict instanceof MeshError) this.reportBadInput(peer, verdict)
         else if (verdict === null && this.proposeCommand(cmd)) this.forwards.record(peer, this.raft.status().lastIndex, msg.command.length, cmd)
         return
@@ -887,10 +887,16 @@ export class Member extends ObservableV2<MemberEvents> {
     return best
   }
 
-  /** Do two members run in one browser (the same non-empty browser id, as they announced it)? */
-  private sameBrowser(a: string, b: string): boolean {
-    const browser = this.roster.get(a)?.browser
-    return browser !== undefined && browser !== '' && browser === this.roster.get(b)?.browser
+  /**
+   * May `peer` close `owner`'s sessions (a death certificate)? When both run
+   * in one browser (the same non-empty browser id, as they announced it), or
+   * when we have no link to `owner`: we hear no heartbeat from it, so its
+   * sessions would expire anyway; closing them only comes early.
+   */
+  private mayCloseSessionsOf(peer: string, owner: string): boolean {
+    if (!this.links.has(owner)) return true
+    const browser = this.roster.get(peer)?.browser
+    return browser !== undefined && browser !== '' && browser === this.roster.get(owner)?.browser
   }
 
   private acceptsRaftFrom(peer: string): boolean {

@@ -5,8 +5,9 @@
 //   - a peer speaks only for its own sessions: a session id begins with the
 //     member id and a dot (Member.newSession), so a peer may open, close,
 //     write under or heartbeat only `${peer}.…` — with one exception: a tab
-//     of the same browser closes a dead member's sessions (a death
-//     certificate, browser-death-watch.ts);
+//     closes a dead member's sessions (a death certificate,
+//     browser-death-watch.ts) when the member ran in its browser (as both
+//     announced it) or the leader has no link to that member either;
 //   - a session's timeout is at most MAX_SESSION_TIMEOUT_MS, and a member
 //     holds at most MAX_SESSIONS_PER_MEMBER sessions, counting opens in flight;
 //   - znode data is at most what the tree stores (so nothing the tree would
@@ -58,17 +59,20 @@ export function oversizedData(ops: readonly TxnOp[]): MeshError | null {
   return null
 }
 
-/** A command a peer may forward, as far as its content goes (no budgets). */
-export function checkForwardedCommand(peer: string, cmd: Command, sameBrowser: (a: string, b: string) => boolean): MeshError | null {
+/** A command a peer may forward, as far as its content goes (no budgets). A
+ *  close of another member's session that we cannot allow is dropped
+ *  quietly (we may not know the members' browsers yet): the session then
+ *  expires by its timeout. */
+export function checkForwardedCommand(peer: string, cmd: Command, mayCloseSessionsOf: (peer: string, owner: string) => boolean): ForwardVerdict {
   switch (cmd.type) {
     case 'open-session':
       if (!ownsSession(peer, cmd.session)) return new MeshError('BAD_MESSAGE', `${peer} opened a session of another member (${cmd.session})`)
       if (cmd.timeoutMs > MAX_SESSION_TIMEOUT_MS) return new MeshError('BAD_MESSAGE', `session timeout ${cmd.timeoutMs} ms exceeds ${MAX_SESSION_TIMEOUT_MS} ms`)
       return null
     case 'close-session': {
+      // not bad input when refused: we may not know (yet) that the owner ran in the peer's browser
       const owner = ownerOf(cmd.session)
-      if (ownsSession(peer, cmd.session) || (owner !== '' && sameBrowser(peer, owner))) return null
-      return new MeshError('BAD_MESSAGE', `${peer} closed a session of another browser's member (${cmd.session})`)
+      return ownsSession(peer, cmd.session) || (owner !== '' && mayCloseSessionsOf(peer, owner)) ? null : 'busy'
     }
     case 'txn': {
       if (!ownsSession(peer, cmd.session)) return new MeshError('BAD_MESSAGE', `${peer} wrote under a session of another member (${cmd.session})`)
@@ -89,10 +93,10 @@ export class ForwardBudget {
    * in flight (a proposal lost to a leadership change is replaced at its
    * index by another entry, which is applied in its turn).
    */
-  admit(peer: string, cmd: Command, bytes: number, applied: number, tree: ZTree, sameBrowser: (a: string, b: string) => boolean): ForwardVerdict {
+  admit(peer: string, cmd: Command, bytes: number, applied: number, tree: ZTree, mayCloseSessionsOf: (peer: string, owner: string) => boolean): ForwardVerdict {
     if (bytes > MAX_ENTRY_BYTES) return new MeshError('TOO_LARGE', `a forwarded command of ${bytes} bytes exceeds the ${MAX_ENTRY_BYTES}-byte entry limit`)
-    const bad = checkForwardedCommand(peer, cmd, sameBrowser)
-    if (bad !== null) return bad
+    const verdict = checkForwardedCommand(peer, cmd, mayCloseSessionsOf)
+    if (verdict !== null) return verdict
     const mine = this.release(peer, applied)
     if (mine.length >= MAX_FORWARDS_IN_FLIGHT) return 'busy'
     if (mine.reduce((n, f) => n + f.bytes, 0) + bytes > MAX_FORWARD_BYTES_IN_FLIGHT) return 'busy'

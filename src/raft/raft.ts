@@ -31,6 +31,11 @@ type CampaignKind = 'pre' | 'election' | 'transfer'
 const NO_ENTRIES: Entry[] = []
 /** Context of a vote request forced by a leadership transfer (bypasses leases). */
 const TRANSFER_CONTEXT = new Uint8Array([0x74]) // 't'
+/** Snapshot chunks one follower may be sent per election timeout, unless
+ *  RaftConfig.maxSnapshotBytesPerWindow says otherwise. */
+const SNAPSHOT_CHUNKS_PER_WINDOW = 32
+/** The longest back-off after refused snapshots, in election timeouts. */
+const MAX_SNAPSHOT_BACKOFF_WINDOWS = 4
 /** Largest snapshot a follower assembles from chunks (untrusted `total`). */
 export const MAX_SNAPSHOT_BYTES = 1 << 30
 
@@ -93,6 +98,9 @@ export class Raft {
     }
     if (cfg.maxInflightMsgs <= 0 || cfg.maxSizePerMsg <= 0 || cfg.maxSnapshotChunkSize <= 0) {
       throw new RaftError('BAD_CONFIG', 'maxInflightMsgs, maxSizePerMsg and maxSnapshotChunkSize must be positive')
+    }
+    if (cfg.maxSnapshotBytesPerWindow !== undefined && !(cfg.maxSnapshotBytesPerWindow > 0)) {
+      throw new RaftError('BAD_CONFIG', 'maxSnapshotBytesPerWindow must be positive')
     }
     this.cfg = cfg
     this.id = cfg.id
@@ -228,16 +236,54 @@ export class Raft {
     return true
   }
 
-  /** The chunk at the follower's acknowledged offset, of the current snapshot. */
+  /**
+   * The chunk at the follower's acknowledged offset, of the current snapshot —
+   * unless the follower is in its back-off after a refusal, or this window's
+   * byte budget for it is spent: every answer (an ack, a refusal, a heartbeat
+   * answer) may ask for a chunk, and a follower that refuses every chunk must
+   * not turn a few bytes of answers into megabytes of snapshot. The tick
+   * resumes a deferred send (tickSnapshotBudgets).
+   */
   private sendSnapshotChunk(to: NodeId, pr: Progress): void {
     const snap = this.log.snapshot
     if (snap === null) return
     if (pr.pendingSnapshot !== snap.meta.index) pr.becomeSnapshot(snap.meta.index) // compacted again: restart
+    if (pr.snapshotWait > 0) return
     const offset = pr.snapshotOffset
     const data = snap.data.subarray(offset, offset + this.cfg.maxSnapshotChunkSize)
+    // at least one chunk per window, however large a chunk is
+    if (pr.snapshotBytes > 0 && pr.snapshotBytes + data.length > this.snapshotBudget()) return
+    pr.snapshotBytes += data.length
     this.send('MsgSnap', to, this.term, {
       snapshot: { meta: snap.meta, offset, total: snap.data.length, data },
     })
+  }
+
+  private snapshotBudget(): number {
+    return this.cfg.maxSnapshotBytesPerWindow ?? SNAPSHOT_CHUNKS_PER_WINDOW * this.cfg.maxSnapshotChunkSize
+  }
+
+  /** A follower refused our snapshot: start over from offset 0, after a wait that doubles with each refusal in a row. */
+  private backOffSnapshot(pr: Progress): void {
+    pr.snapshotOffset = 0
+    pr.snapshotRefusals++
+    const wait = this.cfg.heartbeatTick * 2 ** Math.min(pr.snapshotRefusals - 1, 16)
+    pr.snapshotWait = Math.min(wait, this.cfg.electionTick * MAX_SNAPSHOT_BACKOFF_WINDOWS)
+  }
+
+  /**
+   * Leader, each tick: a follower's back-off runs down (and its chunk goes
+   * when it ends); each election timeout starts a new byte window, and a
+   * chunk the old window's budget held back goes now.
+   */
+  private tickSnapshotBudgets(newWindow: boolean): void {
+    for (const [id, pr] of this.trk.progress) {
+      if (id === this.id) continue
+      let resume = newWindow && pr.snapshotBytes > 0
+      if (newWindow) pr.snapshotBytes = 0
+      if (pr.snapshotWait > 0 && --pr.snapshotWait === 0) resume = true
+      if (resume && pr.state === 'snapshot') this.sendSnapshotChunk(id, pr)
+    }
   }
 
   private sendHeartbeat(to: NodeId, context: Uint8Array | null): void {
@@ -447,6 +493,7 @@ export class Raft {
   private tickHeartbeat(): void {
     this.heartbeatElapsed++
     this.electionElapsed++
+    this.tickSnapshotBudgets(this.electionElapsed >= this.cfg.electionTick)
     if (this.electionElapsed >= this.cfg.electionTick) {
       this.electionElapsed = 0
       if (this.cfg.checkQuorum) {
@@ -566,8 +613,7 @@ export class Raft {
         pr.recentActive = true
         if (pr.state !== 'snapshot' || m.rejectHint !== pr.pendingSnapshot) return // about another snapshot
         if (m.reject) {
-          pr.snapshotOffset = 0
-          this.sendSnapshotChunk(m.from, pr)
+          this.backOffSnapshot(pr) // the chunk goes again when the wait is over
         } else if (m.index > pr.snapshotOffset && m.index < (this.log.snapshot?.data.length ?? 0)) {
           pr.snapshotOffset = m.index
           this.sendSnapshotChunk(m.from, pr)
@@ -594,6 +640,7 @@ export class Raft {
     if (pr.state === 'probe') pr.becomeReplicate()
     else if (pr.state === 'snapshot') {
       if (pr.match >= pr.pendingSnapshot) {
+        pr.snapshotRefusals = 0 // installed: the next snapshot starts without a back-off
         pr.becomeProbe()
         pr.becomeReplicate()
       }

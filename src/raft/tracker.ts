@@ -62,6 +62,13 @@ export class Progress {
   snapshotOffset = 0
   /** heard from since the last CheckQuorum round */
   recentActive = true
+  /** Snapshot sends are bounded per follower, whatever it answers: refusals
+   *  in a row (each doubles the wait), ticks to wait before the next chunk,
+   *  and bytes sent in the current window. They outlive state changes, so a
+   *  follower cannot reset them by making us start over. */
+  snapshotRefusals = 0
+  snapshotWait = 0
+  snapshotBytes = 0
   readonly inflights: Inflights
 
   constructor(next: number, maxInflight: number) {
