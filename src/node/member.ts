@@ -21,7 +21,7 @@ import { RawNode } from '../raft/index'
 import type { ConfState, DurableState, Entry, Message, Ready, Role, Snapshot } from '../raft/types'
 import { decodeRaftMessage, encodeRaftMessage } from '../wire/raft-codec'
 import { decodeCommand, encodeCommand } from '../tree/command'
-import { MAX_ENTRY_BYTES, MAX_SESSION_TIMEOUT_MS } from '../wire/limits'
+import { MAX_ENTRY_BYTES, MAX_MEMBER_SESSION_TIMEOUT_MS } from '../wire/limits'
 import { ZTree } from '../tree/ztree'
 import type { Command, TreeOptions, TxnOp, TxnResult } from '../tree/types'
 import type { SaveBatch } from '../storage/types'
@@ -136,7 +136,7 @@ export class Member extends ObservableV2<MemberEvents> {
     this.watches = new LocalWatches(this.id, (err) => this.reportAppError(err))
     this.sessionTimeoutMs = opts.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS
     // a leader refuses longer sessions from peers (peer-budget.ts): ours would never open
-    if (this.sessionTimeoutMs > MAX_SESSION_TIMEOUT_MS) throw new MeshError('BAD_ARGUMENTS', `sessionTimeoutMs must be at most ${MAX_SESSION_TIMEOUT_MS}`)
+    if (this.sessionTimeoutMs > MAX_MEMBER_SESSION_TIMEOUT_MS) throw new MeshError('BAD_ARGUMENTS', `sessionTimeoutMs must be at most ${MAX_MEMBER_SESSION_TIMEOUT_MS}`)
     this.maxVoters = opts.maxVoters ?? DEFAULT_MAX_VOTERS
     this.timing = memberTiming(this.sessionTimeoutMs, opts.timing)
     this.leaderSessions = new LeaderSessions(this.timing.retryMs)

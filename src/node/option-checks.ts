@@ -9,8 +9,7 @@
 // wire's member id pattern) — imported, never restated — so an option that
 // passes can be used.
 import { MeshError } from '../client/errors'
-import { MAX_SESSION_TIMEOUT_MS } from '../tree/command'
-import { MEMBER_ID_PATTERN } from '../wire/limits'
+import { MAX_MEMBER_SESSION_TIMEOUT_MS, MEMBER_ID_PATTERN } from '../wire/limits'
 import type { MemberTiming } from './options'
 import { MAX_TIMER_MS } from './scheduler'
 
@@ -135,7 +134,7 @@ const timing: OptionRule = (option, value) => {
 
 /** The settings of a member every entry point passes on (shared/api.md's joinMesh options and MemberOptions). */
 export const MEMBER_SETTING_RULES: Readonly<Record<string, OptionRule>> = {
-  sessionTimeoutMs: integer(MIN_SESSION_TIMEOUT_MS, MAX_SESSION_TIMEOUT_MS),
+  sessionTimeoutMs: integer(MIN_SESSION_TIMEOUT_MS, MAX_MEMBER_SESSION_TIMEOUT_MS),
   maxVoters: integer(1, MAX_VOTERS_LIMIT),
   timing,
 }

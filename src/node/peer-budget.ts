@@ -8,7 +8,7 @@
 //     closes a dead member's sessions (a death certificate,
 //     browser-death-watch.ts) when the member ran in its browser (as both
 //     announced it) or the leader has no link to that member either;
-//   - a session's timeout is at most MAX_SESSION_TIMEOUT_MS, and a member
+//   - a session's timeout is at most MAX_MEMBER_SESSION_TIMEOUT_MS, and a member
 //     holds at most MAX_SESSIONS_PER_MEMBER sessions, counting opens in flight;
 //   - znode data is at most what the tree stores (so nothing the tree would
 //     refuse enters the log), and an entry at most MAX_ENTRY_BYTES;
@@ -25,7 +25,7 @@ import {
   MAX_ENTRY_BYTES,
   MAX_FORWARD_BYTES_IN_FLIGHT,
   MAX_FORWARDS_IN_FLIGHT,
-  MAX_SESSION_TIMEOUT_MS,
+  MAX_MEMBER_SESSION_TIMEOUT_MS,
   MAX_SESSIONS_PER_MEMBER,
 } from '../wire/limits'
 
@@ -67,7 +67,7 @@ export function checkForwardedCommand(peer: string, cmd: Command, mayCloseSessio
   switch (cmd.type) {
     case 'open-session':
       if (!ownsSession(peer, cmd.session)) return new MeshError('BAD_MESSAGE', `${peer} opened a session of another member (${cmd.session})`)
-      if (cmd.timeoutMs > MAX_SESSION_TIMEOUT_MS) return new MeshError('BAD_MESSAGE', `session timeout ${cmd.timeoutMs} ms exceeds ${MAX_SESSION_TIMEOUT_MS} ms`)
+      if (cmd.timeoutMs > MAX_MEMBER_SESSION_TIMEOUT_MS) return new MeshError('BAD_MESSAGE', `session timeout ${cmd.timeoutMs} ms exceeds ${MAX_MEMBER_SESSION_TIMEOUT_MS} ms`)
       return null
     case 'close-session': {
       // not bad input when refused: we may not know (yet) that the owner ran in the peer's browser

@@ -56,7 +56,7 @@ export const MAX_SIGNAL_TEXT_BYTES = 64 * KiB
 /** A session's timeout (`sessionTimeoutMs`): an hour. A dead tab's locks and
  *  ephemerals stay held this long at most; a peer cannot open sessions that
  *  outlive everyone's patience (the tree itself would take 2^31 - 1 ms). */
-export const MAX_SESSION_TIMEOUT_MS = 60 * 60 * 1000
+export const MAX_MEMBER_SESSION_TIMEOUT_MS = 60 * 60 * 1000
 
 /** Sessions one member may hold open in the tree (a tab opens one; dead tabs'
  *  sessions linger until they expire). The leader refuses the next open. */

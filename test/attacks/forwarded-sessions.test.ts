@@ -3,11 +3,11 @@
 // peer could open (or close) a session in another member's name. Now a peer
 // may open only sessions named after itself (`${peer}.…`), at most
 // MAX_SESSIONS_PER_MEMBER of them, with a timeout of at most
-// MAX_SESSION_TIMEOUT_MS.
+// MAX_MEMBER_SESSION_TIMEOUT_MS.
 import { describe, expect, it } from 'vitest'
 import { createSimulatedCluster } from '../../src/testing/index'
 import { encodeCommand } from '../../src/tree/command'
-import { MAX_SESSION_TIMEOUT_MS, MAX_SESSIONS_PER_MEMBER } from '../../src/wire/limits'
+import { MAX_MEMBER_SESSION_TIMEOUT_MS, MAX_SESSIONS_PER_MEMBER } from '../../src/wire/limits'
 import { connectAttacker } from './attacker'
 
 const open = (session: string, timeoutMs: number) => ({ type: 'forward' as const, command: encodeCommand({ type: 'open-session', session, timeoutMs, time: 0 }) })
@@ -26,7 +26,7 @@ describe('attack: a peer forwards open-session without end', () => {
     await leader.create('/still', 'x')
   })
 
-  it('a session that would outlive MAX_SESSION_TIMEOUT_MS, or that names another member, is refused', async () => {
+  it('a session that would outlive MAX_MEMBER_SESSION_TIMEOUT_MS, or that names another member, is refused', async () => {
     const cluster = createSimulatedCluster({ members: 3, seed: 17 })
     await cluster.stable()
     const errors: string[] = []
@@ -40,7 +40,7 @@ describe('attack: a peer forwards open-session without end', () => {
     const leader = cluster.meshes.find((m) => m.isLeader)!
     const sessions = cluster.memberOf(leader).tree.sessions()
     expect(sessions.filter((s) => s.startsWith('evil1.') || s.endsWith('.forged'))).toEqual([])
-    expect(sessions.map((s) => cluster.memberOf(leader).tree.session(s)!.timeoutMs).every((t) => t <= MAX_SESSION_TIMEOUT_MS)).toBe(true)
+    expect(sessions.map((s) => cluster.memberOf(leader).tree.session(s)!.timeoutMs).every((t) => t <= MAX_MEMBER_SESSION_TIMEOUT_MS)).toBe(true)
     expect(errors).toContain('BAD_MESSAGE')
     await leader.create('/still', 'x')
   })
