@@ -33,6 +33,7 @@ import { RequestPipeline } from './requests'
 import type { TxnCommand } from './requests'
 import { ReadBarrier } from './reads'
 import { LeaderSessions, OwnSession } from './sessions'
+import { sessionsOwnedBy } from './session-owner'
 import { Housekeeping } from './housekeeping'
 import { nextConfChange } from './membership'
 import { ConnectionState } from './state'
@@ -823,7 +824,8 @@ export class Member extends ObservableV2<MemberEvents> {
         return
       }
       case 'session-heartbeat':
-        if (this.isLeader) this.leaderSessions.touch(msg.sessions, now)
+        // only the sender's own sessions: ids are proven on the link (session-owner.ts)
+        if (this.isLeader) this.leaderSessions.touch(sessionsOwnedBy(peer, msg.sessions), now)
         return
       case 'join':
         if (msg.member.member !== peer) return
