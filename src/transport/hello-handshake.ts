@@ -98,6 +98,7 @@ export class HelloHandshake {
     const signature = await signHello(this.o.identity, {
       room: this.o.room,
       signer: this.o.selfId,
+      signerBrowser: this.o.self.browser,
       verifier: this.o.peerId,
       attempt: this.o.attempt,
       signerChallenge: this.challenge,
@@ -126,6 +127,7 @@ export class HelloHandshake {
       await verifyHello(peer.hello.member, peer.key, msg.signature, {
         room: this.o.room,
         signer: who,
+        signerBrowser: peer.hello.browser,
         verifier: this.o.selfId,
         attempt: this.o.attempt,
         signerChallenge: peer.challenge,

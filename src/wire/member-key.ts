@@ -5,8 +5,8 @@
 //   id        = "k" · base32(SHA-256("meshkeeper/member-id/v1\0" · alg · raw public key))[0..32]
 //               (160 bits: collisions and second preimages are out of reach;
 //               33 characters of [a-z2-7], within MEMBER_ID_PATTERN)
-//   signature = Sign(private key, "meshkeeper/hello-sig/v1" · room · signer · verifier
-//                    · attempt · signer's challenge · verifier's challenge)
+//   signature = Sign(private key, "meshkeeper/hello-sig/v1" · room · signer · signer's browser
+//                    · verifier · attempt · signer's challenge · verifier's challenge)
 //
 // The verifier's fresh challenge makes a recorded signature useless on any
 // other link; naming both ends, the room and the attempt stops a signature
@@ -52,6 +52,8 @@ export interface HelloTranscript {
   room: string
   /** signaling ids (`member/tab`) of the signer and of the peer it signs for */
   signer: string
+  /** the browser id of the signer's hello (it spreads voters across devices: no one may alter it) */
+  signerBrowser: string
   verifier: string
   attempt: string
   signerChallenge: Uint8Array
@@ -131,6 +133,7 @@ function transcriptBytes(t: HelloTranscript): Uint8Array<ArrayBuffer> {
   encoding.writeVarString(enc, 'meshkeeper/hello-sig/v1')
   encoding.writeVarString(enc, t.room)
   encoding.writeVarString(enc, t.signer)
+  encoding.writeVarString(enc, t.signerBrowser)
   encoding.writeVarString(enc, t.verifier)
   encoding.writeVarString(enc, t.attempt)
   encoding.writeVarUint8Array(enc, t.signerChallenge)

@@ -97,18 +97,18 @@ describe('attack: impersonation — a new tab claims an honest member’s id and
       ['showing the honest member’s public key', honestPublicKey],
     ] as const) {
       for (const junkWhen of ['first', 'after-hello'] as const) {
-      it(`${secret ? 'with a room secret (an insider)' : 'without a room secret'}, ${name}, junk ${junkWhen === 'first' ? 'before its hello' : 'after its hello'}: the honest link stays, the honest id is not penalised, the impostor is refused`, async () => {
-        const { a, ah, honest } = await impersonate(secret, forge, junkWhen)
-        // the impostor never got a link: nothing from its tab was handed out
-        expect(a.links.filter((l) => l.hello.tab === 'newtab')).toEqual([])
-        // the honest member's link is the one it had, still open
-        expect(a.t.links().get(honest.id)).toBe(ah.link)
-        expect(ah.link.open).toBe(true)
-        // nothing was held against the honest id
-        expect(a.t.refusedFor(honest.id)).toBe(0)
-        // the refusal is reported, typed
-        expect(a.errors.some((e) => e.code === (junkWhen === 'first' ? 'BAD_MESSAGE' : 'UNAUTHORIZED'))).toBe(true)
-      })
+        it(`${secret ? 'with a room secret (an insider)' : 'without a room secret'}, ${name}, junk ${junkWhen === 'first' ? 'before its hello' : 'after its hello'}: the honest link stays, the honest id is not penalised, the impostor is refused`, async () => {
+          const { a, ah, honest } = await impersonate(secret, forge, junkWhen)
+          // the impostor never got a link: nothing from its tab was handed out
+          expect(a.links.filter((l) => l.hello.tab === 'newtab')).toEqual([])
+          // the honest member's link is the one it had, still open
+          expect(a.t.links().get(honest.id)).toBe(ah.link)
+          expect(ah.link.open).toBe(true)
+          // nothing was held against the honest id
+          expect(a.t.refusedFor(honest.id)).toBe(0)
+          // the refusal is reported, typed
+          expect(a.errors.some((e) => e.code === (junkWhen === 'first' ? 'BAD_MESSAGE' : 'UNAUTHORIZED'))).toBe(true)
+        })
       }
     }
   }

@@ -14,7 +14,7 @@ describe('IndexedDbMemberKeyStore', () => {
     const back = await new IndexedDbMemberKeyStore().get('room', key.id)
     expect(back?.id).toBe(key.id)
     expect(back?.privateKey.extractable).toBe(false)
-    const t = { room: 'room', signer: `${key.id}/t`, verifier: 'kb/t', attempt: 'x1', signerChallenge: new Uint8Array(32).fill(1), verifierChallenge: new Uint8Array(32).fill(2) }
+    const t = { room: 'room', signer: `${key.id}/t`, signerBrowser: 'b1', verifier: 'kb/t', attempt: 'x1', signerChallenge: new Uint8Array(32).fill(1), verifierChallenge: new Uint8Array(32).fill(2) }
     await expect(verifyHello(key.id, key, await signHello(back!, t), t)).resolves.toBeUndefined()
   })
 

@@ -12,13 +12,13 @@ async function perHello(algorithm: MemberKeyAlgorithm): Promise<void> {
   const ours = await createMemberKey(algorithm)
   const peer = await createMemberKey(algorithm)
   const keyMs = (performance.now() - keyStart) / 2
-  const t = { room: 'bench', signer: `${peer.id}/t`, verifier: `${ours.id}/t`, attempt: 'a1b2c3', signerChallenge: new Uint8Array(32).fill(1), verifierChallenge: new Uint8Array(32).fill(2) }
+  const t = { room: 'bench', signer: `${peer.id}/t`, signerBrowser: 'b1', verifier: `${ours.id}/t`, attempt: 'a1b2c3', signerChallenge: new Uint8Array(32).fill(1), verifierChallenge: new Uint8Array(32).fill(2) }
   const peerSig = await signHello(peer, t)
   let signMs = 0
   let verifyMs = 0
   for (let i = 0; i < ROUNDS; i++) {
     const s0 = performance.now()
-    await signHello(ours, { ...t, signer: t.verifier, verifier: t.signer })
+    await signHello(ours, { ...t, signer: t.verifier, signerBrowser: 'b1', verifier: t.signer })
     const s1 = performance.now()
     deriveMemberId(peer)
     await verifyHello(peer.id, peer, peerSig, t)

@@ -9,6 +9,7 @@ import type { HelloTranscript } from '../../src/wire/member-key'
 const transcript = (): HelloTranscript => ({
   room: 'room',
   signer: 'ka/t1',
+  signerBrowser: 'b1',
   verifier: 'kb/t2',
   attempt: 'abc123',
   signerChallenge: new Uint8Array(32).fill(1),
@@ -36,6 +37,7 @@ describe('member keys', () => {
       const changed: HelloTranscript[] = [
         { ...t, room: 'other' },
         { ...t, signer: 'kc/t1' },
+        { ...t, signerBrowser: 'b2' },
         { ...t, verifier: 'ka/t1' },
         { ...t, attempt: 'abc124' },
         { ...t, signerChallenge: new Uint8Array(32).fill(3) },
