@@ -4,7 +4,8 @@
 //   1. under the room-wide bootstrap Web Lock (so two tabs opening at once do
 //      not both found a cluster, nor pick the same slot): choose and lock the
 //      member (identity.ts: the member of this tab before a reload, else a free
-//      slot of this browser, else a new id), open its storage and transport,
+//      slot of this browser, else a new member whose id is its new key's),
+//      open its storage and its transport (which signs every hello with the key),
 //      decide whether it founds the cluster, and start it (its first save
 //      records the slot before the lock is released);
 //   2. watch the locks of the other members of this browser (death
@@ -23,7 +24,7 @@ import { Member } from '../node/member'
 import type { MemberOptions } from '../node/options'
 import { MEMBER_SETTING_RULES, ROOM_RULES, checkOptions, duration, object, oneOf } from '../node/option-checks'
 import { realScheduler } from '../node/scheduler'
-import { acquireLock, bootstrapLockName, browserId, chooseMember, randomId } from '../node/identity'
+import { acquireLock, bootstrapLockName, browserId, chooseMember, keyedSlots, randomId } from '../node/identity'
 import type { HeldLock, LockManagerLike } from '../node/identity'
 import { BROWSER_TIMING, watchPageLifecycle } from '../node/visibility'
 import type { PageLifecycle } from '../node/visibility'
@@ -32,6 +33,10 @@ import { reopenableSlot, runCaretaker } from '../node/browser-caretaker'
 import type { ReopenableSlot } from '../node/browser-caretaker'
 import { firstLink, openBrowserTransport } from '../node/browser-transport'
 import type { BrowserTransportOptions } from '../node/browser-transport'
+import { IndexedDbMemberKeyStore } from '../node/browser-member-keys'
+import { MemoryMemberKeyStore } from '../node/member-keys'
+import type { MemberKeyStore } from '../node/member-keys'
+import type { MemberKey } from '../wire/member-key'
 import { IndexedDbStorageProvider, MemoryStorageProvider } from '../storage/index'
 import type { StorageProvider } from '../storage/types'
 import type { MeshTransport } from '../transport/mesh-transport'
@@ -83,11 +88,13 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
   const locks = options.locks ?? (globalThis.navigator as Navigator | undefined)?.locks
   if (locks === undefined) throw new MeshError('BAD_ARGUMENTS', 'joinMesh needs the Web Locks API (navigator.locks): a secure context in a current browser')
   const provider: StorageProvider = options.storage === 'memory' ? new MemoryStorageProvider() : new IndexedDbStorageProvider({ durability: options.durability ?? 'strict' })
+  // each slot's key goes where the slot goes (identity.ts, member-keys.ts)
+  const keys: MemberKeyStore = options.storage === 'memory' ? new MemoryMemberKeyStore() : new IndexedDbMemberKeyStore()
   const transportOpts: BrowserTransportOptions = { room }
   if (options.signaling !== undefined) transportOpts.signaling = options.signaling
   if (options.iceServers !== undefined) transportOpts.iceServers = options.iceServers
   if (options.secret !== undefined && options.secret !== '') transportOpts.roomKey = await deriveRoomKey(options.secret, room)
-  const openTransport = (hello: PeerHello) => openBrowserTransport(hello, transportOpts)
+  const openTransport = (hello: PeerHello, key: MemberKey) => openBrowserTransport(hello, key, transportOpts)
 
   const browser = browserId(safeStorage(() => globalThis.localStorage))
   const tab = randomId('t')
@@ -110,6 +117,7 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
       room,
       locks,
       provider,
+      keys,
       openTransport,
       listenFirst: options.signaling !== undefined || options.storage === 'memory',
       member: { ...memberBase, hello: { member: '', tab, browser }, visible: () => lifecycle?.visible() ?? true },
@@ -133,7 +141,8 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
       room,
       self: member.id,
       locks,
-      listSlots: async () => (await provider.listMembers(room)).map((m) => m.member),
+      // slots without a key (from before keyed ids) cannot be run: not watched
+      listSlots: async () => [...(await keyedSlots(provider, keys, room)).keys()],
       // a member's session ids start with its member id (Member.newSession)
       sessionsOf: (id) => member.tree.sessions().filter((s) => s.startsWith(`${id}.`)),
       closeSessions: (sessions) => member.closeSessions(sessions),
@@ -142,9 +151,11 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
       isVoter: (id) => member.conf.voters.includes(id) || member.conf.votersOutgoing.includes(id),
       linked: (id) => transport.links().has(id),
       takeOver: async (id) => {
+        const key = await keys.get(room, id)
+        if (key === null) return // no key, no member to run (listSlots leaves such slots out)
         caretaking.add(id)
         try {
-          await runCaretaker({ room, hello: { member: id, tab: randomId('t'), browser }, provider, openTransport, primary: member, member: memberBase, signal: tabClosing.signal })
+          await runCaretaker({ room, hello: { member: id, tab: randomId('t'), browser }, provider, openTransport: (hello) => openTransport(hello, key), primary: member, member: memberBase, signal: tabClosing.signal })
         } finally {
           caretaking.delete(id)
         }
@@ -202,18 +213,19 @@ async function startMember(o: {
   room: string
   locks: LockManagerLike
   provider: StorageProvider
-  openTransport: (hello: PeerHello) => MeshTransport
+  keys: MemberKeyStore
+  openTransport: (hello: PeerHello, key: MemberKey) => MeshTransport
   /** listen for peers before founding a cluster (signaling given, or tab-private memory storage) */
   listenFirst: boolean
   member: Omit<MemberOptions, 'storage' | 'transport' | 'bootstrap'>
 }): Promise<StartedMember> {
-  const chosen = await chooseMember({ room: o.room, locks: o.locks, provider: o.provider, tabStore: safeStorage(() => globalThis.sessionStorage) })
+  const chosen = await chooseMember({ room: o.room, locks: o.locks, provider: o.provider, keys: o.keys, tabStore: safeStorage(() => globalThis.sessionStorage) })
   const cleanup: Array<() => Promise<void> | void> = [() => chosen.lock.release()]
   try {
     const storage = await o.provider.open(o.room, chosen.member)
     cleanup.unshift(() => storage.close())
     const hello: PeerHello = { ...o.member.hello, member: chosen.member }
-    const transport = o.openTransport(hello)
+    const transport = o.openTransport(hello, chosen.key)
     const heldErrors = holdTransportErrors(transport)
     cleanup.unshift(() => transport.close(), () => heldErrors.drop())
     let founded = false

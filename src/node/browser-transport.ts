@@ -9,6 +9,7 @@ import { browserPeerFactory } from '../transport/simple-peer-browser'
 import type { SignalingChannel } from '../transport/signaling'
 import type { PeerHello } from '../transport/types'
 import { websocketSignaling } from '../transport/websocket-signaling'
+import type { MemberKey } from '../wire/member-key'
 import type { RoomKey } from '../wire/room-key'
 
 export interface BrowserTransportOptions {
@@ -19,11 +20,13 @@ export interface BrowserTransportOptions {
   roomKey?: RoomKey
 }
 
-export function openBrowserTransport(self: PeerHello, opts: BrowserTransportOptions): MeshTransport {
+/** `identity` is the member's key: `self.member` must be its id. */
+export function openBrowserTransport(self: PeerHello, identity: MemberKey, opts: BrowserTransportOptions): MeshTransport {
   const channels: SignalingChannel[] = [new BroadcastChannelSignaling()]
   if (opts.signaling !== undefined && opts.signaling.length > 0) channels.push(...websocketSignaling(opts.signaling))
   return new MeshTransport({
     self,
+    identity,
     room: opts.room,
     signaling: channels,
     peerFactory: browserPeerFactory,

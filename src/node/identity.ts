@@ -9,12 +9,23 @@
 // Which member a tab runs, first match wins:
 //   1. the member this tab ran before a reload (remembered in sessionStorage);
 //   2. a slot of this browser for the room whose lock is free (its tab died);
-//   3. a new member id, random, so it is never reused by another browser.
+//   3. a new member: a fresh key pair, the id derived from its public key
+//      (src/wire/member-key.ts), so it is never reused by another browser and
+//      no one without the key can claim it.
+// The key is kept with the slot (member-keys.ts) and taken with it. A slot
+// without a key — made before member ids were keys (a random id) — cannot
+// prove its id to any peer: it is ignored (never chosen, not counted as a slot
+// of the room, never taken over) and left on disk untouched; a tab of such a
+// browser makes a fresh keyed member and joins (or founds) as a browser with
+// no slots would.
 // The choice and the member's first save happen under the room-wide
 // bootstrap lock, so two tabs opening at once neither pick the same slot nor
 // both found a cluster.
 import type { StorageProvider } from '../storage/types'
 import { MEMBER_ID_PATTERN } from '../wire/limits'
+import { createMemberKey } from '../wire/member-key'
+import type { MemberKey } from '../wire/member-key'
+import type { MemberKeyStore } from './member-keys'
 
 /** The part of `navigator.locks` we use (injectable for tests). */
 export type LockManagerLike = Pick<LockManager, 'request'>
@@ -95,10 +106,12 @@ export function browserId(store: Storage | null): string {
 
 export interface ChosenMember {
   member: string
+  /** the key the member id derives from: it signs the member's hellos */
+  key: MemberKey
   lock: HeldLock
   /** how it was chosen (diagnostics and tests) */
   source: 'reload' | 'free-slot' | 'new'
-  /** slots of the room in this browser other than ours, at the time of the choice */
+  /** keyed slots of the room in this browser other than ours, at the time of the choice */
   others: string[]
 }
 
@@ -106,6 +119,8 @@ export interface ChooseMemberOptions {
   room: string
   locks: LockManagerLike
   provider: StorageProvider
+  /** where the slots' keys are kept */
+  keys: MemberKeyStore
   /** sessionStorage: survives a reload of this tab, not shared with other tabs */
   tabStore: Storage | null
   /** how long a reloaded tab waits for its previous page to let go of its lock (default 1500 ms) */
@@ -125,10 +140,23 @@ function navigationIsReload(): boolean {
   }
 }
 
+/** The slots of `room` in this browser that have their key, with it. A slot
+ *  without one (from before keyed ids) is left out: no one can run it. */
+export async function keyedSlots(provider: StorageProvider, keys: MemberKeyStore, room: string): Promise<Map<string, MemberKey>> {
+  const out = new Map<string, MemberKey>()
+  for (const meta of await provider.listMembers(room)) {
+    if (!MEMBER_ID_PATTERN.test(meta.member)) continue
+    const key = await keys.get(room, meta.member)
+    if (key !== null) out.set(meta.member, key)
+  }
+  return out
+}
+
 /** Pick and lock the member this tab runs. Call under the room's bootstrap lock. */
 export async function chooseMember(opts: ChooseMemberOptions): Promise<ChosenMember> {
   const { room, locks } = opts
-  const slots = (await opts.provider.listMembers(room)).map((m) => m.member).filter((id) => MEMBER_ID_PATTERN.test(id))
+  const keys = await keyedSlots(opts.provider, opts.keys, room)
+  const slots = [...keys.keys()]
   const othersThan = (member: string): string[] => slots.filter((id) => id !== member)
   const remember = (member: string): void => {
     try {
@@ -139,25 +167,33 @@ export async function chooseMember(opts: ChooseMemberOptions): Promise<ChosenMem
   }
 
   const previous = opts.tabStore?.getItem(rememberedKey(room)) ?? null
-  if (previous !== null && MEMBER_ID_PATTERN.test(previous)) {
+  const previousKey = previous === null ? undefined : keys.get(previous)
+  if (previous !== null && previousKey !== undefined) {
     // the previous page of this tab may still be letting go; a duplicated
     // tab (same sessionStorage) finds it held by a live tab and moves on
     const reload = opts.isReload ?? navigationIsReload()
     const lock = await acquireLock(locks, memberLockName(room, previous), reload ? { waitMs: opts.reloadWaitMs ?? 1500 } : { ifAvailable: true })
-    if (lock !== null) return { member: previous, lock, source: 'reload', others: othersThan(previous) }
+    if (lock !== null) return { member: previous, key: previousKey, lock, source: 'reload', others: othersThan(previous) }
   }
-  for (const member of slots) {
+  for (const [member, key] of keys) {
     if (member === previous) continue
     const lock = await acquireLock(locks, memberLockName(room, member), { ifAvailable: true })
     if (lock === null) continue
     remember(member)
-    return { member, lock, source: 'free-slot', others: othersThan(member) }
+    return { member, key, lock, source: 'free-slot', others: othersThan(member) }
   }
   for (;;) {
-    const member = randomId('m')
-    const lock = await acquireLock(locks, memberLockName(room, member), { ifAvailable: true })
-    if (lock === null) continue // astronomically unlikely: another tab drew the same id
-    remember(member)
-    return { member, lock, source: 'new', others: slots }
+    const key = await createMemberKey()
+    const lock = await acquireLock(locks, memberLockName(room, key.id), { ifAvailable: true })
+    if (lock === null) continue // astronomically unlikely: another tab drew the same key
+    // kept before the slot's first save, so no keyed slot is ever without its key
+    try {
+      await opts.keys.put(room, key)
+    } catch (err) {
+      lock.release()
+      throw err
+    }
+    remember(key.id)
+    return { member: key.id, key, lock, source: 'new', others: slots }
   }
 }

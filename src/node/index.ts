@@ -8,6 +8,9 @@
 //   const mesh = await joinMeshFromNode({ room: 'demo', signaling: 'ws://localhost:4444/signal', wrtc })
 export { joinMeshFromNode } from './node-runtime'
 export type { NodeJoinOptions } from './node-runtime'
+// a member's key: its id is the member id (pass it back as `identity` after a restart)
+export { createMemberKey } from '../wire/member-key'
+export type { MemberKey } from '../wire/member-key'
 export { MeshError, toMeshError, isMeshErrorCode } from '../client/errors'
 export type * from '../client/types'
 // storage a Node member may be given (`storage:`): memory, or your own provider

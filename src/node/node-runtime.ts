@@ -8,8 +8,16 @@
 // It composes a Member, its MeshClient and createMeshTransport as joinMesh does
 // (the one code path, invariant 7): nothing about the member differs from a
 // tab's, only the parts around it. As with joinMesh and startMesh, transport
-// refusals — UNAUTHORIZED for a peer that cannot prove the room secret,
-// BAD_MESSAGE — reach the app as `error` events (client/transport-errors.ts).
+// refusals — UNAUTHORIZED for a peer that cannot prove the room secret or
+// the key of the id it claims, BAD_MESSAGE — reach the app as `error` events
+// (client/transport-errors.ts).
+//
+// Like a tab's, a Node member's id is the id of its key (src/wire/member-key.ts):
+// a fresh key each start by default (memory storage: a new member each start);
+// a process that keeps its storage across restarts keeps its key too and
+// passes it back as `identity` (createMemberKey(); the private key is not
+// extractable, so keep the process's CryptoKey, or make the key extractable
+// yourself if you must persist it outside the process).
 //
 //   import wrtc from '@roamhq/wrtc'
 //   const mesh = await joinMeshFromNode({ room: 'demo', signaling: 'ws://localhost:4444/signal', wrtc })
@@ -24,6 +32,8 @@ import { createMeshTransport } from '../transport/create'
 import type { MeshTransport } from '../transport/mesh-transport'
 import { nodePeerFactory } from '../transport/simple-peer-node'
 import type { WebSocketConstructor } from '../transport/websocket-signaling'
+import { createMemberKey, isMemberKey } from '../wire/member-key'
+import type { MemberKey } from '../wire/member-key'
 import { randomId } from './identity'
 import { Member } from './member'
 import { MEMBER_SETTING_RULES, ROOM_RULES, boolean, checkOptions, memberId, refuse } from './option-checks'
@@ -41,7 +51,10 @@ export interface NodeJoinOptions {
   secret?: string
   /** default: a fresh MemoryStorageProvider (the member is new on every start) */
   storage?: StorageProvider
-  /** default: a new random member id (a restart with persistent storage passes the old one) */
+  /** the member's key (createMemberKey()); default: a new one. The member id is its id. */
+  identity?: MemberKey
+  /** the member id, if given, must be identity.id (ids are derived from keys: a restart
+   *  with persistent storage passes the old identity) */
   member?: string
   /** default: a new random id — a Node process is a device of its own */
   browser?: string
@@ -67,13 +80,19 @@ const NODE_JOIN_RULES: Readonly<Record<string, OptionRule>> = {
   },
   storage: storageProvider,
   member: memberId,
+  identity: (option, value) => {
+    if (!isMemberKey(value)) refuse(option, 'a member key (createMemberKey())', value)
+  },
   browser: memberId,
   bootstrap: boolean,
 }
 
 export async function joinMeshFromNode(opts: NodeJoinOptions): Promise<Mesh> {
   checkOptions('joinMeshFromNode', opts, NODE_JOIN_RULES, ['room', 'signaling', 'wrtc'])
-  const memberId = opts.member ?? randomId('n')
+  // a member id is the id of its key: a restart passes its identity back
+  if (opts.member !== undefined && opts.identity?.id !== opts.member) refuse('member', 'the id of `identity` (a member id is the id of its key: pass identity, from createMemberKey())', opts.member)
+  const identity = opts.identity ?? (await createMemberKey())
+  const memberId = identity.id
   const hello = { member: memberId, tab: randomId('t'), browser: opts.browser ?? randomId('node') }
   const provider = opts.storage ?? new MemoryStorageProvider()
   const storage = await provider.open(opts.room, memberId)
@@ -82,6 +101,7 @@ export async function joinMeshFromNode(opts: NodeJoinOptions): Promise<Mesh> {
     transport = await createMeshTransport({
       room: opts.room,
       self: hello,
+      identity,
       signaling: opts.signaling,
       peerFactory: nodePeerFactory(opts.wrtc),
       // a Node process is a device of its own: no same-browser neighbours

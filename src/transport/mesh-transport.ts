@@ -9,20 +9,30 @@
 //    sends a 'knock' asking it to, in case it has not seen us yet;
 //  - every attempt has an id; signals of another attempt are ignored by the
 //    initiator, and make the answering side start over (the initiator restarted);
-//  - a new link to a member replaces the older one (closed as 'replaced');
+//  - a new link to a member replaces the older one (closed as 'replaced'),
+//    once the new one's hello is verified (below): an impostor replaces nothing;
 //  - an attempt that does not connect in time, or a link that closes while
 //    the peer is still present, is retried with exponential backoff.
 // Signal payloads are validated here (channels are untrusted).
+//
+// Ids that cannot be borrowed (issue 13): a member id is derived from the
+// member's key (src/wire/member-key.ts). On every new link, with or without a
+// room secret, each side sends a HELLO with its public key and a fresh
+// challenge, then a PROOF signing both challenges; the link is handed to the
+// node only once the peer's id derives from its key and its signature
+// verifies (hello-handshake.ts). A peer that fails is refused (UNAUTHORIZED)
+// and, not being known to be who it claims, is held to account by its
+// attempt only: it fails like an attempt that did not connect (backoff),
+// never strikes the penalty of the id it claimed.
 //
 // With a room key (the room secret), three things, all under keys derived
 // from secret and room (src/wire/room-key.ts):
 //  - every signaling payload is sealed end to end (AES-GCM, bound to sender
 //    and receiver), so a relay or a signaling server reads nothing and a
 //    peer without the secret cannot even start a WebRTC connection;
-//  - the HELLO is sealed (bound to both ends and the attempt) and carries a
-//    fresh challenge; each side answers the other's challenge with a PROOF
-//    (membership-proof.ts) and the link is handed to the node only once the
-//    peer's proof verifies. A peer that fails is refused: UNAUTHORIZED;
+//  - the HELLO is sealed (bound to both ends and the attempt); the PROOF also
+//    answers the peer's challenge with a membership proof (membership-proof.ts),
+//    checked before the signature. A peer that fails is refused: UNAUTHORIZED;
 //  - every message on the link is sealed (link.ts + LinkSecurity): bound to
 //    this link by both challenges, counted against replays.
 // Without a key none of this runs and links rely on DTLS alone.
@@ -44,13 +54,16 @@
 // before it takes a table entry, reported at most once per sender per window
 // (report-throttle.ts).
 //
-// A member that breaks the protocol on a link (the link's bad frame, a control
-// message we do not speak, or what the node reports through refuse()) is
-// refused for a while (penalties.ts): its links close and nothing is made with
-// it until the penalty ends, so it cannot make us churn connections.
+// A member that breaks the protocol on a verified link (the link's bad frame,
+// a control message we do not speak, or what the node reports through
+// refuse()) is refused for a while (penalties.ts): its links close and nothing
+// is made with it until the penalty ends, so it cannot make us churn
+// connections. Before its hello is verified the same faults only close the
+// link and count as a failed attempt.
 import { WireError } from '../wire/errors'
 import { MEMBER_ID_PATTERN } from '../wire/limits'
 import { LinkSecurity } from '../wire/link-security'
+import type { MemberKey } from '../wire/member-key'
 import { ReplayGuard, SealCounter } from '../wire/replay'
 import type { RoomKey } from '../wire/room-key'
 import { decodeControl, encodeControl, parseSignalingId, signalingId } from './control'
@@ -64,6 +77,7 @@ import { simplePeerPort } from './simple-peer-port'
 import type { PeerFactory, PeerLike } from './simple-peer-port'
 import type { Link, PeerHello, Transport } from './types'
 import { roomKeySealer, signalingRoom } from './room-sealer'
+import { HelloHandshake } from './hello-handshake'
 import { PenaltyBox } from './penalties'
 import type { PenaltyOptions } from './penalties'
 import { AttemptSlots } from './attempt-slots'
@@ -81,7 +95,10 @@ export interface SignalSealer {
 }
 
 export interface MeshTransportOptions {
+  /** self.member must be identity.id */
   self: PeerHello
+  /** the member's key (createMemberKey): its id is the member id, every hello is signed with it */
+  identity: MemberKey
   room: string
   signaling: SignalingChannel[]
   peerFactory: PeerFactory
@@ -132,13 +149,11 @@ interface Attempt {
   peer: PeerLike
   timer: TransportTimer
   link: FramedLink | null
-  /** under a room key: this link's handshake and sealing */
-  security: LinkSecurity | null
+  /** this link's hello, key and proof exchange (made when the channel connects) */
+  handshake: HelloHandshake | null
   /** our hello went out (proofs are sent after it, never before) */
   helloSent: Promise<void>
-  /** the remote's hello, once it is in (under a room key the link waits for its proof too) */
-  hello: PeerHello | null
-  /** the link is (or was) handed out */
+  /** the link is (or was) handed out: the peer's id is verified */
   established: boolean
 }
 
@@ -168,7 +183,6 @@ const MAX_REMOTES = 256
 const UNVOUCHED_GIVE_UP = 1
 const CHANNEL = 'channel:'
 const ATTEMPT_ID = /^[A-Za-z0-9]{1,32}$/
-const HELLO_CONTEXT = (from: string, to: string, attempt: string) => `hello:${from}->${to}:${attempt}`
 const SIGNAL_CONTEXT = (from: string, to: string) => `signal:${from}->${to}`
 
 export class MeshTransport implements Transport {
@@ -215,6 +229,7 @@ export class MeshTransport implements Transport {
     if (parseSignalingId(this.selfId) === null || !MEMBER_ID_PATTERN.test(opts.self.browser)) {
       throw new TransportError('BAD_ARGUMENTS', `member, tab and browser ids must match ${MEMBER_ID_PATTERN}`)
     }
+    if (opts.identity?.id !== opts.self.member) throw new TransportError('BAD_ARGUMENTS', 'the member id must be the id of its key (identity.id)')
     for (const channel of opts.signaling) {
       this.unsubscribe.push(channel.onPeer((peer, present) => this.onPresence(channel, peer, present)))
       this.unsubscribe.push(channel.onSignal((from, data) => void this.onSignalData(from, data, channel)))
@@ -382,9 +397,8 @@ export class MeshTransport implements Transport {
       initiator,
       peer,
       link: null,
-      security: null,
+      handshake: null,
       helloSent: Promise.resolve(),
-      hello: null,
       established: false,
       timer: this.clock.setTimeout(() => this.failAttempt(r, attempt, 'connect timeout'), this.opts.connectTimeoutMs ?? 20_000),
     }
@@ -418,7 +432,16 @@ export class MeshTransport implements Transport {
       ...(security === null ? {} : { security }),
     })
     attempt.link = link
-    attempt.security = security
+    attempt.handshake = new HelloHandshake({
+      room: this.opts.room,
+      self: this.self,
+      selfId: this.selfId,
+      peerId: r.id,
+      peer: { member: r.member, tab: r.tab },
+      attempt: attempt.id,
+      identity: this.opts.identity,
+      secured: security === null || this.sealer === undefined ? null : { security, sealer: this.sealer },
+    })
     // one control message at a time: opening a sealed hello is asynchronous,
     // and what follows the hello must not be read as one
     let chain = Promise.resolve()
@@ -426,19 +449,14 @@ export class MeshTransport implements Transport {
       chain = chain.then(() => this.onControl(r, attempt, link, bytes)).catch((err: unknown) => this.report(err, r.member))
     })
     link.onClose((reason) => this.onLinkClosed(r, attempt, link, reason))
-    attempt.helloSent = this.sendHello(r, attempt, link)
+    attempt.helloSent = this.sendHello(r, attempt, attempt.handshake, link)
   }
 
-  private async sendHello(r: Remote, attempt: Attempt, link: FramedLink): Promise<void> {
+  private async sendHello(r: Remote, attempt: Attempt, handshake: HelloHandshake, link: FramedLink): Promise<void> {
     try {
-      if (this.sealer === undefined || attempt.security === null) {
-        link.sendControl(encodeControl({ type: 'hello', hello: this.self }))
-      } else {
-        const hello = encodeControl({ type: 'hello', hello: this.self, challenge: attempt.security.challenge })
-        const sealed = await this.sealer.seal(toBase64(hello), HELLO_CONTEXT(this.selfId, r.id, attempt.id))
-        if (!link.open) return
-        link.sendControl(encodeControl({ type: 'sealedHello', text: sealed }))
-      }
+      const hello = await handshake.helloBytes()
+      if (!link.open) return
+      link.sendControl(hello)
       this.helloSent.add(link)
       if (attempt.established) this.announcePeers()
     } catch (err) {
@@ -453,37 +471,32 @@ export class MeshTransport implements Transport {
       msg = decodeControl(bytes)
     } catch (err) {
       this.report(err, r.member)
-      this.refuse(r.member, 'bad control message')
+      // only a verified peer is held to its id; an unverified one fails its attempt
+      if (attempt.established) this.refuse(r.member, 'bad control message')
+      else link.close('bad control message')
       return
     }
     if (!attempt.established) {
-      if (attempt.hello === null) {
-        // the first control message must be the hello (sealed when we have a secret)
-        const hello = await this.readHello(r, attempt, link, msg)
-        if (hello === null) {
-          link.close('refused')
+      const handshake = attempt.handshake
+      if (handshake === null) return
+      try {
+        if (handshake.hello === null) {
+          // the first control message must be the hello (sealed when we have a
+          // secret); answer it with our proof, after our own hello
+          await handshake.readHello(msg)
+          const proof = await handshake.proofBytes()
+          await attempt.helloSent
+          if (link.open && !this.closed) link.sendControl(proof)
           return
         }
+        // the second is the peer's proof: its id is verified, or the link goes
+        const hello = await handshake.acceptProof(msg)
         if (!link.open || this.closed) return
-        attempt.hello = hello
-        if (attempt.security === null) this.establish(r, attempt, link, hello)
-        return
-      }
-      // under a room key the second one is the peer's proof for our challenge
-      if (attempt.security === null || msg.type !== 'proof') {
-        this.report(new TransportError('UNAUTHORIZED', `${r.id} sent no membership proof`, r.member), r.member)
+        this.establish(r, attempt, link, hello)
+      } catch (err) {
+        this.report(err, r.member)
         link.close('refused')
-        return
       }
-      try {
-        await attempt.security.accept(msg.proof)
-      } catch {
-        this.report(new TransportError('UNAUTHORIZED', `${r.id} cannot prove the room secret`, r.member), r.member)
-        link.close('refused')
-        return
-      }
-      if (!link.open || this.closed) return
-      this.establish(r, attempt, link, attempt.hello)
       return
     }
     if (msg.type === 'peers') {
@@ -510,45 +523,6 @@ export class MeshTransport implements Transport {
     }
   }
 
-  private async readHello(r: Remote, attempt: Attempt, link: FramedLink, msg: ControlMessage): Promise<PeerHello | null> {
-    let hello: PeerHello
-    let challenge: Uint8Array | undefined
-    if (this.sealer === undefined) {
-      if (msg.type !== 'hello') {
-        this.report(new TransportError('BAD_MESSAGE', 'expected hello', r.member), r.member)
-        return null
-      }
-      hello = msg.hello
-    } else {
-      if (msg.type !== 'sealedHello') {
-        this.report(new TransportError('UNAUTHORIZED', `${r.id} sent no sealed hello`, r.member), r.member)
-        return null
-      }
-      try {
-        const opened = await this.sealer.open(msg.text, HELLO_CONTEXT(r.id, this.selfId, attempt.id))
-        const inner = decodeControl(fromBase64(opened))
-        if (inner.type !== 'hello' || inner.challenge === undefined) throw new WireError('BAD_MESSAGE', 'sealed message is not a hello with a challenge')
-        hello = inner.hello
-        challenge = inner.challenge
-      } catch {
-        this.report(new TransportError('UNAUTHORIZED', `${r.id} cannot prove the room secret`, r.member), r.member)
-        return null
-      }
-    }
-    if (hello.member !== r.member || hello.tab !== r.tab) {
-      this.report(new TransportError('BAD_MESSAGE', `hello from ${hello.member}/${hello.tab} on a link to ${r.id}`, r.member), r.member)
-      return null
-    }
-    if (attempt.security !== null && challenge !== undefined) {
-      // answer the peer's challenge, after our own hello (the peer reads hello, then proof)
-      const proof = await attempt.security.prove(r.member, challenge)
-      await attempt.helloSent
-      if (!link.open || this.closed) return null
-      link.sendControl(encodeControl({ type: 'proof', proof }))
-    }
-    return hello
-  }
-
   private establish(r: Remote, attempt: Attempt, link: FramedLink, hello: PeerHello): void {
     // refused while the handshake ran
     if (this.penalties.remaining(r.member) > 0) return link.close('refused')
@@ -567,8 +541,9 @@ export class MeshTransport implements Transport {
   }
 
   private onLinkClosed(r: Remote, attempt: Attempt, link: FramedLink, reason: string): void {
-    // the peer sent a frame we do not accept: not re-made until its penalty ends
-    if (link.fault !== null) this.penalties.strike(r.member)
+    // a verified peer sent a frame we do not accept: not re-made until its
+    // penalty ends (an unverified one only fails its attempt, below)
+    if (link.fault !== null && attempt.established) this.penalties.strike(r.member)
     if (this.current.get(r.member) === link) this.current.delete(r.member)
     // what a newer link of this peer announced stays
     if (r.link === link || r.link === null) this.relayPeers.delete(r.id)
@@ -805,15 +780,4 @@ export function parseSignal(data: unknown): ParsedSignal | null {
 function randomAttemptId(): string {
   const bytes = globalThis.crypto.getRandomValues(new Uint8Array(12))
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let s = ''
-  for (const b of bytes) s += String.fromCharCode(b)
-  return btoa(s)
-}
-
-function fromBase64(text: string): Uint8Array {
-  const s = atob(text)
-  return Uint8Array.from(s, (c) => c.charCodeAt(0))
 }

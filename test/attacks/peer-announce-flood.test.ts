@@ -11,7 +11,7 @@ import { controlFrame } from '../../src/transport/framing'
 import { FakePeerNet } from '../transport/fake-peers'
 import { nextLink } from '../transport/links'
 import { MemorySignalingHub } from '../transport/memory-signaling'
-import { MeshRig, within } from '../transport/mesh-rig'
+import { id, MeshRig, within } from '../transport/mesh-rig'
 
 /** the transport's default bound on WebRTC attempts in flight */
 const ATTEMPTS_BOUND = 8
@@ -31,12 +31,12 @@ it('a peer announcing 512 made-up ids: a real newcomer still links, attempts in 
 
   const t0 = Date.now()
   const n = rig.start('n')
-  await within(Promise.all([nextLink(a.t, 'n'), nextLink(n.t, 'a')]), 20_000, 'the newcomer links with a')
+  await within(Promise.all([nextLink(a.t, id('n')), nextLink(n.t, id('a'))]), 20_000, 'the newcomer links with a')
   console.log(`[figure] newcomer linked ${Date.now() - t0} ms after it joined; attempts in flight at most ${a.maxInFlight()}; made-up ids in the table ${a.t.knownPeers().filter((id) => id.startsWith('x')).length}`)
   expect(a.maxInFlight()).toBeLessThanOrEqual(ATTEMPTS_BOUND)
   expect(a.t.knownPeers().filter((id) => id.startsWith('x')).length).toBeLessThanOrEqual(PER_ANNOUNCER_BOUND)
   // the made-up ids never answer: once most of what m announced proved junk, m is refused
-  await expect.poll(() => a.t.refusedFor('m'), { timeout: 20_000 }).toBeGreaterThan(0)
+  await expect.poll(() => a.t.refusedFor(id('m')), { timeout: 20_000 }).toBeGreaterThan(0)
   console.log(`[figure] the announcer refused ${Date.now() - t0} ms after the newcomer joined; WebRTC peers made by a in all: ${a.peersMade()}`)
   expect(a.maxInFlight()).toBeLessThanOrEqual(ATTEMPTS_BOUND)
 })

@@ -9,7 +9,7 @@ import { controlFrame } from '../../src/transport/framing'
 import { FakePeerNet } from '../transport/fake-peers'
 import { nextLink } from '../transport/links'
 import { MemorySignalingHub } from '../transport/memory-signaling'
-import { MeshRig, within } from '../transport/mesh-rig'
+import { id, MeshRig, sig, within } from '../transport/mesh-rig'
 
 const ATTEMPTS_BOUND = 8
 const PER_ANNOUNCER_BOUND = 64
@@ -22,12 +22,12 @@ it('512 knocks relayed from made-up ids: bounded table and attempts, and a real 
   const { a, mPeer } = await rig.victimLinkedToAttacker({ connectTimeoutMs: 300 })
   const knock = JSON.stringify({ a: 'knock', k: 'knock' })
   for (let i = 0; i < 512; i++) {
-    mPeer.inject(controlFrame(encodeControl({ type: 'relay', to: 'a/t', from: `x${String(i).padStart(3, '0')}/t`, text: knock })))
+    mPeer.inject(controlFrame(encodeControl({ type: 'relay', to: sig('a'), from: `x${String(i).padStart(3, '0')}/t`, text: knock })))
   }
   await expect.poll(() => a.t.knownPeers().length).toBeGreaterThan(2)
 
   const n = rig.start('n')
-  await within(Promise.all([nextLink(a.t, 'n'), nextLink(n.t, 'a')]), 20_000, 'the newcomer links with a')
+  await within(Promise.all([nextLink(a.t, id('n')), nextLink(n.t, id('a'))]), 20_000, 'the newcomer links with a')
   expect(a.maxInFlight()).toBeLessThanOrEqual(ATTEMPTS_BOUND)
   expect(a.t.knownPeers().filter((id) => id.startsWith('x')).length).toBeLessThanOrEqual(PER_ANNOUNCER_BOUND)
 })

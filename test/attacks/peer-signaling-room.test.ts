@@ -8,7 +8,7 @@ import type { RoomKey } from '../../src/wire/room-key'
 import { FakePeerNet } from '../transport/fake-peers'
 import { nextLink } from '../transport/links'
 import { MemorySignalingHub } from '../transport/memory-signaling'
-import { MeshRig, sleep } from '../transport/mesh-rig'
+import { id, MeshRig, sleep } from '../transport/mesh-rig'
 
 let key: RoomKey
 let otherKey: RoomKey
@@ -24,7 +24,7 @@ it('an outsider joining the room by its name sees no member; members with the se
   rig = new MeshRig(hub, new FakePeerNet())
   const a = rig.start('a', { roomKey: key })
   const b = rig.start('b', { roomKey: key })
-  await Promise.all([nextLink(a.t, 'b'), nextLink(b.t, 'a')])
+  await Promise.all([nextLink(a.t, id('b')), nextLink(b.t, id('a'))])
 
   const seen: string[] = []
   const outsider = hub.channel()

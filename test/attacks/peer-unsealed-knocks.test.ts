@@ -8,7 +8,7 @@ import { deriveRoomKey } from '../../src/wire/room-key'
 import type { RoomKey } from '../../src/wire/room-key'
 import { FakePeerNet } from '../transport/fake-peers'
 import { MemorySignalingHub } from '../transport/memory-signaling'
-import { MeshRig, sleep } from '../transport/mesh-rig'
+import { MeshRig, sig, sleep } from '../transport/mesh-rig'
 
 let key: RoomKey
 beforeAll(async () => {
@@ -22,8 +22,8 @@ it('100 unsealed knocks from one outsider: one UNAUTHORIZED report, the outsider
   const hub = new MemorySignalingHub()
   rig = new MeshRig(hub, new FakePeerNet())
   const a = rig.start('a', { roomKey: key })
-  await expect.poll(() => hub.members.has('a/t')).toBe(true) // under a key a joins once its room name is derived
-  for (let i = 0; i < 100; i++) hub.inject('z/t', 'a/t', { a: 'knock', k: 'knock' })
+  await expect.poll(() => hub.members.has(sig('a'))).toBe(true) // under a key a joins once its room name is derived
+  for (let i = 0; i < 100; i++) hub.inject('z/t', sig('a'), { a: 'knock', k: 'knock' })
   await expect.poll(() => a.errors.length).toBeGreaterThan(0)
   await sleep(100) // the rest are delivered on zero timers
   expect(a.errors.map((e) => [e.code, e.peer])).toEqual([['UNAUTHORIZED', 'z']])
@@ -34,8 +34,8 @@ it('unsealed knocks from 100 made-up outsiders: the reports are bounded too', as
   const hub = new MemorySignalingHub()
   rig = new MeshRig(hub, new FakePeerNet())
   const a = rig.start('a', { roomKey: key })
-  await expect.poll(() => hub.members.has('a/t')).toBe(true) // under a key a joins once its room name is derived
-  for (let i = 0; i < 100; i++) hub.inject(`z${i}/t`, 'a/t', { sealed: 'AAAA' })
+  await expect.poll(() => hub.members.has(sig('a'))).toBe(true) // under a key a joins once its room name is derived
+  for (let i = 0; i < 100; i++) hub.inject(`z${i}/t`, sig('a'), { sealed: 'AAAA' })
   await expect.poll(() => a.errors.length).toBeGreaterThan(0)
   await sleep(100)
   expect(a.errors.length).toBeLessThanOrEqual(16)

@@ -11,7 +11,7 @@ import type { RoomKey } from '../../src/wire/room-key'
 import { FakePeerNet } from '../transport/fake-peers'
 import { nextLink } from '../transport/links'
 import { MemorySignalingHub } from '../transport/memory-signaling'
-import { MeshRig, sleep } from '../transport/mesh-rig'
+import { id, MeshRig, sig, sleep } from '../transport/mesh-rig'
 
 let key: RoomKey
 beforeAll(async () => {
@@ -26,20 +26,20 @@ it('200 replayed sealed offers: no new WebRTC peer is made and the link stands',
   rig = new MeshRig(hub, new FakePeerNet())
   const a = rig.start('a', { roomKey: key })
   const b = rig.start('b', { roomKey: key })
-  const [ab] = await Promise.all([nextLink(a.t, 'b'), nextLink(b.t, 'a')])
+  const [ab] = await Promise.all([nextLink(a.t, id('b')), nextLink(b.t, id('a'))])
   // a second attempt (a's link closed, a re-makes it), so two distinct offers are on record
-  const again = Promise.all([nextLink(a.t, 'b'), nextLink(b.t, 'a')])
+  const again = Promise.all([nextLink(a.t, id('b')), nextLink(b.t, id('a'))])
   ab.link.close('test: make another attempt')
   const [, ba] = await again
-  const recorded: SignalData[] = hub.log.filter((l) => l.from === 'a/t' && l.to === 'b/t' && typeof l.data.sealed === 'string').map((l) => l.data)
+  const recorded: SignalData[] = hub.log.filter((l) => l.from === sig('a') && l.to === sig('b') && typeof l.data.sealed === 'string').map((l) => l.data)
   expect(recorded.length).toBeGreaterThanOrEqual(2)
 
   const before = b.peersMade()
-  for (let i = 0; i < 200; i++) hub.inject('a/t', 'b/t', recorded[i % recorded.length]!)
+  for (let i = 0; i < 200; i++) hub.inject(sig('a'), sig('b'), recorded[i % recorded.length]!)
   // every replay is delivered on a timer and opened asynchronously: let them
   // all land (before the fix, 198 of 200 had made a peer within this wait)
   await sleep(300)
   expect(b.peersMade() - before).toBe(0)
-  expect(b.t.links().get('a')).toBe(ba.link)
+  expect(b.t.links().get(id('a'))).toBe(ba.link)
   expect(ba.link.open).toBe(true)
 })

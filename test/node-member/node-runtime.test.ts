@@ -3,7 +3,7 @@
 // server, as devices of their own. The browser side is test/e2e/node-member.spec.ts.
 import { afterEach, describe, expect, it } from 'vitest'
 import wrtc from '@roamhq/wrtc'
-import { joinMeshFromNode } from '../../src/node/node-runtime'
+import { createMemberKey, joinMeshFromNode } from '../../src/node/index'
 import { startSignalingServer } from '../../src/server/index'
 import type { SignalingServer } from '../../src/server/index'
 import type { Mesh, WatchEvent } from '../../src/client/types'
@@ -29,11 +29,20 @@ describe('joinMeshFromNode', () => {
     await expect(joinMeshFromNode({ room: '', signaling: 'ws://127.0.0.1:1/', wrtc })).rejects.toMatchObject({ code: 'BAD_ARGUMENTS' })
   })
 
+  it('a member id is the id of its key: a bare `member`, or one that is not the identity’s, is refused with BAD_ARGUMENTS', async () => {
+    await expect(joinMeshFromNode({ room: 'r', signaling: 'ws://127.0.0.1:1/', wrtc, member: 'n123' })).rejects.toMatchObject({ code: 'BAD_ARGUMENTS' })
+    const identity = await createMemberKey()
+    await expect(joinMeshFromNode({ room: 'r', signaling: 'ws://127.0.0.1:1/', wrtc, identity, member: 'n123' })).rejects.toMatchObject({ code: 'BAD_ARGUMENTS' })
+  })
+
   it('a founding Node member and a joining one form a cluster through signaling; writes and watches go both ways', async () => {
     server = await startSignalingServer({ port: 0, host: '127.0.0.1' })
     const room = `node-${process.pid}-${Date.now()}`
-    const a = await joinMeshFromNode({ room, signaling: server.url, wrtc, bootstrap: true })
+    // the founder brings its own key (a restart with kept storage would); the newcomer gets a fresh one
+    const identity = await createMemberKey()
+    const a = await joinMeshFromNode({ room, signaling: server.url, wrtc, bootstrap: true, identity })
     opened.push(a)
+    expect(a.id).toBe(identity.id)
     await until('the founder to lead', () => a.isLeader && a.state === 'connected')
     const b = await joinMeshFromNode({ room, signaling: server.url, wrtc })
     opened.push(b)

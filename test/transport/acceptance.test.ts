@@ -5,6 +5,11 @@ import { MemoryHub } from '../../src/transport/memory-transport'
 import { MeshTransport } from '../../src/transport/mesh-transport'
 import { nodePeerFactory } from '../../src/transport/simple-peer-node'
 import { transportAcceptance } from './acceptance'
+import { namedKeys } from './identities'
+
+/** MeshTransport's member ids are the ids of keys */
+const K = await namedKeys('a', 'b')
+const keyOf = (name: string) => K[name as 'a' | 'b']
 
 transportAcceptance('MemoryTransport', () => {
   let hub = new MemoryHub()
@@ -20,8 +25,9 @@ let rooms = 0
 transportAcceptance('MeshTransport (WebRTC via wrtc, BroadcastChannel signaling)', () => {
   let room = `acceptance-${process.pid}-${rooms++}`
   return {
-    start: (member) =>
-      new MeshTransport({ self: { member, tab: 't', browser: member }, room, signaling: [new BroadcastChannelSignaling()], peerFactory: nodePeerFactory(wrtc) }),
+    start: (name) =>
+      new MeshTransport({ self: { member: keyOf(name).id, tab: 't', browser: name }, identity: keyOf(name), room, signaling: [new BroadcastChannelSignaling()], peerFactory: nodePeerFactory(wrtc) }),
+    idOf: (name) => keyOf(name).id,
     reset: () => {
       room = `acceptance-${process.pid}-${rooms++}`
     },

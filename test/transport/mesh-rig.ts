@@ -8,6 +8,17 @@ import type { TransportError } from '../../src/transport/errors'
 import type { FakePeer, FakePeerNet } from './fake-peers'
 import { nextLink } from './links'
 import type { MemorySignalingHub } from './memory-signaling'
+import { namedKeys } from './identities'
+
+/** a member id is the id of its key: the rig's members are named ('a', 'b',
+ *  'c', 'm', 'n'), their ids in that order ('a' lowest, so it initiates; any
+ *  made-up id starting after 'k' — 'x001', 'z' — is higher than all of them) */
+const RIG_KEYS = await namedKeys('a', 'b', 'c', 'm', 'n')
+type RigName = keyof typeof RIG_KEYS
+/** the member id of a rig member's name */
+export const id = (name: RigName): string => RIG_KEYS[name].id
+/** its signaling id (`member/t`) */
+export const sig = (name: RigName): string => `${id(name)}/t`
 
 export interface WatchedTransport {
   t: MeshTransport
@@ -28,12 +39,13 @@ export class MeshRig {
     readonly net: FakePeerNet,
   ) {}
 
-  start(member: string, extra: Partial<MeshTransportOptions> = {}): WatchedTransport {
+  start(member: RigName, extra: Partial<MeshTransportOptions> = {}): WatchedTransport {
     let made = 0
     let settled = 0
     let max = 0
     const t = new MeshTransport({
-      self: { member, tab: 't', browser: `b${member}` },
+      self: { member: id(member), tab: 't', browser: `b${member}` },
+      identity: RIG_KEYS[member],
       room: 'room',
       signaling: [this.hub.channel()],
       peerFactory: (opts) => {
@@ -63,7 +75,7 @@ export class MeshRig {
   async victimLinkedToAttacker(extra: Partial<MeshTransportOptions> = {}): Promise<{ a: WatchedTransport; mPeer: FakePeer }> {
     const a = this.start('a', extra)
     const m = this.start('m')
-    await Promise.all([nextLink(a.t, 'm'), nextLink(m.t, 'a')])
+    await Promise.all([nextLink(a.t, id('m')), nextLink(m.t, id('a'))])
     // a (the lower id) initiated: m's end is the answering peer
     const mPeer = this.net.peers.find((p) => !p.initiator && !p.closed)!
     return { a, mPeer }

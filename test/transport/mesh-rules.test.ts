@@ -8,15 +8,21 @@ import type { MeshTransportOptions } from '../../src/transport/mesh-transport'
 import { nodePeerFactory } from '../../src/transport/simple-peer-node'
 import type { PeerFactory } from '../../src/transport/simple-peer-port'
 import { nextLink } from './links'
+import type { MemberKey } from '../../src/wire/member-key'
+import { namedKeys } from './identities'
 import { MemorySignalingHub } from './memory-signaling'
+
+/** member keys, named in the order of their ids */
+const K = await namedKeys('a', 'b')
+
 
 const open: MeshTransport[] = []
 afterEach(async () => {
   await Promise.all(open.splice(0).map((t) => t.close()))
 })
 
-function start(member: string, hub: MemorySignalingHub, peerFactory: PeerFactory = nodePeerFactory(wrtc), extra: Partial<MeshTransportOptions> = {}): MeshTransport {
-  const t = new MeshTransport({ self: { member, tab: 't', browser: 'node' }, room: 'r', signaling: [hub.channel()], peerFactory, backoffBaseMs: 20, backoffMaxMs: 200, ...extra })
+function start(identity: MemberKey, hub: MemorySignalingHub, peerFactory: PeerFactory = nodePeerFactory(wrtc), extra: Partial<MeshTransportOptions> = {}): MeshTransport {
+  const t = new MeshTransport({ self: { member: identity.id, tab: 't', browser: 'node' }, identity, room: 'r', signaling: [hub.channel()], peerFactory, backoffBaseMs: 20, backoffMaxMs: 200, ...extra })
   open.push(t)
   return t
 }
@@ -35,13 +41,13 @@ describe('MeshTransport rules', () => {
     const hub = new MemorySignalingHub()
     const aRoles: boolean[] = []
     const bRoles: boolean[] = []
-    const a = start('a', hub, countingFactory(aRoles))
-    const b = start('b', hub, countingFactory(bRoles))
-    await Promise.all([nextLink(a, 'b'), nextLink(b, 'a')])
+    const a = start(K.a, hub, countingFactory(aRoles))
+    const b = start(K.b, hub, countingFactory(bRoles))
+    await Promise.all([nextLink(a, K.b.id), nextLink(b, K.a.id)])
     expect(aRoles).toEqual([true])
     expect(bRoles).toEqual([false])
     const kinds = hub.log.map((l) => `${l.from}:${String(l.data.k)}`)
-    expect(kinds.filter((k) => k === 'b/t:knock').length).toBeGreaterThanOrEqual(1)
+    expect(kinds.filter((k) => k === `${K.b.id}/t:knock`).length).toBeGreaterThanOrEqual(1)
   })
 
   it('a lost knock is repeated until the initiator answers', async () => {
@@ -49,47 +55,47 @@ describe('MeshTransport rules', () => {
     let dropped = 0
     // b learns of a first; a never sees b join (its presence event is lost), so
     // only b's knock can make a start; the first two knocks are lost
-    hub.presence = (peer, observer) => !(peer === 'b/t' && observer === 'a/t')
+    hub.presence = (peer, observer) => !(peer === `${K.b.id}/t` && observer === `${K.a.id}/t`)
     hub.filter = (from, _to, data) => {
-      if (from === 'b/t' && data.k === 'knock' && dropped < 2) {
+      if (from === `${K.b.id}/t` && data.k === 'knock' && dropped < 2) {
         dropped++
         return false
       }
       return true
     }
-    const a = start('a', hub)
-    const b = start('b', hub)
-    await Promise.all([nextLink(a, 'b'), nextLink(b, 'a')])
+    const a = start(K.a, hub)
+    const b = start(K.b, hub)
+    await Promise.all([nextLink(a, K.b.id), nextLink(b, K.a.id)])
     expect(dropped).toBe(2)
   })
 
   it('malformed signals are reported as BAD_MESSAGE, never thrown, and the peers still connect', async () => {
     const hub = new MemorySignalingHub()
     const errors: TransportError[] = []
-    const a = start('a', hub)
+    const a = start(K.a, hub)
     a.onError((e) => errors.push(e))
     // one sender each: bad signaling is reported at most once per sender per window
     const malformed = [{}, { a: 'x', k: 'sdp' }, { a: 'x', k: 'sdp', s: { type: 'offer' } }, { a: 'bad id!', k: 'sdp', s: { type: 'answer', sdp: '' } }, { a: 'x', k: 'sdp', s: { type: 'candidate', candidate: 'x'.repeat(20_000) } }]
-    malformed.forEach((data, i) => hub.inject(`z${i}/t`, 'a/t', data))
+    malformed.forEach((data, i) => hub.inject(`z${i}/t`, `${K.a.id}/t`, data))
     await expect.poll(() => errors.length).toBe(5)
     expect(errors.every((e) => e.code === 'BAD_MESSAGE' && e.peer?.startsWith('z'))).toBe(true)
     expect(a.knownPeers()).toEqual([]) // a malformed signal takes no table entry
-    const b = start('b', hub)
-    await Promise.all([nextLink(a, 'b'), nextLink(b, 'a')])
+    const b = start(K.b, hub)
+    await Promise.all([nextLink(a, K.b.id), nextLink(b, K.a.id)])
   })
 
   it('signals of an attempt the initiator gave up are ignored', async () => {
     const hub = new MemorySignalingHub()
     const errors: TransportError[] = []
-    const a = start('a', hub)
+    const a = start(K.a, hub)
     a.onError((e) => errors.push(e))
-    const b = start('b', hub)
-    await Promise.all([nextLink(a, 'b'), nextLink(b, 'a')])
-    const links = a.links().get('b')
+    const b = start(K.b, hub)
+    await Promise.all([nextLink(a, K.b.id), nextLink(b, K.a.id)])
+    const links = a.links().get(K.b.id)
     // an answer to some old attempt: a (the initiator) drops it quietly
-    hub.inject('b/t', 'a/t', { a: 'deadbeef', k: 'sdp', s: { type: 'answer', sdp: 'v=0' } })
+    hub.inject(`${K.b.id}/t`, `${K.a.id}/t`, { a: 'deadbeef', k: 'sdp', s: { type: 'answer', sdp: 'v=0' } })
     await new Promise((r) => setTimeout(r, 50))
-    expect(a.links().get('b')).toBe(links)
+    expect(a.links().get(K.b.id)).toBe(links)
     expect(errors).toEqual([])
   })
 
@@ -97,7 +103,7 @@ describe('MeshTransport rules', () => {
     const hub = new MemorySignalingHub()
     const ghost = hub.channel()
     ghost.join('r', 'z/t') // present on signaling, but nobody answers behind it
-    const a = start('a', hub, nodePeerFactory(wrtc), { connectTimeoutMs: 100, giveUpAfterFailures: 2 })
+    const a = start(K.a, hub, nodePeerFactory(wrtc), { connectTimeoutMs: 100, giveUpAfterFailures: 2 })
     await expect.poll(() => a.knownPeers()).toEqual(['z/t'])
     await expect.poll(() => a.knownPeers(), { timeout: 10_000 }).toEqual([])
     // a living peer announces itself again: it is known (and tried) again

@@ -10,6 +10,8 @@ import type { MeshTransportOptions } from '../../src/transport/mesh-transport'
 import { PenaltyBox } from '../../src/transport/penalties'
 import type { TransportError } from '../../src/transport/errors'
 import { FakePeerNet } from './fake-peers'
+import type { MemberKey } from '../../src/wire/member-key'
+import { namedKeys } from './identities'
 import { nextLink } from './links'
 import { MemorySignalingHub } from './memory-signaling'
 
@@ -57,6 +59,9 @@ describe('PenaltyBox', () => {
   })
 })
 
+/** a < b by id, so a initiates */
+const K = await namedKeys('a', 'b')
+
 describe('MeshTransport refuses a member that broke the protocol', () => {
   const open: MeshTransport[] = []
   afterEach(async () => {
@@ -66,10 +71,11 @@ describe('MeshTransport refuses a member that broke the protocol', () => {
   const PENALTY_MS = 300
 
   /** a transport whose WebRTC peers are counted, so a test can see that none is made while refused */
-  function start(member: string, hub: MemorySignalingHub, net: FakePeerNet, extra: Partial<MeshTransportOptions> = {}) {
+  function start(identity: MemberKey, hub: MemorySignalingHub, net: FakePeerNet, extra: Partial<MeshTransportOptions> = {}) {
     const peersMade: number[] = []
     const t = new MeshTransport({
-      self: { member, tab: 't', browser: `b${member}` },
+      self: { member: identity.id, tab: 't', browser: `b${identity.id}` },
+      identity,
       room: 'room',
       signaling: [hub.channel()],
       peerFactory: (opts) => {
@@ -90,19 +96,19 @@ describe('MeshTransport refuses a member that broke the protocol', () => {
   it('refuse(): the link closes on both sides, no attempt is made or answered while refused, then it links again', async () => {
     const hub = new MemorySignalingHub()
     const net = new FakePeerNet()
-    const a = start('a', hub, net)
-    const b = start('b', hub, net)
-    const [ab, ba] = await Promise.all([nextLink(a.t, 'b'), nextLink(b.t, 'a')])
+    const a = start(K.a, hub, net)
+    const b = start(K.b, hub, net)
+    const [ab, ba] = await Promise.all([nextLink(a.t, K.b.id), nextLink(b.t, K.a.id)])
     const closedA = new Promise<string>((resolve) => ab.link.onClose(resolve))
     const closedB = new Promise<string>((resolve) => ba.link.onClose(resolve))
-    const again = nextLink(a.t, 'b')
+    const again = nextLink(a.t, K.b.id)
     const refusedAt = Date.now()
-    a.t.refuse('b', 'sent a message that does not decode')
+    a.t.refuse(K.b.id, 'sent a message that does not decode')
     expect(await closedA).toBe('refused: sent a message that does not decode')
     await closedB // the data channel closes under b too
-    expect(a.t.refusedFor('b')).toBeGreaterThan(0)
-    expect(a.t.links().has('b')).toBe(false)
-    expect(b.t.refusedFor('a')).toBe(0) // b refused nobody
+    expect(a.t.refusedFor(K.b.id)).toBeGreaterThan(0)
+    expect(a.t.links().has(K.b.id)).toBe(false)
+    expect(b.t.refusedFor(K.a.id)).toBe(0) // b refused nobody
 
     await again
     // nothing a made or took from b while b was refused (a is the initiator of this pair)
@@ -110,7 +116,7 @@ describe('MeshTransport refuses a member that broke the protocol', () => {
     expect(early(a.peersMade)).toEqual([])
     expect(early(a.linkedAt)).toEqual([])
     expect(a.linkedAt.at(-1)! - refusedAt).toBeGreaterThanOrEqual(PENALTY_MS - 5)
-    expect(a.t.links().get('b')?.open).toBe(true)
+    expect(a.t.links().get(K.b.id)?.open).toBe(true)
   })
 
   /** a and b linked; a's errors recorded, a's link to b watched for its close, b's end of the wire to inject from */
@@ -118,10 +124,10 @@ describe('MeshTransport refuses a member that broke the protocol', () => {
     const hub = new MemorySignalingHub()
     const net = new FakePeerNet()
     const errors: TransportError[] = []
-    const a = start('a', hub, net)
+    const a = start(K.a, hub, net)
     a.t.onError((e) => errors.push(e))
-    const b = start('b', hub, net)
-    const [ab] = await Promise.all([nextLink(a.t, 'b'), nextLink(b.t, 'a')])
+    const b = start(K.b, hub, net)
+    const [ab] = await Promise.all([nextLink(a.t, K.b.id), nextLink(b.t, K.a.id)])
     const closed = new Promise<string>((resolve) => ab.link.onClose(resolve))
     const bPeer = [...net.peers].reverse().find((p) => !p.initiator && !p.closed)!
     return { a, b, errors, closed, bPeer }
@@ -131,13 +137,13 @@ describe('MeshTransport refuses a member that broke the protocol', () => {
     const hub = new MemorySignalingHub()
     const net = new FakePeerNet()
     // an unanswered offer is given up after the connect timeout, then retried
-    const a = start('a', hub, net, { connectTimeoutMs: 200 })
-    const b = start('b', hub, net)
-    await Promise.all([nextLink(a.t, 'b'), nextLink(b.t, 'a')])
-    const again = nextLink(b.t, 'a')
+    const a = start(K.a, hub, net, { connectTimeoutMs: 200 })
+    const b = start(K.b, hub, net)
+    await Promise.all([nextLink(a.t, K.b.id), nextLink(b.t, K.a.id)])
+    const again = nextLink(b.t, K.a.id)
     const offersBefore = a.peersMade.length
     const refusedAt = Date.now()
-    b.t.refuse('a', 'out of protocol')
+    b.t.refuse(K.a.id, 'out of protocol')
     await again
     // a tried again (its retries), b answered none of them while a was refused
     expect(a.peersMade.length).toBeGreaterThan(offersBefore)
@@ -147,12 +153,12 @@ describe('MeshTransport refuses a member that broke the protocol', () => {
 
   it('a frame that breaks the framing closes the link and the sender is refused like one the node refused', async () => {
     const { a, errors, closed, bPeer } = await linkedPairWatchingA()
-    const again = nextLink(a.t, 'b')
+    const again = nextLink(a.t, K.b.id)
     const at = Date.now()
     bPeer.inject(Uint8Array.of(0xff, 1, 2, 3)) // no frame starts with 0xff
     expect(await closed).toMatch(/^bad frame: /)
-    expect(errors.some((e) => e.code === 'BAD_MESSAGE' && e.peer === 'b')).toBe(true)
-    expect(a.t.refusedFor('b')).toBeGreaterThan(0)
+    expect(errors.some((e) => e.code === 'BAD_MESSAGE' && e.peer === K.b.id)).toBe(true)
+    expect(a.t.refusedFor(K.b.id)).toBeGreaterThan(0)
     await again
     expect(a.linkedAt.at(-1)! - at).toBeGreaterThanOrEqual(PENALTY_MS - 5)
   })
@@ -163,18 +169,18 @@ describe('MeshTransport refuses a member that broke the protocol', () => {
     expect(() => decodeControl(Uint8Array.of(0x7f, 0x7f, 0x7f))).toThrow()
     bPeer.inject(controlFrame(Uint8Array.of(0x7f, 0x7f, 0x7f)))
     expect(await closed).toBe('refused: bad control message')
-    expect(errors.some((e) => e.code === 'BAD_MESSAGE' && e.peer === 'b')).toBe(true)
-    expect(a.t.refusedFor('b')).toBeGreaterThan(0)
+    expect(errors.some((e) => e.code === 'BAD_MESSAGE' && e.peer === K.b.id)).toBe(true)
+    expect(a.t.refusedFor(K.b.id)).toBeGreaterThan(0)
   })
 
   it('refusing oneself, or after close, does nothing', async () => {
     const hub = new MemorySignalingHub()
     const net = new FakePeerNet()
-    const a = start('a', hub, net)
-    a.t.refuse('a', 'self')
-    expect(a.t.refusedFor('a')).toBe(0)
+    const a = start(K.a, hub, net)
+    a.t.refuse(K.a.id, 'self')
+    expect(a.t.refusedFor(K.a.id)).toBe(0)
     await a.t.close()
-    a.t.refuse('b', 'late')
-    expect(a.t.refusedFor('b')).toBe(0)
+    a.t.refuse(K.b.id, 'late')
+    expect(a.t.refusedFor(K.b.id)).toBe(0)
   })
 })

@@ -20,7 +20,13 @@ import { deriveRoomKey } from '../../src/wire/room-key'
 import type { RoomKey } from '../../src/wire/room-key'
 import { containsBytes, FakePeerNet } from './fake-peers'
 import { nextLink, nextMessage } from './links'
+import type { MemberKey } from '../../src/wire/member-key'
+import { namedKeys } from './identities'
 import { MemorySignalingHub } from './memory-signaling'
+
+/** member keys, named in the order of their ids */
+const K = await namedKeys('a', 'b', 'm')
+
 
 let key: RoomKey
 let otherKey: RoomKey
@@ -159,8 +165,8 @@ describe('MeshTransport under a room key (stand-in WebRTC peers)', () => {
     await Promise.all(open.splice(0).map((t) => t.close()))
   })
 
-  function start(member: string, hub: MemorySignalingHub, net: FakePeerNet, extra: Partial<MeshTransportOptions> = {}): MeshTransport {
-    const t = new MeshTransport({ self: { member, tab: 't', browser: `b${member}` }, room: 'room', signaling: [hub.channel()], peerFactory: net.factory, backoffBaseMs: 20, backoffMaxMs: 200, ...extra })
+  function start(identity: MemberKey, hub: MemorySignalingHub, net: FakePeerNet, extra: Partial<MeshTransportOptions> = {}): MeshTransport {
+    const t = new MeshTransport({ self: { member: identity.id, tab: 't', browser: 'bnode' }, identity, room: 'room', signaling: [hub.channel()], peerFactory: net.factory, backoffBaseMs: 20, backoffMaxMs: 200, ...extra })
     open.push(t)
     return t
   }
@@ -182,9 +188,9 @@ describe('MeshTransport under a room key (stand-in WebRTC peers)', () => {
   it('without a key the link carries plaintext (control for the next test)', async () => {
     const hub = new MemorySignalingHub()
     const net = new FakePeerNet()
-    const a = start('a', hub, net)
-    const b = start('b', hub, net)
-    const [ab, ba] = await Promise.all([nextLink(a, 'b'), nextLink(b, 'a')])
+    const a = start(K.a, hub, net)
+    const b = start(K.b, hub, net)
+    const [ab, ba] = await Promise.all([nextLink(a, K.b.id), nextLink(b, K.a.id)])
     const got = nextMessage(ba.link)
     ab.link.send(MARKER)
     expect(await got).toEqual(MARKER)
@@ -195,12 +201,12 @@ describe('MeshTransport under a room key (stand-in WebRTC peers)', () => {
     const hub = new MemorySignalingHub()
     const net = new FakePeerNet()
     const errors: TransportError[] = []
-    const a = start('a', hub, net, { roomKey: key })
-    const b = start('b', hub, net, { roomKey: key })
+    const a = start(K.a, hub, net, { roomKey: key })
+    const b = start(K.b, hub, net, { roomKey: key })
     a.onError((e) => errors.push(e))
     b.onError((e) => errors.push(e))
-    const [ab, ba] = await Promise.all([nextLink(a, 'b'), nextLink(b, 'a')])
-    expect(ab.hello).toEqual({ member: 'b', tab: 't', browser: 'bb' })
+    const [ab, ba] = await Promise.all([nextLink(a, K.b.id), nextLink(b, K.a.id)])
+    expect(ab.hello).toEqual({ member: K.b.id, tab: 't', browser: 'bnode' })
     const toB = nextMessage(ba.link)
     const toA = nextMessage(ab.link)
     ab.link.send(MARKER)
@@ -218,17 +224,17 @@ describe('MeshTransport under a room key (stand-in WebRTC peers)', () => {
   it('a peer with another key is in another signaling room: it never gets a link, nor learns who is here', async () => {
     const hub = new MemorySignalingHub()
     const net = new FakePeerNet()
-    const a = start('a', hub, net, { roomKey: key })
-    const m = start('m', hub, net, { roomKey: otherKey })
+    const a = start(K.a, hub, net, { roomKey: key })
+    const m = start(K.m, hub, net, { roomKey: otherKey })
     const links: string[] = []
     a.onLink((l) => links.push(l.peer))
     m.onLink((l) => links.push(l.peer))
     await expect.poll(() => hub.rooms.length).toBe(2)
     expect(hub.rooms[0]).not.toBe(hub.rooms[1])
     // a member with the key, after m, still links with a
-    const b = start('b', hub, net, { roomKey: key })
-    await Promise.all([nextLink(a, 'b'), nextLink(b, 'a')])
-    expect(links).toEqual(['b']) // a's link to b; m made none
+    const b = start(K.b, hub, net, { roomKey: key })
+    await Promise.all([nextLink(a, K.b.id), nextLink(b, K.a.id)])
+    expect(links).toEqual([K.b.id]) // a's link to b; m made none
     expect(m.knownPeers()).toEqual([])
   })
 
@@ -236,13 +242,13 @@ describe('MeshTransport under a room key (stand-in WebRTC peers)', () => {
     const hub = new MemorySignalingHub()
     const net = new FakePeerNet()
     const errors: TransportError[] = []
-    const a = start('a', hub, net, { roomKey: key })
+    const a = start(K.a, hub, net, { roomKey: key })
     a.onError((e) => errors.push(e))
-    await expect.poll(() => hub.members.has('a/t')).toBe(true)
-    const forged = await roomKeySealer(otherKey).seal(JSON.stringify({ a: 'knock', k: 'knock' }), 'signal:m/t->a/t')
-    for (let i = 0; i < 5; i++) hub.inject('m/t', 'a/t', { sealed: forged })
+    await expect.poll(() => hub.members.has(`${K.a.id}/t`)).toBe(true)
+    const forged = await roomKeySealer(otherKey).seal(JSON.stringify({ a: 'knock', k: 'knock' }), `signal:${K.m.id}/t->${K.a.id}/t`)
+    for (let i = 0; i < 5; i++) hub.inject(`${K.m.id}/t`, `${K.a.id}/t`, { sealed: forged })
     await expect.poll(() => errors.length).toBe(1)
-    expect(errors[0]).toMatchObject({ code: 'UNAUTHORIZED', peer: 'm' })
+    expect(errors[0]).toMatchObject({ code: 'UNAUTHORIZED', peer: K.m.id })
     expect(a.knownPeers()).toEqual([])
   })
 
@@ -250,10 +256,10 @@ describe('MeshTransport under a room key (stand-in WebRTC peers)', () => {
     const hub = new MemorySignalingHub()
     const net = new FakePeerNet()
     const errors: TransportError[] = []
-    const a = start('a', hub, net, { roomKey: key })
-    const b = start('b', hub, net, { roomKey: key })
+    const a = start(K.a, hub, net, { roomKey: key })
+    const b = start(K.b, hub, net, { roomKey: key })
     b.onError((e) => errors.push(e))
-    const [ab, ba] = await Promise.all([nextLink(a, 'b'), nextLink(b, 'a')])
+    const [ab, ba] = await Promise.all([nextLink(a, K.b.id), nextLink(b, K.a.id)])
     const got: Uint8Array[] = []
     ba.link.onMessage((m) => got.push(m))
     ab.link.send(Uint8Array.of(1))
@@ -265,7 +271,7 @@ describe('MeshTransport under a room key (stand-in WebRTC peers)', () => {
     for (const f of dataFrames(1, sent)) aPeer.inject(f)
     expect(await closed).toMatch(/replay/)
     expect(got).toEqual([Uint8Array.of(1)])
-    expect(errors.some((e) => e.code === 'BAD_MESSAGE' && e.peer === 'a')).toBe(true)
+    expect(errors.some((e) => e.code === 'BAD_MESSAGE' && e.peer === K.a.id)).toBe(true)
     // the transport's error names its code once: `BAD_MESSAGE: replay`, not `BAD_MESSAGE: BAD_MESSAGE: replay`
     expect(errors.every((e) => !/^BAD_MESSAGE: BAD_MESSAGE/.test(e.message))).toBe(true)
   })

@@ -16,6 +16,12 @@ import type { WebSocketConstructor } from '../../src/transport/websocket-signali
 import type { TransportError } from '../../src/transport/errors'
 import { deriveRoomKey } from '../../src/wire/room-key'
 import { createMeshTransport } from '../../src/transport/create'
+import type { MemberKey } from '../../src/wire/member-key'
+import { namedKeys } from './identities'
+
+/** member keys, named in the order of their ids */
+const K = await namedKeys('a', 'b', 'c', 'm', 'x', 'y')
+
 
 const cleanup: Array<() => Promise<void> | void> = []
 afterEach(async () => {
@@ -31,9 +37,10 @@ async function server(port = 0): Promise<SignalingServer> {
 const ws = (url: string): WebSocketSignaling =>
   new WebSocketSignaling(url, { WebSocket: WebSocket as unknown as WebSocketConstructor, backoffBaseMs: 50, backoffMaxMs: 300 })
 
-function start(member: string, room: string, signaling: SignalingChannel[], extra: Partial<MeshTransportOptions> = {}): MeshTransport {
+function start(identity: MemberKey, room: string, signaling: SignalingChannel[], extra: Partial<MeshTransportOptions> = {}): MeshTransport {
   const t = new MeshTransport({
-    self: { member, tab: `tab${member}`, browser: 'node' },
+    self: { member: identity.id, tab: 'tab', browser: 'node' },
+    identity,
     room,
     signaling,
     peerFactory: nodePeerFactory(wrtc),
@@ -55,10 +62,10 @@ async function exchange(from: Link, to: Link): Promise<Uint8Array> {
 describe('WebSocket signaling (the real signaling server)', () => {
   it('two peers that share only a signaling server connect over WebRTC', async () => {
     const s = await server()
-    const a = start('a', 'ws-room', [ws(s.url)])
-    const b = start('b', 'ws-room', [ws(s.url)])
-    const [ab, ba] = await Promise.all([nextLink(a, 'b'), nextLink(b, 'a')])
-    expect(ab.hello.member).toBe('b')
+    const a = start(K.a, 'ws-room', [ws(s.url)])
+    const b = start(K.b, 'ws-room', [ws(s.url)])
+    const [ab, ba] = await Promise.all([nextLink(a, K.b.id), nextLink(b, K.a.id)])
+    expect(ab.hello.member).toBe(K.b.id)
     expect(await exchange(ab.link, ba.link)).toEqual(Uint8Array.of(7, 7))
   })
 
@@ -66,26 +73,26 @@ describe('WebSocket signaling (the real signaling server)', () => {
     const first = await server()
     const port = first.port
     const channel = ws(first.url)
-    const a = start('a', 'restart-room', [channel])
+    const a = start(K.a, 'restart-room', [channel])
     await expect.poll(() => channel.connected).toBe(true)
     await first.close()
     await expect.poll(() => channel.connected).toBe(false)
     const second = await server(port)
     await expect.poll(() => channel.connected, { timeout: 10_000 }).toBe(true)
-    const b = start('b', 'restart-room', [ws(second.url)])
-    const [ab] = await Promise.all([nextLink(a, 'b'), nextLink(b, 'a')])
+    const b = start(K.b, 'restart-room', [ws(second.url)])
+    const [ab] = await Promise.all([nextLink(a, K.b.id), nextLink(b, K.a.id)])
     expect(ab.link.open).toBe(true)
   })
 
   it('signaling is relayed through a connected peer: a and c share no server but both know b', async () => {
     const s1 = await server()
     const s2 = await server()
-    const a = start('a', 'relay-room', [ws(s1.url)])
-    const b = start('b', 'relay-room', [ws(s1.url), ws(s2.url)])
-    const c = start('c', 'relay-room', [ws(s2.url)])
-    const [ac, ca] = await Promise.all([nextLink(a, 'c'), nextLink(c, 'a')])
+    const a = start(K.a, 'relay-room', [ws(s1.url)])
+    const b = start(K.b, 'relay-room', [ws(s1.url), ws(s2.url)])
+    const c = start(K.c, 'relay-room', [ws(s2.url)])
+    const [ac, ca] = await Promise.all([nextLink(a, K.c.id), nextLink(c, K.a.id)])
     expect(await exchange(ac.link, ca.link)).toEqual(Uint8Array.of(7, 7))
-    expect([...b.links().keys()].sort()).toEqual(['a', 'c'])
+    expect([...b.links().keys()].sort()).toEqual([K.a.id, K.c.id])
   })
 })
 
@@ -93,15 +100,15 @@ describe('the mesh survives its signaling server going down', () => {
   it('a link that fails while the server is down is re-made through a connected peer', async () => {
     const s = await server()
     const channels = [ws(s.url), ws(s.url), ws(s.url)]
-    const a = start('a', 'heal-room', [channels[0]!])
-    const b = start('b', 'heal-room', [channels[1]!])
-    const c = start('c', 'heal-room', [channels[2]!])
-    const ac = nextLink(a, 'c')
-    await Promise.all([ac, nextLink(a, 'b'), nextLink(b, 'c'), nextLink(c, 'a')])
+    const a = start(K.a, 'heal-room', [channels[0]!])
+    const b = start(K.b, 'heal-room', [channels[1]!])
+    const c = start(K.c, 'heal-room', [channels[2]!])
+    const ac = nextLink(a, K.c.id)
+    await Promise.all([ac, nextLink(a, K.b.id), nextLink(b, K.c.id), nextLink(c, K.a.id)])
     await s.close()
     await expect.poll(() => channels.every((ch) => !ch.connected)).toBe(true)
     const first = (await ac).link
-    const again = Promise.all([nextLink(a, 'c'), nextLink(c, 'a')])
+    const again = Promise.all([nextLink(a, K.c.id), nextLink(c, K.a.id)])
     first.close('simulated failure')
     const [ac2, ca2] = await again
     expect(ac2.link).not.toBe(first)
@@ -121,43 +128,44 @@ describe('room secret', () => {
     const good = await deriveRoomKey('right secret', 'secret-room', { iterations })
     const bad = await deriveRoomKey('wrong secret', 'secret-room', { iterations })
     const errors: TransportError[] = []
-    const a = start('a', 'secret-room', [ws(s.url)], { roomKey: good })
+    const a = start(K.a, 'secret-room', [ws(s.url)], { roomKey: good })
     a.onError((e) => errors.push(e))
-    const b = start('b', 'secret-room', [ws(s.url)], { roomKey: good })
-    const [ab, ba] = await Promise.all([nextLink(a, 'b'), nextLink(b, 'a')])
+    const b = start(K.b, 'secret-room', [ws(s.url)], { roomKey: good })
+    const [ab, ba] = await Promise.all([nextLink(a, K.b.id), nextLink(b, K.a.id)])
     expect(await exchange(ab.link, ba.link)).toEqual(Uint8Array.of(7, 7))
 
-    const m = start('m', 'secret-room', [ws(s.url)], { roomKey: bad })
+    const m = start(K.m, 'secret-room', [ws(s.url)], { roomKey: bad })
     const mLinks: string[] = []
     m.onLink((l) => mLinks.push(l.peer))
     // a member that comes after m still meets a and b: m was in the way of nothing
-    const c = start('c', 'secret-room', [ws(s.url)], { roomKey: good })
-    await Promise.all([nextLink(a, 'c'), nextLink(c, 'a'), nextLink(b, 'c'), nextLink(c, 'b')])
-    expect([...a.links().keys()].sort()).toEqual(['b', 'c'])
+    const c = start(K.c, 'secret-room', [ws(s.url)], { roomKey: good })
+    await Promise.all([nextLink(a, K.c.id), nextLink(c, K.a.id), nextLink(b, K.c.id), nextLink(c, K.b.id)])
+    expect([...a.links().keys()].sort()).toEqual([K.b.id, K.c.id])
     expect(mLinks).toEqual([])
-    expect(errors.filter((e) => e.peer === 'm')).toEqual([])
+    expect(errors.filter((e) => e.peer === K.m.id)).toEqual([])
   })
 
   it('a peer without any secret never meets the members', async () => {
     const s = await server()
     const key = await deriveRoomKey('s3cret', 'open-room', { iterations })
-    const a = start('a', 'open-room', [ws(s.url)], { roomKey: key })
-    const x = start('x', 'open-room', [ws(s.url)])
-    const y = start('y', 'open-room', [ws(s.url)])
+    const a = start(K.a, 'open-room', [ws(s.url)], { roomKey: key })
+    const x = start(K.x, 'open-room', [ws(s.url)])
+    const y = start(K.y, 'open-room', [ws(s.url)])
     // x and y meet in the room by its plain name; a is not there
-    await Promise.all([nextLink(x, 'y'), nextLink(y, 'x')])
+    await Promise.all([nextLink(x, K.y.id), nextLink(y, K.x.id)])
     expect(a.links().size).toBe(0)
     expect(a.knownPeers()).toEqual([])
-    expect(x.knownPeers()).toEqual(['y/taby'])
+    expect(x.knownPeers()).toEqual([`${K.y.id}/tab`])
   })
 })
 
 describe('createMeshTransport (from joinMesh-style options)', () => {
   it('builds transports that meet through a server URL with a secret', async () => {
     const s = await server()
-    const make = async (member: string) => {
+    const make = async (identity: MemberKey) => {
       const t = await createMeshTransport({
-        self: { member, tab: 't', browser: member },
+        self: { member: identity.id, tab: 't', browser: 'node' },
+        identity,
         room: 'created-room',
         signaling: s.url,
         secret: 'shh',
@@ -169,14 +177,14 @@ describe('createMeshTransport (from joinMesh-style options)', () => {
       cleanup.push(() => t.close())
       return t
     }
-    const a = await make('a')
-    const ab = nextLink(a, 'b')
-    const b = await make('b')
-    const [x, y] = await Promise.all([ab, nextLink(b, 'a')])
+    const a = await make(K.a)
+    const ab = nextLink(a, K.b.id)
+    const b = await make(K.b)
+    const [x, y] = await Promise.all([ab, nextLink(b, K.a.id)])
     expect(await exchange(x.link, y.link)).toEqual(Uint8Array.of(7, 7))
   })
 
   it('refuses to start with no way to find peers', async () => {
-    await expect(createMeshTransport({ self: { member: 'a', tab: 't', browser: 'b' }, room: 'r', broadcastChannel: false, peerFactory: nodePeerFactory(wrtc) })).rejects.toMatchObject({ code: 'BAD_ARGUMENTS' })
+    await expect(createMeshTransport({ self: { member: K.a.id, tab: 't', browser: 'b' }, identity: K.a, room: 'r', broadcastChannel: false, peerFactory: nodePeerFactory(wrtc) })).rejects.toMatchObject({ code: 'BAD_ARGUMENTS' })
   })
 })

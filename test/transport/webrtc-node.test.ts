@@ -9,6 +9,11 @@ import { nodePeerFactory } from '../../src/transport/simple-peer-node'
 import { nextLink, nextMessage } from './links'
 import type { Link } from '../../src/transport/types'
 import { patterned, sameBytes } from './bytes'
+import type { MemberKey } from '../../src/wire/member-key'
+import { namedKeys } from './identities'
+
+/** member keys, named in the order of their ids */
+const K = await namedKeys('a', 'b')
 
 const open: MeshTransport[] = []
 afterEach(async () => {
@@ -16,9 +21,10 @@ afterEach(async () => {
 })
 
 let roomCounter = 0
-function start(member: string, room: string, extra: Partial<MeshTransportOptions> = {}): MeshTransport {
+function start(identity: MemberKey, room: string, extra: Partial<MeshTransportOptions> = {}): MeshTransport {
   const t = new MeshTransport({
-    self: { member, tab: `tab${member}`, browser: 'node' },
+    self: { member: identity.id, tab: 'tab', browser: 'node' },
+    identity,
     room,
     signaling: [new BroadcastChannelSignaling()],
     peerFactory: nodePeerFactory(wrtc),
@@ -35,15 +41,15 @@ function start(member: string, room: string, extra: Partial<MeshTransportOptions
 describe('MeshTransport over WebRTC in Node (wrtc) with BroadcastChannel signaling', () => {
   it('two peers make one link each way, exchange hellos, small and 3 MiB messages in order', async () => {
     const room = `room-${process.pid}-${roomCounter++}`
-    const a = start('a', room)
-    const aSeesB = nextLink(a, 'b')
-    const b = start('b', room)
-    const bSeesA = nextLink(b, 'a')
+    const a = start(K.a, room)
+    const aSeesB = nextLink(a, K.b.id)
+    const b = start(K.b, room)
+    const bSeesA = nextLink(b, K.a.id)
     const [ab, ba] = await Promise.all([aSeesB, bSeesA])
-    expect(ab.hello).toEqual({ member: 'b', tab: 'tabb', browser: 'node' })
-    expect(ba.hello).toEqual({ member: 'a', tab: 'taba', browser: 'node' })
-    expect([...a.links().keys()]).toEqual(['b'])
-    expect([...b.links().keys()]).toEqual(['a'])
+    expect(ab.hello).toEqual({ member: K.b.id, tab: 'tab', browser: 'node' })
+    expect(ba.hello).toEqual({ member: K.a.id, tab: 'tab', browser: 'node' })
+    expect([...a.links().keys()]).toEqual([K.b.id])
+    expect([...b.links().keys()]).toEqual([K.a.id])
 
     const got: Uint8Array[] = []
     const big = patterned(3 * 1024 * 1024, 9)
@@ -83,19 +89,19 @@ describe('MeshTransport over WebRTC in Node (wrtc) with BroadcastChannel signali
 
   it('a link that dies is re-made, and the new link replaces the old one', async () => {
     const room = `room-${process.pid}-${roomCounter++}`
-    const a = start('a', room)
-    const b = start('b', room)
-    const [first] = await Promise.all([nextLink(a, 'b'), nextLink(b, 'a')])
+    const a = start(K.a, room)
+    const b = start(K.b, room)
+    const [first] = await Promise.all([nextLink(a, K.b.id), nextLink(b, K.a.id)])
     const closed = new Promise<string>((resolve) => first.link.onClose(resolve))
-    const again = nextLink(a, 'b')
-    const againB = nextLink(b, 'a')
+    const again = nextLink(a, K.b.id)
+    const againB = nextLink(b, K.a.id)
     // kill the data channel under the link, as a network failure would
     first.link.close('simulated failure')
     expect(await closed).toBe('simulated failure')
     const [second, secondB] = await Promise.all([again, againB])
     expect(second.link).not.toBe(first.link)
     expect(second.link.open).toBe(true)
-    expect(a.links().get('b')).toBe(second.link)
+    expect(a.links().get(K.b.id)).toBe(second.link)
     const msg = nextMessage(secondB.link)
     second.link.send(Uint8Array.of(42))
     expect(await msg).toEqual(Uint8Array.of(42))
@@ -103,9 +109,9 @@ describe('MeshTransport over WebRTC in Node (wrtc) with BroadcastChannel signali
 
   it('a link from a new tab of a member replaces the link to its old tab', async () => {
     const room = `room-${process.pid}-${roomCounter++}`
-    const a = start('a', room)
-    const oldTab = start('b', room, { self: { member: 'b', tab: 'old', browser: 'node' } })
-    const first = await nextLink(a, 'b')
+    const a = start(K.a, room)
+    const oldTab = start(K.b, room, { self: { member: K.b.id, tab: 'old', browser: 'node' } })
+    const first = await nextLink(a, K.b.id)
     expect(first.hello.tab).toBe('old')
     const replaced = new Promise<string>((resolve) => first.link.onClose(resolve))
     const fromNewTab = new Promise<{ link: Link; tab: string }>((resolve) => {
@@ -116,24 +122,24 @@ describe('MeshTransport over WebRTC in Node (wrtc) with BroadcastChannel signali
       })
     })
     // the new tab takes the member over (the old one would be dead: its Web Lock is free)
-    start('b', room, { self: { member: 'b', tab: 'new', browser: 'node' } })
+    start(K.b, room, { self: { member: K.b.id, tab: 'new', browser: 'node' } })
     const second = await fromNewTab
     expect(await replaced).toBe('replaced')
     await oldTab.close()
-    expect(a.links().get('b')).toBe(second.link)
+    expect(a.links().get(K.b.id)).toBe(second.link)
     expect(second.link.open).toBe(true)
   })
 
   it('closing a transport closes its links in the other peer', async () => {
     const room = `room-${process.pid}-${roomCounter++}`
-    const a = start('a', room)
-    const b = start('b', room)
-    const [ab] = await Promise.all([nextLink(a, 'b'), nextLink(b, 'a')])
+    const a = start(K.a, room)
+    const b = start(K.b, room)
+    const [ab] = await Promise.all([nextLink(a, K.b.id), nextLink(b, K.a.id)])
     const closed = new Promise<string>((resolve) => ab.link.onClose(resolve))
     await b.close()
     expect(typeof (await closed)).toBe('string')
     expect(ab.link.open).toBe(false)
-    expect(a.links().has('b')).toBe(false)
+    expect(a.links().has(K.b.id)).toBe(false)
     expect(() => ab.link.send(Uint8Array.of(1))).toThrow(/CLOSED/)
   })
 })

@@ -169,9 +169,17 @@ export const envelope: fc.Arbitrary<Envelope> = fc.record({
 const signalingId = fc.tuple(memberId, memberId).map(([m, t]) => `${m}/${t}`)
 const peerHello = fc.record({ member: memberId, tab: memberId, browser: memberId })
 export const controlMessage: fc.Arbitrary<ControlMessage> = fc.oneof(
-  peerHello.map((hello) => ({ type: 'hello' as const, hello })),
-  fc.record({ type: fc.constant('hello' as const), hello: peerHello, challenge: fc.uint8Array({ minLength: 32, maxLength: 32 }) }),
-  fc.record({ type: fc.constant('proof' as const), proof: fc.uint8Array({ minLength: 32, maxLength: 32 }) }),
+  fc.record({
+    type: fc.constant('hello' as const),
+    hello: peerHello,
+    key: fc.oneof(
+      fc.record({ algorithm: fc.constant('Ed25519' as const), publicKey: fc.uint8Array({ minLength: 32, maxLength: 32 }) }),
+      fc.record({ algorithm: fc.constant('ECDSA-P256' as const), publicKey: fc.uint8Array({ minLength: 65, maxLength: 65 }) }),
+    ),
+    challenge: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+  }),
+  fc.record({ type: fc.constant('proof' as const), proof: fc.uint8Array({ minLength: 32, maxLength: 32 }), signature: fc.uint8Array({ maxLength: 64 }) }),
+  fc.record({ type: fc.constant('proof' as const), signature: fc.uint8Array({ maxLength: 64 }) }),
   fc.record({ type: fc.constant('peers' as const), peers: fc.array(signalingId, { maxLength: 4 }) }),
   fc.record({ type: fc.constant('relay' as const), to: signalingId, from: signalingId, text: fc.string({ maxLength: 40 }) }),
   fc.record({ type: fc.constant('sealedHello' as const), text: fc.string({ maxLength: 40 }) }),

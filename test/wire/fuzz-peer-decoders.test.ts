@@ -38,7 +38,8 @@ const nodeSeeds: NodeMessage[] = [
 ]
 
 const controlSeeds: ControlMessage[] = [
-  { type: 'hello', hello: { member: 'm1', tab: 't1', browser: 'b1' } },
+  { type: 'hello', hello: { member: 'm1', tab: 't1', browser: 'b1' }, key: { algorithm: 'Ed25519', publicKey: new Uint8Array(32).fill(3) }, challenge: new Uint8Array(32).fill(1) },
+  { type: 'proof', signature: new Uint8Array(64).fill(2) },
   { type: 'peers', peers: ['m1/t1', 'm2/t2'] },
   { type: 'relay', to: 'm2/t2', from: 'm1/t1', text: '{"sdp":"v=0"}' },
 ]

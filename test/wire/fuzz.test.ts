@@ -80,7 +80,7 @@ describe('fuzz: envelope', () => {
   })
 })
 
-describe('fuzz: link control messages (hello with its challenge, proof, peers, relay)', () => {
+describe('fuzz: link control messages (hello with its key and challenge, proof, peers, relay)', () => {
   const c = (b: Uint8Array) => checkDecoder(b, decodeControl, encodeControl)
 
   it('arbitrary bytes and mutated valid control messages', () => {

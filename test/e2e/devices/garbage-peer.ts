@@ -8,6 +8,7 @@ import * as prng from 'lib0/prng'
 import wrtc from '@roamhq/wrtc'
 import WebSocket from 'ws'
 import { createMeshTransport } from '../../../src/transport/create'
+import { createMemberKey } from '../../../src/wire/member-key'
 import { nodePeerFactory } from '../../../src/transport/simple-peer-node'
 import type { MeshTransport } from '../../../src/transport/mesh-transport'
 import type { PeerLike } from '../../../src/transport/simple-peer-port'
@@ -29,7 +30,9 @@ export interface GarbagePeer {
 }
 
 export async function startGarbagePeer(room: string, signaling: string, seed: number): Promise<GarbagePeer> {
-  const id = `garbage${seed}`
+  // a garbage peer with a key of its own: it gets its links, then sends garbage on them
+  const identity = await createMemberKey()
+  const id = identity.id
   // the raw simple-peer objects under the transport, while connected
   const connected = new Set<PeerLike>()
   const wrtcPeers = nodePeerFactory(wrtc)
@@ -37,7 +40,8 @@ export async function startGarbagePeer(room: string, signaling: string, seed: nu
   let dropped = 0
   const transport = await createMeshTransport({
     room,
-    self: { member: id, tab: `t${id}`, browser: `b${id}` },
+    self: { member: id, tab: `t${seed}`, browser: `bgarbage${seed}` },
+    identity,
     signaling,
     peerFactory: (opts) => {
       const peer = wrtcPeers(opts)

@@ -8,6 +8,7 @@ import type { Link } from '../../../src/transport/types'
 import type { SignalingChannel } from '../../../src/transport/signaling'
 import { websocketSignaling } from '../../../src/transport/websocket-signaling'
 import { deriveRoomKey } from '../../../src/wire/room-key'
+import { fixedMemberKey } from '../../transport/identities'
 
 interface Received {
   from: string
@@ -23,6 +24,12 @@ const errors: string[] = []
 const linksSeen: Record<string, number> = {}
 const ACK_ABOVE_BYTES = 1024 * 1024
 let transport: MeshTransport | null = null
+/** member ids are keys' ids: the tests name members ('a', 'b', ...), each
+ *  name's key is fixed (fixedMemberKey), so every page maps names and ids alike */
+const NAMES = 'abcdefgh'
+const idOfName = new Map<string, string>()
+const nameOfId = new Map<string, string>()
+const nameOf = (id: string): string => nameOfId.get(id) ?? id
 
 /** the bytes `send` makes for (size, seed): the test knows them without moving them */
 function pattern(size: number, seed: number): Uint8Array {
@@ -44,15 +51,15 @@ function watch(link: Link): void {
       if (link.open) link.send(Uint8Array.of(0xed, bytes[1]!))
       return
     }
-    received.push({ from: link.peer, length: bytes.length, sum: checksum(bytes) })
+    received.push({ from: nameOf(link.peer), length: bytes.length, sum: checksum(bytes) })
     // large messages are acknowledged, for the transfer-time figure
     if (bytes.length >= ACK_ABOVE_BYTES && link.open) link.send(Uint8Array.of(0xee))
   })
-  link.onClose((reason) => closedLinks.push({ peer: link.peer, reason }))
+  link.onClose((reason) => closedLinks.push({ peer: nameOf(link.peer), reason }))
 }
 
 function linkTo(peer: string): Link {
-  const link = transport?.links().get(peer)
+  const link = transport?.links().get(idOfName.get(peer) ?? peer)
   if (link === undefined) throw new Error(`no link to ${peer}`)
   return link
 }
@@ -63,21 +70,28 @@ const harness = {
   async start(member: string, room: string, opts: { signal?: string[]; secret?: string } = {}): Promise<void> {
     const signaling: SignalingChannel[] = opts.signal === undefined ? [new BroadcastChannelSignaling()] : websocketSignaling(opts.signal, { onError: (code, message) => errors.push(`${code} ${message}`) })
     const roomKey = opts.secret === undefined ? undefined : await deriveRoomKey(opts.secret, room, { iterations: 100_000 })
+    for (const name of [...NAMES, member]) {
+      const id = (await fixedMemberKey(name)).id
+      idOfName.set(name, id)
+      nameOfId.set(id, name)
+    }
+    const identity = await fixedMemberKey(member)
     transport = new MeshTransport({
-      self: { member, tab: `t${member}`, browser: 'e2e' },
+      self: { member: identity.id, tab: `t${member}`, browser: 'e2e' },
+      identity,
       room,
       signaling,
       peerFactory: browserPeerFactory,
       ...(roomKey === undefined ? {} : { roomKey }),
     })
     transport.onLink((link) => {
-      linksSeen[link.peer] = (linksSeen[link.peer] ?? 0) + 1
+      linksSeen[nameOf(link.peer)] = (linksSeen[nameOf(link.peer)] ?? 0) + 1
       watch(link)
     })
     transport.onError((err) => errors.push(err.message))
   },
   peers(): string[] {
-    return [...(transport?.links().keys() ?? [])].sort()
+    return [...(transport?.links().keys() ?? [])].map(nameOf).sort()
   },
   send(peer: string, size: number, seed: number): number {
     const bytes = pattern(size, seed)
