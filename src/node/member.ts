@@ -26,8 +26,9 @@ import { ZTree } from '../tree/ztree'
 import type { Command, TreeOptions, TxnOp, TxnResult } from '../tree/types'
 import type { SaveBatch } from '../storage/types'
 import { MeshError, toMeshError } from '../client/errors'
-import type { MemberInfo, MeshState } from '../client/types'
+import type { DivergedEvent, MemberInfo, MeshState } from '../client/types'
 import type { NodeMessage, RosterEntry } from '../wire/node-messages'
+import { ClusterMeet, divergedTree, newClusterId } from './cluster-meet'
 import { LinkTable } from './links'
 import { RequestPipeline } from './requests'
 import type { TxnCommand } from './requests'
@@ -47,18 +48,9 @@ export interface MemberEvents {
   state: (state: MeshState) => void
   members: (members: MemberInfo[]) => void
   error: (err: MeshError) => void
-  diverged: (e: { snapshot: Uint8Array }) => void
+  diverged: (e: DivergedEvent) => void
   /** after each applied entry (index); tests and tools watch progress with it */
   applied: (index: number) => void
-}
-
-/**
- * Two clusters of one room that meet never merge: the older one survives.
- * Cluster ids begin with their birth time, zero-padded, so the older is the
- * smaller id (ties broken by the founder's id). Both sides decide alike.
- */
-export function clusterWins(candidate: string, current: string): boolean {
-  return candidate < current
 }
 
 /** How leader-only duties are timed, in ticks of the member's clock. */
@@ -75,10 +67,8 @@ export class Member extends ObservableV2<MemberEvents> {
   readonly scheduler: Scheduler
   private readonly opts: MemberOptions
   private storage: MemberOptions['storage']
-  /** the cluster this member belongs to; null for a newcomer that joined none yet */
-  private clusterId: string | null = null
-  /** the cluster each peer said it belongs to ('' = none yet) */
-  private readonly peerCluster = new Map<string, string>()
+  /** our cluster, the claims of the clusters we meet, and the rule between them */
+  private readonly meet: ClusterMeet
   private diverging = false
   private raft!: RawNode
   private treeState: ZTree = new ZTree()
@@ -137,6 +127,18 @@ export class Member extends ObservableV2<MemberEvents> {
     this.housekeeping = new Housekeeping(this.timing.reapEveryMs)
     this.roster.set(this.id, { member: this.id, browser: this.browser, visible: this.visible() })
     this.connection.onChange((s) => this.emitSafe('state', [s]))
+    this.meet = new ClusterMeet(
+      {
+        self: this.id,
+        browser: this.browser,
+        linked: (peer) => this.links?.has(peer) === true,
+        conf: () => this.raft.status().conf,
+        commit: () => this.raft.status().commit,
+        browserOf: (m) => this.roster.get(m)?.browser,
+      },
+      // a claim must outlast a few election timeouts before a leader acts on it
+      this.timing.tickMs * this.timing.electionTicks * 3,
+    )
     this.newSession()
   }
 
@@ -156,17 +158,14 @@ export class Member extends ObservableV2<MemberEvents> {
     let bootstrap: ConfState | undefined
     if (record === null) {
       if (this.opts.bootstrap === true) {
-        // a new cluster; its id sorts by birth time, so the older of two
-        // clusters that meet is the smaller id (see clusterWins)
+        // a new cluster; its id carries no time (the meet rule reads no clock)
         const voters = this.opts.bootstrapVoters ?? [this.id]
-        // members of one static configuration must name one cluster
-        const founder = [...voters].sort()[0] ?? this.id
-        this.clusterId = this.opts.clusterId ?? `${String(voters.length > 1 ? 0 : this.scheduler.now()).padStart(15, '0')}-${founder}`
+        this.meet.clusterId = this.opts.clusterId ?? newClusterId(this.id, this.opts.random, voters)
         bootstrap = { voters: [...voters], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false }
       }
-      firstSave = { meta: { member: this.id, clusterId: this.clusterId ?? '', createdAt: this.scheduler.now() } }
+      firstSave = { meta: { member: this.id, clusterId: this.meet.clusterId ?? '', createdAt: this.scheduler.now() } }
     } else {
-      this.clusterId = record.meta.clusterId === '' ? null : record.meta.clusterId
+      this.meet.clusterId = record.meta.clusterId === '' ? null : record.meta.clusterId
       if (record.durable.snapshot !== null) this.installTree(record.durable.snapshot, false)
     }
     this.raft = this.newRaft(record?.durable ?? null, bootstrap)
@@ -185,7 +184,7 @@ export class Member extends ObservableV2<MemberEvents> {
       linkUp: (peer, hello) => this.onLinkUp(peer, hello),
       linkDown: (peer) => this.onLinkDown(peer),
     })
-    this.links.broadcast({ type: 'cluster', clusterId: this.clusterId ?? '' })
+    this.links.broadcast(this.meet.claim())
     this.running = true
     this.startTicking()
     this.onTick()
@@ -401,7 +400,9 @@ export class Member extends ObservableV2<MemberEvents> {
     this.requests.flush(leaderChanged)
     this.reads.tick()
     this.own.tick(leaderChanged)
-    if (this.ticks % ROSTER_EVERY_TICKS === 0) this.links.broadcast({ type: 'cluster', clusterId: this.clusterId ?? '' })
+    if (this.ticks % ROSTER_EVERY_TICKS === 0) this.links.broadcast(this.meet.claim())
+    this.evaluateMeet(now)
+    if (this.stopped || !this.running) return
     if (this.isLeader) this.leaderDuties(now)
     else {
       this.askToJoin(now)
@@ -459,10 +460,10 @@ export class Member extends ObservableV2<MemberEvents> {
     if ((inConf && this.lead !== null) || now - this.lastJoinAt < this.timing.joinEveryMs) return
     this.lastJoinAt = now
     // ask only the cluster we mean to join: the winner among those we met
-    const target = this.clusterId ?? this.bestKnownCluster()
+    const target = this.meet.clusterId ?? this.meet.best()
     const msg: NodeMessage = { type: 'join', member: { member: this.id, browser: this.browser, visible: this.visible() } }
     for (const peer of this.links.peers()) {
-      const theirs = this.peerCluster.get(peer)
+      const theirs = this.meet.clusterOf(peer)
       if (theirs !== undefined && theirs !== '' && theirs === target) this.links.send(peer, msg)
     }
   }
@@ -798,7 +799,7 @@ export class Member extends ObservableV2<MemberEvents> {
           return
         }
         // only members of our cluster (or newcomers) take part in our consensus
-        if (!this.acceptsRaftFrom(peer)) return
+        if (!this.meet.acceptsRaftFrom(peer)) return
         // a peer speaks only for itself, and only to us
         if (m.from !== peer || m.to !== this.id) {
           this.reportBadInput(peer, new MeshError('BAD_MESSAGE', `raft message from ${m.from} to ${m.to} on the link of ${peer}`))
@@ -837,12 +838,11 @@ export class Member extends ObservableV2<MemberEvents> {
         this.joiners.delete(peer)
         return
       case 'cluster': {
-        const introduced = this.peerCluster.has(peer)
-        this.peerCluster.set(peer, msg.clusterId)
-        if (!introduced) this.links.send(peer, { type: 'cluster', clusterId: this.clusterId ?? '' })
-        if (this.clusterId !== null && msg.clusterId !== '' && msg.clusterId !== this.clusterId && clusterWins(msg.clusterId, this.clusterId)) {
-          void this.diverge(msg.clusterId)
-        }
+        // a claim is evidence for the meet rule, weighed on our ticks; only
+        // our own leader's decision to yield is followed at once
+        if (this.meet.heard(peer, msg)) this.links.send(peer, this.meet.claim())
+        const winner = this.meet.yieldOrder(peer, this.lead, msg)
+        if (winner !== null) void this.diverge(winner)
         return
       }
       case 'roster':
@@ -861,41 +861,38 @@ export class Member extends ObservableV2<MemberEvents> {
     // introduce our cluster first: the link is ordered, so the peer knows it
     // before any raft message of ours arrives (links open at start are
     // introduced right after the table exists)
-    if (this.links !== undefined) this.links.send(peer, { type: 'cluster', clusterId: this.clusterId ?? '' })
+    if (this.links !== undefined) this.links.send(peer, this.meet.claim())
     // a newcomer asks at once rather than at its next join round
     this.lastJoinAt = -Infinity
   }
 
-  /** the cluster a newcomer will join: the winner among those it has met */
-  private bestKnownCluster(): string | null {
-    let best = this.clusterId
-    for (const c of this.peerCluster.values()) if (c !== '' && (best === null || clusterWins(c, best))) best = c
-    return best
-  }
-
-  private acceptsRaftFrom(peer: string): boolean {
-    const theirs = this.peerCluster.get(peer)
-    if (theirs === undefined) return false // not introduced yet (its introduction is resent)
-    if (theirs === '') return true // a newcomer (maybe just added, not yet knowing it)
-    if (this.clusterId === null) return theirs === this.bestKnownCluster()
-    return theirs === this.clusterId
+  /** The meet rule, on every tick: a leader whose cluster stayed lighter than
+   *  another yields for its cluster (followers follow it); see cluster-meet.ts. */
+  private evaluateMeet(now: number): void {
+    if (this.diverging) return
+    const winner = this.meet.evaluate(now, { leading: this.isLeader, leaderless: this.lead === null })
+    if (winner === null) return
+    this.meet.yieldTo(winner)
+    // the followers hear the decision before our claim turns newcomer's
+    this.links.broadcast(this.meet.claim())
+    void this.diverge(winner)
   }
 
   /** A newcomer that applied its first configuration belongs to the cluster that added it. */
   private adoptCluster(): void {
-    if (this.clusterId !== null) return
+    if (this.meet.clusterId !== null) return
     const conf = this.raft.status().conf
     if (!conf.voters.includes(this.id) && !conf.learners.includes(this.id)) return
-    const cluster = (this.lead !== null ? this.peerCluster.get(this.lead) : undefined) || this.bestKnownCluster()
+    const cluster = (this.lead !== null ? this.meet.clusterOf(this.lead) : undefined) || this.meet.best()
     if (cluster === null || cluster === undefined || cluster === '') return
-    this.clusterId = cluster
+    this.meet.clusterId = cluster
     this.storage.save({ meta: { member: this.id, clusterId: cluster, createdAt: this.scheduler.now() } }).catch((err: unknown) => this.failStorage(err))
-    this.links.broadcast({ type: 'cluster', clusterId: cluster })
+    this.links.broadcast(this.meet.claim())
   }
 
   /**
-   * Another cluster of our room is older: ours loses. The app gets our tree
-   * as it was (`diverged`), the slot is wiped, and this member starts over as
+   * Our cluster lost a meet (cluster-meet.ts). The app gets our tree as it
+   * was, readable (`diverged`), the slot is wiped, and this member starts over as
    * a newcomer of the winner (learner first, promoted by its policy). Writes
    * and reads in flight fail with SESSION_EXPIRED: their session is gone.
    */
@@ -905,8 +902,7 @@ export class Member extends ObservableV2<MemberEvents> {
     this.running = false
     this.ticker?.stop()
     this.ticker = null
-    const snapshot = this.treeState.snapshot()
-    this.emitSafe('diverged', [{ snapshot }])
+    this.emitSafe('diverged', [divergedTree(this.treeState, this.meet.clusterId ?? '', winner)])
     this.connection.lost()
     try {
       if (this.opts.reopenStorage === undefined) throw new MeshError('STORAGE', 'this cluster lost to an older one and the member cannot reopen its slot to start over')
@@ -920,7 +916,7 @@ export class Member extends ObservableV2<MemberEvents> {
       return
     }
     if (this.stopped) return
-    this.clusterId = null
+    this.meet.reset()
     this.raft = this.newRaft(null, undefined)
     this.treeState = this.newTree()
     this.appliedIdx = 0
@@ -936,7 +932,7 @@ export class Member extends ObservableV2<MemberEvents> {
     this.lastJoinAt = -Infinity
     this.diverging = false
     this.running = true
-    this.links.broadcast({ type: 'cluster', clusterId: '' })
+    this.links.broadcast(this.meet.claim())
     this.startTicking()
     this.onTick()
   }

@@ -52,9 +52,20 @@ export type NodeMessage =
   | { type: 'leaving'; member: string }
   /** the leader's view of every member's facts, for members() */
   | { type: 'roster'; members: RosterEntry[] }
-  /** the cluster the sender belongs to ('' = none yet): two clusters of one
-   *  room that meet decide which one survives */
-  | { type: 'cluster'; clusterId: string }
+  /** the cluster the sender belongs to ('' = none yet), with what the meet
+   *  rule (src/node/cluster-meet.ts) weighs: the sender's browser (counted
+   *  once per vouching link, never from a claim about others) and the commit
+   *  index it knows; `yieldTo` is non-empty only from a leader whose cluster
+   *  lost a meet to that cluster (its followers follow it, no one else does) */
+  | ClusterClaim
+
+export interface ClusterClaim {
+  type: 'cluster'
+  clusterId: string
+  browser: string
+  commit: number
+  yieldTo: string
+}
 
 const TYPES: readonly NodeMessage['type'][] = ['raft', 'forward', 'session-heartbeat', 'join', 'leaving', 'roster', 'cluster']
 
@@ -76,7 +87,10 @@ export function encodeNodeMessage(msg: NodeMessage): Uint8Array {
       case 'roster':
         return writeArray(enc, msg.members, NODE_MESSAGE_LIMITS.maxMembers, writeRosterEntry, 'roster')
       case 'cluster':
-        return writeBoundedString(enc, msg.clusterId, NODE_MESSAGE_LIMITS.maxIdLength, undefined, 'cluster id')
+        writeBoundedString(enc, msg.clusterId, NODE_MESSAGE_LIMITS.maxIdLength, undefined, 'cluster id')
+        writeBoundedString(enc, msg.browser, NODE_MESSAGE_LIMITS.maxIdLength, undefined, 'browser id')
+        writeVarUint(enc, msg.commit, undefined, 'commit index')
+        return writeBoundedString(enc, msg.yieldTo, NODE_MESSAGE_LIMITS.maxIdLength, undefined, 'cluster id')
     }
   })
 }
@@ -102,8 +116,15 @@ export function decodeNodeMessage(bytes: Uint8Array): NodeMessage {
           return { type, member: readId(dec) }
         case 'roster':
           return { type, members: readArray(dec, NODE_MESSAGE_LIMITS.maxMembers, readRosterEntry, 'roster', 4) }
-        case 'cluster':
-          return { type, clusterId: readBoundedString(dec, NODE_MESSAGE_LIMITS.maxIdLength, undefined, 'cluster id') }
+        case 'cluster': {
+          const clusterId = readBoundedString(dec, NODE_MESSAGE_LIMITS.maxIdLength, undefined, 'cluster id')
+          const browser = readBoundedString(dec, NODE_MESSAGE_LIMITS.maxIdLength, undefined, 'browser id')
+          const commit = readVarUint(dec, undefined, 'commit index')
+          const yieldTo = readBoundedString(dec, NODE_MESSAGE_LIMITS.maxIdLength, undefined, 'cluster id')
+          // a member without a cluster has nothing to yield, and no cluster yields to itself
+          if (yieldTo !== '' && (clusterId === '' || yieldTo === clusterId)) throw badMessage(`cluster ${clusterId || "''"} cannot yield to ${yieldTo}`)
+          return { type, clusterId, browser, commit, yieldTo }
+        }
       }
     },
     'node message',
