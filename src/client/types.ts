@@ -145,9 +145,16 @@ export interface MeshCore {
   sync(path?: string): Promise<void>
   /** persistent watch; returns its removal */
   watch(path: string, fn: (e: WatchEvent) => void, opts?: WatchOpts): () => void
+  /** after a lost meet: re-create the lost tree's persistent nodes this
+   *  cluster lacks, parent first, reporting conflicts instead of overwriting
+   *  (an addition to shared/api.md; also `restoreDiverged(mesh, diverged)`) */
+  restoreDiverged(diverged: Pick<DivergedEvent, 'nodes'>, opts?: RestoreOptions): Promise<RestoreReport>
   /** leave gracefully: ephemerals go, leadership moves */
   close(): Promise<void>
 }
+
+export type { RestoreConflict, RestoreConflictReason, RestoreOptions, RestoreReport } from './restore-diverged'
+import type { RestoreOptions, RestoreReport } from './restore-diverged'
 
 export interface Mesh extends MeshCore {
   lock(path: string): Mutex
