@@ -38,6 +38,16 @@ describe('node messages', () => {
     }
   })
 
+  it('reject a cluster claim that yields without a cluster, or to itself', () => {
+    for (const claim of [
+      { type: 'cluster', clusterId: '', browser: 'b1', commit: 0, yieldTo: 'x' },
+      { type: 'cluster', clusterId: 'x', browser: 'b1', commit: 0, yieldTo: 'x' },
+    ] as const) {
+      const bytes = encodeNodeMessage(claim)
+      expect(() => decodeNodeMessage(bytes)).toThrowError(NodeMessageError)
+    }
+  })
+
   it('reject every truncation of every valid message, never throwing anything else', () => {
     for (const msg of samples) {
       const bytes = encodeNodeMessage(msg)
