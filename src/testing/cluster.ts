@@ -53,7 +53,7 @@ export interface SimulatedClusterOptions {
   diskLatencyMs?: [number, number]
   /** how long one awaited call may drive virtual time before failing with TIMEOUT (default 10 minutes) */
   maxWaitMs?: number
-  /** member i's wall clock reads virtual time plus `clockOffsetsMs[i]` (default 0):
+  /** member i's wall clock reads virtual time plus `clockOffsetsMs[i]` (default 0; 0 to 2^50):
    *  a device whose clock is years off stamps its entries and founds its
    *  cluster by that clock, and nothing may depend on it */
   clockOffsetsMs?: number[]

@@ -29,7 +29,8 @@ export function exportNodes(tree: ZTree): ExportedNode[] {
   while (stack.length > 0) {
     const path = stack.pop()!
     const node = tree.get(path)!
-    out.push({ path, data: node.data.slice(), stat: node.stat, kind: tree.kind(path)!, ttlMs: tree.ttlMs(path)! })
+    // get() hands out a copy of the data: the app may keep or change it
+    out.push({ path, data: node.data, stat: node.stat, kind: tree.kind(path)!, ttlMs: tree.ttlMs(path)! })
     const children = tree.children(path) ?? []
     for (let i = children.length - 1; i >= 0; i--) stack.push(joinPath(path, children[i]!))
   }
