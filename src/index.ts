@@ -8,3 +8,5 @@ export { startMesh } from './client/start'
 export type { StartMeshOptions } from './client/start'
 // recipes on the public znode API (also reachable as mesh.lock(...) etc.)
 export { barrier, counter, doubleBarrier, election, mutex, queue, readWriteLock, semaphore } from './recipes/index'
+// after a lost meet: put the lost tree's persistent nodes back on the winning side (also mesh.restoreDiverged)
+export { restoreDiverged } from './client/restore-diverged'

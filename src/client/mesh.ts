@@ -18,9 +18,12 @@ import type { Scheduler } from '../node/scheduler'
 import { boolean, callback, checkOptions } from '../node/option-checks'
 import { recipesFor } from '../recipes/index'
 import { MeshError, toMeshError } from './errors'
+import { restoreDiverged } from './restore-diverged'
+import type { RestoreOptions, RestoreReport } from './restore-diverged'
 import type {
   CreateOpts,
   Data,
+  DivergedEvent,
   MemberInfo,
   Mesh,
   MeshEvents,
@@ -143,6 +146,11 @@ export class MeshClient implements Mesh {
   /** The member's clock; recipes time their waits with it (virtual in the simulator). */
   get scheduler(): Scheduler {
     return this.member.scheduler
+  }
+
+  /** see restoreDiverged (restore-diverged.ts) */
+  restoreDiverged(diverged: Pick<DivergedEvent, 'nodes'>, opts?: RestoreOptions): Promise<RestoreReport> {
+    return restoreDiverged(this, diverged, opts)
   }
 
   // ---- recipes (src/recipes) ----

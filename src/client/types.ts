@@ -78,12 +78,35 @@ export interface WatchOpts {
   recursive?: boolean
 }
 
+/** One znode of a tree handed to the app as plain data (see DivergedEvent). */
+export type { ExportedNode as DivergedNode, NodeKind } from '../tree/export'
+import type { ExportedNode } from '../tree/export'
+
+/**
+ * This member's cluster lost a meet with another cluster of the room (README,
+ * "Clusters that meet"): its slot was wiped and it rejoins the winner as a
+ * newcomer. The tree it had is here, readable, for the app to keep or restore
+ * (`restoreDiverged`).
+ */
+export interface DivergedEvent {
+  /** the cluster that lost (ours, until now) */
+  clusterId: string
+  /** the cluster we rejoin */
+  winner: string
+  /** zxid of the last entry applied to the lost tree */
+  lastZxid: number
+  /** every znode of the lost tree but the root, parents first */
+  nodes: ExportedNode[]
+  /** the same tree in the internal snapshot format (kept for tools that stored it) */
+  snapshot: Uint8Array
+}
+
 export interface MeshEvents {
   leader: (e: LeaderEvent) => void
   state: (state: MeshState) => void
   members: (members: MemberInfo[]) => void
   error: (err: MeshError) => void
-  diverged: (e: { snapshot: Uint8Array }) => void
+  diverged: (e: DivergedEvent) => void
 }
 
 /**
@@ -122,9 +145,16 @@ export interface MeshCore {
   sync(path?: string): Promise<void>
   /** persistent watch; returns its removal */
   watch(path: string, fn: (e: WatchEvent) => void, opts?: WatchOpts): () => void
+  /** after a lost meet: re-create the lost tree's persistent nodes this
+   *  cluster lacks, parent first, reporting conflicts instead of overwriting
+   *  (an addition to shared/api.md; also `restoreDiverged(mesh, diverged)`) */
+  restoreDiverged(diverged: Pick<DivergedEvent, 'nodes'>, opts?: RestoreOptions): Promise<RestoreReport>
   /** leave gracefully: ephemerals go, leadership moves */
   close(): Promise<void>
 }
+
+export type { RestoreConflict, RestoreConflictReason, RestoreOptions, RestoreReport } from './restore-diverged'
+import type { RestoreOptions, RestoreReport } from './restore-diverged'
 
 export interface Mesh extends MeshCore {
   lock(path: string): Mutex

@@ -10,6 +10,12 @@
 //   - a newcomer (in no configuration yet) hears only peers of the cluster it
 //     is joining, never another newcomer: the leader that adds it is one of
 //     them, and the configuration it learns from that leader takes over.
+// A member whose configuration is stale (it slept through a change that
+// added the new leader) would drop the new leader for good: a peer outside
+// our configuration is heard too when a member OF our configuration, linked
+// to us, names it as its leader in its own cluster claim. An outsider cannot
+// vouch for itself; only an insider can vouch (and an insider can break Raft
+// anyway: it is not Byzantine-tolerant).
 // A member that is no longer in its own configuration (removed while away)
 // is treated as a newcomer of its cluster, so it can be added back.
 import type { ConfState } from '../raft/types'
@@ -23,6 +29,8 @@ export interface GateView {
   peerCluster: string | undefined
   /** the cluster a newcomer will join: the winner among those it met */
   joining: string | null
+  /** a linked member of our configuration names this peer as its leader */
+  vouched?: boolean
 }
 
 export function inConfiguration(conf: ConfState, id: string): boolean {
@@ -35,7 +43,8 @@ export function acceptsRaftFrom(peer: string, v: GateView): boolean {
   if (theirs === undefined) return false // not introduced yet (its introduction is resent)
   if (inConfiguration(v.conf, v.self)) {
     // a learner just added may not know its cluster yet (''): its place in our configuration is what counts
-    return inConfiguration(v.conf, peer) && (theirs === '' || theirs === v.clusterId)
+    if (inConfiguration(v.conf, peer)) return theirs === '' || theirs === v.clusterId
+    return v.vouched === true && theirs === v.clusterId
   }
   const target = v.clusterId ?? v.joining
   return target !== null && theirs === target

@@ -26,8 +26,9 @@ import { ZTree } from '../tree/ztree'
 import type { Command, TreeOptions, TxnOp, TxnResult } from '../tree/types'
 import type { SaveBatch } from '../storage/types'
 import { MeshError, toMeshError } from '../client/errors'
-import type { MemberInfo, MeshState } from '../client/types'
+import type { DivergedEvent, MemberInfo, MeshState } from '../client/types'
 import type { NodeMessage, RosterEntry } from '../wire/node-messages'
+import { ClusterMeet, divergedTree, newClusterId } from './cluster-meet'
 import { LinkTable } from './links'
 import { RequestPipeline } from './requests'
 import type { TxnCommand } from './requests'
@@ -36,7 +37,7 @@ import { LeaderSessions, OwnSession } from './sessions'
 import { Housekeeping } from './housekeeping'
 import { nextConfChange } from './membership'
 import { ConnectionState } from './state'
-import { acceptsRaftFrom } from './consensus-gate'
+import { acceptsRaftFrom, inConfiguration } from './consensus-gate'
 import { ForwardBudget, oversizedData, ownsSession } from './peer-budget'
 import { LocalWatches } from './watches'
 import { RepeatingTimer } from './scheduler'
@@ -49,18 +50,9 @@ export interface MemberEvents {
   state: (state: MeshState) => void
   members: (members: MemberInfo[]) => void
   error: (err: MeshError) => void
-  diverged: (e: { snapshot: Uint8Array }) => void
+  diverged: (e: DivergedEvent) => void
   /** after each applied entry (index); tests and tools watch progress with it */
   applied: (index: number) => void
-}
-
-/**
- * Two clusters of one room that meet never merge: the older one survives.
- * Cluster ids begin with their birth time, zero-padded, so the older is the
- * smaller id (ties broken by the founder's id). Both sides decide alike.
- */
-export function clusterWins(candidate: string, current: string): boolean {
-  return candidate < current
 }
 
 /** How leader-only duties are timed, in ticks of the member's clock. */
@@ -77,10 +69,8 @@ export class Member extends ObservableV2<MemberEvents> {
   readonly scheduler: Scheduler
   private readonly opts: MemberOptions
   private storage: MemberOptions['storage']
-  /** the cluster this member belongs to; null for a newcomer that joined none yet */
-  private clusterId: string | null = null
-  /** the cluster each peer said it belongs to ('' = none yet) */
-  private readonly peerCluster = new Map<string, string>()
+  /** our cluster, the claims of the clusters we meet, and the rule between them */
+  private readonly meet: ClusterMeet
   private diverging = false
   private raft!: RawNode
   private treeState: ZTree = new ZTree()
@@ -143,6 +133,19 @@ export class Member extends ObservableV2<MemberEvents> {
     this.housekeeping = new Housekeeping(this.timing.reapEveryMs)
     this.roster.set(this.id, { member: this.id, browser: this.browser, visible: this.visible() })
     this.connection.onChange((s) => this.emitSafe('state', [s]))
+    this.meet = new ClusterMeet(
+      {
+        self: this.id,
+        browser: this.browser,
+        linked: (peer) => this.links?.has(peer) === true,
+        conf: () => this.raft.status().conf,
+        commit: () => this.raft.status().commit,
+        leader: () => this.lead,
+        browserOf: (m) => this.roster.get(m)?.browser,
+      },
+      // a claim must outlast a few election timeouts before a leader acts on it
+      this.timing.tickMs * this.timing.electionTicks * 3,
+    )
     this.newSession()
   }
 
@@ -162,17 +165,14 @@ export class Member extends ObservableV2<MemberEvents> {
     let bootstrap: ConfState | undefined
     if (record === null) {
       if (this.opts.bootstrap === true) {
-        // a new cluster; its id sorts by birth time, so the older of two
-        // clusters that meet is the smaller id (see clusterWins)
+        // a new cluster; its id carries no time (the meet rule reads no clock)
         const voters = this.opts.bootstrapVoters ?? [this.id]
-        // members of one static configuration must name one cluster
-        const founder = [...voters].sort()[0] ?? this.id
-        this.clusterId = this.opts.clusterId ?? `${String(voters.length > 1 ? 0 : this.scheduler.now()).padStart(15, '0')}-${founder}`
+        this.meet.clusterId = this.opts.clusterId ?? newClusterId(this.id, this.opts.random, voters)
         bootstrap = { voters: [...voters], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false }
       }
-      firstSave = { meta: { member: this.id, clusterId: this.clusterId ?? '', createdAt: this.scheduler.now() } }
+      firstSave = { meta: { member: this.id, clusterId: this.meet.clusterId ?? '', createdAt: this.scheduler.now() } }
     } else {
-      this.clusterId = record.meta.clusterId === '' ? null : record.meta.clusterId
+      this.meet.clusterId = record.meta.clusterId === '' ? null : record.meta.clusterId
       if (record.durable.snapshot !== null) this.installTree(record.durable.snapshot, false)
     }
     this.raft = this.newRaft(record?.durable ?? null, bootstrap)
@@ -191,7 +191,7 @@ export class Member extends ObservableV2<MemberEvents> {
       linkUp: (peer, hello) => this.onLinkUp(peer, hello),
       linkDown: (peer) => this.onLinkDown(peer),
     })
-    this.links.broadcast({ type: 'cluster', clusterId: this.clusterId ?? '' })
+    this.links.broadcast(this.meet.claim())
     this.running = true
     this.startTicking()
     this.onTick()
@@ -252,6 +252,11 @@ export class Member extends ObservableV2<MemberEvents> {
 
   get isStopped(): boolean {
     return this.stopped
+  }
+
+  /** the cluster this member belongs to; null for a newcomer that joined none yet */
+  get clusterId(): string | null {
+    return this.meet.clusterId
   }
 
   // ---- what the Mesh reads ----
@@ -409,7 +414,9 @@ export class Member extends ObservableV2<MemberEvents> {
     this.requests.flush(leaderChanged)
     this.reads.tick()
     this.own.tick(leaderChanged)
-    if (this.ticks % ROSTER_EVERY_TICKS === 0) this.links.broadcast({ type: 'cluster', clusterId: this.clusterId ?? '' })
+    if (this.ticks % ROSTER_EVERY_TICKS === 0) this.links.broadcast(this.meet.claim())
+    this.evaluateMeet(now)
+    if (this.stopped || !this.running) return
     if (this.isLeader) this.leaderDuties(now)
     else {
       this.askToJoin(now)
@@ -467,10 +474,10 @@ export class Member extends ObservableV2<MemberEvents> {
     if ((inConf && this.lead !== null) || now - this.lastJoinAt < this.timing.joinEveryMs) return
     this.lastJoinAt = now
     // ask only the cluster we mean to join: the winner among those we met
-    const target = this.clusterId ?? this.bestKnownCluster()
+    const target = this.meet.clusterId ?? this.meet.best()
     const msg: NodeMessage = { type: 'join', member: { member: this.id, browser: this.browser, visible: this.visible() } }
     for (const peer of this.links.peers()) {
-      const theirs = this.peerCluster.get(peer)
+      const theirs = this.meet.clusterOf(peer)
       if (theirs !== undefined && theirs !== '' && theirs === target) this.links.send(peer, msg)
     }
   }
@@ -851,12 +858,11 @@ export class Member extends ObservableV2<MemberEvents> {
         this.joiners.delete(peer)
         return
       case 'cluster': {
-        const introduced = this.peerCluster.has(peer)
-        this.peerCluster.set(peer, msg.clusterId)
-        if (!introduced) this.links.send(peer, { type: 'cluster', clusterId: this.clusterId ?? '' })
-        if (this.clusterId !== null && msg.clusterId !== '' && msg.clusterId !== this.clusterId && clusterWins(msg.clusterId, this.clusterId)) {
-          void this.diverge(msg.clusterId)
-        }
+        // a claim is evidence for the meet rule, weighed on our ticks; only
+        // our own leader's decision to yield is followed at once
+        if (this.meet.heard(peer, msg)) this.links.send(peer, this.meet.claim())
+        const winner = this.meet.yieldOrder(peer, this.lead, msg)
+        if (winner !== null) void this.diverge(winner)
         return
       }
       case 'roster':
@@ -875,16 +881,9 @@ export class Member extends ObservableV2<MemberEvents> {
     // introduce our cluster first: the link is ordered, so the peer knows it
     // before any raft message of ours arrives (links open at start are
     // introduced right after the table exists)
-    if (this.links !== undefined) this.links.send(peer, { type: 'cluster', clusterId: this.clusterId ?? '' })
+    if (this.links !== undefined) this.links.send(peer, this.meet.claim())
     // a newcomer asks at once rather than at its next join round
     this.lastJoinAt = -Infinity
-  }
-
-  /** the cluster a newcomer will join: the winner among those it has met */
-  private bestKnownCluster(): string | null {
-    let best = this.clusterId
-    for (const c of this.peerCluster.values()) if (c !== '' && (best === null || clusterWins(c, best))) best = c
-    return best
   }
 
   /**
@@ -899,26 +898,46 @@ export class Member extends ObservableV2<MemberEvents> {
     return browser !== undefined && browser !== '' && browser === this.roster.get(owner)?.browser
   }
 
+  /** May a raft message from `peer` reach our core? (consensus-gate.ts) */
   private acceptsRaftFrom(peer: string): boolean {
-    const view = { self: this.id, conf: this.raft.status().conf, clusterId: this.clusterId, peerCluster: this.peerCluster.get(peer) }
-    return acceptsRaftFrom(peer, { ...view, joining: this.bestKnownCluster() })
+    const conf = this.raft.status().conf
+    return acceptsRaftFrom(peer, {
+      self: this.id,
+      conf,
+      clusterId: this.meet.clusterId,
+      peerCluster: this.meet.clusterOf(peer),
+      joining: this.meet.best(),
+      vouched: this.meet.leaderVouchedFor(peer, (q) => inConfiguration(conf, q)),
+    })
+  }
+
+  /** The meet rule, on every tick: a leader whose cluster stayed lighter than
+   *  another yields for its cluster (followers follow it); see cluster-meet.ts. */
+  private evaluateMeet(now: number): void {
+    if (this.diverging) return
+    const winner = this.meet.evaluate(now, { leading: this.isLeader, leaderless: this.lead === null })
+    if (winner === null) return
+    this.meet.yieldTo(winner)
+    // the followers hear the decision before our claim turns newcomer's
+    this.links.broadcast(this.meet.claim())
+    void this.diverge(winner)
   }
 
   /** A newcomer that applied its first configuration belongs to the cluster that added it. */
   private adoptCluster(): void {
-    if (this.clusterId !== null) return
+    if (this.meet.clusterId !== null) return
     const conf = this.raft.status().conf
     if (!conf.voters.includes(this.id) && !conf.learners.includes(this.id)) return
-    const cluster = (this.lead !== null ? this.peerCluster.get(this.lead) : undefined) || this.bestKnownCluster()
+    const cluster = (this.lead !== null ? this.meet.clusterOf(this.lead) : undefined) || this.meet.best()
     if (cluster === null || cluster === undefined || cluster === '') return
-    this.clusterId = cluster
+    this.meet.clusterId = cluster
     this.storage.save({ meta: { member: this.id, clusterId: cluster, createdAt: this.scheduler.now() } }).catch((err: unknown) => this.failStorage(err))
-    this.links.broadcast({ type: 'cluster', clusterId: cluster })
+    this.links.broadcast(this.meet.claim())
   }
 
   /**
-   * Another cluster of our room is older: ours loses. The app gets our tree
-   * as it was (`diverged`), the slot is wiped, and this member starts over as
+   * Our cluster lost a meet (cluster-meet.ts). The app gets our tree as it
+   * was, readable (`diverged`), the slot is wiped, and this member starts over as
    * a newcomer of the winner (learner first, promoted by its policy). Writes
    * and reads in flight fail with SESSION_EXPIRED: their session is gone.
    */
@@ -928,8 +947,7 @@ export class Member extends ObservableV2<MemberEvents> {
     this.running = false
     this.ticker?.stop()
     this.ticker = null
-    const snapshot = this.treeState.snapshot()
-    this.emitSafe('diverged', [{ snapshot }])
+    this.emitSafe('diverged', [divergedTree(this.treeState, this.meet.clusterId ?? '', winner)])
     this.connection.lost()
     try {
       if (this.opts.reopenStorage === undefined) throw new MeshError('STORAGE', 'this cluster lost to an older one and the member cannot reopen its slot to start over')
@@ -943,7 +961,7 @@ export class Member extends ObservableV2<MemberEvents> {
       return
     }
     if (this.stopped) return
-    this.clusterId = null
+    this.meet.reset()
     this.raft = this.newRaft(null, undefined)
     this.treeState = this.newTree()
     this.appliedIdx = 0
@@ -959,7 +977,7 @@ export class Member extends ObservableV2<MemberEvents> {
     this.lastJoinAt = -Infinity
     this.diverging = false
     this.running = true
-    this.links.broadcast({ type: 'cluster', clusterId: '' })
+    this.links.broadcast(this.meet.claim())
     this.startTicking()
     this.onTick()
   }

@@ -20,6 +20,8 @@ const CLUSTER_RULES: Readonly<Record<string, OptionRule>> = {
   diskLatencyMs: delayRange,
   maxWaitMs: duration(),
   browsers: arrayOf(text(1, 64)),
+  // a wall clock reading in ms (entries carry the leader's clock: never negative)
+  clockOffsetsMs: arrayOf(integer(0, 2 ** 50)),
 }
 
 export function checkClusterOptions(opts: unknown): void {

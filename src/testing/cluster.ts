@@ -53,6 +53,10 @@ export interface SimulatedClusterOptions {
   diskLatencyMs?: [number, number]
   /** how long one awaited call may drive virtual time before failing with TIMEOUT (default 10 minutes) */
   maxWaitMs?: number
+  /** member i's wall clock reads virtual time plus `clockOffsetsMs[i]` (default 0; 0 to 2^50):
+   *  a device whose clock is years off stamps its entries and founds its
+   *  cluster by that clock, and nothing may depend on it */
+  clockOffsetsMs?: number[]
   /** member browsers: member i lives in browser `browsers[i]` (default: each in its own) */
   browsers?: string[]
   timing?: Partial<MemberTiming>
@@ -78,8 +82,10 @@ export interface SimulatedCluster {
   restart(mesh: Mesh): Promise<void>
   /** the member's tab becomes hidden or visible (a hidden leader hands leadership to a visible voter) */
   setVisible(mesh: Mesh, visible: boolean): void
-  /** a brand-new member that joins as a learner (and is promoted by policy) */
-  addMember(opts?: { browser?: string }): Promise<Mesh>
+  /** a brand-new member that joins as a learner (and is promoted by policy);
+   *  with `founder`, it founds a one-member cluster of its own instead (keep
+   *  it apart with `partition` at once to grow a second cluster of the room) */
+  addMember(opts?: { browser?: string; founder?: boolean }): Promise<Mesh>
   /** run ms of virtual time */
   advance(ms: number): Promise<void>
   /** run virtual time until every live member knows one leader and has an open session */
@@ -105,6 +111,8 @@ interface Slot {
   disk: SimDisk
   member: Member | null
   mesh: MeshClient & Mesh
+  /** added later as the founder of a cluster of its own */
+  founder: boolean
 }
 
 export function createSimulatedCluster(opts: SimulatedClusterOptions = {}): SimulatedCluster {
@@ -128,18 +136,23 @@ export function createSimulatedCluster(opts: SimulatedClusterOptions = {}): Simu
   const slots: Slot[] = []
   const bootstrapMode = opts.bootstrap ?? 'static'
 
+  const clockOf = (slot: Slot): Scheduler => {
+    const offset = opts.clockOffsetsMs?.[slot.index] ?? 0
+    return offset === 0 ? scheduler : { ...scheduler, now: () => clock.now() + offset }
+  }
+
   const newMember = (slot: Slot): Member => {
     const tab = `t${++slot.tabCounter}`
     const hello = { member: slot.id, tab, browser: slot.browser }
     const transport = hub.connect(hello)
     const staticMember = bootstrapMode === 'static' && slot.index < count
-    const founder = staticMember || (bootstrapMode === 'join' && (opts.founders ?? [0]).includes(slot.index))
+    const founder = staticMember || slot.founder || (bootstrapMode === 'join' && (opts.founders ?? [0]).includes(slot.index))
     const member = new Member({
       hello,
       storage: slot.disk.open(),
       reopenStorage: async () => slot.disk.open(),
       transport,
-      scheduler,
+      scheduler: clockOf(slot),
       random: childRandom(gen),
       bootstrap: founder,
       ...(staticMember ? { bootstrapVoters: staticVoters, clusterId: `sim-${seed}` } : {}),
@@ -160,7 +173,7 @@ export function createSimulatedCluster(opts: SimulatedClusterOptions = {}): Simu
     await member.start()
   }
 
-  const addSlot = (browser?: string): Slot => {
+  const addSlot = (browser?: string, founder = false): Slot => {
     const index = slots.length
     const id = `m${index + 1}`
     const slot = {
@@ -171,6 +184,7 @@ export function createSimulatedCluster(opts: SimulatedClusterOptions = {}): Simu
       visible: true,
       disk: new SimDisk(clock, prng.create(prng.uint32(gen, 0, 0xffffffff)), opts.diskLatencyMs ?? [0, 2], storageProvider, ROOM, id),
       member: null,
+      founder,
     } as unknown as Slot
     const member = newMember(slot)
     slot.mesh = new MeshClient(member, {
@@ -233,7 +247,7 @@ export function createSimulatedCluster(opts: SimulatedClusterOptions = {}): Simu
       slot.member?.visibilityChanged()
     },
     async addMember(o = {}) {
-      const slot = addSlot(o.browser)
+      const slot = addSlot(o.browser, o.founder === true)
       await settle(slot.member!.start())
       return slot.mesh
     },

@@ -74,6 +74,16 @@ export class ZTree {
     return n === undefined ? null : { data: n.data.slice(), stat: statOf(n) }
   }
 
+  /** what kind of node (decides ownership and reaping), or null if there is none */
+  kind(path: string): NodeKind | null {
+    return this.state.nodes.get(path)?.kind ?? null
+  }
+
+  /** a TTL node's ttl in ms (0 for other kinds), or null if there is no node */
+  ttlMs(path: string): number | null {
+    return this.state.nodes.get(path)?.ttlMs ?? null
+  }
+
   stat(path: string): Stat | null {
     const n = this.state.nodes.get(path)
     return n === undefined ? null : statOf(n)

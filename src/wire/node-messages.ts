@@ -8,7 +8,7 @@
 // 0/1, member ids by MEMBER_ID_PATTERN, nothing trailing); anything malformed
 // throws WireError BAD_MESSAGE and the caller drops the frame.
 import { badMessage } from './errors'
-import { MAX_MESSAGE_BYTES } from './limits'
+import { MAX_MESSAGE_BYTES, MEMBER_ID_PATTERN } from './limits'
 import { decodeWith, readArray, readBool, readBoundedString, readBytes, readId, readVarUint } from './reader'
 import type { Decoder } from './reader'
 import { encodeWith, writeArray, writeBool, writeBoundedString, writeBytes, writeId, writeVarUint } from './writer'
@@ -52,9 +52,24 @@ export type NodeMessage =
   | { type: 'leaving'; member: string }
   /** the leader's view of every member's facts, for members() */
   | { type: 'roster'; members: RosterEntry[] }
-  /** the cluster the sender belongs to ('' = none yet): two clusters of one
-   *  room that meet decide which one survives */
-  | { type: 'cluster'; clusterId: string }
+  /** the cluster the sender belongs to ('' = none yet), with what the meet
+   *  rule (src/node/cluster-meet.ts) weighs: the sender's browser (counted
+   *  once per vouching link, never from a claim about others) and the commit
+   *  index it knows; `yieldTo` is non-empty only from a leader whose cluster
+   *  lost a meet to that cluster (its followers follow it, no one else does) */
+  | ClusterClaim
+
+export interface ClusterClaim {
+  type: 'cluster'
+  clusterId: string
+  browser: string
+  commit: number
+  yieldTo: string
+  /** the leader the sender follows in that cluster, if it knows one: lets a
+   *  member whose configuration is stale hear a leader it does not know yet
+   *  (src/node/consensus-gate.ts) */
+  leader?: string
+}
 
 const TYPES: readonly NodeMessage['type'][] = ['raft', 'forward', 'session-heartbeat', 'join', 'leaving', 'roster', 'cluster']
 
@@ -76,7 +91,11 @@ export function encodeNodeMessage(msg: NodeMessage): Uint8Array {
       case 'roster':
         return writeArray(enc, msg.members, NODE_MESSAGE_LIMITS.maxMembers, writeRosterEntry, 'roster')
       case 'cluster':
-        return writeBoundedString(enc, msg.clusterId, NODE_MESSAGE_LIMITS.maxIdLength, undefined, 'cluster id')
+        writeBoundedString(enc, msg.clusterId, NODE_MESSAGE_LIMITS.maxIdLength, undefined, 'cluster id')
+        writeBoundedString(enc, msg.browser, NODE_MESSAGE_LIMITS.maxIdLength, undefined, 'browser id')
+        writeVarUint(enc, msg.commit, undefined, 'commit index')
+        writeBoundedString(enc, msg.yieldTo, NODE_MESSAGE_LIMITS.maxIdLength, undefined, 'cluster id')
+        return writeBoundedString(enc, msg.leader ?? '', NODE_MESSAGE_LIMITS.maxIdLength, undefined, 'leader id')
     }
   })
 }
@@ -102,8 +121,17 @@ export function decodeNodeMessage(bytes: Uint8Array): NodeMessage {
           return { type, member: readId(dec) }
         case 'roster':
           return { type, members: readArray(dec, NODE_MESSAGE_LIMITS.maxMembers, readRosterEntry, 'roster', 4) }
-        case 'cluster':
-          return { type, clusterId: readBoundedString(dec, NODE_MESSAGE_LIMITS.maxIdLength, undefined, 'cluster id') }
+        case 'cluster': {
+          const clusterId = readBoundedString(dec, NODE_MESSAGE_LIMITS.maxIdLength, undefined, 'cluster id')
+          const browser = readBoundedString(dec, NODE_MESSAGE_LIMITS.maxIdLength, undefined, 'browser id')
+          const commit = readVarUint(dec, undefined, 'commit index')
+          const yieldTo = readBoundedString(dec, NODE_MESSAGE_LIMITS.maxIdLength, undefined, 'cluster id')
+          // a member without a cluster has nothing to yield, and no cluster yields to itself
+          if (yieldTo !== '' && (clusterId === '' || yieldTo === clusterId)) throw badMessage(`cluster ${clusterId || "''"} cannot yield to ${yieldTo}`)
+          const leader = readBoundedString(dec, NODE_MESSAGE_LIMITS.maxIdLength, undefined, 'leader id')
+          if (leader !== '' && (clusterId === '' || !MEMBER_ID_PATTERN.test(leader))) throw badMessage(`a leader '${leader.slice(0, 64)}' of cluster ${clusterId || "''"} is not a member id`)
+          return leader === '' ? { type, clusterId, browser, commit, yieldTo } : { type, clusterId, browser, commit, yieldTo, leader }
+        }
       }
     },
     'node message',

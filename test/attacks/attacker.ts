@@ -57,7 +57,7 @@ export function connectAttacker(cluster: SimulatedCluster, id = 'evil', browser 
   const sendAll = (m: NodeMessage): void => {
     for (const link of links) if (link.open) link.send(encodeNodeMessage(m))
   }
-  sendAll({ type: 'cluster', clusterId: clusterIdOf(cluster) })
+  sendAll({ type: 'cluster', clusterId: clusterIdOf(cluster), browser, commit: 0, yieldTo: '' })
   return {
     id,
     links,

@@ -6,7 +6,7 @@
 // implausible jumps even from members of the configuration.
 import { describe, expect, it } from 'vitest'
 import { createSimulatedCluster } from '../../src/testing/index'
-import { connectAttacker } from './attacker'
+import { clusterIdOf, connectAttacker } from './attacker'
 import { expectConverged } from '../testing/helpers'
 
 describe('attack: an outsider sends raft messages with a huge term', () => {
@@ -53,6 +53,27 @@ describe('attack: an outsider sends raft messages with a huge term', () => {
     cluster.hub.disconnect(insider.id)
     await cluster.restart(b)
     await cluster.stable()
+    await expectConverged(cluster)
+  })
+
+  it('outsiders that name each other as leader are still outsiders: only a member of the configuration can vouch', async () => {
+    const cluster = createSimulatedCluster({ members: 3, seed: 16 })
+    await cluster.stable()
+    const [a] = cluster.meshes as [(typeof cluster.meshes)[0]]
+    const terms = cluster.meshes.map((m) => m.term)
+    const evil = connectAttacker(cluster, 'evil1', 'evil')
+    const accomplice = connectAttacker(cluster, 'evil2', 'evil')
+    const clusterId = clusterIdOf(cluster)
+    await cluster.advance(200)
+    for (let round = 0; round < 5; round++) {
+      evil.sendAll({ type: 'cluster', clusterId, browser: 'evil', commit: 0, yieldTo: '', leader: accomplice.id })
+      accomplice.sendAll({ type: 'cluster', clusterId, browser: 'evil', commit: 0, yieldTo: '', leader: evil.id })
+      evil.raftAll({ type: 'MsgHeartbeat', term: terms[0]! + 5 })
+      accomplice.raftAll({ type: 'MsgApp', term: terms[0]! + 5, commit: 1 })
+      await cluster.advance(500)
+    }
+    expect(cluster.meshes.map((m) => m.term)).toEqual(terms)
+    await a.create('/still', 'x')
     await expectConverged(cluster)
   })
 })

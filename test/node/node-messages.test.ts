@@ -11,8 +11,9 @@ const samples: NodeMessage[] = [
   { type: 'join', member: { member: 'm4', browser: 'b2', visible: false } },
   { type: 'leaving', member: 'm3' },
   { type: 'roster', members: [{ member: 'm1', browser: 'b1', visible: true }] },
-  { type: 'cluster', clusterId: '000000000001234-m1' },
-  { type: 'cluster', clusterId: '' },
+  { type: 'cluster', clusterId: 'm1-k2j4h5', browser: 'b1', commit: 42, yieldTo: '' },
+  { type: 'cluster', clusterId: 'm1-k2j4h5', browser: 'b1', commit: 42, yieldTo: 'm3-9zz0q1' },
+  { type: 'cluster', clusterId: '', browser: '', commit: 0, yieldTo: '' },
 ]
 
 describe('node messages', () => {
@@ -34,6 +35,16 @@ describe('node messages', () => {
       } catch (err) {
         expect((err as NodeMessageError).code).toBe('BAD_MESSAGE')
       }
+    }
+  })
+
+  it('reject a cluster claim that yields without a cluster, or to itself', () => {
+    for (const claim of [
+      { type: 'cluster', clusterId: '', browser: 'b1', commit: 0, yieldTo: 'x' },
+      { type: 'cluster', clusterId: 'x', browser: 'b1', commit: 0, yieldTo: 'x' },
+    ] as const) {
+      const bytes = encodeNodeMessage(claim)
+      expect(() => decodeNodeMessage(bytes)).toThrowError(NodeMessageError)
     }
   })
 

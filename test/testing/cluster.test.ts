@@ -364,7 +364,7 @@ describe('createSimulatedCluster', () => {
     await expectConverged(cluster, rest)
   })
 
-  it('two clusters of one room that meet never merge: the older wins, the other rejoins and gets its tree in diverged', async () => {
+  it('two clusters of one room that meet never merge: one wins, the other rejoins and gets its tree in diverged', async () => {
     const cluster = createSimulatedCluster({ members: 4, seed: 16, bootstrap: 'join', founders: [0, 2] })
     const [a, b, c, d] = cluster.meshes as [typeof cluster.meshes[0], typeof cluster.meshes[0], typeof cluster.meshes[0], typeof cluster.meshes[0]]
     // kept apart from the start: a founds one cluster (b joins it), c another (d joins it)
@@ -378,7 +378,7 @@ describe('createSimulatedCluster', () => {
     for (const m of cluster.meshes) m.on('diverged', (e) => diverged.set(m.id, e.snapshot))
     cluster.heal()
     await cluster.advance(15_000)
-    // a's cluster is older (founded first, m1 < m3): c and d lose and rejoin it
+    // equal browsers and members: the commit index, then the cluster id, decides (here a's); c and d rejoin it
     expect([...diverged.keys()].sort()).toEqual(['m3', 'm4'])
     const lost = ZTree.restore(diverged.get('m3')!)
     expect(lost.get('/c-side')).not.toBeNull()
