@@ -251,15 +251,23 @@ export class MeshTransport implements Transport {
     }
     this.joinSignaling(names[0])
     if (this.closed) return
-    this.lobby = new Lobby({
-      room: this.opts.room,
-      check: names[1],
-      channels: this.opts.signaling.flatMap((c) => c.sibling?.() ?? []),
-      now: () => this.clock.now(),
-      windowMs: this.opts.bounds?.reportWindowMs ?? this.opts.penalty?.baseMs,
-      // one sender for the whole lobby: a wrong secret is said once a window, however many say it
-      mismatch: (err) => void this.reportSignaling('lobby', err),
-    })
+    const channels: SignalingChannel[] = []
+    try {
+      for (const c of this.opts.signaling) if (c.sibling !== undefined) channels.push(c.sibling())
+      this.lobby = new Lobby({
+        room: this.opts.room,
+        check: names[1],
+        channels,
+        now: () => this.clock.now(),
+        windowMs: this.opts.bounds?.reportWindowMs ?? this.opts.penalty?.baseMs,
+        // one sender for the whole lobby: a wrong secret is said once a window, however many say it
+        mismatch: (err) => void this.reportSignaling('lobby', err),
+      })
+    } catch (err) {
+      // an app's own channel that cannot make or join a sibling: no lobby, and the app is told
+      for (const c of channels) closeQuietly(c)
+      this.report(err, this.self.member)
+    }
   }
 
   private joinSignaling(room: string): void {
@@ -796,6 +804,14 @@ export function parseSignal(data: unknown): ParsedSignal | null {
   if (JSON.stringify(s).length > MAX_SIGNAL_JSON) return null
   const okType = s.type === 'offer' || s.type === 'answer' ? typeof s.sdp === 'string' : s.type === 'candidate' ? isPlainObject(s.candidate) : s.renegotiate === true || isPlainObject(s.transceiverRequest)
   return okType ? { a: data.a, k: 'sdp', s } : null
+}
+
+function closeQuietly(channel: SignalingChannel): void {
+  try {
+    channel.close()
+  } catch {
+    // a channel that cannot even close: nothing more to do with it
+  }
 }
 
 function randomAttemptId(): string {
