@@ -6,7 +6,7 @@ import type { RoomKey } from '../../src/wire/room-key'
 import { FakePeerNet } from './fake-peers'
 import { nextLink } from './links'
 import { MemorySignalingHub } from './memory-signaling'
-import { MeshRig } from './mesh-rig'
+import { id, MeshRig } from './mesh-rig'
 import { roomKeys } from './room-keys'
 
 let key: RoomKey
@@ -26,7 +26,7 @@ it('a channel without sibling(): no lobby, the members still meet', async () => 
   }
   const a = rig.start('a', { roomKey: key, signaling: [plain()] })
   const b = rig.start('b', { roomKey: key, signaling: [plain()] })
-  await Promise.all([nextLink(a.t, 'b'), nextLink(b.t, 'a')])
+  await Promise.all([nextLink(a.t, id('b')), nextLink(b.t, id('a'))])
   expect(hub.rooms.filter((r) => r === 'room')).toEqual([])
   expect([...a.errors, ...b.errors]).toEqual([])
 })
@@ -48,6 +48,6 @@ it('a sibling that throws on join: reported once, the member still meets its pee
   }
   const a = rig.start('a', { roomKey: key, signaling: [broken()] })
   const b = rig.start('b', { roomKey: key })
-  await Promise.all([nextLink(a.t, 'b'), nextLink(b.t, 'a')])
+  await Promise.all([nextLink(a.t, id('b')), nextLink(b.t, id('a'))])
   await expect.poll(() => a.errors.map((e) => e.message)).toEqual(['BAD_MESSAGE: this channel holds one room'])
 })
