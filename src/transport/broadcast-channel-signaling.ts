@@ -47,6 +47,11 @@ export class BroadcastChannelSignaling implements SignalingChannel {
     return this.signals.add(fn)
   }
 
+  /** another room of this browser: a channel of its own (BroadcastChannels are cheap) */
+  sibling(): SignalingChannel {
+    return new BroadcastChannelSignaling(this.announceEveryMs)
+  }
+
   signal(to: string, data: SignalData): void {
     if (this.self !== null) this.post({ t: 'signal', from: this.self, to, data })
   }

@@ -76,7 +76,8 @@ import type { SignalData, SignalingChannel } from './signaling'
 import { simplePeerPort } from './simple-peer-port'
 import type { PeerFactory, PeerLike } from './simple-peer-port'
 import type { Link, PeerHello, Transport } from './types'
-import { roomKeySealer, signalingRoom } from './room-sealer'
+import { lobbyCheck, roomKeySealer, signalingRoom } from './room-sealer'
+import { Lobby } from './lobby'
 import { HelloHandshake } from './hello-handshake'
 import { PenaltyBox } from './penalties'
 import type { PenaltyOptions } from './penalties'
@@ -209,6 +210,7 @@ export class MeshTransport implements Transport {
   private readonly slots: AttemptSlots<Remote>
   private readonly freshness: SignalFreshness
   private readonly reports: ReportThrottle
+  private lobby: Lobby | null = null
 
   constructor(private readonly opts: MeshTransportOptions) {
     this.self = opts.self
@@ -235,11 +237,36 @@ export class MeshTransport implements Transport {
       this.unsubscribe.push(channel.onSignal((from, data) => void this.onSignalData(from, data, channel)))
     }
     if (opts.roomKey === undefined) this.joinSignaling(opts.room)
-    else {
-      signalingRoom(opts.roomKey, opts.room).then(
-        (name) => this.joinSignaling(name),
-        (err: unknown) => this.report(err, this.self.member),
-      )
+    else void this.joinSealed(opts.roomKey)
+  }
+
+  /** under a room key: the members' room, named after the key, and the lobby
+   *  on the plain name, where a holder of another secret is told (lobby.ts) */
+  private async joinSealed(key: RoomKey): Promise<void> {
+    let names: [string, string]
+    try {
+      names = await Promise.all([signalingRoom(key, this.opts.room), lobbyCheck(key, this.opts.room)])
+    } catch (err) {
+      return this.report(err, this.self.member)
+    }
+    this.joinSignaling(names[0])
+    if (this.closed) return
+    const channels: SignalingChannel[] = []
+    try {
+      for (const c of this.opts.signaling) if (c.sibling !== undefined) channels.push(c.sibling())
+      this.lobby = new Lobby({
+        room: this.opts.room,
+        check: names[1],
+        channels,
+        now: () => this.clock.now(),
+        windowMs: this.opts.bounds?.reportWindowMs ?? this.opts.penalty?.baseMs,
+        // one sender for the whole lobby: a wrong secret is said once a window, however many say it
+        mismatch: (err) => void this.reportSignaling('lobby', err),
+      })
+    } catch (err) {
+      // an app's own channel that cannot make or join a sibling: no lobby, and the app is told
+      for (const c of channels) closeQuietly(c)
+      this.report(err, this.self.member)
     }
   }
 
@@ -293,6 +320,8 @@ export class MeshTransport implements Transport {
     if (this.closed) return
     this.closed = true
     for (const u of this.unsubscribe) u()
+    // the lobby first: its channels may ride on the signaling channels' connections
+    this.lobby?.close()
     for (const channel of this.opts.signaling) channel.close()
     for (const r of this.remotes.values()) this.dropRemote(r, 'transport closed')
     for (const link of this.current.values()) link.close('transport closed')
@@ -775,6 +804,14 @@ export function parseSignal(data: unknown): ParsedSignal | null {
   if (JSON.stringify(s).length > MAX_SIGNAL_JSON) return null
   const okType = s.type === 'offer' || s.type === 'answer' ? typeof s.sdp === 'string' : s.type === 'candidate' ? isPlainObject(s.candidate) : s.renegotiate === true || isPlainObject(s.transceiverRequest)
   return okType ? { a: data.a, k: 'sdp', s } : null
+}
+
+function closeQuietly(channel: SignalingChannel): void {
+  try {
+    channel.close()
+  } catch {
+    // a channel that cannot even close: nothing more to do with it
+  }
 }
 
 function randomAttemptId(): string {

@@ -30,9 +30,24 @@ export function roomKeySealer(key: RoomKey): SignalSealer {
  * (src/wire/membership-proof.ts) made under the same key.
  */
 export async function signalingRoom(key: RoomKey, room: string): Promise<string> {
+  return `mk1.${await roomMac(key, 'meshkeeper/signaling-room/v1', room)}`
+}
+
+/**
+ * What members show each other in the lobby (lobby.ts): a value every holder
+ * of the room key computes alike and a holder of another key computes
+ * differently. Its own label keeps it apart from the signaling room's name, so
+ * showing it in the plain room never reveals where the members meet.
+ */
+export function lobbyCheck(key: RoomKey, room: string): Promise<string> {
+  return roomMac(key, 'meshkeeper/lobby-check/v1', room)
+}
+
+/** base64url HMAC-SHA-256 (the room key's proof key) of `label` and `room` */
+async function roomMac(key: RoomKey, label: string, room: string): Promise<string> {
   const enc = encoding.createEncoder()
-  encoding.writeVarString(enc, 'meshkeeper/signaling-room/v1')
+  encoding.writeVarString(enc, label)
   encoding.writeVarString(enc, room)
   const mac = await globalThis.crypto.subtle.sign('HMAC', key.proof, toBufferSource(encoding.toUint8Array(enc)))
-  return `mk1.${toBase64UrlEncoded(new Uint8Array(mac))}`
+  return toBase64UrlEncoded(new Uint8Array(mac))
 }

@@ -26,6 +26,10 @@ export interface SignalingChannel {
   onSignal(fn: (from: string, data: SignalData) => void): () => void
   /** leave the room and stop */
   close(): void
+  /** a channel for another room over the same connection (the same server
+   *  socket, the same browser), not yet joined; the lobby (lobby.ts) uses it.
+   *  A channel without one has no lobby: a wrong secret is not told there. */
+  sibling?(): SignalingChannel
 }
 
 /** A tiny listener set shared by the channels. */

@@ -9,6 +9,9 @@
 // One channel per server URL (`websocketSignaling(urls)` makes several); a
 // lost connection is re-made with exponential backoff and the room re-joined,
 // and a connection that stays silent past `silenceTimeoutMs` is presumed dead.
+// A sibling (sibling()) is another room on the same socket: it sends through
+// its host's socket, is joined again at each of its opens, and is handed the
+// frames of its room.
 // The server is untrusted like any peer: every frame is checked.
 import { isPlainObject, Listeners, SIGNAL_ID_PATTERN } from './signaling'
 import type { SignalData, SignalingChannel } from './signaling'
@@ -57,6 +60,10 @@ export class WebSocketSignaling implements SignalingChannel {
   private present = new Set<string>()
   private readonly peers = new Listeners<[string, boolean]>()
   private readonly signals = new Listeners<[string, SignalData]>()
+  /** a sibling's host: the channel whose socket it shares */
+  private host: WebSocketSignaling | null = null
+  /** a host's siblings */
+  private readonly guests = new Set<WebSocketSignaling>()
 
   constructor(
     readonly url: string,
@@ -67,14 +74,25 @@ export class WebSocketSignaling implements SignalingChannel {
 
   /** true while the socket is open and the room joined */
   get connected(): boolean {
-    return this.socket?.readyState === OPEN
+    return this.host !== null ? this.host.connected : this.socket?.readyState === OPEN
   }
 
   join(room: string, peer: string): void {
     if (this.room !== null) throw new Error('WebSocketSignaling: already joined')
     this.room = room
     this.self = peer
-    this.connect()
+    // a sibling joins now if the socket is open, else at its next open
+    if (this.host !== null) this.host.send({ type: 'join', room, peer })
+    else this.connect()
+  }
+
+  /** another room on this socket (the protocol lets a socket join several) */
+  sibling(): SignalingChannel {
+    const host = this.host ?? this
+    const guest = new WebSocketSignaling(this.url, this.opts)
+    guest.host = host
+    host.guests.add(guest)
+    return guest
   }
 
   onPeer(fn: (peer: string, present: boolean) => void): () => void {
@@ -93,6 +111,9 @@ export class WebSocketSignaling implements SignalingChannel {
     if (this.closed) return
     this.closed = true
     if (this.room !== null) this.send({ type: 'leave', room: this.room })
+    // siblings leave while the socket is still open
+    for (const guest of [...this.guests]) guest.close()
+    this.host?.guests.delete(this)
     this.stopTimers()
     const socket = this.socket
     this.socket = null
@@ -126,6 +147,7 @@ export class WebSocketSignaling implements SignalingChannel {
       this.attempts = 0
       this.lastHeard = Date.now()
       if (this.room !== null && this.self !== null) this.send({ type: 'join', room: this.room, peer: this.self })
+      for (const g of this.guests) if (g.room !== null && g.self !== null) this.send({ type: 'join', room: g.room, peer: g.self })
       this.startPing()
     }
     socket.onmessage = (ev) => {
@@ -190,6 +212,7 @@ export class WebSocketSignaling implements SignalingChannel {
   }
 
   private send(msg: object): void {
+    if (this.host !== null) return this.host.send(msg)
     const socket = this.socket
     if (socket === null || socket.readyState !== OPEN) return // best effort: the transport retries
     try {
@@ -210,7 +233,15 @@ export class WebSocketSignaling implements SignalingChannel {
     if (!isPlainObject(msg)) return this.opts.onError?.('BAD_MESSAGE', 'frame is not an object')
     if (msg.type === 'pong') return
     if (msg.type === 'error') return this.opts.onError?.(String(msg.code), String(msg.message))
-    if (msg.room !== this.room) return
+    if (msg.room !== this.room) {
+      for (const g of this.guests) if (g.room !== null && g.room === msg.room) g.inRoom(msg)
+      return
+    }
+    this.inRoom(msg)
+  }
+
+  /** a frame of this channel's room */
+  private inRoom(msg: { [key: string]: unknown }): void {
     switch (msg.type) {
       case 'peers': {
         if (!Array.isArray(msg.peers)) return

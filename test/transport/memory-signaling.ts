@@ -45,6 +45,7 @@ export class MemorySignalingHub {
         if (!hub.filter(me.id, to, data) || hub.members.get(to)?.room !== me.room) return
         hub.inject(me.id, to, data)
       },
+      sibling: () => hub.channel(),
       close() {
         hub.members.delete(me.id)
         for (const other of hub.members.values()) if (other.room === me.room) other.onPeer.forEach((fn) => fn(me.id, false))

@@ -122,8 +122,10 @@ describe('room secret', () => {
 
   // Under a secret the room's name on the server is derived from the room key
   // (room-sealer.ts signalingRoom): a peer with another secret, or none, is in
-  // another room and never meets the members, nor learns their ids.
-  it('peers with the same secret connect; a peer with another secret never meets them', async () => {
+  // another room and never meets the members, nor learns their ids. It is
+  // told, though: every member also waits in a lobby on the plain name, on the
+  // same socket, and a key check that differs is UNAUTHORIZED (lobby.ts).
+  it('peers with the same secret connect; a peer with another secret never meets them and is told UNAUTHORIZED', async () => {
     const s = await server()
     const good = await deriveRoomKey('right secret', 'secret-room', { iterations })
     const bad = await deriveRoomKey('wrong secret', 'secret-room', { iterations })
@@ -135,20 +137,30 @@ describe('room secret', () => {
     expect(await exchange(ab.link, ba.link)).toEqual(Uint8Array.of(7, 7))
 
     const m = start(K.m, 'secret-room', [ws(s.url)], { roomKey: bad })
+    const mErrors: TransportError[] = []
+    m.onError((e) => mErrors.push(e))
     const mLinks: string[] = []
     m.onLink((l) => mLinks.push(l.peer))
+    await expect.poll(() => mErrors.map((e) => e.code)).toEqual(['UNAUTHORIZED'])
+    await expect.poll(() => errors.map((e) => e.code)).toEqual(['UNAUTHORIZED'])
     // a member that comes after m still meets a and b: m was in the way of nothing
     const c = start(K.c, 'secret-room', [ws(s.url)], { roomKey: good })
     await Promise.all([nextLink(a, K.c.id), nextLink(c, K.a.id), nextLink(b, K.c.id), nextLink(c, K.b.id)])
     expect([...a.links().keys()].sort()).toEqual([K.b.id, K.c.id])
     expect(mLinks).toEqual([])
-    expect(errors.filter((e) => e.peer === K.m.id)).toEqual([])
+    expect(m.knownPeers()).toEqual([])
+    // nobody is refused, and no error names m (the lobby never links a check to a member)
+    expect(a.refusedFor(K.m.id)).toBe(0)
+    expect(m.refusedFor(K.a.id)).toBe(0)
+    expect(errors.filter((e) => e.peer === K.m.id || e.message.includes(K.m.id))).toEqual([])
   })
 
-  it('a peer without any secret never meets the members', async () => {
+  it('a peer without any secret never meets the members; they are told UNAUTHORIZED', async () => {
     const s = await server()
     const key = await deriveRoomKey('s3cret', 'open-room', { iterations })
     const a = start(K.a, 'open-room', [ws(s.url)], { roomKey: key })
+    const errors: TransportError[] = []
+    a.onError((e) => errors.push(e))
     const x = start(K.x, 'open-room', [ws(s.url)])
     const y = start(K.y, 'open-room', [ws(s.url)])
     // x and y meet in the room by its plain name; a is not there
@@ -156,6 +168,8 @@ describe('room secret', () => {
     expect(a.links().size).toBe(0)
     expect(a.knownPeers()).toEqual([])
     expect(x.knownPeers()).toEqual([`${K.y.id}/tab`])
+    // a's lobby saw member ids in the plain room: members without the secret
+    await expect.poll(() => errors.map((e) => e.code)).toEqual(['UNAUTHORIZED'])
   })
 })
 

@@ -90,3 +90,42 @@ describe('WebSocketSignaling speaks the server protocol', () => {
     await expect.poll(() => events).toEqual(['+a/t', '+b/t', '-a/t', '+b/t'])
   })
 })
+
+describe('a sibling: another room on the same socket (the lobby, lobby.ts)', () => {
+  it('joins and signals through the one socket, gets only its room, re-joins after a reconnect, and leaves before the socket closes', async () => {
+    const srv = await scriptedServer()
+    const { ch, events } = channel(srv.url)
+    const sib = ch.sibling()
+    const sibEvents: string[] = []
+    sib.onPeer((p, present) => sibEvents.push(`${present ? '+' : '-'}${p}`))
+    sib.onSignal((from, data) => sibEvents.push(`signal ${from} ${JSON.stringify(data)}`))
+    ch.join('room1', 'me/t')
+    sib.join('lobby', 'lobby.1')
+    await expect.poll(() => srv.received).toEqual([
+      { type: 'join', room: 'room1', peer: 'me/t' },
+      { type: 'join', room: 'lobby', peer: 'lobby.1' },
+    ])
+    expect(srv.sockets.length).toBe(1)
+    expect(sib.connected).toBe(true)
+    srv.push({ type: 'peers', room: 'lobby', peers: ['lobby.2'] })
+    srv.push({ type: 'signal', room: 'lobby', from: 'lobby.2', data: { lobby: 'check' } })
+    srv.push({ type: 'joined', room: 'room1', peer: 'a/t' })
+    await expect.poll(() => events).toEqual(['+a/t'])
+    await expect.poll(() => sibEvents).toEqual(['+lobby.2', 'signal lobby.2 {"lobby":"check"}'])
+    sib.signal('lobby.2', { x: 1 })
+    await expect.poll(() => srv.received.at(-1)).toEqual({ type: 'signal', room: 'lobby', to: 'lobby.2', data: { x: 1 } })
+    // a reconnect re-joins both rooms on the new socket
+    srv.sockets[0]!.terminate()
+    await expect.poll(() => srv.sockets.length, { timeout: 5000 }).toBe(2)
+    await expect.poll(() => srv.received.slice(-2)).toEqual([
+      { type: 'join', room: 'room1', peer: 'me/t' },
+      { type: 'join', room: 'lobby', peer: 'lobby.1' },
+    ])
+    ch.close()
+    await expect.poll(() => srv.received.slice(-2)).toEqual([
+      { type: 'leave', room: 'room1' },
+      { type: 'leave', room: 'lobby' },
+    ])
+    expect(sib.connected).toBe(false)
+  })
+})
