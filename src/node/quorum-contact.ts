@@ -16,7 +16,10 @@
 //     hear each other through the cluster introduction every member
 //     broadcasts every few ticks, so "lately" is that period plus a margin.
 //     This keeps the majority side of a partition, or of a leader crash,
-//     from calling itself cut off while it elects a new leader.
+//     from calling itself cut off while it elects a new leader — for as
+//     long as an election may take (ELECTION_ROUNDS timeouts): a member that
+//     hears others but never a leader (cut from the leader alone, its
+//     pre-votes refused by members that still hear it) cannot win, and says so.
 // Ticks, not milliseconds: a hidden tab's timers are throttled, and so are
 // its ticks and the leader's heartbeats, alike (see visibility.ts). Any
 // message from a peer proves the link carries its traffic; a leader is in
@@ -32,6 +35,9 @@ import { MeshError } from '../client/errors'
 
 /** Ticks of delivery jitter allowed on top of a peer's period before it counts as silent. */
 const JITTER_TICKS = 3
+/** Election timeouts a member without a leader may take to elect one before it is cut off
+ *  (a randomized timeout is up to two; one more for a split vote) */
+const ELECTION_ROUNDS = 3
 
 export class QuorumContact {
   private ticks = 0
@@ -40,6 +46,8 @@ export class QuorumContact {
   private readonly ledAt = new Map<string, number>()
   /** the last leader we followed: once silent, it is no evidence of a quorum */
   private lastLeader: string | null = null
+  /** the tick a leader was last in touch (or this member led with a quorum) */
+  private ledLately = 0
   /** how long a leader's silence is tolerated: an election timeout */
   private readonly leaderWindow: number
   /** how long another member's silence is tolerated: its introduction period, plus jitter */
@@ -76,11 +84,12 @@ export class QuorumContact {
 
   /** Is a quorum in reach, by what this member heard lately? */
   reachable(lead: string | null, conf: ConfState): boolean {
-    if (lead === this.self) return this.majority(conf, (p) => this.recent(p, this.leaderWindow))
-    if (lead !== null) {
-      this.lastLeader = lead
-      if (this.leaderInTouch(lead)) return true
-    }
+    const inTouch = lead === this.self ? this.majority(conf, (p) => this.recent(p, this.leaderWindow)) : this.leaderInTouch(lead)
+    if (lead !== null && lead !== this.self) this.lastLeader = lead
+    if (inTouch) this.ledLately = this.ticks
+    if (inTouch || lead === this.self) return inTouch
+    // no leader in touch: an election may be under way among those we hear
+    if (this.ticks - this.ledLately > ELECTION_ROUNDS * this.leaderWindow) return false
     return this.majority(conf, (p) => p !== this.lastLeader && this.recent(p, this.peerWindow))
   }
 

@@ -8,7 +8,7 @@
 import { expect, test } from '@playwright/test'
 import { waitForLeader, waitForVoters } from '../../src/testing/playwright'
 import { freshRoom } from './helpers/demo'
-import { commitsEverywhere, deviceUrl, openDevice, startSignal } from './devices/devices'
+import { commitsEverywhere, deviceUrl, errorMessages, openDevice, startSignal } from './devices/devices'
 import type { Device } from './devices/devices'
 import { installLinkCut } from './devices/link-cut'
 import type { LinkSwitch } from './devices/link-cut'
@@ -79,7 +79,9 @@ test('a device cut off from the other two gets NO_QUORUM quickly, reads locally,
       const mesh = window.mesh!
       const t0 = performance.now()
       let connectedAfter: number | null = null
+      const states: string[] = []
       const off = mesh.on('state', (s) => {
+        states.push(`${s}@${Math.round(performance.now() - t0)}`)
         if (s === 'connected' && connectedAfter === null) connectedAfter = Math.round(performance.now() - t0)
       })
       ;(window as unknown as { meshLinks: LinkSwitch }).meshLinks.restore()
@@ -93,17 +95,18 @@ test('a device cut off from the other two gets NO_QUORUM quickly, reads locally,
           // outlived the session timeout (the leader expired this tab's session)
           const code = (e as { code?: string }).code ?? String(e)
           if ((code !== 'NO_QUORUM' && code !== 'SESSION_EXPIRED') || performance.now() - t0 > giveUpMs) throw e
-          refusals.push(code)
+          refusals.push(`${code}@${Math.round(performance.now() - t0)} ${(e as Error).message}`)
           await new Promise((r) => setTimeout(r, 50))
         }
       }
       off()
-      return { committedAfter: Math.round(performance.now() - t0), connectedAfter, refusals: refusals.join(', ') || 'none', state: mesh.state }
+      return { committedAfter: Math.round(performance.now() - t0), connectedAfter, refusals: refusals.join(', ') || 'none', state: mesh.state, states: states.join(' ') }
     }, GIVE_UP_MS)
     expect(back.state).toBe('connected')
     console.log(
       `[figure] its network back (what its links held delivered) after ${cutLasted} ms away: connected ${back.connectedAfter ?? 'n/a'} ms after the restore, a write committed ${back.committedAfter} ms after it (refusals before, retried every 50 ms: ${back.refusals})`,
     )
+    console.log(`[debug] states ${back.states}; errors: ${JSON.stringify(await Promise.all(tabs.map(errorMessages)))}`)
     await commitsEverywhere(away, tabs, '/back-everywhere', 'all three again')
     await expect.poll(() => away.evaluate(() => window.mesh!.get('/during', { linearizable: true }).then((n) => n.text())), { timeout: 30_000 }).toBe('the majority commits')
   } finally {

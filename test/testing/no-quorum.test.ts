@@ -104,6 +104,28 @@ describe("a member that cannot reach a quorum says so (whenNoQuorum: 'fail', the
     await expectConverged(cluster)
   })
 
+  it('a follower cut from the leader alone, still hearing the other follower, cannot win an election (PreVote refused) and says so within a few election timeouts', async () => {
+    const { cluster, leader, followers } = await setUp(17)
+    const [away, stays] = followers as [Mesh, Mesh]
+    const log = stateLog(cluster, away)
+    const cutAt = cluster.clock.now()
+    cluster.network.cut(leader.id, away.id)
+    cluster.network.cut(away.id, leader.id)
+    // an election may be under way among the two it hears: it waits up to 3 election timeouts, then says so
+    await cluster.advance(5 * ELECTION_MS)
+    const suspended = log.find((e) => e.state === 'suspended')
+    expect(suspended, `${away.id} never turned suspended`).toBeDefined()
+    expect(suspended!.at - cutAt).toBeLessThanOrEqual(4 * ELECTION_MS + 500)
+    expect(((await caught(away.create('/lonely', ''))) as MeshError).code).toBe('NO_QUORUM')
+    // the leader and the other follower are a quorum and carry on
+    expect(stays.state).toBe('connected')
+    await expect(stays.create('/still', '')).resolves.toBe('/still')
+    cluster.heal()
+    await cluster.stable()
+    await expect(away.create('/lonely', 'back')).resolves.toBe('/lonely')
+    await expectConverged(cluster)
+  })
+
   it('a write in flight when the quorum goes fails NO_QUORUM as soon as the member is suspended, its outcome said unknown', async () => {
     const { cluster, followers } = await setUp(11)
     const away = followers[0]!

@@ -31,15 +31,18 @@ export async function installLinkCut(context: BrowserContext): Promise<void> {
         held ??= []
       },
       restore: () => {
+        // still holding while the backlog drains: what a delivered message
+        // makes the page send or receive queues behind it, so every channel
+        // keeps its order
         const backlog = held ?? []
-        held = null
-        for (const deliver of backlog) {
+        while (backlog.length > 0) {
           try {
-            deliver()
+            backlog.shift()!()
           } catch {
             // the channel closed meanwhile: what it held is gone with it, as on a real link
           }
         }
+        held = null
       },
     }
     ;(window as unknown as { meshLinks: LinkSwitch }).meshLinks = links
