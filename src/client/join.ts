@@ -105,6 +105,7 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
     timing: { ...BROWSER_TIMING },
     ...(options.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: options.sessionTimeoutMs }),
     ...(options.maxVoters === undefined ? {} : { maxVoters: options.maxVoters }),
+    ...(options.whenNoQuorum === undefined ? {} : { whenNoQuorum: options.whenNoQuorum }),
   }
 
   // ---- 1. choose, lock and start the member, under the room's bootstrap lock ----

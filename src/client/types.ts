@@ -236,4 +236,19 @@ export interface JoinOptions {
   sessionTimeoutMs?: number
   maxVoters?: number
   iceServers?: RTCIceServer[]
+  /** what writes do while this member cannot reach a quorum (default 'fail'): see WhenNoQuorum */
+  whenNoQuorum?: WhenNoQuorum
 }
+
+/**
+ * While this member cannot reach a quorum (`state` is `suspended`, or `lost`
+ * with no leader in reach):
+ * - 'fail' (default): new writes, `sync` and linearizable reads fail at once
+ *   with NO_QUORUM; writes already waiting fail too — with `outcome:
+ *   'unknown'` if handed to a leader (it may still commit), without it if
+ *   never sent (surely not applied);
+ * - 'wait': they wait and are retried until the quorum is back or the request
+ *   timeout passes (TIMEOUT; NO_QUORUM when still no leader), as before.
+ * Local reads work either way.
+ */
+export type WhenNoQuorum = 'fail' | 'wait'

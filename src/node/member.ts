@@ -26,11 +26,11 @@ import { ZTree } from '../tree/ztree'
 import type { Command, TreeOptions, TxnOp, TxnResult } from '../tree/types'
 import type { SaveBatch } from '../storage/types'
 import { MeshError, toMeshError } from '../client/errors'
-import type { DivergedEvent, MemberInfo, MeshState } from '../client/types'
+import type { DivergedEvent, MemberInfo, MeshState, WhenNoQuorum } from '../client/types'
 import type { NodeMessage, RosterEntry } from '../wire/node-messages'
 import { ClusterMeet, divergedTree, newClusterId } from './cluster-meet'
 import { LinkTable } from './links'
-import { RequestPipeline } from './requests'
+import { RequestPipeline, noQuorum } from './requests'
 import type { TxnCommand } from './requests'
 import { ReadBarrier } from './reads'
 import { LeaderSessions, OwnSession } from './sessions'
@@ -39,6 +39,7 @@ import { nextConfChange } from './membership'
 import { ConnectionState } from './state'
 import { acceptsRaftFrom, inConfiguration } from './consensus-gate'
 import { ForwardBudget, oversizedData, ownsSession } from './peer-budget'
+import { QuorumContact, whenNoQuorumOption } from './quorum-contact'
 import { LocalWatches } from './watches'
 import { RepeatingTimer } from './scheduler'
 import type { Scheduler } from './scheduler'
@@ -79,6 +80,9 @@ export class Member extends ObservableV2<MemberEvents> {
   private links!: LinkTable
   private ticker: RepeatingTimer | null = null
   private readonly connection = new ConnectionState()
+  /** who spoke lately: can this member reach a quorum (quorum-contact.ts) */
+  private readonly quorumContact: QuorumContact
+  private readonly whenNoQuorum: WhenNoQuorum
   readonly watches: LocalWatches
 
   private own!: OwnSession
@@ -129,6 +133,8 @@ export class Member extends ObservableV2<MemberEvents> {
     if (this.sessionTimeoutMs > MAX_MEMBER_SESSION_TIMEOUT_MS) throw new MeshError('BAD_ARGUMENTS', `sessionTimeoutMs must be at most ${MAX_MEMBER_SESSION_TIMEOUT_MS}`)
     this.maxVoters = opts.maxVoters ?? DEFAULT_MAX_VOTERS
     this.timing = memberTiming(this.sessionTimeoutMs, opts.timing)
+    this.whenNoQuorum = whenNoQuorumOption(opts.whenNoQuorum)
+    this.quorumContact = new QuorumContact(this.id, { electionTicks: this.timing.electionTicks, introductionEveryTicks: ROSTER_EVERY_TICKS })
     this.leaderSessions = new LeaderSessions(this.timing.retryMs)
     this.housekeeping = new Housekeeping(this.timing.reapEveryMs)
     this.roster.set(this.id, { member: this.id, browser: this.browser, visible: this.visible() })
@@ -333,6 +339,7 @@ export class Member extends ObservableV2<MemberEvents> {
     if (bytes > MAX_ENTRY_BYTES) {
       return Promise.reject(new MeshError('TOO_LARGE', `a write of about ${bytes} bytes exceeds the ${MAX_ENTRY_BYTES}-byte entry limit`))
     }
+    if (this.failsFast()) return Promise.reject(noQuorum('no quorum in reach: the write was not sent'))
     const p = this.requests.write(ops, multi)
     this.pump()
     return p
@@ -343,6 +350,7 @@ export class Member extends ObservableV2<MemberEvents> {
     if (this.stopped) return Promise.reject(new MeshError('CLOSED', 'the mesh is closed'))
     // planted bug (tests only): serve "linearizable" reads from local state without ReadIndex
     if (this.opts.bugs?.readWithoutReadIndex === true) return Promise.resolve()
+    if (this.failsFast()) return Promise.reject(new MeshError('NO_QUORUM', 'no quorum in reach: the leader cannot confirm a read'))
     const p = this.reads.barrier()
     this.pump()
     return p
@@ -406,6 +414,7 @@ export class Member extends ObservableV2<MemberEvents> {
   private onTick(): void {
     if (this.stopped) return
     this.ticks++
+    this.quorumContact.tick()
     this.raft.tick()
     this.pump()
     const now = this.scheduler.now()
@@ -470,8 +479,9 @@ export class Member extends ObservableV2<MemberEvents> {
     const conf = this.raft.status().conf
     const inConf = conf.voters.includes(this.id) || conf.learners.includes(this.id) || conf.votersOutgoing.includes(this.id)
     // a member that hears no leader may have been removed while it was away
-    // (its own view of the configuration is stale): it asks too
-    if ((inConf && this.lead !== null) || now - this.lastJoinAt < this.timing.joinEveryMs) return
+    // (its own view of the configuration is stale): it asks too — a learner,
+    // which never campaigns, may follow a leader long deposed
+    if ((inConf && this.quorumContact.leaderInTouch(this.lead)) || now - this.lastJoinAt < this.timing.joinEveryMs) return
     this.lastJoinAt = now
     // ask only the cluster we mean to join: the winner among those we met
     const target = this.meet.clusterId ?? this.meet.best()
@@ -803,6 +813,7 @@ export class Member extends ObservableV2<MemberEvents> {
     if (this.stopped || !this.running) return
     const now = this.scheduler.now()
     this.lastHeard.set(peer, now)
+    this.quorumContact.heard(peer)
     switch (msg.type) {
       case 'raft': {
         let m: Message
@@ -819,6 +830,7 @@ export class Member extends ObservableV2<MemberEvents> {
           this.reportBadInput(peer, new MeshError('BAD_MESSAGE', `raft message from ${m.from} to ${m.to} on the link of ${peer}`))
           return
         }
+        this.quorumContact.heardRaft(peer, m)
         this.raft.step(m)
         this.pump()
         return
@@ -992,7 +1004,17 @@ export class Member extends ObservableV2<MemberEvents> {
   private updateConnection(): void {
     const conf = this.running ? this.raft.status().conf : null
     const inConf = conf !== null && (conf.voters.includes(this.id) || conf.learners.includes(this.id) || conf.votersOutgoing.includes(this.id))
-    this.connection.update(this.lead !== null && inConf && this.own.open, this.scheduler.now(), this.sessionTimeoutMs)
+    const quorum = conf !== null && this.quorumContact.reachable(this.lead, conf)
+    this.connection.update(quorum && inConf && this.own.open, this.scheduler.now(), this.sessionTimeoutMs, quorum)
+    if (this.failsFast()) {
+      this.requests.failWithoutQuorum()
+      this.reads.failAll(new MeshError('NO_QUORUM', 'the quorum was lost: the leader cannot confirm a read'))
+    }
+  }
+
+  /** no quorum in reach and writes fail fast rather than wait (WhenNoQuorum) */
+  private failsFast(): boolean {
+    return this.whenNoQuorum === 'fail' && this.connection.withoutQuorum
   }
 
   private emitMembersIfChanged(): void {

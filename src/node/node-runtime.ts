@@ -24,7 +24,7 @@
 import WebSocket from 'ws'
 import * as prng from 'lib0/prng'
 import { MeshClient } from '../client/mesh'
-import type { Mesh } from '../client/types'
+import type { Mesh, WhenNoQuorum } from '../client/types'
 import { holdTransportErrors } from '../client/transport-errors'
 import { MemoryStorageProvider } from '../storage/memory'
 import type { StorageProvider } from '../storage/types'
@@ -63,6 +63,8 @@ export interface NodeJoinOptions {
   sessionTimeoutMs?: number
   maxVoters?: number
   iceServers?: RTCIceServer[]
+  /** what writes do while this member cannot reach a quorum (default 'fail'), as joinMesh's */
+  whenNoQuorum?: WhenNoQuorum
 }
 
 /** what `storage:` takes in Node: a provider, not joinMesh's 'indexeddb' | 'memory' */
@@ -129,6 +131,7 @@ export async function joinMeshFromNode(opts: NodeJoinOptions): Promise<Mesh> {
     timing: { ...BROWSER_TIMING },
     ...(opts.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: opts.sessionTimeoutMs }),
     ...(opts.maxVoters === undefined ? {} : { maxVoters: opts.maxVoters }),
+    ...(opts.whenNoQuorum === undefined ? {} : { whenNoQuorum: opts.whenNoQuorum }),
   })
   try {
     await member.start()

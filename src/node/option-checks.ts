@@ -136,6 +136,7 @@ const timing: OptionRule = (option, value) => {
 export const MEMBER_SETTING_RULES: Readonly<Record<string, OptionRule>> = {
   sessionTimeoutMs: integer(MIN_SESSION_TIMEOUT_MS, MAX_MEMBER_SESSION_TIMEOUT_MS),
   maxVoters: integer(1, MAX_VOTERS_LIMIT),
+  whenNoQuorum: oneOf('fail', 'wait'),
   timing,
 }
 

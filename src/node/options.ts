@@ -4,6 +4,7 @@ import type { RaftConfig } from '../raft/types'
 import type { Storage } from '../storage/types'
 import type { PeerHello, Transport } from '../transport/types'
 import type { Scheduler } from './scheduler'
+import type { WhenNoQuorum } from '../client/types'
 
 export interface MemberOptions {
   /** who we are: member id, tab id, browser id */
@@ -27,6 +28,8 @@ export interface MemberOptions {
   clusterId?: string
   sessionTimeoutMs?: number
   maxVoters?: number
+  /** while no quorum is in reach: writes fail fast ('fail', default) or wait and retry ('wait') */
+  whenNoQuorum?: WhenNoQuorum
   /** is the tab visible (leadership moves away from hidden tabs); default always */
   visible?: () => boolean
   timing?: Partial<MemberTiming>

@@ -153,6 +153,26 @@ export class RequestPipeline {
     }
   }
 
+  /**
+   * This member cannot reach a quorum and its writes fail fast (WhenNoQuorum
+   * 'fail'): everything pending fails with NO_QUORUM now. A write never
+   * handed to a leader surely did not apply (no `outcome`). One handed over
+   * may still commit — its leader may have appended it before the cut, and a
+   * later leader may commit it — so it says 'unknown', and its seq is
+   * remembered as abandoned so the tree still recognises a late copy.
+   */
+  failWithoutQuorum(): void {
+    for (const [seq, p] of this.pending) {
+      this.pending.delete(seq)
+      if (p.sentAt === null) {
+        p.reject(noQuorum('no quorum in reach: the write was not sent and did not apply'))
+      } else {
+        this.abandon(seq)
+        p.reject(noQuorum('the quorum was lost after the write was sent: it may still commit; read before retrying', 'unknown'))
+      }
+    }
+  }
+
   /** Fail everything (member closed or crashed). */
   failAll(err: MeshError): void {
     for (const p of this.pending.values()) p.reject(outcomeOf(p, err))
@@ -216,4 +236,9 @@ function unencodable(cmd: TxnCommand): MeshError | null {
   }
   const problem = commandProblem(cmd)
   return problem === null ? null : new MeshError('BAD_ARGUMENTS', problem)
+}
+
+/** A write refused or given up for want of a quorum; `outcome: 'unknown'` when it may still commit. */
+export function noQuorum(message: string, outcome?: 'unknown'): MeshError {
+  return new MeshError('NO_QUORUM', message, outcome === undefined ? {} : { outcome })
 }

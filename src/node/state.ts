@@ -2,7 +2,9 @@
 // Curator's ConnectionState:
 //   connecting — started, no leader known yet (or not yet a member of the conf)
 //   connected  — a leader is known and this member is in its configuration
-//   suspended  — the leader was lost; requests wait, ephemerals may still live
+//   suspended  — no quorum in reach (the leader was lost, or this leader lost
+//                its followers: quorum-contact.ts); ephemerals may still live,
+//                writes fail fast or wait (WhenNoQuorum)
 //   lost       — suspended past the session timeout: this tab's session is
 //                presumed expired by the leader, its ephemerals gone
 //   closed     — close() ran or a fatal error stopped the member
@@ -13,6 +15,7 @@ export type StateListener = (state: MeshState) => void
 export class ConnectionState {
   private current: MeshState = 'connecting'
   private suspendedAt: number | null = null
+  private quorum = false
   private readonly listeners = new Set<StateListener>()
 
   get value(): MeshState {
@@ -25,11 +28,23 @@ export class ConnectionState {
   }
 
   /**
-   * Recompute from facts. `hasLeader`: a leader is known and this member is
-   * in the configuration. `now` and `sessionTimeoutMs` decide suspended → lost.
+   * True while this member knows it cannot reach a quorum: it was connected
+   * and lost touch (suspended), or its session was lost and no quorum is in
+   * reach either. A member still connecting has not yet known one: false.
    */
-  update(hasLeader: boolean, now: number, sessionTimeoutMs: number): void {
+  get withoutQuorum(): boolean {
+    return this.current === 'suspended' || (this.current === 'lost' && !this.quorum)
+  }
+
+  /**
+   * Recompute from facts. `hasLeader`: a leader is known and in touch, this
+   * member is in the configuration and its session is open. `quorum`: a
+   * quorum is in reach (by default: when hasLeader). `now` and
+   * `sessionTimeoutMs` decide suspended → lost.
+   */
+  update(hasLeader: boolean, now: number, sessionTimeoutMs: number, quorum: boolean = hasLeader): void {
     if (this.current === 'closed') return
+    this.quorum = quorum
     if (hasLeader) {
       this.suspendedAt = null
       this.set('connected')

@@ -27,7 +27,7 @@ import type { Scheduler } from '../node/scheduler'
 import { MeshClient } from '../client/mesh'
 import { MeshError } from '../client/errors'
 import { checkClusterOptions } from './cluster-options'
-import type { Mesh } from '../client/types'
+import type { Mesh, WhenNoQuorum } from '../client/types'
 
 export interface SimulatedClusterOptions {
   /** how many members (default 3) */
@@ -47,6 +47,8 @@ export interface SimulatedClusterOptions {
   founders?: number[]
   sessionTimeoutMs?: number
   maxVoters?: number
+  /** what writes do while a member cannot reach a quorum (default 'fail', as joinMesh) */
+  whenNoQuorum?: WhenNoQuorum
   /** one-way network delay range in ms (default 1..10) */
   latencyMs?: [number, number]
   /** storage save latency range in ms (default 0..2) */
@@ -159,6 +161,7 @@ export function createSimulatedCluster(opts: SimulatedClusterOptions = {}): Simu
       visible: () => slot.visible,
       ...(opts.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: opts.sessionTimeoutMs }),
       ...(opts.maxVoters === undefined ? {} : { maxVoters: opts.maxVoters }),
+      ...(opts.whenNoQuorum === undefined ? {} : { whenNoQuorum: opts.whenNoQuorum }),
       ...(opts.timing === undefined ? {} : { timing: opts.timing }),
       // planted bugs (tests only)
       ...(opts.bugs === undefined ? {} : { bugs: opts.bugs }),

@@ -240,7 +240,9 @@ describe('createSimulatedCluster', () => {
   })
 
   it('a request retried after a leader change applies once', async () => {
-    const cluster = createSimulatedCluster({ members: 3, seed: 10, timing: { retryMs: 200 } })
+    // 'wait': the requester, hearing nobody, would otherwise call itself cut
+    // off and fail its write fast (outcome unknown) instead of resending it
+    const cluster = createSimulatedCluster({ members: 3, seed: 10, timing: { retryMs: 200 }, whenNoQuorum: 'wait' })
     await cluster.stable()
     await cluster.meshes[0]!.create('/q', '')
     const leader = leaders(cluster)[0]!

@@ -21,7 +21,10 @@ type Plant = 'stale-reads' | 'retry-as-new-request' | null
 
 async function workload(seed: number, plant: Plant = null): Promise<boolean> {
   const gen = prng.create(seed)
-  const cluster = createSimulatedCluster({ members: 3, seed, latencyMs: [1, 20], timing: { requestTimeoutMs: 3_000 } })
+  // the retry plant corrupts resent writes: members keep resending through a
+  // partition ('wait') rather than fail fast, so there are resends to corrupt
+  const whenNoQuorum = plant === 'retry-as-new-request' ? 'wait' : 'fail'
+  const cluster = createSimulatedCluster({ members: 3, seed, latencyMs: [1, 20], timing: { requestTimeoutMs: 3_000 }, whenNoQuorum })
   const recorder = new HistoryRecorder(() => cluster.clock.now())
   const keys = ['/k0', '/k1', '/k2']
   let unique = 0

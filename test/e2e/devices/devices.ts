@@ -20,10 +20,12 @@ export const startSignal = (port = 0): Promise<SignalingServer> => startSignalin
 /** The demo URL for `room` with signaling through `signal` (and any extra query, e.g. a secret). */
 export const deviceUrl = (room: string, signal: string, extra = ''): string => DEMO_URL(room, `&signal=${encodeURIComponent(signal)}${extra}`)
 
-/** A new device with `tabs` tabs of the demo; each tab records its mesh's error events (see errorCodes). */
-export async function openDevice(browser: Browser, url: string, tabs = 1): Promise<Device> {
+/** A new device with `tabs` tabs of the demo; each tab records its mesh's error events (see errorCodes).
+ *  `prepare` runs on the context before any tab opens (init scripts, a clock). */
+export async function openDevice(browser: Browser, url: string, tabs = 1, prepare?: (context: BrowserContext) => Promise<void>): Promise<Device> {
   const context = await browser.newContext()
   logPageErrors(context)
+  await prepare?.(context)
   const pages = await openTabs(context, url, tabs)
   for (const p of pages) await recordErrors(p)
   return { context, tabs: pages }
