@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // meshkeeper-signal: run the signaling server.
-//   meshkeeper-signal --port 4444 [--host 0.0.0.0] [--path /signal] [--allow-origin https://a.example,https://b.example]
+//   meshkeeper-signal --port 4444 [--host 0.0.0.0] [--path /signal] [--allow-origin https://a.example,https://b.example] [--trust-proxy]
 // An installed package runs the built dist/server.js. In this repository,
 // before `npm run build`, it runs the TypeScript source through tsx's ESM
 // loader (tsx is a dev dependency), so `node bin/meshkeeper-signal.js` works
@@ -16,7 +16,7 @@ function arg(name, fallback) {
 }
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
-  console.log('usage: meshkeeper-signal [--port 4444] [--host <interface>] [--path <path>] [--allow-origin <origin,...>]')
+  console.log('usage: meshkeeper-signal [--port 4444] [--host <interface>] [--path <path>] [--allow-origin <origin,...>] [--trust-proxy]')
   process.exit(0)
 }
 
@@ -29,6 +29,8 @@ const host = arg('host', undefined)
 const path = arg('path', undefined)
 const origins = arg('allow-origin', undefined)
 const allowOrigins = origins === undefined ? undefined : origins.split(',').filter((o) => o.length > 0)
+// behind a reverse proxy: shares per address are counted by X-Forwarded-For
+const trustProxy = process.argv.includes('--trust-proxy')
 
 const built = fileURLToPath(new URL('../dist/server.js', import.meta.url))
 let server
@@ -40,7 +42,7 @@ if (existsSync(built)) {
   server = await import(new URL('../src/server/index.ts', import.meta.url).href)
 }
 
-const signaling = await server.startSignalingServer({ port, host, path, allowOrigins })
+const signaling = await server.startSignalingServer({ port, host, path, allowOrigins, trustProxy })
 console.log(`meshkeeper-signal: listening on ${signaling.url} (health: http://${new URL(signaling.url).host}/health)`)
 
 let stopping = false

@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
+import { clientAddress } from './address'
 import type { HealthReport, HealthRequest, HealthResponse } from './health'
 import { SignalingHub } from './hub'
 import { DEFAULT_LIMITS, type SignalingLimits } from './limits'
@@ -38,6 +39,9 @@ export interface SignalingServerOptions {
   /** when set, only pages from these origins (e.g. 'https://app.example') may
    *  connect; the Origin header is what a browser cannot forge for a page */
   allowOrigins?: string[]
+  /** behind a reverse proxy: count each socket against the address the proxy
+   *  appended to X-Forwarded-For, not the proxy's own (default false) */
+  trustProxy?: boolean
 }
 
 /** A Node `http.Server`, named by the methods the signaling server calls on
@@ -72,8 +76,14 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
   const hub = new SignalingHub(limits, now)
   const allowOrigins = options.allowOrigins === undefined ? null : new Set(options.allowOrigins)
   // ws closes a frame far beyond the limit itself (code 1009); frames just
-  // over it reach the hub, which answers TOO_LARGE and counts a violation
-  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageBytes * 4 })
+  // over it reach the hub, which answers TOO_LARGE and counts a violation.
+  // The hub answers pings itself (rate-limited, only to sockets that read).
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: limits.maxMessageBytes * 4,
+    maxFragments: limits.maxFragments,
+    autoPong: false,
+  })
 
   const health = (): HealthReport => ({ ok: true, ...hub.stats(), uptime: Math.round((Date.now() - startedAt) / 1000) })
 
@@ -89,6 +99,8 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
   }
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    // a reset before, during or after the upgrade ends that socket, never the process
+    socket.on('error', () => socket.destroy())
     if (path !== null && pathname(req.url) !== path) {
       // another handler of a shared server may want it; an owned server has none
       if (owned) refuse(socket, 404, 'Not Found')
@@ -96,7 +108,9 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
     }
     if (allowOrigins !== null && !allowOrigins.has(req.headers.origin ?? '')) return refuse(socket, 403, 'Forbidden')
     if (hub.socketCount >= limits.maxSockets) return refuse(socket, 503, 'Service Unavailable')
-    wss.handleUpgrade(req, socket, head, (ws) => hub.attach(ws))
+    const address = clientAddress(req, options.trustProxy ?? false)
+    if (hub.socketsFrom(address) >= limits.maxSocketsPerAddress) return refuse(socket, 429, 'Too Many Requests')
+    wss.handleUpgrade(req, socket, head, (ws) => hub.attach(ws, address))
   }
 
   http.on('upgrade', onUpgrade)
@@ -104,6 +118,10 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
 
   const pinger = setInterval(() => hub.heartbeat(), options.pingIntervalMs ?? 30_000)
   pinger.unref()
+  // the deadlines are enforced to within a quarter of the shorter one
+  const sweepEveryMs = Math.min(1_000, Math.max(25, Math.min(limits.messageDeadlineMs, limits.joinDeadlineMs) / 4))
+  const sweeper = setInterval(() => hub.sweep(), sweepEveryMs)
+  sweeper.unref()
 
   if (owned) {
     await new Promise<void>((resolve, reject) => {
@@ -138,6 +156,7 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
     close: () =>
       (closing ??= (async () => {
         clearInterval(pinger)
+        clearInterval(sweeper)
         http.off('upgrade', onUpgrade)
         if (owned) http.off('request', handleRequest)
         await hub.closeAll(CLOSE_GOING_AWAY, 'server closing', 1_000)

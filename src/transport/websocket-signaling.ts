@@ -13,6 +13,7 @@
 // its host's socket, is joined again at each of its opens, and is handed the
 // frames of its room.
 // The server is untrusted like any peer: every frame is checked.
+import { scanJson } from './json-scan'
 import { isPlainObject, Listeners, SIGNAL_ID_PATTERN } from './signaling'
 import type { SignalData, SignalingChannel } from './signaling'
 
@@ -44,6 +45,12 @@ export interface WebSocketSignalingOptions {
 
 const OPEN = 1
 const MAX_FRAME_CHARS = 256 * 1024
+/** a frame's nesting: a signal is ~5 deep; thousands would overflow the stack
+ *  of whatever walks the value (the mesh transport's parseSignal) */
+const MAX_FRAME_DEPTH = 32
+/** what a server may call an error: a code like ours, a message of some length */
+const ERROR_CODE = /^[A-Z][A-Z_]{0,31}$/
+const MAX_ERROR_MESSAGE = 200
 const validId = (x: unknown): x is string => typeof x === 'string' && SIGNAL_ID_PATTERN.test(x)
 
 export class WebSocketSignaling implements SignalingChannel {
@@ -230,9 +237,15 @@ export class WebSocketSignaling implements SignalingChannel {
     } catch {
       return this.opts.onError?.('BAD_MESSAGE', 'frame is not JSON')
     }
+    // measured on the text, in a loop, before anything walks the value
+    if (scanJson(raw, MAX_FRAME_DEPTH).depth > MAX_FRAME_DEPTH) return this.opts.onError?.('BAD_MESSAGE', `frame nested deeper than ${MAX_FRAME_DEPTH}`)
     if (!isPlainObject(msg)) return this.opts.onError?.('BAD_MESSAGE', 'frame is not an object')
     if (msg.type === 'pong') return
-    if (msg.type === 'error') return this.opts.onError?.(String(msg.code), String(msg.message))
+    if (msg.type === 'error') {
+      // the server's words are untrusted too: a code of ours, a short message
+      if (typeof msg.code !== 'string' || !ERROR_CODE.test(msg.code)) return this.opts.onError?.('BAD_MESSAGE', 'error frame without a valid code')
+      return this.opts.onError?.(msg.code, typeof msg.message === 'string' ? msg.message.slice(0, MAX_ERROR_MESSAGE) : '')
+    }
     if (msg.room !== this.room) {
       for (const g of this.guests) if (g.room !== null && g.room === msg.room) g.inRoom(msg)
       return
