@@ -19,7 +19,11 @@ import {
   type ServerMessage,
   type SignalingErrorCode,
 } from './protocol'
+import type { RoomBus, RoomEvent } from './room-bus'
 import { messageInProgress } from './unfinished-message'
+
+/** How long the other servers have to vouch for their peers after a resync. */
+const RESYNC_WINDOW_MS = 2_000
 
 /** How long a dropped socket has to answer our close frame. */
 const DROP_GRACE_MS = 1_000
@@ -48,11 +52,57 @@ export class SignalingHub {
   private readonly clients = new Set<Client>()
   /** remote address -> its sockets */
   private readonly perAddress = new Map<string, number>()
+  /** with a bus: room -> peer id -> the server it is on, for the rooms that
+   *  have members here (room-bus.ts) */
+  private readonly remote = new Map<string, Map<string, string>>()
+  /** during a resync: room -> the peers of other servers not yet vouched for */
+  private unconfirmed: Map<string, Set<string>> | null = null
+  private resyncAt = 0
 
   constructor(
     private readonly limits: SignalingLimits,
     private readonly now: () => number,
-  ) {}
+    /** other servers sharing the rooms, and this server's id on the bus */
+    private readonly bus: { bus: RoomBus; server: string } | null = null,
+  ) {
+    bus?.bus.onEvent((room, event) => {
+      try {
+        this.onRoomEvent(room, event)
+      } catch {
+        // one bad event must not stop the others
+      }
+    })
+    bus?.bus.onReconnect(() => this.resync())
+  }
+
+  /** After a bus outage joins and leaves may have been lost both ways, and a
+   *  server that crashed never said its peers left: tell each room who is here
+   *  and ask who is elsewhere. A peer of another server that no answer vouches
+   *  for within RESYNC_WINDOW_MS is taken as gone (sweep). Called when the bus
+   *  comes back, and every minute (index.ts). */
+  resync(): void {
+    if (this.bus === null) return
+    const { bus, server } = this.bus
+    this.unconfirmed = new Map([...this.remote].map(([room, elsewhere]) => [room, new Set(elsewhere.keys())]))
+    this.resyncAt = this.now()
+    for (const [room, members] of this.rooms) {
+      bus.publish(room, { t: 'here', server, peers: [...members.keys()] })
+      bus.publish(room, { t: 'who', server })
+    }
+  }
+
+  /** the end of a resync: who was not vouched for has gone */
+  private forgetUnconfirmed(): void {
+    const unconfirmed = this.unconfirmed
+    this.unconfirmed = null
+    for (const [room, peers] of unconfirmed ?? []) {
+      const elsewhere = this.remote.get(room)
+      for (const peer of peers) {
+        if (elsewhere?.delete(peer) !== true) continue
+        for (const c of this.rooms.get(room)?.values() ?? []) this.send(c, { type: 'left', room, peer })
+      }
+    }
+  }
 
   stats(): HubStats {
     let bufferedBytes = 0
@@ -114,6 +164,7 @@ export class SignalingHub {
    *  begun finished within messageDeadlineMs. Called often (index.ts). */
   sweep(): void {
     const now = this.now()
+    if (this.unconfirmed !== null && now - this.resyncAt > RESYNC_WINDOW_MS) this.forgetUnconfirmed()
     for (const c of [...this.clients]) {
       if (!c.joined && now - c.connectedAt > this.limits.joinDeadlineMs) {
         this.drop(c, CLOSE_POLICY_VIOLATION, 'BAD_MESSAGE', 'no room joined in time')
@@ -204,14 +255,15 @@ export class SignalingHub {
     if (c.rooms.size >= this.limits.maxRoomsPerSocket) {
       return this.error(c, 'ROOM_FULL', `a socket may be in at most ${this.limits.maxRoomsPerSocket} rooms`, room)
     }
-    if (members?.has(peer)) return this.error(c, 'DUPLICATE_PEER', `peer ${peer} is already in the room`, room)
-    if (members !== undefined && members.size >= this.limits.maxPeersPerRoom) {
+    const elsewhere = this.remote.get(room)
+    if (members?.has(peer) || elsewhere?.has(peer)) return this.error(c, 'DUPLICATE_PEER', `peer ${peer} is already in the room`, room)
+    if ((members?.size ?? 0) + (elsewhere?.size ?? 0) >= this.limits.maxPeersPerRoom) {
       return this.error(c, 'ROOM_FULL', `the room holds at most ${this.limits.maxPeersPerRoom} peers`, room)
     }
     if (members !== undefined && countFrom(members, c.address) >= this.limits.maxRoomPeersPerAddress) {
       return this.error(c, 'ROOM_FULL', `the room holds at most ${this.limits.maxRoomPeersPerAddress} peers from one address`, room)
     }
-    const others = othersIn(members, peer)
+    const others = [...othersIn(members, peer), ...(elsewhere?.keys() ?? [])]
     const peers = members ?? new Map<string, Client>()
     peers.set(peer, c)
     this.rooms.set(room, peers)
@@ -219,6 +271,12 @@ export class SignalingHub {
     c.joined = true
     this.send(c, { type: 'peers', room, peers: others })
     for (const [p, other] of peers) if (p !== peer) this.send(other, { type: 'joined', room, peer })
+    if (this.bus !== null) {
+      const { bus, server } = this.bus
+      bus.publish(room, { t: 'joined', server, peer })
+      // the room's first member here: hear the room, and ask who is on the other servers
+      if (members === undefined) void bus.subscribe(room).then(() => bus.publish(room, { t: 'who', server }), () => {})
+    }
   }
 
   private leave(c: Client, room: string): void {
@@ -230,6 +288,55 @@ export class SignalingHub {
     members.delete(peer)
     if (members.size === 0) this.rooms.delete(room)
     for (const other of members.values()) this.send(other, { type: 'left', room, peer })
+    if (this.bus !== null) {
+      this.bus.bus.publish(room, { t: 'left', server: this.bus.server, peer })
+      if (members.size === 0) {
+        this.bus.bus.unsubscribe(room)
+        this.remote.delete(room)
+      }
+    }
+  }
+
+  /** What another server says about a room that has members here. */
+  private onRoomEvent(room: string, e: RoomEvent): void {
+    const members = this.rooms.get(room)
+    if (this.bus === null || e.server === this.bus.server || members === undefined) return
+    const elsewhere = this.remote.get(room) ?? new Map<string, string>()
+    this.remote.set(room, elsewhere)
+    const arrived = (peer: string): void => {
+      this.unconfirmed?.get(room)?.delete(peer)
+      if (members.has(peer) || elsewhere.has(peer) || elsewhere.size >= this.limits.maxPeersPerRoom) return
+      elsewhere.set(peer, e.server)
+      for (const c of members.values()) this.send(c, { type: 'joined', room, peer })
+    }
+    switch (e.t) {
+      case 'joined':
+        return arrived(e.peer)
+      case 'here': {
+        // a server's whole list: those of it not listed have left
+        const listed = new Set(e.peers)
+        for (const [peer, server] of [...elsewhere]) {
+          if (server !== e.server || listed.has(peer)) continue
+          elsewhere.delete(peer)
+          for (const c of members.values()) this.send(c, { type: 'left', room, peer })
+        }
+        return e.peers.forEach(arrived)
+      }
+      case 'left':
+        if (elsewhere.get(e.peer) !== e.server) return
+        elsewhere.delete(e.peer)
+        for (const c of members.values()) this.send(c, { type: 'left', room, peer: e.peer })
+        return
+      case 'who':
+        return this.bus.bus.publish(room, { t: 'here', server: this.bus.server, peers: [...members.keys()] })
+      case 'signal': {
+        const target = members.get(e.to)
+        // `from` and `data` were checked by the sender's server; its `joined` may
+        // still be on the way (a 'here' answer comes later), so it is not required
+        if (target !== undefined) this.send(target, encodeRelayedSignal(room, e.from, e.data))
+        return
+      }
+    }
   }
 
   /** Relay `dataText` (the JSON text of the sender's `data`, as it wrote it). */
@@ -237,9 +344,11 @@ export class SignalingHub {
     const from = c.rooms.get(room)
     if (from === undefined) return this.violation(c, 'BAD_MESSAGE', 'signal to a room this socket has not joined', room)
     const target = this.rooms.get(room)?.get(to)
+    if (target !== undefined) return this.send(target, encodeRelayedSignal(room, from, dataText))
+    const server = this.remote.get(room)?.get(to)
+    if (server !== undefined && this.bus !== null) return this.bus.bus.publish(room, { t: 'signal', server: this.bus.server, to, from, data: dataText })
     // the target may have just left: a race, not misbehaviour
-    if (target === undefined) return this.error(c, 'BAD_MESSAGE', `no peer ${to} in the room`, room)
-    this.send(target, encodeRelayedSignal(room, from, dataText))
+    this.error(c, 'BAD_MESSAGE', `no peer ${to} in the room`, room)
   }
 
   private detach(c: Client): void {

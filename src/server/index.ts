@@ -8,6 +8,7 @@
 //   const signaling = await startSignalingServer({ port: 4444 })
 //   // clients connect to signaling.url
 //   await signaling.close()
+import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
@@ -15,6 +16,8 @@ import { WebSocketServer } from 'ws'
 import { clientAddress } from './address'
 import type { HealthReport, HealthRequest, HealthResponse } from './health'
 import { SignalingHub } from './hub'
+import { connectRedisBus } from './redis-bus'
+import type { RoomBus } from './room-bus'
 import { DEFAULT_LIMITS, type SignalingLimits } from './limits'
 import { CLOSE_GOING_AWAY } from './protocol'
 
@@ -42,6 +45,13 @@ export interface SignalingServerOptions {
   /** behind a reverse proxy: count each socket against the address the proxy
    *  appended to X-Forwarded-For, not the proxy's own (default false) */
   trustProxy?: boolean
+  /** a Redis URL ('redis://host:6379'): servers given the same Redis share
+   *  their rooms through its pub/sub (needs the `ioredis` package); without
+   *  it the server runs alone */
+  redis?: string
+  /** problems talking to Redis (default: console.error); the server keeps
+   *  serving its own sockets meanwhile */
+  onError?: (err: Error) => void
 }
 
 /** A Node `http.Server`, named by the methods the signaling server calls on
@@ -73,7 +83,13 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
   // what a caller must see, not what this code calls)
   const http = (options.server as Server | undefined) ?? createServer()
   const path = options.path ?? (owned ? null : '/signal')
-  const hub = new SignalingHub(limits, now)
+  let bus: RoomBus | null = null
+  if (options.redis !== undefined) {
+    bus = await connectRedisBus(options.redis)
+    const onError = options.onError ?? ((err: Error) => console.error(`meshkeeper-signal: redis: ${err.message}`))
+    bus.onError(onError)
+  }
+  const hub = new SignalingHub(limits, now, bus === null ? null : { bus, server: randomUUID() })
   const allowOrigins = options.allowOrigins === undefined ? null : new Set(options.allowOrigins)
   // ws closes a frame far beyond the limit itself (code 1009); frames just
   // over it reach the hub, which answers TOO_LARGE and counts a violation.
@@ -122,6 +138,9 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
   const sweepEveryMs = Math.min(1_000, Math.max(25, Math.min(limits.messageDeadlineMs, limits.joinDeadlineMs) / 4))
   const sweeper = setInterval(() => hub.sweep(), sweepEveryMs)
   sweeper.unref()
+  // with other servers: a minute's check that the peers they announced are still there
+  const resyncer = bus === null ? null : setInterval(() => hub.resync(), 60_000)
+  resyncer?.unref()
 
   if (owned) {
     await new Promise<void>((resolve, reject) => {
@@ -130,6 +149,12 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
         http.off('error', reject)
         resolve()
       })
+    }).catch(async (err: unknown) => {
+      clearInterval(pinger)
+      clearInterval(sweeper)
+      if (resyncer !== null) clearInterval(resyncer)
+      await bus?.close()
+      throw err
     })
   }
 
@@ -157,10 +182,13 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
       (closing ??= (async () => {
         clearInterval(pinger)
         clearInterval(sweeper)
+        if (resyncer !== null) clearInterval(resyncer)
         http.off('upgrade', onUpgrade)
         if (owned) http.off('request', handleRequest)
         await hub.closeAll(CLOSE_GOING_AWAY, 'server closing', 1_000)
         await new Promise<void>((resolve) => wss.close(() => resolve()))
+        // after closeAll: the other servers have been told its peers left
+        await bus?.close()
         if (owned) {
           http.closeAllConnections()
           await new Promise<void>((resolve) => http.close(() => resolve()))
