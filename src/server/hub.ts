@@ -82,13 +82,21 @@ export class SignalingHub {
    *  comes back, and every minute (index.ts). */
   resync(): void {
     if (this.bus === null) return
-    const { bus, server } = this.bus
-    this.unconfirmed = new Map([...this.remote].map(([room, elsewhere]) => [room, new Set(elsewhere.keys())]))
-    this.resyncAt = this.now()
-    for (const [room, members] of this.rooms) {
-      bus.publish(room, { t: 'here', server, peers: [...members.keys()] })
-      bus.publish(room, { t: 'who', server })
+    // a resync under way keeps its window (one every second must not starve it)
+    if (this.unconfirmed === null) {
+      this.unconfirmed = new Map([...this.remote].map(([room, elsewhere]) => [room, new Set(elsewhere.keys())]))
+      this.resyncAt = this.now()
     }
+    for (const room of this.rooms.keys()) this.announce(room)
+  }
+
+  /** Tell the room's other servers who is here (the whole list), and ask who is there. */
+  private announce(room: string): void {
+    const members = this.rooms.get(room)
+    if (this.bus === null || members === undefined) return
+    const { bus, server } = this.bus
+    bus.publish(room, { t: 'here', server, peers: [...members.keys()] })
+    bus.publish(room, { t: 'who', server })
   }
 
   /** the end of a resync: who was not vouched for has gone */
@@ -274,8 +282,10 @@ export class SignalingHub {
     if (this.bus !== null) {
       const { bus, server } = this.bus
       bus.publish(room, { t: 'joined', server, peer })
-      // the room's first member here: hear the room, and ask who is on the other servers
-      if (members === undefined) void bus.subscribe(room).then(() => bus.publish(room, { t: 'who', server }), () => {})
+      // the room's first member here: hear the room, then say who is here and
+      // ask who is elsewhere. Both, once subscribed: of two servers subscribing
+      // at once, the later one's words reach the earlier one either way.
+      if (members === undefined) void bus.subscribe(room).then(() => this.announce(room), () => {})
     }
   }
 

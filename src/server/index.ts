@@ -49,6 +49,9 @@ export interface SignalingServerOptions {
    *  their rooms through its pub/sub (needs the `ioredis` package); without
    *  it the server runs alone */
   redis?: string
+  /** with `redis`: how often this server checks that the peers other servers
+   *  announced are still there (default 60 s; also done when Redis comes back) */
+  resyncIntervalMs?: number
   /** problems talking to Redis (default: console.error); the server keeps
    *  serving its own sockets meanwhile */
   onError?: (err: Error) => void
@@ -139,7 +142,7 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
   const sweeper = setInterval(() => hub.sweep(), sweepEveryMs)
   sweeper.unref()
   // with other servers: a minute's check that the peers they announced are still there
-  const resyncer = bus === null ? null : setInterval(() => hub.resync(), 60_000)
+  const resyncer = bus === null ? null : setInterval(() => hub.resync(), options.resyncIntervalMs ?? 60_000)
   resyncer?.unref()
 
   if (owned) {

@@ -2,8 +2,9 @@
 // what its rooms need from the others travels as room events on a bus (Redis
 // pub/sub: redis-bus.ts), one channel per room that has members here:
 //   joined / left   a peer of another server entered or left the room
-//   who / here      a server whose first member just entered the room asks
-//                   who is there; each other server answers with its peers
+//   who / here      a server whose first member just entered the room (once
+//                   subscribed) says who is here and asks who is there; each
+//                   other server answers with its peers
 //                   ('here' is that server's whole list: after an outage of
 //                   the bus each server sends both, and the lists correct
 //                   what was lost)

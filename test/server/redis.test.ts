@@ -44,8 +44,8 @@ afterAll(async () => {
   if (hasRedis && port !== 0) spawnSync('redis-cli', ['-p', String(port), 'shutdown', 'nosave'])
 })
 
-async function server(): Promise<SignalingServer> {
-  const s = await startSignalingServer({ port: 0, host: '127.0.0.1', redis: `redis://127.0.0.1:${port}` })
+async function server(options: { resyncIntervalMs?: number } = {}): Promise<SignalingServer> {
+  const s = await startSignalingServer({ port: 0, host: '127.0.0.1', redis: `redis://127.0.0.1:${port}`, ...options })
   servers.push(s)
   return s
 }
@@ -87,7 +87,8 @@ describe.skipIf(!hasRedis)('signaling servers sharing rooms through Redis', () =
   })
 
   it('after a Redis outage the servers correct each other: a leave lost meanwhile is heard', async () => {
-    const [one, two] = [await server(), await server()]
+    // resynced when Redis is back, and every second besides
+    const [one, two] = [await server({ resyncIntervalMs: 1_000 }), await server({ resyncIntervalMs: 1_000 })]
     const a = await client(one)
     const b = await client(two)
     await a.join('outage', 'alice')

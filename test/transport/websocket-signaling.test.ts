@@ -8,6 +8,7 @@ import type { WebSocketConstructor } from '../../src/transport/websocket-signali
 import { createMeshTransport } from '../../src/transport/create'
 import type { TransportError } from '../../src/transport/errors'
 import { toMeshError } from '../../src/client/errors'
+import { namedKeys } from './identities'
 
 const cleanup: Array<() => void> = []
 afterEach(() => {
@@ -219,8 +220,10 @@ describe('signaling mistakes are visible, and close() never throws', () => {
 describe('signaling errors reach the transport and the app', () => {
   it('a transport made by createMeshTransport reports an unreachable signaling server as UNAVAILABLE, a MeshError code', async () => {
     const srv = await refusingServer()
+    const { m } = await namedKeys('m')
     const transport = await createMeshTransport({
-      self: { member: 'm1', tab: 't1', browser: 'node' },
+      self: { member: m!.id, tab: 't1', browser: 'node' },
+      identity: m!,
       room: 'room1',
       signaling: srv.url,
       broadcastChannel: false,
