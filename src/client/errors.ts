@@ -19,6 +19,9 @@ export const MESH_ERROR_CODES = [
   'BAD_MESSAGE',
   'STORAGE',
   'CLOSED',
+  // a service the mesh needs cannot be reached (a signaling server: wrong or
+  // unreachable URL); reported once per outage while it retries quietly
+  'UNAVAILABLE',
 ] as const
 
 export type MeshErrorCode = (typeof MESH_ERROR_CODES)[number]

@@ -7,6 +7,7 @@ import { BroadcastChannelSignaling } from '../transport/broadcast-channel-signal
 import { MeshTransport } from '../transport/mesh-transport'
 import { browserPeerFactory } from '../transport/simple-peer-browser'
 import type { SignalingChannel } from '../transport/signaling'
+import { reportSignalingErrors } from '../transport/signaling-errors'
 import type { PeerHello } from '../transport/types'
 import { websocketSignaling } from '../transport/websocket-signaling'
 import type { MemberKey } from '../wire/member-key'
@@ -24,7 +25,7 @@ export interface BrowserTransportOptions {
 export function openBrowserTransport(self: PeerHello, identity: MemberKey, opts: BrowserTransportOptions): MeshTransport {
   const channels: SignalingChannel[] = [new BroadcastChannelSignaling()]
   if (opts.signaling !== undefined && opts.signaling.length > 0) channels.push(...websocketSignaling(opts.signaling))
-  return new MeshTransport({
+  const transport = new MeshTransport({
     self,
     identity,
     room: opts.room,
@@ -33,6 +34,8 @@ export function openBrowserTransport(self: PeerHello, identity: MemberKey, opts:
     ...(opts.iceServers === undefined ? {} : { iceServers: opts.iceServers }),
     ...(opts.roomKey === undefined ? {} : { roomKey: opts.roomKey }),
   })
+  // an unreachable or wrong signaling URL becomes an `error` event
+  return reportSignalingErrors(transport, channels)
 }
 
 /** Resolves true as soon as the transport has a link to any peer, false after `ms`. */

@@ -7,6 +7,8 @@
 export interface HubStats {
   rooms: number
   sockets: number
+  /** bytes queued to sockets and not yet taken by them, summed */
+  bufferedBytes: number
 }
 
 export interface HealthReport extends HubStats {

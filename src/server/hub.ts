@@ -1,59 +1,149 @@
 // SignalingHub: the rooms and sockets of one signaling server, and the
-// protocol of protocol.ts. It never looks inside `data`; it only checks who may
-// send what to whom. All state is per instance: two servers in one process
-// share nothing.
+// protocol of protocol.ts. It never looks inside `data`: it checks who may send
+// what to whom, and relays the text of `data` as the sender wrote it (spliced,
+// never re-serialised: a value nested thousands deep would overflow the stack
+// of JSON.stringify). No socket can throw out of its handlers: whatever goes
+// wrong with one socket ends that socket, never the process. All state is per
+// instance: two servers in one process share nothing.
 import { WebSocket, type RawData } from 'ws'
+import { scanJson } from '../transport/json-scan'
 import type { HubStats } from './health'
 import { TokenBucket, type SignalingLimits } from './limits'
 import {
+  CLOSE_INTERNAL_ERROR,
   CLOSE_INVALID_PAYLOAD,
   CLOSE_POLICY_VIOLATION,
   CLOSE_UNSUPPORTED_DATA,
+  encodeRelayedSignal,
   parseClientMessage,
   type ServerMessage,
   type SignalingErrorCode,
 } from './protocol'
+import type { RoomBus, RoomEvent } from './room-bus'
+import { messageInProgress } from './unfinished-message'
+
+/** How long the other servers have to vouch for their peers after a resync. */
+const RESYNC_WINDOW_MS = 2_000
+
+/** How long a dropped socket has to answer our close frame. */
+const DROP_GRACE_MS = 1_000
 
 /** One connected socket. */
 interface Client {
   ws: WebSocket
+  /** the remote address its share is counted against (address.ts) */
+  address: string
   bucket: TokenBucket
   violations: number
   /** room -> the peer id this socket joined it as (the only `from` it can send) */
   rooms: Map<string, string>
   /** answered the last ping */
   alive: boolean
+  connectedAt: number
+  /** has joined a room at least once (before that, joinDeadlineMs runs) */
+  joined: boolean
+  /** when a sweep first saw a message of it begun and unfinished; null when none is */
+  unfinishedSince: number | null
 }
 
 export class SignalingHub {
   /** room -> peer id -> client */
   private readonly rooms = new Map<string, Map<string, Client>>()
   private readonly clients = new Set<Client>()
+  /** remote address -> its sockets */
+  private readonly perAddress = new Map<string, number>()
+  /** with a bus: room -> peer id -> the server it is on, for the rooms that
+   *  have members here (room-bus.ts) */
+  private readonly remote = new Map<string, Map<string, string>>()
+  /** during a resync: room -> the peers of other servers not yet vouched for */
+  private unconfirmed: Map<string, Set<string>> | null = null
+  private resyncAt = 0
 
   constructor(
     private readonly limits: SignalingLimits,
     private readonly now: () => number,
-  ) {}
+    /** other servers sharing the rooms, and this server's id on the bus */
+    private readonly bus: { bus: RoomBus; server: string } | null = null,
+  ) {
+    bus?.bus.onEvent((room, event) => {
+      try {
+        this.onRoomEvent(room, event)
+      } catch {
+        // one bad event must not stop the others
+      }
+    })
+    bus?.bus.onReconnect(() => this.resync())
+  }
+
+  /** After a bus outage joins and leaves may have been lost both ways, and a
+   *  server that crashed never said its peers left: tell each room who is here
+   *  and ask who is elsewhere. A peer of another server that no answer vouches
+   *  for within RESYNC_WINDOW_MS is taken as gone (sweep). Called when the bus
+   *  comes back, and every minute (index.ts). */
+  resync(): void {
+    if (this.bus === null) return
+    // a resync under way keeps its window (one every second must not starve it)
+    if (this.unconfirmed === null) {
+      this.unconfirmed = new Map([...this.remote].map(([room, elsewhere]) => [room, new Set(elsewhere.keys())]))
+      this.resyncAt = this.now()
+    }
+    for (const room of this.rooms.keys()) this.announce(room)
+  }
+
+  /** Tell the room's other servers who is here (the whole list), and ask who is there. */
+  private announce(room: string): void {
+    const members = this.rooms.get(room)
+    if (this.bus === null || members === undefined) return
+    const { bus, server } = this.bus
+    bus.publish(room, { t: 'here', server, peers: [...members.keys()] })
+    bus.publish(room, { t: 'who', server })
+  }
+
+  /** the end of a resync: who was not vouched for has gone */
+  private forgetUnconfirmed(): void {
+    const unconfirmed = this.unconfirmed
+    this.unconfirmed = null
+    for (const [room, peers] of unconfirmed ?? []) {
+      const elsewhere = this.remote.get(room)
+      for (const peer of peers) {
+        if (elsewhere?.delete(peer) !== true) continue
+        for (const c of this.rooms.get(room)?.values() ?? []) this.send(c, { type: 'left', room, peer })
+      }
+    }
+  }
 
   stats(): HubStats {
-    return { rooms: this.rooms.size, sockets: this.clients.size }
+    let bufferedBytes = 0
+    for (const c of this.clients) bufferedBytes += c.ws.bufferedAmount
+    return { rooms: this.rooms.size, sockets: this.clients.size, bufferedBytes }
   }
 
   get socketCount(): number {
     return this.clients.size
   }
 
-  /** Take charge of a freshly upgraded socket. */
-  attach(ws: WebSocket): void {
+  /** sockets connected from `address` now */
+  socketsFrom(address: string): number {
+    return this.perAddress.get(address) ?? 0
+  }
+
+  /** Take charge of a freshly upgraded socket from `address`. */
+  attach(ws: WebSocket, address: string): void {
     const client: Client = {
       ws,
+      address,
       bucket: new TokenBucket(this.limits.messagesPerSecond, this.limits.messageBurst, this.now),
       violations: 0,
       rooms: new Map(),
       alive: true,
+      connectedAt: this.now(),
+      joined: false,
+      unfinishedSince: null,
     }
     this.clients.add(client)
-    ws.on('message', (data, isBinary) => this.onFrame(client, data, isBinary))
+    this.perAddress.set(address, this.socketsFrom(address) + 1)
+    ws.on('message', (data, isBinary) => this.guard(client, () => this.onFrame(client, data, isBinary)))
+    ws.on('ping', (data) => this.guard(client, () => this.onPing(client, data)))
     ws.on('pong', () => {
       client.alive = true
     })
@@ -66,8 +156,7 @@ export class SignalingHub {
   heartbeat(): void {
     for (const c of this.clients) {
       if (!c.alive) {
-        c.ws.terminate()
-        this.detach(c)
+        this.cut(c)
         continue
       }
       c.alive = false
@@ -79,6 +168,22 @@ export class SignalingHub {
     }
   }
 
+  /** Enforce the deadlines: a first join within joinDeadlineMs, a message
+   *  begun finished within messageDeadlineMs. Called often (index.ts). */
+  sweep(): void {
+    const now = this.now()
+    if (this.unconfirmed !== null && now - this.resyncAt > RESYNC_WINDOW_MS) this.forgetUnconfirmed()
+    for (const c of [...this.clients]) {
+      if (!c.joined && now - c.connectedAt > this.limits.joinDeadlineMs) {
+        this.drop(c, CLOSE_POLICY_VIOLATION, 'BAD_MESSAGE', 'no room joined in time')
+        continue
+      }
+      if (!messageInProgress(c.ws)) c.unfinishedSince = null
+      else if (c.unfinishedSince === null) c.unfinishedSince = now
+      else if (now - c.unfinishedSince > this.limits.messageDeadlineMs) this.drop(c, CLOSE_POLICY_VIOLATION, 'BAD_MESSAGE', 'message not finished in time')
+    }
+  }
+
   /** Close every socket (server shutdown): a close frame to each, and after
    *  `graceMs` the sockets whose clients did not answer it are cut. */
   async closeAll(code: number, reason: string, graceMs: number): Promise<void> {
@@ -87,7 +192,7 @@ export class SignalingHub {
     const closed = sockets.map(
       (ws) => new Promise<void>((resolve) => (ws.readyState === WebSocket.CLOSED ? resolve() : ws.once('close', () => resolve()))),
     )
-    for (const ws of sockets) ws.close(code, reason)
+    for (const ws of sockets) closeQuietly(ws, code, reason)
     const grace = setTimeout(() => {
       for (const ws of sockets) ws.terminate()
     }, graceMs)
@@ -95,17 +200,32 @@ export class SignalingHub {
     clearTimeout(grace)
   }
 
+  /** Run a socket's handler; a throw (a bug, or input we did not foresee)
+   *  ends that socket and never reaches the process. */
+  private guard(c: Client, handle: () => void): void {
+    try {
+      handle()
+    } catch {
+      this.drop(c, CLOSE_INTERNAL_ERROR, 'BAD_MESSAGE', 'the server could not handle this message')
+    }
+  }
+
   private onFrame(c: Client, data: RawData, isBinary: boolean): void {
+    c.unfinishedSince = null
     if (isBinary) return this.drop(c, CLOSE_UNSUPPORTED_DATA, 'BAD_MESSAGE', 'binary frames are not part of the protocol')
     if (!c.bucket.take()) return this.violation(c, 'RATE_LIMITED', 'too many messages')
     const bytes = rawLength(data)
     if (bytes > this.limits.maxMessageBytes) return this.violation(c, 'TOO_LARGE', `message of ${bytes} bytes exceeds ${this.limits.maxMessageBytes}`)
+    const text = rawText(data)
     let value: unknown
     try {
-      value = JSON.parse(rawText(data))
+      value = JSON.parse(text)
     } catch {
       return this.drop(c, CLOSE_INVALID_PAYLOAD, 'BAD_MESSAGE', 'unparsable JSON')
     }
+    // measured on the text, without recursion, before anything walks the value
+    const scan = scanJson(text, this.limits.maxJsonDepth)
+    if (scan.depth > this.limits.maxJsonDepth) return this.violation(c, 'BAD_MESSAGE', `nested deeper than ${this.limits.maxJsonDepth}`)
     const parsed = parseClientMessage(value, this.limits)
     if (!parsed.ok) return this.violation(c, 'BAD_MESSAGE', parsed.reason)
     const m = parsed.message
@@ -116,9 +236,20 @@ export class SignalingHub {
         return this.join(c, m.room, m.peer)
       case 'leave':
         return this.leave(c, m.room)
-      case 'signal':
-        return this.relay(c, m.room, m.to, m.data)
+      case 'signal': {
+        // parseClientMessage saw `data`, so the scan found its text
+        const span = scan.members.get('data')!
+        return this.relay(c, m.room, m.to, text.slice(span.start, span.end))
+      }
     }
+  }
+
+  /** A control-frame ping costs a token like a message, and its pong is queued
+   *  only to a socket that reads (ws's automatic pong is off: index.ts). */
+  private onPing(c: Client, data: Buffer): void {
+    if (!c.bucket.take()) return this.violation(c, 'RATE_LIMITED', 'too many pings')
+    if (!this.hasRoom(c)) return
+    c.ws.pong(data)
   }
 
   private join(c: Client, room: string, peer: string): void {
@@ -132,17 +263,30 @@ export class SignalingHub {
     if (c.rooms.size >= this.limits.maxRoomsPerSocket) {
       return this.error(c, 'ROOM_FULL', `a socket may be in at most ${this.limits.maxRoomsPerSocket} rooms`, room)
     }
-    if (members?.has(peer)) return this.error(c, 'DUPLICATE_PEER', `peer ${peer} is already in the room`, room)
-    if (members !== undefined && members.size >= this.limits.maxPeersPerRoom) {
+    const elsewhere = this.remote.get(room)
+    if (members?.has(peer) || elsewhere?.has(peer)) return this.error(c, 'DUPLICATE_PEER', `peer ${peer} is already in the room`, room)
+    if ((members?.size ?? 0) + (elsewhere?.size ?? 0) >= this.limits.maxPeersPerRoom) {
       return this.error(c, 'ROOM_FULL', `the room holds at most ${this.limits.maxPeersPerRoom} peers`, room)
     }
-    const others = othersIn(members, peer)
+    if (members !== undefined && countFrom(members, c.address) >= this.limits.maxRoomPeersPerAddress) {
+      return this.error(c, 'ROOM_FULL', `the room holds at most ${this.limits.maxRoomPeersPerAddress} peers from one address`, room)
+    }
+    const others = [...othersIn(members, peer), ...(elsewhere?.keys() ?? [])]
     const peers = members ?? new Map<string, Client>()
     peers.set(peer, c)
     this.rooms.set(room, peers)
     c.rooms.set(room, peer)
+    c.joined = true
     this.send(c, { type: 'peers', room, peers: others })
     for (const [p, other] of peers) if (p !== peer) this.send(other, { type: 'joined', room, peer })
+    if (this.bus !== null) {
+      const { bus, server } = this.bus
+      bus.publish(room, { t: 'joined', server, peer })
+      // the room's first member here: hear the room, then say who is here and
+      // ask who is elsewhere. Both, once subscribed: of two servers subscribing
+      // at once, the later one's words reach the earlier one either way.
+      if (members === undefined) void bus.subscribe(room).then(() => this.announce(room), () => {})
+    }
   }
 
   private leave(c: Client, room: string): void {
@@ -154,19 +298,74 @@ export class SignalingHub {
     members.delete(peer)
     if (members.size === 0) this.rooms.delete(room)
     for (const other of members.values()) this.send(other, { type: 'left', room, peer })
+    if (this.bus !== null) {
+      this.bus.bus.publish(room, { t: 'left', server: this.bus.server, peer })
+      if (members.size === 0) {
+        this.bus.bus.unsubscribe(room)
+        this.remote.delete(room)
+      }
+    }
   }
 
-  private relay(c: Client, room: string, to: string, data: unknown): void {
+  /** What another server says about a room that has members here. */
+  private onRoomEvent(room: string, e: RoomEvent): void {
+    const members = this.rooms.get(room)
+    if (this.bus === null || e.server === this.bus.server || members === undefined) return
+    const elsewhere = this.remote.get(room) ?? new Map<string, string>()
+    this.remote.set(room, elsewhere)
+    const arrived = (peer: string): void => {
+      this.unconfirmed?.get(room)?.delete(peer)
+      if (members.has(peer) || elsewhere.has(peer) || elsewhere.size >= this.limits.maxPeersPerRoom) return
+      elsewhere.set(peer, e.server)
+      for (const c of members.values()) this.send(c, { type: 'joined', room, peer })
+    }
+    switch (e.t) {
+      case 'joined':
+        return arrived(e.peer)
+      case 'here': {
+        // a server's whole list: those of it not listed have left
+        const listed = new Set(e.peers)
+        for (const [peer, server] of [...elsewhere]) {
+          if (server !== e.server || listed.has(peer)) continue
+          elsewhere.delete(peer)
+          for (const c of members.values()) this.send(c, { type: 'left', room, peer })
+        }
+        return e.peers.forEach(arrived)
+      }
+      case 'left':
+        if (elsewhere.get(e.peer) !== e.server) return
+        elsewhere.delete(e.peer)
+        for (const c of members.values()) this.send(c, { type: 'left', room, peer: e.peer })
+        return
+      case 'who':
+        return this.bus.bus.publish(room, { t: 'here', server: this.bus.server, peers: [...members.keys()] })
+      case 'signal': {
+        const target = members.get(e.to)
+        // `from` and `data` were checked by the sender's server; its `joined` may
+        // still be on the way (a 'here' answer comes later), so it is not required
+        if (target !== undefined) this.send(target, encodeRelayedSignal(room, e.from, e.data))
+        return
+      }
+    }
+  }
+
+  /** Relay `dataText` (the JSON text of the sender's `data`, as it wrote it). */
+  private relay(c: Client, room: string, to: string, dataText: string): void {
     const from = c.rooms.get(room)
     if (from === undefined) return this.violation(c, 'BAD_MESSAGE', 'signal to a room this socket has not joined', room)
     const target = this.rooms.get(room)?.get(to)
+    if (target !== undefined) return this.send(target, encodeRelayedSignal(room, from, dataText))
+    const server = this.remote.get(room)?.get(to)
+    if (server !== undefined && this.bus !== null) return this.bus.bus.publish(room, { t: 'signal', server: this.bus.server, to, from, data: dataText })
     // the target may have just left: a race, not misbehaviour
-    if (target === undefined) return this.error(c, 'BAD_MESSAGE', `no peer ${to} in the room`, room)
-    this.send(target, { type: 'signal', room, from, data })
+    this.error(c, 'BAD_MESSAGE', `no peer ${to} in the room`, room)
   }
 
   private detach(c: Client): void {
     if (!this.clients.delete(c)) return
+    const left = this.socketsFrom(c.address) - 1
+    if (left > 0) this.perAddress.set(c.address, left)
+    else this.perAddress.delete(c.address)
     for (const room of [...c.rooms.keys()]) this.leave(c, room)
   }
 
@@ -176,10 +375,20 @@ export class SignalingHub {
     this.error(c, code, message, room)
   }
 
-  /** Tell the client why, then close its socket with `closeCode`. */
+  /** Tell the client why, then close its socket with `closeCode`. A client
+   *  that does not answer the close frame is cut after DROP_GRACE_MS (ws would
+   *  wait 30 s), so dropped sockets cannot pile up beyond their address's share. */
   private drop(c: Client, closeCode: number, code: SignalingErrorCode, message: string): void {
     this.error(c, code, message)
-    c.ws.close(closeCode, message.slice(0, 120))
+    closeQuietly(c.ws, closeCode, message.slice(0, 120))
+    this.detach(c)
+    setTimeout(() => c.ws.terminate(), DROP_GRACE_MS).unref()
+  }
+
+  /** End a socket at once, without a word (it does not read, or is broken);
+   *  its rooms hear it left now, not when its TCP connection finally closes. */
+  private cut(c: Client): void {
+    c.ws.terminate()
     this.detach(c)
   }
 
@@ -187,17 +396,39 @@ export class SignalingHub {
     this.send(c, room === undefined ? { type: 'error', code, message } : { type: 'error', code, message, room })
   }
 
-  private send(c: Client, msg: ServerMessage): void {
-    if (c.ws.readyState !== WebSocket.OPEN) return
-    if (c.ws.bufferedAmount > this.limits.maxBufferedBytes) {
-      // it does not read what it is sent: cut it, and 'close' tells its rooms
-      c.ws.terminate()
-      return
+  /** Whether `c` may be sent more: one that does not read what it is sent is
+   *  cut before the server holds more than maxBufferedBytes (+ one message) for it. */
+  private hasRoom(c: Client): boolean {
+    if (c.ws.readyState !== WebSocket.OPEN) return false
+    if (c.ws.bufferedAmount <= this.limits.maxBufferedBytes) return true
+    this.cut(c)
+    return false
+  }
+
+  private send(c: Client, msg: ServerMessage | string): void {
+    if (!this.hasRoom(c)) return
+    try {
+      c.ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg), (err) => {
+        // a failed send means a broken socket: end it
+        if (err) this.cut(c)
+      })
+    } catch {
+      this.cut(c)
     }
-    c.ws.send(JSON.stringify(msg), (err) => {
-      // a failed send means a broken socket: end it, and 'close' detaches it
-      if (err) c.ws.terminate()
-    })
+  }
+}
+
+function countFrom(members: Map<string, Client>, address: string): number {
+  let n = 0
+  for (const c of members.values()) if (c.address === address) n++
+  return n
+}
+
+function closeQuietly(ws: WebSocket, code: number, reason: string): void {
+  try {
+    ws.close(code, reason)
+  } catch {
+    ws.terminate()
   }
 }
 

@@ -8,12 +8,16 @@
 //   const signaling = await startSignalingServer({ port: 4444 })
 //   // clients connect to signaling.url
 //   await signaling.close()
+import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
+import { clientAddress } from './address'
 import type { HealthReport, HealthRequest, HealthResponse } from './health'
 import { SignalingHub } from './hub'
+import { connectRedisBus } from './redis-bus'
+import type { RoomBus } from './room-bus'
 import { DEFAULT_LIMITS, type SignalingLimits } from './limits'
 import { CLOSE_GOING_AWAY } from './protocol'
 
@@ -38,6 +42,19 @@ export interface SignalingServerOptions {
   /** when set, only pages from these origins (e.g. 'https://app.example') may
    *  connect; the Origin header is what a browser cannot forge for a page */
   allowOrigins?: string[]
+  /** behind a reverse proxy: count each socket against the address the proxy
+   *  appended to X-Forwarded-For, not the proxy's own (default false) */
+  trustProxy?: boolean
+  /** a Redis URL ('redis://host:6379'): servers given the same Redis share
+   *  their rooms through its pub/sub (needs the `ioredis` package); without
+   *  it the server runs alone */
+  redis?: string
+  /** with `redis`: how often this server checks that the peers other servers
+   *  announced are still there (default 60 s; also done when Redis comes back) */
+  resyncIntervalMs?: number
+  /** problems talking to Redis (default: console.error); the server keeps
+   *  serving its own sockets meanwhile */
+  onError?: (err: Error) => void
 }
 
 /** A Node `http.Server`, named by the methods the signaling server calls on
@@ -69,11 +86,23 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
   // what a caller must see, not what this code calls)
   const http = (options.server as Server | undefined) ?? createServer()
   const path = options.path ?? (owned ? null : '/signal')
-  const hub = new SignalingHub(limits, now)
+  let bus: RoomBus | null = null
+  if (options.redis !== undefined) {
+    bus = await connectRedisBus(options.redis)
+    const onError = options.onError ?? ((err: Error) => console.error(`meshkeeper-signal: redis: ${err.message}`))
+    bus.onError(onError)
+  }
+  const hub = new SignalingHub(limits, now, bus === null ? null : { bus, server: randomUUID() })
   const allowOrigins = options.allowOrigins === undefined ? null : new Set(options.allowOrigins)
   // ws closes a frame far beyond the limit itself (code 1009); frames just
-  // over it reach the hub, which answers TOO_LARGE and counts a violation
-  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageBytes * 4 })
+  // over it reach the hub, which answers TOO_LARGE and counts a violation.
+  // The hub answers pings itself (rate-limited, only to sockets that read).
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: limits.maxMessageBytes * 4,
+    maxFragments: limits.maxFragments,
+    autoPong: false,
+  })
 
   const health = (): HealthReport => ({ ok: true, ...hub.stats(), uptime: Math.round((Date.now() - startedAt) / 1000) })
 
@@ -89,6 +118,8 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
   }
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    // a reset before, during or after the upgrade ends that socket, never the process
+    socket.on('error', () => socket.destroy())
     if (path !== null && pathname(req.url) !== path) {
       // another handler of a shared server may want it; an owned server has none
       if (owned) refuse(socket, 404, 'Not Found')
@@ -96,7 +127,9 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
     }
     if (allowOrigins !== null && !allowOrigins.has(req.headers.origin ?? '')) return refuse(socket, 403, 'Forbidden')
     if (hub.socketCount >= limits.maxSockets) return refuse(socket, 503, 'Service Unavailable')
-    wss.handleUpgrade(req, socket, head, (ws) => hub.attach(ws))
+    const address = clientAddress(req, options.trustProxy ?? false)
+    if (hub.socketsFrom(address) >= limits.maxSocketsPerAddress) return refuse(socket, 429, 'Too Many Requests')
+    wss.handleUpgrade(req, socket, head, (ws) => hub.attach(ws, address))
   }
 
   http.on('upgrade', onUpgrade)
@@ -104,6 +137,13 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
 
   const pinger = setInterval(() => hub.heartbeat(), options.pingIntervalMs ?? 30_000)
   pinger.unref()
+  // the deadlines are enforced to within a quarter of the shorter one
+  const sweepEveryMs = Math.min(1_000, Math.max(25, Math.min(limits.messageDeadlineMs, limits.joinDeadlineMs) / 4))
+  const sweeper = setInterval(() => hub.sweep(), sweepEveryMs)
+  sweeper.unref()
+  // with other servers: a minute's check that the peers they announced are still there
+  const resyncer = bus === null ? null : setInterval(() => hub.resync(), options.resyncIntervalMs ?? 60_000)
+  resyncer?.unref()
 
   if (owned) {
     await new Promise<void>((resolve, reject) => {
@@ -112,6 +152,12 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
         http.off('error', reject)
         resolve()
       })
+    }).catch(async (err: unknown) => {
+      clearInterval(pinger)
+      clearInterval(sweeper)
+      if (resyncer !== null) clearInterval(resyncer)
+      await bus?.close()
+      throw err
     })
   }
 
@@ -138,10 +184,14 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
     close: () =>
       (closing ??= (async () => {
         clearInterval(pinger)
+        clearInterval(sweeper)
+        if (resyncer !== null) clearInterval(resyncer)
         http.off('upgrade', onUpgrade)
         if (owned) http.off('request', handleRequest)
         await hub.closeAll(CLOSE_GOING_AWAY, 'server closing', 1_000)
         await new Promise<void>((resolve) => wss.close(() => resolve()))
+        // after closeAll: the other servers have been told its peers left
+        await bus?.close()
         if (owned) {
           http.closeAllConnections()
           await new Promise<void>((resolve) => http.close(() => resolve()))

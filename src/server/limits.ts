@@ -25,6 +25,19 @@ export interface SignalingLimits {
   /** bytes queued to one socket that it has not read; a socket that falls this
    *  far behind is cut (it reconnects) rather than let the server's memory grow */
   maxBufferedBytes: number
+  /** nesting of objects and arrays in one message; deeper is BAD_MESSAGE (a
+   *  value nested thousands deep overflows the stack of whatever walks it) */
+  maxJsonDepth: number
+  /** sockets from one remote address (an IPv6 /64 is one address); more are refused with 429 */
+  maxSocketsPerAddress: number
+  /** peers from one remote address in any one room; one more gets ROOM_FULL */
+  maxRoomPeersPerAddress: number
+  /** a message begun (first fragment, or part of a frame) must be complete within this (ms) */
+  messageDeadlineMs: number
+  /** a socket must join its first room within this (ms) of connecting */
+  joinDeadlineMs: number
+  /** pieces (frames) one message may come in */
+  maxFragments: number
 }
 
 export const DEFAULT_LIMITS: Readonly<SignalingLimits> = Object.freeze({
@@ -39,7 +52,19 @@ export const DEFAULT_LIMITS: Readonly<SignalingLimits> = Object.freeze({
   idPattern: /^[A-Za-z0-9._~:@+=/-]+$/,
   maxViolations: 20,
   maxSockets: 10_000,
-  maxBufferedBytes: 4 * 1024 * 1024,
+  // a signal is a few KB; a newcomer to a full room is sent ~64 of them, and
+  // the kernel's socket buffers hold the first megabytes before this counts
+  maxBufferedBytes: 512 * 1024,
+  // a WebRTC signal is nested 3 or 4 deep
+  maxJsonDepth: 32,
+  // a household or an office behind one NAT, with many tabs each
+  maxSocketsPerAddress: 128,
+  // half a room: one address alone cannot fill one
+  maxRoomPeersPerAddress: 32,
+  messageDeadlineMs: 10_000,
+  joinDeadlineMs: 10_000,
+  // browsers and ws send a message in one frame
+  maxFragments: 16,
 })
 
 /** A token bucket over a clock the caller gives (real time in the server,

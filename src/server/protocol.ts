@@ -39,6 +39,14 @@ export const CLOSE_UNSUPPORTED_DATA = 1003
 export const CLOSE_INVALID_PAYLOAD = 1007
 export const CLOSE_POLICY_VIOLATION = 1008
 export const CLOSE_TOO_LARGE = 1009
+export const CLOSE_INTERNAL_ERROR = 1011
+
+/** The relayed signal as text: `dataText` is the sender's `data` exactly as
+ *  it wrote it (already parsed and depth-checked), spliced rather than
+ *  re-serialised. `room` and `from` are validated ids. */
+export function encodeRelayedSignal(room: string, from: string, dataText: string): string {
+  return `{"type":"signal","room":${JSON.stringify(room)},"from":${JSON.stringify(from)},"data":${dataText}}`
+}
 
 export type ParseResult = { ok: true; message: ClientMessage } | { ok: false; reason: string }
 

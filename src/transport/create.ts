@@ -8,6 +8,7 @@ import { TransportError } from './errors'
 import { MeshTransport } from './mesh-transport'
 import type { MeshTransportOptions } from './mesh-transport'
 import type { SignalingChannel } from './signaling'
+import { reportSignalingErrors } from './signaling-errors'
 import { websocketSignaling } from './websocket-signaling'
 import type { WebSocketSignalingOptions } from './websocket-signaling'
 
@@ -31,7 +32,7 @@ export async function createMeshTransport(opts: CreateTransportOptions): Promise
   if (signaling !== undefined) channels.push(...websocketSignaling(signaling, websocket))
   if (channels.length === 0) throw new TransportError('BAD_ARGUMENTS', 'no signaling: no BroadcastChannel here and no signaling URL given')
   const base: MeshTransportOptions = { ...rest, signaling: channels }
-  if (secret === undefined) return new MeshTransport(base)
+  if (secret === undefined) return reportSignalingErrors(new MeshTransport(base), channels)
   const key = await deriveRoomKey(secret, opts.room, secretIterations === undefined ? {} : { iterations: secretIterations })
-  return new MeshTransport({ ...base, roomKey: key })
+  return reportSignalingErrors(new MeshTransport({ ...base, roomKey: key }), channels)
 }

@@ -5,7 +5,8 @@
 //  - BAD_MESSAGE: a peer (or signaling channel) sent bytes we will not accept
 //  - TOO_LARGE: a message above the link's bound
 //  - BAD_ARGUMENTS: a configuration error (bad id, no signaling channel...)
-export type TransportErrorCode = 'CLOSED' | 'UNAUTHORIZED' | 'BAD_MESSAGE' | 'TOO_LARGE' | 'BAD_ARGUMENTS'
+//  - UNAVAILABLE: a signaling server cannot be reached, or refuses us (room full)
+export type TransportErrorCode = 'CLOSED' | 'UNAUTHORIZED' | 'BAD_MESSAGE' | 'TOO_LARGE' | 'BAD_ARGUMENTS' | 'UNAVAILABLE'
 
 export class TransportError extends Error {
   readonly code: TransportErrorCode

@@ -13,6 +13,7 @@
 // its host's socket, is joined again at each of its opens, and is handed the
 // frames of its room.
 // The server is untrusted like any peer: every frame is checked.
+import { scanJson } from './json-scan'
 import { isPlainObject, Listeners, SIGNAL_ID_PATTERN } from './signaling'
 import type { SignalData, SignalingChannel } from './signaling'
 
@@ -38,12 +39,19 @@ export interface WebSocketSignalingOptions {
   /** ping cadence (default 15 s); silence for `silenceTimeoutMs` (default 40 s) drops the socket */
   pingIntervalMs?: number
   silenceTimeoutMs?: number
-  /** an error frame from the server, or a malformed frame */
+  /** an error frame from the server, a malformed frame, or a server that
+   *  cannot be reached (UNAVAILABLE, once per outage); also `onError()` */
   onError?: (code: string, message: string) => void
 }
 
 const OPEN = 1
 const MAX_FRAME_CHARS = 256 * 1024
+/** a frame's nesting: a signal is ~5 deep; thousands would overflow the stack
+ *  of whatever walks the value (the mesh transport's parseSignal) */
+const MAX_FRAME_DEPTH = 32
+/** what a server may call an error: a code like ours, a message of some length */
+const ERROR_CODE = /^[A-Z][A-Z_]{0,31}$/
+const MAX_ERROR_MESSAGE = 200
 const validId = (x: unknown): x is string => typeof x === 'string' && SIGNAL_ID_PATTERN.test(x)
 
 export class WebSocketSignaling implements SignalingChannel {
@@ -64,6 +72,9 @@ export class WebSocketSignaling implements SignalingChannel {
   private host: WebSocketSignaling | null = null
   /** a host's siblings */
   private readonly guests = new Set<WebSocketSignaling>()
+  private readonly errors = new Listeners<[string, string]>()
+  /** the current outage (attempts that did not open) has been reported */
+  private outageReported = false
 
   constructor(
     readonly url: string,
@@ -103,6 +114,13 @@ export class WebSocketSignaling implements SignalingChannel {
     return this.signals.add(fn)
   }
 
+  /** What goes wrong with this server: `code` is a MeshError code
+   *  (UNAVAILABLE: it cannot be reached, reported after the first failed
+   *  attempt of an outage; retries go on quietly) or a code the server sent. */
+  onError(fn: (code: string, message: string) => void): () => void {
+    return this.errors.add(fn)
+  }
+
   signal(to: string, data: SignalData): void {
     if (this.room !== null) this.send({ type: 'signal', room: this.room, to, data })
   }
@@ -117,34 +135,33 @@ export class WebSocketSignaling implements SignalingChannel {
     this.stopTimers()
     const socket = this.socket
     this.socket = null
-    if (socket !== null) {
-      socket.onclose = null
-      socket.onmessage = null
-      socket.onerror = null
-      socket.close(1000, 'leaving')
-    }
+    if (socket !== null) closeQuietly(socket, 1000, 'leaving')
     this.peers.clear()
     this.signals.clear()
+    this.errors.clear()
   }
 
   private connect(): void {
     if (this.closed) return
     const Ctor = this.opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
     if (Ctor === undefined) {
-      this.opts.onError?.('BAD_ARGUMENTS', 'no WebSocket implementation: pass options.WebSocket')
+      this.report('BAD_ARGUMENTS', 'no WebSocket implementation: pass options.WebSocket')
       return
     }
     let socket: WebSocketLike
     try {
       socket = new Ctor(this.url)
     } catch (err) {
-      this.opts.onError?.('BAD_ARGUMENTS', `cannot open ${this.url}: ${String(err)}`)
-      this.scheduleReconnect()
+      // a URL that does not parse (or is forbidden here) never will: no retry
+      this.report('BAD_ARGUMENTS', `cannot open signaling ${this.url}: ${String(err)}`)
       return
     }
     this.socket = socket
+    let opened = false
     socket.onopen = () => {
+      opened = true
       this.attempts = 0
+      this.outageReported = false
       this.lastHeard = Date.now()
       if (this.room !== null && this.self !== null) this.send({ type: 'join', room: this.room, peer: this.self })
       for (const g of this.guests) if (g.room !== null && g.self !== null) this.send({ type: 'join', room: g.room, peer: g.self })
@@ -160,6 +177,10 @@ export class WebSocketSignaling implements SignalingChannel {
     socket.onclose = () => {
       if (this.socket !== socket) return
       this.socket = null
+      if (!opened && !this.outageReported) {
+        this.outageReported = true
+        this.report('UNAVAILABLE', `signaling server ${this.url} cannot be reached; retrying`)
+      }
       this.stopTimers()
       this.scheduleReconnect()
     }
@@ -187,8 +208,7 @@ export class WebSocketSignaling implements SignalingChannel {
         const socket = this.socket
         if (socket !== null) {
           this.socket = null
-          socket.onclose = null
-          socket.close(4000, 'silent')
+          closeQuietly(socket, 4000, 'silent')
           this.stopTimers()
           this.scheduleReconnect()
         }
@@ -222,17 +242,28 @@ export class WebSocketSignaling implements SignalingChannel {
     }
   }
 
+  private report(code: string, message: string): void {
+    this.opts.onError?.(code, message)
+    this.errors.emit(code, message)
+  }
+
   private receive(raw: unknown): void {
-    if (typeof raw !== 'string' || raw.length > MAX_FRAME_CHARS) return this.opts.onError?.('BAD_MESSAGE', 'non-text or oversized frame')
+    if (typeof raw !== 'string' || raw.length > MAX_FRAME_CHARS) return this.report('BAD_MESSAGE', 'non-text or oversized frame')
     let msg: unknown
     try {
       msg = JSON.parse(raw)
     } catch {
-      return this.opts.onError?.('BAD_MESSAGE', 'frame is not JSON')
+      return this.report('BAD_MESSAGE', 'frame is not JSON')
     }
-    if (!isPlainObject(msg)) return this.opts.onError?.('BAD_MESSAGE', 'frame is not an object')
+    // measured on the text, in a loop, before anything walks the value
+    if (scanJson(raw, MAX_FRAME_DEPTH).depth > MAX_FRAME_DEPTH) return this.report('BAD_MESSAGE', `frame nested deeper than ${MAX_FRAME_DEPTH}`)
+    if (!isPlainObject(msg)) return this.report('BAD_MESSAGE', 'frame is not an object')
     if (msg.type === 'pong') return
-    if (msg.type === 'error') return this.opts.onError?.(String(msg.code), String(msg.message))
+    if (msg.type === 'error') {
+      // the server's words are untrusted too: a code of ours, a short message
+      if (typeof msg.code !== 'string' || !ERROR_CODE.test(msg.code)) return this.report('BAD_MESSAGE', 'error frame without a valid code')
+      return this.report(msg.code, typeof msg.message === 'string' ? msg.message.slice(0, MAX_ERROR_MESSAGE) : '')
+    }
     if (msg.room !== this.room) {
       for (const g of this.guests) if (g.room !== null && g.room === msg.room) g.inRoom(msg)
       return
@@ -268,6 +299,22 @@ export class WebSocketSignaling implements SignalingChannel {
         if (validId(msg.from) && isPlainObject(msg.data)) this.signals.emit(msg.from, msg.data)
         return
     }
+  }
+}
+
+/** Close a socket in whatever state it is, and hear nothing more from it: a
+ *  socket closed while connecting throws (ws: "WebSocket was closed before the
+ *  connection was established") or reports an error later, and neither may
+ *  escape (an 'error' event without a listener is thrown by Node). */
+function closeQuietly(socket: WebSocketLike, code: number, reason: string): void {
+  socket.onopen = null
+  socket.onclose = null
+  socket.onmessage = null
+  socket.onerror = () => {}
+  try {
+    socket.close(code, reason)
+  } catch {
+    // closed enough: it will not be used again
   }
 }
 

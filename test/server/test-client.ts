@@ -23,7 +23,7 @@ export class TestClient {
     )
   }
 
-  static connect(url: string, options: { autoPong?: boolean; origin?: string } = {}): Promise<TestClient> {
+  static connect(url: string, options: { autoPong?: boolean; origin?: string; localAddress?: string } = {}): Promise<TestClient> {
     const ws = new WebSocket(url, options)
     const client = new TestClient(ws)
     return new Promise((resolve, reject) => {

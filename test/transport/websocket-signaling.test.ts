@@ -2,9 +2,13 @@
 // that a hostile or broken server's frames are refused without a throw.
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket, { WebSocketServer } from 'ws'
-import type { AddressInfo } from 'node:net'
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net'
 import { WebSocketSignaling } from '../../src/transport/websocket-signaling'
 import type { WebSocketConstructor } from '../../src/transport/websocket-signaling'
+import { createMeshTransport } from '../../src/transport/create'
+import type { TransportError } from '../../src/transport/errors'
+import { toMeshError } from '../../src/client/errors'
+import { namedKeys } from './identities'
 
 const cleanup: Array<() => void> = []
 afterEach(() => {
@@ -127,5 +131,113 @@ describe('a sibling: another room on the same socket (the lobby, lobby.ts)', () 
       { type: 'leave', room: 'lobby' },
     ])
     expect(sib.connected).toBe(false)
+  })
+})
+
+/** A TCP server that takes connections and never answers the WebSocket handshake. */
+async function silentTcpServer() {
+  const sockets: Socket[] = []
+  const server = createNetServer((socket) => {
+    sockets.push(socket)
+    socket.on('error', () => {})
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  cleanup.push(() => {
+    for (const s of sockets) s.destroy()
+    server.close()
+  })
+  return { url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`, sockets }
+}
+
+/** A TCP server that counts connections and resets each at once. */
+async function refusingServer() {
+  let attempts = 0
+  const server = createNetServer((socket) => {
+    attempts++
+    socket.on('error', () => {})
+    socket.destroy()
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  cleanup.push(() => server.close())
+  return { url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`, attempts: () => attempts }
+}
+
+describe('signaling mistakes are visible, and close() never throws', () => {
+  it('reports an unreachable server once (UNAVAILABLE) after the first failed attempt, then retries quietly', async () => {
+    const srv = await refusingServer()
+    const { ch, errors } = channel(srv.url)
+    const heard: string[] = []
+    ch.onError((code) => heard.push(code))
+    ch.join('room1', 'me/t')
+    await expect.poll(() => errors, { timeout: 5000 }).toEqual(['UNAVAILABLE'])
+    await expect.poll(() => srv.attempts(), { timeout: 5000 }).toBeGreaterThanOrEqual(4)
+    expect(errors).toEqual(['UNAVAILABLE'])
+    expect(heard).toEqual(['UNAVAILABLE'])
+  })
+
+  it('reports a new outage after the connection was back', async () => {
+    const srv = await scriptedServer()
+    const { ch, errors } = channel(srv.url)
+    ch.join('room1', 'me/t')
+    await expect.poll(() => srv.received.length).toBe(1)
+    expect(errors).toEqual([])
+    // the server goes away: the reconnect attempts fail, reported once
+    for (const s of srv.sockets) s.terminate()
+    srv.wss.close()
+    await expect.poll(() => errors, { timeout: 5000 }).toEqual(['UNAVAILABLE'])
+  })
+
+  it('reports a URL that cannot be opened as BAD_ARGUMENTS, once, without retrying', async () => {
+    const { ch, errors } = channel('not a url')
+    ch.join('room1', 'me/t')
+    expect(errors).toEqual(['BAD_ARGUMENTS'])
+    expect(ch.connected).toBe(false)
+  })
+
+  it('closes without a throw or an error event while the socket is still connecting', async () => {
+    const srv = await silentTcpServer()
+    const { ch, errors } = channel(srv.url)
+    ch.join('room1', 'me/t')
+    await expect.poll(() => srv.sockets.length).toBe(1)
+    expect(() => ch.close()).not.toThrow()
+    // the aborted handshake's error (ws emits it on a later tick) has nowhere to go but nowhere
+    await new Promise((resolve) => setImmediate(resolve))
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(errors).toEqual([])
+  })
+
+  it('closes without a throw when open, closing, closed, or never joined', async () => {
+    const srv = await scriptedServer()
+    const { ch } = channel(srv.url)
+    ch.join('room1', 'me/t')
+    await expect.poll(() => ch.connected).toBe(true)
+    expect(() => ch.close()).not.toThrow()
+    expect(() => ch.close()).not.toThrow()
+    expect(() => channel(srv.url).ch.close()).not.toThrow()
+  })
+})
+
+describe('signaling errors reach the transport and the app', () => {
+  it('a transport made by createMeshTransport reports an unreachable signaling server as UNAVAILABLE, a MeshError code', async () => {
+    const srv = await refusingServer()
+    const { m } = await namedKeys('m')
+    const transport = await createMeshTransport({
+      self: { member: m!.id, tab: 't1', browser: 'node' },
+      identity: m!,
+      room: 'room1',
+      signaling: srv.url,
+      broadcastChannel: false,
+      websocket: { WebSocket: WebSocket as unknown as WebSocketConstructor, backoffBaseMs: 20, backoffMaxMs: 100 },
+      peerFactory: () => {
+        throw new Error('no peer is made in this test')
+      },
+    })
+    cleanup.push(() => void transport.close())
+    const errors: TransportError[] = []
+    transport.onError((e) => errors.push(e))
+    await expect.poll(() => errors.length, { timeout: 5000 }).toBe(1)
+    const mesh = toMeshError(errors[0])
+    expect(mesh).toMatchObject({ code: 'UNAVAILABLE' })
+    expect(mesh.message).toContain(srv.url)
   })
 })
