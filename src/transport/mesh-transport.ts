@@ -801,7 +801,15 @@ export function parseSignal(data: unknown): ParsedSignal | null {
   if (data.k === 'knock') return { a: data.a, k: 'knock' }
   if (data.k !== 'sdp' || !ATTEMPT_ID.test(data.a) || !isPlainObject(data.s)) return null
   const s = data.s
-  if (JSON.stringify(s).length > MAX_SIGNAL_JSON) return null
+  // a structured object (BroadcastChannel) may nest past the engine's stack:
+  // stringify then throws RangeError, which must be a refusal, not a crash
+  let json: string
+  try {
+    json = JSON.stringify(s)
+  } catch {
+    return null
+  }
+  if (json.length > MAX_SIGNAL_JSON) return null
   const okType = s.type === 'offer' || s.type === 'answer' ? typeof s.sdp === 'string' : s.type === 'candidate' ? isPlainObject(s.candidate) : s.renegotiate === true || isPlainObject(s.transceiverRequest)
   return okType ? { a: data.a, k: 'sdp', s } : null
 }

@@ -59,4 +59,11 @@ export class MemorySignalingHub {
     const copy = JSON.parse(JSON.stringify(data)) as SignalData
     if (target !== undefined) setTimeout(() => target.onSignal.forEach((fn) => fn(from, copy)), 0)
   }
+
+  /** deliver `data` as is, as a structured clone (BroadcastChannel) would:
+   *  no JSON round trip, so any shape and depth arrives */
+  injectObject(from: string, to: string, data: SignalData): void {
+    const target = this.members.get(to)
+    if (target !== undefined) setTimeout(() => target.onSignal.forEach((fn) => fn(from, data)), 0)
+  }
 }
