@@ -162,14 +162,15 @@ export class RequestPipeline {
    * remembered as abandoned so the tree still recognises a late copy.
    */
   failWithoutQuorum(): void {
+    // A write never sent is surely not applied: it fails now. One already
+    // handed to a leader may still commit (the entry may be on a quorum's
+    // disks already, or the quorum may come back in a moment — a closed
+    // tab's voter taken over by a surviving tab): it keeps its resends and
+    // its deadline, and only then fails with its outcome said unknown.
     for (const [seq, p] of this.pending) {
+      if (p.sentAt !== null) continue
       this.pending.delete(seq)
-      if (p.sentAt === null) {
-        p.reject(noQuorum('no quorum in reach: the write was not sent and did not apply'))
-      } else {
-        this.abandon(seq)
-        p.reject(noQuorum('the quorum was lost after the write was sent: it may still commit; read before retrying', 'unknown'))
-      }
+      p.reject(noQuorum('no quorum in reach: the write was not sent and did not apply'))
     }
   }
 
