@@ -2,23 +2,15 @@
 // global timer or Date: in a browser it gets `realScheduler`, in the simulator
 // a VirtualClock, so the same driver code runs on real and on virtual time.
 
-export type TimerHandle = unknown
-
 /** the longest delay a platform timer keeps (a signed 32-bit ms count); longer ones fire at once */
 export const MAX_TIMER_MS = 2 ** 31 - 1
 
-export interface Scheduler {
-  /** milliseconds; only differences and leader-stamped times are meaningful */
-  now(): number
-  setTimeout(fn: () => void, ms: number): TimerHandle
-  clearTimeout(handle: TimerHandle): void
-}
-
-export const realScheduler: Scheduler = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
-  clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>),
-}
+/** One clock shape for the driver and the transport below it: the node
+ *  hands its own clock down (src/transport/clock.ts defines it). */
+import type { TransportClock, TransportTimer } from '../transport/clock'
+export { realClock as realScheduler } from '../transport/clock'
+export type Scheduler = TransportClock
+export type TimerHandle = TransportTimer
 
 /**
  * What a RepeatingTimer hands over when its callback throws: the callback's
