@@ -63,7 +63,7 @@ if (tarball === undefined || !existsSync(tarball)) {
 } else {
   if (run('npx', ['publint', 'run', '--strict', tarball]) === 0) passed++
   else failed++
-  if (run('npx', ['attw', '--format', 'table', '--ignore-rules', 'cjs-resolves-to-esm', tarball]) === 0) passed++
+  if (run('npx', ['attw', tarball, '--format', 'table', '--ignore-rules', 'cjs-resolves-to-esm']) === 0) passed++
   else failed++
 }
 rmSync(packDir, { recursive: true, force: true })
