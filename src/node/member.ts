@@ -17,7 +17,7 @@
 // everything comes in through MemberOptions, so the browser layer, Node tests
 // and the simulator all run this same code (invariant 7).
 import { ObservableV2 } from 'lib0/observable'
-import { RawNode } from '../raft/index'
+import { PLANTED_BUGS, RawNode } from '../raft/index'
 import type { ConfState, DurableState, Entry, Message, Ready, Role, Snapshot } from '../raft/types'
 import { decodeRaftMessage, encodeRaftMessage } from '../wire/raft-codec'
 import { decodeCommand, encodeCommand } from '../tree/command'
@@ -121,7 +121,7 @@ export class Member extends ObservableV2<MemberEvents> {
     super()
     this.opts = opts
     // planted bug (tests only): a tree that applies retries twice when asked
-    if (opts.bugs?.applyRetriesTwice === true) this.treeState = this.newTree()
+    if (PLANTED_BUGS && opts.bugs?.applyRetriesTwice === true) this.treeState = this.newTree()
     this.storage = opts.storage
     this.id = opts.hello.member
     this.browser = opts.hello.browser
@@ -349,7 +349,7 @@ export class Member extends ObservableV2<MemberEvents> {
   barrier(): Promise<void> {
     if (this.stopped) return Promise.reject(new MeshError('CLOSED', 'the mesh is closed'))
     // planted bug (tests only): serve "linearizable" reads from local state without ReadIndex
-    if (this.opts.bugs?.readWithoutReadIndex === true) return Promise.resolve()
+    if (PLANTED_BUGS && this.opts.bugs?.readWithoutReadIndex === true) return Promise.resolve()
     if (this.failsFast()) return Promise.reject(new MeshError('NO_QUORUM', 'no quorum in reach: the leader cannot confirm a read'))
     const p = this.reads.barrier()
     this.pump()
@@ -649,7 +649,7 @@ export class Member extends ObservableV2<MemberEvents> {
 
   /** tree options every replica shares; only planted bugs (tests only) for now */
   private treeOptions(): TreeOptions {
-    return this.opts.bugs?.applyRetriesTwice === true ? { bugs: { applyRetriesTwice: true } } : {}
+    return PLANTED_BUGS && this.opts.bugs?.applyRetriesTwice === true ? { bugs: { applyRetriesTwice: true } } : {}
   }
 
   private newTree(): ZTree {

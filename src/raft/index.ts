@@ -17,3 +17,4 @@ export { majorityCommitted, jointCommitted, majorityVote, jointVote } from './qu
 export type { VoteResult } from './quorum'
 export type * from './types'
 export { MAX_RAFT_NUMBER, MAX_TERM_JUMP } from './types'
+export { PLANTED_BUGS } from './planted-bugs'

@@ -9,6 +9,7 @@
 // - applied <= committed <= lastIndex();
 // - stableIndex <= inProgressIndex <= lastIndex(): entries up to stableIndex are
 //   on disk; up to inProgressIndex they were handed out in a Ready.
+import { PLANTED_BUGS } from './planted-bugs'
 import type { Entry, Snapshot, SnapshotMeta } from './types'
 
 /** Bytes an entry counts for in maxSizePerMsg and the uncommitted cap. */
@@ -148,7 +149,7 @@ export class RaftLog {
     if (ci !== 0) {
       // never overwrite committed entries: a leader asking for it is lying
       if (ci <= this.committed) return -1
-      if (noTruncate) {
+      if (PLANTED_BUGS && noTruncate) {
         const last = this.lastIndex()
         this.append(ents.slice(Math.max(ci, last + 1) - prevIndex - 1))
       } else {

@@ -7,6 +7,7 @@
 import { allVoters, applyConfChange, cloneConfState, decodeConfChange, emptyConfState, encodeConfChange, isJoint } from './confchange'
 import { RaftError } from './errors'
 import { RaftLog, entrySize } from './log'
+import { PLANTED_BUGS } from './planted-bugs'
 import { ReadIndexQueue } from './read-only'
 import { Progress, ProgressTracker } from './tracker'
 import type {
@@ -111,7 +112,7 @@ export class Raft {
     this.term = d.hardState.term
     this.vote = d.hardState.vote
     this.trk = new ProgressTracker(d.snapshot === null ? emptyConfState() : cloneConfState(d.snapshot.meta.conf), cfg.maxInflightMsgs)
-    this.trk.ignoreJoint = this.bugs.confChangeTooEarly === true
+    this.trk.ignoreJoint = PLANTED_BUGS && this.bugs.confChangeTooEarly === true
     this.confAppliedIndex = this.log.snapshotIndex
     if (isNew && cfg.bootstrap !== undefined) this.bootstrap(cfg.bootstrap)
     // the configuration as of the commit index: replay committed conf entries
@@ -412,8 +413,8 @@ export class Raft {
       this.vote === m.from ||
       (this.vote === null && this.lead === null) ||
       (pre && m.term > this.term) ||
-      (!pre && this.bugs.voteTwice === true)
-    const upToDate = this.bugs.skipLogUpToDateCheck === true || this.log.isUpToDate(m.index, m.logTerm)
+      (PLANTED_BUGS && !pre && this.bugs.voteTwice === true)
+    const upToDate = (PLANTED_BUGS && this.bugs.skipLogUpToDateCheck === true) || this.log.isUpToDate(m.index, m.logTerm)
     if (canVote && upToDate) {
       // a granted vote carries the candidate's term (for PreVote, the future term)
       this.send(respType, m.from, m.term)
@@ -453,7 +454,7 @@ export class Raft {
       out[i] = { term: this.term, index: ++li, type: e.type, data: e.data }
     }
     this.log.append(out)
-    if (this.bugs.confChangeTooEarly === true) this.applyAppendedConfEntries(out)
+    if (PLANTED_BUGS && this.bugs.confChangeTooEarly === true) this.applyAppendedConfEntries(out)
     this.trk.progress.get(this.id)?.maybeUpdate(li)
     this.maybeCommit()
     return true
@@ -463,7 +464,7 @@ export class Raft {
   private maybeCommit(): boolean {
     const mci = this.trk.committed()
     if (!Number.isFinite(mci) || mci <= this.log.committed) return false
-    if (this.bugs.commitOldTermByCounting !== true && this.log.term(mci) !== this.term) return false
+    if (!(PLANTED_BUGS && this.bugs.commitOldTermByCounting === true) && this.log.term(mci) !== this.term) return false
     const old = this.log.committed
     if (!this.log.commitTo(mci)) return false
     for (let i = old + 1; i <= mci; i++) {
@@ -498,7 +499,7 @@ export class Raft {
       this.electionElapsed = 0
       if (this.cfg.checkQuorum) {
         // CheckQuorum: a leader cut off from a quorum stops serving
-        if (!this.trk.quorumActive(this.id) && this.bugs.leaderNeverStepsDown !== true) {
+        if (!this.trk.quorumActive(this.id) && !(PLANTED_BUGS && this.bugs.leaderNeverStepsDown === true)) {
           this.becomeFollower(this.term, null)
           return
         }
@@ -538,7 +539,7 @@ export class Raft {
         // never change our term for a PreVote
       } else if (m.type === 'MsgPreVoteResp' && !m.reject) {
         // the future term we asked for; we adopt it only when we win
-      } else if (this.role === 'leader' && this.bugs.leaderNeverStepsDown === true) {
+      } else if (PLANTED_BUGS && this.role === 'leader' && this.bugs.leaderNeverStepsDown === true) {
         this.term = m.term
         this.vote = null
       } else if (m.type === 'MsgApp' || m.type === 'MsgHeartbeat' || m.type === 'MsgSnap') {
@@ -547,7 +548,7 @@ export class Raft {
         this.becomeFollower(m.term, null)
       }
     } else if (m.term < this.term) {
-      if (this.bugs.ignoreResponseTerm === true && RESPONSES.has(m.type)) {
+      if (PLANTED_BUGS && this.bugs.ignoreResponseTerm === true && RESPONSES.has(m.type)) {
         // planted bug: fall through and count a stale response
       } else {
         if ((this.cfg.checkQuorum || this.cfg.preVote) && (m.type === 'MsgHeartbeat' || m.type === 'MsgApp')) {
@@ -721,11 +722,11 @@ export class Raft {
       const e = ents[i]!
       if (e.index !== m.index + 1 + i || !isCount(e.term) || e.term === 0 || e.term > m.term) return // malformed
     }
-    const lastNew = this.log.maybeAppend(m.index, m.logTerm, m.commit, ents, this.bugs.noTruncateOnConflict === true)
+    const lastNew = this.log.maybeAppend(m.index, m.logTerm, m.commit, ents, PLANTED_BUGS && this.bugs.noTruncateOnConflict === true)
     const cut = this.log.takeTruncation()
     if (cut > 0) this.dropAcksFrom(cut)
     if (lastNew >= 0) {
-      if (this.bugs.confChangeTooEarly === true) this.applyAppendedConfEntries(ents)
+      if (PLANTED_BUGS && this.bugs.confChangeTooEarly === true) this.applyAppendedConfEntries(ents)
       this.send('MsgAppResp', m.from, this.term, { index: lastNew })
       return
     }

@@ -1,6 +1,7 @@
 // What the leader knows about each member (etcd raft's tracker package).
 import { allMembers, isVoter } from './confchange'
 import { jointCommitted, jointVote } from './quorum'
+import { PLANTED_BUGS } from './planted-bugs'
 import type { VoteResult } from './quorum'
 import type { ConfState, NodeId } from './types'
 
@@ -192,7 +193,7 @@ export class ProgressTracker {
   }
 
   private get outgoing(): NodeId[] {
-    return this.ignoreJoint ? [] : this.conf.votersOutgoing
+    return PLANTED_BUGS && this.ignoreJoint ? [] : this.conf.votersOutgoing
   }
 
   /** The highest index acknowledged by a (joint) quorum. */

@@ -10,6 +10,7 @@ import { acknowledge, lookup, newSessionDedup, record } from './dedup'
 import { TreeError } from './errors'
 import { joinPath, nameOf, parentOf, pathProblem, sequenceSuffix } from './paths'
 import { decodeState, encodeState } from './snapshot'
+import { PLANTED_BUGS } from './planted-bugs'
 import { addChild, childCount, isReapable, newRoot, statOf } from './znode'
 import type { NodeKind, TreeState, ZNode } from './znode'
 import type {
@@ -20,6 +21,7 @@ import type {
   OpResult,
   SessionInfo,
   Stat,
+  TreeBugs,
   TreeOptions,
   TxnOp,
   TxnResult,
@@ -43,11 +45,11 @@ export class ZTree {
   /** paths of container and TTL nodes: the only ones reapable() must look at */
   private readonly reapCandidates = new Set<string>()
   private cachedDigest: string | null = null
-  /** planted bug (tests only): see TreeBugs */
-  private readonly applyRetriesTwice: boolean
+  /** planted bugs (tests only): see TreeBugs */
+  private readonly bugs: TreeBugs
 
   constructor(opts: TreeOptions = {}, state?: TreeState) {
-    this.applyRetriesTwice = opts.bugs?.applyRetriesTwice === true
+    this.bugs = opts.bugs ?? {}
     const max = opts.maxDataBytes ?? DEFAULT_MAX_DATA_BYTES
     if (!Number.isSafeInteger(max) || max < 0) throw new TreeError('BAD_ARGUMENTS', 'maxDataBytes must be a non-negative integer')
     this.maxDataBytes = max
@@ -215,8 +217,8 @@ export class ZTree {
     }
     acknowledge(session.dedup, cmd.ackedBelow)
     const seen = lookup(session.dedup, cmd.seq)
-    // planted bug (tests only): with applyRetriesTwice a retry falls through and runs its ops again
-    if (seen.kind === 'replay' && !this.applyRetriesTwice) return { result: seen.result, events, deduped: true }
+    // planted bug (tests only, see TreeBugs): a retry falls through and runs its ops again
+    if (seen.kind === 'replay' && !(PLANTED_BUGS && this.bugs.applyRetriesTwice === true)) return { result: seen.result, events, deduped: true }
     if (seen.kind === 'stale') {
       return {
         result: { ok: false, code: 'BAD_ARGUMENTS', message: `seq ${cmd.seq} was already applied and acknowledged` },
