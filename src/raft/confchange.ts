@@ -7,7 +7,7 @@
 // - `votersOutgoing` is non-empty exactly when the config is joint;
 // - `learnersNext` nodes are outgoing voters that become learners on leave.
 import * as encoding from 'lib0/encoding'
-import * as decoding from 'lib0/decoding'
+import * as checked from '../codec/checked-reader'
 import { RaftError } from './errors'
 import type { ConfChange, ConfChangeSingle, ConfChangeType, ConfState, NodeId } from './types'
 
@@ -155,28 +155,30 @@ export function encodeConfChange(cc: ConfChange): Uint8Array {
   return encoding.toUint8Array(enc)
 }
 
-/** Decodes and validates; throws RaftError('BAD_CONF_CHANGE_ENCODING'). */
+const bad = (why: string): RaftError => new RaftError('BAD_CONF_CHANGE_ENCODING', why)
+
+/** Decodes and validates; throws RaftError('BAD_CONF_CHANGE_ENCODING'), and
+ *  only that: the reads are the one checked reader's, its DecodeError mapped here. */
 export function decodeConfChange(bytes: Uint8Array): ConfChange {
-  const bad = (why: string): RaftError => new RaftError('BAD_CONF_CHANGE_ENCODING', why)
   try {
-    const dec = decoding.createDecoder(bytes)
-    if (decoding.readUint8(dec) !== CONF_CHANGE_VERSION) throw bad('unknown version')
-    const transition = TRANSITIONS[decoding.readUint8(dec)]
-    if (transition === undefined) throw bad('unknown transition')
-    const n = decoding.readVarUint(dec)
-    if (n > MAX_CONF_CHANGES) throw bad('too many changes')
-    const changes: ConfChangeSingle[] = []
-    for (let i = 0; i < n; i++) {
-      const type = TYPES[decoding.readUint8(dec)]
-      if (type === undefined) throw bad('unknown change type')
-      const node = decoding.readVarString(dec)
-      if (node.length === 0 || node.length > MAX_NODE_ID_LENGTH) throw bad('bad node id')
-      changes.push({ type, node })
-    }
-    if (decoding.hasContent(dec)) throw bad('trailing bytes')
-    return { changes, transition }
+    return checked.decodeAll(bytes, readConfChange, 'conf change', (err) => err instanceof RaftError)
   } catch (err) {
-    if (err instanceof RaftError) throw err
-    throw bad('truncated')
+    if (err instanceof checked.DecodeError) throw bad(err.reason)
+    throw err
   }
+}
+
+function readConfChange(dec: checked.Decoder): ConfChange {
+  if (checked.readByte(dec, 'version') !== CONF_CHANGE_VERSION) throw bad('unknown version')
+  const transition = checked.readEnum(dec, TRANSITIONS, 'transition')
+  // each change takes at least a type byte and a length byte
+  const n = checked.readCount(dec, MAX_CONF_CHANGES, 'changes', 2)
+  const changes: ConfChangeSingle[] = []
+  for (let i = 0; i < n; i++) {
+    const type = checked.readEnum(dec, TYPES, 'change type')
+    const node = checked.readCharBoundedString(dec, MAX_NODE_ID_LENGTH, 'node id')
+    if (node.length === 0) throw bad('bad node id')
+    changes.push({ type, node })
+  }
+  return { changes, transition }
 }

@@ -1,9 +1,10 @@
 // Checked binary reading and writing over lib0 for commands and snapshots.
-// Every read validates its bound; any failure becomes TreeError BAD_ARGUMENTS,
-// so untrusted bytes can never throw anything else nor yield an out-of-range value.
+// Every read validates its bound (src/codec/checked-reader); any failure becomes
+// TreeError BAD_ARGUMENTS, so untrusted bytes can never throw anything else nor
+// yield an out-of-range value.
 import * as encoding from 'lib0/encoding'
-import * as decoding from 'lib0/decoding'
-import { badArguments } from './errors'
+import * as checked from '../codec/checked-reader'
+import { badArguments, TreeError } from './errors'
 import type { OpResult, Stat, TreeErrorCode, TxnResult } from './types'
 
 /** largest string field we accept (session ids, messages, paths are bounded tighter) */
@@ -11,113 +12,61 @@ export const MAX_STRING_LENGTH = 64 * 1024
 /** largest byte field we accept on the wire; the tree enforces its own maxDataBytes */
 export const MAX_BYTES_LENGTH = 64 * 1024 * 1024
 
-/** A lib0 decoder whose reads check bounds and throw only TreeError BAD_ARGUMENTS. */
+/**
+ * The tree's view of the one checked reader (src/codec/checked-reader): a
+ * decoder whose reads name their field. Reads throw DecodeError; `decodeChecked`
+ * is the one place that becomes TreeError BAD_ARGUMENTS.
+ */
 export class CheckedReader {
-  private readonly d: decoding.Decoder
-
-  constructor(readonly bytes: Uint8Array, readonly what: string) {
-    this.d = decoding.createDecoder(bytes)
-  }
-
-  private fail(message: string): never {
-    throw badArguments(`${this.what}: ${message}`)
-  }
-
-  /** a lib0 read threw (truncation, overflow): BAD_ARGUMENTS */
-  private malformed(err: unknown): never {
-    return this.fail(`truncated or malformed (${err instanceof Error ? err.message : String(err)})`)
-  }
+  constructor(readonly d: checked.Decoder) {}
 
   u8(): number {
-    if (this.d.pos >= this.bytes.length) this.fail('truncated')
-    return decoding.readUint8(this.d)
+    return checked.readByte(this.d)
   }
 
   /** a non-negative safe integer, at most max */
   uint(field: string, max = Number.MAX_SAFE_INTEGER): number {
-    const start = this.d.pos
-    let n: number
-    try {
-      n = decoding.readVarUint(this.d)
-    } catch (err) {
-      return this.malformed(err)
-    }
-    if (!Number.isSafeInteger(n) || n > max) this.fail(`${field} out of range`)
-    this.refuseOverlong(start, field)
-    return n
+    return checked.readVarUint(this.d, max, field)
   }
 
   /** a safe integer in [min, max] */
   int(field: string, min: number, max: number): number {
-    const start = this.d.pos
-    let n: number
-    try {
-      n = decoding.readVarInt(this.d)
-    } catch (err) {
-      return this.malformed(err)
-    }
-    if (!Number.isSafeInteger(n) || n < min || n > max || Object.is(n, -0)) this.fail(`${field} out of range`)
-    this.refuseOverlong(start, field)
-    return n
-  }
-
-  /** a varint whose last byte is zero has a shorter encoding: refuse it, so each value has one encoding */
-  private refuseOverlong(start: number, field: string): void {
-    if (this.d.pos - start > 1 && this.bytes[this.d.pos - 1] === 0) this.fail(`${field} has an overlong encoding`)
+    return checked.readVarInt(this.d, min, max, field)
   }
 
   bool(field: string): boolean {
-    const b = this.u8()
-    if (b > 1) this.fail(`${field} not a boolean`)
-    return b === 1
+    return checked.readBool(this.d, field)
   }
 
+  /** at most maxLength UTF-16 code units of valid UTF-8 */
   string(field: string, maxLength = MAX_STRING_LENGTH): string {
-    // a UTF-8 string of n chars takes at least n bytes: bound the byte length first
-    const byteLength = this.uint(`${field} length`, maxLength * 3)
-    if (this.d.pos + byteLength > this.bytes.length) this.fail(`${field} truncated`)
-    const start = this.d.pos
-    let s: string
-    // ASCII fast path: most paths and ids are short ASCII, and TextDecoder has a per-call cost
-    let ascii = byteLength <= 256
-    for (let i = 0; ascii && i < byteLength; i++) if (this.bytes[start + i]! >= 0x80) ascii = false
-    if (ascii) {
-      s = String.fromCharCode.apply(null, this.bytes.subarray(start, start + byteLength) as unknown as number[])
-    } else {
-      try {
-        s = utf8.decode(this.bytes.subarray(start, start + byteLength))
-      } catch {
-        return this.fail(`${field} is not UTF-8`)
-      }
-    }
-    this.d.pos += byteLength
-    if (s.length > maxLength) this.fail(`${field} too long`)
-    return s
+    return checked.readCharBoundedString(this.d, maxLength, field)
   }
 
+  /** a view into the bytes being read, not a copy */
   bytesField(field: string, maxLength = MAX_BYTES_LENGTH): Uint8Array {
-    const n = this.uint(`${field} length`, maxLength)
-    if (this.d.pos + n > this.bytes.length) this.fail(`${field} truncated`)
-    const out = this.bytes.subarray(this.d.pos, this.d.pos + n)
-    this.d.pos += n
-    return out
+    return checked.readBytesView(this.d, maxLength, field)
   }
 
   /** the count of a list, bounded by max and by the bytes left (each item takes ≥ minItemBytes) */
   count(field: string, max: number, minItemBytes = 1): number {
-    const n = this.uint(`${field} count`, max)
-    if (n * minItemBytes > this.bytes.length - this.d.pos) this.fail(`${field} count exceeds the bytes left`)
-    return n
-  }
-
-  /** throws unless every byte was consumed (one canonical encoding per value) */
-  end(): void {
-    if (this.d.pos !== this.bytes.length) this.fail(`${this.bytes.length - this.d.pos} trailing bytes`)
+    return checked.readCount(this.d, max, field, minItemBytes)
   }
 }
 
-// fatal: invalid UTF-8 is garbage, not something to repair with U+FFFD
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+/**
+ * Reads all of `bytes` with `read` and requires the end (one canonical
+ * encoding per value). Throws only TreeError: a DecodeError, or any stray
+ * exception, becomes BAD_ARGUMENTS prefixed with `what` ('command', 'snapshot').
+ */
+export function decodeChecked<T>(bytes: Uint8Array, what: string, read: (r: CheckedReader) => T): T {
+  try {
+    return checked.decodeAll(bytes, (d) => read(new CheckedReader(d)), what, (err) => err instanceof TreeError)
+  } catch (err) {
+    if (err instanceof checked.DecodeError) throw badArguments(`${what}: ${err.reason}`)
+    throw err
+  }
+}
 
 export const writeString = (e: encoding.Encoder, s: string): void => encoding.writeVarString(e, s)
 

@@ -6,7 +6,7 @@
 // left over, so one Command has exactly one encoding and garbage is refused
 // with TreeError BAD_ARGUMENTS — never another exception.
 import * as encoding from 'lib0/encoding'
-import { CheckedReader, MAX_SESSION_ID_LENGTH, writeString } from './codec'
+import { CheckedReader, decodeChecked, MAX_SESSION_ID_LENGTH, writeString } from './codec'
 import { badArguments } from './errors'
 import { MAX_PATH_LENGTH, isInvalidChar, pathProblem } from './paths'
 import type { Command, CreateMode, TxnOp } from './types'
@@ -209,7 +209,10 @@ const writeOp = (e: encoding.Encoder, op: TxnOp): void => {
  */
 export function decodeCommand(bytes: Uint8Array): Command {
   if (!(bytes instanceof Uint8Array)) throw badArguments('command: not bytes')
-  const r = new CheckedReader(bytes, 'command')
+  return decodeChecked(bytes, 'command', readCommand)
+}
+
+const readCommand = (r: CheckedReader): Command => {
   const version = r.u8()
   if (version !== COMMAND_FORMAT_VERSION) throw badArguments(`command: unknown format version ${version}`)
   const type = TYPES[r.u8()]
@@ -258,7 +261,6 @@ export function decodeCommand(bytes: Uint8Array): Command {
     default:
       throw badArguments('command: unknown type tag')
   }
-  r.end()
   const problem = commandProblem(cmd)
   if (problem !== null) throw badArguments(`command: ${problem}`)
   return cmd

@@ -8,7 +8,7 @@
 // no parent index or name; session count; sessions sorted by id, each with its
 // timeout and dedup table (floor, results sorted by seq).
 import * as encoding from 'lib0/encoding'
-import { CheckedReader, MAX_SESSION_ID_LENGTH, readTxnResult, writeString, writeTxnResult } from './codec'
+import { CheckedReader, decodeChecked, MAX_SESSION_ID_LENGTH, readTxnResult, writeString, writeTxnResult } from './codec'
 import { MAX_OPS_PER_TXN, MAX_SESSION_TIMEOUT_MS, MAX_TTL_MS, sessionIdProblem } from './command'
 import { MAX_RESULTS_PER_SESSION } from './dedup'
 import { badArguments } from './errors'
@@ -106,7 +106,10 @@ export function decodeState(bytes: Uint8Array): TreeState {
   // one private copy whose subarrays become the nodes' data: the caller may reuse its bytes,
   // and 100,000 small copies would cost more than one large one. Memory: a node's data keeps
   // the copy alive until it is set again; at most the snapshot's size.
-  const r = new CheckedReader(bytes.slice(), 'snapshot')
+  return decodeChecked(bytes.slice(), 'snapshot', readState)
+}
+
+const readState = (r: CheckedReader): TreeState => {
   const version = r.u8()
   if (version !== SNAPSHOT_FORMAT_VERSION) throw badArguments(`snapshot: unknown format version ${version}`)
   const lastZxid = r.uint('lastZxid')
@@ -165,7 +168,6 @@ export function decodeState(bytes: Uint8Array): TreeState {
     }
     sessions.set(id, { timeoutMs, ephemerals: new Set(), dedup: { floor, results } })
   }
-  r.end()
   // every ephemeral belongs to a live session
   for (let i = 1; i < count; i++) {
     const path = paths[i]!

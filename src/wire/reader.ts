@@ -1,112 +1,55 @@
-// Checked reading of untrusted bytes, over lib0/decoding.
-//
-// lib0's decoder trusts its input: readUint8 past the end yields undefined,
-// readVarUint accepts overlong encodings and (on its last byte) numbers past
-// 2^53, readUint8Array throws a plain Error, readVarString a TypeError. Every
-// function here turns each of those into WireError('BAD_MESSAGE') and checks
-// a bound before anything is allocated or looped over.
-//
-// What must stay true: every read either returns a value inside its stated
-// bound or throws WireError; and every value it accepts has exactly one
-// encoding (varuints must be minimal, booleans 0 or 1, strings valid UTF-8),
-// so a decoded message re-encodes to the very bytes it came from.
+// The wire layer's view of the one checked reader (src/codec/checked-reader):
+// the same reads, each throwing WireError('BAD_MESSAGE') instead of
+// DecodeError. The mapping is `toWireError`, applied here once for every
+// read, so framing and the codecs, which call reads outside `decodeWith`
+// too, see only WireError.
 //
 // Use: wrap a whole decode in `decodeWith(bytes, dec => ...)`, which also
 // rejects trailing bytes and converts any stray exception.
-import * as decoding from 'lib0/decoding'
+import * as checked from '../codec/checked-reader'
 import { badMessage, WireError } from './errors'
 import { MAX_ID_LENGTH, MAX_WIRE_UINT, MEMBER_ID_PATTERN } from './limits'
 
-export type Decoder = decoding.Decoder
+export type Decoder = checked.Decoder
 
-/**
- * Read a minimal varuint in [0, max]. `what` names the field in the error.
- * An overlong encoding (a trailing 0x00 continuation group) is rejected so
- * that the encoding of a value is unique.
- */
-export function readVarUint(dec: Decoder, max: number = MAX_WIRE_UINT, what = 'integer'): number {
-  const start = dec.pos
-  let n: number
-  try {
-    n = decoding.readVarUint(dec)
-  } catch {
-    throw badMessage(`truncated ${what}`)
+/** A DecodeError becomes BAD_MESSAGE with its reason; anything else passes through. */
+function toWireError(err: unknown): unknown {
+  return err instanceof checked.DecodeError ? badMessage(err.reason) : err
+}
+
+/** `read` with its DecodeErrors mapped to WireError. */
+function asWire<A extends unknown[], R>(read: (...args: A) => R): (...args: A) => R {
+  return (...args) => {
+    try {
+      return read(...args)
+    } catch (err) {
+      throw toWireError(err)
+    }
   }
-  if (dec.pos - start > 1 && dec.arr[dec.pos - 1] === 0) throw badMessage(`overlong ${what}`)
-  if (!(n <= max)) throw badMessage(`${what} ${n} exceeds ${max}`)
-  return n
 }
 
-/** Read one byte. */
-export function readByte(dec: Decoder, what = 'byte'): number {
-  if (dec.pos >= dec.arr.length) throw badMessage(`truncated ${what}`)
-  return decoding.readUint8(dec)
-}
-
-/** A boolean is one byte, 0 or 1; anything else is malformed. */
-export function readBool(dec: Decoder, what = 'boolean'): boolean {
-  const b = readByte(dec, what)
-  if (b > 1) throw badMessage(`${what} must be 0 or 1, got ${b}`)
-  return b === 1
-}
-
-/** Read a varuint index into `values` (the symmetric writer is writeEnum). */
-export function readEnum<T>(dec: Decoder, values: readonly T[], what = 'tag'): T {
-  const i = readVarUint(dec, values.length - 1, what)
-  return values[i] as T
-}
-
-/** Exactly `len` raw bytes, copied out of the frame (so the frame's buffer
- *  can be released and the caller may keep the result). */
-export function readFixedBytes(dec: Decoder, len: number, what = 'bytes'): Uint8Array {
-  if (dec.arr.length - dec.pos < len) throw badMessage(`truncated ${what}`)
-  return decoding.readUint8Array(dec, len).slice()
-}
-
+/** A minimal varuint in [0, max]; an overlong encoding is refused so a value's encoding is unique. */
+export const readVarUint = asWire((dec: Decoder, max: number = MAX_WIRE_UINT, what: string = 'integer') => checked.readVarUint(dec, max, what))
+/** One byte. */
+export const readByte = asWire(checked.readByte)
+/** A boolean is one byte, 0 or 1. */
+export const readBool = asWire(checked.readBool)
+/** A varuint index into `values` (the symmetric writer is writeEnum). */
+export const readEnum = asWire(checked.readEnum)
+/** Exactly `len` raw bytes, copied. */
+export const readFixedBytes = asWire(checked.readFixedBytes)
 /** Length-prefixed bytes, at most `maxLen` long, copied. */
-export function readBytes(dec: Decoder, maxLen: number, what = 'bytes'): Uint8Array {
-  const len = readVarUint(dec, maxLen, `${what} length`)
-  return readFixedBytes(dec, len, what)
-}
-
-/**
- * A length-prefixed UTF-8 string of at most `maxBytes` bytes, optionally
- * matching `pattern` (anchor it: /^...$/). Invalid UTF-8 is malformed.
- */
-export function readBoundedString(dec: Decoder, maxBytes: number, pattern?: RegExp, what = 'string'): string {
-  const bytes = readBytes(dec, maxBytes, what)
-  let s: string
-  try {
-    s = utf8.decode(bytes)
-  } catch {
-    throw badMessage(`${what} is not valid UTF-8`)
-  }
-  if (pattern !== undefined && !pattern.test(s)) throw badMessage(`${what} does not match ${pattern}`)
-  return s
-}
+export const readBytes = asWire(checked.readBytes)
+/** A length-prefixed UTF-8 string of at most `maxBytes` bytes, optionally matching an anchored `pattern`. */
+export const readBoundedString = asWire(checked.readBoundedString)
+/** A varuint count, then that many items (the count checked against the bytes left). */
+export const readArray = asWire(checked.readArray)
+/** Trailing bytes after a complete message are an error. */
+export const expectEnd = asWire(checked.expectEnd)
 
 /** A member id (see MEMBER_ID_PATTERN). */
 export function readId(dec: Decoder, what = 'member id'): string {
   return readBoundedString(dec, MAX_ID_LENGTH, MEMBER_ID_PATTERN, what)
-}
-
-/**
- * A varuint count in [0, maxCount], then that many items. The count is also
- * checked against the bytes left (each item takes at least `minItemBytes`),
- * so a forged count fails at once instead of after a long loop.
- */
-export function readArray<T>(dec: Decoder, maxCount: number, readItem: (dec: Decoder, i: number) => T, what = 'array', minItemBytes = 1): T[] {
-  const n = readVarUint(dec, maxCount, `${what} count`)
-  if (n * minItemBytes > dec.arr.length - dec.pos) throw badMessage(`truncated ${what}`)
-  const out: T[] = []
-  for (let i = 0; i < n; i++) out.push(readItem(dec, i))
-  return out
-}
-
-/** Trailing bytes after a complete message are an error (they would be
- *  unauthenticated smuggled data, or a sign of a framing bug). */
-export function expectEnd(dec: Decoder, what = 'message'): void {
-  if (decoding.hasContent(dec)) throw badMessage(`trailing bytes after ${what}`)
 }
 
 /**
@@ -115,16 +58,9 @@ export function expectEnd(dec: Decoder, what = 'message'): void {
  * BAD_MESSAGE: a peer's bytes must never crash the receiver.
  */
 export function decodeWith<T>(bytes: Uint8Array, read: (dec: Decoder) => T, what = 'message'): T {
-  if (!(bytes instanceof Uint8Array)) throw badMessage(`${what} is not bytes`)
   try {
-    const dec = decoding.createDecoder(bytes)
-    const value = read(dec)
-    expectEnd(dec, what)
-    return value
+    return checked.decodeAll(bytes, read, what, (err) => err instanceof WireError)
   } catch (err) {
-    if (err instanceof WireError) throw err
-    throw badMessage(`malformed ${what}`)
+    throw toWireError(err)
   }
 }
-
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
