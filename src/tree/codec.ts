@@ -3,8 +3,9 @@
 // TreeError BAD_ARGUMENTS, so untrusted bytes can never throw anything else nor
 // yield an out-of-range value.
 import * as encoding from 'lib0/encoding'
+import * as decoding from 'lib0/decoding'
 import * as checked from '../codec/checked-reader'
-import { badArguments, TreeError } from './errors'
+import { badArguments } from './errors'
 import type { OpResult, Stat, TreeErrorCode, TxnResult } from './types'
 
 /** largest string field we accept (session ids, messages, paths are bounded tighter) */
@@ -56,12 +57,15 @@ export class CheckedReader {
 
 /**
  * Reads all of `bytes` with `read` and requires the end (one canonical
- * encoding per value). Throws only TreeError: a DecodeError, or any stray
- * exception, becomes BAD_ARGUMENTS prefixed with `what` ('command', 'snapshot').
+ * encoding per value). A DecodeError becomes TreeError BAD_ARGUMENTS prefixed
+ * with `what` ('command', 'snapshot'): the one place the tree maps it.
  */
 export function decodeChecked<T>(bytes: Uint8Array, what: string, read: (r: CheckedReader) => T): T {
+  const r = new CheckedReader(decoding.createDecoder(bytes))
   try {
-    return checked.decodeAll(bytes, (d) => read(new CheckedReader(d)), what, (err) => err instanceof TreeError)
+    const value = read(r)
+    checked.expectEnd(r.d, what)
+    return value
   } catch (err) {
     if (err instanceof checked.DecodeError) throw badArguments(`${what}: ${err.reason}`)
     throw err
