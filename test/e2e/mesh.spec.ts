@@ -188,8 +188,26 @@ test('two of three tabs close at once and the last one still commits', async ({ 
   const [a, b, c] = await threeTabs(context)
   await create(a!, '/kept', 'yes')
   await Promise.all([b!.close(), c!.close()])
-  // a alone: its death watch runs b's and c's voters until the leader retires them
-  expect(await create(a!, '/alone', 'still commits')).toBe('/alone')
+  // a alone: its death watch runs b's and c's voters until the leader retires them.
+  // Until those voters run here, a reaches no quorum and says so: a write may
+  // fail NO_QUORUM (never sent, surely not applied) — the app retries.
+  const alone = await a!.evaluate(async () => {
+    const refusals: string[] = []
+    const t0 = performance.now()
+    for (;;) {
+      try {
+        const path = await window.mesh!.create('/alone', 'still commits')
+        return { path, refusals, after: Math.round(performance.now() - t0) }
+      } catch (e) {
+        const err = e as { code?: string; outcome?: string }
+        if (err.code !== 'NO_QUORUM' || err.outcome !== undefined || performance.now() - t0 > 30_000) throw e
+        refusals.push(`${Math.round(performance.now() - t0)} ms`)
+        await new Promise((r) => setTimeout(r, 50))
+      }
+    }
+  })
+  expect(alone.path).toBe('/alone')
+  console.log(`[two-of-three] the survivor's first write committed ${alone.after} ms after the closes (NO_QUORUM refusals at: ${alone.refusals.join(', ') || 'none'})`)
   await waitForLeader([a!])
   expect(await text(a!, '/kept')).toBe('yes')
   // retired at last: a is the only member, runs no caretaker, and the retired slots are gone
