@@ -27,10 +27,12 @@ export interface GateView {
   clusterId: string | null
   /** the cluster the peer said it belongs to ('' = none yet; undefined = not introduced) */
   peerCluster: string | undefined
-  /** the cluster a newcomer will join: the winner among those it met */
-  joining: string | null
-  /** a linked member of our configuration names this peer as its leader */
-  vouched?: boolean
+  /** the cluster a newcomer will join: the winner among those it met.
+   *  Asked only of a newcomer (it weighs every claim: not per message) */
+  joining(): string | null
+  /** does a linked member of our configuration name this peer as its leader?
+   *  Asked only of a peer outside our configuration */
+  vouched(): boolean
 }
 
 export function inConfiguration(conf: ConfState, id: string): boolean {
@@ -44,8 +46,8 @@ export function acceptsRaftFrom(peer: string, v: GateView): boolean {
   if (inConfiguration(v.conf, v.self)) {
     // a learner just added may not know its cluster yet (''): its place in our configuration is what counts
     if (inConfiguration(v.conf, peer)) return theirs === '' || theirs === v.clusterId
-    return v.vouched === true && theirs === v.clusterId
+    return theirs === v.clusterId && v.vouched()
   }
-  const target = v.clusterId ?? v.joining
+  const target = v.clusterId ?? v.joining()
   return target !== null && theirs === target
 }

@@ -910,7 +910,8 @@ export class Member extends ObservableV2<MemberEvents> {
     return browser !== undefined && browser !== '' && browser === this.roster.get(owner)?.browser
   }
 
-  /** May a raft message from `peer` reach our core? (consensus-gate.ts) */
+  /** May a raft message from `peer` reach our core? (consensus-gate.ts; it runs
+   *  on every raft message, so the meet's weighing is asked for only when needed) */
   private acceptsRaftFrom(peer: string): boolean {
     const conf = this.raft.status().conf
     return acceptsRaftFrom(peer, {
@@ -918,8 +919,8 @@ export class Member extends ObservableV2<MemberEvents> {
       conf,
       clusterId: this.meet.clusterId,
       peerCluster: this.meet.clusterOf(peer),
-      joining: this.meet.best(),
-      vouched: this.meet.leaderVouchedFor(peer, (q) => inConfiguration(conf, q)),
+      joining: () => this.meet.best(),
+      vouched: () => this.meet.leaderVouchedFor(peer, (q) => inConfiguration(conf, q)),
     })
   }
 
