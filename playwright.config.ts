@@ -1,4 +1,5 @@
 import { defineConfig } from '@playwright/test'
+import { DEMO_PORT, HARNESS_PORT } from './test/e2e/helpers/ports'
 
 // Debian's Chromium: Playwright cannot download its own browser here.
 export const chromiumLaunch = {
@@ -19,9 +20,9 @@ export const chromiumLaunch = {
  *  will come here), each on its own fixed port. */
 const servers = [
   // test/e2e/harness: the transport harness page (test/e2e/transport.spec.ts)
-  { command: 'npx vite --config test/e2e/harness/vite.config.ts', port: 5190 },
+  { command: 'npx vite --config test/e2e/harness/vite.config.ts', port: HARNESS_PORT },
   // demo/ through scripts/start.ts (Vite middleware + signaling on one port): test/e2e/mesh.spec.ts
-  { command: 'npx tsx scripts/start.ts --port 5191', port: 5191 },
+  { command: `npx tsx scripts/start.ts --port ${DEMO_PORT}`, port: DEMO_PORT },
 ]
 
 export default defineConfig({

@@ -1,8 +1,8 @@
 // The `meshkeeper` entry (browser): joinMesh, MeshError, the public types, recipes.
-export { MeshError, toMeshError, isMeshErrorCode } from './client/errors'
-// joinMesh: the browser member (src/client/join.ts, identity by Web Locks)
-export { joinMesh } from './client/join'
-export type * from './client/types'
+export { MeshError, toMeshError, isMeshErrorCode } from './shared/errors'
+// joinMesh: the browser member (src/browser/join.ts, identity by Web Locks)
+export { joinMesh } from './browser/join'
+export type * from './shared/types'
 // the parts joinMesh composes, for hosts that bring their own storage/transport
 export { startMesh } from './client/start'
 export type { StartMeshOptions } from './client/start'

@@ -13,13 +13,13 @@
 import { ObservableV2 } from 'lib0/observable'
 import { validatePath } from '../tree/paths'
 import type { Stat as TreeStat, TxnOp, TxnResult } from '../tree/types'
-import type { Member } from '../node/member'
-import type { Scheduler } from '../node/scheduler'
-import { boolean, callback, checkOptions } from '../node/option-checks'
+import type { Member } from '../driver/member'
+import type { Clock } from '../shared/clock'
+import { boolean, callback, checkOptions } from '../driver/option-checks'
 import { recipesFor } from '../recipes/index'
-import { MeshError, toMeshError } from './errors'
+import { MeshError, toMeshError } from '../shared/errors'
 import { restoreDiverged } from './restore-diverged'
-import type { RestoreOptions, RestoreReport } from './restore-diverged'
+import type { RestoreOptions, RestoreReport } from '../shared/types'
 import type {
   CreateOpts,
   Data,
@@ -36,7 +36,7 @@ import type {
   WatchEvent,
   WatchOpts,
   WriteOpts,
-} from './types'
+} from '../shared/types'
 
 /** Applied to every promise a Mesh returns; the simulator drives virtual time in it. */
 export type Settle = <T>(p: Promise<T>) => Promise<T>
@@ -144,7 +144,7 @@ export class MeshClient implements Mesh {
   }
 
   /** The member's clock; recipes time their waits with it (virtual in the simulator). */
-  get scheduler(): Scheduler {
+  get scheduler(): Clock {
     return this.member.scheduler
   }
 

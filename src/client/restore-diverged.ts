@@ -10,39 +10,8 @@
 // the parent was not persistent, or could not be restored) is a conflict too.
 // The app reads the report and decides; nothing here merges data.
 import { parentOf, validatePath } from '../tree/paths'
-import { MeshError, toMeshError } from './errors'
-import type { DivergedEvent, DivergedNode, MeshCore } from './types'
-
-export type RestoreConflictReason =
-  /** the winner has a node at this path, with other data: the winner's stays */
-  | 'exists-with-other-data'
-  /** the winner has no parent for this node (nor could it be restored) */
-  | 'parent-missing'
-  /** the create failed otherwise (`error` says why: an ephemeral parent, no quorum, …) */
-  | 'failed'
-
-export interface RestoreConflict {
-  path: string
-  reason: RestoreConflictReason
-  /** the lost node, as the diverged event had it */
-  node: DivergedNode
-  error?: MeshError
-}
-
-export interface RestoreReport {
-  /** re-created on the winning side, in the order they were created */
-  created: string[]
-  /** already on the winning side with the same data */
-  unchanged: string[]
-  /** not restored by design: not persistent (ephemeral, container, ttl) */
-  skipped: Array<{ path: string; kind: DivergedNode['kind'] }>
-  conflicts: RestoreConflict[]
-}
-
-export interface RestoreOptions {
-  /** restore only the nodes this returns true for (default: every persistent node) */
-  filter?: (node: DivergedNode) => boolean
-}
+import { MeshError, toMeshError } from '../shared/errors'
+import type { DivergedEvent, DivergedNode, MeshCore, RestoreConflict, RestoreOptions, RestoreReport } from '../shared/types'
 
 const depth = (path: string): number => path.split('/').length
 

@@ -5,13 +5,13 @@
 // reports refusals (`onError`, as MeshTransport does), they reach the app as
 // `error` events, as with joinMesh.
 import * as prng from 'lib0/prng'
-import { Member } from '../node/member'
-import type { MemberOptions } from '../node/options'
-import { MEMBER_SETTING_RULES, boolean, callback, checkOptions, integer, memberId, object, arrayOf, text } from '../node/option-checks'
-import { realScheduler } from '../node/scheduler'
+import { Member } from '../driver/member'
+import type { MemberOptions } from '../driver/options'
+import { MEMBER_SETTING_RULES, boolean, callback, checkOptions, integer, memberId, object, arrayOf, text } from '../driver/option-checks'
+import { realClock } from '../shared/clock'
 import { MeshClient } from './mesh'
 import { holdTransportErrors } from './transport-errors'
-import type { Mesh } from './types'
+import type { Mesh } from '../shared/types'
 
 export interface StartMeshOptions extends Omit<MemberOptions, 'scheduler' | 'random'> {
   scheduler?: MemberOptions['scheduler']
@@ -27,7 +27,7 @@ export async function startMesh(opts: StartMeshOptions): Promise<Mesh> {
   checkOptions('startMesh', opts, START_MESH_RULES, ['hello', 'storage', 'transport'])
   // what the transport reports while the member starts reaches the app too
   const heldErrors = holdTransportErrors(opts.transport)
-  const member = new Member({ ...opts, scheduler: opts.scheduler ?? realScheduler, random: opts.random ?? seededRandom(opts.seed) })
+  const member = new Member({ ...opts, scheduler: opts.scheduler ?? realClock, random: opts.random ?? seededRandom(opts.seed) })
   try {
     await member.start()
   } catch (err) {

@@ -9,9 +9,9 @@
 // signal that does not open). So what is reported before the Mesh exists is
 // held and handed over on the first task after the Mesh is returned, when an
 // app that subscribed right after `await joinMesh(...)` is listening.
-import type { Member } from '../node/member'
+import type { Member } from '../driver/member'
 import type { Transport } from '../transport/types'
-import { toMeshError } from './errors'
+import { toMeshError } from '../shared/errors'
 
 /** errors held before the Mesh exists; a hostile peer can report many, the first ones say enough */
 const MAX_HELD = 32

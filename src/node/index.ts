@@ -11,8 +11,8 @@ export type { NodeJoinOptions } from './node-runtime'
 // a member's key: its id is the member id (pass it back as `identity` after a restart)
 export { createMemberKey } from '../wire/member-key'
 export type { MemberKey } from '../wire/member-key'
-export { MeshError, toMeshError, isMeshErrorCode } from '../client/errors'
-export type * from '../client/types'
+export { MeshError, toMeshError, isMeshErrorCode } from '../shared/errors'
+export type * from '../shared/types'
 // storage a Node member may be given (`storage:`): memory, or your own provider
 export { MemoryStorageProvider } from '../storage/memory'
 export type { StorageProvider } from '../storage/types'

@@ -24,7 +24,7 @@
 import WebSocket from 'ws'
 import * as prng from 'lib0/prng'
 import { MeshClient } from '../client/mesh'
-import type { Mesh, WhenNoQuorum } from '../client/types'
+import type { Mesh, WhenNoQuorum } from '../shared/types'
 import { holdTransportErrors } from '../client/transport-errors'
 import { MemoryStorageProvider } from '../storage/memory'
 import type { StorageProvider } from '../storage/types'
@@ -34,12 +34,12 @@ import { nodePeerFactory } from '../transport/simple-peer-node'
 import type { WebSocketConstructor } from '../transport/websocket-signaling'
 import { createMemberKey, isMemberKey } from '../wire/member-key'
 import type { MemberKey } from '../wire/member-key'
-import { randomId } from './identity'
-import { Member } from './member'
-import { MEMBER_SETTING_RULES, ROOM_RULES, boolean, checkOptions, memberId, refuse } from './option-checks'
-import type { OptionRule } from './option-checks'
-import { realScheduler } from './scheduler'
-import { BROWSER_TIMING } from './visibility'
+import { randomId } from '../shared/random-id'
+import { Member } from '../driver/member'
+import { MEMBER_SETTING_RULES, ROOM_RULES, boolean, checkOptions, memberId, refuse } from '../driver/option-checks'
+import type { OptionRule } from '../driver/option-checks'
+import { realClock } from '../shared/clock'
+import { BROWSER_TIMING } from '../driver/options'
 
 export interface NodeJoinOptions {
   room: string
@@ -124,7 +124,7 @@ export async function joinMeshFromNode(opts: NodeJoinOptions): Promise<Mesh> {
     hello,
     storage,
     transport,
-    scheduler: realScheduler,
+    scheduler: realClock,
     random: () => prng.real53(gen),
     bootstrap: opts.bootstrap ?? false,
     // the tabs' timing, so a Node member's heartbeats and elections keep the browsers' pace

@@ -2,7 +2,7 @@
 // only: these values cross the wire codec (src/wire), storage (src/storage)
 // and the simulator, so every field here must stay serialisable.
 //
-// This file is a contract shared by src/raft, src/wire, src/storage, src/node
+// This file is a contract shared by src/raft, src/wire, src/storage, src/driver
 // and test/sim. Change a shape only together with its codec and its users.
 
 /** A member id: stable for the life of a member (its IndexedDB slot). */

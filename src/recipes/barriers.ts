@@ -1,7 +1,7 @@
 // Curator's DistributedBarrier and DistributedDoubleBarrier.
-import { MeshError } from '../client/errors'
-import type { Barrier, DoubleBarrier, MeshCore } from '../client/types'
-import { bySequence, childPath, createWithParents, Deadline, isCode, markerFor, timersOf, watchOnce } from './support'
+import { MeshError } from '../shared/errors'
+import type { Barrier, DoubleBarrier, MeshCore } from '../shared/types'
+import { bySequence, childPath, createWithParents, Deadline, isCode, markerFor, clockOf, watchOnce } from './support'
 
 /** A barrier is a node: while it exists, `wait` blocks; `remove` lets everyone through. */
 export function barrier(mesh: MeshCore, path: string): Barrier {
@@ -21,7 +21,7 @@ export function barrier(mesh: MeshCore, path: string): Barrier {
       }
     },
     async wait(opts = {}) {
-      const deadline = new Deadline(timersOf(mesh), opts.signal, undefined)
+      const deadline = new Deadline(clockOf(mesh), opts.signal, undefined)
       try {
         // catch up first: a barrier set by another tab must not be missed
         await deadline.race(mesh.sync(path))
@@ -52,7 +52,7 @@ export function doubleBarrier(mesh: MeshCore, path: string, count: number): Doub
 
   return {
     async enter(opts = {}) {
-      const deadline = new Deadline(timersOf(mesh), opts.signal, undefined)
+      const deadline = new Deadline(clockOf(mesh), opts.signal, undefined)
       try {
         const ready = watchOnce()
         const readyExists = (await deadline.race(mesh.exists(readyPath, { watch: ready.watch }))) !== null
@@ -76,7 +76,7 @@ export function doubleBarrier(mesh: MeshCore, path: string, count: number): Doub
     },
 
     async leave(opts = {}) {
-      const deadline = new Deadline(timersOf(mesh), opts.signal, undefined)
+      const deadline = new Deadline(clockOf(mesh), opts.signal, undefined)
       const mine = ours === null ? null : ours.slice(ours.lastIndexOf('/') + 1)
       try {
         for (;;) {

@@ -1,8 +1,8 @@
 // Curator's DistributedAtomicInteger: the value is a node's decimal text;
 // `add` is a versioned compare-and-set, retried on conflict, so concurrent
 // adds never lose an acknowledged increment.
-import { MeshError } from '../client/errors'
-import type { Counter, MeshCore } from '../client/types'
+import { MeshError } from '../shared/errors'
+import type { Counter, MeshCore } from '../shared/types'
 import { createWithParents, isCode } from './support'
 
 function parse(text: string, path: string): number {

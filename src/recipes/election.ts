@@ -2,7 +2,7 @@
 // candidates queue as in a mutex; the first holds leadership until it releases
 // its lease (resigns) or its session dies. Each candidate's node carries its
 // member id and an optional value, so anyone can ask who leads.
-import type { Election, ElectionLeader, MeshCore, NodeData } from '../client/types'
+import type { Election, ElectionLeader, MeshCore, NodeData } from '../shared/types'
 import { NodeLease } from './lease'
 import { SequentialLock } from './sequential-lock'
 import { bySequence, childPath, isCode } from './support'

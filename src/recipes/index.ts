@@ -1,7 +1,7 @@
 // The recipes (Curator's vocabulary), built only on the public znode API
 // (`MeshCore`), so they behave the same on a browser mesh and on
 // `createSimulatedCluster`.
-import type { Mesh, MeshCore } from '../client/types'
+import type { Mesh, MeshCore } from '../shared/types'
 import { barrier, doubleBarrier } from './barriers'
 import { counter } from './counter'
 import { election } from './election'

@@ -3,7 +3,7 @@
 // created after its predecessor's), so a write fenced by it (`{ fence: lease }`)
 // is rejected with FENCED once the node is gone — a stale holder that wakes up
 // late can never write.
-import type { Lease, LeaseState, MeshCore } from '../client/types'
+import type { Lease, LeaseState, MeshCore } from '../shared/types'
 import { isCode } from './support'
 
 type LeaseEvent = 'suspended' | 'lost'

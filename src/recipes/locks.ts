@@ -1,8 +1,8 @@
 // Curator's locks on the sequential-lock engine: a fair FIFO mutex, a
 // read-write lock (fair; a waiting writer holds back later readers, so writers
 // are not starved) and a counting semaphore.
-import { MeshError } from '../client/errors'
-import type { MeshCore, Mutex } from '../client/types'
+import { MeshError } from '../shared/errors'
+import type { MeshCore, Mutex } from '../shared/types'
 import type { HoldRule } from './sequential-lock'
 import { SequentialLock } from './sequential-lock'
 

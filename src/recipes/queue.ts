@@ -8,9 +8,9 @@
 // "another taker took it". So an acknowledged `put` is delivered exactly once
 // to a live taker; only a taker whose tab dies mid-claim (its call rejects
 // with CLOSED) can take an item with it, as with any consumer that dies.
-import type { Data, MeshCore, NodeData, Queue } from '../client/types'
-import { MeshError } from '../client/errors'
-import { bySequence, childPath, createWithParents, Deadline, isCode, markerFor, timersOf, watchOnce } from './support'
+import type { Data, MeshCore, NodeData, Queue } from '../shared/types'
+import { MeshError } from '../shared/errors'
+import { bySequence, childPath, createWithParents, Deadline, isCode, markerFor, clockOf, watchOnce } from './support'
 
 
 export function queue(mesh: MeshCore, path: string): Queue {
@@ -18,7 +18,7 @@ export function queue(mesh: MeshCore, path: string): Queue {
     put: (data: Data) => createWithParents(mesh, childPath(path, 'item-'), data, { mode: 'persistent-sequential' }),
 
     async take(opts = {}): Promise<NodeData> {
-      const deadline = new Deadline(timersOf(mesh), opts.signal, undefined)
+      const deadline = new Deadline(clockOf(mesh), opts.signal, undefined)
       try {
         for (;;) {
           const w = watchOnce()

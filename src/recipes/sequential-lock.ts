@@ -7,10 +7,10 @@
 // Protection (Curator's protection mode): node names carry a marker unique to
 // this acquire, so a create whose answer never arrived can still be found and
 // removed — an acquire that fails part-way leaves no orphan node.
-import { MeshError } from '../client/errors'
-import type { AcquireOpts, Data, MeshCore, Mutex } from '../client/types'
+import { MeshError } from '../shared/errors'
+import type { AcquireOpts, Data, MeshCore, Mutex } from '../shared/types'
 import { NodeLease } from './lease'
-import { baseName, bySequence, childPath, createWithParents, Deadline, markerFor, timersOf, watchOnce } from './support'
+import { baseName, bySequence, childPath, createWithParents, Deadline, markerFor, clockOf, watchOnce } from './support'
 
 export interface Contender {
   /** child name */
@@ -66,7 +66,7 @@ export class SequentialLock implements Mutex {
 
   private async run(opts: AcquireOpts, wait: boolean): Promise<NodeLease | null> {
     const mesh = this.mesh
-    const deadline = new Deadline(timersOf(mesh), opts.signal, opts.timeoutMs)
+    const deadline = new Deadline(clockOf(mesh), opts.signal, opts.timeoutMs)
     const marker = markerFor(mesh)
     const prefix = childPath(this.opts.path, `${PROTECTION}${marker}-${this.opts.kind}`)
     let ours: string | null = null

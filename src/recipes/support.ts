@@ -1,25 +1,25 @@
 // What every recipe needs beside the znode calls: timers that follow the
 // mesh's clock, deadlines from `timeoutMs` / `AbortSignal`, parent creation,
 // and the ordering of sequential node names.
-import { MeshError } from '../client/errors'
-import type { MeshCore, WatchEvent } from '../client/types'
-import { MAX_TIMER_MS } from '../node/scheduler'
+import { MeshError } from '../shared/errors'
+import type { MeshCore, WatchEvent } from '../shared/types'
+import { MAX_TIMER_MS } from '../shared/clock'
 
 /** The clock a recipe waits on. A mesh may carry its own (the simulated
  *  cluster runs on virtual time); otherwise the platform's timers. */
-export interface Timers {
+export interface Clock {
   setTimeout(fn: () => void, ms: number): unknown
   clearTimeout(handle: unknown): void
 }
 
-const platformTimers: Timers = {
+const realClock: Clock = {
   setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
   clearTimeout: (h) => globalThis.clearTimeout(h as ReturnType<typeof globalThis.setTimeout>),
 }
 
-export function timersOf(mesh: MeshCore): Timers {
-  const scheduler = (mesh as MeshCore & { scheduler?: Timers }).scheduler
-  return scheduler ?? platformTimers
+export function clockOf(mesh: MeshCore): Clock {
+  const scheduler = (mesh as MeshCore & { scheduler?: Clock }).scheduler
+  return scheduler ?? realClock
 }
 
 export interface WaitOpts {
@@ -43,7 +43,7 @@ export class Deadline {
   private readonly onAbort = () => this.fail(abortReason(this.signal!))
 
   constructor(
-    private readonly timers: Timers,
+    private readonly timers: Clock,
     private readonly signal: AbortSignal | undefined,
     timeoutMs: number | undefined,
   ) {

@@ -1,8 +1,8 @@
 // createSimulatedCluster's options, checked before the cluster is built: a
 // bad one is a MeshError BAD_ARGUMENTS naming it, like every entry point's
 // (node/option-checks.ts), never a cluster that silently runs on NaN.
-import { MEMBER_SETTING_RULES, arrayOf, checkOptions, duration, integer, oneOf, refuse, text } from '../node/option-checks'
-import type { OptionRule } from '../node/option-checks'
+import { MEMBER_SETTING_RULES, arrayOf, checkOptions, duration, integer, oneOf, refuse, text } from '../driver/option-checks'
+import type { OptionRule } from '../driver/option-checks'
 
 /** a [min, max] range of virtual ms, 0 ≤ min ≤ max */
 const delayRange: OptionRule = (option, value) => {

@@ -1,6 +1,6 @@
 // createSimulatedCluster: a whole meshkeeper cluster in one Node process, on
 // virtual time, deterministic per seed. Each member is the real node driver
-// (src/node/member.ts, invariant 7: one code path) over memory storage with a
+// (src/driver/member.ts, invariant 7: one code path) over memory storage with a
 // simulated disk latency, a virtual transport over the simulator's
 // VirtualNetwork and a VirtualClock. Apps unit-test their coordination logic
 // with it in Vitest, without a browser:
@@ -21,13 +21,13 @@ import { VirtualHub } from './virtual-transport'
 import { SimDisk } from './sim-disk'
 import { MemoryStorageProvider } from '../storage/memory'
 import { TimeDriver } from './time-driver'
-import { Member } from '../node/member'
-import type { MemberBugs, MemberTiming } from '../node/options'
-import type { Scheduler } from '../node/scheduler'
+import { Member } from '../driver/member'
+import type { MemberBugs, MemberTiming } from '../driver/options'
+import type { Clock } from '../shared/clock'
 import { MeshClient } from '../client/mesh'
-import { MeshError } from '../client/errors'
+import { MeshError } from '../shared/errors'
 import { checkClusterOptions } from './cluster-options'
-import type { Mesh, WhenNoQuorum } from '../client/types'
+import type { Mesh, WhenNoQuorum } from '../shared/types'
 
 export interface SimulatedClusterOptions {
   /** how many members (default 3) */
@@ -128,7 +128,7 @@ export function createSimulatedCluster(opts: SimulatedClusterOptions = {}): Simu
   const hub = new VirtualHub(network)
   const driver = new TimeDriver(clock, opts.maxWaitMs ?? 600_000)
   const settle = <T>(p: Promise<T>): Promise<T> => driver.settle(p)
-  const scheduler: Scheduler = {
+  const scheduler: Clock = {
     now: () => clock.now(),
     setTimeout: (fn, ms) => clock.setTimeout(fn, ms),
     clearTimeout: (h) => clock.clearTimeout(h as number),
@@ -138,7 +138,7 @@ export function createSimulatedCluster(opts: SimulatedClusterOptions = {}): Simu
   const slots: Slot[] = []
   const bootstrapMode = opts.bootstrap ?? 'static'
 
-  const clockOf = (slot: Slot): Scheduler => {
+  const clockOf = (slot: Slot): Clock => {
     const offset = opts.clockOffsetsMs?.[slot.index] ?? 0
     return offset === 0 ? scheduler : { ...scheduler, now: () => clock.now() + offset }
   }

@@ -5,7 +5,7 @@
 // Playwright's `Page` and `BrowserContext` have, so the published types need
 // no @playwright/test (an optional peer dependency) and an app that does not
 // use Playwright pays nothing for them.
-import type { MemberInfo, Mesh } from '../client/types'
+import type { MemberInfo, Mesh } from '../shared/types'
 
 /** What the helpers call on a page: a Playwright `Page` fits. */
 export interface PlaywrightPage {

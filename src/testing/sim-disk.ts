@@ -5,9 +5,9 @@
 // in the order they were made, as one IndexedDB connection's transactions do.
 import * as prng from 'lib0/prng'
 import type { MemberRecord, SaveBatch, Storage, StorageProvider } from '../storage/types'
-import { MeshError } from '../client/errors'
+import { MeshError } from '../shared/errors'
 
-export interface DiskClock {
+export interface Clock {
   now(): number
   setTimeout(fn: () => void, ms: number): unknown
   clearTimeout(handle: unknown): void
@@ -20,7 +20,7 @@ export class SimDisk {
   private lastDoneAt = 0
 
   constructor(
-    private readonly clock: DiskClock,
+    private readonly clock: Clock,
     private readonly gen: prng.PRNG,
     private readonly latencyMs: [number, number],
     private readonly provider: StorageProvider,

@@ -29,7 +29,7 @@
 //   a wait with no event left to run fails at once.
 // Caveat: the world is frozen between the app's calls. A test that awaits a
 // real timer (setTimeout) sees no virtual time pass; use `cluster.advance`.
-import { MeshError } from '../client/errors'
+import { MeshError } from '../shared/errors'
 
 /** The clock operations the driver needs (VirtualClock has them). */
 export interface DrivableClock {

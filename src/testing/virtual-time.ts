@@ -9,7 +9,7 @@
 //   while it runs;
 // - events due at the same time run in the order they were scheduled;
 // - a cleared event never runs.
-import { MeshError } from '../client/errors'
+import { MeshError } from '../shared/errors'
 
 /** A handle returned by setTimeout/setInterval (never 0, never reused). */
 export type TimerId = number

@@ -6,7 +6,7 @@
 // node messages are idempotent and resent.) A crashed member's links close on
 // both sides, as a data channel does when its tab dies.
 import type { Link, PeerHello, Transport } from '../transport/types'
-import { MeshError } from '../client/errors'
+import { MeshError } from '../shared/errors'
 
 /** The slice of VirtualNetwork the hub uses. */
 export interface PacketNetwork {

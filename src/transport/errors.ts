@@ -1,5 +1,5 @@
 // TransportError: what the transport throws or reports. Codes are spelled
-// like MeshError's (src/client/errors), so `toMeshError` passes them through.
+// like MeshError's (src/shared/errors), so `toMeshError` passes them through.
 //  - CLOSED: send on a link (or transport) that is closed
 //  - UNAUTHORIZED: a peer that cannot prove the room secret
 //  - BAD_MESSAGE: a peer (or signaling channel) sent bytes we will not accept

@@ -21,7 +21,7 @@ import { createChallenge } from '../wire/membership-proof'
 import { decodeControl, encodeControl } from './control'
 import type { ControlMessage } from './control'
 import { TransportError } from './errors'
-import type { SignalSealer } from './mesh-transport'
+import type { SignalSealer } from './room-sealer'
 import type { PeerHello } from './types'
 
 const HELLO_CONTEXT = (from: string, to: string, attempt: string) => `hello:${from}->${to}:${attempt}`

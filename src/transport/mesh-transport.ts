@@ -82,18 +82,12 @@ import { HelloHandshake } from './hello-handshake'
 import { PenaltyBox } from './penalties'
 import type { PenaltyOptions } from './penalties'
 import { AttemptSlots } from './attempt-slots'
-import { realClock } from './clock'
-import type { TransportClock, TransportTimer } from './clock'
+import { realClock } from '../shared/clock'
+import type { Clock, TimerHandle } from '../shared/clock'
 import { Introductions } from './introductions'
 import { ReportThrottle } from './report-throttle'
 import { SignalFreshness } from './signal-freshness'
-
-/** End-to-end sealing of signaling and hello under the room secret. */
-export interface SignalSealer {
-  seal(text: string, context: string): Promise<string>
-  /** throws (UNAUTHORIZED) unless `sealed` came from seal() with this key and context */
-  open(sealed: string, context: string): Promise<string>
-}
+import type { SignalSealer } from './room-sealer'
 
 export interface MeshTransportOptions {
   /** self.member must be identity.id */
@@ -119,8 +113,8 @@ export interface MeshTransportOptions {
   penalty?: PenaltyOptions
   /** bounds against made-up peers and replayed signals (defaults in PeerBounds) */
   bounds?: PeerBounds
-  /** timers and time (default: real time); the node may pass its Scheduler */
-  clock?: TransportClock
+  /** timers and time (default: real time); the node may pass its Clock */
+  clock?: Clock
   /** uniform in [0, 1), for backoff jitter (default Math.random) */
   random?: () => number
 }
@@ -148,7 +142,7 @@ interface Attempt {
   id: string
   initiator: boolean
   peer: PeerLike
-  timer: TransportTimer
+  timer: TimerHandle
   link: FramedLink | null
   /** this link's hello, key and proof exchange (made when the channel connects) */
   handshake: HelloHandshake | null
@@ -169,7 +163,7 @@ interface Remote {
   attempt: Attempt | null
   link: FramedLink | null
   failures: number
-  retry: TransportTimer | null
+  retry: TimerHandle | null
   /** the channel or neighbour that brought this peer in, until it is settled (introductions.ts) */
   introducer: string | null
   /** it linked with us once: a real peer */
@@ -204,7 +198,7 @@ export class MeshTransport implements Transport {
    *  member's links (a counter never repeats, a frame is taken once) */
   private readonly seal: { key: RoomKey; counter: SealCounter; guard: ReplayGuard } | undefined
   private readonly penalties: PenaltyBox
-  private readonly clock: TransportClock
+  private readonly clock: Clock
   private readonly random: () => number
   private readonly introductions: Introductions
   private readonly slots: AttemptSlots<Remote>

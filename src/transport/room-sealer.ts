@@ -12,7 +12,13 @@ import * as encoding from 'lib0/encoding'
 import type { RoomKey } from '../wire/room-key'
 import { toBufferSource } from '../wire/room-key'
 import { openText, sealText } from '../wire/seal'
-import type { SignalSealer } from './mesh-transport'
+
+/** End-to-end sealing of signaling and hello under the room secret. */
+export interface SignalSealer {
+  seal(text: string, context: string): Promise<string>
+  /** throws (UNAUTHORIZED) unless `sealed` came from seal() with this key and context */
+  open(sealed: string, context: string): Promise<string>
+}
 
 export function roomKeySealer(key: RoomKey): SignalSealer {
   return {

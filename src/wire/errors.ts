@@ -1,5 +1,5 @@
 // WireError: what the wire layer throws for any byte sequence it will not
-// accept. The codes are spelled exactly like MeshError's (src/client/errors)
+// accept. The codes are spelled exactly like MeshError's (src/shared/errors)
 // so `toMeshError` maps them 1:1; this file imports nothing so every layer
 // that decodes peer bytes can depend on it.
 

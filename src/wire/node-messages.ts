@@ -53,7 +53,7 @@ export type NodeMessage =
   /** the leader's view of every member's facts, for members() */
   | { type: 'roster'; members: RosterEntry[] }
   /** the cluster the sender belongs to ('' = none yet), with what the meet
-   *  rule (src/node/cluster-meet.ts) weighs: the sender's browser (counted
+   *  rule (src/driver/cluster-meet.ts) weighs: the sender's browser (counted
    *  once per vouching link, never from a claim about others) and the commit
    *  index it knows; `yieldTo` is non-empty only from a leader whose cluster
    *  lost a meet to that cluster (its followers follow it, no one else does) */
@@ -67,7 +67,7 @@ export interface ClusterClaim {
   yieldTo: string
   /** the leader the sender follows in that cluster, if it knows one: lets a
    *  member whose configuration is stale hear a leader it does not know yet
-   *  (src/node/consensus-gate.ts) */
+   *  (src/driver/consensus-gate.ts) */
   leader?: string
 }
 

@@ -17,8 +17,8 @@
 // authenticated beyond the room secret, as in y-webrtc.)
 import * as decoding from 'lib0/decoding'
 import { applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates, type Awareness } from 'y-protocols/awareness'
-import { MeshError } from '../client/errors'
-import type { Mesh, WatchEvent } from '../client/types'
+import { MeshError } from '../shared/errors'
+import type { Mesh, WatchEvent } from '../shared/types'
 
 /** where awareness states live; apps should not write under it */
 export const AWARENESS_ROOT = '/__yjs-awareness'

@@ -23,8 +23,8 @@
 // untrusted (any member may write there): a malformed update is reported with
 // BAD_MESSAGE and skipped.
 import * as Y from 'yjs'
-import { MeshError, toMeshError } from '../client/errors'
-import type { Mesh, MeshState } from '../client/types'
+import { MeshError, toMeshError } from '../shared/errors'
+import type { Mesh, MeshState } from '../shared/types'
 import type { Awareness } from 'y-protocols/awareness'
 import { syncAwareness } from './awareness'
 

@@ -1,7 +1,7 @@
 // A stable three-member simulated cluster with its leader and one follower
 // picked out: where the argument attacks are performed (a follower is where a
 // refused write used to stay pending and kill the tick).
-import type { Mesh } from '../../src/client/types'
+import type { Mesh } from '../../src/shared/types'
 import { createSimulatedCluster } from '../../src/testing/index'
 import type { SimulatedCluster } from '../../src/testing/index'
 

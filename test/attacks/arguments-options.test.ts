@@ -5,9 +5,9 @@
 // with a MeshError BAD_ARGUMENTS that names the option — before anything is
 // opened, queued or scheduled.
 import { describe, expect, it } from 'vitest'
-import { joinMesh } from '../../src/client/join'
+import { joinMesh } from '../../src/browser/join'
 import { startMesh } from '../../src/client/start'
-import type { Mesh } from '../../src/client/types'
+import type { Mesh } from '../../src/shared/types'
 import { joinMeshFromNode } from '../../src/node/node-runtime'
 import { MemoryStorageProvider } from '../../src/storage/memory'
 import { createSimulatedCluster } from '../../src/testing/index'

@@ -5,7 +5,7 @@
 // must be refused once, before anything is queued, and change nothing.
 import { describe, expect, it } from 'vitest'
 import { stableCluster } from './arguments-cluster'
-import type { Mesh } from '../../src/client/types'
+import type { Mesh } from '../../src/shared/types'
 
 const badCalls: Array<[string, (m: Mesh) => Promise<unknown>]> = [
   ['set with version 2^31', (m) => m.set('/x', 'v', { version: 2 ** 31 })],

@@ -4,7 +4,7 @@
 // ticking for good. The timer must re-arm whatever its callback does, and
 // hand the error over, typed, instead of letting it escape into the event loop.
 import { describe, expect, it } from 'vitest'
-import { RepeatingTimer, TimerCallbackError } from '../../src/node/scheduler'
+import { RepeatingTimer, TimerCallbackError } from '../../src/driver/repeating-timer'
 import { VirtualClock } from '../../src/testing/virtual-time'
 
 describe('attack: a throwing timer callback', () => {

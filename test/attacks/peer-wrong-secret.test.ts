@@ -7,8 +7,8 @@
 // nobody links, nobody is refused, and no member id is shown in the lobby.
 import { afterEach, beforeAll, expect, it } from 'vitest'
 import { BroadcastChannelSignaling } from '../../src/transport/broadcast-channel-signaling'
-import type { TransportClock } from '../../src/transport/clock'
-import { realClock } from '../../src/transport/clock'
+import type { Clock } from '../../src/shared/clock'
+import { realClock } from '../../src/shared/clock'
 import { parseSignalingId } from '../../src/transport/control'
 import type { RoomKey } from '../../src/wire/room-key'
 import { FakePeerNet } from '../transport/fake-peers'
@@ -78,7 +78,7 @@ it('a hostile lobby: 200 made-up peers with wrong checks get one report and at m
   const hub = new MemorySignalingHub()
   rig = new MeshRig(hub, new FakePeerNet())
   // time stands still, so everything below happens within one window
-  const clock: TransportClock = { ...realClock, now: () => 1_000_000 }
+  const clock: Clock = { ...realClock, now: () => 1_000_000 }
   const a = rig.start('a', { roomKey: key, clock })
   await expect.poll(() => [...hub.members.keys()].filter((id) => id.startsWith('lobby.')).length).toBe(1)
   const lobbyId = [...hub.members.keys()].find((id) => id.startsWith('lobby.'))!

@@ -1,4 +1,4 @@
-// Caretaking and retirement (src/node/browser-caretaker.ts, invariant 4): a
+// Caretaking and retirement (src/browser/caretaker.ts, invariant 4): a
 // surviving tab runs a dead tab's voter from the same slot until membership
 // policy retires it, then closes its session and destroys the slot; a tab
 // that closes first leaves the slot for the next tab.
@@ -9,11 +9,11 @@
 // caretaker's rounds on Vitest's fake timers, advanced in step with it.
 import * as prng from 'lib0/prng'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { MeshError } from '../../src/client/errors'
-import { runCaretaker } from '../../src/node/browser-caretaker'
-import { Member } from '../../src/node/member'
-import { DEFAULT_SESSION_TIMEOUT_MS } from '../../src/node/options'
-import type { Scheduler } from '../../src/node/scheduler'
+import { MeshError } from '../../src/shared/errors'
+import { runCaretaker } from '../../src/browser/caretaker'
+import { Member } from '../../src/driver/member'
+import { DEFAULT_SESSION_TIMEOUT_MS } from '../../src/driver/options'
+import type { Clock } from '../../src/shared/clock'
 import { MemoryStorageProvider } from '../../src/storage/memory'
 import type { StorageProvider } from '../../src/storage/types'
 import { VirtualNetwork } from '../../src/testing/virtual-network'
@@ -30,7 +30,7 @@ async function cluster() {
   const clock = new VirtualClock()
   const network = new VirtualNetwork<Uint8Array>(clock, prng.create(11), { minDelay: 1, maxDelay: 3 })
   const hub = new VirtualHub(network)
-  const scheduler: Scheduler = { now: () => clock.now(), setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (h) => clock.clearTimeout(h as number) }
+  const scheduler: Clock = { now: () => clock.now(), setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (h) => clock.clearTimeout(h as number) }
   const gen = prng.create(7)
   const random = (): number => prng.real53(gen)
   const thisBrowser = new MemoryStorageProvider()

@@ -1,14 +1,14 @@
-// Death certificates (src/node/browser-death-watch.ts, invariants 4 and 5) on
+// Death certificates (src/browser/death-watch.ts, invariants 4 and 5) on
 // a fake browser: a surviving tab hears, through the Web Lock, that another
 // tab of its browser died, closes the dead tab's sessions at once, leaves a
 // reloading tab the grace to take its member back, and otherwise takes a
-// voter over or reports the member gone. Timers are Vitest's fake ones:
+// voter over or reports the member gone. Clock are Vitest's fake ones:
 // nothing here waits on the wall clock.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { DeathWatch } from '../../src/node/browser-death-watch'
-import type { DeathWatchHost } from '../../src/node/browser-death-watch'
-import { acquireLock, memberLockName } from '../../src/node/identity'
-import type { HeldLock } from '../../src/node/identity'
+import { DeathWatch } from '../../src/browser/death-watch'
+import type { DeathWatchHost } from '../../src/browser/death-watch'
+import { acquireLock, memberLockName } from '../../src/browser/identity'
+import type { HeldLock } from '../../src/browser/identity'
 import { FakeBrowserLocks, settle } from './fake-browser'
 import type { FakeTab } from './fake-browser'
 

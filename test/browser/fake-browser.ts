@@ -8,7 +8,7 @@
 //   - a held lock is released when its callback's promise settles — or when
 //     the tab that holds it dies (closed, crashed, killed): a dead tab's
 //     queued requests are dropped with it.
-import type { LockManagerLike } from '../../src/node/identity'
+import type { LockManagerLike } from '../../src/browser/identity'
 
 interface Holder {
   tab: FakeTab

@@ -1,12 +1,12 @@
-// Which member a tab runs (src/node/identity.ts, invariant 4), on a fake
+// Which member a tab runs (src/browser/identity.ts, invariant 4), on a fake
 // browser: its Web Locks, each tab's sessionStorage, and memory storage
 // standing in for the browser's IndexedDB. Behaviour only — which slot a
 // tab gets, and what a reload, a duplicated tab or a dead tab changes — not
 // how ids are made.
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { MemoryMemberKeyStore } from '../../src/node/member-keys'
-import { acquireLock, bootstrapLockName, browserId, chooseMember, memberLockName } from '../../src/node/identity'
-import type { ChosenMember } from '../../src/node/identity'
+import { MemoryMemberKeyStore } from '../../src/driver/member-keys'
+import { acquireLock, bootstrapLockName, browserId, chooseMember, memberLockName } from '../../src/browser/identity'
+import type { ChosenMember } from '../../src/browser/identity'
 import { MemoryStorageProvider } from '../../src/storage/memory'
 import type { StorageProvider } from '../../src/storage/types'
 import { FakeBrowserLocks, MemoryWebStorage, settle } from './fake-browser'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { MeshError, toMeshError } from '../../src/client/errors'
+import { MeshError, toMeshError } from '../../src/shared/errors'
 import { RaftError } from '../../src/raft/errors'
 import { WireError } from '../../src/wire/errors'
 import { StorageError } from '../../src/storage/errors'

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { startMesh } from '../../src/client/start'
 import { MemoryHub } from '../../src/transport/memory-transport'
 import { MemoryStorageProvider } from '../../src/storage/memory'
-import type { Mesh, WatchEvent } from '../../src/client/types'
+import type { Mesh, WatchEvent } from '../../src/shared/types'
 
 // The same member on real timers, memory storage and the in-process transport
 // (framed links, async delivery): invariant 7, one code path everywhere.

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import { createSimulatedCluster } from '../../src/testing/index'
 import { restoreDiverged } from '../../src/index'
-import type { DivergedEvent, DivergedNode, Mesh } from '../../src/client/types'
+import type { DivergedEvent, DivergedNode, Mesh } from '../../src/shared/types'
 import { caught, expectConverged } from '../testing/helpers'
 
 const text = (n: DivergedNode): string => new TextDecoder().decode(n.data)

@@ -3,9 +3,9 @@
 // MeshTransport has) reports UNAUTHORIZED for a peer that cannot prove the room
 // secret, and the app sees it as a MeshError `error` event — until close.
 import { afterEach, describe, expect, it } from 'vitest'
-import { MeshError } from '../../src/client/errors'
+import { MeshError } from '../../src/shared/errors'
 import { startMesh } from '../../src/client/start'
-import type { Mesh } from '../../src/client/types'
+import type { Mesh } from '../../src/shared/types'
 import { MemoryStorageProvider } from '../../src/storage/memory'
 import { TransportError } from '../../src/transport/errors'
 import { MemoryHub } from '../../src/transport/memory-transport'

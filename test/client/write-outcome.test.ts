@@ -4,7 +4,7 @@
 // The linearizability checker (test/sim/linearizability) already lets every
 // such non-znode error take effect once or never; this flag tells the app.
 import { describe, expect, it } from 'vitest'
-import { MeshError } from '../../src/client/errors'
+import { MeshError } from '../../src/shared/errors'
 import { stableCluster } from '../attacks/arguments-cluster'
 
 describe('a write whose outcome is unknown says so', () => {

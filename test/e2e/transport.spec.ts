@@ -3,8 +3,9 @@
 import { expect, test } from '@playwright/test'
 import type { Page } from '@playwright/test'
 import { startSignalingServer } from '../../src/server/index'
+import { HARNESS_PORT } from './helpers/ports'
 
-const HARNESS = 'http://localhost:5190/'
+const HARNESS = `http://localhost:${HARNESS_PORT}/`
 const MiB = 1024 * 1024
 
 async function openTab(page: Page, member: string, room: string, opts: { signal?: string[]; secret?: string } = {}): Promise<void> {

@@ -16,7 +16,7 @@ import { installBuiltPackage, repoRoot, type InstalledPackage } from './installe
 /** the interfaces whose keys are planted bugs, and the files declaring them */
 const BUG_TYPES = [
   { file: 'src/raft/types.ts', name: 'PlantedBugs' },
-  { file: 'src/node/options.ts', name: 'MemberBugs' },
+  { file: 'src/driver/options.ts', name: 'MemberBugs' },
   { file: 'src/tree/types.ts', name: 'TreeBugs' },
 ] as const
 

@@ -3,8 +3,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness'
-import type { MeshError } from '../../src/client/errors'
-import type { Mesh } from '../../src/client/types'
+import type { MeshError } from '../../src/shared/errors'
+import type { Mesh } from '../../src/shared/types'
 import { createSimulatedCluster, type SimulatedCluster } from '../../src/testing/index'
 import { AWARENESS_ROOT, bindDoc } from '../../src/yjs/index'
 

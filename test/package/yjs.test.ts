@@ -3,8 +3,8 @@
 // `cluster.advance` drive the background sync).
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { MeshError } from '../../src/client/errors'
-import type { Mesh } from '../../src/client/types'
+import { MeshError } from '../../src/shared/errors'
+import type { Mesh } from '../../src/shared/types'
 import { createSimulatedCluster, type SimulatedCluster } from '../../src/testing/index'
 import { bindDoc, UPDATE_PREFIX, YJS_ROOT, type DocBinding } from '../../src/yjs/index'
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createSimulatedCluster } from '../../src/testing/index'
-import type { ElectionLeader, Lease, Mesh } from '../../src/client/types'
+import type { ElectionLeader, Lease, Mesh } from '../../src/shared/types'
 
 function three(seed: number) {
   const cluster = createSimulatedCluster({ members: 3, seed })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createSimulatedCluster } from '../../src/testing/index'
-import { MeshError } from '../../src/client/errors'
-import type { Lease, Mesh } from '../../src/client/types'
+import { MeshError } from '../../src/shared/errors'
+import type { Lease, Mesh } from '../../src/shared/types'
 
 async function caught(p: Promise<unknown>): Promise<unknown> {
   try {

@@ -20,7 +20,7 @@ describe('simulator regressions', () => {
   // leader; the consensus gate (only members of our configuration may speak
   // Raft to us) then dropped that leader forever, and the cluster never had
   // all its members back. A member of the configuration naming the new leader
-  // in its cluster claim now vouches for it (src/node/consensus-gate.ts).
+  // in its cluster claim now vouches for it (src/driver/consensus-gate.ts).
   for (const seed of [160, 272]) {
     it(`seed ${seed}: a member with a stale configuration hears the leader its peers name`, async () => {
       const r = await runTreeWorkloadSeed(seed)

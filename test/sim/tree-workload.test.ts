@@ -10,7 +10,7 @@ import { addTreeWorkloads, runTreeWorkloadSeed } from './workload/index'
 import { summaryLine } from './run'
 import type { SimSummary } from './run'
 import type { TreeWorkloadResult } from './workload/index'
-import type { MemberBugs } from '../../src/node/options'
+import type { MemberBugs } from '../../src/driver/options'
 
 /** "1-20" or "3,7,9" */
 function seedList(spec: string): number[] {

@@ -6,7 +6,7 @@ import { createSimulatedCluster } from '../../src/testing/index'
 import { startMesh } from '../../src/client/start'
 import { MemoryHub } from '../../src/transport/memory-transport'
 import { MemoryStorageProvider } from '../../src/storage/memory'
-import type { Mesh } from '../../src/client/types'
+import type { Mesh } from '../../src/shared/types'
 
 async function main(): Promise<void> {
   const cluster = createSimulatedCluster({ members: 3, seed: 1 })

@@ -1,4 +1,4 @@
-// Clusters that meet (README, "Clusters that meet"; src/node/cluster-meet.ts):
+// Clusters that meet (README, "Clusters that meet"; src/driver/cluster-meet.ts):
 // two or more clusters of one room, grown apart, find each other. Always
 // exactly one survives, the one that holds more (browsers, then members, then
 // commit index, then id), whatever the clocks say and whenever each was
@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest'
 import { createSimulatedCluster } from '../../src/testing/index'
 import type { SimulatedCluster } from '../../src/testing/index'
-import type { DivergedEvent, Mesh } from '../../src/client/types'
+import type { DivergedEvent, Mesh } from '../../src/shared/types'
 import { expectConverged } from './helpers'
 
 const YEAR_MS = 365 * 24 * 3600 * 1000

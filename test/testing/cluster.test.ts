@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { createSimulatedCluster } from '../../src/testing/index'
-import { MeshError } from '../../src/client/errors'
+import { MeshError } from '../../src/shared/errors'
 import { ZTree } from '../../src/tree/ztree'
-import type { WatchEvent } from '../../src/client/types'
+import type { WatchEvent } from '../../src/shared/types'
 import { caught, expectConverged, leaders } from './helpers'
 
 describe('createSimulatedCluster', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'vitest'
 import type { SimulatedCluster } from '../../src/testing/index'
-import type { Mesh } from '../../src/client/types'
+import type { Mesh } from '../../src/shared/types'
 
 /** Every live replica catches up with the leader, then all tree digests agree. */
 export async function expectConverged(cluster: SimulatedCluster, meshes: Mesh[] = cluster.meshes): Promise<void> {

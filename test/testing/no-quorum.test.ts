@@ -7,8 +7,8 @@
 import { describe, expect, it } from 'vitest'
 import { createSimulatedCluster } from '../../src/testing/index'
 import type { SimulatedCluster } from '../../src/testing/index'
-import { MeshError } from '../../src/client/errors'
-import type { Mesh, MeshState } from '../../src/client/types'
+import { MeshError } from '../../src/shared/errors'
+import type { Mesh, MeshState } from '../../src/shared/types'
 import { caught, expectConverged } from './helpers'
 
 /** default member timing: 100 ms ticks, 10 ticks per election timeout */

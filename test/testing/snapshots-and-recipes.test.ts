@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createSimulatedCluster } from '../../src/testing/index'
-import type { WatchEvent } from '../../src/client/types'
+import type { WatchEvent } from '../../src/shared/types'
 import { caught, expectConverged } from './helpers'
 
 describe('createSimulatedCluster: snapshots, TTL and recipes', () => {

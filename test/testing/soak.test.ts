@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import * as prng from 'lib0/prng'
 import { createSimulatedCluster } from '../../src/testing/index'
-import { MeshError } from '../../src/client/errors'
-import type { Mesh } from '../../src/client/types'
+import { MeshError } from '../../src/shared/errors'
+import type { Mesh } from '../../src/shared/types'
 import { expectConverged } from './helpers'
 
 /**

@@ -4,13 +4,13 @@
 // can drive it on virtual time. (The stand-in peers and the memory hub of
 // this test still deliver on real zero timers.)
 import { afterEach, expect, it } from 'vitest'
-import type { TransportClock } from '../../src/transport/clock'
+import type { Clock } from '../../src/shared/clock'
 import { FakePeerNet } from './fake-peers'
 import { MemorySignalingHub } from './memory-signaling'
 import { MeshRig } from './mesh-rig'
 
 /** a clock that only moves when the test says so */
-class ManualClock implements TransportClock {
+class ManualClock implements Clock {
   ms = 0
   private seq = 0
   readonly timers = new Map<number, { at: number; fn: () => void }>()

@@ -7,7 +7,7 @@ import { WebSocketSignaling } from '../../src/transport/websocket-signaling'
 import type { WebSocketConstructor } from '../../src/transport/websocket-signaling'
 import { createMeshTransport } from '../../src/transport/create'
 import type { TransportError } from '../../src/transport/errors'
-import { toMeshError } from '../../src/client/errors'
+import { toMeshError } from '../../src/shared/errors'
 import { namedKeys } from './identities'
 
 const cleanup: Array<() => void> = []

@@ -1,7 +1,7 @@
 // WireError codes are spelled like MeshError codes, so toMeshError maps them
 // one to one (the app switches on one code union).
 import { describe, expect, it } from 'vitest'
-import { toMeshError } from '../../src/client/errors'
+import { toMeshError } from '../../src/shared/errors'
 import { WireError } from '../../src/wire/errors'
 import type { WireErrorCode } from '../../src/wire/errors'
 

@@ -2,11 +2,12 @@
 // imports ../../../src directly, so the dev server may read the whole repo.
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vite'
+import { HARNESS_PORT } from '../helpers/ports'
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url))
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
-  server: { port: 5190, strictPort: true, fs: { allow: [repoRoot] } },
+  server: { port: HARNESS_PORT, strictPort: true, fs: { allow: [repoRoot] } },
   logLevel: 'warn',
 })

@@ -1,7 +1,9 @@
 // The demo page under test (served by scripts/start.ts, see playwright.config.ts).
 import type { BrowserContext } from '@playwright/test'
 
-export const DEMO_ORIGIN = 'http://localhost:5191'
+import { DEMO_PORT } from './ports'
+
+export const DEMO_ORIGIN = `http://localhost:${DEMO_PORT}`
 
 /** The demo in `room`; `extra` adds query parameters (e.g. secret). */
 export const DEMO_URL = (room: string, extra = ''): string => `${DEMO_ORIGIN}/?room=${encodeURIComponent(room)}${extra}`
@@ -56,7 +58,7 @@ export async function setHidden(page: import('@playwright/test').Page, hidden: b
   }, hidden)
 }
 
-/** What joinMesh tells about this tab (src/client/join.ts BrowserTabInfo, behind a symbol on the Mesh). */
+/** What joinMesh tells about this tab (src/browser/join.ts BrowserTabInfo, behind a symbol on the Mesh). */
 export function tabInfo(page: import('@playwright/test').Page): Promise<{
   member: string
   source: string

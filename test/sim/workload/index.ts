@@ -8,7 +8,7 @@
 // Run more seeds: `TREE_SEEDS=1-300 npx vitest run test/sim/tree-workload.test.ts`
 // or `npm run sim -- --seeds 300` (Raft simulator and tree workload on each seed).
 // Planted bugs (tests only): `bugs: { readWithoutReadIndex: true }` or
-// `{ applyRetriesTwice: true }` (MemberBugs in src/node/options.ts).
+// `{ applyRetriesTwice: true }` (MemberBugs in src/driver/options.ts).
 export { runTreeWorkloadSeed } from './tree-workload'
 export type { TreeWorkloadOptions, TreeWorkloadResult } from './tree-workload'
 export { addTreeWorkloads } from './sim-cli'

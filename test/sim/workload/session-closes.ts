@@ -16,7 +16,7 @@
 // from disk and may not have applied what the old one had, which is not an end.
 // Sessions still alive at the end produce no operation: they never ended.
 import type { SimulatedCluster } from '../../../src/testing/index'
-import type { Member } from '../../../src/node/member'
+import type { Member } from '../../../src/driver/member'
 import type { Operation } from '../linearizability/index'
 import { answer, op } from '../linearizability/index'
 

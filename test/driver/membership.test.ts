@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { nextConfChange } from '../../src/node/membership'
-import type { MembershipFacts, PeerProgress } from '../../src/node/membership'
+import { nextConfChange } from '../../src/driver/membership'
+import type { MembershipFacts, PeerProgress } from '../../src/driver/membership'
 import type { ConfState } from '../../src/raft/types'
 
 const policy = { maxVoters: 3, failureTimeoutMs: 30_000, catchUpLag: 4 }

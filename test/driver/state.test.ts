@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConnectionState } from '../../src/node/state'
+import { ConnectionState } from '../../src/driver/state'
 
 describe('connection state (Curator ConnectionState)', () => {
   it('connecting → connected → suspended → lost when the leader stays away past the session timeout', () => {

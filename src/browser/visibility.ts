@@ -15,14 +15,6 @@
 //     1 s throttled cadence; PreVote keeps a waking tab from deposing a
 //     healthy leader and CheckQuorum keeps a frozen leader from serving.
 
-/** Raft timing for members in a browser tab (see above for why the election timeout exceeds 1 s). */
-export const BROWSER_TIMING = {
-  tickMs: 100,
-  /** 15 ticks = 1.5 s (randomized up to 3 s): more than a throttled hidden leader's 1 s heartbeat cadence */
-  electionTicks: 15,
-  heartbeatTicks: 1,
-} as const
-
 export interface PageLifecycle {
   /** is the tab visible now */
   visible(): boolean

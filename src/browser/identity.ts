@@ -25,7 +25,8 @@ import type { StorageProvider } from '../storage/types'
 import { MEMBER_ID_PATTERN } from '../wire/limits'
 import { createMemberKey } from '../wire/member-key'
 import type { MemberKey } from '../wire/member-key'
-import type { MemberKeyStore } from './member-keys'
+import type { MemberKeyStore } from '../driver/member-keys'
+import { randomId } from '../shared/random-id'
 
 /** The part of `navigator.locks` we use (injectable for tests). */
 export type LockManagerLike = Pick<LockManager, 'request'>
@@ -85,14 +86,6 @@ export function acquireLock(locks: LockManagerLike, name: string, opts: AcquireO
       else reject(err)
     })
   })
-}
-
-/** A random id of the member id alphabet (crypto randomness: ids must never collide across browsers). */
-export function randomId(prefix: string, bytes = 9): string {
-  const raw = globalThis.crypto.getRandomValues(new Uint8Array(bytes))
-  let out = prefix
-  for (const b of raw) out += (b & 63).toString(36).padStart(2, '0').slice(-2)
-  return out.slice(0, 64)
 }
 
 /** The stable id of this browser profile (shared by its tabs, like its IndexedDB). */

@@ -3,8 +3,8 @@
 import type { RaftConfig } from '../raft/types'
 import type { Storage } from '../storage/types'
 import type { PeerHello, Transport } from '../transport/types'
-import type { Scheduler } from './scheduler'
-import type { WhenNoQuorum } from '../client/types'
+import type { Clock } from '../shared/clock'
+import type { WhenNoQuorum } from '../shared/types'
 
 export interface MemberOptions {
   /** who we are: member id, tab id, browser id */
@@ -15,7 +15,7 @@ export interface MemberOptions {
    *  rejoins the winner as a newcomer; without it such a member stops */
   reopenStorage?: () => Promise<Storage>
   transport: Transport
-  scheduler: Scheduler
+  scheduler: Clock
   /** seeded randomness in [0, 1): election timeouts, session ids (never Math.random in the simulator) */
   random: () => number
   /** start a brand-new one-member cluster when the slot is empty (the first
@@ -94,3 +94,12 @@ export function memberTiming(sessionTimeoutMs: number, given: Partial<MemberTimi
     catchUpLag: given.catchUpLag ?? 16,
   }
 }
+
+/** Raft timing for members in a browser tab and in Node (src/browser/visibility.ts says why the
+ *  election timeout exceeds 1 s: a hidden tab's timers are throttled to once a second). */
+export const BROWSER_TIMING = {
+  tickMs: 100,
+  /** 15 ticks = 1.5 s (randomized up to 3 s): more than a throttled hidden leader's 1 s heartbeat cadence */
+  electionTicks: 15,
+  heartbeatTicks: 1,
+} as const

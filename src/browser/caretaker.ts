@@ -12,13 +12,13 @@
 //     or demoted to a learner), it stops, says 'leaving' a last time, its
 //     session is closed and its slot destroyed (a retired member's slot is
 //     never run again).
-import { MeshError } from '../client/errors'
+import { MeshError } from '../shared/errors'
 import type { Storage, StorageProvider } from '../storage/types'
 import type { MeshTransport } from '../transport/mesh-transport'
 import type { PeerHello } from '../transport/types'
 import { encodeNodeMessage } from '../wire/node-messages'
-import { Member } from './member'
-import type { MemberOptions } from './options'
+import { Member } from '../driver/member'
+import type { MemberOptions } from '../driver/options'
 
 export interface CaretakerOptions {
   room: string

@@ -7,7 +7,7 @@
 // A ReadIndex request can be lost (leader change, dropped message), so an
 // unanswered one is asked again under a fresh context after `retryMs`; it
 // fails with NO_QUORUM (no leader) or TIMEOUT after `timeoutMs`.
-import { MeshError } from '../client/errors'
+import { MeshError } from '../shared/errors'
 import type { ReadState } from '../raft/types'
 
 export interface ReadIndexPort {

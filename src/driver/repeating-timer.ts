@@ -1,16 +1,6 @@
-// The injected clock (invariant 7: one code path). The member never touches a
-// global timer or Date: in a browser it gets `realScheduler`, in the simulator
-// a VirtualClock, so the same driver code runs on real and on virtual time.
-
-/** the longest delay a platform timer keeps (a signed 32-bit ms count); longer ones fire at once */
-export const MAX_TIMER_MS = 2 ** 31 - 1
-
-/** One clock shape for the driver and the transport below it: the node
- *  hands its own clock down (src/transport/clock.ts defines it). */
-import type { TransportClock, TransportTimer } from '../transport/clock'
-export { realClock as realScheduler } from '../transport/clock'
-export type Scheduler = TransportClock
-export type TimerHandle = TransportTimer
+// A repeating timer on the injected clock (src/shared/clock.ts): the member's
+// tick and every periodic job run through it, on real or virtual time alike.
+import type { Clock, TimerHandle } from '../shared/clock'
 
 /**
  * What a RepeatingTimer hands over when its callback throws: the callback's
@@ -27,7 +17,7 @@ export class TimerCallbackError extends Error {
 }
 
 /**
- * A repeating timer on a Scheduler. Re-arms itself after `fn` runs, so a slow
+ * A repeating timer on a Clock. Re-arms itself after `fn` runs, so a slow
  * `fn` never stacks calls; `stop()` is idempotent.
  *
  * What must stay true: the timer re-arms whatever `fn` does. A throw is
@@ -40,7 +30,7 @@ export class RepeatingTimer {
   private stopped = false
 
   constructor(
-    private readonly scheduler: Scheduler,
+    private readonly scheduler: Clock,
     private readonly everyMs: number,
     private readonly fn: () => void,
     private readonly onError: (err: TimerCallbackError) => void,

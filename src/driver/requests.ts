@@ -22,8 +22,8 @@
 //   (MeshError.outcome): it may commit all the same.
 import { commandProblem, opProblem } from '../tree/command'
 import type { Command, TxnOp, TxnResult } from '../tree/types'
-import { MeshError } from '../client/errors'
-import type { MeshErrorDetails } from '../client/errors'
+import { MeshError } from '../shared/errors'
+import type { MeshErrorDetails } from '../shared/errors'
 
 export type TxnCommand = Extract<Command, { type: 'txn' }>
 

@@ -4,10 +4,10 @@ import { VirtualClock } from '../../src/testing/virtual-time'
 import { VirtualNetwork } from '../../src/testing/virtual-network'
 import { VirtualHub } from '../../src/testing/virtual-transport'
 import { MemoryStorageProvider } from '../../src/storage/memory'
-import { Member } from '../../src/node/member'
-import type { Scheduler } from '../../src/node/scheduler'
-import { MeshError as MeshErrorClass } from '../../src/client/errors'
-import type { MeshError } from '../../src/client/errors'
+import { Member } from '../../src/driver/member'
+import type { Clock } from '../../src/shared/clock'
+import { MeshError as MeshErrorClass } from '../../src/shared/errors'
+import type { MeshError } from '../../src/shared/errors'
 import type { SaveBatch, Storage } from '../../src/storage/types'
 
 /** Two static voters on a virtual world; m1's saves are held until released. */
@@ -15,7 +15,7 @@ async function world() {
   const clock = new VirtualClock()
   const network = new VirtualNetwork<Uint8Array>(clock, prng.create(5), { minDelay: 1, maxDelay: 2 })
   const hub = new VirtualHub(network)
-  const scheduler: Scheduler = { now: () => clock.now(), setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (h) => clock.clearTimeout(h as number) }
+  const scheduler: Clock = { now: () => clock.now(), setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (h) => clock.clearTimeout(h as number) }
   const held: Array<{ batch: SaveBatch; release: () => void; fail: (e: unknown) => void }> = []
   const provider = new MemoryStorageProvider()
   const inner = await provider.open('room', 'm1')

@@ -1,5 +1,5 @@
 // One member: a RawNode (consensus), a ZTree (the replicated state), a Storage
-// (its durable slot) and its links, driven by an injected Scheduler.
+// (its durable slot) and its links, driven by an injected Clock.
 //
 // The Ready loop is the heart, and its order is the contract on `Ready`:
 //   1. persist hard state, entries and snapshot in ONE storage.save;
@@ -25,8 +25,8 @@ import { MAX_ENTRY_BYTES, MAX_MEMBER_SESSION_TIMEOUT_MS } from '../wire/limits'
 import { ZTree } from '../tree/ztree'
 import type { Command, TreeOptions, TxnOp, TxnResult } from '../tree/types'
 import type { SaveBatch } from '../storage/types'
-import { MeshError, toMeshError } from '../client/errors'
-import type { DivergedEvent, MemberInfo, MeshState, WhenNoQuorum } from '../client/types'
+import { MeshError, toMeshError } from '../shared/errors'
+import type { DivergedEvent, MemberInfo, MeshState, WhenNoQuorum } from '../shared/types'
 import type { NodeMessage, RosterEntry } from '../wire/node-messages'
 import { ClusterMeet, divergedTree, newClusterId } from './cluster-meet'
 import { LinkTable } from './links'
@@ -41,8 +41,8 @@ import { acceptsRaftFrom, inConfiguration } from './consensus-gate'
 import { ForwardBudget, oversizedData, ownsSession } from './peer-budget'
 import { QuorumContact, whenNoQuorumOption } from './quorum-contact'
 import { LocalWatches } from './watches'
-import { RepeatingTimer } from './scheduler'
-import type { Scheduler } from './scheduler'
+import { RepeatingTimer } from './repeating-timer'
+import type { Clock } from '../shared/clock'
 import { DEFAULT_MAX_VOTERS, DEFAULT_SESSION_TIMEOUT_MS, memberTiming } from './options'
 import type { MemberOptions, MemberTiming } from './options'
 
@@ -67,7 +67,7 @@ export class Member extends ObservableV2<MemberEvents> {
   readonly sessionTimeoutMs: number
   readonly maxVoters: number
 
-  readonly scheduler: Scheduler
+  readonly scheduler: Clock
   private readonly opts: MemberOptions
   private storage: MemberOptions['storage']
   /** our cluster, the claims of the clusters we meet, and the rule between them */

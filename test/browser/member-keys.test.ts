@@ -1,10 +1,10 @@
-// Member keys in IndexedDB (src/node/browser-member-keys.ts): a
+// Member keys in IndexedDB (src/browser/member-keys.ts): a
 // non-extractable private key is stored by structured clone and still signs
 // after the store is opened again (a reload). fake-indexeddb stands in for
 // the browser's; the browser itself is checked by the e2e tests.
 import 'fake-indexeddb/auto'
 import { describe, expect, it } from 'vitest'
-import { IndexedDbMemberKeyStore } from '../../src/node/browser-member-keys'
+import { IndexedDbMemberKeyStore } from '../../src/browser/member-keys'
 import { createMemberKey, signHello, verifyHello } from '../../src/wire/member-key'
 
 describe('IndexedDbMemberKeyStore', () => {

@@ -80,6 +80,7 @@ export interface WatchOpts {
 
 /** One znode of a tree handed to the app as plain data (see DivergedEvent). */
 export type { ExportedNode as DivergedNode, NodeKind } from '../tree/export'
+import type { ExportedNode as DivergedNode } from '../tree/export'
 import type { ExportedNode } from '../tree/export'
 
 /**
@@ -153,8 +154,6 @@ export interface MeshCore {
   close(): Promise<void>
 }
 
-export type { RestoreConflict, RestoreConflictReason, RestoreOptions, RestoreReport } from './restore-diverged'
-import type { RestoreOptions, RestoreReport } from './restore-diverged'
 
 export interface Mesh extends MeshCore {
   lock(path: string): Mutex
@@ -252,3 +251,35 @@ export interface JoinOptions {
  * Local reads work either way.
  */
 export type WhenNoQuorum = 'fail' | 'wait'
+
+// restoreDiverged (src/client/restore-diverged.ts): what it takes and reports
+export type RestoreConflictReason =
+  /** the winner has a node at this path, with other data: the winner's stays */
+  | 'exists-with-other-data'
+  /** the winner has no parent for this node (nor could it be restored) */
+  | 'parent-missing'
+  /** the create failed otherwise (`error` says why: an ephemeral parent, no quorum, …) */
+  | 'failed'
+
+export interface RestoreConflict {
+  path: string
+  reason: RestoreConflictReason
+  /** the lost node, as the diverged event had it */
+  node: DivergedNode
+  error?: MeshError
+}
+
+export interface RestoreReport {
+  /** re-created on the winning side, in the order they were created */
+  created: string[]
+  /** already on the winning side with the same data */
+  unchanged: string[]
+  /** not restored by design: not persistent (ephemeral, container, ttl) */
+  skipped: Array<{ path: string; kind: DivergedNode['kind'] }>
+  conflicts: RestoreConflict[]
+}
+
+export interface RestoreOptions {
+  /** restore only the nodes this returns true for (default: every persistent node) */
+  filter?: (node: DivergedNode) => boolean
+}

@@ -1,11 +1,11 @@
-// Which member a tab runs (src/node/identity.ts) now that a member id is the
+// Which member a tab runs (src/browser/identity.ts) now that a member id is the
 // id of its key (issue 13): a new member gets a fresh key kept with its slot,
 // a slot is taken back with its key, and a slot from before keyed ids (no
 // key) is ignored — never chosen, not counted — and left on disk.
 import { describe, expect, it } from 'vitest'
-import { chooseMember } from '../../src/node/identity'
-import type { LockManagerLike } from '../../src/node/identity'
-import { MemoryMemberKeyStore } from '../../src/node/member-keys'
+import { chooseMember } from '../../src/browser/identity'
+import type { LockManagerLike } from '../../src/browser/identity'
+import { MemoryMemberKeyStore } from '../../src/driver/member-keys'
 import { MemoryStorageProvider } from '../../src/storage/memory'
 import { KEYED_MEMBER_ID, createMemberKey, deriveMemberId } from '../../src/wire/member-key'
 

@@ -8,10 +8,10 @@
 // value (the command codec's session timeout, setTimeout's 32-bit delay, the
 // wire's member id pattern) — imported, never restated — so an option that
 // passes can be used.
-import { MeshError } from '../client/errors'
+import { MeshError } from '../shared/errors'
 import { MAX_MEMBER_SESSION_TIMEOUT_MS, MEMBER_ID_PATTERN } from '../wire/limits'
 import type { MemberTiming } from './options'
-import { MAX_TIMER_MS } from './scheduler'
+import { MAX_TIMER_MS } from '../shared/clock'
 
 /** Checks one present (not undefined) option value; throws BAD_ARGUMENTS. */
 export type OptionRule = (option: string, value: unknown) => void

@@ -1,8 +1,8 @@
-// The meet rule as pure bookkeeping (src/node/cluster-meet.ts): what a claim
+// The meet rule as pure bookkeeping (src/driver/cluster-meet.ts): what a claim
 // counts for, when a cluster yields, and that both sides decide alike.
 import { describe, expect, it } from 'vitest'
-import { ClusterMeet, heavier, newClusterId } from '../../src/node/cluster-meet'
-import type { ClusterWeight, MeetHost } from '../../src/node/cluster-meet'
+import { ClusterMeet, heavier, newClusterId } from '../../src/driver/cluster-meet'
+import type { ClusterWeight, MeetHost } from '../../src/driver/cluster-meet'
 import type { ClusterClaim } from '../../src/wire/node-messages'
 
 const HOLD = 3_000

@@ -30,8 +30,8 @@
 // This only informs the app and decides fail-fast; it never decides safety
 // (invariant 3): a commit still needs the core's quorum.
 import type { ConfState, Message } from '../raft/types'
-import type { WhenNoQuorum } from '../client/types'
-import { MeshError } from '../client/errors'
+import type { WhenNoQuorum } from '../shared/types'
+import { MeshError } from '../shared/errors'
 
 /** Ticks of delivery jitter allowed on top of a peer's period before it counts as silent. */
 const JITTER_TICKS = 3

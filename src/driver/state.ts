@@ -8,7 +8,7 @@
 //   lost       — suspended past the session timeout: this tab's session is
 //                presumed expired by the leader, its ephemerals gone
 //   closed     — close() ran or a fatal error stopped the member
-import type { MeshState } from '../client/types'
+import type { MeshState } from '../shared/types'
 
 export type StateListener = (state: MeshState) => void
 

@@ -20,7 +20,7 @@
 import type { Command, TxnOp } from '../tree/types'
 import type { ZTree } from '../tree/ztree'
 import { DEFAULT_MAX_DATA_BYTES } from '../tree/ztree'
-import { MeshError } from '../client/errors'
+import { MeshError } from '../shared/errors'
 import {
   MAX_ENTRY_BYTES,
   MAX_FORWARD_BYTES_IN_FLIGHT,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { MeshError } from '../../src/client/errors'
-import { RequestPipeline } from '../../src/node/requests'
-import type { TxnCommand } from '../../src/node/requests'
+import { MeshError } from '../../src/shared/errors'
+import { RequestPipeline } from '../../src/driver/requests'
+import type { TxnCommand } from '../../src/driver/requests'
 import type { Command, TxnResult } from '../../src/tree/types'
 
 function harness(opts: { leader?: boolean } = {}) {

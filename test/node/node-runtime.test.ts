@@ -6,7 +6,7 @@ import wrtc from '@roamhq/wrtc'
 import { createMemberKey, joinMeshFromNode } from '../../src/node/index'
 import { startSignalingServer } from '../../src/server/index'
 import type { SignalingServer } from '../../src/server/index'
-import type { Mesh, WatchEvent } from '../../src/client/types'
+import type { Mesh, WatchEvent } from '../../src/shared/types'
 
 const opened: Mesh[] = []
 let server: SignalingServer | null = null

@@ -33,7 +33,7 @@ import type { ConfState } from '../raft/types'
 import type { ClusterClaim } from '../wire/node-messages'
 import { exportNodes } from '../tree/export'
 import type { ZTree } from '../tree/ztree'
-import type { DivergedEvent } from '../client/types'
+import type { DivergedEvent } from '../shared/types'
 
 /** What a cluster holds, as one member sees it. */
 export interface ClusterWeight {

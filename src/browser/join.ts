@@ -15,27 +15,29 @@
 //
 // The member's Web Lock is held for the life of the tab (released by close()).
 import * as prng from 'lib0/prng'
-import { MeshError } from './errors'
-import { MeshClient } from './mesh'
-import { holdTransportErrors } from './transport-errors'
-import type { HeldTransportErrors } from './transport-errors'
-import type { JoinOptions, Mesh } from './types'
-import { Member } from '../node/member'
-import type { MemberOptions } from '../node/options'
-import { MEMBER_SETTING_RULES, ROOM_RULES, checkOptions, duration, object, oneOf } from '../node/option-checks'
-import { realScheduler } from '../node/scheduler'
-import { acquireLock, bootstrapLockName, browserId, chooseMember, keyedSlots, randomId } from '../node/identity'
-import type { HeldLock, LockManagerLike } from '../node/identity'
-import { BROWSER_TIMING, watchPageLifecycle } from '../node/visibility'
-import type { PageLifecycle } from '../node/visibility'
-import { DeathWatch } from '../node/browser-death-watch'
-import { reopenableSlot, runCaretaker } from '../node/browser-caretaker'
-import type { ReopenableSlot } from '../node/browser-caretaker'
-import { firstLink, openBrowserTransport } from '../node/browser-transport'
-import type { BrowserTransportOptions } from '../node/browser-transport'
-import { IndexedDbMemberKeyStore } from '../node/browser-member-keys'
-import { MemoryMemberKeyStore } from '../node/member-keys'
-import type { MemberKeyStore } from '../node/member-keys'
+import { MeshError } from '../shared/errors'
+import { MeshClient } from '../client/mesh'
+import { holdTransportErrors } from '../client/transport-errors'
+import type { HeldTransportErrors } from '../client/transport-errors'
+import type { JoinOptions, Mesh } from '../shared/types'
+import { Member } from '../driver/member'
+import type { MemberOptions } from '../driver/options'
+import { MEMBER_SETTING_RULES, ROOM_RULES, checkOptions, duration, object, oneOf } from '../driver/option-checks'
+import { realClock } from '../shared/clock'
+import { acquireLock, bootstrapLockName, browserId, chooseMember, keyedSlots } from './identity'
+import { randomId } from '../shared/random-id'
+import type { HeldLock, LockManagerLike } from './identity'
+import { watchPageLifecycle } from './visibility'
+import { BROWSER_TIMING } from '../driver/options'
+import type { PageLifecycle } from './visibility'
+import { DeathWatch } from './death-watch'
+import { reopenableSlot, runCaretaker } from './caretaker'
+import type { ReopenableSlot } from './caretaker'
+import { firstLink, openBrowserTransport } from './transport'
+import type { BrowserTransportOptions } from './transport'
+import { IndexedDbMemberKeyStore } from './member-keys'
+import { MemoryMemberKeyStore } from '../driver/member-keys'
+import type { MemberKeyStore } from '../driver/member-keys'
 import type { MemberKey } from '../wire/member-key'
 import { IndexedDbStorageProvider, MemoryStorageProvider } from '../storage/index'
 import type { StorageProvider } from '../storage/types'
@@ -100,7 +102,7 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
   const tab = randomId('t')
   const random = cryptoRandom()
   const memberBase: Omit<MemberOptions, 'hello' | 'storage' | 'transport' | 'visible' | 'bootstrap'> = {
-    scheduler: realScheduler,
+    scheduler: realClock,
     random,
     timing: { ...BROWSER_TIMING },
     ...(options.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: options.sessionTimeoutMs }),

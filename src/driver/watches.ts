@@ -14,7 +14,7 @@ import { WatchTable } from '../tree/watches'
 import type { Delivery, WatchKind, WatchRegistration } from '../tree/watches'
 import type { ChangeEvent } from '../tree/types'
 import type { ZTree } from '../tree/ztree'
-import type { WatchEvent } from '../client/types'
+import type { WatchEvent } from '../shared/types'
 
 export type OneShotKind = 'data' | 'exists' | 'children'
 

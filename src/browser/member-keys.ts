@@ -6,8 +6,8 @@
 import { openDB } from 'idb'
 import type { IDBPDatabase } from 'idb'
 import type { MemberKey } from '../wire/member-key'
-import { checkedKey, slotKey } from './member-keys'
-import type { MemberKeyStore } from './member-keys'
+import { checkedKey, slotKey } from '../driver/member-keys'
+import type { MemberKeyStore } from '../driver/member-keys'
 
 const DB_NAME = 'meshkeeper-member-keys'
 const STORE = 'keys'

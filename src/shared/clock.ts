@@ -1,0 +1,23 @@
+// The one clock (invariant 7: no global timer or Date below the entry points).
+// The driver, the transport, the recipes and the simulator's disk all take a
+// `Clock`: in a browser or Node it is `realClock`, in the simulator a
+// VirtualClock, so the same code runs on real and on virtual time.
+
+/** what `setTimeout` returned; only ever handed back to `clearTimeout` */
+export type TimerHandle = unknown
+
+export interface Clock {
+  /** milliseconds; used for differences and for the freshness of sealed signals */
+  now(): number
+  setTimeout(fn: () => void, ms: number): TimerHandle
+  clearTimeout(handle: TimerHandle): void
+}
+
+/** the longest delay a platform timer keeps (a signed 32-bit ms count); longer ones fire at once */
+export const MAX_TIMER_MS = 2 ** 31 - 1
+
+export const realClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
+  clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>),
+}
