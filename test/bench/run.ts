@@ -539,7 +539,7 @@ async function benchMesh3(): Promise<void> {
       'mesh3.commit.follower', 'mesh3.commit.leader', 'mesh3.read.linearizable', 'mesh3.watch', 'mesh3.watch.afterCommit', 'mesh3.lock.acquireRelease', 'mesh3.lock.handoff',
     ]
     if (m === null) {
-      missing([...latencyParts.flatMap((k) => latencyKeys(k)), 'mesh3.throughput.writers1', 'mesh3.throughput.writers64'], 'the 3-tab mesh did not form')
+      missing([...latencyParts.flatMap((k) => latencyKeys(k)), 'mesh3.throughput.writers1', 'mesh3.throughput.writers8', 'mesh3.throughput.writers64', 'mesh3.throughput.writers256', 'mesh3.throughput.writers64x3tabs'], 'the 3-tab mesh did not form')
     } else {
       const { leader, followers } = m
       const [f1, f2] = [followers[0]!, followers[1]!]
@@ -550,7 +550,7 @@ async function benchMesh3(): Promise<void> {
       await measure('commit latency from the leader', latencyKeys('mesh3.commit.leader'), 120_000, async () => {
         putLatency('mesh3.commit.leader', await leader.evaluate((n) => (window as unknown as MeshBenchWindow).meshBench.commits('/cl', n), N.commits))
       })
-      for (const writers of [1, 64]) {
+      for (const writers of [1, 8, 64, 256]) {
         const key = `mesh3.throughput.writers${writers}`
         await measure(`committed writes/s, ${writers} writer(s) in a follower`, [key], 120_000, async () => {
           const r = await f1.evaluate(([w, ms]) => (window as unknown as MeshBenchWindow).meshBench.throughput(`/tp${w}`, w!, ms!), [writers, N.throughputMs])
@@ -558,6 +558,15 @@ async function benchMesh3(): Promise<void> {
           if (Object.keys(r.errors).length > 0) notes[`${key}.errors`] = r.errors
         })
       }
+      // the same load spread over every tab (leader included): 64 writers in each, at once
+      await measure('committed writes/s, 64 writers in each of the 3 tabs', ['mesh3.throughput.writers64x3tabs'], 120_000, async () => {
+        const rs = await Promise.all([leader, f1, f2].map((tab, i) => tab.evaluate(([w, ms, at]) => (window as unknown as MeshBenchWindow).meshBench.throughput(`/tps${at}`, w!, ms!), [64, N.throughputMs, i])))
+        const committed = rs.reduce((s, r) => s + r.committed, 0)
+        put('mesh3.throughput.writers64x3tabs', rs.reduce((s, r) => s + r.perSecond, 0), '/s', { n: committed })
+        const errors: Record<string, number> = {}
+        for (const r of rs) for (const [code, n] of Object.entries(r.errors)) errors[code] = (errors[code] ?? 0) + n
+        if (Object.keys(errors).length > 0) notes['mesh3.throughput.writers64x3tabs.errors'] = errors
+      })
       await measure('linearizable read latency from a follower', latencyKeys('mesh3.read.linearizable'), 120_000, async () => {
         putLatency('mesh3.read.linearizable', await f1.evaluate((n) => (window as unknown as MeshBenchWindow).meshBench.linearizableReads(n), N.reads))
       })
