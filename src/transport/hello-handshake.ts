@@ -17,10 +17,12 @@ import { WireError } from '../wire/errors'
 import type { LinkSecurity } from '../wire/link-security'
 import { deriveMemberId, signHello, verifyHello } from '../wire/member-key'
 import type { MemberKey, MemberPublicKey } from '../wire/member-key'
-import { createChallenge } from '../wire/membership-proof'
+import { CHALLENGE_BYTES } from '../wire/membership-proof'
 import { decodeControl, encodeControl } from './control'
 import type { ControlMessage } from './control'
 import { TransportError } from './errors'
+import { platformRandomBytes } from './randomness'
+import type { RandomBytes } from './randomness'
 import type { SignalSealer } from './room-sealer'
 import type { PeerHello } from './types'
 
@@ -39,6 +41,8 @@ export interface HelloHandshakeOptions {
   identity: MemberKey
   /** under a room secret: the link's sealing (its challenge is the link's) and the hello's sealer */
   secured: { security: LinkSecurity; sealer: SignalSealer } | null
+  /** the bytes of our challenge without a room secret (default crypto.getRandomValues; a simulator seeds it) */
+  randomBytes?: RandomBytes
 }
 
 export class HelloHandshake {
@@ -49,7 +53,7 @@ export class HelloHandshake {
   private peerChallenge: Uint8Array | null = null
 
   constructor(private readonly o: HelloHandshakeOptions) {
-    this.challenge = o.secured?.security.challenge ?? createChallenge()
+    this.challenge = o.secured?.security.challenge ?? (o.randomBytes ?? platformRandomBytes)(CHALLENGE_BYTES)
   }
 
   /** the peer's hello, once read (its id verified only after acceptProof) */

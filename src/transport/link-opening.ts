@@ -30,6 +30,7 @@ import { HelloHandshake } from './hello-handshake'
 import { FramedLink } from './link'
 import type { MeshContext } from './mesh-context'
 import type { Attempt, Remote } from './peer-table'
+import type { RandomBytes } from './randomness'
 import type { SignalSealer } from './room-sealer'
 import { simplePeerPort } from './simple-peer-port'
 import type { PeerHello } from './types'
@@ -58,6 +59,8 @@ export class LinkOpening {
     private readonly attempts: Attempts,
     private readonly sealing: RoomSealing | undefined,
     private readonly hooks: LinkOpeningHooks,
+    /** the bytes of hello challenges (without a room secret; with one, LinkSecurity makes them) */
+    private readonly randomBytes: RandomBytes,
   ) {}
 
   /** the attempt's data channel connected: frame it and start the hello exchange */
@@ -86,6 +89,7 @@ export class LinkOpening {
       attempt: attempt.id,
       identity: ctx.opts.identity,
       secured: security === null || sealing === undefined ? null : { security, sealer: sealing.sealer },
+      randomBytes: this.randomBytes,
     })
     // one control message at a time: opening a sealed hello is asynchronous,
     // and what follows the hello must not be read as one

@@ -30,7 +30,7 @@
 // to the platform's, and a simulator passes its own.
 import { WireError } from '../wire/errors'
 import { MEMBER_ID_PATTERN } from '../wire/limits'
-import { ReplayGuard, SealCounter } from '../wire/replay'
+import { BOOT_ID_BYTES, ReplayGuard, SealCounter } from '../wire/replay'
 import type { RoomKey } from '../wire/room-key'
 import { realClock } from '../shared/clock'
 import type { Clock } from '../shared/clock'
@@ -83,14 +83,14 @@ export class MeshTransport implements Transport {
       throw new TransportError('BAD_ARGUMENTS', `member, tab and browser ids must match ${MEMBER_ID_PATTERN}`)
     }
     if (opts.identity?.id !== opts.self.member) throw new TransportError('BAD_ARGUMENTS', 'the member id must be the id of its key (identity.id)')
-    const clock = (this.clock = opts.clock ?? realClock)
-    const now = () => clock.now()
+    this.clock = opts.clock ?? realClock
+    const now = () => this.clock.now()
     const bounds = opts.bounds ?? {}
     this.randomBytes = opts.randomBytes ?? platformRandomBytes
     this.penalties = new PenaltyBox(opts.penalty, now)
     this.reports = new ReportThrottle(now, { windowMs: bounds.reportWindowMs ?? opts.penalty?.baseMs })
-    const ctx = this.context(clock)
-    const sealing: RoomSealing | undefined = opts.roomKey === undefined ? undefined : { sealer: roomKeySealer(opts.roomKey), key: opts.roomKey, counter: new SealCounter(), guard: new ReplayGuard() }
+    const ctx = this.context()
+    const sealing: RoomSealing | undefined = opts.roomKey === undefined ? undefined : { sealer: roomKeySealer(opts.roomKey), key: opts.roomKey, counter: new SealCounter(this.randomBytes(BOOT_ID_BYTES)), guard: new ReplayGuard() }
     const envelope = sealing === undefined ? undefined : new SignalEnvelope(ctx, sealing.sealer, new SignalFreshness(now, { windowMs: bounds.signalWindowMs }, this.randomBytes))
     // the parts call each other through these hooks (the files import one way)
     this.attempts = new Attempts(
@@ -108,11 +108,17 @@ export class MeshTransport implements Transport {
       introduce: (id, via) => this.discovery.introduce(id, via),
       receive: (from, data, route) => this.discovery.onSignal(from, data, route),
     })
-    const opening = new LinkOpening(ctx, this.attempts, sealing, {
-      established: (link, hello) => this.linkListeners.emit(link, hello),
-      announce: () => relay.announce(),
-      control: (r, msg) => relay.onControl(r, msg),
-    })
+    const opening = new LinkOpening(
+      ctx,
+      this.attempts,
+      sealing,
+      {
+        established: (link, hello) => this.linkListeners.emit(link, hello),
+        announce: () => relay.announce(),
+        control: (r, msg) => relay.onControl(r, msg),
+      },
+      this.randomBytes,
+    )
     const introductions = new Introductions({ perIntroducer: bounds.peersPerIntroducer, junkToRefuse: bounds.junkToRefuse })
     this.discovery = new Discovery(ctx, this.attempts, relay, introductions, envelope)
     for (const channel of opts.signaling) {
@@ -124,13 +130,13 @@ export class MeshTransport implements Transport {
   }
 
   /** what the parts share: this transport's state, seen live (closed) */
-  private context(clock: Clock): MeshContext {
+  private context(): MeshContext {
     const transport = this
     return {
       opts: this.opts,
       self: this.self,
       selfId: this.selfId,
-      clock,
+      clock: this.clock,
       table: this.table,
       penalties: this.penalties,
       get closed() {
