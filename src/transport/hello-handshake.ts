@@ -12,7 +12,7 @@
 // Every failure throws a TransportError (UNAUTHORIZED, or BAD_MESSAGE for a
 // message out of order) and the caller closes the link. A peer that fails is
 // not known to be who it claims: nothing may be held against the id it
-// claimed (see MeshTransport's penalties).
+// claimed (see penalties.ts and link-opening.ts).
 import { WireError } from '../wire/errors'
 import type { LinkSecurity } from '../wire/link-security'
 import { deriveMemberId, signHello, verifyHello } from '../wire/member-key'

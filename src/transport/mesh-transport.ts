@@ -58,7 +58,6 @@ import type { SignalingChannel } from './signaling'
 import type { Link, PeerHello, Transport } from './types'
 
 export type { MeshTransportOptions, PeerBounds } from './mesh-options'
-export { parseSignal } from './signal-parse'
 
 export class MeshTransport implements Transport {
   readonly self: PeerHello

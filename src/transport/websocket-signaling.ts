@@ -57,7 +57,7 @@ export interface WebSocketSignalingOptions {
 const OPEN = 1
 const MAX_FRAME_CHARS = 256 * 1024
 /** a frame's nesting: a signal is ~5 deep; thousands would overflow the stack
- *  of whatever walks the value (the mesh transport's parseSignal) */
+ *  of whatever walks the value (signal-parse.ts) */
 const MAX_FRAME_DEPTH = 32
 /** what a server may call an error: a code like ours, a message of some length */
 const ERROR_CODE = /^[A-Z][A-Z_]{0,31}$/
