@@ -3,6 +3,8 @@
 // (always: the tabs of this browser) and WebSocket signaling servers (when
 // given: other browsers and devices), sealed with the room key when the room
 // has a secret.
+import { realClock } from '../shared/clock'
+import type { Clock } from '../shared/clock'
 import { BroadcastChannelSignaling } from '../transport/broadcast-channel-signaling'
 import { MeshTransport } from '../transport/mesh-transport'
 import { browserPeerFactory } from '../transport/simple-peer-browser'
@@ -19,13 +21,17 @@ export interface BrowserTransportOptions {
   iceServers?: RTCIceServer[]
   /** the room secret's key: seals signaling, hellos and link traffic */
   roomKey?: RoomKey
+  /** timers and time of the transport and its signaling (default: real time) */
+  clock?: Clock
 }
 
 /** `identity` is the member's key: `self.member` must be its id. */
 export function openBrowserTransport(self: PeerHello, identity: MemberKey, opts: BrowserTransportOptions): MeshTransport {
-  const channels: SignalingChannel[] = [new BroadcastChannelSignaling()]
-  if (opts.signaling !== undefined && opts.signaling.length > 0) channels.push(...websocketSignaling(opts.signaling))
+  const clock = opts.clock ?? realClock
+  const channels: SignalingChannel[] = [new BroadcastChannelSignaling(undefined, clock)]
+  if (opts.signaling !== undefined && opts.signaling.length > 0) channels.push(...websocketSignaling(opts.signaling, { clock }))
   const transport = new MeshTransport({
+    clock,
     self,
     identity,
     room: opts.room,
@@ -39,15 +45,15 @@ export function openBrowserTransport(self: PeerHello, identity: MemberKey, opts:
 }
 
 /** Resolves true as soon as the transport has a link to any peer, false after `ms`. */
-export function firstLink(transport: MeshTransport, ms: number): Promise<boolean> {
+export function firstLink(transport: MeshTransport, ms: number, clock: Clock = realClock): Promise<boolean> {
   if (transport.links().size > 0) return Promise.resolve(true)
   return new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => {
+    const timer = clock.setTimeout(() => {
       off()
       resolve(false)
     }, ms)
     const off = transport.onLink(() => {
-      clearTimeout(timer)
+      clock.clearTimeout(timer)
       off()
       resolve(true)
     })

@@ -106,6 +106,8 @@ export async function joinMeshFromNode(opts: NodeJoinOptions): Promise<Mesh> {
       identity,
       signaling: opts.signaling,
       peerFactory: nodePeerFactory(opts.wrtc),
+      // the member's clock below is the transport's and its signaling's too (one clock)
+      clock: realClock,
       // a Node process is a device of its own: no same-browser neighbours
       broadcastChannel: false,
       websocket: { WebSocket: WebSocket as unknown as WebSocketConstructor },

@@ -9,7 +9,7 @@
 // vouched peers go first (the longest waiting first), then the unvouched peer
 // with the most failed tries: its next failure may be its last, and every
 // verdict on a made-up id frees a place and brings its introducer closer to
-// being refused (mesh-transport.ts), where a fresh one would only start over.
+// being refused (discovery.ts), where a fresh one would only start over.
 
 export interface AttemptSlotLimits {
   /** attempts in flight at once (default 8) */

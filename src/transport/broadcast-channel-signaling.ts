@@ -9,6 +9,9 @@
 // peers forget whom they cannot reach, and the repeat brings the living back).
 // BroadcastChannel only reaches same-origin contexts, but a buggy or old tab
 // may still post anything: every field is checked.
+// The repeat runs on the clock it is given (real time by default).
+import { realClock } from '../shared/clock'
+import type { Clock, TimerHandle } from '../shared/clock'
 import { isPlainObject, Listeners, SIGNAL_ID_PATTERN } from './signaling'
 import type { SignalData, SignalingChannel } from './signaling'
 
@@ -17,13 +20,16 @@ const validId = (x: unknown): x is string => typeof x === 'string' && SIGNAL_ID_
 export class BroadcastChannelSignaling implements SignalingChannel {
   readonly name = 'broadcast'
   private channel: BroadcastChannel | null = null
-  private announcer: ReturnType<typeof setInterval> | null = null
+  private announcer: TimerHandle | null = null
   private self: string | null = null
   private readonly peers = new Listeners<[string, boolean]>()
   private readonly signals = new Listeners<[string, SignalData]>()
 
-  /** `announceEveryMs`: how often 'hi' is repeated */
-  constructor(private readonly announceEveryMs = 20_000) {}
+  /** `announceEveryMs`: how often 'hi' is repeated; `clock`: its timer */
+  constructor(
+    private readonly announceEveryMs = 20_000,
+    private readonly clock: Clock = realClock,
+  ) {}
 
   get connected(): boolean {
     return this.channel !== null
@@ -36,7 +42,15 @@ export class BroadcastChannelSignaling implements SignalingChannel {
     channel.onmessage = (ev: MessageEvent) => this.receive(ev.data)
     this.channel = channel
     this.post({ t: 'hi', from: peer })
-    this.announcer = setInterval(() => this.post({ t: 'hi', from: peer }), this.announceEveryMs)
+    this.announce(peer)
+  }
+
+  /** 'hi' again every announceEveryMs until closed (a Clock has timeouts only: each arms the next) */
+  private announce(peer: string): void {
+    this.announcer = this.clock.setTimeout(() => {
+      this.announce(peer)
+      this.post({ t: 'hi', from: peer })
+    }, this.announceEveryMs)
   }
 
   onPeer(fn: (peer: string, present: boolean) => void): () => void {
@@ -49,7 +63,7 @@ export class BroadcastChannelSignaling implements SignalingChannel {
 
   /** another room of this browser: a channel of its own (BroadcastChannels are cheap) */
   sibling(): SignalingChannel {
-    return new BroadcastChannelSignaling(this.announceEveryMs)
+    return new BroadcastChannelSignaling(this.announceEveryMs, this.clock)
   }
 
   signal(to: string, data: SignalData): void {
@@ -58,7 +72,7 @@ export class BroadcastChannelSignaling implements SignalingChannel {
 
   close(): void {
     if (this.channel === null) return
-    if (this.announcer !== null) clearInterval(this.announcer)
+    if (this.announcer !== null) this.clock.clearTimeout(this.announcer)
     this.announcer = null
     if (this.self !== null) this.post({ t: 'bye', from: this.self })
     this.channel.close()

@@ -1,12 +1,14 @@
 // One call from joinMesh options to a running MeshTransport: BroadcastChannel
 // signaling (tabs of this browser) whenever the platform has it, WebSocket
-// signaling for each server URL given, and the room secret's key.
+// signaling for each server URL given, and the room secret's key. The
+// channels run on the transport's clock and jitter (`clock`, `random`) unless
+// `websocket` names its own.
 import { deriveRoomKey } from '../wire/room-key'
 import type { DeriveOptions } from '../wire/room-key'
 import { BroadcastChannelSignaling } from './broadcast-channel-signaling'
 import { TransportError } from './errors'
 import { MeshTransport } from './mesh-transport'
-import type { MeshTransportOptions } from './mesh-transport'
+import type { MeshTransportOptions } from './mesh-options'
 import type { SignalingChannel } from './signaling'
 import { reportSignalingErrors } from './signaling-errors'
 import { websocketSignaling } from './websocket-signaling'
@@ -28,8 +30,9 @@ export interface CreateTransportOptions extends Omit<MeshTransportOptions, 'sign
 export async function createMeshTransport(opts: CreateTransportOptions): Promise<MeshTransport> {
   const { signaling, secret, secretIterations, websocket, broadcastChannel, ...rest } = opts
   const channels: SignalingChannel[] = []
-  if (broadcastChannel ?? typeof globalThis.BroadcastChannel === 'function') channels.push(new BroadcastChannelSignaling())
-  if (signaling !== undefined) channels.push(...websocketSignaling(signaling, websocket))
+  const { clock, random } = rest
+  if (broadcastChannel ?? typeof globalThis.BroadcastChannel === 'function') channels.push(new BroadcastChannelSignaling(undefined, clock))
+  if (signaling !== undefined) channels.push(...websocketSignaling(signaling, { ...(clock === undefined ? {} : { clock }), ...(random === undefined ? {} : { random }), ...websocket }))
   if (channels.length === 0) throw new TransportError('BAD_ARGUMENTS', 'no signaling: no BroadcastChannel here and no signaling URL given')
   const base: MeshTransportOptions = { ...rest, signaling: channels }
   if (secret === undefined) return reportSignalingErrors(new MeshTransport(base), channels)

@@ -12,15 +12,17 @@
 // Every failure throws a TransportError (UNAUTHORIZED, or BAD_MESSAGE for a
 // message out of order) and the caller closes the link. A peer that fails is
 // not known to be who it claims: nothing may be held against the id it
-// claimed (see MeshTransport's penalties).
+// claimed (see penalties.ts and link-opening.ts).
 import { WireError } from '../wire/errors'
 import type { LinkSecurity } from '../wire/link-security'
 import { deriveMemberId, signHello, verifyHello } from '../wire/member-key'
 import type { MemberKey, MemberPublicKey } from '../wire/member-key'
-import { createChallenge } from '../wire/membership-proof'
+import { CHALLENGE_BYTES } from '../wire/membership-proof'
 import { decodeControl, encodeControl } from './control'
 import type { ControlMessage } from './control'
 import { TransportError } from './errors'
+import { platformRandomBytes } from './randomness'
+import type { RandomBytes } from './randomness'
 import type { SignalSealer } from './room-sealer'
 import type { PeerHello } from './types'
 
@@ -39,6 +41,8 @@ export interface HelloHandshakeOptions {
   identity: MemberKey
   /** under a room secret: the link's sealing (its challenge is the link's) and the hello's sealer */
   secured: { security: LinkSecurity; sealer: SignalSealer } | null
+  /** the bytes of our challenge without a room secret (default crypto.getRandomValues; a simulator seeds it) */
+  randomBytes?: RandomBytes
 }
 
 export class HelloHandshake {
@@ -49,7 +53,7 @@ export class HelloHandshake {
   private peerChallenge: Uint8Array | null = null
 
   constructor(private readonly o: HelloHandshakeOptions) {
-    this.challenge = o.secured?.security.challenge ?? createChallenge()
+    this.challenge = o.secured?.security.challenge ?? (o.randomBytes ?? platformRandomBytes)(CHALLENGE_BYTES)
   }
 
   /** the peer's hello, once read (its id verified only after acceptProof) */

@@ -23,6 +23,8 @@
 import { parseSignalingId } from './control'
 import { TransportError } from './errors'
 import { ReportThrottle } from './report-throttle'
+import { platformRandomBytes, randomHex } from './randomness'
+import type { RandomBytes } from './randomness'
 import type { SignalData, SignalingChannel } from './signaling'
 
 export interface LobbyOptions {
@@ -33,6 +35,8 @@ export interface LobbyOptions {
   /** one lobby channel per signaling channel (its sibling), not yet joined */
   channels: SignalingChannel[]
   now: () => number
+  /** the bytes of our lobby id (default crypto.getRandomValues) */
+  randomBytes?: RandomBytes
   /** a peer is shown our check at most once per this (default 10 s) */
   windowMs?: number
   /** peers shown our check per window, over all (default 16) */
@@ -47,12 +51,13 @@ const LOBBY_CHECK = 'check'
 
 export class Lobby {
   /** our id in the lobby: random, never derived from the member id */
-  readonly id = randomLobbyId()
+  readonly id: string
   private readonly answers: ReportThrottle
   private readonly unsubscribe: Array<() => void> = []
   private closed = false
 
   constructor(private readonly opts: LobbyOptions) {
+    this.id = `lobby.${randomHex(opts.randomBytes ?? platformRandomBytes, 16)}`
     this.answers = new ReportThrottle(opts.now, { windowMs: opts.windowMs, maxPerWindow: opts.answersPerWindow })
     for (const channel of opts.channels) {
       this.unsubscribe.push(channel.onPeer((peer, present) => present && this.arrived(channel, peer)))
@@ -91,9 +96,4 @@ export class Lobby {
   private show(channel: SignalingChannel, peer: string): void {
     if (this.answers.allow(peer)) channel.signal(peer, { lobby: LOBBY_CHECK, v: this.opts.check })
   }
-}
-
-function randomLobbyId(): string {
-  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16))
-  return `lobby.${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`
 }

@@ -2,6 +2,8 @@
 // process, delivering asynchronously (as a data channel does) and exerting
 // backpressure once `capacityFrames` frames are in flight. For unit tests of
 // FramedLink and for MemoryTransport.
+import { realClock } from '../shared/clock'
+import type { Clock } from '../shared/clock'
 import type { FramePort } from './link'
 
 type Events = Parameters<FramePort['attach']>[0]
@@ -9,6 +11,8 @@ type Events = Parameters<FramePort['attach']>[0]
 export interface MemoryPortOptions {
   /** frames in flight before write() asks the sender to wait (default 64) */
   capacityFrames?: number
+  /** what delivers the frames on a later turn (default: real zero-delay timers) */
+  clock?: Clock
 }
 
 class MemoryPort implements FramePort {
@@ -22,6 +26,7 @@ class MemoryPort implements FramePort {
   constructor(
     private readonly capacity: number,
     private readonly record: boolean,
+    private readonly clock: Clock,
   ) {}
 
   attach(events: Events): void {
@@ -34,7 +39,7 @@ class MemoryPort implements FramePort {
     const twin = this.twin
     const copy = frame.slice()
     this.inFlight++
-    setTimeout(() => {
+    this.clock.setTimeout(() => {
       this.inFlight--
       if (twin !== null && !twin.closed) twin.events?.frame(copy)
       if (this.inFlight === Math.floor(this.capacity / 2) && !this.closed) this.events?.drain()
@@ -46,7 +51,7 @@ class MemoryPort implements FramePort {
     this.shut('closed')
     const twin = this.twin
     // the far end learns of it after the frames already in flight
-    if (twin !== null) setTimeout(() => twin.shut('closed by peer'), 0)
+    if (twin !== null) this.clock.setTimeout(() => twin.shut('closed by peer'), 0)
   }
 
   /** cut the pipe without a goodbye, as a dying tab does */
@@ -67,8 +72,9 @@ export type { MemoryPort }
 
 export function memoryPortPair(opts: MemoryPortOptions & { record?: boolean } = {}): [MemoryPort, MemoryPort] {
   const capacity = Math.max(2, opts.capacityFrames ?? 64)
-  const a = new MemoryPort(capacity, opts.record ?? false)
-  const b = new MemoryPort(capacity, opts.record ?? false)
+  const clock = opts.clock ?? realClock
+  const a = new MemoryPort(capacity, opts.record ?? false, clock)
+  const b = new MemoryPort(capacity, opts.record ?? false, clock)
   a.twin = b
   b.twin = a
   return [a, b]

@@ -1,8 +1,11 @@
 // An in-process Transport for Node unit tests: every member on a MemoryHub has
 // a FramedLink to every other, over an in-memory frame pipe that delivers
 // asynchronously and pushes back like a data channel. The same link code as
-// WebRTC (chunking, reassembly, backpressure, close), without WebRTC, and on
-// real time (the simulator's VirtualTransport is the one on virtual time).
+// WebRTC (chunking, reassembly, backpressure, close), without WebRTC, on the
+// clock it is given (real time by default; the simulator's VirtualTransport
+// is the one on the virtual network).
+import { realClock } from '../shared/clock'
+import type { Clock } from '../shared/clock'
 import { TransportError } from './errors'
 import { FramedLink } from './link'
 import type { LinkOptions } from './link'
@@ -23,7 +26,11 @@ export class MemoryHub {
   private readonly members = new Map<string, MemoryTransport>()
   private readonly pairs = new Map<string, Pair>()
 
-  constructor(private readonly opts: MemoryHubOptions = {}) {}
+  private readonly clock: Clock
+
+  constructor(private readonly opts: MemoryHubOptions = {}) {
+    this.clock = opts.clock ?? realClock
+  }
 
   /** Bring a member online: links to every member already online open (asynchronously, as real ones do). */
   connect(hello: PeerHello): MemoryTransport {
@@ -46,7 +53,7 @@ export class MemoryHub {
     if (pair === undefined) return
     this.pairs.delete(pairKey(a, b))
     pair.ports[0].fail('link failed')
-    setTimeout(() => {
+    this.clock.setTimeout(() => {
       const ta = this.members.get(a)
       const tb = this.members.get(b)
       if (ta !== undefined && tb !== undefined && !this.pairs.has(pairKey(a, b))) this.pair(ta, tb)
@@ -59,7 +66,7 @@ export class MemoryHub {
     const xy = new FramedLink(y.self.member, ports[0], this.opts.link)
     const yx = new FramedLink(x.self.member, ports[1], this.opts.link)
     // announce on a later turn, as a data channel opens after signaling
-    setTimeout(() => {
+    this.clock.setTimeout(() => {
       if (xy.open) x.adopt(xy, y.self)
       if (yx.open) y.adopt(yx, x.self)
     }, 0)

@@ -12,6 +12,8 @@
 // hit a bug once is back soon and one that keeps at it waits long. The book
 // is bounded: a hostile peer can make up ids, and the oldest entry goes first.
 
+import { realClock } from '../shared/clock'
+
 export interface PenaltyOptions {
   /** first refusal, in ms (default 10 s) */
   baseMs?: number
@@ -38,7 +40,7 @@ export class PenaltyBox {
 
   constructor(
     opts: PenaltyOptions = {},
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = () => realClock.now(),
   ) {
     this.baseMs = opts.baseMs ?? 10_000
     this.maxMs = opts.maxMs ?? 600_000

@@ -15,6 +15,9 @@
 // everyone. Only signals that opened under the room key reach this check, so
 // only members of the room can fill it.
 
+import { platformRandomBytes, randomHex } from './randomness'
+import type { RandomBytes } from './randomness'
+
 export interface FreshnessLimits {
   /** how far a signal's time may be from ours (default 5 min) */
   windowMs?: number
@@ -45,6 +48,8 @@ export class SignalFreshness {
   constructor(
     private readonly now: () => number,
     limits: FreshnessLimits = {},
+    /** the nonces' bytes (default crypto.getRandomValues; a simulator seeds it) */
+    private readonly randomBytes: RandomBytes = platformRandomBytes,
   ) {
     this.windowMs = limits.windowMs ?? 300_000
     this.perSender = limits.perSender ?? 1024
@@ -53,10 +58,7 @@ export class SignalFreshness {
 
   /** what to seal with a signal: our time and a fresh nonce */
   stamp(): { t: number; n: string } {
-    const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16))
-    let n = ''
-    for (const b of bytes) n += b.toString(16).padStart(2, '0')
-    return { t: this.now(), n }
+    return { t: this.now(), n: randomHex(this.randomBytes, 16) }
   }
 
   /** take (sender's) signal stamped (t, n) once: null if fresh, else why not */

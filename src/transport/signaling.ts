@@ -2,10 +2,10 @@
 // answer and ICE candidates before a link exists. Implementations: one
 // browser's BroadcastChannel (broadcast-channel-signaling.ts), WebSocket
 // signaling servers (websocket-signaling.ts); the mesh transport also relays
-// signaling over links it already has (relay in mesh-transport.ts).
+// signaling over links it already has (relay.ts).
 //
 // A channel is untrusted: whatever it hands over is validated by the mesh
-// transport (parseSignal) before use, and with a room secret the payloads are
+// transport (signal-parse.ts) before use, and with a room secret the payloads are
 // sealed end to end so a relay can neither read nor forge them.
 
 /** JSON-safe signal payload; the mesh transport defines and checks its shape. */

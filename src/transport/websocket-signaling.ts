@@ -13,7 +13,13 @@
 // its host's socket, is joined again at each of its opens, and is handed the
 // frames of its room.
 // The server is untrusted like any peer: every frame is checked.
+// Its timers run on the clock it is given and its backoff jitter comes from
+// the random it is given (real time and Math.random by default), so a
+// simulator can drive it.
+import { realClock } from '../shared/clock'
+import type { Clock, TimerHandle } from '../shared/clock'
 import { scanJson } from './json-scan'
+import { platformRandom } from './randomness'
 import { isPlainObject, Listeners, SIGNAL_ID_PATTERN } from './signaling'
 import type { SignalData, SignalingChannel } from './signaling'
 
@@ -42,12 +48,16 @@ export interface WebSocketSignalingOptions {
   /** an error frame from the server, a malformed frame, or a server that
    *  cannot be reached (UNAVAILABLE, once per outage); also `onError()` */
   onError?: (code: string, message: string) => void
+  /** timers and time (default: real time) */
+  clock?: Clock
+  /** uniform in [0, 1), for reconnect jitter (default Math.random) */
+  random?: () => number
 }
 
 const OPEN = 1
 const MAX_FRAME_CHARS = 256 * 1024
 /** a frame's nesting: a signal is ~5 deep; thousands would overflow the stack
- *  of whatever walks the value (the mesh transport's parseSignal) */
+ *  of whatever walks the value (signal-parse.ts) */
 const MAX_FRAME_DEPTH = 32
 /** what a server may call an error: a code like ours, a message of some length */
 const ERROR_CODE = /^[A-Z][A-Z_]{0,31}$/
@@ -61,8 +71,8 @@ export class WebSocketSignaling implements SignalingChannel {
   private self: string | null = null
   private closed = false
   private attempts = 0
-  private reconnectTimer: ReturnType<typeof setTimeout> | null = null
-  private pingTimer: ReturnType<typeof setInterval> | null = null
+  private reconnectTimer: TimerHandle | null = null
+  private pingTimer: TimerHandle | null = null
   private lastHeard = 0
   /** peers the server told us are in the room (to report who vanished after a reconnect) */
   private present = new Set<string>()
@@ -75,12 +85,16 @@ export class WebSocketSignaling implements SignalingChannel {
   private readonly errors = new Listeners<[string, string]>()
   /** the current outage (attempts that did not open) has been reported */
   private outageReported = false
+  private readonly clock: Clock
+  private readonly random: () => number
 
   constructor(
     readonly url: string,
     private readonly opts: WebSocketSignalingOptions = {},
   ) {
     this.name = url
+    this.clock = opts.clock ?? realClock
+    this.random = opts.random ?? platformRandom
   }
 
   /** true while the socket is open and the room joined */
@@ -162,13 +176,13 @@ export class WebSocketSignaling implements SignalingChannel {
       opened = true
       this.attempts = 0
       this.outageReported = false
-      this.lastHeard = Date.now()
+      this.lastHeard = this.clock.now()
       if (this.room !== null && this.self !== null) this.send({ type: 'join', room: this.room, peer: this.self })
       for (const g of this.guests) if (g.room !== null && g.self !== null) this.send({ type: 'join', room: g.room, peer: g.self })
       this.startPing()
     }
     socket.onmessage = (ev) => {
-      this.lastHeard = Date.now()
+      this.lastHeard = this.clock.now()
       this.receive(ev.data)
     }
     socket.onerror = () => {
@@ -190,9 +204,9 @@ export class WebSocketSignaling implements SignalingChannel {
     if (this.closed || this.reconnectTimer !== null) return
     const base = this.opts.backoffBaseMs ?? 500
     const max = this.opts.backoffMaxMs ?? 30_000
-    const delay = Math.min(max, base * 2 ** Math.min(this.attempts, 16)) * (0.5 + Math.random() / 2)
+    const delay = Math.min(max, base * 2 ** Math.min(this.attempts, 16)) * (0.5 + this.random() / 2)
     this.attempts++
-    this.reconnectTimer = setTimeout(() => {
+    this.reconnectTimer = this.clock.setTimeout(() => {
       this.reconnectTimer = null
       this.connect()
     }, delay)
@@ -202,31 +216,37 @@ export class WebSocketSignaling implements SignalingChannel {
     this.stopPing()
     const every = this.opts.pingIntervalMs ?? 15_000
     const silence = this.opts.silenceTimeoutMs ?? 40_000
-    this.pingTimer = setInterval(() => {
-      if (Date.now() - this.lastHeard > silence) {
-        // a half-open connection: drop it, onclose reconnects
-        const socket = this.socket
-        if (socket !== null) {
-          this.socket = null
-          closeQuietly(socket, 4000, 'silent')
-          this.stopTimers()
-          this.scheduleReconnect()
+    // every `every` ms until stopped (a Clock has timeouts only: each tick arms the next)
+    const tick = (): void => {
+      this.pingTimer = this.clock.setTimeout(() => {
+        this.pingTimer = null
+        if (this.clock.now() - this.lastHeard > silence) {
+          // a half-open connection: drop it, onclose reconnects
+          const socket = this.socket
+          if (socket !== null) {
+            this.socket = null
+            closeQuietly(socket, 4000, 'silent')
+            this.stopTimers()
+            this.scheduleReconnect()
+          }
+          return
         }
-        return
-      }
-      this.send({ type: 'ping' })
-    }, every)
+        tick()
+        this.send({ type: 'ping' })
+      }, every)
+    }
+    tick()
   }
 
   private stopPing(): void {
-    if (this.pingTimer !== null) clearInterval(this.pingTimer)
+    if (this.pingTimer !== null) this.clock.clearTimeout(this.pingTimer)
     this.pingTimer = null
   }
 
   private stopTimers(): void {
     this.stopPing()
     if (this.closed && this.reconnectTimer !== null) {
-      clearTimeout(this.reconnectTimer)
+      this.clock.clearTimeout(this.reconnectTimer)
       this.reconnectTimer = null
     }
   }

@@ -9,7 +9,7 @@
 import { afterEach, expect, it } from 'vitest'
 import { encodeControl } from '../../src/transport/control'
 import { controlFrame } from '../../src/transport/framing'
-import { parseSignal } from '../../src/transport/mesh-transport'
+import { parseSignal } from '../../src/transport/signal-parse'
 import { FakePeerNet } from '../transport/fake-peers'
 import { MemorySignalingHub } from '../transport/memory-signaling'
 import { id, MeshRig, sig } from '../transport/mesh-rig'

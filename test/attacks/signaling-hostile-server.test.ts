@@ -8,7 +8,7 @@
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket, { WebSocketServer } from 'ws'
-import { parseSignal } from '../../src/transport/mesh-transport'
+import { parseSignal } from '../../src/transport/signal-parse'
 import { WebSocketSignaling, type WebSocketConstructor } from '../../src/transport/websocket-signaling'
 
 const cleanup: Array<() => void> = []

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { decodeControl, encodeControl, parseSignalingId, signalingId } from '../../src/transport/control'
 import type { ControlMessage } from '../../src/transport/control'
-import { parseSignal } from '../../src/transport/mesh-transport'
+import { parseSignal } from '../../src/transport/signal-parse'
 import { WireError } from '../../src/wire/errors'
 
 const key = { algorithm: 'Ed25519' as const, publicKey: new Uint8Array(32).fill(7) }
