@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The one test command (`npm test`): type-check, Vitest, Playwright, then the
+// The one test command (`npm test`): type-check, lint, Vitest, Playwright, then the
 // packed package checked by publint and @arethetypeswrong/cli, and a closing
 // line `N passed, N failed` that counts every check that ran.
 import { spawnSync } from 'node:child_process'
@@ -23,7 +23,12 @@ function run(cmd, args, env = {}) {
 if (run('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']) === 0) passed++
 else failed++
 
-// 2. Vitest: unit tests, simulator seeds, fuzzing.
+// 2. Lint (typescript-eslint strict and stylistic, type-checked; zero
+// warnings) counts as one check.
+if (run('npm', ['run', '--silent', 'lint']) === 0) passed++
+else failed++
+
+// 3. Vitest: unit tests, simulator seeds, fuzzing.
 const vitestJson = `${out}/vitest.json`
 const vitestCode = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${vitestJson}`])
 if (existsSync(vitestJson)) {
@@ -34,7 +39,7 @@ if (existsSync(vitestJson)) {
   failed += (r.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0).length
 } else if (vitestCode !== 0) failed++
 
-// 3. Playwright: browser end-to-end tests in Debian's Chromium.
+// 4. Playwright: browser end-to-end tests in Debian's Chromium.
 const pwJson = `${out}/playwright.json`
 const pwCode = run('npx', ['playwright', 'test', '--pass-with-no-tests', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_NAME: pwJson })
 if (existsSync(pwJson)) {
@@ -47,7 +52,7 @@ if (existsSync(pwJson)) {
   if ((r.errors ?? []).length > 0 && pwCode !== 0) failed++
 } else if (pwCode !== 0) failed++
 
-// 4. The package as npm would publish it (built and packed in a temp dir):
+// 5. The package as npm would publish it (built and packed in a temp dir):
 // publint (its warnings count too) and Are the Types Wrong each count as one
 // check. attw checks every subpath under node10 (typesVersions), node16 from
 // CJS and from ESM, and bundler; the one rule left out, cjs-resolves-to-esm,

@@ -62,11 +62,17 @@ export async function runCaretaker(opts: CaretakerOptions): Promise<'retired' | 
   }
   const outcome = await new Promise<'retired' | 'tab-closed'>((resolve) => {
     const round = (): void => {
-      if (opts.signal.aborted || member.isStopped) return resolve('tab-closed')
+      if (opts.signal.aborted || member.isStopped) {
+        resolve('tab-closed')
+        return
+      }
       // retired once our member (which has a leader, so its view is current)
       // no longer counts its vote: removed, or demoted to a learner that the
       // leader removes as a departed member
-      if (opts.primary.leader !== null && !isVoter(opts.primary, id)) return resolve('retired')
+      if (opts.primary.leader !== null && !isVoter(opts.primary, id)) {
+        resolve('retired')
+        return
+      }
       if (member.isLeader) member.visibilityChanged() // invisible: hands leadership to a visible voter
       sayLeaving()
       setTimeout(round, opts.roundMs ?? 500)
@@ -90,7 +96,8 @@ export async function runCaretaker(opts: CaretakerOptions): Promise<'retired' | 
  *  to an older one, MemberOptions.reopenStorage); `close` closes whichever is current. */
 export interface ReopenableSlot {
   current(): Storage
-  reopen(): Promise<Storage>
+  /** a property, not a method: callers pass it on unbound (MemberOptions.reopenStorage) */
+  reopen: () => Promise<Storage>
   close(): Promise<void>
 }
 

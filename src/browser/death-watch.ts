@@ -95,6 +95,7 @@ export class DeathWatch {
     if (this.stopped) return
     try {
       for (const member of await this.host.listSlots()) {
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may have run during the await
         if (member === this.host.self || this.stopped) continue
         const st = this.states.get(member)
         if (st === undefined || (st.kind === 'vacant' && this.host.linked(member))) this.watch(member)
@@ -102,6 +103,7 @@ export class DeathWatch {
     } catch {
       // storage trouble is the member's to report; we try again next round
     }
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may have run during the await
     if (!this.stopped) this.timer = setTimeout(() => void this.refresh(), this.refreshMs)
   }
 
@@ -129,6 +131,7 @@ export class DeathWatch {
     await new Promise((r) => setTimeout(r, this.graceMs))
     if (this.stopped) return
     const lock = await acquireLock(this.host.locks, memberLockName(this.host.room, member), { ifAvailable: true })
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may have run during the await
     if (this.stopped) {
       lock?.release()
       return
@@ -151,6 +154,7 @@ export class DeathWatch {
       this.host.reportPeerGone(member)
       this.host.onCertificate?.({ member, sessions, outcome: 'reported-gone' })
     }
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may have run during the awaits
     if (!this.stopped) this.states.set(member, { kind: 'vacant' })
   }
 }

@@ -126,7 +126,8 @@ export interface ChooseMemberOptions {
 
 function navigationIsReload(): boolean {
   try {
-    const nav = globalThis.performance?.getEntriesByType?.('navigation')[0] as PerformanceNavigationTiming | undefined
+    // a runtime without the Navigation Timing API throws here: not a reload
+    const nav = globalThis.performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined
     return nav?.type === 'reload'
   } catch {
     return false

@@ -33,6 +33,8 @@ export interface NodeData {
   data: Uint8Array
   stat: Stat
   text(): string
+  // public API (shared/api.md): the caller names the type it expects, as with a fetch Response's json()
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
   json<T = unknown>(): T
 }
 
@@ -275,7 +277,7 @@ export interface RestoreReport {
   /** already on the winning side with the same data */
   unchanged: string[]
   /** not restored by design: not persistent (ephemeral, container, ttl) */
-  skipped: Array<{ path: string; kind: DivergedNode['kind'] }>
+  skipped: { path: string; kind: DivergedNode['kind'] }[]
   conflicts: RestoreConflict[]
 }
 

@@ -37,7 +37,9 @@ export interface WaitOptions {
   intervalMs?: number
 }
 
-type MeshWindow = { mesh?: Mesh }
+interface MeshWindow {
+  mesh?: Mesh
+}
 
 /** Poll `probe` until it returns a value other than undefined; throws after the timeout with `what`. */
 export async function pollFor<T>(what: string, probe: () => Promise<T | undefined>, opts: WaitOptions = {}): Promise<T> {
@@ -50,6 +52,8 @@ export async function pollFor<T>(what: string, probe: () => Promise<T | undefine
     } catch (err) {
       lastError = err
     }
+    // whatever the probe threw, String() is the best text we have for it
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError === null ? '' : `: ${String(lastError)}`}`)
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100))
   }

@@ -49,7 +49,7 @@ export class TimeDriver {
   private waiting = 0
   private loop: Promise<void> | null = null
   /** pending advance() calls: each resolves once the clock reached its target */
-  private readonly targets: Array<{ at: number; resolve: () => void }> = []
+  private readonly targets: { at: number; resolve: () => void }[] = []
   private readonly deadlines = new Set<{ at: number; fail: (e: MeshError) => void }>()
 
   constructor(

@@ -117,14 +117,14 @@ const readState = (r: CheckedReader): TreeState => {
   const count = r.count('nodes', Number.MAX_SAFE_INTEGER, 10)
   if (count < 1) throw badArguments('snapshot: no root')
   const nodes = new Map<string, ZNode>()
-  const paths: string[] = new Array(count)
+  const paths = new Array<string>(count)
   const root = readNode(r, lastZxid)
   if (root.kind !== 'persistent') throw badArguments('snapshot: root must be persistent')
   nodes.set('/', root)
   paths[0] = '/'
   // pre-order, as encodeState writes it: each node's parent is the previous node or one of its
   // ancestors (the open path), and children of one parent come in strictly increasing name order
-  const lastChildName: (string | undefined)[] = new Array(count)
+  const lastChildName = new Array<string | undefined>(count)
   const openPath: number[] = [0]
   for (let i = 1; i < count; i++) {
     const parentIndex = r.uint('parent index', i - 1)

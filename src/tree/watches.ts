@@ -68,9 +68,9 @@ export class WatchTable {
   add(reg: WatchRegistration): void {
     validatePath(reg.path)
     const byPath = this.byKind.get(reg.kind)
-    if (byPath === undefined) throw new TypeError(`unknown watch kind ${String(reg.kind)}`)
+    if (byPath === undefined) throw new TypeError(`unknown watch kind ${reg.kind}`)
     let watchers = byPath.get(reg.path)
-    if (watchers === undefined) byPath.set(reg.path, (watchers = new Map()))
+    if (watchers === undefined) byPath.set(reg.path, (watchers = new Map<string, WatchRegistration>()))
     const id = watcherId(reg.owner, reg.key)
     if (!watchers.has(id)) this.count++
     watchers.set(id, { owner: reg.owner, key: reg.key, path: reg.path, kind: reg.kind })
@@ -79,9 +79,10 @@ export class WatchTable {
   /** removes one registration; true if it was there (ZooKeeper's removeWatches) */
   remove(reg: WatchRegistration): boolean {
     const byPath = this.byKind.get(reg.kind)
-    const watchers = byPath?.get(reg.path)
-    if (watchers === undefined || !watchers.delete(watcherId(reg.owner, reg.key))) return false
-    if (watchers.size === 0) byPath!.delete(reg.path)
+    if (byPath === undefined) return false
+    const watchers = byPath.get(reg.path)
+    if (!watchers?.delete(watcherId(reg.owner, reg.key))) return false
+    if (watchers.size === 0) byPath.delete(reg.path)
     this.count--
     return true
   }

@@ -46,11 +46,17 @@ export class LinkSecurity {
   private early: Uint8Array[] = []
 
   /** each sealed frame, in the order seal() was called */
-  onFrame: (frame: Uint8Array) => void = () => {}
+  onFrame: (frame: Uint8Array) => void = () => {
+    // no handler until the owner assigns one
+  }
   /** each opened envelope (plaintext body), in the order open() was called */
-  onEnvelope: (env: Envelope) => void = () => {}
+  onEnvelope: (env: Envelope) => void = () => {
+    // no handler until the owner assigns one
+  }
   /** a frame that did not open or was a replay: drop it, report it */
-  onError: (err: WireError) => void = () => {}
+  onError: (err: WireError) => void = () => {
+    // no handler until the owner assigns one: the bad frame is dropped either way
+  }
 
   constructor(
     private readonly key: RoomKey,
@@ -122,7 +128,7 @@ export class LinkSecurity {
       opened.then(
         (env) =>
           this.callSafely(() => {
-            if (env.sender !== this.peer) this.onError(new WireError('UNAUTHORIZED', `frame from ${env.sender} on the link of ${this.peer}`))
+            if (env.sender !== this.peer) this.onError(new WireError('UNAUTHORIZED', `frame from ${env.sender} on the link of ${String(this.peer)}`))
             else this.onEnvelope(env)
           }),
         (err: unknown) => this.callSafely(() => this.onError(asWireError(err))),

@@ -85,7 +85,7 @@ export function deriveMemberId(key: MemberPublicKey): string {
     value = (value << 8) | byte
     bits += 8
     while (bits >= 5 && out.length <= ID_CHARS) {
-      out += BASE32[(value >>> (bits - 5)) & 31]
+      out += BASE32[(value >>> (bits - 5)) & 31]!
       bits -= 5
     }
     if (out.length > ID_CHARS) break
@@ -124,6 +124,8 @@ export function isMemberKey(value: unknown): value is MemberKey {
     typeof v.id === 'string' &&
     v.id === deriveMemberId({ algorithm: v.algorithm, publicKey: v.publicKey }) &&
     typeof v.privateKey === 'object' &&
+    // read back from storage: the type says CryptoKey, the bytes may say null
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     v.privateKey !== null
   )
 }

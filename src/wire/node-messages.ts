@@ -79,23 +79,30 @@ export function encodeNodeMessage(msg: NodeMessage): Uint8Array {
     writeVarUint(enc, TYPES.indexOf(msg.type))
     switch (msg.type) {
       case 'raft':
-        return writeBytes(enc, msg.bytes, NODE_MESSAGE_LIMITS.maxRaftBytes, 'raft message')
+        writeBytes(enc, msg.bytes, NODE_MESSAGE_LIMITS.maxRaftBytes, 'raft message')
+        break
       case 'forward':
-        return writeBytes(enc, msg.command, NODE_MESSAGE_LIMITS.maxCommandBytes, 'command')
+        writeBytes(enc, msg.command, NODE_MESSAGE_LIMITS.maxCommandBytes, 'command')
+        break
       case 'session-heartbeat':
-        return writeArray(enc, msg.sessions, NODE_MESSAGE_LIMITS.maxSessions, writeSession, 'sessions')
+        writeArray(enc, msg.sessions, NODE_MESSAGE_LIMITS.maxSessions, writeSession, 'sessions')
+        break
       case 'join':
-        return writeRosterEntry(enc, msg.member)
+        writeRosterEntry(enc, msg.member)
+        break
       case 'leaving':
-        return writeId(enc, msg.member)
+        writeId(enc, msg.member)
+        break
       case 'roster':
-        return writeArray(enc, msg.members, NODE_MESSAGE_LIMITS.maxMembers, writeRosterEntry, 'roster')
+        writeArray(enc, msg.members, NODE_MESSAGE_LIMITS.maxMembers, writeRosterEntry, 'roster')
+        break
       case 'cluster':
         writeBoundedString(enc, msg.clusterId, NODE_MESSAGE_LIMITS.maxIdLength, undefined, 'cluster id')
         writeBoundedString(enc, msg.browser, NODE_MESSAGE_LIMITS.maxIdLength, undefined, 'browser id')
         writeVarUint(enc, msg.commit, undefined, 'commit index')
         writeBoundedString(enc, msg.yieldTo, NODE_MESSAGE_LIMITS.maxIdLength, undefined, 'cluster id')
-        return writeBoundedString(enc, msg.leader ?? '', NODE_MESSAGE_LIMITS.maxIdLength, undefined, 'leader id')
+        writeBoundedString(enc, msg.leader ?? '', NODE_MESSAGE_LIMITS.maxIdLength, undefined, 'leader id')
+        break
     }
   })
 }

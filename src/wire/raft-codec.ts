@@ -222,7 +222,7 @@ export function validateRaftMessage(m: Message): void {
     case 'MsgApp': {
       let prevTerm = m.logTerm
       for (let i = 0; i < m.entries.length; i++) {
-        const e = m.entries[i] as Entry
+        const e = m.entries[i]!
         if (e.index !== m.index + 1 + i) throw badMessage(`MsgApp entry ${i} has index ${e.index}, expected ${m.index + 1 + i}`)
         if (e.term < prevTerm) throw badMessage(`MsgApp entry terms decrease at index ${e.index}`)
         if (e.term > m.term) throw badMessage(`MsgApp entry term ${e.term} above message term ${m.term}`)
@@ -236,7 +236,7 @@ export function validateRaftMessage(m: Message): void {
       break
     }
     case 'MsgSnap': {
-      const s = m.snapshot as SnapshotChunk
+      const s = m.snapshot!
       if (s.offset + s.data.length > s.total) throw badMessage(`snapshot chunk [${s.offset}, ${s.offset + s.data.length}) beyond total ${s.total}`)
       if (s.meta.index === 0 || s.meta.term === 0) throw badMessage('snapshot at index or term 0')
       if (s.meta.term > m.term) throw badMessage(`snapshot term ${s.meta.term} above message term ${m.term}`)

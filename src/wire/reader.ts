@@ -29,6 +29,7 @@ function asWire<A extends unknown[], R>(read: (...args: A) => R): (...args: A) =
 }
 
 /** A minimal varuint in [0, max]; an overlong encoding is refused so a value's encoding is unique. */
+// eslint-disable-next-line @typescript-eslint/no-inferrable-types -- asWire infers its argument types from these annotations; without it `what` is unknown
 export const readVarUint = asWire((dec: Decoder, max: number = MAX_WIRE_UINT, what: string = 'integer') => checked.readVarUint(dec, max, what))
 /** One byte. */
 export const readByte = asWire(checked.readByte)

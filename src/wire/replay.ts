@@ -79,7 +79,7 @@ export class ReplayWindow {
       w.accept(counter)
       this.boots.set(key, w)
       if (this.boots.size > MAX_BOOTS_PER_SENDER) {
-        const oldest = this.boots.keys().next().value as string
+        const oldest = this.boots.keys().next().value!
         this.boots.delete(oldest)
         this.retired.add(oldest)
       }

@@ -67,7 +67,10 @@ export function syncAwareness(
     try {
       data = (await mesh.get(`${dir}/${child}`)).data
     } catch (err) {
-      if (err instanceof MeshError && err.code === 'NO_NODE') return removeNamed(child)
+      if (err instanceof MeshError && err.code === 'NO_NODE') {
+        removeNamed(child)
+        return
+      }
       throw err
     }
     if (stopped) return
@@ -114,6 +117,7 @@ export function syncAwareness(
     if (writing || stopped) return
     writing = true
     try {
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may run during the loop's awaits
       while (dirty && !stopped) {
         dirty = false
         const update = encodeAwarenessUpdate(awareness, [awareness.clientID])
@@ -156,7 +160,9 @@ export function syncAwareness(
       awareness.off('update', onUpdate)
       stopWatch?.()
       // others drop our state now rather than at session end
-      mesh.delete(ownPath).catch(() => {})
+      mesh.delete(ownPath).catch(() => {
+        // best effort: if it fails, the node goes with our session
+      })
     },
   }
 }

@@ -78,7 +78,11 @@ export function bindDoc(mesh: Mesh, name: string, doc: Y.Doc, options: BindDocOp
   }
   if (!(doc instanceof Y.Doc)) throw new MeshError('BAD_ARGUMENTS', 'bindDoc: doc must be a Y.Doc')
   const compactAfter = options.compactAfter ?? 64
-  const onError = options.onError ?? (() => {})
+  const onError =
+    options.onError ??
+    (() => {
+      // no hook: a background error is only retried, on the next change (see onError)
+    })
   const dir = `${YJS_ROOT}/${name}`
   /** the origin of updates this binding applies, so it does not write them back */
   const origin = { binding: dir }
@@ -107,6 +111,7 @@ export function bindDoc(mesh: Mesh, name: string, doc: Y.Doc, options: BindDocOp
     again = true
     running ??= (async () => {
       try {
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- destroy() may run during the loop's awaits
         while (again && !destroyed) {
           again = false
           await step()
@@ -241,7 +246,9 @@ export function bindDoc(mesh: Mesh, name: string, doc: Y.Doc, options: BindDocOp
           ...names.map((child) => ({ op: 'delete' as const, path: `${dir}/${child}` })),
         ])
       } finally {
-        await lease.release().catch(() => {})
+        await lease.release().catch(() => {
+          // a lease we fail to release ends with our session
+        })
       }
     } catch (err) {
       // another compactor won (NO_NODE), or the merged doc is TOO_LARGE: the

@@ -71,7 +71,7 @@ describe('command codec', () => {
     const enc = encodeCommand(samples[4]!)
     const cmd = decodeCommand(enc)
     enc.fill(0)
-    expect(cmd.type === 'txn' && cmd.ops[0]!.op === 'create' && new TextDecoder().decode(cmd.ops[0].data)).toBe('x')
+    expect(cmd.type === 'txn' && cmd.ops[0]?.op === 'create' && new TextDecoder().decode(cmd.ops[0].data)).toBe('x')
   })
 
   it('refuses an unknown version, an unknown type, truncation and trailing bytes', () => {
