@@ -14,7 +14,6 @@ export default defineConfig(
       'src/driver/**',
       'src/raft/**',
       'src/server/**',
-      'src/transport/**',
       'src/client/**',
       'src/recipes/**',
       'src/node/**',
@@ -38,6 +37,10 @@ export default defineConfig(
       },
     },
     rules: {
+      // TimerHandle (src/shared/clock.ts) is deliberately `unknown`: opaque, whatever
+      // the platform's or the simulator's setTimeout returns; `TimerHandle | null`
+      // is how a field says "no timer armed", which the rule would forbid.
+      '@typescript-eslint/no-redundant-type-constituents': 'off',
       // Numbers and patterns in messages are the house's error text ("entry 3
       // has index 7", "does not match /^[a-z]+$/"); their string forms are exact.
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowRegExp: true }],

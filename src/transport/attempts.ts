@@ -30,6 +30,8 @@ const UNVOUCHED_GIVE_UP = 1
 const ATTEMPT_ID_BYTES = 12
 
 /** what a signal of ours to a peer carries (before sealing) */
+// a type, not an interface: it must be assignable to SignalData's index signature
+// eslint-disable-next-line @typescript-eslint/consistent-type-definitions
 export type SignalPayload = { a: string; k: 'knock' | 'sdp'; s?: unknown }
 
 /** what attempts need from the rest of the transport */
@@ -106,7 +108,7 @@ export class Attempts {
   /** the attempt failed (timeout, closed, refused): tear it down and try again later */
   fail(r: Remote, attempt: Attempt, reason: string): void {
     this.ctx.clock.clearTimeout(attempt.timer)
-    if (attempt.link !== null && attempt.link.open) attempt.link.close(reason)
+    if (attempt.link?.open) attempt.link.close(reason)
     else attempt.peer.destroy()
     if (r.attempt !== attempt) return
     r.attempt = null

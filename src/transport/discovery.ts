@@ -73,6 +73,7 @@ export class Discovery {
     if (ctx.penalties.remaining(sender.member) > 0) return
     // under a room key, only what opens, fresh, takes a table entry or a report's attention
     const data = this.envelope === undefined ? raw : await this.envelope.open(from, sender.member, raw)
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- closed can turn true while open() awaited
     if (data === null || ctx.closed) return
     const signal = parseSignal(data)
     if (signal === null) {
@@ -88,14 +89,14 @@ export class Discovery {
     else r.channels.add(route)
     if (signal.k === 'knock') {
       // they want a link and we initiate: start one unless one is under way
-      if (ctx.selfId < r.id && r.attempt === null && (r.link === null || !r.link.open)) {
+      if (ctx.selfId < r.id && r.attempt === null && (!r.link?.open)) {
         this.attempts.cancelRetry(r)
         this.attempts.initiate(r)
       }
       return
     }
     let attempt = r.attempt
-    if (attempt === null || attempt.id !== signal.a) {
+    if (attempt?.id !== signal.a) {
       if (ctx.selfId < r.id) return // a stale answer to an attempt we gave up
       // the initiator started (over): answer this attempt, drop ours
       attempt = this.attempts.answer(r, signal.a)
@@ -115,7 +116,8 @@ export class Discovery {
       try {
         data = await this.envelope.seal(payload, r.id)
       } catch (err) {
-        return this.ctx.report(err, r.member)
+        this.ctx.report(err, r.member)
+        return
       }
     }
     this.relay.send(r, data)
@@ -127,8 +129,14 @@ export class Discovery {
     if (ctx.closed || r.link !== null || r.attempt !== null || r.retry !== null) return
     const refused = ctx.penalties.remaining(r.member)
     // come back when the penalty ends (the peer may be gone by then)
-    if (refused > 0) return attempts.retryIn(r, refused)
-    if (ctx.selfId < r.id) return attempts.initiate(r)
+    if (refused > 0) {
+      attempts.retryIn(r, refused)
+      return
+    }
+    if (ctx.selfId < r.id) {
+      attempts.initiate(r)
+      return
+    }
     // the other side initiates; ask it to, and ask again later if no offer
     // came (a knock may be lost on a channel that is still connecting)
     void this.signal(r, { a: 'knock', k: 'knock' })

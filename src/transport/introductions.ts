@@ -70,7 +70,7 @@ export class Introductions {
     if (rec === undefined) {
       rec = { open: 0, real: 0, junk: 0 }
       this.book.set(introducer, rec)
-      if (this.book.size > this.maxIntroducers) this.book.delete(this.book.keys().next().value as string)
+      if (this.book.size > this.maxIntroducers) this.book.delete(this.book.keys().next().value!)
     }
     return rec
   }

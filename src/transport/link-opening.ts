@@ -152,7 +152,10 @@ export class LinkOpening {
   private establish(r: Remote, attempt: Attempt, link: FramedLink, hello: PeerHello): void {
     const { table, penalties } = this.ctx
     // refused while the handshake ran
-    if (penalties.remaining(r.member) > 0) return link.close('refused')
+    if (penalties.remaining(r.member) > 0) {
+      link.close('refused')
+      return
+    }
     attempt.established = true
     this.attempts.linked(r, attempt)
     const old = table.current.get(r.member)

@@ -101,7 +101,10 @@ export class FramedLink implements Link {
       }
       security.onEnvelope = (env) => {
         if (this.closedReason !== null) return
-        if (env.kind !== ENVELOPE_KIND.node) return this.fail(new TransportError('BAD_MESSAGE', `sealed frame of kind ${env.kind} on a link`, this.peer))
+        if (env.kind !== ENVELOPE_KIND.node) {
+          this.fail(new TransportError('BAD_MESSAGE', `sealed frame of kind ${env.kind} on a link`, this.peer))
+          return
+        }
         this.accept(env.body)
       }
       // a frame that does not open under the room key, a replay, another
@@ -139,7 +142,10 @@ export class FramedLink implements Link {
     // the caller may reuse its buffer once send returns
     const copy = bytes.slice()
     const security = this.opts.security
-    if (security === undefined) return this.enqueue(copy)
+    if (security === undefined) {
+      this.enqueue(copy)
+      return
+    }
     security.seal(ENVELOPE_KIND.node, copy) // comes back through onFrame, in order (throws before the handshake)
     this.sealing.push(copy.length)
     this.queued += copy.length
@@ -184,8 +190,8 @@ export class FramedLink implements Link {
     if (this.closedReason !== null) {
       // already closed: tell the late listener at once (still exactly once)
       const reason = this.closedReason
-      queueMicrotask(() => fn(reason))
-      return () => {}
+      queueMicrotask(() => { fn(reason) })
+      return () => { /* never added: nothing to remove */ }
     }
     this.closeListeners.add(fn)
     return () => this.closeListeners.delete(fn)
@@ -256,7 +262,10 @@ export class FramedLink implements Link {
 
   /** a whole (opened) data message: to the listeners, or held until one comes */
   private accept(message: Uint8Array): void {
-    if (this.inbox === null) return this.deliver(this.messageListeners, message)
+    if (this.inbox === null) {
+      this.deliver(this.messageListeners, message)
+      return
+    }
     // nobody listens yet (the hello is not through): hold a bounded amount
     this.inbox.push(message)
     this.inboxBytes += message.length

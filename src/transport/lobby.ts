@@ -53,7 +53,7 @@ export class Lobby {
   /** our id in the lobby: random, never derived from the member id */
   readonly id: string
   private readonly answers: ReportThrottle
-  private readonly unsubscribe: Array<() => void> = []
+  private readonly unsubscribe: (() => void)[] = []
   private closed = false
 
   constructor(private readonly opts: LobbyOptions) {
@@ -77,7 +77,8 @@ export class Lobby {
     if (this.closed || peer === this.id) return
     // a member id: a member of this room running without the secret (it never reads a check)
     if (parseSignalingId(peer) !== null) {
-      return this.opts.mismatch(new TransportError('UNAUTHORIZED', `a member without the room secret is in room ${this.opts.room}`))
+      this.opts.mismatch(new TransportError('UNAUTHORIZED', `a member without the room secret is in room ${this.opts.room}`))
+      return
     }
     this.show(channel, peer)
   }

@@ -65,7 +65,7 @@ export class MeshTransport implements Transport {
   private readonly table = new PeerTable()
   private readonly linkListeners = new Listeners<[Link, PeerHello]>()
   private readonly errorListeners = new Listeners<[TransportError]>()
-  private readonly unsubscribe: Array<() => void> = []
+  private readonly unsubscribe: (() => void)[] = []
   private closed = false
   private readonly penalties: PenaltyBox
   private readonly reports: ReportThrottle
@@ -81,6 +81,7 @@ export class MeshTransport implements Transport {
     if (parseSignalingId(this.selfId) === null || !MEMBER_ID_PATTERN.test(opts.self.browser)) {
       throw new TransportError('BAD_ARGUMENTS', `member, tab and browser ids must match ${MEMBER_ID_PATTERN}`)
     }
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- options may come from untyped JavaScript
     if (opts.identity?.id !== opts.self.member) throw new TransportError('BAD_ARGUMENTS', 'the member id must be the id of its key (identity.id)')
     this.clock = opts.clock ?? realClock
     const now = () => this.clock.now()
@@ -130,6 +131,7 @@ export class MeshTransport implements Transport {
 
   /** what the parts share: this transport's state, seen live (closed) */
   private context(): MeshContext {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the context's getters read this transport's live state
     const transport = this
     return {
       opts: this.opts,
@@ -154,7 +156,8 @@ export class MeshTransport implements Transport {
     try {
       names = await Promise.all([signalingRoom(key, this.opts.room), lobbyCheck(key, this.opts.room)])
     } catch (err) {
-      return this.report(err, this.self.member)
+      this.report(err, this.self.member)
+      return
     }
     this.joinSignaling(names[0])
     if (this.closed) return
@@ -224,6 +227,9 @@ export class MeshTransport implements Transport {
     return this.table.ids().sort()
   }
 
+  // async although nothing is awaited: Transport.close is a promise, and a
+  // throw must reject it rather than escape the caller
+  // eslint-disable-next-line @typescript-eslint/require-await
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true

@@ -58,7 +58,7 @@ export class PenaltyBox {
     const ms = Math.min(this.maxMs, this.baseMs * 2 ** Math.min(offences - 1, 30))
     this.entries.delete(member) // re-inserted last: the map's order is the eviction order
     this.entries.set(member, { offences, until: now + ms })
-    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string)
+    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!)
     return ms
   }
 

@@ -35,7 +35,7 @@ export class Relay {
     const { closed, table } = this.ctx
     if (closed) return
     const ids: string[] = []
-    for (const r of table.values()) if (r.link !== null && r.link.open) ids.push(r.id)
+    for (const r of table.values()) if (r.link?.open) ids.push(r.id)
     const msg = encodeControl({ type: 'peers', peers: ids.slice(0, MAX_ANNOUNCED) })
     for (const r of table.values()) {
       if (r.link !== null && r.link.open && table.helloSent.has(r.link)) {
@@ -61,7 +61,8 @@ export class Relay {
         try {
           data = JSON.parse(msg.text)
         } catch {
-          return ctx.report(new TransportError('BAD_MESSAGE', 'relayed signal is not JSON', r.member), r.member)
+          ctx.report(new TransportError('BAD_MESSAGE', 'relayed signal is not JSON', r.member), r.member)
+          return
         }
         if (isPlainObject(data)) await this.hooks.receive(msg.from, data, { relayVia: r.id })
         return
@@ -78,10 +79,16 @@ export class Relay {
     const { table, selfId } = this.ctx
     const channels = [...r.channels]
     const live = channels.find((c) => c.connected)
-    if (live !== undefined) return live.signal(r.id, data)
+    if (live !== undefined) {
+      live.signal(r.id, data)
+      return
+    }
     const via = (r.relayVia !== null && table.get(r.relayVia)?.link?.open === true ? r.relayVia : null) ?? table.reachableByRelay(r.id)
     const viaLink = via === null ? undefined : table.get(via)?.link
-    if (viaLink?.open) return viaLink.sendControl(encodeControl({ type: 'relay', to: r.id, from: selfId, text: JSON.stringify(data) }))
+    if (viaLink?.open) {
+      viaLink.sendControl(encodeControl({ type: 'relay', to: r.id, from: selfId, text: JSON.stringify(data) }))
+      return
+    }
     channels[0]?.signal(r.id, data)
   }
 }

@@ -28,7 +28,7 @@ export class SignalEnvelope {
   }
 
   /** open a sealed signal and check it is fresh; null (reported at most once a window) if not */
-  async open(from: string, member: string, raw: SignalData): Promise<{ [key: string]: unknown } | null> {
+  async open(from: string, member: string, raw: SignalData): Promise<Record<string, unknown> | null> {
     const report = (err: TransportError) => this.ctx.reportSignaling(from, err)
     if (typeof raw.sealed !== 'string') return report(new TransportError('UNAUTHORIZED', `unsealed signal from ${from}`, member))
     let data: unknown

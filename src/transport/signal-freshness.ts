@@ -89,7 +89,7 @@ export class SignalFreshness {
   }
 
   private forgetOldestSender(): void {
-    const [id, s] = this.senders.entries().next().value as [string, Sender]
+    const [id, s] = this.senders.entries().next().value!
     this.senders.delete(id)
     for (const at of s.seen.values()) this.floor = Math.max(this.floor, at)
     this.floor = Math.max(this.floor, s.floor)

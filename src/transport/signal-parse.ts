@@ -10,7 +10,7 @@ import { isPlainObject } from './signaling'
 const MAX_SIGNAL_JSON = 12 * 1024
 const ATTEMPT_ID = /^[A-Za-z0-9]{1,32}$/
 
-export type ParsedSignal = { a: string; k: 'knock' } | { a: string; k: 'sdp'; s: { [key: string]: unknown } }
+export type ParsedSignal = { a: string; k: 'knock' } | { a: string; k: 'sdp'; s: Record<string, unknown> }
 
 /** Check a signal payload from an untrusted channel. */
 export function parseSignal(data: unknown): ParsedSignal | null {

@@ -9,7 +9,7 @@
 // sealed end to end so a relay can neither read nor forge them.
 
 /** JSON-safe signal payload; the mesh transport defines and checks its shape. */
-export type SignalData = { [key: string]: unknown }
+export type SignalData = Record<string, unknown>
 
 export interface SignalingChannel {
   /** a short name for diagnostics ('broadcast', 'ws://host:4444') */
@@ -59,7 +59,7 @@ export class Listeners<A extends unknown[]> {
   }
 }
 
-export const isPlainObject = (x: unknown): x is { [key: string]: unknown } => typeof x === 'object' && x !== null && !Array.isArray(x)
+export const isPlainObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x)
 
 /** Signaling ids: what the signaling server accepts too (src/server/limits). */
 export const SIGNAL_ID_PATTERN = /^[A-Za-z0-9._~:@+=/-]{1,128}$/

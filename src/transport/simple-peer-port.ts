@@ -35,8 +35,8 @@ export function simplePeerPort(peer: PeerLike): FramePort {
     attach(events) {
       peer.on('data', (data: Uint8Array) => events.frame(data))
       peer.on('drain', () => events.drain())
-      peer.on('error', (err: Error) => {
-        lastError = err?.message ?? String(err)
+      peer.on('error', (err: unknown) => {
+        lastError = err instanceof Error ? err.message : String(err)
       })
       peer.on('close', () => {
         if (closed) return

@@ -252,9 +252,12 @@ export class WebSocketSignaling implements SignalingChannel {
   }
 
   private send(msg: object): void {
-    if (this.host !== null) return this.host.send(msg)
+    if (this.host !== null) {
+      this.host.send(msg)
+      return
+    }
     const socket = this.socket
-    if (socket === null || socket.readyState !== OPEN) return // best effort: the transport retries
+    if (socket?.readyState !== OPEN) return // best effort: the transport retries
     try {
       socket.send(JSON.stringify(msg))
     } catch {
@@ -268,21 +271,35 @@ export class WebSocketSignaling implements SignalingChannel {
   }
 
   private receive(raw: unknown): void {
-    if (typeof raw !== 'string' || raw.length > MAX_FRAME_CHARS) return this.report('BAD_MESSAGE', 'non-text or oversized frame')
+    if (typeof raw !== 'string' || raw.length > MAX_FRAME_CHARS) {
+      this.report('BAD_MESSAGE', 'non-text or oversized frame')
+      return
+    }
     let msg: unknown
     try {
       msg = JSON.parse(raw)
     } catch {
-      return this.report('BAD_MESSAGE', 'frame is not JSON')
+      this.report('BAD_MESSAGE', 'frame is not JSON')
+      return
     }
     // measured on the text, in a loop, before anything walks the value
-    if (scanJson(raw, MAX_FRAME_DEPTH).depth > MAX_FRAME_DEPTH) return this.report('BAD_MESSAGE', `frame nested deeper than ${MAX_FRAME_DEPTH}`)
-    if (!isPlainObject(msg)) return this.report('BAD_MESSAGE', 'frame is not an object')
+    if (scanJson(raw, MAX_FRAME_DEPTH).depth > MAX_FRAME_DEPTH) {
+      this.report('BAD_MESSAGE', `frame nested deeper than ${MAX_FRAME_DEPTH}`)
+      return
+    }
+    if (!isPlainObject(msg)) {
+      this.report('BAD_MESSAGE', 'frame is not an object')
+      return
+    }
     if (msg.type === 'pong') return
     if (msg.type === 'error') {
       // the server's words are untrusted too: a code of ours, a short message
-      if (typeof msg.code !== 'string' || !ERROR_CODE.test(msg.code)) return this.report('BAD_MESSAGE', 'error frame without a valid code')
-      return this.report(msg.code, typeof msg.message === 'string' ? msg.message.slice(0, MAX_ERROR_MESSAGE) : '')
+      if (typeof msg.code !== 'string' || !ERROR_CODE.test(msg.code)) {
+        this.report('BAD_MESSAGE', 'error frame without a valid code')
+        return
+      }
+      this.report(msg.code, typeof msg.message === 'string' ? msg.message.slice(0, MAX_ERROR_MESSAGE) : '')
+      return
     }
     if (msg.room !== this.room) {
       for (const g of this.guests) if (g.room !== null && g.room === msg.room) g.inRoom(msg)
@@ -292,7 +309,7 @@ export class WebSocketSignaling implements SignalingChannel {
   }
 
   /** a frame of this channel's room */
-  private inRoom(msg: { [key: string]: unknown }): void {
+  private inRoom(msg: Record<string, unknown>): void {
     switch (msg.type) {
       case 'peers': {
         if (!Array.isArray(msg.peers)) return
@@ -330,7 +347,7 @@ function closeQuietly(socket: WebSocketLike, code: number, reason: string): void
   socket.onopen = null
   socket.onclose = null
   socket.onmessage = null
-  socket.onerror = () => {}
+  socket.onerror = () => { /* a late error of a socket we gave up: swallowed (see above) */ }
   try {
     socket.close(code, reason)
   } catch {
