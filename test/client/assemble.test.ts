@@ -1,7 +1,8 @@
 // The one Mesh assembler (client/assemble.ts): every recipe of the registry
 // (src/recipes/index.ts) becomes a method of every Mesh it builds, and a
 // recipe times its waits on the clock the Mesh was given — handed to it
-// explicitly, not looked up on the Mesh.
+// explicitly, not looked up on the Mesh. (The simulated cluster's recipes on
+// virtual time: test/recipes/locks.test.ts.)
 import { afterEach, describe, expect, it } from 'vitest'
 import { startMesh } from '../../src/client/assemble'
 import { RECIPES } from '../../src/recipes/index'
@@ -10,7 +11,6 @@ import type { Clock } from '../../src/shared/clock'
 import type { Mesh } from '../../src/shared/types'
 import { MemoryStorageProvider } from '../../src/storage/memory'
 import { MemoryHub } from '../../src/transport/memory-transport'
-import { createSimulatedCluster } from '../../src/testing/index'
 
 const timing = { tickMs: 10, electionTicks: 10 }
 let meshes: Mesh[] = []
@@ -60,18 +60,5 @@ describe('the Mesh assembler', () => {
     const lease = await mesh.lock('/l').acquire({ timeoutMs: 123_457 })
     expect(clock.delays).toContain(123_457)
     await lease.release()
-  })
-
-  it("a simulated cluster's Meshes are assembled the same way: their recipes wait on virtual time", async () => {
-    const cluster = createSimulatedCluster({ members: 3, seed: 3 })
-    await cluster.stable()
-    const [a, b] = cluster.meshes as [Mesh, Mesh]
-    const held = await a.lock('/l').acquire()
-    const before = cluster.clock.now()
-    // 30 s of waiting takes no real time: the deadline is a virtual timer
-    await expect(b.lock('/l').acquire({ timeoutMs: 30_000 })).rejects.toMatchObject({ code: 'TIMEOUT' })
-    expect(cluster.clock.now() - before).toBeGreaterThanOrEqual(30_000)
-    await held.release()
-    await cluster.close()
   })
 })
