@@ -131,7 +131,7 @@ export class MeshClient implements MeshCore {
 
   create(path: string, data?: Data, opts: CreateOpts = {}): Promise<string> {
     return this.run(async () => {
-      // mode and ttlMs are checked where every write is, by the command encoder's rules (node/requests.ts)
+      // mode and ttlMs are checked where every write is, by the command encoder's rules (driver/requests.ts)
       const op: TxnOp = { op: 'create', path, data: toBytes(data), mode: opts.mode ?? 'persistent' }
       if (opts.ttlMs !== undefined) op.ttlMs = opts.ttlMs
       const results = await this.txn([op], false)
