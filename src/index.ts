@@ -4,8 +4,8 @@ export { MeshError, toMeshError, isMeshErrorCode } from './shared/errors'
 export { joinMesh } from './browser/join'
 export type * from './shared/types'
 // the parts joinMesh composes, for hosts that bring their own storage/transport
-export { startMesh } from './client/start'
-export type { StartMeshOptions } from './client/start'
+export { startMesh } from './client/assemble'
+export type { StartMeshOptions } from './client/assemble'
 // recipes on the public znode API (also reachable as mesh.lock(...) etc.)
 export { barrier, counter, doubleBarrier, election, mutex, queue, readWriteLock, semaphore } from './recipes/index'
 // after a lost meet: put the lost tree's persistent nodes back on the winning side (also mesh.restoreDiverged)

@@ -6,33 +6,32 @@
 //      member (identity.ts: the member of this tab before a reload, else a free
 //      slot of this browser, else a new member whose id is its new key's),
 //      open its storage and its transport (which signs every hello with the key),
-//      decide whether it founds the cluster, and start it (its first save
-//      records the slot before the lock is released);
+//      decide whether it founds the cluster, and hand them to the one Mesh
+//      assembler (client/assemble.ts), which starts the member (its first save
+//      records the slot before the lock is released) and builds the Mesh;
 //   2. watch the locks of the other members of this browser (death
 //      certificates, browser-death-watch.ts) and the page's lifecycle
 //      (visibility.ts): a hidden leader hands off, `pagehide` closes gracefully;
-//   3. hand back the Mesh, with the recipes.
+//   3. hand back the Mesh.
 //
 // The member's Web Lock is held for the life of the tab (released by close()).
-import * as prng from 'lib0/prng'
 import { MeshError } from '../shared/errors'
-import { MeshClient } from '../client/mesh'
+import { assembleMesh, memberSettings, seededRandom } from '../client/assemble'
+import type { AssembledMesh } from '../client/assemble'
 import { holdTransportErrors } from '../client/transport-errors'
-import type { HeldTransportErrors } from '../client/transport-errors'
 import type { JoinOptions, Mesh } from '../shared/types'
-import { Member } from '../driver/member'
+import type { Member } from '../driver/member'
 import type { MemberOptions } from '../driver/options'
 import { MEMBER_SETTING_RULES, ROOM_RULES, checkOptions, duration, object, oneOf } from '../driver/option-checks'
 import { realClock } from '../shared/clock'
 import { acquireLock, bootstrapLockName, browserId, chooseMember, keyedSlots } from './identity'
 import { randomId } from '../shared/random-id'
-import type { HeldLock, LockManagerLike } from './identity'
+import type { LockManagerLike } from './identity'
 import { watchPageLifecycle } from './visibility'
 import { BROWSER_TIMING } from '../driver/options'
 import type { PageLifecycle } from './visibility'
 import { DeathWatch } from './death-watch'
 import { reopenableSlot, runCaretaker } from './caretaker'
-import type { ReopenableSlot } from './caretaker'
 import { firstLink, openBrowserTransport } from './transport'
 import type { BrowserTransportOptions } from './transport'
 import { IndexedDbMemberKeyStore } from './member-keys'
@@ -100,18 +99,12 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
 
   const browser = browserId(safeStorage(() => globalThis.localStorage))
   const tab = randomId('t')
-  const random = cryptoRandom()
-  const memberBase: Omit<MemberOptions, 'hello' | 'storage' | 'transport' | 'visible' | 'bootstrap'> = {
-    scheduler: realClock,
-    random,
-    timing: { ...BROWSER_TIMING },
-    ...(options.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: options.sessionTimeoutMs }),
-    ...(options.maxVoters === undefined ? {} : { maxVoters: options.maxVoters }),
-    ...(options.whenNoQuorum === undefined ? {} : { whenNoQuorum: options.whenNoQuorum }),
-  }
+  const settings: MemberSettings = { timing: { ...BROWSER_TIMING }, ...memberSettings(options) }
 
   // ---- 1. choose, lock and start the member, under the room's bootstrap lock ----
   let lifecycle: PageLifecycle | null = null
+  let deathWatch: DeathWatch | null = null
+  const tabClosing = new AbortController()
   const roomLock = await acquireLock(locks, bootstrapLockName(room))
   if (roomLock === null) throw new MeshError('BAD_ARGUMENTS', 'could not take the room lock')
   let started: StartedMember
@@ -123,23 +116,28 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
       keys,
       openTransport,
       listenFirst: options.signaling !== undefined || options.storage === 'memory',
-      member: { ...memberBase, hello: { member: '', tab, browser }, visible: () => lifecycle?.visible() ?? true },
+      member: { ...settings, hello: { member: '', tab, browser }, visible: () => lifecycle?.visible() ?? true },
+      // what the tab runs beside the member stops first when the Mesh closes
+      beforeRelease: () => {
+        tabClosing.abort()
+        deathWatch?.stop()
+        lifecycle?.dispose()
+      },
     })
   } finally {
     roomLock.release()
   }
-  const { member, transport, storage, lock } = started
   // a peer refused (UNAUTHORIZED: it cannot prove the room secret) or sending
   // what we do not accept reaches the app as an `error` event; what came
   // before (while we listened for peers) is handed over on the first task after
-  // the Mesh is returned (nothing here awaits before that)
-  const offTransportErrors = started.heldErrors.forwardTo(member)
+  // the Mesh is returned (nothing from the assembler's hand-over to the return
+  // below waits for a task)
+  const { mesh, member, transport } = started
 
   // ---- 2. death certificates, caretaking, the page's lifecycle ----
-  const tabClosing = new AbortController()
   const caretaking = new Set<string>()
   const certificates: BrowserTabInfo['certificates'] = []
-  const deathWatch = new DeathWatch(
+  deathWatch = new DeathWatch(
     {
       room,
       self: member.id,
@@ -158,7 +156,9 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
         if (key === null) return // no key, no member to run (listSlots leaves such slots out)
         caretaking.add(id)
         try {
-          await runCaretaker({ room, hello: { member: id, tab: randomId('t'), browser }, provider, openTransport: (hello) => openTransport(hello, key), primary: member, member: memberBase, signal: tabClosing.signal })
+          // a caretaker's member draws from a PRNG of its own
+          const caretaken = { ...settings, scheduler: realClock, random: seededRandom() }
+          await runCaretaker({ room, hello: { member: id, tab: randomId('t'), browser }, provider, openTransport: (hello) => openTransport(hello, key), primary: member, member: caretaken, signal: tabClosing.signal })
         } finally {
           caretaking.delete(id)
         }
@@ -167,17 +167,6 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
     },
     options.graceMs === undefined ? {} : { graceMs: options.graceMs },
   )
-  const mesh = new MeshClient(member, {
-    onClose: async () => {
-      tabClosing.abort()
-      offTransportErrors()
-      deathWatch.stop()
-      lifecycle?.dispose()
-      await transport.close()
-      await storage.close()
-      lock.release()
-    },
-  })
   lifecycle = watchPageLifecycle({
     visibilityChanged: () => member.visibilityChanged(),
     pageHide: () => void mesh.close(),
@@ -200,18 +189,18 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
   return mesh
 }
 
+/** the member settings a tab's members share: its own, and those it runs for dead tabs */
+type MemberSettings = Omit<MemberOptions, 'hello' | 'storage' | 'transport' | 'visible' | 'bootstrap' | 'scheduler' | 'random'>
+
 interface StartedMember {
+  mesh: AssembledMesh
   member: Member
   transport: MeshTransport
-  storage: ReopenableSlot
-  lock: HeldLock
   founded: boolean
   source: BrowserTabInfo['source']
-  /** what the transport reported since it opened, for the Mesh to hand over */
-  heldErrors: HeldTransportErrors
 }
 
-/** Choose, lock, open and start this tab's member. Runs under the room's bootstrap lock. */
+/** Choose, lock and open this tab's member, and start its Mesh. Runs under the room's bootstrap lock. */
 async function startMember(o: {
   room: string
   locks: LockManagerLike
@@ -220,7 +209,9 @@ async function startMember(o: {
   openTransport: (hello: PeerHello, key: MemberKey) => MeshTransport
   /** listen for peers before founding a cluster (signaling given, or tab-private memory storage) */
   listenFirst: boolean
-  member: Omit<MemberOptions, 'storage' | 'transport' | 'bootstrap'>
+  member: MemberSettings & Pick<MemberOptions, 'hello' | 'visible'>
+  /** runs when the Mesh closes, before the transport, the storage and the member's Web Lock are released */
+  beforeRelease: () => void
 }): Promise<StartedMember> {
   const chosen = await chooseMember({ room: o.room, locks: o.locks, provider: o.provider, keys: o.keys, tabStore: safeStorage(() => globalThis.sessionStorage) })
   const cleanup: Array<() => Promise<void> | void> = [() => chosen.lock.release()]
@@ -229,6 +220,7 @@ async function startMember(o: {
     cleanup.unshift(() => storage.close())
     const hello: PeerHello = { ...o.member.hello, member: chosen.member }
     const transport = o.openTransport(hello, chosen.key)
+    // held from the moment the transport opens: a wrong secret shows while we listen for peers
     const heldErrors = holdTransportErrors(transport)
     cleanup.unshift(() => transport.close(), () => heldErrors.drop())
     let founded = false
@@ -239,9 +231,15 @@ async function startMember(o: {
       founded = !(o.listenFirst && (await firstLink(transport, DISCOVERY_MS)))
     }
     const slot = reopenableSlot(o.provider, o.room, chosen.member, storage)
-    const member = new Member({ ...o.member, hello, storage, reopenStorage: slot.reopen, transport, bootstrap: founded })
-    await member.start()
-    return { member, transport, storage: slot, lock: chosen.lock, founded, source: chosen.source, heldErrors }
+    const release = async (): Promise<void> => {
+      o.beforeRelease()
+      await transport.close()
+      await slot.close()
+      chosen.lock.release()
+    }
+    const parts = { ...o.member, hello, storage, reopenStorage: slot.reopen, transport, bootstrap: founded, release }
+    const { mesh, member } = await assembleMesh(parts, { heldErrors })
+    return { mesh, member, transport, founded, source: chosen.source }
   } catch (err) {
     for (const undo of cleanup) await undo()
     throw err
@@ -254,9 +252,4 @@ function safeStorage(get: () => Storage): Storage | null {
   } catch {
     return null // storage disabled (privacy settings, sandboxed frame)
   }
-}
-
-function cryptoRandom(): () => number {
-  const gen = prng.create(globalThis.crypto.getRandomValues(new Uint32Array(1))[0]!)
-  return () => prng.real53(gen)
 }

@@ -10,36 +10,37 @@
 // The member behind a Mesh may be replaced (the simulator's crash/restart, a
 // tab taking its member back): listeners registered with `on` stay with the
 // Mesh and follow the member.
+//
+// This is the znode part of a Mesh (`MeshCore`). The recipes are attached by
+// the assembler (assemble.ts), from the registry in src/recipes/index.ts.
 import { ObservableV2 } from 'lib0/observable'
-import { validatePath } from '../tree/paths'
-import type { Stat as TreeStat, TxnOp, TxnResult } from '../tree/types'
+import type { TxnOp, TxnResult } from '../tree/types'
 import type { Member } from '../driver/member'
-import type { Clock } from '../shared/clock'
 import { boolean, callback, checkOptions } from '../driver/option-checks'
-import { recipesFor } from '../recipes/index'
 import { MeshError, toMeshError } from '../shared/errors'
 import { restoreDiverged } from './restore-diverged'
-import type { RestoreOptions, RestoreReport } from '../shared/types'
+import type { Settle } from './settle'
+import { checkPath, nodeData, publicStat, toBytes, toTxnOp, versionOf } from './znode-ops'
+import type { TxnOkResult } from './znode-ops'
 import type {
   CreateOpts,
   Data,
   DivergedEvent,
   MemberInfo,
-  Mesh,
+  MeshCore,
   MeshEvents,
   MeshState,
   NodeData,
   Op,
   OpResult,
   ReadOpts,
+  RestoreOptions,
+  RestoreReport,
   Stat,
   WatchEvent,
   WatchOpts,
   WriteOpts,
 } from '../shared/types'
-
-/** Applied to every promise a Mesh returns; the simulator drives virtual time in it. */
-export type Settle = <T>(p: Promise<T>) => Promise<T>
 
 export interface MeshClientOptions {
   settle?: Settle
@@ -47,46 +48,19 @@ export interface MeshClientOptions {
   onClose?: () => Promise<void>
 }
 
-const utf8 = new TextEncoder()
-const utf8Decoder = new TextDecoder()
-
-export function toBytes(data: Data | undefined): Uint8Array {
-  if (data === undefined) return new Uint8Array(0)
-  if (typeof data === 'string') return utf8.encode(data)
-  // a copy: bytes the app changes after the call cannot change what a resend carries
-  if (data instanceof Uint8Array) return data.slice()
-  throw new MeshError('BAD_ARGUMENTS', 'data must be a string or a Uint8Array')
-}
-
-export function nodeData(data: Uint8Array, stat: Stat): NodeData {
-  return {
-    data,
-    stat,
-    text: () => utf8Decoder.decode(data),
-    json: <T = unknown>() => JSON.parse(utf8Decoder.decode(data)) as T,
-  }
-}
-
-type RecipeMethods = ReturnType<typeof recipesFor>
-
-export class MeshClient implements Mesh {
+export class MeshClient implements MeshCore {
   private member: Member
   private readonly events = new ObservableV2<MeshEvents>()
   private detach: Array<() => void> = []
   private readonly settle: Settle
   private readonly onCloseHook: (() => Promise<void>) | undefined
   private closing: Promise<void> | null = null
-  private readonly recipes: RecipeMethods
 
   constructor(member: Member, opts: MeshClientOptions = {}) {
     this.member = member
     this.settle = opts.settle ?? ((p) => p)
     this.onCloseHook = opts.onClose
     this.attach(member)
-    // recipes are built on this Mesh's public znode API; in the simulator
-    // their promises drive virtual time like the znode calls do
-    const recipes = recipesFor(this)
-    this.recipes = opts.settle === undefined ? recipes : settleDeep(recipes, this.settle)
   }
 
   /** Put another member behind this Mesh (restart, takeover). Listeners stay. */
@@ -143,48 +117,9 @@ export class MeshClient implements Mesh {
     return this.member.members()
   }
 
-  /** The member's clock; recipes time their waits with it (virtual in the simulator). */
-  get scheduler(): Clock {
-    return this.member.scheduler
-  }
-
   /** see restoreDiverged (restore-diverged.ts) */
   restoreDiverged(diverged: Pick<DivergedEvent, 'nodes'>, opts?: RestoreOptions): Promise<RestoreReport> {
     return restoreDiverged(this, diverged, opts)
-  }
-
-  // ---- recipes (src/recipes) ----
-
-  lock(path: string): ReturnType<RecipeMethods['lock']> {
-    return this.recipes.lock(path)
-  }
-
-  readWriteLock(path: string): ReturnType<RecipeMethods['readWriteLock']> {
-    return this.recipes.readWriteLock(path)
-  }
-
-  semaphore(path: string, permits: number): ReturnType<RecipeMethods['semaphore']> {
-    return this.recipes.semaphore(path, permits)
-  }
-
-  election(path: string): ReturnType<RecipeMethods['election']> {
-    return this.recipes.election(path)
-  }
-
-  barrier(path: string): ReturnType<RecipeMethods['barrier']> {
-    return this.recipes.barrier(path)
-  }
-
-  doubleBarrier(path: string, count: number): ReturnType<RecipeMethods['doubleBarrier']> {
-    return this.recipes.doubleBarrier(path, count)
-  }
-
-  queue(path: string): ReturnType<RecipeMethods['queue']> {
-    return this.recipes.queue(path)
-  }
-
-  counter(path: string): ReturnType<RecipeMethods['counter']> {
-    return this.recipes.counter(path)
   }
 
   on<E extends keyof MeshEvents>(event: E, fn: MeshEvents[E]): () => void {
@@ -196,7 +131,7 @@ export class MeshClient implements Mesh {
 
   create(path: string, data?: Data, opts: CreateOpts = {}): Promise<string> {
     return this.run(async () => {
-      // mode and ttlMs are checked where every write is, by the command encoder's rules (node/requests.ts)
+      // mode and ttlMs are checked where every write is, by the command encoder's rules (driver/requests.ts)
       const op: TxnOp = { op: 'create', path, data: toBytes(data), mode: opts.mode ?? 'persistent' }
       if (opts.ttlMs !== undefined) op.ttlMs = opts.ttlMs
       const results = await this.txn([op], false)
@@ -358,65 +293,7 @@ export class MeshClient implements Mesh {
   }
 }
 
-/**
- * Wrap an object so every promise its methods return (and every object those
- * promises or methods hand back, like a Lease) goes through `settle`. Methods
- * run on the original object, so private state keeps working.
- */
-function settleDeep<T>(value: T, settle: Settle, seen = new WeakMap<object, unknown>()): T {
-  if (value instanceof Promise) return settle(value.then((v) => settleDeep(v, settle, seen))) as T
-  if (typeof value !== 'object' || value === null || value instanceof Uint8Array || Array.isArray(value)) return value
-  const known = seen.get(value)
-  if (known !== undefined) return known as T
-  const target = value as object
-  const proxy = new Proxy(target, {
-    get(t, prop) {
-      const v: unknown = Reflect.get(t, prop, t)
-      if (typeof v !== 'function') return settleDeep(v, settle, seen)
-      return (...args: unknown[]) => settleDeep((v as (...a: unknown[]) => unknown).apply(t, args), settle, seen)
-    },
-  })
-  seen.set(target, proxy)
-  return proxy as T
-}
-
 /** a read's options (get, exists, children) and a persistent watch's */
 const READ_RULES = { watch: callback, linearizable: boolean }
 const WATCH_RULES = { recursive: boolean }
 
-type TxnOkResult = Extract<TxnResult, { ok: true }>['results'][number]
-
-function checkPath(path: string, sequential = false): void {
-  if (typeof path !== 'string') throw new MeshError('BAD_ARGUMENTS', 'a path must be a string')
-  try {
-    validatePath(path, sequential)
-  } catch (err) {
-    throw toMeshError(err, 'BAD_ARGUMENTS', { path })
-  }
-}
-
-/** -1 (any version) when none is given; the range is checked with the rest of the write (node/requests.ts) */
-function versionOf(v: number | undefined): number {
-  return v === undefined ? -1 : v
-}
-
-function toTxnOp(o: Op): TxnOp {
-  switch (o.op) {
-    case 'create':
-      if (o.mode === 'ttl' || o.mode === 'ttl-sequential') throw new MeshError('BAD_ARGUMENTS', 'ttl modes need create() with ttlMs', { path: o.path })
-      return { op: 'create', path: o.path, data: toBytes(o.data), mode: o.mode ?? 'persistent' }
-    case 'set':
-      return { op: 'set', path: o.path, data: toBytes(o.data), version: versionOf(o.version) }
-    case 'delete':
-      return { op: 'delete', path: o.path, version: versionOf(o.version) }
-    case 'check':
-      return { op: 'check', path: o.path, version: versionOf(o.version) }
-    default:
-      throw new MeshError('BAD_ARGUMENTS', `unknown op ${(o as { op?: unknown }).op}`)
-  }
-}
-
-/** the tree's Stat is the public Stat (shared/api.md); copy so apps cannot mutate the tree */
-function publicStat(s: TreeStat): Stat {
-  return { ...s }
-}

@@ -1,7 +1,7 @@
 // A transport's refusals reach the app as `error` events on the member: a peer
 // that cannot prove the room secret (UNAUTHORIZED), bytes we will not accept
-// (BAD_MESSAGE), a message above the bound (TOO_LARGE). joinMesh,
-// joinMeshFromNode and startMesh all forward them through here.
+// (BAD_MESSAGE), a message above the bound (TOO_LARGE). The Mesh assembler
+// (assemble.ts) forwards them through here for every Mesh it builds.
 //
 // A transport reports from the moment it opens, but the app can listen only
 // once it holds the Mesh: joinMesh listens for peers for seconds before it

@@ -5,11 +5,12 @@
 // WebSocket), WebRTC through a node-webrtc module the caller passes in
 // (`@roamhq/wrtc`; it is a native dev dependency, so we never import it here).
 //
-// It composes a Member, its MeshClient and createMeshTransport as joinMesh does
-// (the one code path, invariant 7): nothing about the member differs from a
-// tab's, only the parts around it. As with joinMesh and startMesh, transport
-// refusals — UNAUTHORIZED for a peer that cannot prove the room secret or
-// the key of the id it claims, BAD_MESSAGE — reach the app as `error` events
+// It chooses the member's identity, storage and transport (createMeshTransport)
+// and hands them to the one Mesh assembler (client/assemble.ts), as joinMesh
+// does (the one code path, invariant 7): nothing about the member differs from
+// a tab's, only the parts around it. As with every Mesh, transport refusals —
+// UNAUTHORIZED for a peer that cannot prove the room secret or the key of the
+// id it claims, BAD_MESSAGE — reach the app as `error` events
 // (client/transport-errors.ts).
 //
 // Like a tab's, a Node member's id is the id of its key (src/wire/member-key.ts):
@@ -22,10 +23,8 @@
 //   import wrtc from '@roamhq/wrtc'
 //   const mesh = await joinMeshFromNode({ room: 'demo', signaling: 'ws://localhost:4444/signal', wrtc })
 import WebSocket from 'ws'
-import * as prng from 'lib0/prng'
-import { MeshClient } from '../client/mesh'
+import { assembleMesh, memberSettings } from '../client/assemble'
 import type { Mesh, WhenNoQuorum } from '../shared/types'
-import { holdTransportErrors } from '../client/transport-errors'
 import { MemoryStorageProvider } from '../storage/memory'
 import type { StorageProvider } from '../storage/types'
 import { createMeshTransport } from '../transport/create'
@@ -35,10 +34,8 @@ import type { WebSocketConstructor } from '../transport/websocket-signaling'
 import { createMemberKey, isMemberKey } from '../wire/member-key'
 import type { MemberKey } from '../wire/member-key'
 import { randomId } from '../shared/random-id'
-import { Member } from '../driver/member'
 import { MEMBER_SETTING_RULES, ROOM_RULES, boolean, checkOptions, memberId, refuse } from '../driver/option-checks'
 import type { OptionRule } from '../driver/option-checks'
-import { realClock } from '../shared/clock'
 import { BROWSER_TIMING } from '../driver/options'
 
 export interface NodeJoinOptions {
@@ -118,37 +115,20 @@ export async function joinMeshFromNode(opts: NodeJoinOptions): Promise<Mesh> {
     await storage.close() // a bad signaling URL or secret: leave nothing open
     throw err
   }
-  // what the transport reports before the Mesh exists (a wrong secret shows at once) reaches the app too
-  const heldErrors = holdTransportErrors(transport)
-  const seed = globalThis.crypto.getRandomValues(new Uint32Array(1))[0]!
-  const gen = prng.create(seed)
-  const member = new Member({
-    hello,
-    storage,
-    transport,
-    scheduler: realClock,
-    random: () => prng.real53(gen),
-    bootstrap: opts.bootstrap ?? false,
-    // the tabs' timing, so a Node member's heartbeats and elections keep the browsers' pace
-    timing: { ...BROWSER_TIMING },
-    ...(opts.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: opts.sessionTimeoutMs }),
-    ...(opts.maxVoters === undefined ? {} : { maxVoters: opts.maxVoters }),
-    ...(opts.whenNoQuorum === undefined ? {} : { whenNoQuorum: opts.whenNoQuorum }),
-  })
   try {
-    await member.start()
+    const { mesh } = await assembleMesh({
+      hello,
+      storage,
+      transport,
+      bootstrap: opts.bootstrap ?? false,
+      // the tabs' timing, so a Node member's heartbeats and elections keep the browsers' pace
+      timing: { ...BROWSER_TIMING },
+      ...memberSettings(opts),
+    })
+    return mesh
   } catch (err) {
-    heldErrors.drop()
     await transport.close()
     await storage.close()
     throw err
   }
-  const offTransportErrors = heldErrors.forwardTo(member)
-  return new MeshClient(member, {
-    onClose: async () => {
-      offTransportErrors()
-      await transport.close()
-      await storage.close()
-    },
-  })
 }

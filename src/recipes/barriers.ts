@@ -1,10 +1,13 @@
 // Curator's DistributedBarrier and DistributedDoubleBarrier.
 import { MeshError } from '../shared/errors'
 import type { Barrier, DoubleBarrier, MeshCore } from '../shared/types'
-import { bySequence, childPath, createWithParents, Deadline, isCode, markerFor, clockOf, watchOnce } from './support'
+import { bySequence, childPath, createWithParents, Deadline, isCode, markerFor, watchOnce } from './support'
+import { realClock } from '../shared/clock'
+import type { Clock } from '../shared/clock'
 
 /** A barrier is a node: while it exists, `wait` blocks; `remove` lets everyone through. */
-export function barrier(mesh: MeshCore, path: string): Barrier {
+/** `clock` times waits (default the platform's timers; a Mesh's `barrier` gets its own) */
+export function barrier(mesh: MeshCore, path: string, clock: Clock = realClock): Barrier {
   return {
     async set() {
       try {
@@ -21,7 +24,7 @@ export function barrier(mesh: MeshCore, path: string): Barrier {
       }
     },
     async wait(opts = {}) {
-      const deadline = new Deadline(clockOf(mesh), opts.signal, undefined)
+      const deadline = new Deadline(clock, opts.signal, undefined)
       try {
         // catch up first: a barrier set by another tab must not be missed
         await deadline.race(mesh.sync(path))
@@ -45,14 +48,14 @@ const READY = 'ready'
  * follows Curator's algorithm: the lowest node waits for the highest to go,
  * every other deletes its own node and waits for the lowest, so no herd forms.
  */
-export function doubleBarrier(mesh: MeshCore, path: string, count: number): DoubleBarrier {
+export function doubleBarrier(mesh: MeshCore, path: string, count: number, clock: Clock = realClock): DoubleBarrier {
   if (!Number.isSafeInteger(count) || count < 1) throw new MeshError('BAD_ARGUMENTS', `count must be a positive integer, got ${count}`, { path })
   const readyPath = childPath(path, READY)
   let ours: string | null = null
 
   return {
     async enter(opts = {}) {
-      const deadline = new Deadline(clockOf(mesh), opts.signal, undefined)
+      const deadline = new Deadline(clock, opts.signal, undefined)
       try {
         const ready = watchOnce()
         const readyExists = (await deadline.race(mesh.exists(readyPath, { watch: ready.watch }))) !== null
@@ -76,7 +79,7 @@ export function doubleBarrier(mesh: MeshCore, path: string, count: number): Doub
     },
 
     async leave(opts = {}) {
-      const deadline = new Deadline(clockOf(mesh), opts.signal, undefined)
+      const deadline = new Deadline(clock, opts.signal, undefined)
       const mine = ours === null ? null : ours.slice(ours.lastIndexOf('/') + 1)
       try {
         for (;;) {

@@ -6,10 +6,13 @@ import type { Election, ElectionLeader, MeshCore, NodeData } from '../shared/typ
 import { NodeLease } from './lease'
 import { SequentialLock } from './sequential-lock'
 import { bySequence, childPath, isCode } from './support'
+import { realClock } from '../shared/clock'
+import type { Clock } from '../shared/clock'
 
 const KIND = 'candidate-'
 
-export function election(mesh: MeshCore, path: string): Election {
+/** `clock` times the candidate's wait (default the platform's timers; a Mesh's `election` gets its own) */
+export function election(mesh: MeshCore, path: string, clock: Clock = realClock): Election {
   return {
     async campaign(opts = {}): Promise<NodeLease> {
       const lock = new SequentialLock(mesh, {
@@ -18,7 +21,7 @@ export function election(mesh: MeshCore, path: string): Election {
         kinds: [KIND],
         rule: (c, mine) => (mine === 0 ? { hold: true } : { node: c[mine - 1]!.name }),
         data: () => JSON.stringify(opts.value === undefined ? { id: mesh.id } : { id: mesh.id, value: opts.value }),
-      })
+      }, clock)
       return lock.acquire(opts.signal ? { signal: opts.signal } : {})
     },
 

@@ -10,15 +10,18 @@
 // with CLOSED) can take an item with it, as with any consumer that dies.
 import type { Data, MeshCore, NodeData, Queue } from '../shared/types'
 import { MeshError } from '../shared/errors'
-import { bySequence, childPath, createWithParents, Deadline, isCode, markerFor, clockOf, watchOnce } from './support'
+import { bySequence, childPath, createWithParents, Deadline, isCode, markerFor, watchOnce } from './support'
+import { realClock } from '../shared/clock'
+import type { Clock } from '../shared/clock'
 
 
-export function queue(mesh: MeshCore, path: string): Queue {
+/** `clock` times `take`'s deadline (default the platform's timers; a Mesh's `queue` gets its own) */
+export function queue(mesh: MeshCore, path: string, clock: Clock = realClock): Queue {
   return {
     put: (data: Data) => createWithParents(mesh, childPath(path, 'item-'), data, { mode: 'persistent-sequential' }),
 
     async take(opts = {}): Promise<NodeData> {
-      const deadline = new Deadline(clockOf(mesh), opts.signal, undefined)
+      const deadline = new Deadline(clock, opts.signal, undefined)
       try {
         for (;;) {
           const w = watchOnce()

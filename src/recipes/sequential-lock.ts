@@ -10,7 +10,8 @@
 import { MeshError } from '../shared/errors'
 import type { AcquireOpts, Data, MeshCore, Mutex } from '../shared/types'
 import { NodeLease } from './lease'
-import { baseName, bySequence, childPath, createWithParents, Deadline, markerFor, clockOf, watchOnce } from './support'
+import { baseName, bySequence, childPath, createWithParents, Deadline, markerFor, watchOnce } from './support'
+import type { Clock } from '../shared/clock'
 
 export interface Contender {
   /** child name */
@@ -43,6 +44,8 @@ export class SequentialLock implements Mutex {
   constructor(
     private readonly mesh: MeshCore,
     private readonly opts: SequentialLockOpts,
+    /** times `acquire`'s deadline */
+    private readonly clock: Clock,
   ) {
     if (!opts.path.startsWith('/')) throw new MeshError('BAD_ARGUMENTS', `lock path must be absolute: ${opts.path}`, { path: opts.path })
   }
@@ -66,7 +69,7 @@ export class SequentialLock implements Mutex {
 
   private async run(opts: AcquireOpts, wait: boolean): Promise<NodeLease | null> {
     const mesh = this.mesh
-    const deadline = new Deadline(clockOf(mesh), opts.signal, opts.timeoutMs)
+    const deadline = new Deadline(this.clock, opts.signal, opts.timeoutMs)
     const marker = markerFor(mesh)
     const prefix = childPath(this.opts.path, `${PROTECTION}${marker}-${this.opts.kind}`)
     let ours: string | null = null

@@ -1,26 +1,11 @@
-// What every recipe needs beside the znode calls: timers that follow the
-// mesh's clock, deadlines from `timeoutMs` / `AbortSignal`, parent creation,
-// and the ordering of sequential node names.
+// What every recipe needs beside the znode calls: deadlines from `timeoutMs` /
+// `AbortSignal` on the clock the recipe was given (a Mesh hands its recipes
+// its own, virtual in the simulator), parent creation, and the ordering of
+// sequential node names.
 import { MeshError } from '../shared/errors'
 import type { MeshCore, WatchEvent } from '../shared/types'
 import { MAX_TIMER_MS } from '../shared/clock'
-
-/** The clock a recipe waits on. A mesh may carry its own (the simulated
- *  cluster runs on virtual time); otherwise the platform's timers. */
-export interface Clock {
-  setTimeout(fn: () => void, ms: number): unknown
-  clearTimeout(handle: unknown): void
-}
-
-const realClock: Clock = {
-  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
-  clearTimeout: (h) => globalThis.clearTimeout(h as ReturnType<typeof globalThis.setTimeout>),
-}
-
-export function clockOf(mesh: MeshCore): Clock {
-  const scheduler = (mesh as MeshCore & { scheduler?: Clock }).scheduler
-  return scheduler ?? realClock
-}
+import type { Clock } from '../shared/clock'
 
 export interface WaitOpts {
   signal?: AbortSignal

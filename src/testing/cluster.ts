@@ -24,7 +24,8 @@ import { TimeDriver } from './time-driver'
 import { Member } from '../driver/member'
 import type { MemberBugs, MemberTiming } from '../driver/options'
 import type { Clock } from '../shared/clock'
-import { MeshClient } from '../client/mesh'
+import type { MeshClient } from '../client/mesh'
+import { meshOver } from '../client/assemble'
 import { MeshError } from '../shared/errors'
 import { checkClusterOptions } from './cluster-options'
 import type { Mesh, WhenNoQuorum } from '../shared/types'
@@ -190,7 +191,10 @@ export function createSimulatedCluster(opts: SimulatedClusterOptions = {}): Simu
       founder,
     } as unknown as Slot
     const member = newMember(slot)
-    slot.mesh = new MeshClient(member, {
+    // the Mesh is assembled as every entry point's is; the cluster makes,
+    // starts and replaces the member behind it itself
+    slot.mesh = meshOver(member, {
+      clock: clockOf(slot),
       settle,
       onClose: async () => {
         // a closing data channel delivers what it already carries: let the
@@ -198,7 +202,7 @@ export function createSimulatedCluster(opts: SimulatedClusterOptions = {}): Simu
         await new Promise<void>((resolve) => clock.setTimeout(resolve, network.options.maxDelay + 1))
         if (slot.member === null || slot.member.isStopped) hub.disconnect(slot.id)
       },
-    }) as MeshClient & Mesh
+    })
     slots.push(slot)
     return slot
   }

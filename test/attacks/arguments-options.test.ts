@@ -6,7 +6,7 @@
 // opened, queued or scheduled.
 import { describe, expect, it } from 'vitest'
 import { joinMesh } from '../../src/browser/join'
-import { startMesh } from '../../src/client/start'
+import { startMesh } from '../../src/client/assemble'
 import type { Mesh } from '../../src/shared/types'
 import { joinMeshFromNode } from '../../src/node/node-runtime'
 import { MemoryStorageProvider } from '../../src/storage/memory'

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { startMesh } from '../../src/client/start'
+import { startMesh } from '../../src/client/assemble'
 import { MemoryHub } from '../../src/transport/memory-transport'
 import { MemoryStorageProvider } from '../../src/storage/memory'
 import type { Mesh, WatchEvent } from '../../src/shared/types'

@@ -4,7 +4,7 @@
 // secret, and the app sees it as a MeshError `error` event — until close.
 import { afterEach, describe, expect, it } from 'vitest'
 import { MeshError } from '../../src/shared/errors'
-import { startMesh } from '../../src/client/start'
+import { startMesh } from '../../src/client/assemble'
 import type { Mesh } from '../../src/shared/types'
 import { MemoryStorageProvider } from '../../src/storage/memory'
 import { TransportError } from '../../src/transport/errors'

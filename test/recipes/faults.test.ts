@@ -14,6 +14,7 @@ import { createSimulatedCluster } from '../../src/testing/index'
 import { MeshError } from '../../src/shared/errors'
 import type { Mesh, Mutex } from '../../src/shared/types'
 import { SequentialLock } from '../../src/recipes/sequential-lock'
+import type { Clock } from '../../src/shared/clock'
 
 interface FencedWrite {
   token: number
@@ -43,7 +44,8 @@ interface RunReport {
 const LOCK = '/faults/lock'
 const GUARDED = '/faults/guarded'
 
-type LockOf = (mesh: Mesh) => Mutex
+/** the lock under test; `clock` is the cluster's, for a lock built outside a Mesh's own recipes */
+type LockOf = (mesh: Mesh, clock: Clock) => Mutex
 
 async function runSeed(seed: number, lockOf: LockOf = (m) => m.lock(LOCK)): Promise<RunReport> {
   const cluster = createSimulatedCluster({ members: 3, seed, sessionTimeoutMs: 2_000 })
@@ -95,7 +97,7 @@ async function runSeed(seed: number, lockOf: LockOf = (m) => m.lock(LOCK)): Prom
         continue
       }
       try {
-        const lease = await lockOf(mesh).acquire({ timeoutMs: 3_000 })
+        const lease = await lockOf(mesh, cluster.clock).acquire({ timeoutMs: 3_000 })
         try {
           for (let i = 0; i < 3; i++) {
             const stat = await mesh.set(GUARDED, `${index}:${n++}`, { fence: lease })
@@ -228,8 +230,8 @@ describe('recipes under crashes and partitions (simulator, many seeds)', () => {
   })
 
   it('the checker catches a planted bug: a mutex that lets the first two contenders hold', async () => {
-    const broken: LockOf = (mesh) =>
-      new SequentialLock(mesh, { path: LOCK, kind: 'lock-', kinds: ['lock-'], rule: (c, mine) => (mine <= 1 ? { hold: true } : { node: c[mine - 1]!.name }) })
+    const broken: LockOf = (mesh, clock) =>
+      new SequentialLock(mesh, { path: LOCK, kind: 'lock-', kinds: ['lock-'], rule: (c, mine) => (mine <= 1 ? { hold: true } : { node: c[mine - 1]!.name }) }, clock)
     let foundAt = 0
     for (let seed = 1; seed <= 3 && foundAt === 0; seed++) if (checkMutualExclusion(await runSeed(seed, broken)).length > 0) foundAt = seed
     expect(foundAt).toBeGreaterThan(0)

@@ -3,7 +3,7 @@
 // codecs, driver, virtual network) per write; virtual time is the commit
 // latency the protocol needs with the default 1–10 ms one-way network delay.
 import { createSimulatedCluster } from '../../src/testing/index'
-import { startMesh } from '../../src/client/start'
+import { startMesh } from '../../src/client/assemble'
 import { MemoryHub } from '../../src/transport/memory-transport'
 import { MemoryStorageProvider } from '../../src/storage/memory'
 import type { Mesh } from '../../src/shared/types'

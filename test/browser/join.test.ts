@@ -1,0 +1,43 @@
+// joinMesh end to end in Node, on fake Web Locks and tab-private memory
+// storage: the tab chooses its member, opens its storage and transport, and the
+// one Mesh assembler (client/assemble.ts) starts it and hands back a Mesh with
+// the recipes; close releases the member's Web Lock. (The browser's own run of
+// it, with IndexedDB and WebRTC, is test/e2e.)
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BROWSER_TAB, joinMesh } from '../../src/browser/join'
+import type { BrowserTabInfo } from '../../src/browser/join'
+import { memberLockName } from '../../src/browser/identity'
+import { FakeBrowserLocks } from './fake-browser'
+
+// the page lifecycle watches `document` and `window`: a visible page's
+const page = globalThis as { document?: unknown; window?: unknown }
+beforeAll(() => {
+  page.document = Object.assign(new EventTarget(), { visibilityState: 'visible' })
+  page.window = new EventTarget()
+})
+afterAll(() => {
+  delete page.document
+  delete page.window
+})
+
+describe('joinMesh', () => {
+  it('founds a cluster alone, serves znodes and recipes, and frees its member lock on close', async () => {
+    const browser = new FakeBrowserLocks()
+    // memory storage is private to the tab: it listens for peers first, finds none, founds
+    const mesh = await joinMesh({ room: 'solo', storage: 'memory', locks: browser.tab().locks })
+    const info = (mesh as unknown as Record<symbol, BrowserTabInfo>)[BROWSER_TAB]!
+    expect(info).toMatchObject({ member: mesh.id, founded: true, source: 'new' })
+    expect(browser.holder(memberLockName('solo', mesh.id))).not.toBeNull()
+
+    await mesh.create('/x', 'hi')
+    expect((await mesh.get('/x')).text()).toBe('hi')
+    const lease = await mesh.lock('/l').acquire({ timeoutMs: 60_000 })
+    expect(lease.state).toBe('held')
+    await expect(mesh.counter('/c').add(4)).resolves.toBe(4)
+    await lease.release()
+
+    await mesh.close()
+    expect(mesh.state).toBe('closed')
+    expect(browser.holder(memberLockName('solo', mesh.id))).toBeNull()
+  })
+})
