@@ -34,6 +34,7 @@ import type { WebSocketConstructor } from '../transport/websocket-signaling'
 import { createMemberKey, isMemberKey } from '../wire/member-key'
 import type { MemberKey } from '../wire/member-key'
 import { randomId } from '../shared/random-id'
+import { realClock } from '../shared/clock'
 import { MEMBER_SETTING_RULES, ROOM_RULES, boolean, checkOptions, memberId, refuse } from '../driver/option-checks'
 import type { OptionRule } from '../driver/option-checks'
 import { BROWSER_TIMING } from '../driver/options'
@@ -95,6 +96,7 @@ export async function joinMeshFromNode(opts: NodeJoinOptions): Promise<Mesh> {
   const hello = { member: memberId, tab: randomId('t'), browser: opts.browser ?? randomId('node') }
   const provider = opts.storage ?? new MemoryStorageProvider()
   const storage = await provider.open(opts.room, memberId)
+  const clock = realClock
   let transport: MeshTransport
   try {
     transport = await createMeshTransport({
@@ -104,7 +106,7 @@ export async function joinMeshFromNode(opts: NodeJoinOptions): Promise<Mesh> {
       signaling: opts.signaling,
       peerFactory: nodePeerFactory(opts.wrtc),
       // the member's clock below is the transport's and its signaling's too (one clock)
-      clock: realClock,
+      clock,
       // a Node process is a device of its own: no same-browser neighbours
       broadcastChannel: false,
       websocket: { WebSocket: WebSocket as unknown as WebSocketConstructor },
@@ -121,6 +123,7 @@ export async function joinMeshFromNode(opts: NodeJoinOptions): Promise<Mesh> {
       storage,
       transport,
       bootstrap: opts.bootstrap ?? false,
+      scheduler: clock,
       // the tabs' timing, so a Node member's heartbeats and elections keep the browsers' pace
       timing: { ...BROWSER_TIMING },
       ...memberSettings(opts),
