@@ -199,6 +199,10 @@ export interface PlantedBugs {
  */
 export const MAX_RAFT_NUMBER = 2 ** 48 - 1
 
+/** A non-negative safe integer: what every term, index, offset and size in
+ *  an untrusted message must be before it is compared or counted. */
+export const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
+
 /**
  * How far beyond our term a message may be before we call it implausible and
  * drop it. Every term is one election (or one leadership hand-off), so a
