@@ -29,12 +29,11 @@ import type {
   Role,
   Snapshot,
 } from './types'
-import { MAX_RAFT_NUMBER, MAX_TERM_JUMP, isCount } from './types'
+import { MAX_RAFT_NUMBER, MAX_TERM_JUMP, isCount, newMessage } from './types'
 
 type RaftRole = Exclude<Role, 'learner'>
 type CampaignKind = 'pre' | 'election' | 'transfer'
 
-const NO_ENTRIES: Entry[] = []
 /** Context of a vote request forced by a leadership transfer (bypasses leases). */
 const TRANSFER_CONTEXT = new Uint8Array([0x74]) // 't'
 /** Snapshot chunks one follower may be sent per election timeout, unless
@@ -162,20 +161,7 @@ export class Raft {
   // ---- sending ----------------------------------------------------------------
 
   private send(type: MessageType, to: NodeId, term: number, fields: Partial<Message> = {}): void {
-    this.msgs.push({
-      type,
-      from: this.id,
-      to,
-      term,
-      logTerm: fields.logTerm ?? 0,
-      index: fields.index ?? 0,
-      entries: fields.entries ?? NO_ENTRIES,
-      commit: fields.commit ?? 0,
-      reject: fields.reject ?? false,
-      rejectHint: fields.rejectHint ?? 0,
-      context: fields.context ?? null,
-      snapshot: fields.snapshot ?? null,
-    })
+    this.msgs.push(newMessage(type, this.id, to, term, fields))
   }
 
   /** Send a MsgApp to `to` if it is not paused; with entries, or empty when `sendIfEmpty`. */
@@ -261,14 +247,6 @@ export class Raft {
 
   private snapshotBudget(): number {
     return this.cfg.maxSnapshotBytesPerWindow ?? SNAPSHOT_CHUNKS_PER_WINDOW * this.cfg.maxSnapshotChunkSize
-  }
-
-  /** A follower refused our snapshot: start over from offset 0, after a wait that doubles with each refusal in a row. */
-  private backOffSnapshot(pr: Progress): void {
-    pr.snapshotOffset = 0
-    pr.snapshotRefusals++
-    const wait = this.cfg.heartbeatTick * 2 ** Math.min(pr.snapshotRefusals - 1, 16)
-    pr.snapshotWait = Math.min(wait, this.cfg.electionTick * MAX_SNAPSHOT_BACKOFF_WINDOWS)
   }
 
   /**
@@ -605,7 +583,8 @@ export class Raft {
         pr.recentActive = true
         if (pr.state !== 'snapshot' || m.rejectHint !== pr.pendingSnapshot) return // about another snapshot
         if (m.reject) {
-          this.backOffSnapshot(pr) // the chunk goes again when the wait is over
+          // the chunk goes again when the wait is over
+          pr.snapshotRefused(this.cfg.heartbeatTick, this.cfg.electionTick * MAX_SNAPSHOT_BACKOFF_WINDOWS)
         } else if (m.index > pr.snapshotOffset && m.index < (this.log.snapshot?.data.length ?? 0)) {
           pr.snapshotOffset = m.index
           this.sendSnapshotChunk(m.from, pr)

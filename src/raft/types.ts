@@ -127,6 +127,26 @@ export interface Message {
   snapshot: SnapshotChunk | null
 }
 
+const NO_ENTRIES: Entry[] = []
+
+/** A message with every field not given at its empty value. */
+export function newMessage(type: MessageType, from: NodeId, to: NodeId, term: number, fields: Partial<Message>): Message {
+  return {
+    type,
+    from,
+    to,
+    term,
+    logTerm: fields.logTerm ?? 0,
+    index: fields.index ?? 0,
+    entries: fields.entries ?? NO_ENTRIES,
+    commit: fields.commit ?? 0,
+    reject: fields.reject ?? false,
+    rejectHint: fields.rejectHint ?? 0,
+    context: fields.context ?? null,
+    snapshot: fields.snapshot ?? null,
+  }
+}
+
 export type Role = 'follower' | 'pre-candidate' | 'candidate' | 'leader' | 'learner'
 
 export interface SoftState {
