@@ -4,11 +4,17 @@
 //
 // Roles differ by the step and tick they run (stepLeader / stepCandidate /
 // stepFollower, tickHeartbeat / tickElection), not by subclass.
-import { allVoters, applyConfChange, cloneConfState, decodeConfChange, emptyConfState, encodeConfChange, isJoint } from './confchange'
+//
+// Beside it, each with one job: conf-replay.ts (which conf entries are in
+// effect), read-index.ts (the leader's ReadIndex bookkeeping) and
+// snapshot-receipt.ts (a follower assembling a chunked snapshot).
+import { allVoters, applyConfChange, cloneConfState, emptyConfState, encodeConfChange, isJoint } from './confchange'
+import { ConfReplay, confAfter } from './conf-replay'
 import { RaftError } from './errors'
-import { RaftLog, entrySize } from './log'
+import { RaftLog } from './log'
 import { PLANTED_BUGS } from './planted-bugs'
-import { ReadIndexQueue } from './read-only'
+import { LeaderReads } from './read-index'
+import { SnapshotReceipt } from './snapshot-receipt'
 import { Progress, ProgressTracker } from './tracker'
 import type {
   ConfChange,
@@ -22,14 +28,12 @@ import type {
   ReadState,
   Role,
   Snapshot,
-  SnapshotMeta,
 } from './types'
-import { MAX_RAFT_NUMBER, MAX_TERM_JUMP } from './types'
+import { MAX_RAFT_NUMBER, MAX_TERM_JUMP, isCount, newMessage } from './types'
 
 type RaftRole = Exclude<Role, 'learner'>
 type CampaignKind = 'pre' | 'election' | 'transfer'
 
-const NO_ENTRIES: Entry[] = []
 /** Context of a vote request forced by a leadership transfer (bypasses leases). */
 const TRANSFER_CONTEXT = new Uint8Array([0x74]) // 't'
 /** Snapshot chunks one follower may be sent per election timeout, unless
@@ -37,13 +41,9 @@ const TRANSFER_CONTEXT = new Uint8Array([0x74]) // 't'
 const SNAPSHOT_CHUNKS_PER_WINDOW = 32
 /** The longest back-off after refused snapshots, in election timeouts. */
 const MAX_SNAPSHOT_BACKOFF_WINDOWS = 4
-/** Largest snapshot a follower assembles from chunks (untrusted `total`). */
-export const MAX_SNAPSHOT_BYTES = 1 << 30
 
 const textEncoder = new TextEncoder()
 const textDecoder = new TextDecoder('utf-8', { fatal: true })
-
-const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
 
 const RESPONSES: ReadonlySet<MessageType> = new Set<MessageType>([
   'MsgAppResp',
@@ -52,14 +52,6 @@ const RESPONSES: ReadonlySet<MessageType> = new Set<MessageType>([
   'MsgHeartbeatResp',
   'MsgSnapResp',
 ])
-
-interface IncomingSnapshot {
-  meta: SnapshotMeta
-  msgTerm: number
-  total: number
-  received: number
-  buf: Uint8Array
-}
 
 export class Raft {
   readonly id: NodeId
@@ -80,15 +72,12 @@ export class Raft {
   pendingConfIndex = 0
   /** bytes of this leader's entries that are not committed yet */
   uncommittedSize = 0
-  /** conf entries up to this index are reflected in trk.conf */
-  confAppliedIndex = 0
+  /** which conf entries are reflected in trk.conf */
+  private readonly confReplay: ConfReplay
 
   private bcastPending = false
-  private readonly reads = new ReadIndexQueue()
-  /** ReadIndex requests that arrived before the leader committed in its term,
-   *  or while a request with the same context was pending */
-  private pendingReads: { context: Uint8Array; from: NodeId }[] = []
-  private incoming: IncomingSnapshot | null = null
+  private readonly reads: LeaderReads
+  private readonly snapshotReceipt = new SnapshotReceipt()
 
   private readonly cfg: RaftConfig
   private readonly bugs: PlantedBugs
@@ -105,6 +94,15 @@ export class Raft {
     }
     this.cfg = cfg
     this.id = cfg.id
+    this.reads = new LeaderReads({
+      id: this.id,
+      isSingleton: () => this.trk.isSingleton(),
+      commitIndex: () => this.log.committed,
+      committedInTerm: () => this.log.term(this.log.committed) === this.term,
+      quorumAcked: (acks) => this.trk.voteResult(acks) === 'won',
+      answer: (index, context, from) => this.respondRead(index, context, from),
+      heartbeat: (context) => this.bcastHeartbeat(context),
+    })
     this.bugs = cfg.bugs ?? {}
     const d = cfg.durable
     const isNew = d.hardState.term === 0 && d.snapshot === null && d.entries.length === 0
@@ -113,10 +111,10 @@ export class Raft {
     this.vote = d.hardState.vote
     this.trk = new ProgressTracker(d.snapshot === null ? emptyConfState() : cloneConfState(d.snapshot.meta.conf), cfg.maxInflightMsgs)
     this.trk.ignoreJoint = PLANTED_BUGS && this.bugs.confChangeTooEarly === true
-    this.confAppliedIndex = this.log.snapshotIndex
+    this.confReplay = new ConfReplay(this.log.snapshotIndex)
     if (isNew && cfg.bootstrap !== undefined) this.bootstrap(cfg.bootstrap)
     // the configuration as of the commit index: replay committed conf entries
-    this.applyConfEntriesUpTo(this.log.committed)
+    for (const e of this.confReplay.takeUpTo(this.log, this.log.committed)) this.applyConfEntry(e)
     this.trk.setConf(this.trk.conf, this.log.lastIndex() + 1)
     this.becomeFollower(this.term, null)
   }
@@ -163,20 +161,7 @@ export class Raft {
   // ---- sending ----------------------------------------------------------------
 
   private send(type: MessageType, to: NodeId, term: number, fields: Partial<Message> = {}): void {
-    this.msgs.push({
-      type,
-      from: this.id,
-      to,
-      term,
-      logTerm: fields.logTerm ?? 0,
-      index: fields.index ?? 0,
-      entries: fields.entries ?? NO_ENTRIES,
-      commit: fields.commit ?? 0,
-      reject: fields.reject ?? false,
-      rejectHint: fields.rejectHint ?? 0,
-      context: fields.context ?? null,
-      snapshot: fields.snapshot ?? null,
-    })
+    this.msgs.push(newMessage(type, this.id, to, term, fields))
   }
 
   /** Send a MsgApp to `to` if it is not paused; with entries, or empty when `sendIfEmpty`. */
@@ -264,14 +249,6 @@ export class Raft {
     return this.cfg.maxSnapshotBytesPerWindow ?? SNAPSHOT_CHUNKS_PER_WINDOW * this.cfg.maxSnapshotChunkSize
   }
 
-  /** A follower refused our snapshot: start over from offset 0, after a wait that doubles with each refusal in a row. */
-  private backOffSnapshot(pr: Progress): void {
-    pr.snapshotOffset = 0
-    pr.snapshotRefusals++
-    const wait = this.cfg.heartbeatTick * 2 ** Math.min(pr.snapshotRefusals - 1, 16)
-    pr.snapshotWait = Math.min(wait, this.cfg.electionTick * MAX_SNAPSHOT_BACKOFF_WINDOWS)
-  }
-
   /**
    * Leader, each tick: a follower's back-off runs down (and its chunk goes
    * when it ends); each election timeout starts a new byte window, and a
@@ -326,7 +303,6 @@ export class Raft {
     this.pendingConfIndex = 0
     this.uncommittedSize = 0
     this.reads.clear()
-    this.pendingReads = []
   }
 
   becomeFollower(term: number, lead: NodeId | null): void {
@@ -365,17 +341,10 @@ export class Raft {
   /** Start an election now (the driver's campaign(), an election timeout, a gone leader). */
   hup(kind: 'auto' | 'transfer'): void {
     if (this.role === 'leader' || !this.promotable()) return
-    if (this.hasUnappliedConfChanges()) return
+    if (this.confReplay.hasCommittedNotInEffect(this.log)) return
     // the last term we may enter: a campaign would count past it
     if (this.term >= MAX_RAFT_NUMBER) return
     this.campaign(kind === 'transfer' ? 'transfer' : this.cfg.preVote ? 'pre' : 'election')
-  }
-
-  private hasUnappliedConfChanges(): boolean {
-    for (let i = Math.max(this.log.applied, this.confAppliedIndex) + 1; i <= this.log.committed; i++) {
-      if (this.log.entryAt(i)?.type === 'conf') return true
-    }
-    return false
   }
 
   private campaign(kind: CampaignKind): void {
@@ -454,7 +423,7 @@ export class Raft {
       out[i] = { term: this.term, index: ++li, type: e.type, data: e.data }
     }
     this.log.append(out)
-    if (PLANTED_BUGS && this.bugs.confChangeTooEarly === true) this.applyAppendedConfEntries(out)
+    if (PLANTED_BUGS && this.bugs.confChangeTooEarly === true) for (const e of this.confReplay.takeAppended(out)) this.applyConfEntry(e)
     this.trk.progress.get(this.id)?.maybeUpdate(li)
     this.maybeCommit()
     return true
@@ -472,7 +441,7 @@ export class Raft {
       if (e !== undefined && e.term === this.term) this.uncommittedSize -= e.data.length
     }
     if (this.uncommittedSize < 0) this.uncommittedSize = 0
-    if (this.pendingReads.length > 0 && this.log.term(this.log.committed) === this.term) this.releasePendingReads()
+    this.reads.onCommit()
     return true
   }
 
@@ -585,7 +554,7 @@ export class Raft {
         this.acceptForwardedProposal(m)
         return
       case 'MsgReadIndex':
-        if (m.context !== null && this.trk.progress.has(m.from)) this.handleReadIndex(m.context, m.from)
+        if (m.context !== null && this.trk.progress.has(m.from)) this.reads.request(m.context, m.from)
         return
       case 'MsgTransferLeader': {
         const target = decodeNodeId(m.context)
@@ -608,13 +577,14 @@ export class Raft {
         if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirstOne()
         if (pr.state === 'snapshot') this.sendSnapshotChunk(m.from, pr) // resend: a chunk may be lost
         else if (pr.match < this.log.lastIndex()) this.sendAppend(m.from)
-        if (m.context !== null) this.handleReadAck(m.from, m.context)
+        if (m.context !== null) this.reads.ack(m.from, m.context)
         return
       case 'MsgSnapResp':
         pr.recentActive = true
         if (pr.state !== 'snapshot' || m.rejectHint !== pr.pendingSnapshot) return // about another snapshot
         if (m.reject) {
-          this.backOffSnapshot(pr) // the chunk goes again when the wait is over
+          // the chunk goes again when the wait is over
+          pr.snapshotRefused(this.cfg.heartbeatTick, this.cfg.electionTick * MAX_SNAPSHOT_BACKOFF_WINDOWS)
         } else if (m.index > pr.snapshotOffset && m.index < (this.log.snapshot?.data.length ?? 0)) {
           pr.snapshotOffset = m.index
           this.sendSnapshotChunk(m.from, pr)
@@ -726,7 +696,7 @@ export class Raft {
     const cut = this.log.takeTruncation()
     if (cut > 0) this.dropAcksFrom(cut)
     if (lastNew >= 0) {
-      if (PLANTED_BUGS && this.bugs.confChangeTooEarly === true) this.applyAppendedConfEntries(ents)
+      if (PLANTED_BUGS && this.bugs.confChangeTooEarly === true) for (const e of this.confReplay.takeAppended(ents)) this.applyConfEntry(e)
       this.send('MsgAppResp', m.from, this.term, { index: lastNew })
       return
     }
@@ -751,50 +721,26 @@ export class Raft {
   // ---- snapshots -----------------------------------------------------------------
 
   private handleSnapshotChunk(m: Message): void {
-    const c = m.snapshot
-    if (c === null) return
-    const meta = c.meta
-    if (!isCount(meta.index) || !isCount(meta.term) || !isCount(c.offset) || !isCount(c.total)) return
-    if (c.total > MAX_SNAPSHOT_BYTES || c.offset + c.data.length > c.total || !isConfState(meta.conf)) return
-    const ack = (fields: Partial<Message>): void =>
-      this.send('MsgSnapResp', m.from, this.term, { rejectHint: meta.index, ...fields })
-    if (meta.index <= this.log.committed) {
-      // we already have all of it
-      this.incoming = null
-      this.send('MsgAppResp', m.from, this.term, { index: this.log.committed })
-      return
-    }
-    let inc = this.incoming
-    const same = inc !== null && inc.meta.index === meta.index && inc.meta.term === meta.term && inc.total === c.total
-    if (!same) {
-      // a chunk of an older snapshot from the same leader is stale: drop it
-      if (inc !== null && m.term === inc.msgTerm && meta.index < inc.meta.index) return
-      if (c.offset !== 0) {
-        ack({ reject: true })
+    if (m.snapshot === null) return
+    const snapIndex = m.snapshot.meta.index
+    const got = this.snapshotReceipt.receive(m.snapshot, m.term, this.log.committed)
+    switch (got.kind) {
+      case 'ignore':
         return
-      }
-      inc = { meta, msgTerm: m.term, total: c.total, received: 0, buf: new Uint8Array(c.total) }
-      this.incoming = inc
+      case 'committed':
+        this.send('MsgAppResp', m.from, this.term, { index: this.log.committed })
+        return
+      case 'ack':
+        this.send('MsgSnapResp', m.from, this.term, { rejectHint: snapIndex, index: got.received })
+        return
+      case 'refuse':
+        this.send('MsgSnapResp', m.from, this.term, { rejectHint: snapIndex, reject: true })
+        return
+      case 'complete':
+        this.restore(got.snapshot)
+        this.send('MsgAppResp', m.from, this.term, { index: this.log.lastIndex() })
+        return
     }
-    inc = inc!
-    if (c.offset < inc.received) {
-      ack({ index: inc.received }) // a duplicate
-      return
-    }
-    if (c.offset > inc.received) {
-      this.incoming = null // a gap: restart from the beginning
-      ack({ reject: true })
-      return
-    }
-    inc.buf.set(c.data, c.offset)
-    inc.received += c.data.length
-    if (inc.received < inc.total) {
-      ack({ index: inc.received })
-      return
-    }
-    this.incoming = null
-    this.restore({ meta: inc.meta, data: inc.buf })
-    this.send('MsgAppResp', m.from, this.term, { index: this.log.lastIndex() })
   }
 
   /** Install a snapshot from the leader. False when it brings nothing new. */
@@ -808,38 +754,15 @@ export class Raft {
     }
     this.log.restore(snap)
     this.trk.setConf(cloneConfState(snap.meta.conf), this.log.lastIndex() + 1)
-    this.confAppliedIndex = index
+    this.confReplay.appliedIndex = index
     return true
   }
 
   // ---- configuration -------------------------------------------------------------
 
-  private applyConfEntriesUpTo(index: number): void {
-    for (let i = this.confAppliedIndex + 1; i <= index; i++) {
-      const e = this.log.entryAt(i)
-      if (e !== undefined && e.type === 'conf') this.applyConfEntry(e)
-    }
-    if (index > this.confAppliedIndex) this.confAppliedIndex = index
-  }
-
   /** Conf entries take effect as they are handed out for application. */
   onCommittedHandedOut(ents: readonly Entry[]): void {
-    if (ents.length === 0) return
-    const last = ents[ents.length - 1]!.index
-    if (last <= this.confAppliedIndex) return
-    for (const e of ents) {
-      if (e.index > this.confAppliedIndex && e.type === 'conf') this.applyConfEntry(e)
-    }
-    this.confAppliedIndex = last
-  }
-
-  private applyAppendedConfEntries(ents: readonly Entry[]): void {
-    for (const e of ents) {
-      if (e.type === 'conf' && e.index > this.confAppliedIndex) {
-        this.applyConfEntry(e)
-        this.confAppliedIndex = e.index
-      }
-    }
+    for (const e of this.confReplay.takeHandedOut(ents)) this.applyConfEntry(e)
   }
 
   /**
@@ -847,13 +770,8 @@ export class Raft {
    * alike, since all see the same entry against the same config.
    */
   private applyConfEntry(e: Entry): void {
-    let next: ConfState
-    try {
-      next = applyConfChange(this.trk.conf, decodeConfChange(e.data))
-    } catch {
-      return
-    }
-    this.switchToConf(next)
+    const next = confAfter(this.trk.conf, e)
+    if (next !== null) this.switchToConf(next)
   }
 
   private switchToConf(cs: ConfState): void {
@@ -929,44 +847,11 @@ export class Raft {
 
   readIndex(context: Uint8Array): void {
     if (this.role === 'leader') {
-      this.handleReadIndex(context, this.id)
+      this.reads.request(context, this.id)
       return
     }
     if (this.role !== 'follower' || this.lead === null) throw new RaftError('NO_LEADER')
     this.send('MsgReadIndex', this.lead, 0, { context })
-  }
-
-  private handleReadIndex(context: Uint8Array, from: NodeId): void {
-    if (this.trk.isSingleton()) {
-      this.respondRead(this.log.committed, context, from)
-      return
-    }
-    // until an entry of this term is committed, our commit index may lag
-    // behind what an earlier leader committed (§8)
-    if (this.log.term(this.log.committed) !== this.term) {
-      this.pendingReads.push({ context, from })
-      return
-    }
-    if (!this.reads.add(this.log.committed, context, from)) {
-      this.pendingReads.push({ context, from })
-      return
-    }
-    this.handleReadAck(this.id, context)
-    this.bcastHeartbeat(context)
-  }
-
-  private releasePendingReads(): void {
-    const waiting = this.pendingReads
-    this.pendingReads = []
-    for (const r of waiting) this.handleReadIndex(r.context, r.from)
-  }
-
-  private handleReadAck(from: NodeId, context: Uint8Array): void {
-    const acks = this.reads.recvAck(from, context)
-    if (acks === undefined || this.trk.voteResult(acks) !== 'won') return
-    for (const req of this.reads.release(context)) this.respondRead(req.index, req.context, req.from)
-    // requests that reused a context which was pending can start their round now
-    if (this.pendingReads.length > 0) this.releasePendingReads()
   }
 
   private respondRead(index: number, context: Uint8Array, from: NodeId): void {
@@ -1019,35 +904,6 @@ export class Raft {
     }
   }
 
-  /** The configuration as of `index`, replayed from the snapshot. */
-  confAt(index: number): ConfState {
-    let cs = this.log.snapshot === null ? emptyConfState() : cloneConfState(this.log.snapshot.meta.conf)
-    for (let i = this.log.snapshotIndex + 1; i <= index; i++) {
-      const e = this.log.entryAt(i)
-      if (e === undefined || e.type !== 'conf') continue
-      try {
-        cs = applyConfChange(cs, decodeConfChange(e.data))
-      } catch {
-        // skipped at application too
-      }
-    }
-    return cs
-  }
-}
-
-const isIdList = (xs: unknown): xs is NodeId[] =>
-  Array.isArray(xs) && xs.every((x) => typeof x === 'string' && x.length > 0)
-
-/** A snapshot's configuration must be usable before we adopt it. */
-function isConfState(cs: ConfState): boolean {
-  return (
-    isIdList(cs.voters) &&
-    cs.voters.length > 0 &&
-    isIdList(cs.learners) &&
-    isIdList(cs.votersOutgoing) &&
-    isIdList(cs.learnersNext) &&
-    typeof cs.autoLeave === 'boolean'
-  )
 }
 
 function decodeNodeId(ctx: Uint8Array | null): NodeId | null {

@@ -6,6 +6,7 @@
 // ticking (its disk write is asynchronous); what a Ready handed out is marked
 // in flight, so the next Ready holds only what is new.
 import { cloneConfState } from './confchange'
+import { confAt } from './conf-replay'
 import { RaftError } from './errors'
 import { Raft } from './raft'
 import type { ConfChange, HardState, Message, NodeId, RaftConfig, Ready, Role, Snapshot, SoftState } from './types'
@@ -183,7 +184,7 @@ export class RawNode {
     if (index <= log.snapshotIndex) throw new RaftError('BAD_COMPACTION', `index ${index} is already compacted`)
     if (index > log.applied) throw new RaftError('BAD_COMPACTION', `index ${index} is not applied (applied ${log.applied})`)
     const term = log.term(index)!
-    return log.compact({ index, term, conf: r.confAt(index) }, data)
+    return log.compact({ index, term, conf: confAt(log, index) }, data)
   }
 
   status(): RaftStatus {

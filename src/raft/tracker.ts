@@ -107,6 +107,14 @@ export class Progress {
     this.pendingSnapshot = snapshotIndex
   }
 
+  /** The follower refused our snapshot: start over from offset 0 after a wait
+   *  of `firstWait` ticks that doubles with each refusal in a row, up to `maxWait`. */
+  snapshotRefused(firstWait: number, maxWait: number): void {
+    this.snapshotOffset = 0
+    this.snapshotRefusals++
+    this.snapshotWait = Math.min(firstWait * 2 ** Math.min(this.snapshotRefusals - 1, 16), maxWait)
+  }
+
   /** An acknowledgement up to `n`; false when it tells nothing new. */
   maybeUpdate(n: number): boolean {
     let updated = false

@@ -127,6 +127,26 @@ export interface Message {
   snapshot: SnapshotChunk | null
 }
 
+const NO_ENTRIES: Entry[] = []
+
+/** A message with every field not given at its empty value. */
+export function newMessage(type: MessageType, from: NodeId, to: NodeId, term: number, fields: Partial<Message>): Message {
+  return {
+    type,
+    from,
+    to,
+    term,
+    logTerm: fields.logTerm ?? 0,
+    index: fields.index ?? 0,
+    entries: fields.entries ?? NO_ENTRIES,
+    commit: fields.commit ?? 0,
+    reject: fields.reject ?? false,
+    rejectHint: fields.rejectHint ?? 0,
+    context: fields.context ?? null,
+    snapshot: fields.snapshot ?? null,
+  }
+}
+
 export type Role = 'follower' | 'pre-candidate' | 'candidate' | 'leader' | 'learner'
 
 export interface SoftState {
@@ -198,6 +218,10 @@ export interface PlantedBugs {
  * wire; the core refuses to campaign once its term has reached it.
  */
 export const MAX_RAFT_NUMBER = 2 ** 48 - 1
+
+/** A non-negative safe integer: what every term, index, offset and size in
+ *  an untrusted message must be before it is compared or counted. */
+export const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
 
 /**
  * How far beyond our term a message may be before we call it implausible and

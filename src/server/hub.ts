@@ -4,7 +4,8 @@
 // never re-serialised: a value nested thousands deep would overflow the stack
 // of JSON.stringify). No socket can throw out of its handlers: whatever goes
 // wrong with one socket ends that socket, never the process. All state is per
-// instance: two servers in one process share nothing.
+// instance: two servers in one process share nothing. The other servers
+// sharing its rooms over a bus are room-federation.ts's business.
 import { WebSocket, type RawData } from 'ws'
 import { scanJson } from '../transport/json-scan'
 import type { HubStats } from './health'
@@ -19,11 +20,10 @@ import {
   type ServerMessage,
   type SignalingErrorCode,
 } from './protocol'
-import type { RoomBus, RoomEvent } from './room-bus'
+import type { RoomBus } from './room-bus'
+import { RoomFederation } from './room-federation'
+import { closeQuietly, rawLength, rawText } from './socket'
 import { messageInProgress } from './unfinished-message'
-
-/** How long the other servers have to vouch for their peers after a resync. */
-const RESYNC_WINDOW_MS = 2_000
 
 /** How long a dropped socket has to answer our close frame. */
 const DROP_GRACE_MS = 1_000
@@ -52,64 +52,22 @@ export class SignalingHub {
   private readonly clients = new Set<Client>()
   /** remote address -> its sockets */
   private readonly perAddress = new Map<string, number>()
-  /** with a bus: room -> peer id -> the server it is on, for the rooms that
-   *  have members here (room-bus.ts) */
-  private readonly remote = new Map<string, Map<string, string>>()
-  /** during a resync: room -> the peers of other servers not yet vouched for */
-  private unconfirmed: Map<string, Set<string>> | null = null
-  private resyncAt = 0
+  /** with a bus: the other servers sharing the rooms */
+  private readonly federation: RoomFederation<Client> | null
 
   constructor(
     private readonly limits: SignalingLimits,
     private readonly now: () => number,
     /** other servers sharing the rooms, and this server's id on the bus */
-    private readonly bus: { bus: RoomBus; server: string } | null = null,
+    bus: { bus: RoomBus; server: string } | null = null,
   ) {
-    bus?.bus.onEvent((room, event) => {
-      try {
-        this.onRoomEvent(room, event)
-      } catch {
-        // one bad event must not stop the others
-      }
-    })
-    bus?.bus.onReconnect(() => this.resync())
+    this.federation =
+      bus === null ? null : new RoomFederation(bus.bus, bus.server, this.rooms, (c, msg) => this.send(c, msg), limits.maxPeersPerRoom, now)
   }
 
-  /** After a bus outage joins and leaves may have been lost both ways, and a
-   *  server that crashed never said its peers left: tell each room who is here
-   *  and ask who is elsewhere. A peer of another server that no answer vouches
-   *  for within RESYNC_WINDOW_MS is taken as gone (sweep). Called when the bus
-   *  comes back, and every minute (index.ts). */
+  /** Resync the rooms with the other servers (room-federation.ts); called every minute (index.ts). */
   resync(): void {
-    if (this.bus === null) return
-    // a resync under way keeps its window (one every second must not starve it)
-    if (this.unconfirmed === null) {
-      this.unconfirmed = new Map([...this.remote].map(([room, elsewhere]) => [room, new Set(elsewhere.keys())]))
-      this.resyncAt = this.now()
-    }
-    for (const room of this.rooms.keys()) this.announce(room)
-  }
-
-  /** Tell the room's other servers who is here (the whole list), and ask who is there. */
-  private announce(room: string): void {
-    const members = this.rooms.get(room)
-    if (this.bus === null || members === undefined) return
-    const { bus, server } = this.bus
-    bus.publish(room, { t: 'here', server, peers: [...members.keys()] })
-    bus.publish(room, { t: 'who', server })
-  }
-
-  /** the end of a resync: who was not vouched for has gone */
-  private forgetUnconfirmed(): void {
-    const unconfirmed = this.unconfirmed
-    this.unconfirmed = null
-    for (const [room, peers] of unconfirmed ?? []) {
-      const elsewhere = this.remote.get(room)
-      for (const peer of peers) {
-        if (elsewhere?.delete(peer) !== true) continue
-        for (const c of this.rooms.get(room)?.values() ?? []) this.send(c, { type: 'left', room, peer })
-      }
-    }
+    this.federation?.resync()
   }
 
   stats(): HubStats {
@@ -172,7 +130,7 @@ export class SignalingHub {
    *  begun finished within messageDeadlineMs. Called often (index.ts). */
   sweep(): void {
     const now = this.now()
-    if (this.unconfirmed !== null && now - this.resyncAt > RESYNC_WINDOW_MS) this.forgetUnconfirmed()
+    this.federation?.expire(now)
     for (const c of [...this.clients]) {
       if (!c.joined && now - c.connectedAt > this.limits.joinDeadlineMs) {
         this.drop(c, CLOSE_POLICY_VIOLATION, 'BAD_MESSAGE', 'no room joined in time')
@@ -263,7 +221,7 @@ export class SignalingHub {
     if (c.rooms.size >= this.limits.maxRoomsPerSocket) {
       return this.error(c, 'ROOM_FULL', `a socket may be in at most ${this.limits.maxRoomsPerSocket} rooms`, room)
     }
-    const elsewhere = this.remote.get(room)
+    const elsewhere = this.federation?.elsewhere(room)
     if (members?.has(peer) || elsewhere?.has(peer)) return this.error(c, 'DUPLICATE_PEER', `peer ${peer} is already in the room`, room)
     if ((members?.size ?? 0) + (elsewhere?.size ?? 0) >= this.limits.maxPeersPerRoom) {
       return this.error(c, 'ROOM_FULL', `the room holds at most ${this.limits.maxPeersPerRoom} peers`, room)
@@ -279,14 +237,7 @@ export class SignalingHub {
     c.joined = true
     this.send(c, { type: 'peers', room, peers: others })
     for (const [p, other] of peers) if (p !== peer) this.send(other, { type: 'joined', room, peer })
-    if (this.bus !== null) {
-      const { bus, server } = this.bus
-      bus.publish(room, { t: 'joined', server, peer })
-      // the room's first member here: hear the room, then say who is here and
-      // ask who is elsewhere. Both, once subscribed: of two servers subscribing
-      // at once, the later one's words reach the earlier one either way.
-      if (members === undefined) void bus.subscribe(room).then(() => this.announce(room), () => {})
-    }
+    this.federation?.joined(room, peer, members === undefined)
   }
 
   private leave(c: Client, room: string): void {
@@ -298,55 +249,7 @@ export class SignalingHub {
     members.delete(peer)
     if (members.size === 0) this.rooms.delete(room)
     for (const other of members.values()) this.send(other, { type: 'left', room, peer })
-    if (this.bus !== null) {
-      this.bus.bus.publish(room, { t: 'left', server: this.bus.server, peer })
-      if (members.size === 0) {
-        this.bus.bus.unsubscribe(room)
-        this.remote.delete(room)
-      }
-    }
-  }
-
-  /** What another server says about a room that has members here. */
-  private onRoomEvent(room: string, e: RoomEvent): void {
-    const members = this.rooms.get(room)
-    if (this.bus === null || e.server === this.bus.server || members === undefined) return
-    const elsewhere = this.remote.get(room) ?? new Map<string, string>()
-    this.remote.set(room, elsewhere)
-    const arrived = (peer: string): void => {
-      this.unconfirmed?.get(room)?.delete(peer)
-      if (members.has(peer) || elsewhere.has(peer) || elsewhere.size >= this.limits.maxPeersPerRoom) return
-      elsewhere.set(peer, e.server)
-      for (const c of members.values()) this.send(c, { type: 'joined', room, peer })
-    }
-    switch (e.t) {
-      case 'joined':
-        return arrived(e.peer)
-      case 'here': {
-        // a server's whole list: those of it not listed have left
-        const listed = new Set(e.peers)
-        for (const [peer, server] of [...elsewhere]) {
-          if (server !== e.server || listed.has(peer)) continue
-          elsewhere.delete(peer)
-          for (const c of members.values()) this.send(c, { type: 'left', room, peer })
-        }
-        return e.peers.forEach(arrived)
-      }
-      case 'left':
-        if (elsewhere.get(e.peer) !== e.server) return
-        elsewhere.delete(e.peer)
-        for (const c of members.values()) this.send(c, { type: 'left', room, peer: e.peer })
-        return
-      case 'who':
-        return this.bus.bus.publish(room, { t: 'here', server: this.bus.server, peers: [...members.keys()] })
-      case 'signal': {
-        const target = members.get(e.to)
-        // `from` and `data` were checked by the sender's server; its `joined` may
-        // still be on the way (a 'here' answer comes later), so it is not required
-        if (target !== undefined) this.send(target, encodeRelayedSignal(room, e.from, e.data))
-        return
-      }
-    }
+    this.federation?.left(room, peer, members.size === 0)
   }
 
   /** Relay `dataText` (the JSON text of the sender's `data`, as it wrote it). */
@@ -355,8 +258,7 @@ export class SignalingHub {
     if (from === undefined) return this.violation(c, 'BAD_MESSAGE', 'signal to a room this socket has not joined', room)
     const target = this.rooms.get(room)?.get(to)
     if (target !== undefined) return this.send(target, encodeRelayedSignal(room, from, dataText))
-    const server = this.remote.get(room)?.get(to)
-    if (server !== undefined && this.bus !== null) return this.bus.bus.publish(room, { t: 'signal', server: this.bus.server, to, from, data: dataText })
+    if (this.federation?.relay(room, to, from, dataText) === true) return
     // the target may have just left: a race, not misbehaviour
     this.error(c, 'BAD_MESSAGE', `no peer ${to} in the room`, room)
   }
@@ -424,25 +326,6 @@ function countFrom(members: Map<string, Client>, address: string): number {
   return n
 }
 
-function closeQuietly(ws: WebSocket, code: number, reason: string): void {
-  try {
-    ws.close(code, reason)
-  } catch {
-    ws.terminate()
-  }
-}
-
 function othersIn(members: Map<string, Client> | undefined, self: string): string[] {
   return members === undefined ? [] : [...members.keys()].filter((p) => p !== self)
-}
-
-function rawLength(data: RawData): number {
-  if (Array.isArray(data)) return data.reduce((n, b) => n + b.byteLength, 0)
-  return data.byteLength
-}
-
-function rawText(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8')
-  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8')
-  return data.toString('utf8')
 }
