@@ -1,6 +1,6 @@
 // Everything a member is given from outside (invariant 7: inject everything,
 // so the same member runs in a browser, in Node tests and in the simulator).
-import type { RaftConfig } from '../raft/types'
+import type { ConfState, DurableState, RaftConfig } from '../raft/types'
 import type { Storage } from '../storage/types'
 import type { PeerHello, Transport } from '../transport/types'
 import type { Clock } from '../shared/clock'
@@ -103,3 +103,24 @@ export const BROWSER_TIMING = {
   electionTicks: 15,
   heartbeatTicks: 1,
 } as const
+
+/** The core's configuration for this member: its timing, its options' raft
+ *  settings (with the defaults a member runs with), and what it starts from. */
+export function raftConfig(opts: MemberOptions, timing: MemberTiming, durable: DurableState | null, bootstrap: ConfState | undefined): RaftConfig {
+  const raftOpts = opts.raft ?? {}
+  return {
+    id: opts.hello.member,
+    electionTick: timing.electionTicks,
+    heartbeatTick: timing.heartbeatTicks,
+    random: opts.random,
+    preVote: raftOpts.preVote ?? true,
+    checkQuorum: raftOpts.checkQuorum ?? true,
+    maxSizePerMsg: raftOpts.maxSizePerMsg ?? 1024 * 1024,
+    maxInflightMsgs: raftOpts.maxInflightMsgs ?? 256,
+    maxUncommittedEntriesSize: raftOpts.maxUncommittedEntriesSize ?? 64 * 1024 * 1024,
+    maxSnapshotChunkSize: raftOpts.maxSnapshotChunkSize ?? 256 * 1024,
+    durable: durable ?? { hardState: { term: 0, vote: null, commit: 0 }, snapshot: null, entries: [] },
+    ...(bootstrap === undefined ? {} : { bootstrap }),
+    ...(raftOpts.bugs === undefined ? {} : { bugs: raftOpts.bugs }),
+  }
+}

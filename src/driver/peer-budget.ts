@@ -3,7 +3,7 @@
 // member replicates, persists and applies, so the leader checks it before
 // proposing, not at apply:
 //   - a peer speaks only for its own sessions: a session id begins with the
-//     member id and a dot (Member.newSession), so a peer may open, close,
+//     member id and a dot (SessionKeeper.newSession in sessions.ts), so a peer may open, close,
 //     write under or heartbeat only `${peer}.…` — with one exception: a tab
 //     closes a dead member's sessions (a death certificate,
 //     browser-death-watch.ts) when the member ran in its browser (as both

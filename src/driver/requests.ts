@@ -24,6 +24,8 @@ import { commandProblem, opProblem } from '../tree/command'
 import type { Command, TxnOp, TxnResult } from '../tree/types'
 import { MeshError } from '../shared/errors'
 import type { MeshErrorDetails } from '../shared/errors'
+import { MAX_ENTRY_BYTES } from '../wire/limits'
+import { oversizedData } from './peer-budget'
 
 export type TxnCommand = Extract<Command, { type: 'txn' }>
 
@@ -242,4 +244,30 @@ function unencodable(cmd: TxnCommand): MeshError | null {
 /** A write refused or given up for want of a quorum; `outcome: 'unknown'` when it may still commit. */
 export function noQuorum(message: string, outcome?: 'unknown'): MeshError {
   return new MeshError('NO_QUORUM', message, outcome === undefined ? {} : { outcome })
+}
+
+/**
+ * TOO_LARGE when a write could never enter the log, else null. A write is one
+ * log entry; followers refuse a MsgApp carrying an entry over
+ * MAX_ENTRY_BYTES, so such an entry would stall replication for good, and
+ * data the tree would refuse at apply never enters the log either.
+ */
+export function tooLargeForOneEntry(ops: TxnOp[]): MeshError | null {
+  const oversized = oversizedData(ops)
+  if (oversized !== null) return oversized
+  const bytes = txnBytesUpperBound(ops)
+  if (bytes > MAX_ENTRY_BYTES) return new MeshError('TOO_LARGE', `a write of about ${bytes} bytes exceeds the ${MAX_ENTRY_BYTES}-byte entry limit`)
+  return null
+}
+
+/** A bound on a txn command's encoded size (paths at up to 3 UTF-8 bytes per
+ *  UTF-16 unit, plus per-op and per-command framing), so an oversized write is
+ *  refused before it is encoded. */
+function txnBytesUpperBound(ops: TxnOp[]): number {
+  let bytes = 1024
+  for (const op of ops) {
+    bytes += 32 + op.path.length * 3
+    if (op.op === 'create' || op.op === 'set') bytes += op.data.length
+  }
+  return bytes
 }

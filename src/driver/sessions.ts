@@ -11,9 +11,16 @@
 // deletes the same ephemerals at the same log position (invariant 3). A new
 // leader grants every session a fresh timeout first: it cannot know when the
 // old leader last heard from them.
+//
+// SessionKeeper — the two halves as one member runs them (below).
 import { SessionTracker } from '../tree/session-tracker'
 import type { Command } from '../tree/types'
 import type { ZTree } from '../tree/ztree'
+import type { MeshError } from '../shared/errors'
+import type { CommandRoute } from './command-route'
+import type { MemberContext } from './member-context'
+import { ReadBarrier } from './reads'
+import { RequestPipeline } from './requests'
 
 export interface SessionRoute {
   now(): number
@@ -97,5 +104,111 @@ export class LeaderSessions {
     if (expired.length === 0) return null
     for (const s of expired) this.expiring.set(s, now)
     return { type: 'expire-sessions', sessions: expired, time: now }
+  }
+}
+
+/**
+ * This member's side of sessions, as the member runs them: our tab's session
+ * (a fresh one whenever the leader expired the last), the write pipeline and
+ * read barrier that speak for it, the leader's tracker of everyone's
+ * sessions, and death certificates for other tabs' sessions. Kept together
+ * because a new session replaces the pipeline's session in the same breath:
+ * a write must never go out under a session the leader already expired.
+ */
+export class SessionKeeper {
+  own!: OwnSession
+  requests!: RequestPipeline
+  reads!: ReadBarrier
+  /** leader only: when every session last spoke */
+  readonly leader: LeaderSessions
+  private counter = 0
+
+  constructor(
+    private readonly ctx: MemberContext,
+    private readonly route: CommandRoute,
+  ) {
+    this.leader = new LeaderSessions(ctx.timing.retryMs)
+  }
+
+  /** Start a fresh session for this tab (at construction, after an expiry, after a divergence). */
+  newSession(): void {
+    const ctx = this.ctx
+    // a per-tab session id: member id, tab id, a counter and randomness
+    // (a reloaded tab must never reuse a predecessor's session). The format
+    // `${member}.${tab}.${n}.${random}` is relied on: the browser layer finds
+    // the sessions of a dead member by the `${member}.` prefix.
+    const rand = Math.floor(ctx.opts.random() * 0x7fffffff).toString(36)
+    const id = `${ctx.id}.${ctx.tab}.${++this.counter}.${rand}`.slice(0, 120)
+    const route = {
+      now: () => ctx.clock.now(),
+      submit: (cmd: Command) => this.route.submit(cmd),
+      heartbeat: (sessions: string[]) => this.heartbeat(sessions),
+      hasLeader: () => ctx.lead !== null,
+    }
+    this.own = new OwnSession(id, ctx.sessionTimeoutMs, route, { retryMs: ctx.timing.retryMs, heartbeatMs: ctx.timing.sessionHeartbeatMs })
+    if (this.requests === undefined) {
+      this.requests = new RequestPipeline(route, { retryMs: ctx.timing.retryMs, timeoutMs: ctx.timing.requestTimeoutMs }, id)
+      this.reads = new ReadBarrier(
+        {
+          now: () => ctx.clock.now(),
+          requestReadIndex: (readContext) => this.route.requestReadIndex(readContext),
+          appliedIndex: () => ctx.appliedIndex,
+          hasLeader: () => ctx.lead !== null,
+        },
+        { retryMs: ctx.timing.retryMs, timeoutMs: ctx.timing.requestTimeoutMs },
+        id,
+      )
+    } else {
+      this.requests.replaceSession(id)
+    }
+  }
+
+  /** We applied our own open-session: requests may go out under it. */
+  markOpen(): void {
+    this.own.open = true
+    this.requests.setSessionReady(true)
+  }
+
+  /** The leader expired our session: ephemerals are gone. Report `lost`, start a fresh session. */
+  lost(): void {
+    this.ctx.connection.lost()
+    this.newSession()
+    this.ctx.leaderChanged = true
+  }
+
+  /**
+   * Close other tabs' sessions at once (a death certificate: their Web Lock
+   * is free, so no tab runs them). Their ephemerals go in the same entry.
+   * Resent until the sessions are gone from the tree, for at most the
+   * request timeout; if that fails the leader expires them anyway.
+   */
+  closeOthers(sessions: string[]): void {
+    const ctx = this.ctx
+    const pending = new Set(sessions.filter((s) => s !== this.own.id))
+    const deadline = ctx.clock.now() + ctx.timing.requestTimeoutMs
+    const round = (): void => {
+      if (ctx.stopped) return
+      for (const s of [...pending]) if (ctx.tree.session(s) === null) pending.delete(s)
+      if (pending.size === 0 || ctx.clock.now() >= deadline) return
+      for (const s of pending) this.route.submit({ type: 'close-session', session: s, time: 0 })
+      ctx.clock.setTimeout(round, ctx.timing.retryMs)
+    }
+    round()
+  }
+
+  /** Fail every write and read in flight (the member stops). */
+  failAll(reason: MeshError): void {
+    this.requests.failAll(reason)
+    this.reads.failAll(reason)
+  }
+
+  private heartbeat(sessions: string[]): boolean {
+    const ctx = this.ctx
+    if (ctx.lead === null) return false
+    if (ctx.isLeader) {
+      this.leader.touch(sessions, ctx.clock.now())
+      return true
+    }
+    return ctx.links.send(ctx.lead, { type: 'session-heartbeat', sessions })
   }
 }

@@ -1,0 +1,177 @@
+// Which cluster this member belongs to, and what it does when that changes.
+//
+// A member is born into a cluster (bootstrap), adopts one (a newcomer added
+// by a leader), or loses one (its cluster lost a meet: cluster-meet.ts has
+// the rule). Kept apart because these are the only moments a member's
+// identity changes, and a divergence is the one place the member throws its
+// whole state away and starts over: every step of it, in its order, is here.
+// The same identity gates consensus: only our cluster's members (or
+// newcomers we may join) reach our core (consensus-gate.ts).
+import { RawNode } from '../raft/index'
+import { MeshError } from '../shared/errors'
+import type { ClusterClaim, NodeMessage } from '../wire/node-messages'
+import { ClusterMeet, divergedTree } from './cluster-meet'
+import { acceptsRaftFrom, inConfiguration } from './consensus-gate'
+import type { MemberContext } from './member-context'
+import type { NoQuorumHandling } from './no-quorum'
+import { raftConfig } from './options'
+import type { Roster } from './roster'
+import type { SessionKeeper } from './sessions'
+
+export class ClusterIdentity {
+  /** our cluster, the claims of the clusters we meet, and the rule between them */
+  private readonly meet: ClusterMeet
+  private lastJoinAt = -Infinity
+
+  constructor(
+    private readonly ctx: MemberContext,
+    private readonly roster: Roster,
+    private readonly sessions: SessionKeeper,
+    private readonly quorum: NoQuorumHandling,
+  ) {
+    this.meet = new ClusterMeet(
+      {
+        self: ctx.id,
+        browser: ctx.browser,
+        linked: (peer) => ctx.links?.has(peer) === true,
+        conf: () => ctx.raft.status().conf,
+        commit: () => ctx.raft.status().commit,
+        leader: () => ctx.lead,
+        browserOf: (m) => roster.browserOf(m),
+      },
+      // a claim must outlast a few election timeouts before a leader acts on it
+      ctx.timing.tickMs * ctx.timing.electionTicks * 3,
+    )
+  }
+
+  /** the cluster this member belongs to; null for a newcomer that joined none yet */
+  get clusterId(): string | null {
+    return this.meet.clusterId
+  }
+
+  set clusterId(id: string | null) {
+    this.meet.clusterId = id
+  }
+
+  /** our claim, as every peer hears it */
+  claim(): ClusterClaim {
+    return this.meet.claim()
+  }
+
+  /** A newcomer asks at once rather than at its next join round. */
+  askSoon(): void {
+    this.lastJoinAt = -Infinity
+  }
+
+  /** May a raft message from `peer` reach our core? (consensus-gate.ts; it runs
+   *  on every raft message, so the meet's weighing is asked for only when needed) */
+  acceptsRaftFrom(peer: string): boolean {
+    const ctx = this.ctx
+    const conf = ctx.raft.status().conf
+    return acceptsRaftFrom(peer, {
+      self: ctx.id,
+      conf,
+      clusterId: this.meet.clusterId,
+      peerCluster: this.meet.clusterOf(peer),
+      joining: () => this.meet.best(),
+      vouched: () => this.meet.leaderVouchedFor(peer, (q) => inConfiguration(conf, q)),
+    })
+  }
+
+  /** A peer's claim: evidence for the meet rule, weighed on our ticks; only
+   *  our own leader's decision to yield is followed at once. */
+  heardClaim(peer: string, msg: ClusterClaim): void {
+    if (this.meet.heard(peer, msg)) this.ctx.links.send(peer, this.meet.claim())
+    const winner = this.meet.yieldOrder(peer, this.ctx.lead, msg)
+    if (winner !== null) void this.diverge(winner)
+  }
+
+  /** The meet rule, on every tick: a leader whose cluster stayed lighter than
+   *  another yields for its cluster (followers follow it); see cluster-meet.ts. */
+  evaluate(now: number): void {
+    const ctx = this.ctx
+    if (ctx.diverging) return
+    const winner = this.meet.evaluate(now, { leading: ctx.isLeader, leaderless: ctx.lead === null })
+    if (winner === null) return
+    this.meet.yieldTo(winner)
+    // the followers hear the decision before our claim turns newcomer's
+    ctx.links.broadcast(this.meet.claim())
+    void this.diverge(winner)
+  }
+
+  /** A newcomer that applied its first configuration belongs to the cluster that added it. */
+  adopt(): void {
+    const ctx = this.ctx
+    if (this.meet.clusterId !== null) return
+    const conf = ctx.raft.status().conf
+    if (!conf.voters.includes(ctx.id) && !conf.learners.includes(ctx.id)) return
+    const cluster = (ctx.lead !== null ? this.meet.clusterOf(ctx.lead) : undefined) || this.meet.best()
+    if (cluster === null || cluster === undefined || cluster === '') return
+    this.meet.clusterId = cluster
+    ctx.storage.save({ meta: { member: ctx.id, clusterId: cluster, createdAt: ctx.clock.now() } }).catch((err: unknown) => ctx.failStorage(err))
+    ctx.links.broadcast(this.meet.claim())
+  }
+
+  /** A member outside the configuration (or without a leader) keeps asking every peer to let it in. */
+  askToJoin(now: number): void {
+    const ctx = this.ctx
+    const inConf = ctx.inConfiguration(ctx.raft.status().conf)
+    // a member that hears no leader may have been removed while it was away
+    // (its own view of the configuration is stale): it asks too — a learner,
+    // which never campaigns, may follow a leader long deposed
+    if ((inConf && this.quorum.contact.leaderInTouch(ctx.lead)) || now - this.lastJoinAt < ctx.timing.joinEveryMs) return
+    this.lastJoinAt = now
+    // ask only the cluster we mean to join: the winner among those we met
+    const target = this.meet.clusterId ?? this.meet.best()
+    const msg: NodeMessage = { type: 'join', member: { member: ctx.id, browser: ctx.browser, visible: ctx.visible() } }
+    for (const peer of ctx.links.peers()) {
+      const theirs = this.meet.clusterOf(peer)
+      if (theirs !== undefined && theirs !== '' && theirs === target) ctx.links.send(peer, msg)
+    }
+  }
+
+  /**
+   * Our cluster lost a meet (cluster-meet.ts). The app gets our tree as it
+   * was, readable (`diverged`), the slot is wiped, and this member starts over as
+   * a newcomer of the winner (learner first, promoted by its policy). Writes
+   * and reads in flight fail with SESSION_EXPIRED: their session is gone.
+   */
+  private async diverge(winner: string): Promise<void> {
+    const ctx = this.ctx
+    if (ctx.diverging || ctx.stopped) return
+    ctx.diverging = true
+    ctx.running = false
+    ctx.control.pauseTicks()
+    ctx.emit('diverged', [divergedTree(ctx.tree, this.meet.clusterId ?? '', winner)])
+    ctx.connection.lost()
+    try {
+      if (ctx.opts.reopenStorage === undefined) throw new MeshError('STORAGE', 'this cluster lost to an older one and the member cannot reopen its slot to start over')
+      await ctx.storage.destroy()
+      ctx.storage = await ctx.opts.reopenStorage()
+      ctx.storage.onFailure?.((err) => ctx.failStorage(err))
+      await ctx.storage.save({ meta: { member: ctx.id, clusterId: '', createdAt: ctx.clock.now() } })
+    } catch (err) {
+      ctx.diverging = false
+      ctx.failStorage(err)
+      return
+    }
+    if (ctx.stopped) return
+    this.meet.reset()
+    ctx.raft = new RawNode(raftConfig(ctx.opts, ctx.timing, null, undefined))
+    ctx.tree = ctx.newTree()
+    ctx.appliedIndex = 0
+    ctx.snapshotIndex = 0
+    ctx.lead = null
+    ctx.role = 'follower'
+    ctx.term = 0
+    this.roster.forgetRequests()
+    this.sessions.reads.failAll(new MeshError('SESSION_EXPIRED', 'the cluster diverged; its state is gone'))
+    this.sessions.newSession()
+    ctx.leaderChanged = true
+    this.lastJoinAt = -Infinity
+    ctx.diverging = false
+    ctx.running = true
+    ctx.links.broadcast(this.meet.claim())
+    ctx.control.resumeTicks()
+  }
+}

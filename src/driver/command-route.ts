@@ -1,0 +1,50 @@
+// How a command reaches the log. Only the leader proposes; everyone else
+// forwards to the leader it knows and resends later (requests.ts, sessions.ts
+// and reads.ts keep the resend clocks). Kept apart because every piece that
+// writes to the log — our tab's requests and session, the leader's
+// expiries, reaps and peers' forwards — goes through these three doors, and
+// the leader's stamp of time and the entry size limit must apply to all.
+import { encodeCommand } from '../tree/command'
+import type { Command } from '../tree/types'
+import { MAX_ENTRY_BYTES } from '../wire/limits'
+import type { MemberContext } from './member-context'
+
+export class CommandRoute {
+  constructor(private readonly ctx: MemberContext) {}
+
+  /** Propose locally when leading, else forward to the leader; false when neither can happen now. */
+  submit(cmd: Command): boolean {
+    const ctx = this.ctx
+    if (ctx.stopped || ctx.lead === null) return false
+    if (ctx.isLeader) return this.propose(cmd)
+    return ctx.links.send(ctx.lead, { type: 'forward', command: encodeCommand(cmd) })
+  }
+
+  /** Leader only: stamp the leader's time and propose. */
+  propose(cmd: Command): boolean {
+    const ctx = this.ctx
+    try {
+      const entry = encodeCommand({ ...cmd, time: ctx.clock.now() })
+      // never let an entry into the log that followers would refuse (a peer's forward can be that large)
+      if (entry.length > MAX_ENTRY_BYTES) return false
+      ctx.raft.propose(entry)
+    } catch {
+      return false
+    }
+    ctx.control.pump()
+    return true
+  }
+
+  /** Ask the core for a read index (reads.ts); false when no leader is known. */
+  requestReadIndex(readContext: Uint8Array): boolean {
+    const ctx = this.ctx
+    if (ctx.stopped || ctx.lead === null) return false
+    try {
+      ctx.raft.readIndex(readContext)
+    } catch {
+      return false
+    }
+    ctx.control.pump()
+    return true
+  }
+}

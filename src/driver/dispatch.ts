@@ -1,0 +1,133 @@
+// Message dispatch: every node message from a peer, and every link going up
+// or down, lands here and is handed to the piece it concerns — raft messages
+// to the core (after the consensus gate), forwards and session heartbeats to
+// the leader's duties, joins, leavings and rosters to the roster, cluster
+// claims to cluster identity.
+//
+// Every byte from the network is untrusted (invariant 6): the links decoded
+// the frame; here each message is checked against who sent it (a peer speaks
+// only for itself, forwards only for its own sessions, within its budget:
+// peer-budget.ts). What fails a check is dropped, changes nothing, and is
+// reported with BAD_MESSAGE, and the transport refuses the peer for a while.
+import type { Message } from '../raft/types'
+import { decodeRaftMessage } from '../wire/raft-codec'
+import { decodeCommand } from '../tree/command'
+import type { Command } from '../tree/types'
+import { MeshError, toMeshError } from '../shared/errors'
+import type { NodeMessage } from '../wire/node-messages'
+import type { ClusterIdentity } from './cluster-identity'
+import type { CommandRoute } from './command-route'
+import type { MemberContext } from './member-context'
+import type { NoQuorumHandling } from './no-quorum'
+import { ForwardBudget, ownsSession } from './peer-budget'
+import type { Roster } from './roster'
+import type { SessionKeeper } from './sessions'
+
+export class MessageDispatch {
+  /** leader only: what each peer's forwards may still use (peer-budget.ts) */
+  private readonly forwards = new ForwardBudget()
+
+  constructor(
+    private readonly ctx: MemberContext,
+    private readonly route: CommandRoute,
+    private readonly roster: Roster,
+    private readonly sessions: SessionKeeper,
+    private readonly identity: ClusterIdentity,
+    private readonly quorum: NoQuorumHandling,
+  ) {}
+
+  message(peer: string, msg: NodeMessage): void {
+    const ctx = this.ctx
+    if (ctx.stopped || !ctx.running) return
+    const now = ctx.clock.now()
+    this.roster.heard(peer, now)
+    this.quorum.contact.heard(peer)
+    switch (msg.type) {
+      case 'raft': {
+        let m: Message
+        try {
+          m = decodeRaftMessage(msg.bytes)
+        } catch (err) {
+          this.badInput(peer, err)
+          return
+        }
+        // only members of our cluster (or newcomers) take part in our consensus
+        if (!this.identity.acceptsRaftFrom(peer)) return
+        // a peer speaks only for itself, and only to us
+        if (m.from !== peer || m.to !== ctx.id) {
+          this.badInput(peer, new MeshError('BAD_MESSAGE', `raft message from ${m.from} to ${m.to} on the link of ${peer}`))
+          return
+        }
+        this.quorum.contact.heardRaft(peer, m)
+        ctx.raft.step(m)
+        ctx.control.pump()
+        return
+      }
+      case 'forward': {
+        if (!ctx.isLeader) return // the requester resends to the leader it learns of
+        let cmd: Command
+        try {
+          cmd = decodeCommand(msg.command)
+        } catch (err) {
+          this.badInput(peer, err)
+          return
+        }
+        // only client commands, only for the peer's own sessions, within its budget (peer-budget.ts)
+        const verdict = this.forwards.admit(peer, cmd, msg.command.length, ctx.appliedIndex, ctx.tree, (x, y) => this.roster.mayCloseSessionsOf(x, y))
+        if (verdict instanceof MeshError) this.badInput(peer, verdict)
+        else if (verdict === null && this.route.propose(cmd)) this.forwards.record(peer, ctx.raft.status().lastIndex, msg.command.length, cmd)
+        return
+      }
+      case 'session-heartbeat': {
+        if (!ctx.isLeader) return
+        // a session is kept alive only by the member that owns it (its id is public in ephemeralOwner)
+        const foreign = msg.sessions.find((s) => !ownsSession(peer, s))
+        if (foreign !== undefined) this.badInput(peer, new MeshError('BAD_MESSAGE', `${peer} sent a heartbeat for another member's session (${foreign})`))
+        else this.sessions.leader.touch(msg.sessions, now)
+        return
+      }
+      case 'join':
+        if (msg.member.member !== peer) return
+        this.roster.joined(peer, msg.member)
+        return
+      case 'leaving':
+        if (msg.member !== peer) return
+        this.roster.left(peer)
+        return
+      case 'cluster':
+        this.identity.heardClaim(peer, msg)
+        return
+      case 'roster':
+        if (peer !== ctx.lead) return
+        this.roster.fromLeader(msg.members)
+        return
+    }
+  }
+
+  linkUp(peer: string, hello: { member: string; browser: string }): void {
+    const ctx = this.ctx
+    this.roster.linkUp(peer, hello, ctx.clock.now())
+    // introduce our cluster first: the link is ordered, so the peer knows it
+    // before any raft message of ours arrives (links open at start are
+    // introduced right after the table exists)
+    if (ctx.links !== undefined) ctx.links.send(peer, this.identity.claim())
+    // a newcomer asks at once rather than at its next join round
+    this.identity.askSoon()
+  }
+
+  linkDown(peer: string): void {
+    const ctx = this.ctx
+    if (ctx.isLeader) ctx.raft.reportUnreachable(peer)
+    ctx.control.pump()
+  }
+
+  /** A peer sent what we do not accept: the message is dropped (it changed
+   *  nothing), the app hears BAD_MESSAGE, and the transport drops the peer's
+   *  link and refuses it for a while — a peer that sends one malformed message
+   *  is broken or hostile, and would send the next. */
+  badInput(peer: string, err: unknown): void {
+    const e = toMeshError(err, 'BAD_MESSAGE')
+    this.ctx.emit('error', [e.code === 'BAD_MESSAGE' ? e : new MeshError('BAD_MESSAGE', `from ${peer}: ${e.message}`, { cause: err })])
+    this.ctx.opts.transport.refuse?.(peer, e.message)
+  }
+}

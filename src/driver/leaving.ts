@@ -1,0 +1,80 @@
+// Leaving gracefully: what a closing (or hidden) tab does so that its going
+// costs the others nothing — no election (leadership moves to a visible voter
+// first), no wait for a session timeout (our session is closed, its
+// ephemerals go at once), and no wait for the failure timeout (everyone hears
+// that we leave, so whoever leads next removes us). A closing tab has little
+// time (pagehide), so each step is bounded by a deadline and then given up:
+// what it would have done happens later by timeouts anyway.
+import type { MemberContext } from './member-context'
+import type { Roster } from './roster'
+import type { SessionKeeper } from './sessions'
+
+export class Leaving {
+  constructor(
+    private readonly ctx: MemberContext,
+    private readonly roster: Roster,
+    private readonly sessions: SessionKeeper,
+  ) {}
+
+  /** Leader only: transfer leadership to a visible, linked voter and wait (bounded) until it took over. */
+  async handOffLeadership(): Promise<void> {
+    const ctx = this.ctx
+    if (!ctx.isLeader) return
+    const conf = ctx.raft.status().conf
+    // never hand over to a member that announced it is leaving (two tabs closing together)
+    const target = this.roster.members().find((m) => m.voter && !m.self && m.visible && !this.roster.hasDeparted(m.id) && conf.voters.includes(m.id) && ctx.links.has(m.id))
+    if (target === undefined) return
+    try {
+      ctx.raft.transferLeadership(target.id)
+    } catch {
+      return
+    }
+    ctx.control.pump()
+    const deadline = ctx.clock.now() + ctx.timing.tickMs * ctx.timing.electionTicks * 2
+    await new Promise<void>((resolve) => {
+      const poll = (): void => {
+        if (ctx.stopped || !ctx.isLeader || ctx.clock.now() >= deadline) resolve()
+        else ctx.clock.setTimeout(poll, ctx.timing.tickMs)
+      }
+      poll()
+    })
+  }
+
+  /** Close our own session (resent until applied, bounded); `listen` hears each applied entry. */
+  async closeOwnSession(listen: (onApplied: () => void) => () => void): Promise<void> {
+    const ctx = this.ctx
+    const own = this.sessions.own
+    if (!own.open) return
+    const session = own.id
+    // a closing tab has little time (pagehide); if the close does not commit
+    // soon the leader expires the session after its timeout anyway
+    const deadline = ctx.clock.now() + Math.min(ctx.timing.requestTimeoutMs, ctx.timing.tickMs * ctx.timing.electionTicks * 3)
+    await new Promise<void>((resolve) => {
+      let timer: unknown = null
+      let unlisten = (): void => {}
+      const done = (): void => {
+        unlisten()
+        if (timer !== null) ctx.clock.clearTimeout(timer)
+        resolve()
+      }
+      const check = (): void => {
+        if (ctx.stopped || ctx.tree.session(session) === null || ctx.clock.now() >= deadline) done()
+      }
+      const resend = (): void => {
+        timer = null
+        check()
+        if (ctx.stopped || ctx.tree.session(session) === null || ctx.clock.now() >= deadline) return done()
+        this.sessions.own.requestClose()
+        ctx.control.pump()
+        timer = ctx.clock.setTimeout(resend, ctx.timing.retryMs)
+      }
+      unlisten = listen(check)
+      resend()
+    })
+  }
+
+  /** Everyone hears it: whoever leads next removes us, even if leadership is in flux right after the hand-off. */
+  announce(): void {
+    this.ctx.links.broadcast({ type: 'leaving', member: this.ctx.id })
+  }
+}

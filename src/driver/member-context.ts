@@ -1,0 +1,148 @@
+// What the pieces of a member share (member.ts wires them; etcd's node.go,
+// rawnode.go and raft.go split one node the same way).
+//
+// One object instead of back-references: every piece of the member (the Ready
+// loop, the applier, sessions, the roster, cluster identity, leaving, message
+// dispatch, no-quorum handling) reads and writes the same few facts — the
+// core, the tree, the slot, the links, who leads — and each would otherwise
+// need a pointer to the Member and to half of its siblings. The facts live
+// here; behaviour lives in the pieces.
+//
+// Some of these facts are REPLACED, never mutated in place: `raft` and `tree`
+// by a snapshot install or a divergence, `storage` by a divergence. Read them
+// through the context each time, never keep a copy across an await (the Ready
+// loop compares `raft` before and after a save for exactly this reason).
+//
+// `control` is what only the Member as a whole can do (drain the core, stop,
+// pause and resume its ticks); the Member fills it in when it wires the pieces.
+import type { RawNode } from '../raft/index'
+import type { ConfState, Role } from '../raft/types'
+import { ZTree } from '../tree/ztree'
+import type { TreeOptions } from '../tree/types'
+import { PLANTED_BUGS } from '../raft/index'
+import { MeshError, toMeshError } from '../shared/errors'
+import type { DivergedEvent, MemberInfo, MeshState } from '../shared/types'
+import type { Clock } from '../shared/clock'
+import type { Storage } from '../storage/types'
+import type { LinkTable } from './links'
+import { ConnectionState } from './state'
+import type { MemberOptions, MemberTiming } from './options'
+
+export interface MemberEvents {
+  leader: (e: { leader: string | null; term: number }) => void
+  state: (state: MeshState) => void
+  members: (members: MemberInfo[]) => void
+  error: (err: MeshError) => void
+  diverged: (e: DivergedEvent) => void
+  /** after each applied entry (index); tests and tools watch progress with it */
+  applied: (index: number) => void
+}
+
+/** Emit to the app's listeners; a throwing listener never breaks the member. */
+export type EmitSafe = <N extends keyof MemberEvents & string>(name: N, args: Parameters<MemberEvents[N]>) => void
+
+/** What only the Member as a whole can do; the pieces ask for it here. */
+export interface MemberControl {
+  /** drain the core (ready-loop.ts); re-entrant calls return at once */
+  pump(): void
+  /** stop at once, sending nothing more (a crash, or a fatal error) */
+  stop(reason: MeshError): void
+  /** no more ticks until resumeTicks (a divergence wipes the slot meanwhile) */
+  pauseTicks(): void
+  /** tick every tickMs again, starting with one tick now */
+  resumeTicks(): void
+}
+
+export class MemberContext {
+  readonly id: string
+  readonly browser: string
+  readonly tab: string
+  readonly clock: Clock
+  readonly timing: MemberTiming
+  readonly sessionTimeoutMs: number
+
+  /** stop() ran: nothing is sent or applied again */
+  stopped = false
+  /** the core exists and is ours to drive (false before start and while a divergence wipes the slot) */
+  running = false
+  /** our cluster lost a meet and the slot is being wiped (cluster-identity.ts) */
+  diverging = false
+
+  storage: Storage
+  raft!: RawNode
+  tree: ZTree
+  appliedIndex = 0
+  snapshotIndex = 0
+  /** undefined until start: links open at start are adopted while the table is built */
+  links!: LinkTable
+  readonly connection = new ConnectionState()
+
+  /** who leads, our role and the term, as the core last told us */
+  lead: string | null = null
+  role: Role = 'follower'
+  term = 0
+  /** the leader changed since the last tick: requests and sessions resend at once */
+  leaderChanged = true
+
+  constructor(
+    readonly opts: MemberOptions,
+    timing: MemberTiming,
+    sessionTimeoutMs: number,
+    readonly emit: EmitSafe,
+    readonly control: MemberControl,
+  ) {
+    this.id = opts.hello.member
+    this.browser = opts.hello.browser
+    this.tab = opts.hello.tab
+    this.clock = opts.scheduler
+    this.storage = opts.storage
+    this.timing = timing
+    this.sessionTimeoutMs = sessionTimeoutMs
+    // planted bug (tests only): a tree that applies retries twice when asked
+    this.tree = PLANTED_BUGS && opts.bugs?.applyRetriesTwice === true ? this.newTree() : new ZTree()
+  }
+
+  get isLeader(): boolean {
+    return this.lead === this.id && this.role === 'leader'
+  }
+
+  /** Is this member in `conf` (voter, learner, or outgoing voter of a joint change)? */
+  inConfiguration(conf: ConfState): boolean {
+    return conf.voters.includes(this.id) || conf.learners.includes(this.id) || conf.votersOutgoing.includes(this.id)
+  }
+
+  visible(): boolean {
+    return this.opts.visible?.() ?? true
+  }
+
+  /** An empty tree with the options every replica shares. */
+  newTree(): ZTree {
+    return new ZTree(this.treeOptions())
+  }
+
+  /** A tree restored from a snapshot, with the options every replica shares. */
+  restoreTree(data: Uint8Array): ZTree {
+    return ZTree.restore(data, this.treeOptions())
+  }
+
+  /** The slot failed: raise STORAGE and stop rather than vote or acknowledge on a disk we cannot trust. */
+  failStorage(err: unknown): void {
+    if (this.stopped) return
+    const e = toMeshError(err, 'STORAGE')
+    const storageErr = e.code === 'STORAGE' ? e : new MeshError('STORAGE', e.message, { cause: err })
+    this.emit('error', [storageErr])
+    this.control.stop(storageErr)
+  }
+
+  /** tree options every replica shares; only planted bugs (tests only) for now */
+  private treeOptions(): TreeOptions {
+    return PLANTED_BUGS && this.opts.bugs?.applyRetriesTwice === true ? { bugs: { applyRetriesTwice: true } } : {}
+  }
+}
+
+/** An app callback threw: surface it without breaking the apply loop. */
+export function reportAppError(err: unknown): void {
+  queueMicrotask(() => {
+    throw err
+  })
+}

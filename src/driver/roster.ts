@@ -1,0 +1,175 @@
+// What this member knows about the others, and what the leader's membership
+// policy (membership.ts) decides from it.
+//
+// The configuration (who votes, who learns) is the core's; everything else
+// about a member is here: its browser and visibility (from hellos, joins and
+// the leader's roster broadcast), who asked to join, who left or was
+// certified dead, and when each was last heard. Kept apart from the Ready
+// loop and the dispatch because these facts arrive from many directions and
+// only the leader's periodic membership round reads them all.
+import type { MemberInfo } from '../shared/types'
+import type { RosterEntry } from '../wire/node-messages'
+import type { MemberContext } from './member-context'
+import { nextConfChange } from './membership'
+
+export class Roster {
+  /** facts about members: browser and visibility, from hellos, joins and the leader's roster */
+  private readonly facts = new Map<string, RosterEntry>()
+  /** members that asked to join (leader's view) */
+  private readonly joiners = new Map<string, string>()
+  /** members that left gracefully or were certified dead */
+  private readonly departed = new Set<string>()
+  private readonly lastHeard = new Map<string, number>()
+  private lastMembershipAt = -Infinity
+  private lastMembersKey = ''
+
+  constructor(
+    private readonly ctx: MemberContext,
+    private readonly maxVoters: number,
+  ) {
+    this.facts.set(ctx.id, { member: ctx.id, browser: ctx.browser, visible: ctx.visible() })
+  }
+
+  /** Every member of the configuration, with its role and what we know of it (sorted by id). */
+  members(): MemberInfo[] {
+    const ctx = this.ctx
+    if (!ctx.running) return []
+    const conf = ctx.raft.status().conf
+    const voters = new Set([...conf.voters, ...conf.votersOutgoing])
+    const ids = [...new Set([...conf.voters, ...conf.votersOutgoing, ...conf.learners])].sort()
+    return ids.map((id) => {
+      const facts = this.facts.get(id)
+      const voter = voters.has(id)
+      let role: MemberInfo['role']
+      if (id === ctx.lead) role = 'leader'
+      else if (!voter) role = 'learner'
+      else if (id === ctx.id && (ctx.role === 'candidate' || ctx.role === 'pre-candidate')) role = 'candidate'
+      else role = 'follower'
+      return { id, role, voter, browser: facts?.browser ?? '', visible: facts?.visible ?? true, self: id === ctx.id }
+    })
+  }
+
+  /** Tell the app the members changed, only when they did. */
+  emitIfChanged(): void {
+    const members = this.members()
+    const key = JSON.stringify(members)
+    if (key === this.lastMembersKey) return
+    this.lastMembersKey = key
+    this.ctx.emit('members', [members])
+  }
+
+  browserOf(member: string): string | undefined {
+    return this.facts.get(member)?.browser
+  }
+
+  /** our own facts, as we tell a leader */
+  own(): RosterEntry {
+    return this.facts.get(this.ctx.id)!
+  }
+
+  /** our tab became hidden or visible; returns our facts as they are now */
+  ownVisibility(visible: boolean): RosterEntry {
+    const facts = { member: this.ctx.id, browser: this.ctx.browser, visible }
+    this.facts.set(this.ctx.id, facts)
+    return facts
+  }
+
+  /** every fact we hold, for the leader's roster broadcast */
+  entries(): RosterEntry[] {
+    return [...this.facts.values()]
+  }
+
+  heard(peer: string, now: number): void {
+    this.lastHeard.set(peer, now)
+  }
+
+  /** a link came up: the peer spoke, and its hello names its browser */
+  linkUp(peer: string, hello: { member: string; browser: string }, now: number): void {
+    this.lastHeard.set(peer, now)
+    if (hello.browser !== '' && hello.member === peer && !this.facts.has(peer)) {
+      this.facts.set(peer, { member: peer, browser: hello.browser, visible: true })
+    }
+  }
+
+  /** `peer` asked to join (or, already in the configuration, updates its facts) */
+  joined(peer: string, facts: RosterEntry): void {
+    this.facts.set(peer, facts)
+    this.departed.delete(peer)
+    this.joiners.set(peer, facts.browser)
+  }
+
+  /** `peer` leaves gracefully: never a hand-off target, removed by the policy */
+  left(peer: string): void {
+    this.departed.add(peer)
+    this.joiners.delete(peer)
+  }
+
+  /** a death certificate (a free Web Lock): the member is gone for good */
+  gone(peer: string): void {
+    this.departed.add(peer)
+  }
+
+  hasDeparted(member: string): boolean {
+    return this.departed.has(member)
+  }
+
+  /** our leader's roster: its facts about everyone but us */
+  fromLeader(entries: RosterEntry[]): void {
+    for (const entry of entries) if (entry.member !== this.ctx.id) this.facts.set(entry.member, entry)
+    this.emitIfChanged()
+  }
+
+  /** the slot was wiped (a divergence): the old cluster's requests mean nothing in the new one */
+  forgetRequests(): void {
+    this.joiners.clear()
+    this.departed.clear()
+  }
+
+  /** This member just became leader. */
+  leaderTookOver(now: number): void {
+    // everyone gets a full failure timeout from now: we cannot know when the
+    // previous leader last heard from them
+    for (const id of this.members().map((m) => m.id)) this.lastHeard.set(id, Math.max(this.lastHeard.get(id) ?? now, now))
+    this.lastMembershipAt = now
+  }
+
+  /**
+   * May `peer` close `owner`'s sessions (a death certificate)? When both run
+   * in one browser (the same non-empty browser id, as they announced it), or
+   * when we have no link to `owner`: we hear no heartbeat from it, so its
+   * sessions would expire anyway; closing them only comes early.
+   */
+  mayCloseSessionsOf(peer: string, owner: string): boolean {
+    if (!this.ctx.links.has(owner)) return true
+    const browser = this.facts.get(peer)?.browser
+    return browser !== undefined && browser !== '' && browser === this.facts.get(owner)?.browser
+  }
+
+  /** Leader only, every tick: one membership change at most every membershipEveryMs. */
+  membershipRound(now: number): void {
+    if (now - this.lastMembershipAt < this.ctx.timing.membershipEveryMs) return
+    this.lastMembershipAt = now
+    const ctx = this.ctx
+    const st = ctx.raft.status()
+    const change = nextConfChange(
+      {
+        self: ctx.id,
+        conf: st.conf,
+        progress: st.progress,
+        commit: st.commit,
+        now,
+        joiners: this.joiners,
+        browserOf: (id) => this.facts.get(id)?.browser,
+        lastHeard: (id) => this.lastHeard.get(id),
+        departed: this.departed,
+      },
+      { maxVoters: this.maxVoters, failureTimeoutMs: ctx.timing.failureTimeoutMs, catchUpLag: ctx.timing.catchUpLag },
+    )
+    if (change === null) return
+    try {
+      ctx.raft.proposeConfChange(change)
+    } catch {
+      // a change is pending or leadership moved: the next round decides again
+    }
+  }
+}
