@@ -199,6 +199,7 @@ export class MeshClient implements Mesh {
       // mode and ttlMs are checked where every write is, by the command encoder's rules (node/requests.ts)
       const op: TxnOp = { op: 'create', path, data: toBytes(data), mode: opts.mode ?? 'persistent' }
       if (opts.ttlMs !== undefined) op.ttlMs = opts.ttlMs
+      if (opts.parents !== undefined) op.parents = opts.parents
       const results = await this.txn([op], false)
       const r = results[0]
       if (r?.op !== 'create') throw new MeshError('BAD_MESSAGE', 'create returned no path', { path })
@@ -237,7 +238,7 @@ export class MeshClient implements Mesh {
       return results.map((r): OpResult => {
         switch (r.op) {
           case 'create':
-            return { op: 'create', path: r.path }
+            return { op: 'create', path: r.path, stat: publicStat(r.stat) }
           case 'set':
             return { op: 'set', stat: publicStat(r.stat) }
           case 'delete':
@@ -404,7 +405,7 @@ function toTxnOp(o: Op): TxnOp {
   switch (o.op) {
     case 'create':
       if (o.mode === 'ttl' || o.mode === 'ttl-sequential') throw new MeshError('BAD_ARGUMENTS', 'ttl modes need create() with ttlMs', { path: o.path })
-      return { op: 'create', path: o.path, data: toBytes(o.data), mode: o.mode ?? 'persistent' }
+      return { op: 'create', path: o.path, data: toBytes(o.data), mode: o.mode ?? 'persistent', ...(o.parents === undefined ? {} : { parents: o.parents }) }
     case 'set':
       return { op: 'set', path: o.path, data: toBytes(o.data), version: versionOf(o.version) }
     case 'delete':

@@ -8,7 +8,7 @@ export function barrier(mesh: MeshCore, path: string): Barrier {
   return {
     async set() {
       try {
-        await createWithParents(mesh, path, undefined, { mode: 'persistent' })
+        await createWithParents(mesh, path, undefined, 'persistent')
       } catch (err) {
         if (!isCode(err, 'NODE_EXISTS')) throw err
       }
@@ -56,9 +56,7 @@ export function doubleBarrier(mesh: MeshCore, path: string, count: number): Doub
       try {
         const ready = watchOnce()
         const readyExists = (await deadline.race(mesh.exists(readyPath, { watch: ready.watch }))) !== null
-        ours = await deadline.race(
-          createWithParents(mesh, childPath(path, `p-${markerFor(mesh)}-`), undefined, { mode: 'ephemeral-sequential' }),
-        )
+        ours = (await deadline.race(createWithParents(mesh, childPath(path, `p-${markerFor(mesh)}-`), undefined, 'ephemeral-sequential'))).path
         if (readyExists) return
         const present = (await deadline.race(mesh.children(path))).filter((n) => n !== READY)
         if (present.length >= count) {

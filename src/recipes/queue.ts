@@ -15,7 +15,8 @@ import { bySequence, childPath, createWithParents, Deadline, isCode, markerFor, 
 
 export function queue(mesh: MeshCore, path: string): Queue {
   return {
-    put: (data: Data) => createWithParents(mesh, childPath(path, 'item-'), data, { mode: 'persistent-sequential' }),
+    // one commit: the item, with the queue's node if it is missing
+    put: async (data: Data) => (await createWithParents(mesh, childPath(path, 'item-'), data, 'persistent-sequential')).path,
 
     async take(opts = {}): Promise<NodeData> {
       const deadline = new Deadline(clockOf(mesh), opts.signal, undefined)
