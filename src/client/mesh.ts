@@ -134,6 +134,7 @@ export class MeshClient implements MeshCore {
       // mode and ttlMs are checked where every write is, by the command encoder's rules (driver/requests.ts)
       const op: TxnOp = { op: 'create', path, data: toBytes(data), mode: opts.mode ?? 'persistent' }
       if (opts.ttlMs !== undefined) op.ttlMs = opts.ttlMs
+      if (opts.parents !== undefined) op.parents = opts.parents
       const results = await this.txn([op], false)
       const r = results[0]
       if (r?.op !== 'create') throw new MeshError('BAD_MESSAGE', 'create returned no path', { path })
@@ -172,7 +173,7 @@ export class MeshClient implements MeshCore {
       return results.map((r): OpResult => {
         switch (r.op) {
           case 'create':
-            return { op: 'create', path: r.path }
+            return { op: 'create', path: r.path, stat: publicStat(r.stat) }
           case 'set':
             return { op: 'set', stat: publicStat(r.stat) }
           case 'delete':

@@ -48,7 +48,7 @@ export function toTxnOp(o: Op): TxnOp {
   switch (o.op) {
     case 'create':
       if (o.mode === 'ttl' || o.mode === 'ttl-sequential') throw new MeshError('BAD_ARGUMENTS', 'ttl modes need create() with ttlMs', { path: o.path })
-      return { op: 'create', path: o.path, data: toBytes(o.data), mode: o.mode ?? 'persistent' }
+      return { op: 'create', path: o.path, data: toBytes(o.data), mode: o.mode ?? 'persistent', ...(o.parents === undefined ? {} : { parents: o.parents }) }
     case 'set':
       return { op: 'set', path: o.path, data: toBytes(o.data), version: versionOf(o.version) }
     case 'delete':

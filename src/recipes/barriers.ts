@@ -11,7 +11,7 @@ export function barrier(mesh: MeshCore, path: string, clock: Clock = realClock):
   return {
     async set() {
       try {
-        await createWithParents(mesh, path, undefined, { mode: 'persistent' })
+        await createWithParents(mesh, path, undefined, 'persistent')
       } catch (err) {
         if (!isCode(err, 'NODE_EXISTS')) throw err
       }
@@ -59,9 +59,7 @@ export function doubleBarrier(mesh: MeshCore, path: string, count: number, clock
       try {
         const ready = watchOnce()
         const readyExists = (await deadline.race(mesh.exists(readyPath, { watch: ready.watch }))) !== null
-        ours = await deadline.race(
-          createWithParents(mesh, childPath(path, `p-${markerFor(mesh)}-`), undefined, { mode: 'ephemeral-sequential' }),
-        )
+        ours = (await deadline.race(createWithParents(mesh, childPath(path, `p-${markerFor(mesh)}-`), undefined, 'ephemeral-sequential'))).path
         if (readyExists) return
         const present = (await deadline.race(mesh.children(path))).filter((n) => n !== READY)
         if (present.length >= count) {

@@ -41,7 +41,7 @@ export function counter(mesh: MeshCore, path: string): Counter {
           if (!isCode(err, 'NO_NODE')) throw err
         }
         try {
-          await createWithParents(mesh, path, String(delta), { mode: 'persistent' })
+          await createWithParents(mesh, path, String(delta), 'persistent')
           return delta
         } catch (err) {
           if (!isCode(err, 'NODE_EXISTS')) throw err

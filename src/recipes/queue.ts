@@ -18,7 +18,8 @@ import type { Clock } from '../shared/clock'
 /** `clock` times `take`'s deadline (default the platform's timers; a Mesh's `queue` gets its own) */
 export function queue(mesh: MeshCore, path: string, clock: Clock = realClock): Queue {
   return {
-    put: (data: Data) => createWithParents(mesh, childPath(path, 'item-'), data, { mode: 'persistent-sequential' }),
+    // one commit: the item, with the queue's node if it is missing
+    put: async (data: Data) => (await createWithParents(mesh, childPath(path, 'item-'), data, 'persistent-sequential')).path,
 
     async take(opts = {}): Promise<NodeData> {
       const deadline = new Deadline(clock, opts.signal, undefined)

@@ -75,19 +75,21 @@ export class SequentialLock implements Mutex {
     let ours: string | null = null
     let settled = false
     let holding = false
+    // One commit: the node, its missing parents, and its stat (the czxid is
+    // the fencing token); who holds is then a local read of the children.
     // Our create may commit after we gave up (the answer was late): remove the
     // node then, whenever that is.
-    const creating = createWithParents(mesh, prefix, this.opts.data?.(), { mode: 'ephemeral-sequential' })
+    const creating = createWithParents(mesh, prefix, this.opts.data?.(), 'ephemeral-sequential')
     creating.then(
-      (p) => {
-        ours = p
-        if (settled && !holding) void removeQuietly(mesh, p)
+      (created) => {
+        ours = created.path
+        if (settled && !holding) void removeQuietly(mesh, created.path)
       },
       () => {},
     )
     try {
       deadline.check()
-      const path = await deadline.race(creating)
+      const { path, stat: created } = await deadline.race(creating)
       const name = baseName(path)
       for (;;) {
         deadline.check()
@@ -111,10 +113,11 @@ export class SequentialLock implements Mutex {
         }
         await deadline.race(w.fired)
       }
+      // a local read: our node must still be there (not a node re-made at the path) as the lease starts watching it
       const stat = await deadline.race(mesh.exists(path))
-      if (stat === null) throw new MeshError('NO_NODE', `lock node ${path} vanished`, { path })
+      if (stat === null || stat.czxid !== created.czxid) throw new MeshError('NO_NODE', `lock node ${path} vanished`, { path })
       holding = true
-      return new NodeLease(mesh, path, stat.czxid)
+      return new NodeLease(mesh, path, created.czxid)
     } catch (err) {
       if (ours !== null) await removeQuietly(mesh, ours)
       throw err

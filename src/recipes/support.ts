@@ -3,7 +3,7 @@
 // its own, virtual in the simulator), parent creation, and the ordering of
 // sequential node names.
 import { MeshError } from '../shared/errors'
-import type { MeshCore, WatchEvent } from '../shared/types'
+import type { CreateMode, Data, MeshCore, Stat, WatchEvent } from '../shared/types'
 import { MAX_TIMER_MS } from '../shared/clock'
 import type { Clock } from '../shared/clock'
 
@@ -102,33 +102,22 @@ export function baseName(path: string): string {
 }
 
 /**
- * Create `path`'s missing ancestors as containers (Curator's
- * creatingParentContainersIfNeeded): the server removes them again once their
- * last child goes, so recipes leave no litter behind.
+ * Create a node and, in the same commit, its missing ancestors as containers
+ * (Curator's creatingParentContainersIfNeeded): the server removes them again
+ * once their last child goes, so recipes leave no litter behind. Answers with
+ * the new node's stat too (a lock's fencing token is its czxid), so a recipe
+ * needs no read after it. One commit whether the parents exist or not.
  */
-export async function ensureParents(mesh: MeshCore, path: string): Promise<void> {
-  const parts = path.split('/').filter(Boolean)
-  let at = ''
-  for (let i = 0; i < parts.length - 1; i++) {
-    at += `/${parts[i]}`
-    if ((await mesh.exists(at)) !== null) continue
-    try {
-      await mesh.create(at, undefined, { mode: 'container' })
-    } catch (err) {
-      if (!isCode(err, 'NODE_EXISTS')) throw err
-    }
-  }
-}
-
-/** Create a node, creating missing ancestors as containers when needed. */
-export async function createWithParents(mesh: MeshCore, path: string, data: Uint8Array | string | undefined, mode: Parameters<MeshCore['create']>[2]): Promise<string> {
+export async function createWithParents(mesh: MeshCore, path: string, data: Data | undefined, mode: CreateMode): Promise<{ path: string; stat: Stat }> {
   try {
-    return await mesh.create(path, data, mode)
+    const [created] = await mesh.multi([{ op: 'create', path, data, mode, parents: 'container' }])
+    if (created?.op !== 'create') throw new MeshError('BAD_MESSAGE', 'create returned no path', { path })
+    return { path: created.path, stat: created.stat }
   } catch (err) {
-    if (!isCode(err, 'NO_NODE')) throw err
+    // the caller made one create: the index inside our one-op multi is ours, not theirs
+    if (err instanceof MeshError) delete err.opIndex
+    throw err
   }
-  await ensureParents(mesh, path)
-  return mesh.create(path, data, mode)
 }
 
 /** The 10-digit counter a sequential create appends; -1 for other names. */

@@ -10,9 +10,10 @@ import type { MeshError } from './errors'
 
 export type { MeshError, MeshErrorCode } from './errors'
 // Stat and CreateMode are the tree's own, exactly as shared/api.md has them
-// (ZooKeeper's Stat; zxids are Raft indexes, times the leader's stamps)
-import type { CreateMode, Stat } from '../tree/types'
-export type { CreateMode, Stat }
+// (ZooKeeper's Stat; zxids are Raft indexes, times the leader's stamps);
+// ParentsMode too: what a create makes its missing ancestors as (an addition)
+import type { CreateMode, ParentsMode, Stat } from '../tree/types'
+export type { CreateMode, ParentsMode, Stat }
 
 /** Strings are stored as UTF-8. */
 export type Data = Uint8Array | string
@@ -39,12 +40,14 @@ export interface NodeData {
 }
 
 export type Op =
-  | { op: 'create'; path: string; data?: Data; mode?: CreateMode }
+  /** `parents`: as CreateOpts' (an addition to shared/api.md) */
+  | { op: 'create'; path: string; data?: Data; mode?: CreateMode; parents?: ParentsMode }
   | { op: 'set'; path: string; data: Data; version?: number }
   | { op: 'delete'; path: string; version?: number }
   | { op: 'check'; path: string; version?: number }
 
-export type OpResult = { op: 'create'; path: string } | { op: 'set'; stat: Stat } | { op: 'delete' } | { op: 'check' }
+/** a create's `stat` is the new node's (an addition to shared/api.md: its czxid is known without a read) */
+export type OpResult = { op: 'create'; path: string; stat: Stat } | { op: 'set'; stat: Stat } | { op: 'delete' } | { op: 'check' }
 
 export type MeshState = 'connecting' | 'connected' | 'suspended' | 'lost' | 'closed'
 
@@ -68,6 +71,12 @@ export interface CreateOpts {
   mode?: CreateMode
   /** for 'ttl' and 'ttl-sequential': the node is reaped once unmodified and childless this long */
   ttlMs?: number
+  /**
+   * Make the missing ancestors too, in the same commit, as 'container' (reaped
+   * once their last child goes) or 'persistent' nodes; without it a missing
+   * parent is NO_NODE (an addition to shared/api.md)
+   */
+  parents?: ParentsMode
 }
 
 export interface WriteOpts {

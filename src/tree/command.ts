@@ -9,7 +9,7 @@ import * as encoding from 'lib0/encoding'
 import { CheckedReader, decodeChecked, MAX_SESSION_ID_LENGTH, writeString } from './codec'
 import { badArguments } from './errors'
 import { MAX_PATH_LENGTH, isInvalidChar, pathProblem } from './paths'
-import type { Command, CreateMode, TxnOp } from './types'
+import type { Command, CreateMode, ParentsMode, TxnOp } from './types'
 
 export const COMMAND_FORMAT_VERSION = 1
 
@@ -35,6 +35,16 @@ export const CREATE_MODES: readonly CreateMode[] = [
   'ttl',
   'ttl-sequential',
 ]
+
+/** what a create may make its missing ancestors as (never ephemeral: an ephemeral has no children) */
+export const PARENTS_MODES: readonly ParentsMode[] = ['container', 'persistent']
+/**
+ * The op tag of a create with `parents`: a tag of its own, followed by the
+ * parents mode after the create's fields. A create without parents keeps tag 0
+ * and its bytes, so entries written before the option existed decode as they
+ * did, and one op still has exactly one encoding.
+ */
+const CREATE_WITH_PARENTS_TAG = OPS.length
 
 export const isSequentialMode = (m: CreateMode): boolean => m.endsWith('-sequential')
 export const isTtlMode = (m: CreateMode): boolean => m === 'ttl' || m === 'ttl-sequential'
@@ -77,6 +87,9 @@ export const opProblem = (op: TxnOp, checkPath = true): string | null => {
         if (!isUint(op.ttlMs, MAX_TTL_MS) || op.ttlMs === 0) return `ttlMs must be in 1..${MAX_TTL_MS}`
       } else if (op.ttlMs !== undefined) {
         return 'ttlMs is only for ttl modes'
+      }
+      if (op.parents !== undefined && !PARENTS_MODES.includes(op.parents)) {
+        return `parents must be ${PARENTS_MODES.join(' or ')}, not ${String(op.parents)}`
       }
       return null
     case 'set':
@@ -179,13 +192,15 @@ export function encodeCommand(cmd: Command): Uint8Array {
 }
 
 const writeOp = (e: encoding.Encoder, op: TxnOp): void => {
-  encoding.writeUint8(e, OPS.indexOf(op.op))
+  const withParents = op.op === 'create' && op.parents !== undefined
+  encoding.writeUint8(e, withParents ? CREATE_WITH_PARENTS_TAG : OPS.indexOf(op.op))
   writeString(e, op.path)
   switch (op.op) {
     case 'create':
       encoding.writeVarUint8Array(e, op.data)
       encoding.writeUint8(e, CREATE_MODES.indexOf(op.mode))
       if (isTtlMode(op.mode)) encoding.writeVarUint(e, op.ttlMs!)
+      if (op.parents !== undefined) encoding.writeUint8(e, PARENTS_MODES.indexOf(op.parents))
       break
     case 'set':
       encoding.writeVarUint8Array(e, op.data)
@@ -267,7 +282,9 @@ const readCommand = (r: CheckedReader): Command => {
 }
 
 const readOp = (r: CheckedReader): TxnOp => {
-  const op = OPS[r.u8()]
+  const tag = r.u8()
+  const withParents = tag === CREATE_WITH_PARENTS_TAG
+  const op = withParents ? 'create' : OPS[tag]
   if (op === undefined) throw badArguments('command: unknown op tag')
   const path = r.string('path', MAX_PATH_LENGTH)
   switch (op) {
@@ -275,8 +292,14 @@ const readOp = (r: CheckedReader): TxnOp => {
       const data = r.bytesField('data').slice()
       const mode = CREATE_MODES[r.u8()]
       if (mode === undefined) throw badArguments('command: unknown create mode')
-      if (isTtlMode(mode)) return { op, path, data, mode, ttlMs: r.uint('ttlMs', MAX_TTL_MS) }
-      return { op, path, data, mode }
+      const create: TxnOp = { op, path, data, mode }
+      if (isTtlMode(mode)) create.ttlMs = r.uint('ttlMs', MAX_TTL_MS)
+      if (withParents) {
+        const parents = PARENTS_MODES[r.u8()]
+        if (parents === undefined) throw badArguments('command: unknown parents mode')
+        create.parents = parents
+      }
+      return create
     }
     case 'set': {
       const data = r.bytesField('data').slice()

@@ -12,6 +12,14 @@ export type CreateMode =
   | 'ttl'
   | 'ttl-sequential'
 
+/**
+ * How a create makes its missing ancestors, in the same entry (Curator's
+ * creatingParentContainersIfNeeded / creatingParentsIfNeeded): as containers
+ * (reaped again once their last child goes) or as persistent nodes. Never
+ * ephemeral: an ephemeral node can have no children.
+ */
+export type ParentsMode = 'container' | 'persistent'
+
 /** ZooKeeper's Stat. Zxids are Raft log indexes; times are the leader-stamped command times (ms). */
 export interface Stat {
   /** zxid of the entry that created the node */
@@ -45,7 +53,8 @@ export type TreeErrorCode =
 
 /** One operation of a transaction. `version: -1` means any version. */
 export type TxnOp =
-  | { op: 'create'; path: string; data: Uint8Array; mode: CreateMode; ttlMs?: number }
+  /** `parents`: make the missing ancestors too (empty, this entry's zxid); without it a missing parent is NO_NODE */
+  | { op: 'create'; path: string; data: Uint8Array; mode: CreateMode; ttlMs?: number; parents?: ParentsMode }
   | { op: 'set'; path: string; data: Uint8Array; version: number }
   | { op: 'delete'; path: string; version: number }
   | { op: 'check'; path: string; version: number }

@@ -39,6 +39,23 @@ const fail = (code: TreeError['code'], message: string, path?: string): never =>
 const kindOf = (mode: CreateMode): NodeKind =>
   isEphemeralMode(mode) ? 'ephemeral' : mode === 'container' ? 'container' : isTtlMode(mode) ? 'ttl' : 'persistent'
 
+/** a node as its create makes it: every zxid this entry's, every counter zero */
+const newNode = (data: Uint8Array, kind: NodeKind, owner: string | null, ttlMs: number, zxid: number, time: number): ZNode => ({
+  data,
+  czxid: zxid,
+  mzxid: zxid,
+  pzxid: zxid,
+  ctime: time,
+  mtime: time,
+  version: 0,
+  cversion: 0,
+  kind,
+  owner,
+  ttlMs,
+  ptime: time,
+  children: null,
+})
+
 export class ZTree {
   private readonly state: TreeState
   private readonly maxDataBytes: number
@@ -314,27 +331,37 @@ export class ZTree {
     if (!sequential && op.path === '/') fail('NODE_EXISTS', 'the root exists', op.path)
     const parentPath = sequential && op.path.endsWith('/') ? op.path.slice(0, -1) || '/' : parentOf(op.path)
     const nodes = this.state.nodes
-    const parent = nodes.get(parentPath) ?? fail('NO_NODE', `no parent node ${parentPath}`, op.path)
-    const path = sequential ? op.path + sequenceSuffix(parent.cversion) : op.path
+    // Every check comes before the first change (a create outside a multi has
+    // no undo): the ancestors `parents` will make are only listed here.
+    const missing = op.parents === undefined ? [] : this.missingAncestors(parentPath)
+    const parent = nodes.get(parentPath)
+    if (parent === undefined && missing.length === 0) fail('NO_NODE', `no parent node ${parentPath}`, op.path)
+    // a parent made now has counted no child yet: its first sequential child is 0000000000
+    const path = sequential ? op.path + sequenceSuffix(parent?.cversion ?? 0) : op.path
     if (sequential && pathProblem(path) !== null) fail('BAD_ARGUMENTS', `bad sequential path ${path}`, path)
     if (nodes.has(path)) fail('NODE_EXISTS', `${path} exists`, path)
-    if (parent.kind === 'ephemeral') fail('NO_CHILDREN_FOR_EPHEMERALS', `${parentPath} is ephemeral`, path)
+    // the existing node that gets the first new child: the parent, or the ancestor above the made ones
+    const host = missing.length === 0 ? parentPath : parentOf(missing[0]!)
+    if (nodes.get(host)!.kind === 'ephemeral') fail('NO_CHILDREN_FOR_EPHEMERALS', `${host} is ephemeral`, path)
+    for (const ancestor of missing) this.link(ancestor, newNode(new Uint8Array(0), op.parents!, null, 0, zxid, time), zxid, time, undo, events)
     const kind = kindOf(op.mode)
-    const node: ZNode = {
-      data: op.data.slice(),
-      czxid: zxid,
-      mzxid: zxid,
-      pzxid: zxid,
-      ctime: time,
-      mtime: time,
-      version: 0,
-      cversion: 0,
-      kind,
-      owner: kind === 'ephemeral' ? session : null,
-      ttlMs: kind === 'ttl' ? op.ttlMs! : 0,
-      ptime: time,
-      children: null,
-    }
+    const node = newNode(op.data.slice(), kind, kind === 'ephemeral' ? session : null, kind === 'ttl' ? op.ttlMs! : 0, zxid, time)
+    this.link(path, node, zxid, time, undo, events)
+    return { op: 'create', path, stat: statOf(node) }
+  }
+
+  /** the ancestors of a node at `parentPath`, itself included, that do not exist yet: top-down */
+  private missingAncestors(parentPath: string): string[] {
+    const missing: string[] = []
+    for (let at = parentPath; !this.state.nodes.has(at); at = parentOf(at)) missing.push(at)
+    return missing.reverse()
+  }
+
+  /** Links a new node under its (existing) parent, as a ZooKeeper create does: the parent's cversion, pzxid move. */
+  private link(path: string, node: ZNode, zxid: number, time: number, undo: Undo, events: ChangeEvent[]): void {
+    const nodes = this.state.nodes
+    const parentPath = parentOf(path)
+    const parent = nodes.get(parentPath)!
     const name = nameOf(path)
     const { cversion, pzxid, ptime } = parent
     nodes.set(path, node)
@@ -342,9 +369,9 @@ export class ZTree {
     parent.cversion++
     parent.pzxid = zxid
     parent.ptime = time
-    const owner = kind === 'ephemeral' ? this.state.sessions.get(session)! : null
+    const owner = node.owner !== null ? this.state.sessions.get(node.owner)! : null
     owner?.ephemerals.add(path)
-    if (kind === 'container' || kind === 'ttl') this.reapCandidates.add(path)
+    if (node.kind === 'container' || node.kind === 'ttl') this.reapCandidates.add(path)
     if (undo !== null) {
       undo.push(() => {
         nodes.delete(path)
@@ -355,7 +382,6 @@ export class ZTree {
       })
     }
     events.push({ type: 'created', path, zxid }, { type: 'children', path: parentPath, zxid })
-    return { op: 'create', path, stat: statOf(node) }
   }
 
   /**

@@ -130,7 +130,8 @@ describe('createSimulatedCluster', () => {
       { op: 'set', path: '/m1', data: 'z', version: 0 },
     ])
     expect(results.map((r) => r.op)).toEqual(['create', 'create', 'check', 'set'])
-    expect(results[1]).toEqual({ op: 'create', path: '/m1/s-0000000000' })
+    // a create answers with the new node's stat (czxid known without a read)
+    expect(results[1]).toEqual({ op: 'create', path: '/m1/s-0000000000', stat: await b.exists('/m1/s-0000000000') })
     await a.sync()
     expect((await a.get('/m1')).text()).toBe('z')
     await expectConverged(cluster)

@@ -1,8 +1,8 @@
 // fast-check generators of well-formed commands over a small path space, so
 // random sequences hit existing nodes, conflicts and every error path.
 import fc from 'fast-check'
-import type { Command, CreateMode, TxnOp } from '../../src/tree/types'
-import { CREATE_MODES } from '../../src/tree/command'
+import type { Command, CreateMode, ParentsMode, TxnOp } from '../../src/tree/types'
+import { CREATE_MODES, PARENTS_MODES } from '../../src/tree/command'
 
 export const SESSIONS = ['s1', 's2', 's3'] as const
 const names = ['a', 'b', 'c']
@@ -13,13 +13,17 @@ const arbData = fc.uint8Array({ maxLength: 8 })
 const arbVersion = fc.oneof(fc.constant(-1), fc.integer({ min: 0, max: 3 }))
 const arbMode: fc.Arbitrary<CreateMode> = fc.constantFrom(...CREATE_MODES)
 const arbTime = fc.integer({ min: 0, max: 10_000 })
+/** most creates make no parents; some make them as containers or persistent nodes */
+const arbParents: fc.Arbitrary<ParentsMode | undefined> = fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, fc.constantFrom(...PARENTS_MODES))
 
 export const arbOp: fc.Arbitrary<TxnOp> = fc.oneof(
   {
     weight: 3,
-    arbitrary: fc.tuple(arbPath, arbData, arbMode, fc.integer({ min: 1, max: 2_000 })).map(([path, data, mode, ttl]): TxnOp =>
-      mode === 'ttl' || mode === 'ttl-sequential' ? { op: 'create', path, data, mode, ttlMs: ttl } : { op: 'create', path, data, mode },
-    ),
+    arbitrary: fc.tuple(arbPath, arbData, arbMode, fc.integer({ min: 1, max: 2_000 }), arbParents).map(([path, data, mode, ttl, parents]): TxnOp => {
+      const op: TxnOp = mode === 'ttl' || mode === 'ttl-sequential' ? { op: 'create', path, data, mode, ttlMs: ttl } : { op: 'create', path, data, mode }
+      if (parents !== undefined) op.parents = parents
+      return op
+    }),
   },
   fc.tuple(arbPath, arbData, arbVersion).map(([path, data, version]): TxnOp => ({ op: 'set', path, data, version })),
   fc.tuple(arbPath, arbVersion).map(([path, version]): TxnOp => ({ op: 'delete', path, version })),
