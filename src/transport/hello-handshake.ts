@@ -15,9 +15,9 @@
 // claimed (see MeshTransport's penalties).
 import { WireError } from '../wire/errors'
 import type { LinkSecurity } from '../wire/link-security'
-import { deriveMemberId, signHello, verifyHello } from '../wire/member-key'
-import type { MemberKey, MemberPublicKey } from '../wire/member-key'
-import { createChallenge } from '../wire/membership-proof'
+import { webCryptoKeys } from '../wire/member-key'
+import type { MemberKey, MemberKeyScheme, MemberPublicKey } from '../wire/member-key'
+import { CHALLENGE_BYTES, createChallenge } from '../wire/membership-proof'
 import { decodeControl, encodeControl } from './control'
 import type { ControlMessage } from './control'
 import { TransportError } from './errors'
@@ -39,6 +39,10 @@ export interface HelloHandshakeOptions {
   identity: MemberKey
   /** under a room secret: the link's sealing (its challenge is the link's) and the hello's sealer */
   secured: { security: LinkSecurity; sealer: SignalSealer } | null
+  /** how hellos are signed and checked (default webCryptoKeys; the simulator's are seeded) */
+  keys?: MemberKeyScheme
+  /** random bytes for the challenge (default crypto.getRandomValues; the simulator's are seeded) */
+  randomBytes?: (n: number) => Uint8Array
 }
 
 export class HelloHandshake {
@@ -48,8 +52,11 @@ export class HelloHandshake {
   private peerKey: MemberPublicKey | null = null
   private peerChallenge: Uint8Array | null = null
 
+  private readonly keys: MemberKeyScheme
+
   constructor(private readonly o: HelloHandshakeOptions) {
-    this.challenge = o.secured?.security.challenge ?? createChallenge()
+    this.challenge = o.secured?.security.challenge ?? o.randomBytes?.(CHALLENGE_BYTES) ?? createChallenge()
+    this.keys = o.keys ?? webCryptoKeys
   }
 
   /** the peer's hello, once read (its id verified only after acceptProof) */
@@ -85,7 +92,7 @@ export class HelloHandshake {
     }
     // checked here as well as with the signature: a hello naming an id its key
     // does not own gets no signature of ours in answer
-    if (deriveMemberId(key) !== hello.member) throw new TransportError('UNAUTHORIZED', `${who} shows a key that is not its id's`, this.o.peer.member)
+    if (this.keys.deriveId(key) !== hello.member) throw new TransportError('UNAUTHORIZED', `${who} shows a key that is not its id's`, this.o.peer.member)
     this.peerHello = hello
     this.peerKey = key
     this.peerChallenge = challenge
@@ -95,7 +102,7 @@ export class HelloHandshake {
   /** Our PROOF for the peer's challenge, as control bytes (after readHello). */
   async proofBytes(): Promise<Uint8Array> {
     const peerChallenge = this.requirePeer().challenge
-    const signature = await signHello(this.o.identity, {
+    const signature = await this.keys.sign(this.o.identity, {
       room: this.o.room,
       signer: this.o.selfId,
       signerBrowser: this.o.self.browser,
@@ -124,7 +131,7 @@ export class HelloHandshake {
       }
     }
     try {
-      await verifyHello(peer.hello.member, peer.key, msg.signature, {
+      await this.keys.verify(peer.hello.member, peer.key, msg.signature, {
         room: this.o.room,
         signer: who,
         signerBrowser: peer.hello.browser,

@@ -63,7 +63,7 @@
 import { WireError } from '../wire/errors'
 import { MEMBER_ID_PATTERN } from '../wire/limits'
 import { LinkSecurity } from '../wire/link-security'
-import type { MemberKey } from '../wire/member-key'
+import type { MemberKey, MemberKeyScheme } from '../wire/member-key'
 import { ReplayGuard, SealCounter } from '../wire/replay'
 import type { RoomKey } from '../wire/room-key'
 import { decodeControl, encodeControl, parseSignalingId, signalingId } from './control'
@@ -117,6 +117,12 @@ export interface MeshTransportOptions {
   clock?: Clock
   /** uniform in [0, 1), for backoff jitter (default Math.random) */
   random?: () => number
+  /** random bytes for attempt ids and handshake challenges (default
+   *  crypto.getRandomValues); the simulator passes seeded ones */
+  randomBytes?: (n: number) => Uint8Array
+  /** how hellos are signed and checked (default webCryptoKeys, WebCrypto);
+   *  the simulator passes synchronous seeded keys (src/testing) */
+  keys?: MemberKeyScheme
 }
 
 /** Bounds against hostile announcements and replays (issue 13). */
@@ -395,7 +401,7 @@ export class MeshTransport implements Transport {
     if (refused > 0) return this.retryIn(r, refused)
     if (this.selfId < r.id) {
       // no free slot: it waits its turn (attemptEnded hands it back)
-      if (this.slots.take(r, true)) this.startAttempt(r, randomAttemptId(), true)
+      if (this.slots.take(r, true)) this.startAttempt(r, randomAttemptId(this.opts.randomBytes), true)
       return
     }
     // the other side initiates; ask it to, and ask again later if no offer
@@ -464,6 +470,8 @@ export class MeshTransport implements Transport {
       attempt: attempt.id,
       identity: this.opts.identity,
       secured: security === null || this.sealer === undefined ? null : { security, sealer: this.sealer },
+      ...(this.opts.keys === undefined ? {} : { keys: this.opts.keys }),
+      ...(this.opts.randomBytes === undefined ? {} : { randomBytes: this.opts.randomBytes }),
     })
     // one control message at a time: opening a sealed hello is asynchronous,
     // and what follows the hello must not be read as one
@@ -722,7 +730,7 @@ export class MeshTransport implements Transport {
       if (this.selfId < r.id && r.attempt === null && (r.link === null || !r.link.open)) {
         this.cancelRetry(r)
         // no free slot: it waits its turn
-        if (this.slots.take(r, true)) this.startAttempt(r, randomAttemptId(), true)
+        if (this.slots.take(r, true)) this.startAttempt(r, randomAttemptId(this.opts.randomBytes), true)
       }
       return
     }
@@ -816,7 +824,7 @@ function closeQuietly(channel: SignalingChannel): void {
   }
 }
 
-function randomAttemptId(): string {
-  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(12))
+function randomAttemptId(randomBytes?: (n: number) => Uint8Array): string {
+  const bytes = randomBytes?.(12) ?? globalThis.crypto.getRandomValues(new Uint8Array(12))
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
 }
