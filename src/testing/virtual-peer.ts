@@ -152,7 +152,8 @@ export class VirtualPeer implements PeerLike, PacketReceiver {
   /** one tick of the checks: probe when idle, fail when the peer went quiet too long */
   private check(): void {
     this.timer = null
-    if (this.state === 'closed' || this.remote === null) return
+    // a crashed tab runs nothing: its channels neither probe nor fail (the peer's stall and close)
+    if (this.state === 'closed' || this.remote === null || !this.host.isAlive) return
     const now = this.host.clock.now()
     if (now - this.lastHeard >= this.timing.consentTimeoutMs) return this.fail(this.state === 'open' ? 'consent expired' : 'ICE failed')
     if (this.state === 'checking' || now - this.lastSent >= this.timing.consentIntervalMs) {
