@@ -1,14 +1,15 @@
 // The transports of a simulated cluster, one per member tab, in one of two kinds:
-//  - 'mesh': the real MeshTransport (src/transport), the one
+//  - 'mesh' (the default): the real MeshTransport (src/transport), the one
 //    every browser runs (invariant 7), over virtual WebRTC peers
 //    (virtual-peer.ts) and a virtual signaling server (virtual-signaling.ts)
 //    on the cluster's VirtualNetwork, with seeded member keys
 //    (seeded-member-keys.ts) and seeded randomness: reconnects, backoff,
 //    penalties, the hello/proof handshake and relay run under seeds, virtual
 //    time and faults like everything else;
-//  - 'virtual' (still the default): the VirtualHub stand-in
-//    (virtual-transport.ts), a link to every online member at once with no
-//    handshake.
+//  - 'virtual': the VirtualHub stand-in (virtual-transport.ts), a link to
+//    every online member at once with no handshake. Kept because test/driver
+//    and test/browser build members on VirtualHub directly, and as the
+//    faster choice for apps that test only their coordination logic.
 import * as prng from 'lib0/prng'
 import { MeshTransport } from '../transport/mesh-transport'
 import type { Link, PeerHello, Transport } from '../transport/types'

@@ -68,12 +68,11 @@ export interface SimulatedClusterOptions {
   /** planted bugs (tests only), given to every member: the linearizability workload must catch each */
   bugs?: MemberBugs
   /**
-   * 'mesh': every member runs the real MeshTransport, the browser's, over
-   * virtual WebRTC peers and a virtual signaling server (signaling, seeded
-   * member keys and the hello/proof handshake, reconnects, backoff,
-   * penalties, relay). 'virtual' (default for now: two test files still fail
-   * on 'mesh', see cluster-transports.ts): the VirtualHub stand-in, a link to
-   * every online member at once.
+   * 'mesh' (default): every member runs the real MeshTransport, the
+   * browser's, over virtual WebRTC peers and a virtual signaling server
+   * (signaling, seeded member keys and the hello/proof handshake,
+   * reconnects, backoff, penalties, relay). 'virtual': the VirtualHub
+   * stand-in, a link to every online member at once with no handshake.
    */
   transport?: ClusterTransportKind
 }
@@ -153,7 +152,7 @@ export function createSimulatedCluster(opts: SimulatedClusterOptions = {}): Simu
   const clock = new VirtualClock()
   const [minDelay, maxDelay] = opts.latencyMs ?? [1, 10]
   const network = new VirtualNetwork<Uint8Array>(clock, prng.create(prng.uint32(gen, 0, 0xffffffff)), { minDelay, maxDelay })
-  const transports = clusterTransports(opts.transport ?? 'virtual', network, clock, gen, ROOM)
+  const transports = clusterTransports(opts.transport ?? 'mesh', network, clock, gen, ROOM)
   const driver = new TimeDriver(clock, opts.maxWaitMs ?? 600_000)
   const settle = <T>(p: Promise<T>): Promise<T> => driver.settle(p)
   const scheduler: Clock = {
