@@ -15,6 +15,7 @@ const CLUSTER_RULES: Readonly<Record<string, OptionRule>> = {
   members: integer(1, 64),
   seed: integer(0, 0xffffffff),
   bootstrap: oneOf('static', 'join'),
+  transport: oneOf('mesh', 'virtual'),
   founders: arrayOf(integer(0, 63)),
   latencyMs: delayRange,
   diskLatencyMs: delayRange,

@@ -1,8 +1,8 @@
 // createSimulatedCluster: a whole meshkeeper cluster in one Node process, on
 // virtual time, deterministic per seed. Each member is the real node driver
 // (src/driver/member.ts, invariant 7: one code path) over memory storage with a
-// simulated disk latency, a virtual transport over the simulator's
-// VirtualNetwork and a VirtualClock. Apps unit-test their coordination logic
+// simulated disk latency, the real MeshTransport over virtual WebRTC peers on
+// the simulator's VirtualNetwork (cluster-transports.ts), and a VirtualClock. Apps unit-test their coordination logic
 // with it in Vitest, without a browser:
 //
 //   const cluster = createSimulatedCluster({ members: 3, seed: 42 })
@@ -17,7 +17,10 @@
 import * as prng from 'lib0/prng'
 import { VirtualClock } from './virtual-time'
 import { VirtualNetwork } from './virtual-network'
-import { VirtualHub } from './virtual-transport'
+import { clusterTransports, linksTo } from './cluster-transports'
+import type { ClusterTransportKind } from './cluster-transports'
+import { holdTransportErrors } from '../client/transport-errors'
+import type { Link, PeerHello, Transport } from '../transport/types'
 import { SimDisk } from './sim-disk'
 import { MemoryStorageProvider } from '../storage/memory'
 import { TimeDriver } from './time-driver'
@@ -65,6 +68,23 @@ export interface SimulatedClusterOptions {
   timing?: Partial<MemberTiming>
   /** planted bugs (tests only), given to every member: the linearizability workload must catch each */
   bugs?: MemberBugs
+  /**
+   * 'mesh' (default): every member runs the real MeshTransport, the
+   * browser's, over virtual WebRTC peers and a virtual signaling server
+   * (signaling, seeded member keys and the hello/proof handshake,
+   * reconnects, backoff, penalties, relay). 'virtual': the VirtualHub
+   * stand-in, a link to every online member at once with no handshake.
+   */
+  transport?: ClusterTransportKind
+}
+
+/** A peer outside the cluster, online through `connectPeer` (for tests of untrusted peers). */
+export interface SimulatedPeer {
+  readonly id: string
+  /** its links to every live member, open when `connectPeer` resolved */
+  readonly links: Link[]
+  /** its transport (links made later show in `transport.links()`) */
+  readonly transport: Transport
 }
 
 export interface SimulatedCluster {
@@ -72,8 +92,15 @@ export interface SimulatedCluster {
   readonly meshes: Mesh[]
   readonly clock: VirtualClock
   readonly network: VirtualNetwork<Uint8Array>
-  /** the virtual transport hub: `hub.connect(hello)` brings any peer online (e.g. a misbehaving one in a test) */
-  readonly hub: VirtualHub
+  /** which transport the members run ('mesh' or 'virtual') */
+  readonly transport: ClusterTransportKind
+  /** bring a peer that is not a member online (a misbehaving one in a test),
+   *  over the members' kind of transport, with the key of `hello.member`
+   *  (the crashed member's own when it names one: an insider); resolves once
+   *  it has a link to every live member */
+  connectPeer(hello: PeerHello): Promise<SimulatedPeer>
+  /** take a peer of `connectPeer` offline (a closed tab) */
+  disconnectPeer(member: string): void
   /** members in different groups cannot talk; members in no group are cut from all */
   partition(...groups: Mesh[][]): void
   heal(): void
@@ -126,7 +153,7 @@ export function createSimulatedCluster(opts: SimulatedClusterOptions = {}): Simu
   const clock = new VirtualClock()
   const [minDelay, maxDelay] = opts.latencyMs ?? [1, 10]
   const network = new VirtualNetwork<Uint8Array>(clock, prng.create(prng.uint32(gen, 0, 0xffffffff)), { minDelay, maxDelay })
-  const hub = new VirtualHub(network)
+  const transports = clusterTransports(opts.transport ?? 'mesh', network, clock, gen, ROOM)
   const driver = new TimeDriver(clock, opts.maxWaitMs ?? 600_000)
   const settle = <T>(p: Promise<T>): Promise<T> => driver.settle(p)
   const scheduler: Clock = {
@@ -147,7 +174,7 @@ export function createSimulatedCluster(opts: SimulatedClusterOptions = {}): Simu
   const newMember = (slot: Slot): Member => {
     const tab = `t${++slot.tabCounter}`
     const hello = { member: slot.id, tab, browser: slot.browser }
-    const transport = hub.connect(hello)
+    const transport = transports.open(hello, clockOf(slot))
     const staticMember = bootstrapMode === 'static' && slot.index < count
     const founder = staticMember || slot.founder || (bootstrapMode === 'join' && (opts.founders ?? [0]).includes(slot.index))
     const member = new Member({
@@ -167,6 +194,9 @@ export function createSimulatedCluster(opts: SimulatedClusterOptions = {}): Simu
       // planted bugs (tests only)
       ...(opts.bugs === undefined ? {} : { bugs: opts.bugs }),
     })
+    // the transport's refusals reach the app as the member's `error` events, as
+    // in joinMesh (the transport closes with the tab: nothing to unsubscribe)
+    holdTransportErrors(transport).forwardTo(member)
     slot.member = member
     return member
   }
@@ -200,7 +230,7 @@ export function createSimulatedCluster(opts: SimulatedClusterOptions = {}): Simu
         // a closing data channel delivers what it already carries: let the
         // last messages (the leaving notice) land before the links go
         await new Promise<void>((resolve) => clock.setTimeout(resolve, network.options.maxDelay + 1))
-        if (slot.member === null || slot.member.isStopped) hub.disconnect(slot.id)
+        if (slot.member === null || slot.member.isStopped) transports.close(slot.id)
       },
     })
     slots.push(slot)
@@ -224,7 +254,24 @@ export function createSimulatedCluster(opts: SimulatedClusterOptions = {}): Simu
     },
     clock,
     network,
-    hub,
+    transport: transports.kind,
+    async connectPeer(hello) {
+      if (slots.some((s) => s.id === hello.member && s.member !== null && !s.member.isStopped)) throw new MeshError('BAD_ARGUMENTS', `${hello.member} is running`)
+      const transport = transports.open(hello, scheduler)
+      const live = slots.filter((s) => s.member !== null && !s.member.isStopped).map((s) => s.id)
+      const deadline = clock.now() + 60_000
+      let links = linksTo(transport, live)
+      while (links === null) {
+        if (clock.now() >= deadline) throw new MeshError('TIMEOUT', `${hello.member} did not link to ${live.join(', ')} within 60 s of virtual time`)
+        await driver.advance(10)
+        links = linksTo(transport, live)
+      }
+      return { id: hello.member, links, transport }
+    },
+    disconnectPeer(member) {
+      if (slots.some((s) => s.id === member && s.member !== null && !s.member.isStopped)) throw new MeshError('BAD_ARGUMENTS', `${member} is a running member`)
+      transports.close(member)
+    },
     partition(...groups) {
       const ids = groups.map((g) => g.map((m) => slotOf(m).id))
       const grouped = new Set(ids.flat())
@@ -239,13 +286,13 @@ export function createSimulatedCluster(opts: SimulatedClusterOptions = {}): Simu
       const slot = slotOf(mesh)
       slot.member?.stop(new MeshError('CLOSED', `member ${slot.id} crashed`))
       slot.disk.crash()
-      hub.disconnect(slot.id)
+      transports.crash(slot.id)
       slot.member = null
     },
     async restart(mesh) {
       const slot = slotOf(mesh)
       if (slot.member !== null && !slot.member.isStopped) throw new MeshError('BAD_ARGUMENTS', `${slot.id} is running`)
-      hub.disconnect(slot.id)
+      transports.close(slot.id)
       await settle(startSlot(slot))
     },
     setVisible(mesh, visible) {

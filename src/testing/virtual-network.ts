@@ -15,6 +15,14 @@
 //   registered again since the send (crashed and restarted), is lost;
 // - with reorderRate 0, messages on one directed link arrive in send order
 //   (an ordered data channel); reordering is only ever the fault injected.
+//
+// Besides packets, the network carries reliable ordered streams
+// (`sendInOrder`, what SCTP gives a WebRTC data channel): a stream message is
+// never dropped, duplicated or reordered by the random faults; across a
+// partition it waits (retransmitted every `retransmitMs`) and everything
+// after it on the directed link waits behind it, until the partition heals or
+// its sender no longer wants it (its channel closed). A message to a member
+// that crashed or restarted since the send is still lost.
 import * as prng from 'lib0/prng'
 import type { VirtualClock } from './virtual-time'
 
@@ -30,6 +38,8 @@ export interface NetworkOptions {
   duplicateRate: number
   /** probability in [0, 1] that a message may overtake earlier ones on its link (default 0) */
   reorderRate: number
+  /** how often a stream message stalled by a partition is tried again, in virtual ms (default 250) */
+  retransmitMs: number
 }
 
 /** What happened to one message, for traces: sent, delivered or lost (with why). */
@@ -49,7 +59,14 @@ export interface NetworkStats {
   duplicated: number
 }
 
-const DEFAULTS: NetworkOptions = { minDelay: 1, maxDelay: 10, dropRate: 0, duplicateRate: 0, reorderRate: 0 }
+const DEFAULTS: NetworkOptions = { minDelay: 1, maxDelay: 10, dropRate: 0, duplicateRate: 0, reorderRate: 0, retransmitMs: 250 }
+
+/** One directed link's stream: messages in send order, the head due first. */
+interface Stream<M> {
+  queue: Array<{ msg: M; at: number; life: number; wanted: () => boolean }>
+  /** the timer of the head's (re)delivery, or null when the queue is empty */
+  timer: number | null
+}
 
 interface Registration<M> {
   deliver: (from: string, msg: M) => void
@@ -69,6 +86,7 @@ export class VirtualNetwork<M> {
   private readonly held = new Map<string, Array<{ from: string; msg: M; life: number }>>()
   /** latest scheduled arrival per directed link, to keep links FIFO */
   private readonly lastArrival = new Map<string, number>()
+  private readonly streams = new Map<string, Stream<M>>()
   private readonly counters: NetworkStats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0 }
   /** Called for every send, delivery and loss (for traces); set it to observe the network. */
   observer: ((e: NetworkEvent<M>) => void) | null = null
@@ -92,6 +110,7 @@ export class VirtualNetwork<M> {
     const next = { ...this.opts, ...options }
     next.minDelay = Math.max(0, next.minDelay)
     next.maxDelay = Math.max(next.minDelay, next.maxDelay)
+    next.retransmitMs = Math.max(1, next.retransmitMs)
     for (const k of ['dropRate', 'duplicateRate', 'reorderRate'] as const) next[k] = Math.min(1, Math.max(0, next[k]))
     this.opts = next
   }
@@ -141,6 +160,60 @@ export class VirtualNetwork<M> {
       this.clock.setTimeout(() => this.arrive(from, to, msg, life), at - this.clock.now())
     }
     this.observer?.({ kind: 'send', from, to, msg, deliverAt, copies })
+  }
+
+  /**
+   * Send `msg` on the reliable ordered stream from `from` to `to` (a data
+   * channel's SCTP): it arrives after a random delay, after everything sent
+   * before it on this stream; a partition stalls it (and what follows) while
+   * `wanted()` holds, instead of losing it. Random drops, duplicates and
+   * reordering never touch a stream.
+   */
+  sendInOrder(from: string, to: string, msg: M, wanted: () => boolean = () => true): void {
+    this.counters.sent++
+    const life = this.members.get(to)?.life ?? -1
+    if (life < 0) return this.lose(from, to, msg, 'unregistered')
+    const key = linkKey(from, to)
+    let stream = this.streams.get(key)
+    if (stream === undefined) this.streams.set(key, (stream = { queue: [], timer: null }))
+    const last = stream.queue[stream.queue.length - 1]
+    const at = Math.max(this.clock.now() + this.randomDelay(), last?.at ?? 0)
+    stream.queue.push({ msg, at, life, wanted })
+    this.observer?.({ kind: 'send', from, to, msg, deliverAt: at, copies: 1 })
+    if (stream.timer === null) this.scheduleHead(from, to, stream)
+  }
+
+  private scheduleHead(from: string, to: string, stream: Stream<M>): void {
+    const head = stream.queue[0]
+    if (head === undefined) {
+      stream.timer = null
+      this.streams.delete(linkKey(from, to))
+      return
+    }
+    stream.timer = this.clock.setTimeout(() => this.arriveInOrder(from, to, stream), head.at - this.clock.now())
+  }
+
+  private arriveInOrder(from: string, to: string, stream: Stream<M>): void {
+    const head = stream.queue[0]!
+    if (this.isBlocked(from, to) && this.members.get(to)?.life === head.life) {
+      if (head.wanted()) {
+        // stalled: retransmitted later, and the rest of the stream waits behind it
+        head.at = this.clock.now() + this.opts.retransmitMs
+        return this.scheduleHead(from, to, stream)
+      }
+      stream.queue.shift()
+      this.lose(from, to, head.msg, 'partition')
+      return this.scheduleHead(from, to, stream)
+    }
+    stream.queue.shift()
+    // the next one is due no earlier than it was, and not before this one
+    this.scheduleHead(from, to, stream)
+    const queue = this.held.get(to)
+    if (queue !== undefined && this.members.get(to)?.life === head.life) {
+      queue.push({ from, msg: head.msg, life: head.life })
+      return
+    }
+    this.handOver(from, to, head.msg, head.life)
   }
 
   /** Cut both directions between every member of `groupA` and every member of `groupB`. */

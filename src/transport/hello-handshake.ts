@@ -15,8 +15,8 @@
 // claimed (see penalties.ts and link-opening.ts).
 import { WireError } from '../wire/errors'
 import type { LinkSecurity } from '../wire/link-security'
-import { deriveMemberId, signHello, verifyHello } from '../wire/member-key'
-import type { MemberKey, MemberPublicKey } from '../wire/member-key'
+import { webCryptoKeys } from '../wire/member-key'
+import type { MemberKey, MemberKeyScheme, MemberPublicKey } from '../wire/member-key'
 import { CHALLENGE_BYTES } from '../wire/membership-proof'
 import { decodeControl, encodeControl } from './control'
 import type { ControlMessage } from './control'
@@ -43,6 +43,8 @@ export interface HelloHandshakeOptions {
   secured: { security: LinkSecurity; sealer: SignalSealer } | null
   /** the bytes of our challenge without a room secret (default crypto.getRandomValues; a simulator seeds it) */
   randomBytes?: RandomBytes
+  /** how hellos are signed and checked (default webCryptoKeys; the simulator's are seeded) */
+  keys?: MemberKeyScheme
 }
 
 export class HelloHandshake {
@@ -52,8 +54,11 @@ export class HelloHandshake {
   private peerKey: MemberPublicKey | null = null
   private peerChallenge: Uint8Array | null = null
 
+  private readonly keys: MemberKeyScheme
+
   constructor(private readonly o: HelloHandshakeOptions) {
     this.challenge = o.secured?.security.challenge ?? (o.randomBytes ?? platformRandomBytes)(CHALLENGE_BYTES)
+    this.keys = o.keys ?? webCryptoKeys
   }
 
   /** the peer's hello, once read (its id verified only after acceptProof) */
@@ -89,7 +94,7 @@ export class HelloHandshake {
     }
     // checked here as well as with the signature: a hello naming an id its key
     // does not own gets no signature of ours in answer
-    if (deriveMemberId(key) !== hello.member) throw new TransportError('UNAUTHORIZED', `${who} shows a key that is not its id's`, this.o.peer.member)
+    if (this.keys.deriveId(key) !== hello.member) throw new TransportError('UNAUTHORIZED', `${who} shows a key that is not its id's`, this.o.peer.member)
     this.peerHello = hello
     this.peerKey = key
     this.peerChallenge = challenge
@@ -99,7 +104,7 @@ export class HelloHandshake {
   /** Our PROOF for the peer's challenge, as control bytes (after readHello). */
   async proofBytes(): Promise<Uint8Array> {
     const peerChallenge = this.requirePeer().challenge
-    const signature = await signHello(this.o.identity, {
+    const signature = await this.keys.sign(this.o.identity, {
       room: this.o.room,
       signer: this.o.selfId,
       signerBrowser: this.o.self.browser,
@@ -128,7 +133,7 @@ export class HelloHandshake {
       }
     }
     try {
-      await verifyHello(peer.hello.member, peer.key, msg.signature, {
+      await this.keys.verify(peer.hello.member, peer.key, msg.signature, {
         room: this.o.room,
         signer: who,
         signerBrowser: peer.hello.browser,

@@ -90,6 +90,7 @@ export class LinkOpening {
       identity: ctx.opts.identity,
       secured: security === null || sealing === undefined ? null : { security, sealer: sealing.sealer },
       randomBytes: this.randomBytes,
+      ...(ctx.opts.keys === undefined ? {} : { keys: ctx.opts.keys }),
     })
     // one control message at a time: opening a sealed hello is asynchronous,
     // and what follows the hello must not be read as one

@@ -2,7 +2,7 @@
 // time or chance (clock, random, randomBytes) has a platform default, so an
 // app passes none of them and a simulator passes all three.
 import type { Clock } from '../shared/clock'
-import type { MemberKey } from '../wire/member-key'
+import type { MemberKey, MemberKeyScheme } from '../wire/member-key'
 import type { RoomKey } from '../wire/room-key'
 import type { LinkOptions } from './link'
 import type { PenaltyOptions } from './penalties'
@@ -42,6 +42,9 @@ export interface MeshTransportOptions {
   /** random bytes for attempt ids, lobby ids and signal nonces (default
    *  crypto.getRandomValues); a simulator passes a seeded one */
   randomBytes?: RandomBytes
+  /** how hellos are signed and checked (default webCryptoKeys, WebCrypto);
+   *  the simulator passes synchronous seeded keys (src/testing) */
+  keys?: MemberKeyScheme
 }
 
 /** Bounds against hostile announcements and replays (issue 13). */

@@ -130,7 +130,8 @@ export function isMemberKey(value: unknown): value is MemberKey {
   )
 }
 
-function transcriptBytes(t: HelloTranscript): Uint8Array<ArrayBuffer> {
+/** The bytes a hello signature covers (a MemberKeyScheme signs exactly these). */
+export function helloTranscriptBytes(t: HelloTranscript): Uint8Array<ArrayBuffer> {
   const enc = encoding.createEncoder()
   encoding.writeVarString(enc, 'meshkeeper/hello-sig/v1')
   encoding.writeVarString(enc, t.room)
@@ -145,7 +146,7 @@ function transcriptBytes(t: HelloTranscript): Uint8Array<ArrayBuffer> {
 
 /** Sign our side of a link's handshake. */
 export async function signHello(key: MemberKey, t: HelloTranscript): Promise<Uint8Array> {
-  return new Uint8Array(await globalThis.crypto.subtle.sign(params(key.algorithm).sign, key.privateKey, transcriptBytes(t)))
+  return new Uint8Array(await globalThis.crypto.subtle.sign(params(key.algorithm).sign, key.privateKey, helloTranscriptBytes(t)))
 }
 
 /**
@@ -161,9 +162,28 @@ export async function verifyHello(member: string, key: MemberPublicKey, signatur
   let ok = false
   try {
     const pub = await subtle.importKey('raw', toBufferSource(key.publicKey), params(key.algorithm).imp, false, ['verify'])
-    ok = await subtle.verify(params(key.algorithm).sign, pub, toBufferSource(signature), transcriptBytes(t))
+    ok = await subtle.verify(params(key.algorithm).sign, pub, toBufferSource(signature), helloTranscriptBytes(t))
   } catch {
     ok = false // a point off the curve, a key WebCrypto will not take
   }
   if (!ok) throw new WireError('UNAUTHORIZED', `hello signature of ${member} does not verify`)
 }
+
+/**
+ * How hellos are signed and checked, and which id a key owns. WebCrypto
+ * (webCryptoKeys) everywhere; the simulator injects a scheme whose
+ * signatures are synchronous and seeded, because WebCrypto answers on real
+ * time, outside the virtual clock, and would make a seeded run depend on
+ * the machine (invariant 7: the transport is the same, only its keys differ).
+ * A scheme must keep the one property the handshake rests on: without the
+ * private half of the key an id derives from, no signature verifies.
+ */
+export interface MemberKeyScheme {
+  deriveId(key: MemberPublicKey): string
+  sign(key: MemberKey, t: HelloTranscript): Promise<Uint8Array>
+  /** throws WireError UNAUTHORIZED unless `member` owns `key` and `signature` is its signature over `t` */
+  verify(member: string, key: MemberPublicKey, signature: Uint8Array, t: HelloTranscript): Promise<void>
+}
+
+/** The default scheme: ids from SHA-256 of the key, signatures by WebCrypto. */
+export const webCryptoKeys: MemberKeyScheme = { deriveId: deriveMemberId, sign: signHello, verify: verifyHello }

@@ -1,5 +1,5 @@
 // A hostile peer for attack tests: it links to every member of a simulated
-// cluster through the virtual hub, claims to belong to the members' cluster
+// cluster (cluster.connectPeer: over the members' own transport), claims to belong to the members' cluster
 // (the id every member broadcasts, so it is public), and sends whatever node
 // messages a test gives it.
 import type { SimulatedCluster } from '../../src/testing/index'
@@ -51,9 +51,8 @@ export function clusterIdOf(cluster: SimulatedCluster): string {
 }
 
 /** Link `id` to every member and introduce it as a member of their cluster. */
-export function connectAttacker(cluster: SimulatedCluster, id = 'evil', browser = 'evil'): Attacker {
-  const transport = cluster.hub.connect({ member: id, tab: 't', browser })
-  const links = [...transport.links().values()]
+export async function connectAttacker(cluster: SimulatedCluster, id = 'evil', browser = 'evil'): Promise<Attacker> {
+  const { links } = await cluster.connectPeer({ member: id, tab: 't', browser })
   const sendAll = (m: NodeMessage): void => {
     for (const link of links) if (link.open) link.send(encodeNodeMessage(m))
   }

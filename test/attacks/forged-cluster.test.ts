@@ -19,7 +19,7 @@ describe('attack: forged cluster claims', () => {
     const diverged: string[] = []
     for (const m of cluster.meshes) m.on('diverged', () => diverged.push(m.id))
     const leader = cluster.meshes.find((m) => m.isLeader)!
-    const forger = cluster.hub.connect({ member: 'forger', tab: 't1', browser: 'forged-browser' })
+    const forger = (await cluster.connectPeer({ member: 'forger', tab: 't1', browser: 'forged-browser' })).transport
     const forged: NodeMessage[] = [
       { type: 'cluster', clusterId: '0', browser: 'forged-browser', commit: 2 ** 50, yieldTo: '' } as NodeMessage,
       { type: 'cluster', clusterId: '0', browser: '', commit: Number.MAX_SAFE_INTEGER, yieldTo: '' } as NodeMessage,

@@ -41,7 +41,7 @@ describe('attack: a create with a forged parents mode', () => {
     for (const m of cluster.meshes) m.on('error', (e) => errors.push(e))
     // one attacker per forgery: a peer that breaks the protocol is shut out after its first offence
     const forgeries = [[2], [0xff], []] // 2 and 0xff name no parents mode; without the byte the time is read as the mode
-    const attackers = forgeries.map((_, i) => connectAttacker(cluster, `evil${i}`))
+    const attackers = await Promise.all(forgeries.map((_, i) => connectAttacker(cluster, `evil${i}`)))
     await cluster.advance(200)
     attackers.forEach((evil, i) => evil.sendAll({ type: 'forward', command: encodeCommand({ type: 'open-session', session: `evil${i}.t.1`, timeoutMs: 10_000, time: 0 }) }))
     await cluster.advance(500)

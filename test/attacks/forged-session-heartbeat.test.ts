@@ -20,7 +20,7 @@ describe('attack: forged heartbeats for a crashed member\'s session', () => {
     const errors: string[] = []
     for (const m of cluster.meshes) m.on('error', (e) => errors.push(e.code))
     cluster.crash(victim)
-    const evil = connectAttacker(cluster)
+    const evil = await connectAttacker(cluster)
     for (let t = 0; t < 30_000; t += 500) {
       evil.sendAll({ type: 'session-heartbeat', sessions: [session] })
       await cluster.advance(500)

@@ -15,7 +15,7 @@ describe('attack: a peer floods the leader with forwarded writes', () => {
     await cluster.stable()
     const leader = cluster.meshes.find((m) => m.isLeader)!
     const member = cluster.memberOf(leader)
-    const evil = connectAttacker(cluster)
+    const evil = await connectAttacker(cluster)
     await cluster.advance(200)
     const data = new Uint8Array(256 * 1024)
     const before = member.commitIndex

@@ -16,7 +16,7 @@ describe('attack: a peer forwards open-session without end', () => {
   it('a peer holds at most MAX_SESSIONS_PER_MEMBER sessions', async () => {
     const cluster = createSimulatedCluster({ members: 3, seed: 16 })
     await cluster.stable()
-    const evil = connectAttacker(cluster)
+    const evil = await connectAttacker(cluster)
     await cluster.advance(200)
     for (let i = 0; i < 1_000; i++) evil.sendAll(open(`evil.t.${i}`, 10_000))
     await cluster.advance(2_000)
@@ -31,8 +31,8 @@ describe('attack: a peer forwards open-session without end', () => {
     await cluster.stable()
     const errors: string[] = []
     for (const m of cluster.meshes) m.on('error', (e) => errors.push(e.code))
-    const first = connectAttacker(cluster, 'evil1')
-    const second = connectAttacker(cluster, 'evil2')
+    const first = await connectAttacker(cluster, 'evil1')
+    const second = await connectAttacker(cluster, 'evil2')
     await cluster.advance(200)
     first.sendAll(open('evil1.t.1', 24 * 24 * 3600 * 1000))
     second.sendAll(open(`${cluster.meshes[0]!.id}.t.forged`, 10_000))

@@ -16,7 +16,7 @@ describe('attack: an outsider sends raft messages with a huge term', () => {
     const [a] = cluster.meshes as [(typeof cluster.meshes)[0]]
     await a.create('/before', 'x')
     const terms = cluster.meshes.map((m) => m.term)
-    const evil = connectAttacker(cluster)
+    const evil = await connectAttacker(cluster)
     await cluster.advance(500)
     for (const term of [2 ** 53 - 1, 2 ** 48, terms[0]! + 1]) {
       evil.raftAll({ type: 'MsgHeartbeat', term })
@@ -27,7 +27,7 @@ describe('attack: an outsider sends raft messages with a huge term', () => {
     }
     expect(cluster.meshes.map((m) => m.term)).toEqual(terms)
     await a.create('/during', 'x')
-    cluster.hub.disconnect(evil.id)
+    cluster.disconnectPeer(evil.id)
     for (const m of cluster.meshes) cluster.crash(m)
     for (const m of cluster.meshes) await cluster.restart(m)
     await cluster.stable()
@@ -42,7 +42,7 @@ describe('attack: an outsider sends raft messages with a huge term', () => {
     const [a, b] = cluster.meshes as [(typeof cluster.meshes)[0], (typeof cluster.meshes)[0]]
     // the insider: the transport of member b, reused (its own member is crashed)
     cluster.crash(b)
-    const insider = connectAttacker(cluster, b.id, 'insider')
+    const insider = await connectAttacker(cluster, b.id, 'insider')
     await cluster.advance(500)
     const before = a.term
     insider.raftAll({ type: 'MsgHeartbeat', term: 2 ** 48 })
@@ -50,7 +50,7 @@ describe('attack: an outsider sends raft messages with a huge term', () => {
     await cluster.advance(2_000)
     expect(a.term).toBeLessThan(before + 1_000)
     await a.create('/still', 'x')
-    cluster.hub.disconnect(insider.id)
+    cluster.disconnectPeer(insider.id)
     await cluster.restart(b)
     await cluster.stable()
     await expectConverged(cluster)
@@ -61,8 +61,8 @@ describe('attack: an outsider sends raft messages with a huge term', () => {
     await cluster.stable()
     const [a] = cluster.meshes as [(typeof cluster.meshes)[0]]
     const terms = cluster.meshes.map((m) => m.term)
-    const evil = connectAttacker(cluster, 'evil1', 'evil')
-    const accomplice = connectAttacker(cluster, 'evil2', 'evil')
+    const evil = await connectAttacker(cluster, 'evil1', 'evil')
+    const accomplice = await connectAttacker(cluster, 'evil2', 'evil')
     const clusterId = clusterIdOf(cluster)
     await cluster.advance(200)
     for (let round = 0; round < 5; round++) {

@@ -17,7 +17,7 @@ describe('attack: a peer forwards entries the tree will refuse', () => {
     const member = cluster.memberOf(leader)
     const errors: string[] = []
     for (const m of cluster.meshes) m.on('error', (e) => errors.push(e.code))
-    const evil = connectAttacker(cluster)
+    const evil = await connectAttacker(cluster)
     await cluster.advance(200)
     const before = member.commitIndex
     const data = new Uint8Array(4 * 1024 * 1024 - 1024)
