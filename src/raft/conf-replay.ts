@@ -66,7 +66,7 @@ export class ConfReplay {
     return out
   }
 
-  /** Planted bug confChangeTooEarly only: conf entries take effect once appended. */
+  /** For a planted bug only (conf entries in effect early, see planted-bugs.ts): conf entries take effect once appended. */
   takeAppended(ents: readonly Entry[]): Entry[] {
     const out: Entry[] = []
     for (const e of ents) {
