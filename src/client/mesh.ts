@@ -51,7 +51,7 @@ export interface MeshClientOptions {
 export class MeshClient implements MeshCore {
   private member: Member
   private readonly events = new ObservableV2<MeshEvents>()
-  private detach: Array<() => void> = []
+  private detach: (() => void)[] = []
   private readonly settle: Settle
   private readonly onCloseHook: (() => Promise<void>) | undefined
   private closing: Promise<void> | null = null
@@ -265,7 +265,7 @@ export class MeshClient implements MeshCore {
   }
 
   /** a write, fenced by a lease when given: the fence op runs first in the same txn */
-  private fenced(op: TxnOp, opts: WriteOpts): Promise<Array<TxnOkResult>> {
+  private fenced(op: TxnOp, opts: WriteOpts): Promise<TxnOkResult[]> {
     if (opts.fence === undefined) return this.txn([op], false)
     const lease = opts.fence
     const fence: TxnOp = { op: 'fence', path: lease.path, token: lease.token }
@@ -276,7 +276,7 @@ export class MeshClient implements MeshCore {
     })
   }
 
-  private async txn(ops: TxnOp[], multi: boolean): Promise<Array<TxnOkResult>> {
+  private async txn(ops: TxnOp[], multi: boolean): Promise<TxnOkResult[]> {
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]!
       try {

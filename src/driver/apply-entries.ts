@@ -90,7 +90,7 @@ export class EntryApplier {
     const now = ctx.clock.now()
     switch (cmd.type) {
       case 'txn':
-        sessions.requests.applied(cmd as TxnCommand, result)
+        sessions.requests.applied(cmd, result)
         break
       case 'open-session':
         if (ctx.isLeader) sessions.leader.opened(cmd.session, now)

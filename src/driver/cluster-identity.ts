@@ -33,7 +33,7 @@ export class ClusterIdentity {
       {
         self: ctx.id,
         browser: ctx.browser,
-        linked: (peer) => ctx.links?.has(peer) === true,
+        linked: (peer) => ctx.links?.has(peer),
         conf: () => ctx.raft.status().conf,
         commit: () => ctx.raft.status().commit,
         leader: () => ctx.lead,

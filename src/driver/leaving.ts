@@ -63,7 +63,10 @@ export class Leaving {
       const resend = (): void => {
         timer = null
         check()
-        if (ctx.stopped || ctx.tree.session(session) === null || ctx.clock.now() >= deadline) return done()
+        if (ctx.stopped || ctx.tree.session(session) === null || ctx.clock.now() >= deadline) {
+          done()
+          return
+        }
         this.sessions.own.requestClose()
         ctx.control.pump()
         timer = ctx.clock.setTimeout(resend, ctx.timing.retryMs)

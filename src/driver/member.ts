@@ -383,7 +383,7 @@ export class Member extends ObservableV2<MemberEvents> {
   private emitSafe<N extends keyof MemberEvents & string>(name: N, args: Parameters<MemberEvents[N]>): void {
     const listeners = this._observers.get(name)
     if (listeners === undefined) return
-    for (const fn of [...listeners] as Array<(...a: unknown[]) => void>) {
+    for (const fn of [...listeners] as ((...a: unknown[]) => void)[]) {
       try {
         fn(...args)
       } catch (err) {

@@ -86,7 +86,7 @@ async function currentLeader(mesh: MeshCore, path: string): Promise<ElectionLead
 function describe(node: NodeData, name: string): ElectionLeader {
   let parsed: { id?: unknown; value?: unknown } = {}
   try {
-    const v = node.json<unknown>()
+    const v = node.json()
     if (typeof v === 'object' && v !== null) parsed = v
   } catch {
     // not JSON

@@ -31,9 +31,9 @@ export async function connectRedisBus(url: string): Promise<RoomBus> {
   // bound (no offline queue); subscriptions, one per room here, may queue.
   const pub = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 })
   const sub = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null })
-  const errorFns: Array<(err: Error) => void> = []
-  const eventFns: Array<(room: string, event: RoomEvent) => void> = []
-  const reconnectFns: Array<() => void> = []
+  const errorFns: ((err: Error) => void)[] = []
+  const eventFns: ((room: string, event: RoomEvent) => void)[] = []
+  const reconnectFns: (() => void)[] = []
   let failing = false
   let connected = false
   const reportFailure = (err: unknown): void => {

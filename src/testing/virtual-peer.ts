@@ -48,7 +48,7 @@ export class VirtualPeer implements PeerLike, PacketReceiver {
   private lastHeard = 0
   private lastSent = 0
   private timer: TimerId | null = null
-  private readonly listeners = new Map<PeerEvent, Array<(...args: never[]) => void>>()
+  private readonly listeners = new Map<PeerEvent, ((...args: never[]) => void)[]>()
 
   constructor(
     private readonly host: VirtualHost,
@@ -155,7 +155,10 @@ export class VirtualPeer implements PeerLike, PacketReceiver {
     // a crashed tab runs nothing: its channels neither probe nor fail (the peer's stall and close)
     if (this.state === 'closed' || this.remote === null || !this.host.isAlive) return
     const now = this.host.clock.now()
-    if (now - this.lastHeard >= this.timing.consentTimeoutMs) return this.fail(this.state === 'open' ? 'consent expired' : 'ICE failed')
+    if (now - this.lastHeard >= this.timing.consentTimeoutMs) {
+      this.fail(this.state === 'open' ? 'consent expired' : 'ICE failed')
+      return
+    }
     if (this.state === 'checking' || now - this.lastSent >= this.timing.consentIntervalMs) {
       this.lastSent = now
       this.host.sendPacket(this.remote.member, Kind.check, this.remote.endpoint, this.endpoint)

@@ -77,7 +77,7 @@ export class VirtualTransport implements Transport {
   }
 
   /** peers this member refused, in order, with the node's reason (for tests) */
-  readonly refusals: Array<{ peer: string; reason: string }> = []
+  readonly refusals: { peer: string; reason: string }[] = []
 
   /** The node found the peer breaking the protocol: its link closes on both
    *  sides. Unlike MeshTransport (which links again after a penalty), a

@@ -31,7 +31,7 @@ export const DEFAULT_MAX_DATA_BYTES = 1024 * 1024
 
 type Undo = (() => void)[] | null
 
-const OK_EMPTY: TxnResult = Object.freeze({ ok: true, results: Object.freeze([]) as unknown as OpResult[] }) as TxnResult
+const OK_EMPTY: TxnResult = Object.freeze({ ok: true, results: Object.freeze([]) as unknown as OpResult[] })
 const fail = (code: TreeError['code'], message: string, path?: string): never => {
   throw new TreeError(code, message, path)
 }
