@@ -68,6 +68,7 @@ export class MeshClient implements MeshCore {
     for (const off of this.detach.splice(0)) off()
     this.member = member
     this.closing = null
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- N ties the name to its argument list in the body (Parameters<MeshEvents[N]>)
     const forward = <N extends keyof MeshEvents & string>(name: N): void => {
       // MemberEvents has the same signature for every name a Mesh forwards
       const fn = ((...args: Parameters<MeshEvents[N]>) => this.events.emit(name, args)) as never
@@ -232,12 +233,10 @@ export class MeshClient implements MeshCore {
   }
 
   close(): Promise<void> {
-    if (this.closing === null) {
-      this.closing = (async () => {
-        await this.member.close()
-        if (this.onCloseHook !== undefined) await this.onCloseHook()
-      })()
-    }
+    this.closing ??= (async () => {
+      await this.member.close()
+      if (this.onCloseHook !== undefined) await this.onCloseHook()
+    })()
     return this.settle(this.closing)
   }
 

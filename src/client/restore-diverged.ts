@@ -11,7 +11,7 @@
 // The app reads the report and decides; nothing here merges data.
 import { parentOf, validatePath } from '../tree/paths'
 import { MeshError, toMeshError } from '../shared/errors'
-import type { DivergedEvent, DivergedNode, MeshCore, RestoreConflict, RestoreOptions, RestoreReport } from '../shared/types'
+import type { DivergedEvent, DivergedNode, MeshCore, RestoreOptions, RestoreReport } from '../shared/types'
 
 const depth = (path: string): number => path.split('/').length
 

@@ -51,7 +51,7 @@ export class Leaving {
     const deadline = ctx.clock.now() + Math.min(ctx.timing.requestTimeoutMs, ctx.timing.tickMs * ctx.timing.electionTicks * 3)
     await new Promise<void>((resolve) => {
       let timer: unknown = null
-      let unlisten = (): void => {}
+      let unlisten = (): void => { /* replaced once listening */ }
       const done = (): void => {
         unlisten()
         if (timer !== null) ctx.clock.clearTimeout(timer)

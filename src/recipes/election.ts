@@ -43,6 +43,7 @@ export function election(mesh: MeshCore, path: string, clock: Clock = realClock)
             return
           }
           const key = JSON.stringify(leader)
+          // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop may be called during the await above
           if (stopped || key === last) return
           last = key
           fn(leader)

@@ -45,7 +45,9 @@ export async function connectRedisBus(url: string): Promise<RoomBus> {
   const down = new Set<RedisClient>()
   for (const client of [pub, sub]) {
     client.on('error', reportFailure)
-    client.on('close', () => void (connected && down.add(client)))
+    client.on('close', () => {
+      if (connected) down.add(client)
+    })
     client.on('ready', () => {
       if (!down.delete(client) || down.size > 0) return
       failing = false

@@ -56,7 +56,7 @@ export class RoomFederation<M> {
     // the room's first member here: hear the room, then say who is here and
     // ask who is elsewhere. Both, once subscribed: of two servers subscribing
     // at once, the later one's words reach the earlier one either way.
-    if (first) void this.bus.subscribe(room).then(() => this.announce(room), () => {})
+    if (first) void this.bus.subscribe(room).then(() => this.announce(room), () => { /* not subscribed: nothing to announce */ })
   }
 
   /** `peer` left `room` here; `empty`: it was the room's last member here. */

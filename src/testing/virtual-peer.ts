@@ -76,7 +76,7 @@ export class VirtualPeer implements PeerLike, PacketReceiver {
     if (this.state === 'closed') return
     const s = data as { type?: unknown; sdp?: unknown; candidate?: { candidate?: unknown } }
     if (s.type === 'offer' || s.type === 'answer') {
-      if ((s.type === 'offer') === this.initiator || typeof s.sdp !== 'string' || !s.sdp.startsWith('virtual')) throw new Error(`unexpected ${String(s.type)}`)
+      if ((s.type === 'offer') === this.initiator || typeof s.sdp !== 'string' || !s.sdp.startsWith('virtual')) throw new Error(`unexpected ${s.type}`)
       if (!this.initiator && !this.described) this.later(() => this.describe('answer'))
       return
     }
@@ -114,7 +114,7 @@ export class VirtualPeer implements PeerLike, PacketReceiver {
   }
 
   receive(kind: PacketKind, from: string, fromEndpoint: number, payload: Uint8Array): void {
-    if (this.state === 'closed' || this.remote === null || from !== this.remote.member || fromEndpoint !== this.remote.endpoint) return
+    if (this.state === 'closed' || this.remote?.member !== from || fromEndpoint !== this.remote.endpoint) return
     this.lastHeard = this.host.clock.now()
     switch (kind) {
       case Kind.check:
