@@ -68,7 +68,7 @@ export interface BrowserTabInfo {
   /** members this tab runs for dead tabs */
   caretaking(): string[]
   /** death certificates processed so far */
-  certificates: Array<{ member: string; sessions: string[]; outcome: string }>
+  certificates: { member: string; sessions: string[]; outcome: string }[]
   /** this tab's member (diagnostics only: not part of the API) */
   diagnosticMember(): Member
 }
@@ -214,7 +214,7 @@ async function startMember(o: {
   beforeRelease: () => void
 }): Promise<StartedMember> {
   const chosen = await chooseMember({ room: o.room, locks: o.locks, provider: o.provider, keys: o.keys, tabStore: safeStorage(() => globalThis.sessionStorage) })
-  const cleanup: Array<() => Promise<void> | void> = [() => chosen.lock.release()]
+  const cleanup: (() => Promise<void> | void)[] = [() => chosen.lock.release()]
   try {
     const storage = await o.provider.open(o.room, chosen.member)
     cleanup.unshift(() => storage.close())

@@ -104,7 +104,7 @@ function withRecipes(client: MeshClient, clock: Clock, settle: Settle | undefine
   // in the simulator every promise a recipe hands back (and every object, like
   // a Lease) drives virtual time like the znode calls do
   const seen = new WeakMap<object, unknown>()
-  for (const name of Object.keys(RECIPES) as Array<keyof RecipeMethods>) {
+  for (const name of Object.keys(RECIPES) as (keyof RecipeMethods)[]) {
     const method = RECIPES[name](client, clock) as (...args: never[]) => unknown
     const value = settle === undefined ? method : (...args: never[]) => settleDeep(method(...args), settle, seen)
     Object.defineProperty(client, name, { value })

@@ -51,7 +51,7 @@ export interface MeshClientOptions {
 export class MeshClient implements MeshCore {
   private member: Member
   private readonly events = new ObservableV2<MeshEvents>()
-  private detach: Array<() => void> = []
+  private detach: (() => void)[] = []
   private readonly settle: Settle
   private readonly onCloseHook: (() => Promise<void>) | undefined
   private closing: Promise<void> | null = null
@@ -68,6 +68,7 @@ export class MeshClient implements MeshCore {
     for (const off of this.detach.splice(0)) off()
     this.member = member
     this.closing = null
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- N ties the name to its argument list in the body (Parameters<MeshEvents[N]>)
     const forward = <N extends keyof MeshEvents & string>(name: N): void => {
       // MemberEvents has the same signature for every name a Mesh forwards
       const fn = ((...args: Parameters<MeshEvents[N]>) => this.events.emit(name, args)) as never
@@ -232,12 +233,10 @@ export class MeshClient implements MeshCore {
   }
 
   close(): Promise<void> {
-    if (this.closing === null) {
-      this.closing = (async () => {
-        await this.member.close()
-        if (this.onCloseHook !== undefined) await this.onCloseHook()
-      })()
-    }
+    this.closing ??= (async () => {
+      await this.member.close()
+      if (this.onCloseHook !== undefined) await this.onCloseHook()
+    })()
     return this.settle(this.closing)
   }
 
@@ -265,7 +264,7 @@ export class MeshClient implements MeshCore {
   }
 
   /** a write, fenced by a lease when given: the fence op runs first in the same txn */
-  private fenced(op: TxnOp, opts: WriteOpts): Promise<Array<TxnOkResult>> {
+  private fenced(op: TxnOp, opts: WriteOpts): Promise<TxnOkResult[]> {
     if (opts.fence === undefined) return this.txn([op], false)
     const lease = opts.fence
     const fence: TxnOp = { op: 'fence', path: lease.path, token: lease.token }
@@ -276,7 +275,7 @@ export class MeshClient implements MeshCore {
     })
   }
 
-  private async txn(ops: TxnOp[], multi: boolean): Promise<Array<TxnOkResult>> {
+  private async txn(ops: TxnOp[], multi: boolean): Promise<TxnOkResult[]> {
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]!
       try {

@@ -11,7 +11,7 @@
 // The app reads the report and decides; nothing here merges data.
 import { parentOf, validatePath } from '../tree/paths'
 import { MeshError, toMeshError } from '../shared/errors'
-import type { DivergedEvent, DivergedNode, MeshCore, RestoreConflict, RestoreOptions, RestoreReport } from '../shared/types'
+import type { DivergedEvent, DivergedNode, MeshCore, RestoreOptions, RestoreReport } from '../shared/types'
 
 const depth = (path: string): number => path.split('/').length
 
@@ -80,7 +80,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true
 }
 
-const KINDS: ReadonlyArray<DivergedNode['kind']> = ['persistent', 'ephemeral', 'container', 'ttl']
+const KINDS: readonly DivergedNode['kind'][] = ['persistent', 'ephemeral', 'container', 'ttl']
 
 /** The event may have travelled (stored, posted from a page): check its shape before writing anything. */
 function checkedNodes(diverged: Pick<DivergedEvent, 'nodes'>): DivergedNode[] {
@@ -98,7 +98,7 @@ function checkedNodes(diverged: Pick<DivergedEvent, 'nodes'>): DivergedNode[] {
     }
     if (path === '/') throw new MeshError('BAD_ARGUMENTS', 'the root is not restored', { path })
     if (!(node!.data instanceof Uint8Array)) throw new MeshError('BAD_ARGUMENTS', 'a diverged node needs Uint8Array data', { path })
-    if (!KINDS.includes(node!.kind as DivergedNode['kind'])) throw new MeshError('BAD_ARGUMENTS', `unknown node kind ${String(node!.kind)}`, { path })
+    if (!KINDS.includes(node!.kind!)) throw new MeshError('BAD_ARGUMENTS', `unknown node kind ${String(node!.kind)}`, { path })
     if (seen.has(path)) throw new MeshError('BAD_ARGUMENTS', 'a path appears twice', { path })
     seen.add(path)
   }

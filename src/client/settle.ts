@@ -11,7 +11,7 @@ export type Settle = <T>(p: Promise<T>) => Promise<T>
  * run on the original object, so private state keeps working.
  */
 export function settleDeep<T>(value: T, settle: Settle, seen = new WeakMap<object, unknown>()): T {
-  if (value instanceof Promise) return settle(value.then((v) => settleDeep(v, settle, seen))) as T
+  if (value instanceof Promise) return settle(value.then((v: unknown) => settleDeep(v, settle, seen))) as T
   if (typeof value !== 'object' || value === null || value instanceof Uint8Array || Array.isArray(value)) return value
   const known = seen.get(value)
   if (known !== undefined) return known as T

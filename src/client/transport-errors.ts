@@ -42,7 +42,10 @@ export interface HeldTransportErrors {
 /** Hold what the transport reports from now until forwardTo. */
 export function holdTransportErrors(transport: Transport): HeldTransportErrors {
   const held: unknown[] = []
-  const stopHolding = reportsErrors(transport) ? transport.onError((err) => void (held.length < MAX_HELD && held.push(err))) : () => {}
+  const hold = (err: unknown): void => {
+    if (held.length < MAX_HELD) held.push(err)
+  }
+  const stopHolding = reportsErrors(transport) ? transport.onError(hold) : () => { /* a transport without onError reports nothing to stop holding */ }
   return {
     forwardTo(member) {
       stopHolding()
@@ -64,6 +67,6 @@ export function holdTransportErrors(transport: Transport): HeldTransportErrors {
 /** Emit each error the transport reports on the member. Returns the
  *  unsubscribe, to call on close (a no-op for a transport without onError). */
 function forwardTransportErrors(transport: Transport, member: Emits): () => void {
-  if (!reportsErrors(transport)) return () => {}
+  if (!reportsErrors(transport)) return () => { /* no onError: nothing to unsubscribe */ }
   return transport.onError((err) => emitError(member, err))
 }

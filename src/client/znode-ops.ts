@@ -24,6 +24,7 @@ export function nodeData(data: Uint8Array, stat: Stat): NodeData {
     data,
     stat,
     text: () => utf8Decoder.decode(data),
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- T is the caller's claim of the JSON's shape (NodeData.json<T>)
     json: <T = unknown>() => JSON.parse(utf8Decoder.decode(data)) as T,
   }
 }
@@ -41,6 +42,7 @@ export function checkPath(path: string, sequential = false): void {
 
 /** -1 (any version) when none is given; the range is checked with the rest of the write (driver/requests.ts) */
 export function versionOf(v: number | undefined): number {
+  // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing -- v may come from untyped JavaScript: a null version must reach the range check, not become "any"
   return v === undefined ? -1 : v
 }
 
@@ -56,7 +58,7 @@ export function toTxnOp(o: Op): TxnOp {
     case 'check':
       return { op: 'check', path: o.path, version: versionOf(o.version) }
     default:
-      throw new MeshError('BAD_ARGUMENTS', `unknown op ${(o as { op?: unknown }).op}`)
+      throw new MeshError('BAD_ARGUMENTS', `unknown op ${String((o as { op?: unknown }).op)}`)
   }
 }
 

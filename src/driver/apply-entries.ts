@@ -15,7 +15,6 @@ import { toMeshError } from '../shared/errors'
 import type { ClusterIdentity } from './cluster-identity'
 import type { MemberContext } from './member-context'
 import type { NoQuorumHandling } from './no-quorum'
-import type { TxnCommand } from './requests'
 import type { Roster } from './roster'
 import type { SessionKeeper } from './sessions'
 import type { LocalWatches } from './watches'
@@ -90,7 +89,7 @@ export class EntryApplier {
     const now = ctx.clock.now()
     switch (cmd.type) {
       case 'txn':
-        sessions.requests.applied(cmd as TxnCommand, result)
+        sessions.requests.applied(cmd, result)
         break
       case 'open-session':
         if (ctx.isLeader) sessions.leader.opened(cmd.session, now)

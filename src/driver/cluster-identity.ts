@@ -33,7 +33,8 @@ export class ClusterIdentity {
       {
         self: ctx.id,
         browser: ctx.browser,
-        linked: (peer) => ctx.links?.has(peer) === true,
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- links is undefined until start (declared with `!`)
+        linked: (peer) => ctx.links?.has(peer),
         conf: () => ctx.raft.status().conf,
         commit: () => ctx.raft.status().commit,
         leader: () => ctx.lead,
@@ -105,7 +106,9 @@ export class ClusterIdentity {
     if (this.meet.clusterId !== null) return
     const conf = ctx.raft.status().conf
     if (!conf.voters.includes(ctx.id) && !conf.learners.includes(ctx.id)) return
+    // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing -- a peer that said '' (no cluster yet) falls through to best() too
     const cluster = (ctx.lead !== null ? this.meet.clusterOf(ctx.lead) : undefined) || this.meet.best()
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a claim's cluster id is decoded from a peer message
     if (cluster === null || cluster === undefined || cluster === '') return
     this.meet.clusterId = cluster
     ctx.storage.save({ meta: { member: ctx.id, clusterId: cluster, createdAt: ctx.clock.now() } }).catch((err: unknown) => ctx.failStorage(err))
@@ -155,6 +158,7 @@ export class ClusterIdentity {
       ctx.failStorage(err)
       return
     }
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may run during the awaits above
     if (ctx.stopped) return
     this.meet.reset()
     ctx.raft = new RawNode(raftConfig(ctx.opts, ctx.timing, null, undefined))

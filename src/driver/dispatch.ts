@@ -110,6 +110,7 @@ export class MessageDispatch {
     // introduce our cluster first: the link is ordered, so the peer knows it
     // before any raft message of ours arrives (links open at start are
     // introduced right after the table exists)
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- links is undefined until start (declared with `!`)
     if (ctx.links !== undefined) ctx.links.send(peer, this.identity.claim())
     // a newcomer asks at once rather than at its next join round
     this.identity.askSoon()

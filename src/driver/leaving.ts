@@ -51,7 +51,7 @@ export class Leaving {
     const deadline = ctx.clock.now() + Math.min(ctx.timing.requestTimeoutMs, ctx.timing.tickMs * ctx.timing.electionTicks * 3)
     await new Promise<void>((resolve) => {
       let timer: unknown = null
-      let unlisten = (): void => {}
+      let unlisten = (): void => { /* replaced once listening */ }
       const done = (): void => {
         unlisten()
         if (timer !== null) ctx.clock.clearTimeout(timer)
@@ -63,7 +63,10 @@ export class Leaving {
       const resend = (): void => {
         timer = null
         check()
-        if (ctx.stopped || ctx.tree.session(session) === null || ctx.clock.now() >= deadline) return done()
+        if (ctx.stopped || ctx.tree.session(session) === null || ctx.clock.now() >= deadline) {
+          done()
+          return
+        }
         this.sessions.own.requestClose()
         ctx.control.pump()
         timer = ctx.clock.setTimeout(resend, ctx.timing.retryMs)

@@ -15,7 +15,7 @@ export interface LinkEvents {
 
 export class LinkTable {
   private readonly links = new Map<string, Link>()
-  private readonly unsubscribe: Array<() => void> = []
+  private readonly unsubscribe: (() => void)[] = []
   private closed = false
 
   constructor(

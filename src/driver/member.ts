@@ -353,6 +353,7 @@ export class Member extends ObservableV2<MemberEvents> {
     this.sessions.own.tick(leaderChanged)
     if (this.ticks % ROSTER_EVERY_TICKS === 0) ctx.links.broadcast(this.identity.claim())
     this.identity.evaluate(now)
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the duties above may stop the member or pause it (a divergence)
     if (ctx.stopped || !ctx.running) return
     if (ctx.isLeader) this.leaderDuties(now)
     else {
@@ -383,7 +384,7 @@ export class Member extends ObservableV2<MemberEvents> {
   private emitSafe<N extends keyof MemberEvents & string>(name: N, args: Parameters<MemberEvents[N]>): void {
     const listeners = this._observers.get(name)
     if (listeners === undefined) return
-    for (const fn of [...listeners] as Array<(...a: unknown[]) => void>) {
+    for (const fn of [...listeners] as ((...a: unknown[]) => void)[]) {
       try {
         fn(...args)
       } catch (err) {

@@ -109,5 +109,6 @@ export class QuorumContact {
 export function whenNoQuorumOption(value: unknown): WhenNoQuorum {
   if (value === undefined) return 'fail'
   if (value === 'fail' || value === 'wait') return value
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition, @typescript-eslint/no-base-to-string -- JSON.stringify gives undefined for a function or symbol, whatever its type says
   throw new MeshError('BAD_ARGUMENTS', `whenNoQuorum must be 'fail' or 'wait', not ${JSON.stringify(value) ?? String(value)}`)
 }

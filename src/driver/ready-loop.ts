@@ -70,6 +70,7 @@ export class ReadyLoop {
           if (ctx.raft === raft && !ctx.diverging) ctx.failStorage(err)
           return
         }
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop(), a divergence or a pause may happen during the await above
         if (ctx.stopped || ctx.raft !== raft || !ctx.running) return
       }
       for (const m of rd.messages) this.sendRaft(m)

@@ -233,6 +233,7 @@ function unencodable(cmd: TxnCommand): MeshError | null {
       const op = cmd.ops[i]!
       const problem = opProblem(op)
       if (problem === null) continue
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- ops may come from untyped JavaScript
       const path = typeof op === 'object' && op !== null && typeof op.path === 'string' ? op.path : undefined
       return new MeshError('BAD_ARGUMENTS', problem, { ...(path === undefined ? {} : { path }), ...(cmd.multi ? { opIndex: i } : {}) })
     }

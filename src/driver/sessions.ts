@@ -146,6 +146,7 @@ export class SessionKeeper {
       hasLeader: () => ctx.lead !== null,
     }
     this.own = new OwnSession(id, ctx.sessionTimeoutMs, route, { retryMs: ctx.timing.retryMs, heartbeatMs: ctx.timing.sessionHeartbeatMs })
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- undefined until the first newSession (declared with `!`)
     if (this.requests === undefined) {
       this.requests = new RequestPipeline(route, { retryMs: ctx.timing.retryMs, timeoutMs: ctx.timing.requestTimeoutMs }, id)
       this.reads = new ReadBarrier(

@@ -27,7 +27,7 @@ export function confAt(log: RaftLog, index: number): ConfState {
   let cs = log.snapshot === null ? emptyConfState() : cloneConfState(log.snapshot.meta.conf)
   for (let i = log.snapshotIndex + 1; i <= index; i++) {
     const e = log.entryAt(i)
-    if (e !== undefined && e.type === 'conf') cs = confAfter(cs, e) ?? cs
+    if (e?.type === 'conf') cs = confAfter(cs, e) ?? cs
   }
   return cs
 }
@@ -50,7 +50,7 @@ export class ConfReplay {
     const out: Entry[] = []
     for (let i = this.appliedIndex + 1; i <= index; i++) {
       const e = log.entryAt(i)
-      if (e !== undefined && e.type === 'conf') out.push(e)
+      if (e?.type === 'conf') out.push(e)
     }
     if (index > this.appliedIndex) this.appliedIndex = index
     return out

@@ -438,7 +438,7 @@ export class Raft {
     if (!this.log.commitTo(mci)) return false
     for (let i = old + 1; i <= mci; i++) {
       const e = this.log.entryAt(i)
-      if (e !== undefined && e.term === this.term) this.uncommittedSize -= e.data.length
+      if (e?.term === this.term) this.uncommittedSize -= e.data.length
     }
     if (this.uncommittedSize < 0) this.uncommittedSize = 0
     this.reads.onCommit()
@@ -883,7 +883,7 @@ export class Raft {
   reportUnreachable(id: NodeId): void {
     if (this.role !== 'leader') return
     const pr = this.trk.progress.get(id)
-    if (pr !== undefined && pr.state === 'replicate') pr.becomeProbe()
+    if (pr?.state === 'replicate') pr.becomeProbe()
   }
 
   reportPeerGone(id: NodeId): void {

@@ -15,7 +15,7 @@ export interface PendingRead {
 /** A map key for a request context (contexts are small request ids). */
 export function contextKey(ctx: Uint8Array): string {
   let s = ''
-  for (let i = 0; i < ctx.length; i++) s += String.fromCharCode(ctx[i]!)
+  for (const b of ctx) s += String.fromCharCode(b)
   return s
 }
 

@@ -43,6 +43,7 @@ export function election(mesh: MeshCore, path: string, clock: Clock = realClock)
             return
           }
           const key = JSON.stringify(leader)
+          // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop may be called during the await above
           if (stopped || key === last) return
           last = key
           fn(leader)
@@ -86,7 +87,7 @@ async function currentLeader(mesh: MeshCore, path: string): Promise<ElectionLead
 function describe(node: NodeData, name: string): ElectionLeader {
   let parsed: { id?: unknown; value?: unknown } = {}
   try {
-    const v = node.json<unknown>()
+    const v = node.json()
     if (typeof v === 'object' && v !== null) parsed = v
   } catch {
     // not JSON

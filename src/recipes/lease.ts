@@ -12,7 +12,7 @@ export class NodeLease implements Lease {
   private current: LeaseState = 'held'
   private released = false
   private readonly handlers: Record<LeaseEvent, Set<() => void>> = { suspended: new Set(), lost: new Set() }
-  private readonly unsubscribe: Array<() => void> = []
+  private readonly unsubscribe: (() => void)[] = []
 
   constructor(
     private readonly mesh: MeshCore,

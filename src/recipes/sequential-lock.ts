@@ -85,7 +85,7 @@ export class SequentialLock implements Mutex {
         ours = created.path
         if (settled && !holding) void removeQuietly(mesh, created.path)
       },
-      () => {},
+      () => { /* a failed create is seen by the race below */ },
     )
     try {
       deadline.check()
@@ -115,10 +115,11 @@ export class SequentialLock implements Mutex {
       }
       // a local read: our node must still be there (not a node re-made at the path) as the lease starts watching it
       const stat = await deadline.race(mesh.exists(path))
-      if (stat === null || stat.czxid !== created.czxid) throw new MeshError('NO_NODE', `lock node ${path} vanished`, { path })
+      if (stat?.czxid !== created.czxid) throw new MeshError('NO_NODE', `lock node ${path} vanished`, { path })
       holding = true
       return new NodeLease(mesh, path, created.czxid)
     } catch (err) {
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the create's callback, which narrowing does not see
       if (ours !== null) await removeQuietly(mesh, ours)
       throw err
     } finally {

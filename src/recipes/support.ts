@@ -52,11 +52,13 @@ export class Deadline {
 
   /** throws if the deadline has passed or the signal aborted */
   check(): void {
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the abort signal's reason (or our MeshError), passed through as it came, as fetch does
     if (this.expired !== null) throw this.expired
   }
 
   /** `p`, unless the deadline passes first */
   race<T>(p: Promise<T>): Promise<T> {
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the abort signal's reason (or our MeshError), passed through as it came, as fetch does
     if (this.expired !== null) return Promise.reject(this.expired)
     return new Promise<T>((resolve, reject) => {
       const onFail = (reason: unknown) => reject(reason)
@@ -66,7 +68,7 @@ export class Deadline {
           this.listeners.delete(onFail)
           resolve(v)
         },
-        (e) => {
+        (e: unknown) => {
           this.listeners.delete(onFail)
           reject(e)
         },

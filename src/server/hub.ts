@@ -170,34 +170,60 @@ export class SignalingHub {
 
   private onFrame(c: Client, data: RawData, isBinary: boolean): void {
     c.unfinishedSince = null
-    if (isBinary) return this.drop(c, CLOSE_UNSUPPORTED_DATA, 'BAD_MESSAGE', 'binary frames are not part of the protocol')
-    if (!c.bucket.take()) return this.violation(c, 'RATE_LIMITED', 'too many messages')
+    if (isBinary) {
+      this.drop(c, CLOSE_UNSUPPORTED_DATA, 'BAD_MESSAGE', 'binary frames are not part of the protocol')
+      return
+    }
+    if (!c.bucket.take()) {
+      this.violation(c, 'RATE_LIMITED', 'too many messages')
+      return
+    }
     const bytes = rawLength(data)
-    if (bytes > this.limits.maxMessageBytes) return this.violation(c, 'TOO_LARGE', `message of ${bytes} bytes exceeds ${this.limits.maxMessageBytes}`)
+    if (bytes > this.limits.maxMessageBytes) {
+      this.violation(c, 'TOO_LARGE', `message of ${bytes} bytes exceeds ${this.limits.maxMessageBytes}`)
+      return
+    }
     const text = rawText(data)
     let value: unknown
     try {
       value = JSON.parse(text)
     } catch {
-      return this.drop(c, CLOSE_INVALID_PAYLOAD, 'BAD_MESSAGE', 'unparsable JSON')
+      this.drop(c, CLOSE_INVALID_PAYLOAD, 'BAD_MESSAGE', 'unparsable JSON')
+      return
     }
     // measured on the text, without recursion, before anything walks the value
     const scan = scanJson(text, this.limits.maxJsonDepth)
-    if (scan.depth > this.limits.maxJsonDepth) return this.violation(c, 'BAD_MESSAGE', `nested deeper than ${this.limits.maxJsonDepth}`)
+    if (scan.depth > this.limits.maxJsonDepth) {
+      this.violation(c, 'BAD_MESSAGE', `nested deeper than ${this.limits.maxJsonDepth}`)
+      return
+    }
     const parsed = parseClientMessage(value, this.limits)
-    if (!parsed.ok) return this.violation(c, 'BAD_MESSAGE', parsed.reason)
+    if (!parsed.ok) {
+      this.violation(c, 'BAD_MESSAGE', parsed.reason)
+      return
+    }
     const m = parsed.message
     switch (m.type) {
       case 'ping':
-        return this.send(c, { type: 'pong' })
+        {
+          this.send(c, { type: 'pong' })
+          return
+        }
       case 'join':
-        return this.join(c, m.room, m.peer)
+        {
+          this.join(c, m.room, m.peer)
+          return
+        }
       case 'leave':
-        return this.leave(c, m.room)
+        {
+          this.leave(c, m.room)
+          return
+        }
       case 'signal': {
         // parseClientMessage saw `data`, so the scan found its text
         const span = scan.members.get('data')!
-        return this.relay(c, m.room, m.to, text.slice(span.start, span.end))
+        this.relay(c, m.room, m.to, text.slice(span.start, span.end))
+        return
       }
     }
   }
@@ -205,7 +231,10 @@ export class SignalingHub {
   /** A control-frame ping costs a token like a message, and its pong is queued
    *  only to a socket that reads (ws's automatic pong is off: index.ts). */
   private onPing(c: Client, data: Buffer): void {
-    if (!c.bucket.take()) return this.violation(c, 'RATE_LIMITED', 'too many pings')
+    if (!c.bucket.take()) {
+      this.violation(c, 'RATE_LIMITED', 'too many pings')
+      return
+    }
     if (!this.hasRoom(c)) return
     c.ws.pong(data)
   }
@@ -214,20 +243,30 @@ export class SignalingHub {
     const members = this.rooms.get(room)
     const current = c.rooms.get(room)
     if (current !== undefined) {
-      if (current !== peer) return this.error(c, 'BAD_MESSAGE', `already in this room as ${current}`, room)
+      if (current !== peer) {
+        this.error(c, 'BAD_MESSAGE', `already in this room as ${current}`, room)
+        return
+      }
       // a repeated join is answered again, idempotently
-      return this.send(c, { type: 'peers', room, peers: othersIn(members, peer) })
+      this.send(c, { type: 'peers', room, peers: othersIn(members, peer) })
+      return
     }
     if (c.rooms.size >= this.limits.maxRoomsPerSocket) {
-      return this.error(c, 'ROOM_FULL', `a socket may be in at most ${this.limits.maxRoomsPerSocket} rooms`, room)
+      this.error(c, 'ROOM_FULL', `a socket may be in at most ${this.limits.maxRoomsPerSocket} rooms`, room)
+      return
     }
     const elsewhere = this.federation?.elsewhere(room)
-    if (members?.has(peer) || elsewhere?.has(peer)) return this.error(c, 'DUPLICATE_PEER', `peer ${peer} is already in the room`, room)
+    if (members?.has(peer) || elsewhere?.has(peer)) {
+      this.error(c, 'DUPLICATE_PEER', `peer ${peer} is already in the room`, room)
+      return
+    }
     if ((members?.size ?? 0) + (elsewhere?.size ?? 0) >= this.limits.maxPeersPerRoom) {
-      return this.error(c, 'ROOM_FULL', `the room holds at most ${this.limits.maxPeersPerRoom} peers`, room)
+      this.error(c, 'ROOM_FULL', `the room holds at most ${this.limits.maxPeersPerRoom} peers`, room)
+      return
     }
     if (members !== undefined && countFrom(members, c.address) >= this.limits.maxRoomPeersPerAddress) {
-      return this.error(c, 'ROOM_FULL', `the room holds at most ${this.limits.maxRoomPeersPerAddress} peers from one address`, room)
+      this.error(c, 'ROOM_FULL', `the room holds at most ${this.limits.maxRoomPeersPerAddress} peers from one address`, room)
+      return
     }
     const others = [...othersIn(members, peer), ...(elsewhere?.keys() ?? [])]
     const peers = members ?? new Map<string, Client>()
@@ -255,9 +294,15 @@ export class SignalingHub {
   /** Relay `dataText` (the JSON text of the sender's `data`, as it wrote it). */
   private relay(c: Client, room: string, to: string, dataText: string): void {
     const from = c.rooms.get(room)
-    if (from === undefined) return this.violation(c, 'BAD_MESSAGE', 'signal to a room this socket has not joined', room)
+    if (from === undefined) {
+      this.violation(c, 'BAD_MESSAGE', 'signal to a room this socket has not joined', room)
+      return
+    }
     const target = this.rooms.get(room)?.get(to)
-    if (target !== undefined) return this.send(target, encodeRelayedSignal(room, from, dataText))
+    if (target !== undefined) {
+      this.send(target, encodeRelayedSignal(room, from, dataText))
+      return
+    }
     if (this.federation?.relay(room, to, from, dataText) === true) return
     // the target may have just left: a race, not misbehaviour
     this.error(c, 'BAD_MESSAGE', `no peer ${to} in the room`, room)
@@ -273,7 +318,10 @@ export class SignalingHub {
 
   private violation(c: Client, code: SignalingErrorCode, message: string, room?: string): void {
     c.violations++
-    if (c.violations > this.limits.maxViolations) return this.drop(c, CLOSE_POLICY_VIOLATION, code, `${message}; too many violations`)
+    if (c.violations > this.limits.maxViolations) {
+      this.drop(c, CLOSE_POLICY_VIOLATION, code, `${message}; too many violations`)
+      return
+    }
     this.error(c, code, message, room)
   }
 

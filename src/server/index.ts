@@ -10,7 +10,6 @@
 //   await signaling.close()
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
 import { clientAddress } from './address'
@@ -125,10 +124,19 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
       if (owned) refuse(socket, 404, 'Not Found')
       return
     }
-    if (allowOrigins !== null && !allowOrigins.has(req.headers.origin ?? '')) return refuse(socket, 403, 'Forbidden')
-    if (hub.socketCount >= limits.maxSockets) return refuse(socket, 503, 'Service Unavailable')
+    if (allowOrigins !== null && !allowOrigins.has(req.headers.origin ?? '')) {
+      refuse(socket, 403, 'Forbidden')
+      return
+    }
+    if (hub.socketCount >= limits.maxSockets) {
+      refuse(socket, 503, 'Service Unavailable')
+      return
+    }
     const address = clientAddress(req, options.trustProxy ?? false)
-    if (hub.socketsFrom(address) >= limits.maxSocketsPerAddress) return refuse(socket, 429, 'Too Many Requests')
+    if (hub.socketsFrom(address) >= limits.maxSocketsPerAddress) {
+      refuse(socket, 429, 'Too Many Requests')
+      return
+    }
     wss.handleUpgrade(req, socket, head, (ws) => hub.attach(ws, address))
   }
 
@@ -163,7 +171,7 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
 
   const port = (): number => {
     const addr = http.address()
-    return addr !== null && typeof addr === 'object' ? (addr as AddressInfo).port : 0
+    return addr !== null && typeof addr === 'object' ? (addr).port : 0
   }
   const urlHost = (): string => {
     const h = options.host

@@ -31,9 +31,9 @@ export async function connectRedisBus(url: string): Promise<RoomBus> {
   // bound (no offline queue); subscriptions, one per room here, may queue.
   const pub = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 })
   const sub = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null })
-  const errorFns: Array<(err: Error) => void> = []
-  const eventFns: Array<(room: string, event: RoomEvent) => void> = []
-  const reconnectFns: Array<() => void> = []
+  const errorFns: ((err: Error) => void)[] = []
+  const eventFns: ((room: string, event: RoomEvent) => void)[] = []
+  const reconnectFns: (() => void)[] = []
   let failing = false
   let connected = false
   const reportFailure = (err: unknown): void => {
@@ -45,7 +45,9 @@ export async function connectRedisBus(url: string): Promise<RoomBus> {
   const down = new Set<RedisClient>()
   for (const client of [pub, sub]) {
     client.on('error', reportFailure)
-    client.on('close', () => void (connected && down.add(client)))
+    client.on('close', () => {
+      if (connected) down.add(client)
+    })
     client.on('ready', () => {
       if (!down.delete(client) || down.size > 0) return
       failing = false

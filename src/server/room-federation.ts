@@ -56,7 +56,7 @@ export class RoomFederation<M> {
     // the room's first member here: hear the room, then say who is here and
     // ask who is elsewhere. Both, once subscribed: of two servers subscribing
     // at once, the later one's words reach the earlier one either way.
-    if (first) void this.bus.subscribe(room).then(() => this.announce(room), () => {})
+    if (first) void this.bus.subscribe(room).then(() => this.announce(room), () => { /* not subscribed: nothing to announce */ })
   }
 
   /** `peer` left `room` here; `empty`: it was the room's last member here. */
@@ -129,7 +129,10 @@ export class RoomFederation<M> {
     }
     switch (e.t) {
       case 'joined':
-        return arrived(e.peer)
+        {
+          arrived(e.peer)
+          return
+        }
       case 'here': {
         // a server's whole list: those of it not listed have left
         const listed = new Set(e.peers)
@@ -138,7 +141,8 @@ export class RoomFederation<M> {
           elsewhere.delete(peer)
           for (const c of members.values()) this.send(c, { type: 'left', room, peer })
         }
-        return e.peers.forEach(arrived)
+        e.peers.forEach(arrived)
+        return
       }
       case 'left':
         if (elsewhere.get(e.peer) !== e.server) return
@@ -146,7 +150,10 @@ export class RoomFederation<M> {
         for (const c of members.values()) this.send(c, { type: 'left', room, peer: e.peer })
         return
       case 'who':
-        return this.bus.publish(room, { t: 'here', server: this.server, peers: [...members.keys()] })
+        {
+          this.bus.publish(room, { t: 'here', server: this.server, peers: [...members.keys()] })
+          return
+        }
       case 'signal': {
         const target = members.get(e.to)
         // `from` and `data` were checked by the sender's server; its `joined` may

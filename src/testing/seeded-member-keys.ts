@@ -53,14 +53,18 @@ export class SeededKeyring implements MemberKeyScheme {
     return this.byPublic.get(hex(key.publicKey))?.id ?? ''
   }
 
+  // eslint-disable-next-line @typescript-eslint/require-await -- async so a throw rejects, as the MemberKeyStore contract promises
   async sign(key: MemberKey, t: HelloTranscript): Promise<Uint8Array> {
     const held = this.byPublic.get(hex(key.publicKey))
+    // eslint-disable-next-line @typescript-eslint/prefer-optional-chain -- key may come from untyped JavaScript: an undefined privateKey must not match a missing key
     if (held === undefined || held.token !== key.privateKey) throw new WireError('UNAUTHORIZED', 'not a key this keyring handed out')
     return signature(held.secret, t)
   }
 
+  // eslint-disable-next-line @typescript-eslint/require-await -- async so a throw rejects, as the MemberKeyStore contract promises
   async verify(member: string, key: MemberPublicKey, sig: Uint8Array, t: HelloTranscript): Promise<void> {
     const held = this.byPublic.get(hex(key.publicKey))
+    // eslint-disable-next-line @typescript-eslint/prefer-optional-chain -- member may come from untyped JavaScript: an undefined id must not match a missing key
     if (held === undefined || held.id !== member || key.algorithm !== ALGORITHM) throw new WireError('UNAUTHORIZED', `${member} is not the id of the key shown`)
     const expected = signature(held.secret, t)
     if (sig.length !== expected.length || !sig.every((b, i) => b === expected[i])) throw new WireError('UNAUTHORIZED', `hello signature of ${member} does not verify`)

@@ -63,7 +63,7 @@ const DEFAULTS: NetworkOptions = { minDelay: 1, maxDelay: 10, dropRate: 0, dupli
 
 /** One directed link's stream: messages in send order, the head due first. */
 interface Stream<M> {
-  queue: Array<{ msg: M; at: number; life: number; wanted: () => boolean }>
+  queue: { msg: M; at: number; life: number; wanted: () => boolean }[]
   /** the timer of the head's (re)delivery, or null when the queue is empty */
   timer: number | null
 }
@@ -83,7 +83,7 @@ export class VirtualNetwork<M> {
   private readonly blocked = new Set<string>()
   private readonly isolated = new Set<string>()
   /** members whose deliveries are held (a frozen tab): released in order later */
-  private readonly held = new Map<string, Array<{ from: string; msg: M; life: number }>>()
+  private readonly held = new Map<string, { from: string; msg: M; life: number }[]>()
   /** latest scheduled arrival per directed link, to keep links FIFO */
   private readonly lastArrival = new Map<string, number>()
   private readonly streams = new Map<string, Stream<M>>()
@@ -143,10 +143,19 @@ export class VirtualNetwork<M> {
   send(from: string, to: string, msg: M): void {
     this.counters.sent++
     const life = this.members.get(to)?.life ?? -1
-    if (this.isBlocked(from, to)) return this.lose(from, to, msg, 'partition')
-    if (life < 0) return this.lose(from, to, msg, 'unregistered')
+    if (this.isBlocked(from, to)) {
+      this.lose(from, to, msg, 'partition')
+      return
+    }
+    if (life < 0) {
+      this.lose(from, to, msg, 'unregistered')
+      return
+    }
     const o = this.opts
-    if (o.dropRate > 0 && prng.real53(this.gen) < o.dropRate) return this.lose(from, to, msg, 'random')
+    if (o.dropRate > 0 && prng.real53(this.gen) < o.dropRate) {
+      this.lose(from, to, msg, 'random')
+      return
+    }
     const copies = o.duplicateRate > 0 && prng.real53(this.gen) < o.duplicateRate ? 2 : 1
     const link = linkKey(from, to)
     let deliverAt = 0
@@ -172,7 +181,10 @@ export class VirtualNetwork<M> {
   sendInOrder(from: string, to: string, msg: M, wanted: () => boolean = () => true): void {
     this.counters.sent++
     const life = this.members.get(to)?.life ?? -1
-    if (life < 0) return this.lose(from, to, msg, 'unregistered')
+    if (life < 0) {
+      this.lose(from, to, msg, 'unregistered')
+      return
+    }
     const key = linkKey(from, to)
     let stream = this.streams.get(key)
     if (stream === undefined) this.streams.set(key, (stream = { queue: [], timer: null }))
@@ -199,11 +211,13 @@ export class VirtualNetwork<M> {
       if (head.wanted()) {
         // stalled: retransmitted later, and the rest of the stream waits behind it
         head.at = this.clock.now() + this.opts.retransmitMs
-        return this.scheduleHead(from, to, stream)
+        this.scheduleHead(from, to, stream)
+        return
       }
       stream.queue.shift()
       this.lose(from, to, head.msg, 'partition')
-      return this.scheduleHead(from, to, stream)
+      this.scheduleHead(from, to, stream)
+      return
     }
     stream.queue.shift()
     // the next one is due no earlier than it was, and not before this one
@@ -268,7 +282,10 @@ export class VirtualNetwork<M> {
   }
 
   private arrive(from: string, to: string, msg: M, life: number): void {
-    if (this.isBlocked(from, to)) return this.lose(from, to, msg, 'partition')
+    if (this.isBlocked(from, to)) {
+      this.lose(from, to, msg, 'partition')
+      return
+    }
     const queue = this.held.get(to)
     if (queue !== undefined && this.members.get(to)?.life === life) {
       queue.push({ from, msg, life })
@@ -279,8 +296,14 @@ export class VirtualNetwork<M> {
 
   private handOver(from: string, to: string, msg: M, life: number): void {
     const member = this.members.get(to)
-    if (member === undefined) return this.lose(from, to, msg, 'unregistered')
-    if (member.life !== life) return this.lose(from, to, msg, 'restarted')
+    if (member === undefined) {
+      this.lose(from, to, msg, 'unregistered')
+      return
+    }
+    if (member.life !== life) {
+      this.lose(from, to, msg, 'restarted')
+      return
+    }
     this.counters.delivered++
     this.observer?.({ kind: 'deliver', from, to, msg })
     member.deliver(from, msg)

@@ -48,7 +48,7 @@ export class VirtualPeer implements PeerLike, PacketReceiver {
   private lastHeard = 0
   private lastSent = 0
   private timer: TimerId | null = null
-  private readonly listeners = new Map<PeerEvent, Array<(...args: never[]) => void>>()
+  private readonly listeners = new Map<PeerEvent, ((...args: never[]) => void)[]>()
 
   constructor(
     private readonly host: VirtualHost,
@@ -76,7 +76,7 @@ export class VirtualPeer implements PeerLike, PacketReceiver {
     if (this.state === 'closed') return
     const s = data as { type?: unknown; sdp?: unknown; candidate?: { candidate?: unknown } }
     if (s.type === 'offer' || s.type === 'answer') {
-      if ((s.type === 'offer') === this.initiator || typeof s.sdp !== 'string' || !s.sdp.startsWith('virtual')) throw new Error(`unexpected ${String(s.type)}`)
+      if ((s.type === 'offer') === this.initiator || typeof s.sdp !== 'string' || !s.sdp.startsWith('virtual')) throw new Error(`unexpected ${s.type}`)
       if (!this.initiator && !this.described) this.later(() => this.describe('answer'))
       return
     }
@@ -114,7 +114,7 @@ export class VirtualPeer implements PeerLike, PacketReceiver {
   }
 
   receive(kind: PacketKind, from: string, fromEndpoint: number, payload: Uint8Array): void {
-    if (this.state === 'closed' || this.remote === null || from !== this.remote.member || fromEndpoint !== this.remote.endpoint) return
+    if (this.state === 'closed' || this.remote?.member !== from || fromEndpoint !== this.remote.endpoint) return
     this.lastHeard = this.host.clock.now()
     switch (kind) {
       case Kind.check:
@@ -155,7 +155,10 @@ export class VirtualPeer implements PeerLike, PacketReceiver {
     // a crashed tab runs nothing: its channels neither probe nor fail (the peer's stall and close)
     if (this.state === 'closed' || this.remote === null || !this.host.isAlive) return
     const now = this.host.clock.now()
-    if (now - this.lastHeard >= this.timing.consentTimeoutMs) return this.fail(this.state === 'open' ? 'consent expired' : 'ICE failed')
+    if (now - this.lastHeard >= this.timing.consentTimeoutMs) {
+      this.fail(this.state === 'open' ? 'consent expired' : 'ICE failed')
+      return
+    }
     if (this.state === 'checking' || now - this.lastSent >= this.timing.consentIntervalMs) {
       this.lastSent = now
       this.host.sendPacket(this.remote.member, Kind.check, this.remote.endpoint, this.endpoint)

@@ -72,7 +72,10 @@ export class VirtualSignalingServer {
       return
     }
     if (conn === undefined) return
-    if (msg.op === 'leave') return this.leave(key, conn)
+    if (msg.op === 'leave') {
+      this.leave(key, conn)
+      return
+    }
     const target = this.rooms.get(conn.room)?.get(msg.to)
     if (target !== undefined) this.send(target, { op: 'signal', from: conn.peer, data: msg.data })
   }

@@ -71,13 +71,14 @@ export class VirtualTransport implements Transport {
     return new Map(this.linkMap)
   }
 
+  // eslint-disable-next-line @typescript-eslint/require-await -- async so a throw rejects and close keeps its microtask timing (the simulator depends on it)
   async close(): Promise<void> {
     if (this.closed) return
     this.onClosed()
   }
 
   /** peers this member refused, in order, with the node's reason (for tests) */
-  readonly refusals: Array<{ peer: string; reason: string }> = []
+  readonly refusals: { peer: string; reason: string }[] = []
 
   /** The node found the peer breaking the protocol: its link closes on both
    *  sides. Unlike MeshTransport (which links again after a penalty), a

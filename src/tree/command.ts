@@ -72,6 +72,7 @@ const isVersion = (n: unknown): n is number => typeof n === 'number' && Number.i
  * whether it succeeds against the tree is the tree's business.
  */
 export const opProblem = (op: TxnOp, checkPath = true): string | null => {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- ops are decoded from peer messages or come from untyped JavaScript
   if (typeof op !== 'object' || op === null) return 'op must be an object'
   if (checkPath || typeof op.path !== 'string') {
     const seq = op.op === 'create' && CREATE_MODES.includes(op.mode) && isSequentialMode(op.mode)
@@ -82,6 +83,7 @@ export const opProblem = (op: TxnOp, checkPath = true): string | null => {
   switch (op.op) {
     case 'create':
       if (!(op.data instanceof Uint8Array)) return 'data must be a Uint8Array'
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- mode may be anything from untyped JavaScript; String() also takes a symbol
       if (!CREATE_MODES.includes(op.mode)) return `unknown create mode ${String(op.mode)}`
       if (isTtlMode(op.mode)) {
         if (!isUint(op.ttlMs, MAX_TTL_MS) || op.ttlMs === 0) return `ttlMs must be in 1..${MAX_TTL_MS}`
@@ -89,6 +91,7 @@ export const opProblem = (op: TxnOp, checkPath = true): string | null => {
         return 'ttlMs is only for ttl modes'
       }
       if (op.parents !== undefined && !PARENTS_MODES.includes(op.parents)) {
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- parents may be anything from untyped JavaScript; String() also takes a symbol
         return `parents must be ${PARENTS_MODES.join(' or ')}, not ${String(op.parents)}`
       }
       return null
@@ -107,6 +110,7 @@ export const opProblem = (op: TxnOp, checkPath = true): string | null => {
 
 /** The reason a command is malformed, or null. */
 export const commandProblem = (cmd: Command): string | null => {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- commands are decoded from the log or peer messages
   if (typeof cmd !== 'object' || cmd === null) return 'command must be an object'
   if (!isUint(cmd.time)) return 'time must be a non-negative integer'
   switch (cmd.type) {
@@ -138,6 +142,7 @@ export const commandProblem = (cmd: Command): string | null => {
     case 'reap':
       if (!Array.isArray(cmd.nodes) || cmd.nodes.length > MAX_LIST_LENGTH) return 'nodes must be a bounded array'
       for (const n of cmd.nodes) {
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- commands are decoded from the log or peer messages
         if (typeof n !== 'object' || n === null || !isUint(n.czxid)) return 'reap node czxid must be a non-negative integer'
         const p = pathProblem(n.path)
         if (p !== null) return `bad path ${JSON.stringify(n.path)}: ${p}`

@@ -8,7 +8,7 @@ import { digest as sha256 } from 'lib0/hash/sha256'
 import { MAX_OPS_PER_TXN, commandProblem, isEphemeralMode, isSequentialMode, isTtlMode, opProblem } from './command'
 import { acknowledge, lookup, newSessionDedup, record } from './dedup'
 import { TreeError } from './errors'
-import { joinPath, nameOf, parentOf, pathProblem, sequenceSuffix } from './paths'
+import { nameOf, parentOf, pathProblem, sequenceSuffix } from './paths'
 import { decodeState, encodeState } from './snapshot'
 import { PLANTED_BUGS } from './planted-bugs'
 import { addChild, childCount, isReapable, newRoot, statOf } from './znode'
@@ -31,7 +31,7 @@ export const DEFAULT_MAX_DATA_BYTES = 1024 * 1024
 
 type Undo = (() => void)[] | null
 
-const OK_EMPTY: TxnResult = Object.freeze({ ok: true, results: Object.freeze([]) as unknown as OpResult[] }) as TxnResult
+const OK_EMPTY: TxnResult = Object.freeze({ ok: true, results: Object.freeze([]) as unknown as OpResult[] })
 const fail = (code: TreeError['code'], message: string, path?: string): never => {
   throw new TreeError(code, message, path)
 }
@@ -156,7 +156,7 @@ export class ZTree {
     if (this.cachedDigest === null) {
       const h = sha256(this.snapshot())
       let s = ''
-      for (let i = 0; i < h.length; i++) s += h[i]!.toString(16).padStart(2, '0')
+      for (const b of h) s += b.toString(16).padStart(2, '0')
       this.cachedDigest = s
     }
     return this.cachedDigest
@@ -180,6 +180,7 @@ export class ZTree {
     this.state.lastZxid = zxid
     this.cachedDigest = null
     const events: ChangeEvent[] = []
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- commands are decoded from the log or peer messages
     if (cmd?.type === 'txn') return this.applyTxn(zxid, cmd, events)
     const problem = commandProblem(cmd)
     if (problem !== null) return { result: { ok: false, code: 'BAD_ARGUMENTS', message: problem }, events, deduped: false }
@@ -201,7 +202,7 @@ export class ZTree {
         const results: OpResult[] = []
         for (const { path, czxid } of cmd.nodes) {
           const n = this.state.nodes.get(path)
-          if (n === undefined || n.czxid !== czxid || !isReapable(n, cmd.time)) continue
+          if (n?.czxid !== czxid || !isReapable(n, cmd.time)) continue
           this.removeNode(path, n, zxid, cmd.time, events, null)
           results.push({ op: 'delete' })
         }
@@ -275,8 +276,10 @@ export class ZTree {
   private applyOp(op: TxnOp, zxid: number, time: number, session: string, undo: Undo, events: ChangeEvent[]): OpResult {
     const nodes = this.state.nodes
     // a path naming an existing node is valid (every stored path was validated): skip re-checking it
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- ops are decoded from the log or peer messages
     const known = op?.op !== 'create' && typeof op?.path === 'string' && nodes.has(op.path)
     const problem = opProblem(op, !known)
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- ops are decoded from the log or peer messages
     if (problem !== null) fail('BAD_ARGUMENTS', problem, typeof op?.path === 'string' ? op.path : undefined)
     switch (op.op) {
       case 'create':
@@ -311,7 +314,7 @@ export class ZTree {
       }
       case 'fence': {
         const n = nodes.get(op.path)
-        if (n === undefined || n.czxid !== op.token) fail('FENCED', `fencing token ${op.token} no longer holds ${op.path}`, op.path)
+        if (n?.czxid !== op.token) fail('FENCED', `fencing token ${op.token} no longer holds ${op.path}`, op.path)
         return { op: 'fence' }
       }
     }
