@@ -144,7 +144,7 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
       locks,
       // slots without a key (from before keyed ids) cannot be run: not watched
       listSlots: async () => [...(await keyedSlots(provider, keys, room)).keys()],
-      // a member's session ids start with its member id (Member.newSession)
+      // a member's session ids start with its member id (SessionKeeper.newSession, driver/sessions.ts)
       sessionsOf: (id) => member.tree.sessions().filter((s) => s.startsWith(`${id}.`)),
       closeSessions: (sessions) => member.closeSessions(sessions),
       reportPeerGone: (id) => member.reportPeerGone(id),
