@@ -5,6 +5,7 @@
 // that we leave, so whoever leads next removes us). A closing tab has little
 // time (pagehide), so each step is bounded by a deadline and then given up:
 // what it would have done happens later by timeouts anyway.
+import { encodeRaftMessage } from '../wire/raft-codec'
 import type { MemberContext } from './member-context'
 import type { Roster } from './roster'
 import type { SessionKeeper } from './sessions'
@@ -24,12 +25,20 @@ export class Leaving {
     // never hand over to a member that announced it is leaving (two tabs closing together)
     const target = this.roster.members().find((m) => m.voter && !m.self && m.visible && !this.roster.hasDeparted(m.id) && conf.voters.includes(m.id) && ctx.links.has(m.id))
     if (target === undefined) return
-    try {
-      ctx.raft.transferLeadership(target.id)
-    } catch {
-      return
+    // sent in this turn, not through the Ready loop: a closing tab may run no
+    // more code once `pagehide` returns, and the loop may be waiting on a disk
+    // write of the Ready in flight (with writes going on, it nearly always is)
+    const handOver = ctx.raft.handOverNow(target.id)
+    for (const m of handOver) ctx.links.send(m.to, { type: 'raft', bytes: encodeRaftMessage(m) })
+    if (handOver.length === 0) {
+      // the target needs more than a few messages: the usual transfer, round trips and all
+      try {
+        ctx.raft.transferLeadership(target.id)
+      } catch {
+        return
+      }
+      ctx.control.pump()
     }
-    ctx.control.pump()
     const deadline = ctx.clock.now() + ctx.timing.tickMs * ctx.timing.electionTicks * 2
     await new Promise<void>((resolve) => {
       const poll = (): void => {

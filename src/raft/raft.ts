@@ -876,6 +876,38 @@ export class Raft {
     else this.sendAppend(target)
   }
 
+  /**
+   * Leader about to go (its tab is closing and may run no more code after
+   * this turn): hand leadership to `target` with no round trip to wait for.
+   * Returns the messages to send at once, not queued behind a save in flight:
+   * the entries the target lacks up to what is on our disk, then
+   * MsgTimeoutNow. Only entries on our disk, and that is enough: every
+   * committed entry is among them, and no voter holds an entry of ours we do
+   * not (a follower only ever got what we sent after saving it), so the target
+   * ends up at least as up to date as every voter and wins its election.
+   * Empty when the target cannot be caught up in a few messages (it needs a
+   * snapshot, or lags by more than `HAND_OVER_MAX_MSGS` messages): then the
+   * others elect a leader the usual way.
+   */
+  handOverNow(target: NodeId): Message[] {
+    if (this.role !== 'leader' || target === this.id) return []
+    const pr = this.trk.progress.get(target)
+    if (pr === undefined || !this.trk.isVoter(target)) return []
+    const out: Message[] = []
+    const durable = this.log.stableIndex
+    for (let prev = pr.match; prev < durable; ) {
+      const prevTerm = this.log.term(prev)
+      const ents = prevTerm === undefined ? [] : this.log.slice(prev + 1, durable + 1, this.cfg.maxSizePerMsg)
+      if (ents.length === 0 || out.length >= HAND_OVER_MAX_MSGS) return []
+      out.push(newMessage('MsgApp', this.id, target, this.term, { index: prev, logTerm: prevTerm, entries: ents, commit: this.log.committed }))
+      prev = ents[ents.length - 1]!.index
+    }
+    this.leadTransferee = target
+    this.electionElapsed = 0
+    out.push(newMessage('MsgTimeoutNow', this.id, target, this.term, {}))
+    return out
+  }
+
   private sendTimeoutNow(to: NodeId): void {
     this.send('MsgTimeoutNow', to, this.term)
   }
@@ -905,6 +937,9 @@ export class Raft {
   }
 
 }
+
+/** how many MsgApps a closing leader sends to catch its successor up before giving up (handOverNow) */
+const HAND_OVER_MAX_MSGS = 8
 
 function decodeNodeId(ctx: Uint8Array | null): NodeId | null {
   if (ctx === null || ctx.length === 0 || ctx.length > 1024) return null

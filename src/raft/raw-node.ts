@@ -81,6 +81,11 @@ export class RawNode {
     this.raft.transferLeadership(to)
   }
 
+  /** Leader about to go: the messages that hand leadership to `to` now, to be sent at once (see Raft.handOverNow). */
+  handOverNow(to: NodeId): Message[] {
+    return this.raft.handOverNow(to)
+  }
+
   /** Leader: the link to `id` failed; stop pipelining to it and probe. */
   reportUnreachable(id: NodeId): void {
     this.raft.reportUnreachable(id)

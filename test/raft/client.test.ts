@@ -107,6 +107,52 @@ describe('§8 client interaction / ReadIndex', () => {
   })
 })
 
+describe('a leader about to go hands over at once (handOverNow)', () => {
+  it('catches the successor up to what is on its disk, then MsgTimeoutNow: the successor wins with no round trip to the old leader', () => {
+    const net = leaderCluster({ checkQuorum: true, preVote: true })
+    net.isolate('3')
+    net.node('1').propose(text('a'))
+    net.stabilize() // committed by 1 and 2; 3 lags
+    net.heal()
+    net.node('1').propose(text('b'))
+    net.node('1').ready() // 'b' is being saved, not on disk yet
+    const msgs = net.node('1').handOverNow('3')
+    expect(msgs.map((m) => m.type)).toEqual(['MsgApp', 'MsgTimeoutNow'])
+    expect(msgs[0]!.entries.map((e) => str(e.data))).toContain('a')
+    expect(msgs.flatMap((m) => m.entries.map((e) => str(e.data)))).not.toContain('b')
+    // the old leader's tab is gone: only what it handed over reaches anyone
+    net.members.delete('1')
+    for (const m of msgs) net.deliver(m)
+    net.stabilize()
+    expect(net.node('3').status().role).toBe('leader')
+    expect(net.appliedData('3')).toEqual(['a'])
+    expect(net.appliedData('2')).toEqual(['a'])
+  })
+
+  it('an up-to-date successor gets MsgTimeoutNow alone', () => {
+    const net = leaderCluster()
+    net.node('1').propose(text('a'))
+    net.stabilize()
+    expect(net.node('1').handOverNow('2').map((m) => m.type)).toEqual(['MsgTimeoutNow'])
+  })
+
+  it('nothing when the successor needs a snapshot, from a follower, to a learner or to itself', () => {
+    const net = leaderCluster()
+    net.isolate('3')
+    net.node('1').propose(text('a'))
+    net.stabilize()
+    net.compact('1', net.node('1').status().applied, text('snap'))
+    net.heal()
+    expect(net.node('1').handOverNow('3')).toEqual([])
+    expect(net.node('2').handOverNow('3')).toEqual([])
+    expect(net.node('1').handOverNow('1')).toEqual([])
+    const withLearner = Network.cluster(['1', '2'], {}, ['3'])
+    withLearner.stabilize()
+    withLearner.elect('1')
+    expect(withLearner.node('1').handOverNow('3')).toEqual([])
+  })
+})
+
 describe('leadership transfer', () => {
   it('hands leadership to an up-to-date follower with MsgTimeoutNow, bypassing the lease', () => {
     const net = leaderCluster({ checkQuorum: true, preVote: true })
