@@ -3,64 +3,40 @@
 // Raft index of the entry (strictly increasing) and every op of a multi shares
 // it. No clock, no randomness, no I/O: time is the leader-stamped `time` of
 // each command, so every replica applying the same log reaches the same state
-// (compare with digest()).
+// (compare with digest()). The ops that change nodes live in node-ops.ts.
 import { digest as sha256 } from 'lib0/hash/sha256'
-import { MAX_OPS_PER_TXN, commandProblem, isEphemeralMode, isSequentialMode, isTtlMode, opProblem } from './command'
+import { MAX_OPS_PER_TXN, commandProblem } from './command'
 import { acknowledge, lookup, newSessionDedup, record } from './dedup'
 import { TreeError } from './errors'
-import { nameOf, parentOf, pathProblem, sequenceSuffix } from './paths'
 import { decodeState, encodeState } from './snapshot'
 import { PLANTED_BUGS } from './planted-bugs'
-import { addChild, childCount, isReapable, newRoot, statOf } from './znode'
-import type { NodeKind, TreeState, ZNode } from './znode'
+import { NodeOps } from './node-ops'
+import type { Undo } from './node-ops'
+import { isReapable, newRoot, statOf } from './znode'
+import type { NodeKind, TreeState } from './znode'
 import type {
   ApplyOutcome,
   ChangeEvent,
   Command,
-  CreateMode,
   OpResult,
   SessionInfo,
   Stat,
   TreeBugs,
   TreeOptions,
-  TxnOp,
   TxnResult,
 } from './types'
 
 export const DEFAULT_MAX_DATA_BYTES = 1024 * 1024
 
-type Undo = (() => void)[] | null
-
 const OK_EMPTY: TxnResult = Object.freeze({ ok: true, results: Object.freeze([]) as unknown as OpResult[] })
-const fail = (code: TreeError['code'], message: string, path?: string): never => {
-  throw new TreeError(code, message, path)
-}
-
-const kindOf = (mode: CreateMode): NodeKind =>
-  isEphemeralMode(mode) ? 'ephemeral' : mode === 'container' ? 'container' : isTtlMode(mode) ? 'ttl' : 'persistent'
-
-/** a node as its create makes it: every zxid this entry's, every counter zero */
-const newNode = (data: Uint8Array, kind: NodeKind, owner: string | null, ttlMs: number, zxid: number, time: number): ZNode => ({
-  data,
-  czxid: zxid,
-  mzxid: zxid,
-  pzxid: zxid,
-  ctime: time,
-  mtime: time,
-  version: 0,
-  cversion: 0,
-  kind,
-  owner,
-  ttlMs,
-  ptime: time,
-  children: null,
-})
 
 export class ZTree {
   private readonly state: TreeState
   private readonly maxDataBytes: number
   /** paths of container and TTL nodes: the only ones reapable() must look at */
   private readonly reapCandidates = new Set<string>()
+  /** every change of a node goes through these */
+  private readonly ops: NodeOps
   private cachedDigest: string | null = null
   /** planted bugs (tests only): see TreeBugs */
   private readonly bugs: TreeBugs
@@ -72,6 +48,7 @@ export class ZTree {
     this.maxDataBytes = max
     this.state = state ?? { nodes: new Map([['/', newRoot()]]), sessions: new Map(), lastZxid: 0 }
     for (const [path, n] of this.state.nodes) if (n.kind === 'container' || n.kind === 'ttl') this.reapCandidates.add(path)
+    this.ops = new NodeOps(this.state, this.reapCandidates, max)
   }
 
   /** zxid of the last applied entry (0 for a fresh tree) */
@@ -203,7 +180,7 @@ export class ZTree {
         for (const { path, czxid } of cmd.nodes) {
           const n = this.state.nodes.get(path)
           if (n?.czxid !== czxid || !isReapable(n, cmd.time)) continue
-          this.removeNode(path, n, zxid, cmd.time, events, null)
+          this.ops.remove(path, n, zxid, cmd.time, events, null)
           results.push({ op: 'delete' })
         }
         return { result: { ok: true, results }, events, deduped: false }
@@ -217,7 +194,7 @@ export class ZTree {
   private endSession(id: string, zxid: number, time: number, events: ChangeEvent[]): void {
     const s = this.state.sessions.get(id)
     if (s === undefined) return
-    for (const path of [...s.ephemerals].sort()) this.removeNode(path, this.state.nodes.get(path)!, zxid, time, events, null)
+    for (const path of [...s.ephemerals].sort()) this.ops.remove(path, this.state.nodes.get(path)!, zxid, time, events, null)
     this.state.sessions.delete(id)
   }
 
@@ -261,7 +238,7 @@ export class ZTree {
     const results: OpResult[] = []
     for (let i = 0; i < ops.length; i++) {
       try {
-        results.push(this.applyOp(ops[i]!, zxid, cmd.time, cmd.session, undo, events))
+        results.push(this.ops.apply(ops[i]!, zxid, cmd.time, cmd.session, undo, events))
       } catch (err) {
         if (!(err instanceof TreeError)) throw err
         if (undo !== null) for (let u = undo.length - 1; u >= 0; u--) undo[u]!()
@@ -270,150 +247,5 @@ export class ZTree {
       }
     }
     return { ok: true, results }
-  }
-
-  /** one op: checks everything first, then mutates; pushes its inverse onto undo (multi only) */
-  private applyOp(op: TxnOp, zxid: number, time: number, session: string, undo: Undo, events: ChangeEvent[]): OpResult {
-    const nodes = this.state.nodes
-    // a path naming an existing node is valid (every stored path was validated): skip re-checking it
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- ops are decoded from the log or peer messages
-    const known = op?.op !== 'create' && typeof op?.path === 'string' && nodes.has(op.path)
-    const problem = opProblem(op, !known)
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- ops are decoded from the log or peer messages
-    if (problem !== null) fail('BAD_ARGUMENTS', problem, typeof op?.path === 'string' ? op.path : undefined)
-    switch (op.op) {
-      case 'create':
-        return this.create(op, zxid, time, session, undo, events)
-      case 'set': {
-        if (op.data.length > this.maxDataBytes) fail('TOO_LARGE', `data of ${op.data.length} bytes exceeds ${this.maxDataBytes}`, op.path)
-        const n = nodes.get(op.path) ?? fail('NO_NODE', `no node ${op.path}`, op.path)
-        if (op.version !== -1 && op.version !== n.version) fail('BAD_VERSION', `version ${n.version}, expected ${op.version}`, op.path)
-        if (undo !== null) {
-          const { data, version, mzxid, mtime } = n
-          undo.push(() => Object.assign(n, { data, version, mzxid, mtime }))
-        }
-        n.data = op.data.slice()
-        n.version++
-        n.mzxid = zxid
-        n.mtime = time
-        events.push({ type: 'data', path: op.path, zxid })
-        return { op: 'set', stat: statOf(n) }
-      }
-      case 'delete': {
-        if (op.path === '/') fail('BAD_ARGUMENTS', 'the root cannot be deleted', op.path)
-        const n = nodes.get(op.path) ?? fail('NO_NODE', `no node ${op.path}`, op.path)
-        if (op.version !== -1 && op.version !== n.version) fail('BAD_VERSION', `version ${n.version}, expected ${op.version}`, op.path)
-        if (childCount(n) > 0) fail('NOT_EMPTY', `${op.path} has children`, op.path)
-        this.removeNode(op.path, n, zxid, time, events, undo)
-        return { op: 'delete' }
-      }
-      case 'check': {
-        const n = nodes.get(op.path) ?? fail('NO_NODE', `no node ${op.path}`, op.path)
-        if (op.version !== -1 && op.version !== n.version) fail('BAD_VERSION', `version ${n.version}, expected ${op.version}`, op.path)
-        return { op: 'check' }
-      }
-      case 'fence': {
-        const n = nodes.get(op.path)
-        if (n?.czxid !== op.token) fail('FENCED', `fencing token ${op.token} no longer holds ${op.path}`, op.path)
-        return { op: 'fence' }
-      }
-    }
-  }
-
-  private create(
-    op: Extract<TxnOp, { op: 'create' }>,
-    zxid: number,
-    time: number,
-    session: string,
-    undo: Undo,
-    events: ChangeEvent[],
-  ): OpResult {
-    if (op.data.length > this.maxDataBytes) fail('TOO_LARGE', `data of ${op.data.length} bytes exceeds ${this.maxDataBytes}`, op.path)
-    const sequential = isSequentialMode(op.mode)
-    // for a sequential create the given path is a prefix; '/q/' names children '/q/0000000000', …
-    if (!sequential && op.path === '/') fail('NODE_EXISTS', 'the root exists', op.path)
-    const parentPath = sequential && op.path.endsWith('/') ? op.path.slice(0, -1) || '/' : parentOf(op.path)
-    const nodes = this.state.nodes
-    // Every check comes before the first change (a create outside a multi has
-    // no undo): the ancestors `parents` will make are only listed here.
-    const missing = op.parents === undefined ? [] : this.missingAncestors(parentPath)
-    const parent = nodes.get(parentPath)
-    if (parent === undefined && missing.length === 0) fail('NO_NODE', `no parent node ${parentPath}`, op.path)
-    // a parent made now has counted no child yet: its first sequential child is 0000000000
-    const path = sequential ? op.path + sequenceSuffix(parent?.cversion ?? 0) : op.path
-    if (sequential && pathProblem(path) !== null) fail('BAD_ARGUMENTS', `bad sequential path ${path}`, path)
-    if (nodes.has(path)) fail('NODE_EXISTS', `${path} exists`, path)
-    // the existing node that gets the first new child: the parent, or the ancestor above the made ones
-    const host = missing.length === 0 ? parentPath : parentOf(missing[0]!)
-    if (nodes.get(host)!.kind === 'ephemeral') fail('NO_CHILDREN_FOR_EPHEMERALS', `${host} is ephemeral`, path)
-    for (const ancestor of missing) this.link(ancestor, newNode(new Uint8Array(0), op.parents!, null, 0, zxid, time), zxid, time, undo, events)
-    const kind = kindOf(op.mode)
-    const node = newNode(op.data.slice(), kind, kind === 'ephemeral' ? session : null, kind === 'ttl' ? op.ttlMs! : 0, zxid, time)
-    this.link(path, node, zxid, time, undo, events)
-    return { op: 'create', path, stat: statOf(node) }
-  }
-
-  /** the ancestors of a node at `parentPath`, itself included, that do not exist yet: top-down */
-  private missingAncestors(parentPath: string): string[] {
-    const missing: string[] = []
-    for (let at = parentPath; !this.state.nodes.has(at); at = parentOf(at)) missing.push(at)
-    return missing.reverse()
-  }
-
-  /** Links a new node under its (existing) parent, as a ZooKeeper create does: the parent's cversion, pzxid move. */
-  private link(path: string, node: ZNode, zxid: number, time: number, undo: Undo, events: ChangeEvent[]): void {
-    const nodes = this.state.nodes
-    const parentPath = parentOf(path)
-    const parent = nodes.get(parentPath)!
-    const name = nameOf(path)
-    const { cversion, pzxid, ptime } = parent
-    nodes.set(path, node)
-    addChild(parent, name)
-    parent.cversion++
-    parent.pzxid = zxid
-    parent.ptime = time
-    const owner = node.owner !== null ? this.state.sessions.get(node.owner)! : null
-    owner?.ephemerals.add(path)
-    if (node.kind === 'container' || node.kind === 'ttl') this.reapCandidates.add(path)
-    if (undo !== null) {
-      undo.push(() => {
-        nodes.delete(path)
-        parent.children!.delete(name)
-        Object.assign(parent, { cversion, pzxid, ptime })
-        owner?.ephemerals.delete(path)
-        this.reapCandidates.delete(path)
-      })
-    }
-    events.push({ type: 'created', path, zxid }, { type: 'children', path: parentPath, zxid })
-  }
-
-  /**
-   * Unlinks a node (the caller checked it may go). As ZooKeeper's delete: the
-   * parent's pzxid moves and numChildren drops; its cversion does not (only
-   * child creations count, so sequential names never repeat anyway).
-   */
-  private removeNode(path: string, n: ZNode, zxid: number, time: number, events: ChangeEvent[], undo: Undo): void {
-    const nodes = this.state.nodes
-    const parentPath = parentOf(path)
-    const parent = nodes.get(parentPath)!
-    const name = nameOf(path)
-    const { pzxid, ptime } = parent
-    nodes.delete(path)
-    parent.children!.delete(name)
-    parent.pzxid = zxid
-    parent.ptime = time
-    const owner = n.owner !== null ? this.state.sessions.get(n.owner) : undefined
-    owner?.ephemerals.delete(path)
-    const candidate = this.reapCandidates.delete(path)
-    if (undo !== null) {
-      undo.push(() => {
-        nodes.set(path, n)
-        addChild(parent, name)
-        Object.assign(parent, { pzxid, ptime })
-        owner?.ephemerals.add(path)
-        if (candidate) this.reapCandidates.add(path)
-      })
-    }
-    events.push({ type: 'deleted', path, zxid }, { type: 'children', path: parentPath, zxid })
   }
 }
