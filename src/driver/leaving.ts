@@ -5,7 +5,6 @@
 // that we leave, so whoever leads next removes us). A closing tab has little
 // time (pagehide), so each step is bounded by a deadline and then given up:
 // what it would have done happens later by timeouts anyway.
-import { encodeRaftMessage } from '../wire/raft-codec'
 import type { MemberContext } from './member-context'
 import type { Roster } from './roster'
 import type { SessionKeeper } from './sessions'
@@ -29,7 +28,7 @@ export class Leaving {
     // more code once `pagehide` returns, and the loop may be waiting on a disk
     // write of the Ready in flight (with writes going on, it nearly always is)
     const handOver = ctx.raft.handOverNow(target.id)
-    for (const m of handOver) ctx.links.send(m.to, { type: 'raft', bytes: encodeRaftMessage(m) })
+    for (const m of handOver) ctx.sendRaft(m)
     if (handOver.length === 0) {
       // the target needs more than a few messages: the usual transfer, round trips and all
       try {

@@ -16,7 +16,7 @@
 // `control` is what only the Member as a whole can do (drain the core, stop,
 // pause and resume its ticks); the Member fills it in when it wires the pieces.
 import type { RawNode } from '../raft/index'
-import type { ConfState, Role } from '../raft/types'
+import type { ConfState, Message, Role } from '../raft/types'
 import { ZTree } from '../tree/ztree'
 import type { TreeOptions } from '../tree/types'
 import { PLANTED_BUGS } from '../raft/index'
@@ -24,6 +24,7 @@ import { MeshError, toMeshError } from '../shared/errors'
 import type { DivergedEvent, MemberInfo, MeshState } from '../shared/types'
 import type { Clock } from '../shared/clock'
 import type { Storage } from '../storage/types'
+import { encodeRaftMessage } from '../wire/raft-codec'
 import type { LinkTable } from './links'
 import { ConnectionState } from './state'
 import type { MemberOptions, MemberTiming } from './options'
@@ -123,6 +124,12 @@ export class MemberContext {
   /** A tree restored from a snapshot, with the options every replica shares. */
   restoreTree(data: Uint8Array): ZTree {
     return ZTree.restore(data, this.treeOptions())
+  }
+
+  /** Send one message of the core to its peer; a leader whose link failed stops pipelining to that peer and probes. */
+  sendRaft(m: Message): void {
+    if (m.to === this.id) return
+    if (!this.links.send(m.to, { type: 'raft', bytes: encodeRaftMessage(m) }) && this.isLeader) this.raft.reportUnreachable(m.to)
   }
 
   /** The slot failed: raise STORAGE and stop rather than vote or acknowledge on a disk we cannot trust. */

@@ -15,9 +15,8 @@
 // The soft state of a Ready (who leads, our role) is followed here too: a
 // member that just became leader takes over the session tracker and gives
 // every member a fresh failure timeout before it applies anything as leader.
-import type { Message, Ready, Role } from '../raft/types'
+import type { Ready, Role } from '../raft/types'
 import type { SaveBatch } from '../storage/types'
-import { encodeRaftMessage } from '../wire/raft-codec'
 import { MeshError } from '../shared/errors'
 import type { EntryApplier } from './apply-entries'
 import type { MemberContext } from './member-context'
@@ -73,7 +72,7 @@ export class ReadyLoop {
         // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop(), a divergence or a pause may happen during the await above
         if (ctx.stopped || ctx.raft !== raft || !ctx.running) return
       }
-      for (const m of rd.messages) this.sendRaft(m)
+      for (const m of rd.messages) ctx.sendRaft(m)
       if (rd.softState !== null) this.onSoftState(rd.softState.lead, rd.softState.role)
       if (rd.snapshot !== null) this.applier.install(rd.snapshot, true)
       for (const e of rd.committedEntries) this.applier.apply(e)
@@ -120,12 +119,6 @@ export class ReadyLoop {
     const now = this.ctx.clock.now()
     this.sessions.leader.takeOver(this.ctx.tree, now)
     this.roster.leaderTookOver(now)
-  }
-
-  private sendRaft(m: Message): void {
-    const ctx = this.ctx
-    if (m.to === ctx.id) return
-    if (!ctx.links.send(m.to, { type: 'raft', bytes: encodeRaftMessage(m) }) && ctx.isLeader) ctx.raft.reportUnreachable(m.to)
   }
 }
 
