@@ -60,6 +60,10 @@ export class ReadyLoop {
     const raft = ctx.raft
     while (!ctx.stopped && ctx.running && ctx.raft === raft && raft.hasReady()) {
       const rd = raft.ready()
+      // the term this Ready speaks for, read now: the core may move on while
+      // the save is on the disk, and the app must never hear a leader paired
+      // with a term it did not lead
+      const term = raft.term
       const batch = toSaveBatch(rd)
       if (batch !== null) {
         try {
@@ -73,13 +77,12 @@ export class ReadyLoop {
         if (ctx.stopped || ctx.raft !== raft || !ctx.running) return
       }
       for (const m of rd.messages) ctx.sendRaft(m)
-      if (rd.softState !== null) this.onSoftState(rd.softState.lead, rd.softState.role)
+      if (rd.softState !== null) this.onSoftState(rd.softState.lead, rd.softState.role, term)
       if (rd.snapshot !== null) this.applier.install(rd.snapshot, true)
       for (const e of rd.committedEntries) this.applier.apply(e)
       ctx.raft.advance(rd)
       this.sessions.reads.onReadStates(rd.readStates)
       this.sessions.reads.onApplied()
-      const term = ctx.raft.status().term
       if (term !== ctx.term) {
         ctx.term = term
         ctx.emit('leader', [{ leader: ctx.lead, term }])
@@ -100,7 +103,7 @@ export class ReadyLoop {
     }
   }
 
-  private onSoftState(lead: string | null, role: Role): void {
+  private onSoftState(lead: string | null, role: Role, term: number): void {
     const ctx = this.ctx
     const wasLeader = ctx.isLeader
     const changed = lead !== ctx.lead
@@ -108,8 +111,8 @@ export class ReadyLoop {
     ctx.role = role
     if (changed) {
       ctx.leaderChanged = true
-      ctx.emit('leader', [{ leader: lead, term: ctx.raft.status().term }])
-      ctx.term = ctx.raft.status().term
+      ctx.term = term
+      ctx.emit('leader', [{ leader: lead, term }])
     }
     if (ctx.isLeader && !wasLeader) this.becameLeader()
     this.quorum.update()

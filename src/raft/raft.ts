@@ -880,11 +880,16 @@ export class Raft {
    * Leader about to go (its tab is closing and may run no more code after
    * this turn): hand leadership to `target` with no round trip to wait for.
    * Returns the messages to send at once, not queued behind a save in flight:
-   * the entries the target lacks up to what is on our disk, then
-   * MsgTimeoutNow. Only entries on our disk, and that is enough: every
-   * committed entry is among them, and no voter holds an entry of ours we do
-   * not (a follower only ever got what we sent after saving it), so the target
-   * ends up at least as up to date as every voter and wins its election.
+   * every entry of our log the target lacks, then MsgTimeoutNow. The whole
+   * log, not only what is on our disk: the save in flight completes a few ms
+   * later in a closing page and the Ready loop then sends its appends to the
+   * others; a voter holding an entry the target lacks refuses it its vote (an
+   * election timeout lost, seen in Chromium). Sending entries we have not
+   * saved yet is Raft's parallel leader append (thesis §10.2.1): they count
+   * as ours only once on our disk, and no proposal is taken while a transfer
+   * is on, so our log stops growing here and the target ends up holding every
+   * entry any voter can hold — it wins, and with our vote too (a two-voter
+   * cluster needs it).
    * Empty when the target cannot be caught up in a few messages (it needs a
    * snapshot, or lags by more than `HAND_OVER_MAX_MSGS` messages): then the
    * others elect a leader the usual way.
@@ -894,10 +899,10 @@ export class Raft {
     const pr = this.trk.progress.get(target)
     if (pr === undefined || !this.trk.isVoter(target)) return []
     const out: Message[] = []
-    const durable = this.log.stableIndex
-    for (let prev = pr.match; prev < durable; ) {
+    const last = this.log.lastIndex()
+    for (let prev = pr.match; prev < last; ) {
       const prevTerm = this.log.term(prev)
-      const ents = prevTerm === undefined ? [] : this.log.slice(prev + 1, durable + 1, this.cfg.maxSizePerMsg)
+      const ents = prevTerm === undefined ? [] : this.log.slice(prev + 1, last + 1, this.cfg.maxSizePerMsg)
       if (ents.length === 0 || out.length >= HAND_OVER_MAX_MSGS) return []
       out.push(newMessage('MsgApp', this.id, target, this.term, { index: prev, logTerm: prevTerm, entries: ents, commit: this.log.committed }))
       prev = ents[ents.length - 1]!.index

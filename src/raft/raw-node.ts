@@ -192,6 +192,11 @@ export class RawNode {
     return log.compact({ index, term, conf: confAt(log, index) }, data)
   }
 
+  /** The current term (status() without building the leader's progress map). */
+  get term(): number {
+    return this.raft.term
+  }
+
   status(): RaftStatus {
     const r = this.raft
     let progress: Map<NodeId, ProgressStatus> | null = null

@@ -8,7 +8,7 @@
 // Prints a table, writes test/bench/results.json with every figure, its ratio
 // to its floor, and the goals of issue 7 marked met / missed. A figure that
 // cannot be measured is null with the reason; the run always completes.
-//   npm run bench [-- --quick] [-- --only floor,peers,mesh3,reopen,scale9,scale16]
+//   npm run bench [-- --quick] [-- --only floor,peers,mesh3,reopen,scale9,scale16] [-- --failover-trials N]
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -28,10 +28,16 @@ const onlyArg = process.argv.indexOf('--only')
 const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',')) : null
 const runs = (part: string): boolean => only === null || only.has(part)
 
+/** `--failover-trials N`: more failover trials than the run's default (a tail needs n ≫ 1). */
+const failoverArg = process.argv.indexOf('--failover-trials')
+const failoverTrials = failoverArg >= 0 ? Number(process.argv[failoverArg + 1]) : null
+if (failoverTrials !== null && !(Number.isInteger(failoverTrials) && failoverTrials > 0)) throw new Error('--failover-trials takes a positive integer')
+
 /** Trial counts: --quick keeps every key with fewer samples. */
-const N = quick
+const N0 = quick
   ? { rtt: 100, locks: 100, idb: 100, peerTrials: 1, failover: 1, commits: 30, reads: 30, watches: 20, throughputMs: 1000, lockOps: 20, reopenNodes: 10_000, scaleCommits: 20, scaleFailover: 1 }
   : { rtt: 1000, locks: 500, idb: 300, peerTrials: 10, failover: 10, commits: 300, reads: 300, watches: 100, throughputMs: 4000, lockOps: 100, reopenNodes: 10_000, scaleCommits: 100, scaleFailover: 10 }
+const N = failoverTrials === null ? N0 : { ...N0, failover: failoverTrials }
 
 // ---------------------------------------------------------------- figures
 
