@@ -109,6 +109,25 @@ export class Roster {
     this.departed.add(peer)
   }
 
+  /**
+   * After a death certificate for `gone`, should we campaign at once? Every
+   * surviving tab of its browser hears the certificate within a few ms, and
+   * two campaigns at once split the votes (an election timeout lost). So one
+   * does: of the voters that hear it too (running in the browser of `gone`:
+   * linked to us, or us), the first visible one by id (a hidden tab's timers
+   * are slowed), else the first by id. A choice with a shorter log is refused
+   * by a longer one, which then campaigns itself (Raft.handleVoteRequest).
+   */
+  campaignsAfterDeath(gone: string): boolean {
+    const ctx = this.ctx
+    // we hear its certificate, so it ran in our browser
+    const browser = ctx.browser
+    const hearers = this.members()
+      .filter((m) => m.voter && m.id !== gone && !this.departed.has(m.id) && (m.self || (ctx.links.has(m.id) && m.browser === browser)))
+      .sort((a, b) => (a.visible === b.visible ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.visible ? -1 : 1))
+    return hearers.length === 0 || hearers[0]!.self
+  }
+
   hasDeparted(member: string): boolean {
     return this.departed.has(member)
   }

@@ -68,6 +68,8 @@ export class Raft {
   heartbeatElapsed = 0
   randomizedElectionTimeout = 0
   leadTransferee: NodeId | null = null
+  /** our dead leader's successor was left to another survivor: campaign if we must refuse it (reportPeerGone) */
+  private campaignIfRefused = false
   /** index of the latest conf entry the leader appended; one change at a time */
   pendingConfIndex = 0
   /** bytes of this leader's entries that are not committed yet */
@@ -309,17 +311,20 @@ export class Raft {
     this.reset(term)
     this.lead = lead
     this.role = 'follower'
+    if (lead !== null) this.campaignIfRefused = false
   }
 
   private becomePreCandidate(): void {
     // PreVote changes neither term nor vote: a partitioned member that
     // cannot win does not disturb the cluster when it comes back (§9.6)
+    this.campaignIfRefused = false
     this.trk.resetVotes()
     this.lead = null
     this.role = 'pre-candidate'
   }
 
   private becomeCandidate(): void {
+    this.campaignIfRefused = false
     this.reset(this.term + 1)
     this.vote = this.id
     this.role = 'candidate'
@@ -400,6 +405,16 @@ export class Raft {
       // committed, still needs the learner's vote.
       const commit = this.log.committed
       this.send(respType, m.from, this.term, { reject: true, commit, logTerm: this.log.term(commit) ?? 0 })
+      // We left the campaign after our leader's death to another survivor
+      // (reportPeerGone) and refuse it (its PreVote or vote) only because our
+      // log is ahead of its:
+      // campaign now rather than wait out an election timeout. Once per
+      // death: a standing rule would let two members with alternately longer
+      // logs depose each other forever.
+      if (canVote && !upToDate && this.campaignIfRefused) {
+        this.campaignIfRefused = false
+        this.hup('auto')
+      }
     }
   }
 
@@ -923,7 +938,13 @@ export class Raft {
     if (pr?.state === 'replicate') pr.becomeProbe()
   }
 
-  reportPeerGone(id: NodeId): void {
+  /**
+   * `id` is gone for good (a death certificate). A follower it led forgets it
+   * (which also lifts the lease, so we grant votes) and campaigns at once when
+   * `campaign`: the driver lets one survivor do so, as two at once would split
+   * their votes and cost an election timeout.
+   */
+  reportPeerGone(id: NodeId, campaign = true): void {
     if (id === this.id) return
     if (this.role === 'leader') {
       const pr = this.trk.progress.get(id)
@@ -937,7 +958,8 @@ export class Raft {
       // forgetting it also lifts our lease, so we grant (pre)votes to others
       this.lead = null
       this.electionElapsed = 0
-      this.hup('auto')
+      if (campaign) this.hup('auto')
+      else this.campaignIfRefused = true
     }
   }
 

@@ -91,9 +91,9 @@ export class RawNode {
     this.raft.reportUnreachable(id)
   }
 
-  /** `id` is gone for good (its tab closed): if it led us, campaign now. */
-  reportPeerGone(id: NodeId): void {
-    this.raft.reportPeerGone(id)
+  /** `id` is gone for good (its tab closed): if it led us, forget it, and campaign now when `campaign`. */
+  reportPeerGone(id: NodeId, campaign = true): void {
+    this.raft.reportPeerGone(id, campaign)
   }
 
   private softState(): SoftState {

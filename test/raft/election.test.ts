@@ -251,4 +251,36 @@ describe('CheckQuorum', () => {
     expect(net.node('2').status().lead).toBe('3')
     expect(net.node('3').status().term).toBe(term + 1)
   })
+
+  it('reportPeerGone without a campaign: the survivor only forgets its leader, and grants the one that campaigns', () => {
+    const net = Network.cluster(ids, { checkQuorum: true, preVote: true })
+    net.stabilize()
+    net.elect('1')
+    net.members.delete('1')
+    const term = net.node('2').status().term
+    // both hear the death in the same turn; only 2 was chosen to campaign
+    net.node('3').reportPeerGone('1', false)
+    net.node('2').reportPeerGone('1', true)
+    net.stabilize()
+    expect(net.node('2').status().role).toBe('leader')
+    expect(net.node('3').status().lead).toBe('2')
+    expect(net.node('2').status().term).toBe(term + 1)
+  })
+
+  it('the survivor left out campaigns itself when it must refuse the chosen one for a shorter log (once per death)', () => {
+    const net = Network.cluster(ids, { checkQuorum: true, preVote: true })
+    net.stabilize()
+    net.elect('1')
+    net.partition(['1', '3'], ['2'])
+    net.node('1').propose(text('only-3-has-it'))
+    net.stabilize()
+    net.heal()
+    net.members.delete('1')
+    net.node('3').reportPeerGone('1', false)
+    net.node('2').reportPeerGone('1', true)
+    net.stabilize()
+    // no tick passed: 3 refused 2 (its log is ahead) and won at once
+    expect(net.node('3').status().role).toBe('leader')
+    expect(net.node('2').status().lead).toBe('3')
+  })
 })

@@ -428,6 +428,25 @@ describe('createSimulatedCluster', () => {
     }
   })
 
+  it('a crashed leader tab: the death certificate makes one survivor campaign at once, never two (a split vote costs an election timeout)', async () => {
+    // every surviving tab of the browser hears the certificate (its Web Lock
+    // is free), one after the other within a few ms; before, each campaigned
+    // at once, both won the other's PreVote, and the two votes split
+    for (const seed of [31, 32, 33, 34, 35, 36, 37, 38]) {
+      const cluster = createSimulatedCluster({ members: 3, seed, browsers: ['b1', 'b1', 'b1'] })
+      await cluster.stable()
+      const leader = leaders(cluster)[0]!
+      const survivors = cluster.meshes.filter((m) => m !== leader)
+      cluster.crash(leader)
+      for (const m of survivors) cluster.memberOf(m).reportPeerGone(leader.id)
+      // well under one election timeout (1 s here), a leader again
+      await cluster.advance(300)
+      expect(leaders(cluster).filter((m) => m !== leader), `seed ${seed}`).toHaveLength(1)
+      await survivors[0]!.create('/after', 'x')
+      await expectConverged(cluster, survivors)
+    }
+  })
+
   it('two clusters of one room that meet never merge: one wins, the other rejoins and gets its tree in diverged', async () => {
     const cluster = createSimulatedCluster({ members: 4, seed: 16, bootstrap: 'join', founders: [0, 2] })
     const [a, b, c, d] = cluster.meshes as [typeof cluster.meshes[0], typeof cluster.meshes[0], typeof cluster.meshes[0], typeof cluster.meshes[0]]
