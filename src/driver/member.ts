@@ -161,6 +161,10 @@ export class Member extends ObservableV2<MemberEvents> {
     })
     ctx.links.broadcast(this.identity.claim())
     ctx.running = true
+    // the only voter (a founder, or a cluster of one reopened): nobody else
+    // can lead or vote, so an election timeout would be waited for nothing
+    const conf = ctx.raft.status().conf
+    if (conf.voters.length === 1 && conf.voters[0] === this.id && conf.votersOutgoing.length === 0) ctx.raft.campaign()
     this.startTicking()
     this.onTick()
   }

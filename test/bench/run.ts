@@ -8,7 +8,7 @@
 // Prints a table, writes test/bench/results.json with every figure, its ratio
 // to its floor, and the goals of issue 7 marked met / missed. A figure that
 // cannot be measured is null with the reason; the run always completes.
-//   npm run bench [-- --quick] [-- --only floor,peers,mesh3,reopen,scale9,scale16] [-- --failover-trials N]
+//   npm run bench [-- --quick] [-- --only floor,peers,mesh3,reopen,lifecycle,scale9,scale16] [-- --failover-trials N]
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -35,8 +35,8 @@ if (failoverTrials !== null && !(Number.isInteger(failoverTrials) && failoverTri
 
 /** Trial counts: --quick keeps every key with fewer samples. */
 const N0 = quick
-  ? { rtt: 100, locks: 100, idb: 100, peerTrials: 1, failover: 1, commits: 30, reads: 30, watches: 20, throughputMs: 1000, lockOps: 20, reopenNodes: 10_000, scaleCommits: 20, scaleFailover: 1 }
-  : { rtt: 1000, locks: 500, idb: 300, peerTrials: 10, failover: 10, commits: 300, reads: 300, watches: 100, throughputMs: 4000, lockOps: 100, reopenNodes: 10_000, scaleCommits: 100, scaleFailover: 10 }
+  ? { rtt: 100, locks: 100, idb: 100, peerTrials: 1, failover: 1, commits: 30, reads: 30, watches: 20, throughputMs: 1000, lockOps: 20, reopenNodes: 10_000, scaleCommits: 20, scaleFailover: 1, lifecycle: 2 }
+  : { rtt: 1000, locks: 500, idb: 300, peerTrials: 10, failover: 10, commits: 300, reads: 300, watches: 100, throughputMs: 4000, lockOps: 100, reopenNodes: 10_000, scaleCommits: 100, scaleFailover: 10, lifecycle: 5 }
 const N = failoverTrials === null ? N0 : { ...N0, failover: failoverTrials }
 
 // ---------------------------------------------------------------- figures
@@ -606,6 +606,56 @@ async function benchMesh3(): Promise<void> {
   }
 }
 
+/**
+ * The mesh's life (issue 17): `joinMesh` call → first write resolved, for the
+ * first tab of a new room (no signaling), a new tab joining a live mesh of
+ * this browser, a reloaded tab, the first tab after every tab of the browser
+ * closed (the log on disk), and a new device through the signaling server.
+ */
+async function benchLifecycle(): Promise<void> {
+  console.log('meshkeeper, the mesh\'s life: joinMesh → first write')
+  const b = await sharedBrowser()
+  const firstWrite = async (page: Page): Promise<number> => page.evaluate(() => (window as unknown as { firstWriteMs: number }).firstWriteMs)
+  const url = (room: string, signal: boolean): string => `${meshUrl(room, signal)}&firstWrite=1`
+  const samples: Record<string, number[]> = { firstTab: [], newTab: [], reload: [], reopen: [], newDevice: [] }
+  await measure(`first tab, new tab, reload, reopen (${N.lifecycle} trials)`, ['firstTab', 'newTab', 'reload', 'reopen'].flatMap((k) => latencyKeys(`lifecycle.${k}`)), 600_000, async () => {
+    for (let t = 0; t < N.lifecycle; t++) {
+      const room = freshRoom('life')
+      try {
+        const first = await openPage(b.context, url(room, false))
+        samples['firstTab']!.push(await firstWrite(first))
+        const second = await openPage(b.context, url(room, false))
+        samples['newTab']!.push(await firstWrite(second))
+        await waitForVoters([first, second], 2, { timeoutMs: 60_000 })
+        await second.reload()
+        await second.waitForFunction(() => document.title === 'ready' || document.title.startsWith('error'), undefined, { timeout: 30_000 })
+        samples['reload']!.push(await firstWrite(second))
+        await closeAll(b.context.pages())
+        const again = await openPage(b.context, url(room, false))
+        samples['reopen']!.push(await firstWrite(again))
+      } finally {
+        await closeAll(b.context.pages())
+      }
+    }
+    for (const k of ['firstTab', 'newTab', 'reload', 'reopen']) putLatency(`lifecycle.${k}`, samples[k]!)
+  })
+  await measure(`a new device through signaling (${N.lifecycle} trials)`, latencyKeys('lifecycle.newDevice'), 600_000, async () => {
+    for (let t = 0; t < N.lifecycle; t++) {
+      const room = freshRoom('device')
+      const other = await openBrowser()
+      try {
+        await openPage(b.context, url(room, true))
+        const page = await openPage(other.context, url(room, true))
+        samples['newDevice']!.push(await firstWrite(page))
+      } finally {
+        await closeAll(b.context.pages())
+        await other.close()
+      }
+    }
+    putLatency('lifecycle.newDevice', samples['newDevice']!)
+  })
+}
+
 async function benchReopen(): Promise<void> {
   console.log(`meshkeeper, reopening a ${N.reopenNodes}-node tree from IndexedDB`)
   const b = await sharedBrowser()
@@ -694,6 +744,12 @@ function goals(): Goal[] {
     goal('failover after crash p99 <= 1 s', 'mesh3.failover.crash.p99', '<=', 1000),
     goal('lock acquire+release p50 <= 4 x navigator.locks', 'mesh3.lock.acquireRelease.p50', '<=', times(4, 'floor.locks.acquireRelease.p50')),
     goal('watch p50 <= commit p50 + one WebRTC round trip', 'mesh3.watch.p50', '<=', v('mesh3.commit.follower.p50') === null ? null : times(1, 'mesh3.commit.follower.p50', 'floor.webrtc.rtt.p50'), 'commit latency not measured'),
+    // issue 17: joinMesh call → first write resolved
+    goal('first tab ever (no signaling) joinMesh → first write p50 <= 50 ms', 'lifecycle.firstTab.p50', '<=', 50),
+    goal('new tab joining a live mesh joinMesh → first write p50 <= 100 ms', 'lifecycle.newTab.p50', '<=', 100),
+    goal('reloaded tab joinMesh → first write p50 <= 100 ms', 'lifecycle.reload.p50', '<=', 100),
+    goal('first tab after every tab closed joinMesh → first write p50 <= 150 ms', 'lifecycle.reopen.p50', '<=', 150),
+    goal('new device through signaling joinMesh → first write p50 <= 1 s', 'lifecycle.newDevice.p50', '<=', 1000),
   ]
 }
 
@@ -749,6 +805,7 @@ try {
   if (runs('peers')) await benchPeers()
   if (runs('mesh3')) await benchMesh3()
   if (runs('reopen')) await benchReopen()
+  if (runs('lifecycle')) await benchLifecycle()
   if (runs('scale') || runs('scale9')) await benchScale('mesh9', 9, 1)
   if (runs('scale') || runs('scale16')) await benchScale('mesh16x4', 16, 4)
 } finally {

@@ -447,6 +447,14 @@ describe('createSimulatedCluster', () => {
     }
   })
 
+  it('a founder alone leads at once: no election timeout waited when it is the only voter', async () => {
+    const cluster = createSimulatedCluster({ members: 1, seed: 41 })
+    // one election timeout is 1 s here; a founder alone needs no wait
+    await cluster.advance(50)
+    expect(leaders(cluster)).toHaveLength(1)
+    await cluster.meshes[0]!.create('/first', 'x')
+  })
+
   it('two clusters of one room that meet never merge: one wins, the other rejoins and gets its tree in diverged', async () => {
     const cluster = createSimulatedCluster({ members: 4, seed: 16, bootstrap: 'join', founders: [0, 2] })
     const [a, b, c, d] = cluster.meshes as [typeof cluster.meshes[0], typeof cluster.meshes[0], typeof cluster.meshes[0], typeof cluster.meshes[0]]

@@ -204,6 +204,11 @@ try {
     ...(signal === null ? {} : { signaling: signal }),
     ...(params.has('session') ? { sessionTimeoutMs: Number(params.get('session')) } : {}),
   })
+  // ?firstWrite: the lifecycle part's figure, joinMesh call → first write resolved
+  if (params.has('firstWrite')) {
+    await window.mesh.create(`/lifecycle-${tag}`, payload)
+    Object.assign(window, { firstWriteMs: performance.now() - joinCalledAt })
+  }
   document.title = 'ready'
 } catch (err) {
   document.title = `error ${codeOf(err)}`
