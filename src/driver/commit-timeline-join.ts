@@ -79,17 +79,36 @@ export const JOINED_STAGES: readonly JoinedStage[] = ['submitted', 'forwarded', 
 
 /** Each stage's median, in ms after `submitted`, over the given writes (stages none of them has are left out). */
 export function stageMedians(commits: JoinedCommit[]): Partial<Record<JoinedStage, number>> {
+  return mediansOf(commits, () => 'submitted')
+}
+
+/**
+ * Each stage's median gap, in ms after the stage listed before it in
+ * JOINED_STAGES that the same write has (a median of differences, not a
+ * difference of medians): what each stage itself adds. Negative where a
+ * stage may come before the one listed before it (a leader that sends
+ * MsgApp while its own save is on the disk).
+ */
+export function stageGapMedians(commits: JoinedCommit[]): Partial<Record<JoinedStage, number>> {
+  return mediansOf(commits, (c, i) => {
+    for (let k = i - 1; k >= 0; k--) if (c.stages[JOINED_STAGES[k]!] !== undefined) return JOINED_STAGES[k]!
+    return null
+  })
+}
+
+function mediansOf(commits: JoinedCommit[], from: (c: JoinedCommit, stageIndex: number) => JoinedStage | null): Partial<Record<JoinedStage, number>> {
   const out: Partial<Record<JoinedStage, number>> = {}
-  for (const stage of JOINED_STAGES) {
+  JOINED_STAGES.forEach((stage, i) => {
     const xs: number[] = []
     for (const c of commits) {
       const t = c.stages[stage]
-      const t0 = c.stages.submitted
+      const base = from(c, i)
+      const t0 = base === null ? t : c.stages[base]
       if (t !== undefined && t0 !== undefined) xs.push(t - t0)
     }
-    if (xs.length === 0) continue
+    if (xs.length === 0) return
     xs.sort((a, b) => a - b)
     out[stage] = xs[Math.floor((xs.length - 1) / 2)]!
-  }
+  })
   return out
 }

@@ -6,7 +6,7 @@
 // after the write was submitted (`core.timeline.follower.<stage>.p50` …):
 // what the driver itself costs when disk and network cost nothing.
 import { startMesh } from '../../src/client/assemble'
-import { JOINED_STAGES, joinCommitTimelines, stageMedians } from '../../src/driver/commit-timeline-join'
+import { JOINED_STAGES, joinCommitTimelines, stageGapMedians, stageMedians } from '../../src/driver/commit-timeline-join'
 import type { JoinedCommit } from '../../src/driver/commit-timeline-join'
 import { epochNow } from '../../src/shared/clock'
 import { MemoryStorageProvider } from '../../src/storage/memory'
@@ -34,9 +34,10 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 function print(key: string, r: { latencies: number[]; commits: JoinedCommit[] }): void {
   console.log(`  ${key}.commit.p50: ${median(r.latencies).toFixed(3)} ms (n ${r.latencies.length}; ${r.commits.length} joined timelines)`)
   const medians = stageMedians(r.commits)
+  const gaps = stageGapMedians(r.commits)
   for (const stage of JOINED_STAGES) {
     const t = medians[stage]
-    if (t !== undefined) console.log(`  ${key}.timeline.${stage}.p50: ${t.toFixed(3)} ms`)
+    if (t !== undefined) console.log(`  ${key}.timeline.${stage}.p50: ${t.toFixed(3)} ms   (gap after the stage before: ${gaps[stage]!.toFixed(3)} ms)`)
   }
 }
 

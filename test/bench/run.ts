@@ -21,7 +21,7 @@ import type { BrowserContext, Page } from '@playwright/test'
 import { createServer as createVite } from 'vite'
 import { chromiumLaunch } from '../../playwright.config'
 import { startSignalingServer } from '../../src/server/index'
-import { JOINED_STAGES, joinCommitTimelines, stageMedians } from '../../src/driver/commit-timeline-join'
+import { JOINED_STAGES, joinCommitTimelines, stageGapMedians, stageMedians } from '../../src/driver/commit-timeline-join'
 import type { JoinedCommit } from '../../src/driver/commit-timeline-join'
 import type { Mesh } from '../../src/shared/types'
 import { waitForLeader, waitForVoters } from '../../src/testing/playwright'
@@ -80,10 +80,13 @@ function putLatency(key: string, samples: number[], more: Partial<Figure> = {}, 
 /** Each stage's median in ms after the write was submitted, as `key.<stage>.p50` (commit-timeline-join.ts). */
 function putTimeline(key: string, commits: JoinedCommit[]): void {
   const medians = stageMedians(commits)
+  const gaps = stageGapMedians(commits)
   for (const stage of JOINED_STAGES) {
     const n = commits.filter((c) => c.stages[stage] !== undefined).length
     if (n > 0) put(`${key}.${stage}.p50`, medians[stage] ?? null, 'ms', { n })
   }
+  // what each stage adds after the one before it (a median of per-write differences)
+  for (const stage of JOINED_STAGES) if (stage !== 'submitted' && gaps[stage] !== undefined) put(`${key}.gap.${stage}.p50`, gaps[stage], 'ms', { n: commits.length })
   if (commits.length === 0) put(`${key}.resolved.p50`, null, 'ms', { reason: 'no joined timelines' })
 }
 

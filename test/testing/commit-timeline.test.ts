@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest'
 import { createSimulatedCluster } from '../../src/testing/index'
 import type { SimulatedCluster } from '../../src/testing/index'
-import { JOINED_STAGES, joinCommitTimelines, stageMedians } from '../../src/driver/commit-timeline-join'
+import { JOINED_STAGES, joinCommitTimelines, stageGapMedians, stageMedians } from '../../src/driver/commit-timeline-join'
 import type { JoinedCommit, JoinedStage } from '../../src/driver/commit-timeline-join'
 import { CommitTimelineRecorder, MAX_RECORDS } from '../../src/driver/commit-timeline'
 import type { Mesh } from '../../src/shared/types'
@@ -156,6 +156,14 @@ describe('commit timeline (option timeline)', () => {
     await leader.create('/a', 'x')
     await follower.create('/b', 'x')
     for (const m of cluster.meshes) expect(m.commitTimeline()).toEqual([])
+  })
+
+  it('stage medians: after submitted, and gaps after the stage before that the write has', () => {
+    const c = (stages: JoinedCommit['stages']): JoinedCommit => ({ index: 1, term: 1, requester: 'a', leader: 'a', leaderWrite: true, stages })
+    const commits = [c({ submitted: 100, proposed: 101, committed: 105, resolved: 110 }), c({ submitted: 200, proposed: 203, resolved: 220 }), c({ submitted: 300, proposed: 302, committed: 309, resolved: 312 })]
+    expect(stageMedians(commits)).toEqual({ submitted: 0, proposed: 2, committed: 5, resolved: 12 })
+    // resolved: 5, 17 (after proposed: the second write has no committed), 3
+    expect(stageGapMedians(commits)).toEqual({ submitted: 0, proposed: 2, committed: 4, resolved: 5 })
   })
 
   it('a recorder keeps at most MAX_RECORDS entries, the newest, and a later term replaces an index', () => {
