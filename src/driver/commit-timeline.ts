@@ -89,7 +89,10 @@ export class CommitTimelineRecorder {
     }
   }
 
-  /** leader: a message arrived; a follower's acknowledgement times every entry of ours it covers */
+  /** leader: a message arrived; a follower's acknowledgement times every entry of ours it covers.
+   *  The index is the peer's word, read before the core checks it: a lying
+   *  peer can only make this diagnostic wrong (it never changes what we do),
+   *  and no more than the entries we proposed are touched. */
   heard(m: Message): void {
     if (m.type !== 'MsgAppResp' || m.reject || this.unacked.length === 0) return
     let t: number | undefined

@@ -108,7 +108,7 @@ export class RequestPipeline {
    * here, before it takes a seq: nothing of it stays pending.
    */
   write(ops: TxnOp[], multi: boolean): Promise<TxnResult> {
-    const taken: { cmd?: TxnCommand } = {}
+    const seqIfTaken = this.nextSeq
     const written = new Promise<TxnResult>((resolve, reject) => {
       // the watermark before numbering: it may reach this seq, never pass it
       const ackedBelow = this.ackedBelow()
@@ -121,16 +121,16 @@ export class RequestPipeline {
       const seq = this.nextSeq++
       const p: PendingWrite = { cmd, sentAt: null, deadline: this.route.now() + this.timings.timeoutMs, resolve, reject }
       this.pending.set(seq, p)
-      taken.cmd = cmd
       this.timeline?.submitted(cmd.session, seq)
       this.send(p)
     })
     const timeline = this.timeline
-    if (timeline === null || taken.cmd === undefined) return written
+    // a refused write took no seq: nothing to time
+    if (timeline === null || this.nextSeq === seqIfTaken) return written
     // the write's last stage: its promise settles (the app's code after `await` runs next)
-    const { session, seq } = taken.cmd
+    const session = this.session
     return written.then((r) => {
-      timeline.resolved(session, seq)
+      timeline.resolved(session, seqIfTaken)
       return r
     })
   }
