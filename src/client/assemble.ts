@@ -17,7 +17,7 @@ import * as prng from 'lib0/prng'
 import { Member } from '../driver/member'
 import type { MemberOptions } from '../driver/options'
 import { MEMBER_SETTING_RULES, arrayOf, boolean, callback, checkOptions, integer, memberId, object, text } from '../driver/option-checks'
-import { realClock } from '../shared/clock'
+import { epochNow, realClock } from '../shared/clock'
 import type { Clock } from '../shared/clock'
 import type { Mesh } from '../shared/types'
 import { RECIPES } from '../recipes/index'
@@ -60,7 +60,9 @@ export async function assembleMesh(parts: StartMeshOptions, assembly: AssemblyOp
   const heldErrors = assembly.heldErrors ?? holdTransportErrors(parts.transport)
   const { seed, release: givenRelease, ...settings } = parts
   const scheduler = parts.scheduler ?? realClock
-  const member = new Member({ ...settings, scheduler, random: parts.random ?? seededRandom(seed) })
+  // on the platform's clock the timeline reads the sub-ms one, comparable between tabs
+  const timelineNow = parts.timelineNow ?? (scheduler === realClock ? epochNow : undefined)
+  const member = new Member({ ...settings, scheduler, random: parts.random ?? seededRandom(seed), ...(timelineNow === undefined ? {} : { timelineNow }) })
   try {
     await member.start()
   } catch (err) {
@@ -127,6 +129,7 @@ const START_MESH_RULES = {
   bootstrap: boolean,
   bootstrapVoters: arrayOf(memberId, 1),
   clusterId: text(1, 256),
+  timelineNow: callback,
 }
 
 /** A PRNG in [0, 1) seeded from `seed`, else from crypto randomness (a tab's or a process's member). */
@@ -137,8 +140,9 @@ export function seededRandom(seed?: number): () => number {
 }
 
 /** The member settings an entry point's options carry (joinMesh's, joinMeshFromNode's), leaving out those not given. */
-export function memberSettings(o: Pick<MemberOptions, 'sessionTimeoutMs' | 'maxVoters' | 'whenNoQuorum'>): Pick<MemberOptions, 'sessionTimeoutMs' | 'maxVoters' | 'whenNoQuorum'> {
+export function memberSettings(o: Pick<MemberOptions, 'sessionTimeoutMs' | 'maxVoters' | 'whenNoQuorum' | 'timeline'>): Pick<MemberOptions, 'sessionTimeoutMs' | 'maxVoters' | 'whenNoQuorum' | 'timeline'> {
   return {
+    ...(o.timeline === undefined ? {} : { timeline: o.timeline }),
     ...(o.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: o.sessionTimeoutMs }),
     ...(o.maxVoters === undefined ? {} : { maxVoters: o.maxVoters }),
     ...(o.whenNoQuorum === undefined ? {} : { whenNoQuorum: o.whenNoQuorum }),

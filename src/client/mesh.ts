@@ -23,6 +23,7 @@ import type { Settle } from './settle'
 import { checkPath, nodeData, publicStat, toBytes, toTxnOp, versionOf } from './znode-ops'
 import type { TxnOkResult } from './znode-ops'
 import type {
+  CommitTimelineRecord,
   CreateOpts,
   Data,
   DivergedEvent,
@@ -116,6 +117,10 @@ export class MeshClient implements MeshCore {
 
   members(): MemberInfo[] {
     return this.member.members()
+  }
+
+  commitTimeline(): CommitTimelineRecord[] {
+    return this.member.commitTimeline()
   }
 
   /** see restoreDiverged (restore-diverged.ts) */

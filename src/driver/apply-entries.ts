@@ -56,6 +56,7 @@ export class EntryApplier {
       return
     }
     const outcome = ctx.tree.apply(e.index, cmd)
+    ctx.timeline?.applied(e, cmd)
     // watch callbacks run now, before any later read can see this state
     this.watches.deliver(outcome.events)
     this.afterCommand(cmd, outcome.result)

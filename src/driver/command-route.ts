@@ -17,7 +17,9 @@ export class CommandRoute {
     const ctx = this.ctx
     if (ctx.stopped || ctx.lead === null) return false
     if (ctx.isLeader) return this.propose(cmd)
-    return ctx.links.send(ctx.lead, { type: 'forward', command: encodeCommand(cmd) })
+    const sent = ctx.links.send(ctx.lead, { type: 'forward', command: encodeCommand(cmd) })
+    if (sent) ctx.timeline?.forwarded(cmd)
+    return sent
   }
 
   /** Leader only: stamp the leader's time and propose. */
@@ -30,6 +32,11 @@ export class CommandRoute {
       ctx.raft.propose(entry)
     } catch {
       return false
+    }
+    if (ctx.timeline !== null) {
+      // the entry just appended is the last one (a core that is not leader forwarded it instead)
+      const { lastIndex, term, role } = ctx.raft.status()
+      if (role === 'leader') ctx.timeline.proposed(lastIndex, term)
     }
     ctx.control.pump()
     return true

@@ -59,6 +59,7 @@ export class MessageDispatch {
           return
         }
         this.quorum.contact.heardRaft(peer, m)
+        ctx.timeline?.heard(m)
         ctx.raft.step(m)
         ctx.control.pump()
         return

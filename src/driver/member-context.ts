@@ -25,6 +25,7 @@ import type { DivergedEvent, MemberInfo, MeshState } from '../shared/types'
 import type { Clock } from '../shared/clock'
 import type { Storage } from '../storage/types'
 import { encodeRaftMessage } from '../wire/raft-codec'
+import { CommitTimelineRecorder } from './commit-timeline'
 import type { LinkTable } from './links'
 import { ConnectionState } from './state'
 import type { MemberOptions, MemberTiming } from './options'
@@ -84,6 +85,8 @@ export class MemberContext {
   term = 0
   /** the leader changed since the last tick: requests and sessions resend at once */
   leaderChanged = true
+  /** the commit timeline's recorder, only with the option `timeline: true` (null costs nothing) */
+  readonly timeline: CommitTimelineRecorder | null
 
   constructor(
     readonly opts: MemberOptions,
@@ -99,6 +102,8 @@ export class MemberContext {
     this.storage = opts.storage
     this.timing = timing
     this.sessionTimeoutMs = sessionTimeoutMs
+    const clock = opts.scheduler
+    this.timeline = opts.timeline === true ? new CommitTimelineRecorder(this.id, opts.timelineNow ?? (() => clock.now())) : null
     // planted bug (tests only): a tree that applies retries twice when asked
     this.tree = PLANTED_BUGS && opts.bugs?.applyRetriesTwice === true ? this.newTree() : new ZTree()
   }

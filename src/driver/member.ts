@@ -27,7 +27,7 @@ import type { ZTree } from '../tree/ztree'
 import type { TxnOp, TxnResult } from '../tree/types'
 import type { SaveBatch } from '../storage/types'
 import { MeshError, toMeshError } from '../shared/errors'
-import type { MemberInfo, MeshState } from '../shared/types'
+import type { CommitTimelineRecord, MemberInfo, MeshState } from '../shared/types'
 import type { Clock } from '../shared/clock'
 import { newClusterId } from './cluster-meet'
 import { ClusterIdentity } from './cluster-identity'
@@ -267,6 +267,11 @@ export class Member extends ObservableV2<MemberEvents> {
 
   members(): MemberInfo[] {
     return this.roster.members()
+  }
+
+  /** what this member recorded of each entry's commit (option `timeline`); empty without it */
+  commitTimeline(): CommitTimelineRecord[] {
+    return this.ctx.timeline?.records() ?? []
   }
 
   // ---- what the Mesh calls ----

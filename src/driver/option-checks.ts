@@ -137,6 +137,7 @@ export const MEMBER_SETTING_RULES: Readonly<Record<string, OptionRule>> = {
   sessionTimeoutMs: integer(MIN_SESSION_TIMEOUT_MS, MAX_MEMBER_SESSION_TIMEOUT_MS),
   maxVoters: integer(1, MAX_VOTERS_LIMIT),
   whenNoQuorum: oneOf('fail', 'wait'),
+  timeline: boolean,
   timing,
 }
 

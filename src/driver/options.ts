@@ -35,6 +35,10 @@ export interface MemberOptions {
   timing?: Partial<MemberTiming>
   /** extra raft settings (tests: planted bugs, small chunks) */
   raft?: Partial<Pick<RaftConfig, 'preVote' | 'checkQuorum' | 'maxSizePerMsg' | 'maxInflightMsgs' | 'maxUncommittedEntriesSize' | 'maxSnapshotChunkSize' | 'bugs'>>
+  /** record each entry's commit stages (commit-timeline.ts; default false: no recorder, nothing recorded) */
+  timeline?: boolean
+  /** the timeline's clock, epoch ms at sub-ms resolution where the platform has it (default: the scheduler's) */
+  timelineNow?: () => number
   /** planted bugs (tests only): the linearizability workload (test/sim/workload) must catch each; never set in production */
   bugs?: MemberBugs
 }

@@ -64,6 +64,7 @@ export class ReadyLoop {
       // the save is on the disk, and the app must never hear a leader paired
       // with a term it did not lead
       const term = raft.term
+      ctx.timeline?.committed(rd.committedEntries)
       const batch = toSaveBatch(rd)
       if (batch !== null) {
         try {
@@ -75,8 +76,10 @@ export class ReadyLoop {
         }
         // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop(), a divergence or a pause may happen during the await above
         if (ctx.stopped || ctx.raft !== raft || !ctx.running) return
+        ctx.timeline?.persisted(rd.entries, ctx.isLeader)
       }
       for (const m of rd.messages) ctx.sendRaft(m)
+      ctx.timeline?.sent(rd.messages)
       if (rd.softState !== null) this.onSoftState(rd.softState.lead, rd.softState.role, term)
       if (rd.snapshot !== null) this.applier.install(rd.snapshot, true)
       for (const e of rd.committedEntries) this.applier.apply(e)

@@ -25,6 +25,7 @@ import type { Command, TxnOp, TxnResult } from '../tree/types'
 import { MeshError } from '../shared/errors'
 import type { MeshErrorDetails } from '../shared/errors'
 import { MAX_ENTRY_BYTES } from '../wire/limits'
+import type { CommitTimelineRecorder } from './commit-timeline'
 import { oversizedData } from './peer-budget'
 
 export type TxnCommand = Extract<Command, { type: 'txn' }>
@@ -70,6 +71,8 @@ export class RequestPipeline {
     private readonly route: RequestRoute,
     private readonly timings: RequestTimings,
     session: string,
+    /** the commit timeline (option `timeline`), or null: nothing recorded */
+    private readonly timeline: CommitTimelineRecorder | null = null,
   ) {
     this.session = session
   }
@@ -105,7 +108,8 @@ export class RequestPipeline {
    * here, before it takes a seq: nothing of it stays pending.
    */
   write(ops: TxnOp[], multi: boolean): Promise<TxnResult> {
-    return new Promise<TxnResult>((resolve, reject) => {
+    const seqIfTaken = this.nextSeq
+    const written = new Promise<TxnResult>((resolve, reject) => {
       // the watermark before numbering: it may reach this seq, never pass it
       const ackedBelow = this.ackedBelow()
       const cmd: TxnCommand = { type: 'txn', session: this.session, seq: this.nextSeq, ackedBelow, multi, ops, time: 0 }
@@ -117,7 +121,17 @@ export class RequestPipeline {
       const seq = this.nextSeq++
       const p: PendingWrite = { cmd, sentAt: null, deadline: this.route.now() + this.timings.timeoutMs, resolve, reject }
       this.pending.set(seq, p)
+      this.timeline?.submitted(cmd.session, seq)
       this.send(p)
+    })
+    const timeline = this.timeline
+    // a refused write took no seq: nothing to time
+    if (timeline === null || this.nextSeq === seqIfTaken) return written
+    // the write's last stage: its promise settles (the app's code after `await` runs next)
+    const session = this.session
+    return written.then((r) => {
+      timeline.resolved(session, seqIfTaken)
+      return r
     })
   }
 

@@ -148,7 +148,7 @@ export class SessionKeeper {
     this.own = new OwnSession(id, ctx.sessionTimeoutMs, route, { retryMs: ctx.timing.retryMs, heartbeatMs: ctx.timing.sessionHeartbeatMs })
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- undefined until the first newSession (declared with `!`)
     if (this.requests === undefined) {
-      this.requests = new RequestPipeline(route, { retryMs: ctx.timing.retryMs, timeoutMs: ctx.timing.requestTimeoutMs }, id)
+      this.requests = new RequestPipeline(route, { retryMs: ctx.timing.retryMs, timeoutMs: ctx.timing.requestTimeoutMs }, id, ctx.timeline)
       this.reads = new ReadBarrier(
         {
           now: () => ctx.clock.now(),

@@ -63,6 +63,8 @@ export interface NodeJoinOptions {
   iceServers?: RTCIceServer[]
   /** what writes do while this member cannot reach a quorum (default 'fail'), as joinMesh's */
   whenNoQuorum?: WhenNoQuorum
+  /** record each entry's commit stages for `mesh.commitTimeline()`, as joinMesh's */
+  timeline?: boolean
 }
 
 /** what `storage:` takes in Node: a provider, not joinMesh's 'indexeddb' | 'memory' */

@@ -16,6 +16,15 @@ export interface Clock {
 /** the longest delay a platform timer keeps (a signed 32-bit ms count); longer ones fire at once */
 export const MAX_TIMER_MS = 2 ** 31 - 1
 
+/**
+ * Epoch ms at the platform's sub-ms resolution: `performance.timeOrigin +
+ * performance.now()`, so instants of different tabs of one machine compare
+ * (each tab's `performance.now()` starts at its own origin); `Date.now()`
+ * where there is no `performance`. The commit timeline reads it.
+ */
+export const epochNow: () => number =
+  typeof globalThis.performance === 'undefined' ? () => Date.now() : () => globalThis.performance.timeOrigin + globalThis.performance.now()
+
 export const realClock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),

@@ -161,6 +161,9 @@ export interface MeshCore {
    *  cluster lacks, parent first, reporting conflicts instead of overwriting
    *  (an addition to shared/api.md; also `restoreDiverged(mesh, diverged)`) */
   restoreDiverged(diverged: Pick<DivergedEvent, 'nodes'>, opts?: RestoreOptions): Promise<RestoreReport>
+  /** what this member recorded of each log entry's commit, oldest first, when
+   *  started with `timeline: true`; empty otherwise (an addition: see CommitTimelineRecord) */
+  commitTimeline(): CommitTimelineRecord[]
   /** leave gracefully: ephemerals go, leadership moves */
   close(): Promise<void>
 }
@@ -234,6 +237,42 @@ export interface Counter {
   add(delta: number): Promise<number>
 }
 
+/**
+ * The stages of a write's way to commit (issue 16), in the order they happen:
+ * - submitted: the app called the write (requester);
+ * - forwarded: a follower handed the write to its link to the leader (requester; none for a leader's write);
+ * - proposed: the leader put it in its log (leader);
+ * - leaderPersisted: the leader's save holding the entry completed (leader);
+ * - appSent: the leader sent the first MsgApp carrying the entry (leader);
+ * - followerPersisted: a follower's save holding the entry completed (each follower);
+ * - acknowledged: the leader got the first follower's acknowledgement covering the entry (leader);
+ * - committed: this member's Ready loop took the entry as committed (each member);
+ * - applied: this member applied it to its tree (each member);
+ * - resolved: the write's promise settled, just before the app's code after `await` (requester).
+ */
+export type CommitStage = 'submitted' | 'forwarded' | 'proposed' | 'leaderPersisted' | 'appSent' | 'followerPersisted' | 'acknowledged' | 'committed' | 'applied' | 'resolved'
+
+/**
+ * What ONE member saw of one log entry (`mesh.commitTimeline()`, with the
+ * option `timeline: true`). Each stage is measured where it happens, so a
+ * write's whole timeline is the join of the records of every member for the
+ * same (index, term): the requester's record carries `write`, the leader's
+ * `proposed`. Instants are ms since the epoch (`performance.timeOrigin +
+ * performance.now()` where the platform has it): comparable between tabs of
+ * one machine, not between machines.
+ */
+export interface CommitTimelineRecord {
+  /** the member that recorded it */
+  member: string
+  /** the entry's log index and term; 0 for a write of ours not (yet) applied */
+  index: number
+  term: number
+  /** set when the entry is a write of this member's tab (the requester) */
+  write?: { session: string; seq: number }
+  /** the instant of each stage this member saw */
+  stages: Partial<Record<CommitStage, number>>
+}
+
 export interface JoinOptions {
   /** members of one room form one cluster */
   room: string
@@ -248,6 +287,8 @@ export interface JoinOptions {
   iceServers?: RTCIceServer[]
   /** what writes do while this member cannot reach a quorum (default 'fail'): see WhenNoQuorum */
   whenNoQuorum?: WhenNoQuorum
+  /** record each entry's commit stages for `mesh.commitTimeline()` (default false: nothing is recorded) */
+  timeline?: boolean
 }
 
 /**

@@ -53,6 +53,8 @@ export interface SimulatedClusterOptions {
   maxVoters?: number
   /** what writes do while a member cannot reach a quorum (default 'fail', as joinMesh) */
   whenNoQuorum?: WhenNoQuorum
+  /** every member records its commit timeline (`mesh.commitTimeline()`), on virtual time */
+  timeline?: boolean
   /** one-way network delay range in ms (default 1..10) */
   latencyMs?: [number, number]
   /** storage save latency range in ms (default 0..2) */
@@ -191,6 +193,7 @@ export function createSimulatedCluster(opts: SimulatedClusterOptions = {}): Simu
       ...(opts.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: opts.sessionTimeoutMs }),
       ...(opts.maxVoters === undefined ? {} : { maxVoters: opts.maxVoters }),
       ...(opts.whenNoQuorum === undefined ? {} : { whenNoQuorum: opts.whenNoQuorum }),
+      ...(opts.timeline === undefined ? {} : { timeline: opts.timeline }),
       ...(opts.timing === undefined ? {} : { timing: opts.timing }),
       // planted bugs (tests only)
       ...(opts.bugs === undefined ? {} : { bugs: opts.bugs }),

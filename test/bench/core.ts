@@ -2,8 +2,10 @@
 // 3-member in-memory cluster (no disk, no network, no codec), proposals in
 // batches on the leader, and CPU microseconds per committed entry.
 //   npm run bench:core [-- entries batch size]
+// Then the commit timeline of an in-process cluster of whole members (in-process.ts).
 import { performance } from 'node:perf_hooks'
 import { Network } from '../raft/network'
+import { benchInProcessTimeline } from './in-process'
 
 const total = Number(process.argv[2] ?? 300_000)
 let batch = Number(process.argv[3] ?? 256)
@@ -48,3 +50,6 @@ for (const b of batch === 256 ? [1, 16, 256] : [batch]) {
   console.log(`  CPU: ${(r.cpuMicros / r.applied).toFixed(2)} µs per entry (whole cluster)`)
   console.log(`  messages delivered: ${r.messages} (${(r.applied / r.messages).toFixed(1)} entries per message)`)
 }
+
+// the whole member in-process: the commit timeline of its writes (in-process.ts)
+await benchInProcessTimeline()

@@ -21,6 +21,9 @@ import type { BrowserContext, Page } from '@playwright/test'
 import { createServer as createVite } from 'vite'
 import { chromiumLaunch } from '../../playwright.config'
 import { startSignalingServer } from '../../src/server/index'
+import { JOINED_STAGES, joinCommitTimelines, stageGapMedians, stageMedians } from '../../src/driver/commit-timeline-join'
+import type { JoinedCommit } from '../../src/driver/commit-timeline-join'
+import type { Mesh } from '../../src/shared/types'
 import { waitForLeader, waitForVoters } from '../../src/testing/playwright'
 
 const quick = process.argv.includes('--quick')
@@ -79,6 +82,22 @@ function putLatency(key: string, samples: number[], more: Partial<Figure> = {}, 
   put(`${key}.p99`, value(99), 'ms', { n: s.length, ...reason, ...more })
   if (withMax) put(`${key}.max`, s.at(-1) ?? null, 'ms', { n: s.length, ...reason, ...more })
 }
+
+/** Each stage's median in ms after the write was submitted, as `key.<stage>.p50` (commit-timeline-join.ts). */
+function putTimeline(key: string, commits: JoinedCommit[]): void {
+  const medians = stageMedians(commits)
+  const gaps = stageGapMedians(commits)
+  for (const stage of JOINED_STAGES) {
+    const n = commits.filter((c) => c.stages[stage] !== undefined).length
+    if (n > 0) put(`${key}.${stage}.p50`, medians[stage] ?? null, 'ms', { n })
+  }
+  // what each stage adds after the one before it (a median of per-write differences)
+  for (const stage of JOINED_STAGES) if (stage !== 'submitted' && gaps[stage] !== undefined) put(`${key}.gap.${stage}.p50`, gaps[stage], 'ms', { n: commits.length })
+  if (commits.length === 0) put(`${key}.resolved.p50`, null, 'ms', { reason: 'no joined timelines' })
+}
+
+/** A tab's clock as the commit timeline reads it (epoch ms: its timeOrigin + now). */
+const tabNow = (page: Page): Promise<number> => page.evaluate(() => performance.timeOrigin + performance.now())
 
 /** Mark every key the part would have produced as not measured, with why. */
 function missing(keys: string[], reason: string): void {
@@ -400,7 +419,7 @@ type MeshBenchWindow = typeof globalThis & {
 
 let rooms = 0
 const freshRoom = (what: string): string => `bench-${what}-${Date.now().toString(36)}-${++rooms}`
-const meshUrl = (room: string, signal: boolean): string => `mesh.html?room=${encodeURIComponent(room)}${signal ? `&signal=${encodeURIComponent(signalUrl)}` : ''}`
+const meshUrl = (room: string, signal: boolean): string => `mesh.html?room=${encodeURIComponent(room)}&timeline=1${signal ? `&signal=${encodeURIComponent(signalUrl)}` : ''}`
 /** voters a mesh of n tabs settles on (joinMesh's default maxVoters) */
 const votersOf = (n: number): number => Math.min(n, 5)
 
@@ -550,11 +569,24 @@ async function benchMesh3(): Promise<void> {
       const { leader, followers } = m
       const [f1, f2] = [followers[0]!, followers[1]!]
       await f1.evaluate(() => (window as unknown as MeshBenchWindow).meshBench.commits('/warmup', 20))
+      const windows: Record<'follower' | 'leader', [number, number]> = { follower: [0, 0], leader: [0, 0] }
       await measure('commit latency from a follower', latencyKeys('mesh3.commit.follower'), 120_000, async () => {
+        const from = await tabNow(f1)
         putLatency('mesh3.commit.follower', await f1.evaluate((n) => (window as unknown as MeshBenchWindow).meshBench.commits('/cf', n), N.commits))
+        windows.follower = [from, await tabNow(f1)]
       })
       await measure('commit latency from the leader', latencyKeys('mesh3.commit.leader'), 120_000, async () => {
+        const from = await tabNow(leader)
         putLatency('mesh3.commit.leader', await leader.evaluate((n) => (window as unknown as MeshBenchWindow).meshBench.commits('/cl', n), N.commits))
+        windows.leader = [from, await tabNow(leader)]
+      })
+      await measure('commit timeline of those writes (every tab\'s records joined)', [], 60_000, async () => {
+        const commits = joinCommitTimelines(await Promise.all([leader, f1, f2].map((tab) => tab.evaluate(() => (window as unknown as { mesh: Mesh }).mesh.commitTimeline()))))
+        for (const kind of ['follower', 'leader'] as const) {
+          const [from, to] = windows[kind]
+          const mine = commits.filter((c) => c.leaderWrite === (kind === 'leader') && (c.stages.submitted ?? -1) >= from && (c.stages.submitted ?? Infinity) <= to)
+          putTimeline(`mesh3.timeline.${kind}`, mine)
+        }
       })
       for (const writers of [1, 8, 64, 256]) {
         const key = `mesh3.throughput.writers${writers}`

@@ -203,6 +203,8 @@ try {
     room: params.get('room') ?? 'bench',
     ...(signal === null ? {} : { signaling: signal }),
     ...(params.has('session') ? { sessionTimeoutMs: Number(params.get('session')) } : {}),
+    // the commit timeline (mesh.commitTimeline(), joined across tabs by run.ts)
+    ...(params.has('timeline') ? { timeline: true } : {}),
   })
   // ?firstWrite: the lifecycle part's figure, joinMesh call → first write resolved
   if (params.has('firstWrite')) {
