@@ -123,12 +123,7 @@ export class Member extends ObservableV2<MemberEvents> {
     if (this.started) throw new MeshError('BAD_ARGUMENTS', 'member already started')
     this.started = true
     const ctx = this.ctx
-    let record
-    try {
-      record = await ctx.storage.load()
-    } catch (err) {
-      throw toMeshError(err, 'STORAGE')
-    }
+    const record = await orStorageError(() => ctx.storage.load())
     let firstSave: SaveBatch | null = null
     let bootstrap: ConfState | undefined
     if (record === null) {
@@ -144,13 +139,7 @@ export class Member extends ObservableV2<MemberEvents> {
       if (record.durable.snapshot !== null) this.applier.install(record.durable.snapshot, false)
     }
     ctx.raft = new RawNode(raftConfig(this.opts, this.timing, record?.durable ?? null, bootstrap))
-    if (firstSave !== null) {
-      try {
-        await ctx.storage.save(firstSave)
-      } catch (err) {
-        throw toMeshError(err, 'STORAGE')
-      }
-    }
+    if (firstSave !== null) await orStorageError(() => ctx.storage.save(firstSave))
     // the browser may close the database under us: stop before a save has to fail
     ctx.storage.onFailure?.((err) => ctx.failStorage(err))
     ctx.links = new LinkTable(this.id, this.opts.transport, {
@@ -161,10 +150,8 @@ export class Member extends ObservableV2<MemberEvents> {
     })
     ctx.links.broadcast(this.identity.claim())
     ctx.running = true
-    // the only voter (a founder, or a cluster of one reopened): nobody else
-    // can lead or vote, so an election timeout would be waited for nothing
-    const conf = ctx.raft.status().conf
-    if (conf.voters.length === 1 && conf.voters[0] === this.id && conf.votersOutgoing.length === 0) ctx.raft.campaign()
+    // a founder alone need not wait out an election timeout
+    ctx.raft.campaignIfOnlyVoter()
     this.startTicking()
     this.onTick()
   }
@@ -400,5 +387,14 @@ export class Member extends ObservableV2<MemberEvents> {
         reportAppError(err)
       }
     }
+  }
+}
+
+/** A slot's load or save at start: whatever it throws is a STORAGE error. */
+async function orStorageError<T>(step: () => Promise<T>): Promise<T> {
+  try {
+    return await step()
+  } catch (err) {
+    throw toMeshError(err, 'STORAGE')
   }
 }

@@ -62,6 +62,16 @@ export class RawNode {
     this.raft.hup('auto')
   }
 
+  /**
+   * Campaign now if we are the only voter (a founder, a cluster of one
+   * reopened): nobody else can lead or vote, so an election timeout would be
+   * waited for nothing.
+   */
+  campaignIfOnlyVoter(): void {
+    const conf = this.raft.trk.conf
+    if (conf.voters.length === 1 && conf.voters[0] === this.raft.id && conf.votersOutgoing.length === 0) this.raft.hup('auto')
+  }
+
   /** Propose application data. Throws RaftError when it cannot be taken. */
   propose(data: Uint8Array): void {
     this.raft.propose(data)
