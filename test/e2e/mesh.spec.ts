@@ -127,6 +127,29 @@ async function threeTabs(context: import('@playwright/test').BrowserContext, roo
 const create = (page: Page, path: string, data: string, mode = 'persistent') =>
   page.evaluate(([p, d, m]) => window.mesh!.create(p!, d!, { mode: m as 'persistent' }), [path, data, mode])
 
+/**
+ * A create from a tab whose peers just closed: until its death watch runs
+ * their voters it reaches no quorum and says so — a write may fail NO_QUORUM
+ * (never sent, surely not applied), and the app retries. Returns the path,
+ * the refusals seen and the ms until it committed.
+ */
+const createRetryingNoQuorum = (page: Page, path: string, data: string) =>
+  page.evaluate(async ([p, d]) => {
+    const refusals: string[] = []
+    const t0 = performance.now()
+    for (;;) {
+      try {
+        const made = await window.mesh!.create(p!, d!)
+        return { path: made, refusals, after: Math.round(performance.now() - t0) }
+      } catch (e) {
+        const err = e as { code?: string; outcome?: string }
+        if (err.code !== 'NO_QUORUM' || err.outcome !== undefined || performance.now() - t0 > 30_000) throw e
+        refusals.push(`${Math.round(performance.now() - t0)} ms`)
+        await new Promise((r) => setTimeout(r, 50))
+      }
+    }
+  }, [path, data])
+
 test('multi is atomic across tabs: all of it or none of it', async ({ context }) => {
   const [a, b, c] = await threeTabs(context)
   await create(a!, '/cfg', 'v0')
@@ -188,24 +211,8 @@ test('two of three tabs close at once and the last one still commits', async ({ 
   const [a, b, c] = await threeTabs(context)
   await create(a!, '/kept', 'yes')
   await Promise.all([b!.close(), c!.close()])
-  // a alone: its death watch runs b's and c's voters until the leader retires them.
-  // Until those voters run here, a reaches no quorum and says so: a write may
-  // fail NO_QUORUM (never sent, surely not applied) — the app retries.
-  const alone = await a!.evaluate(async () => {
-    const refusals: string[] = []
-    const t0 = performance.now()
-    for (;;) {
-      try {
-        const path = await window.mesh!.create('/alone', 'still commits')
-        return { path, refusals, after: Math.round(performance.now() - t0) }
-      } catch (e) {
-        const err = e as { code?: string; outcome?: string }
-        if (err.code !== 'NO_QUORUM' || err.outcome !== undefined || performance.now() - t0 > 30_000) throw e
-        refusals.push(`${Math.round(performance.now() - t0)} ms`)
-        await new Promise((r) => setTimeout(r, 50))
-      }
-    }
-  })
+  // a alone: its death watch runs b's and c's voters until the leader retires them
+  const alone = await createRetryingNoQuorum(a!, '/alone', 'still commits')
   expect(alone.path).toBe('/alone')
   console.log(`[two-of-three] the survivor's first write committed ${alone.after} ms after the closes (NO_QUORUM refusals at: ${alone.refusals.join(', ') || 'none'})`)
   await waitForLeader([a!])
@@ -247,10 +254,12 @@ test('all tabs close and a new tab finds the whole tree', async ({ context }) =>
   await create(pages[1]!, '/a/b', '2')
   await create(pages[2]!, '/c', '3')
   // one by one, with writes in between: the slots left behind hold logs of different lengths
+  // each write right after a close may meet a survivor not yet sure of a quorum
   await pages[0]!.close()
-  await create(pages[1]!, '/late', 'after the first close')
+  await createRetryingNoQuorum(pages[1]!, '/late', 'after the first close')
   await pages[1]!.close()
-  await create(pages[2]!, '/later', 'after the second close')
+  const later = await createRetryingNoQuorum(pages[2]!, '/later', 'after the second close')
+  console.log(`[all-close] the last tab's write committed ${later.after} ms after the second close (NO_QUORUM refusals at: ${later.refusals.join(', ') || 'none'})`)
   await pages[2]!.close()
 
   const [fresh] = await openTabs(context, DEMO_URL(room), 1)
