@@ -124,7 +124,8 @@ export class Roster {
     const browser = ctx.browser
     const hearers = this.members()
       .filter((m) => m.voter && m.id !== gone && !this.departed.has(m.id) && (m.self || (ctx.links.has(m.id) && m.browser === browser)))
-      .sort((a, b) => (a.visible === b.visible ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.visible ? -1 : 1))
+      // members() is sorted by id and sort is stable: visible ones first, each group by id
+      .sort((a, b) => Number(b.visible) - Number(a.visible))
     return hearers.length === 0 || hearers[0]!.self
   }
 

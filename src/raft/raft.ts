@@ -407,10 +407,9 @@ export class Raft {
       this.send(respType, m.from, this.term, { reject: true, commit, logTerm: this.log.term(commit) ?? 0 })
       // We left the campaign after our leader's death to another survivor
       // (reportPeerGone) and refuse it (its PreVote or vote) only because our
-      // log is ahead of its:
-      // campaign now rather than wait out an election timeout. Once per
-      // death: a standing rule would let two members with alternately longer
-      // logs depose each other forever.
+      // log is ahead of its: campaign now rather than wait out an election
+      // timeout. Once per death: a standing rule would let two members with
+      // alternately longer logs depose each other forever.
       if (canVote && !upToDate && this.campaignIfRefused) {
         this.campaignIfRefused = false
         this.hup('auto')

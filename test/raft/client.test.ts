@@ -107,6 +107,22 @@ describe('§8 client interaction / ReadIndex', () => {
   })
 })
 
+/**
+ * Leader 1 commits 'a', takes the Ready of 'b' (its save now in flight), hands
+ * over to `to`, then — as a closing page runs on a few ms — completes that
+ * save and sends its appends; the network then runs to rest.
+ */
+function handOverWithSaveInFlight(net: Network, to: string): void {
+  net.node('1').propose(text('a'))
+  net.stabilize()
+  net.node('1').propose(text('b'))
+  const inFlight = net.node('1').ready()
+  for (const m of net.node('1').handOverNow(to)) net.deliver(m)
+  net.handle(net.get('1'), inFlight)
+  net.node('1').advance(inFlight)
+  net.stabilize()
+}
+
 describe('a leader about to go hands over at once (handOverNow)', () => {
   it('catches the successor up with every entry of its log, saved or not, then MsgTimeoutNow: the successor wins with no round trip to the old leader', () => {
     const net = leaderCluster({ checkQuorum: true, preVote: true })
@@ -133,15 +149,7 @@ describe('a leader about to go hands over at once (handOverNow)', () => {
     // hand-over) is saved and its MsgApps leave. Handing over only what was
     // on disk left 2 with an entry 3 lacked, and 2 refused 3 its vote.
     const net = leaderCluster({ checkQuorum: true, preVote: true })
-    net.node('1').propose(text('a'))
-    net.stabilize()
-    net.node('1').propose(text('b'))
-    const inFlight = net.node('1').ready()
-    const msgs = net.node('1').handOverNow('3')
-    for (const m of msgs) net.deliver(m)
-    net.handle(net.get('1'), inFlight)
-    net.node('1').advance(inFlight)
-    net.stabilize()
+    handOverWithSaveInFlight(net, '3')
     expect(net.node('3').status().role).toBe('leader')
     expect(net.node('3').status().term).toBe(net.node('1').status().term)
     expect(net.appliedData('2')).toEqual(['a', 'b'])
@@ -151,15 +159,7 @@ describe('a leader about to go hands over at once (handOverNow)', () => {
     const net = Network.cluster(['1', '2'], { checkQuorum: true, preVote: true })
     net.stabilize()
     net.elect('1')
-    net.node('1').propose(text('a'))
-    net.stabilize()
-    net.node('1').propose(text('b'))
-    const inFlight = net.node('1').ready()
-    const msgs = net.node('1').handOverNow('2')
-    for (const m of msgs) net.deliver(m)
-    net.handle(net.get('1'), inFlight)
-    net.node('1').advance(inFlight)
-    net.stabilize()
+    handOverWithSaveInFlight(net, '2')
     expect(net.node('2').status().role).toBe('leader')
     expect(net.appliedData('2')).toEqual(['a', 'b'])
   })
