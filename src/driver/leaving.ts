@@ -88,4 +88,37 @@ export class Leaving {
   announce(): void {
     this.ctx.links.broadcast({ type: 'leaving', member: this.ctx.id })
   }
+
+  /**
+   * Stay (bounded) until our removal is committed: while we still vote, our
+   * acknowledgement is what lets the leader commit it. Two voters are the
+   * case that needs it: one voter of two is no majority, so a member that
+   * went away still a voter would leave the other unable to commit anything,
+   * its removal included. The leader is somebody else by now (the hand-off).
+   */
+  async awaitRemoval(): Promise<void> {
+    const ctx = this.ctx
+    const inConf = (): boolean => {
+      const conf = ctx.raft.status().conf
+      return conf.voters.includes(ctx.id) || conf.learners.includes(ctx.id) || conf.votersOutgoing.includes(ctx.id)
+    }
+    const deadline = ctx.clock.now() + ctx.timing.tickMs * ctx.timing.electionTicks * 3
+    let announced = ctx.clock.now()
+    await new Promise<void>((resolve) => {
+      const poll = (): void => {
+        const now = ctx.clock.now()
+        if (ctx.stopped || !inConf() || now >= deadline) {
+          resolve()
+          return
+        }
+        // a leader elected since (or a lost message) hears it again
+        if (now - announced >= ctx.timing.retryMs) {
+          this.announce()
+          announced = now
+        }
+        ctx.clock.setTimeout(poll, ctx.timing.tickMs)
+      }
+      poll()
+    })
+  }
 }

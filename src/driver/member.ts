@@ -158,7 +158,8 @@ export class Member extends ObservableV2<MemberEvents> {
 
   /**
    * Leave gracefully: move leadership away, close the session (its ephemerals
-   * go at once), tell the leader we leave, then stop.
+   * go at once), tell the leader we leave, stay until our removal is
+   * committed (bounded: our vote may be the one it needs), then stop.
    */
   async close(): Promise<void> {
     if (this.ctx.stopped) return
@@ -169,6 +170,7 @@ export class Member extends ObservableV2<MemberEvents> {
         return () => this.off('applied', check)
       })
       this.leaving.announce()
+      await this.leaving.awaitRemoval()
     }
     this.stop(new MeshError('CLOSED', 'the mesh was closed'))
   }

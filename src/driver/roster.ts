@@ -167,10 +167,14 @@ export class Roster {
 
   /** Leader only, every tick: one membership change at most every membershipEveryMs. */
   membershipRound(now: number): void {
-    if (now - this.lastMembershipAt < this.ctx.timing.membershipEveryMs) return
-    this.lastMembershipAt = now
     const ctx = this.ctx
     const st = ctx.raft.status()
+    // a member that left (or is certified dead) and is still in the
+    // configuration goes at once: a closing member waits for its removal
+    const inConf = (id: string): boolean => st.conf.voters.includes(id) || st.conf.learners.includes(id)
+    const urgent = [...this.departed].some(inConf)
+    if (!urgent && now - this.lastMembershipAt < ctx.timing.membershipEveryMs) return
+    this.lastMembershipAt = now
     const change = nextConfChange(
       {
         self: ctx.id,
