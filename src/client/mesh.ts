@@ -123,6 +123,11 @@ export class MeshClient implements MeshCore {
     return this.member.commitTimeline()
   }
 
+  /** make this member the only voter (see Mesh in shared/types.ts) */
+  forceNewCluster(): Promise<void> {
+    return this.run(() => this.member.forceNewCluster())
+  }
+
   /** see restoreDiverged (restore-diverged.ts) */
   restoreDiverged(diverged: Pick<DivergedEvent, 'nodes'>, opts?: RestoreOptions): Promise<RestoreReport> {
     return restoreDiverged(this, diverged, opts)

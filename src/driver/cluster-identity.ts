@@ -134,18 +134,27 @@ export class ClusterIdentity {
   }
 
   /**
+   * A leader of our own cluster contradicted our committed log: it was taken
+   * over (`forceNewCluster`) without writes we had. Same as a lost meet: the
+   * app gets our tree (`diverged`, `forced`), we start over as a newcomer.
+   */
+  divergeForced(): void {
+    void this.diverge(this.meet.clusterId ?? '', true)
+  }
+
+  /**
    * Our cluster lost a meet (cluster-meet.ts). The app gets our tree as it
    * was, readable (`diverged`), the slot is wiped, and this member starts over as
    * a newcomer of the winner (learner first, promoted by its policy). Writes
    * and reads in flight fail with SESSION_EXPIRED: their session is gone.
    */
-  private async diverge(winner: string): Promise<void> {
+  private async diverge(winner: string, forced = false): Promise<void> {
     const ctx = this.ctx
     if (ctx.diverging || ctx.stopped) return
     ctx.diverging = true
     ctx.running = false
     ctx.control.pauseTicks()
-    ctx.emit('diverged', [divergedTree(ctx.tree, this.meet.clusterId ?? '', winner)])
+    ctx.emit('diverged', [divergedTree(ctx.tree, this.meet.clusterId ?? '', winner, forced)])
     ctx.connection.lost()
     try {
       if (ctx.opts.reopenStorage === undefined) throw new MeshError('STORAGE', 'this cluster lost to an older one and the member cannot reopen its slot to start over')

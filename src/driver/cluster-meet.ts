@@ -206,6 +206,8 @@ export class ClusterMeet {
 }
 
 /** What the app receives when its cluster lost: the lost tree, readable. */
-export function divergedTree(tree: ZTree, clusterId: string, winner: string): DivergedEvent {
-  return { clusterId, winner, lastZxid: tree.lastZxid, nodes: exportNodes(tree), snapshot: tree.snapshot() }
+export function divergedTree(tree: ZTree, clusterId: string, winner: string, forced = false): DivergedEvent {
+  const e: DivergedEvent = { clusterId, winner, lastZxid: tree.lastZxid, nodes: exportNodes(tree), snapshot: tree.snapshot() }
+  if (forced) e.forced = true
+  return e
 }

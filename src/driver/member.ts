@@ -312,6 +312,39 @@ export class Member extends ObservableV2<MemberEvents> {
     this.sessions.closeOthers(sessions)
   }
 
+  /**
+   * The app's explicit takeover (Mesh.forceNewCluster): we become the only
+   * voter and lead. Resolves once we lead; NO_QUORUM if we could not.
+   */
+  async forceNewCluster(): Promise<void> {
+    const ctx = this.ctx
+    if (ctx.stopped) throw new MeshError('CLOSED', 'the mesh is closed')
+    if (!ctx.running) throw new MeshError('NO_QUORUM', 'the member is starting over and cannot take a cluster over')
+    let upTo: number
+    try {
+      upTo = ctx.raft.forceSoleVoter()
+    } catch (err) {
+      throw new MeshError('BAD_ARGUMENTS', `cannot take the cluster over: ${err instanceof Error ? err.message : String(err)}`)
+    }
+    this.loop.pump()
+    const deadline = ctx.clock.now() + ctx.timing.requestTimeoutMs
+    await new Promise<void>((resolve, reject) => {
+      const poll = (): void => {
+        if (ctx.stopped) reject(new MeshError('CLOSED', 'the mesh was closed'))
+        else if (ctx.isLeader && ctx.appliedIndex >= upTo) resolve()
+        else if (ctx.clock.now() >= deadline) reject(new MeshError('NO_QUORUM', 'the takeover did not lead in time'))
+        else {
+          // the removals take effect as they are applied; then we are the only voter
+          if (ctx.appliedIndex >= upTo) ctx.raft.campaignIfOnlyVoter()
+          this.loop.pump()
+          ctx.clock.setTimeout(poll, ctx.timing.tickMs)
+        }
+      }
+      poll()
+    })
+    this.quorum.update()
+  }
+
   /** A death certificate (a free Web Lock): the member is gone for good. */
   reportPeerGone(peer: string): void {
     if (this.ctx.stopped || !this.ctx.running) return
@@ -351,6 +384,8 @@ export class Member extends ObservableV2<MemberEvents> {
     this.sessions.own.tick(leaderChanged)
     if (this.ticks % ROSTER_EVERY_TICKS === 0) ctx.links.broadcast(this.identity.claim())
     this.identity.evaluate(now)
+    // a leader of our cluster contradicted our committed log: it was taken over (forceNewCluster)
+    if (ctx.raft.takeCommittedConflict() !== null) this.identity.divergeForced()
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the duties above may stop the member or pause it (a divergence)
     if (ctx.stopped || !ctx.running) return
     if (ctx.isLeader) this.leaderDuties(now)

@@ -9,7 +9,7 @@
 // effect), read-index.ts (the leader's ReadIndex bookkeeping) and
 // snapshot-receipt.ts (a follower assembling a chunked snapshot).
 import { allVoters, applyConfChange, cloneConfState, emptyConfState, encodeConfChange, isJoint } from './confchange'
-import { ConfReplay, confAfter } from './conf-replay'
+import { ConfReplay, confAfter, confAt } from './conf-replay'
 import { RaftError } from './errors'
 import { RaftLog } from './log'
 import { PLANTED_BUGS } from './planted-bugs'
@@ -68,6 +68,9 @@ export class Raft {
   heartbeatElapsed = 0
   randomizedElectionTimeout = 0
   leadTransferee: NodeId | null = null
+  /** a leader of our term or later sent entries that contradict our committed
+   *  log (only a forced cluster can: forceSoleVoter); the driver diverges */
+  committedConflictFrom: NodeId | null = null
   /** our dead leader's successor was left to another survivor: campaign if we must refuse it (reportPeerGone) */
   private campaignIfRefused = false
   /** index of the latest conf entry the leader appended; one change at a time */
@@ -697,6 +700,11 @@ export class Raft {
   }
 
   private handleAppendEntries(m: Message): void {
+    if (this.contradictsCommitted(m)) {
+      // no acknowledgement: our committed history is not theirs (forceSoleVoter)
+      this.committedConflictFrom = m.from
+      return
+    }
     if (m.index < this.log.committed) {
       this.send('MsgAppResp', m.from, this.term, { index: this.log.committed })
       return
@@ -717,6 +725,21 @@ export class Raft {
     // tell the leader where our log could match it (etcd's findConflictByTerm)
     const [hintIndex, hintTerm] = this.log.findConflictByTerm(Math.min(m.index, this.log.lastIndex()), m.logTerm)
     this.send('MsgAppResp', m.from, this.term, { index: m.index, reject: true, rejectHint: hintIndex, logTerm: hintTerm })
+  }
+
+  /** Does the MsgApp disagree with an entry we hold as committed? (compacted ones are not known) */
+  private contradictsCommitted(m: Message): boolean {
+    const committed = this.log.committed
+    if (m.index <= committed) {
+      const t = this.log.term(m.index)
+      if (t !== undefined && t !== m.logTerm) return true
+    }
+    for (const e of m.entries) {
+      if (e.index > committed) break
+      const t = this.log.term(e.index)
+      if (t !== undefined && t !== e.term) return true
+    }
+    return false
   }
 
   /**
@@ -925,6 +948,38 @@ export class Raft {
     this.electionElapsed = 0
     out.push(newMessage('MsgTimeoutNow', this.id, target, this.term, {}))
     return out
+  }
+
+  /**
+   * The app's explicit takeover when quorum is gone for good (etcd's
+   * --force-new-cluster): every other voter is removed without its vote, and
+   * our whole log counts as committed. A term of our own first, so no entry we
+   * write matches another member's at the same (index, term). The removals
+   * are single conf entries (a joint configuration is left first), committed
+   * at once, taking effect as they are applied like any other; the driver
+   * then campaigns as the only voter. Learners stay. Returns the last index
+   * written. Unsafe by nature: entries others committed that we lack are
+   * lost, and a member that had them finds its committed log contradicted
+   * (committedConflictFrom) when it comes back.
+   */
+  forceSoleVoter(): number {
+    if (!this.trk.conf.voters.includes(this.id)) throw new RaftError('INVALID_CONF_CHANGE', 'only a voter of the configuration can take it over')
+    if (this.confReplay.hasCommittedNotInEffect(this.log)) throw new RaftError('CONF_CHANGE_PENDING', 'a committed conf entry is not applied yet')
+    // the configuration once every conf entry in our log is in effect
+    const conf = confAt(this.log, this.log.lastIndex())
+    if (!conf.voters.includes(this.id)) throw new RaftError('INVALID_CONF_CHANGE', 'our log removes us: we cannot take the configuration over')
+    const changes: ConfChange[] = []
+    if (isJoint(conf)) changes.push({ changes: [], transition: 'auto' })
+    for (const v of conf.voters) if (v !== this.id) changes.push({ changes: [{ type: 'remove', node: v }], transition: 'auto' })
+    if (changes.length === 0) return this.log.lastIndex()
+    this.becomeFollower(this.term + 1, null)
+    this.vote = this.id
+    let li = this.log.lastIndex()
+    const ents = changes.map((cc): Entry => ({ term: this.term, index: ++li, type: 'conf', data: encodeConfChange(cc) }))
+    this.log.append(ents)
+    this.trk.progress.get(this.id)?.maybeUpdate(li)
+    this.log.commitTo(li)
+    return li
   }
 
   private sendTimeoutNow(to: NodeId): void {

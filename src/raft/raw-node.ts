@@ -72,6 +72,18 @@ export class RawNode {
     if (conf.voters.length === 1 && conf.voters[0] === this.raft.id && conf.votersOutgoing.length === 0) this.raft.hup('auto')
   }
 
+  /** The app's forced takeover: we become the only voter (see Raft.forceSoleVoter). */
+  forceSoleVoter(): number {
+    return this.raft.forceSoleVoter()
+  }
+
+  /** A leader contradicted our committed log (a forced cluster): who, once. */
+  takeCommittedConflict(): string | null {
+    const from = this.raft.committedConflictFrom
+    this.raft.committedConflictFrom = null
+    return from
+  }
+
   /** Propose application data. Throws RaftError when it cannot be taken. */
   propose(data: Uint8Array): void {
     this.raft.propose(data)

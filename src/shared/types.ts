@@ -111,6 +111,10 @@ export interface DivergedEvent {
   nodes: ExportedNode[]
   /** the same tree in the internal snapshot format (kept for tools that stored it) */
   snapshot: Uint8Array
+  /** true when no meet was lost: another member took the cluster over
+   *  (`forceNewCluster`) without writes this member had committed; `winner`
+   *  is then our own cluster id, and `nodes` has what we had, theirs included */
+  forced?: boolean
 }
 
 export interface MeshEvents {
@@ -166,6 +170,12 @@ export interface MeshCore {
   commitTimeline(): CommitTimelineRecord[]
   /** leave gracefully: ephemerals go, leadership moves */
   close(): Promise<void>
+  /** quorum is gone for good (a crashed device of two): make this member the
+   *  only voter, without the others' votes (etcd's --force-new-cluster).
+   *  Writes others committed that this member lacks are lost; a member that
+   *  had them rejoins with a `diverged` event (`forced: true`). An addition
+   *  to shared/api.md; see README, "Two devices". */
+  forceNewCluster(): Promise<void>
 }
 
 
