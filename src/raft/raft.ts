@@ -701,9 +701,14 @@ export class Raft {
 
   private handleAppendEntries(m: Message): void {
     if (this.contradictsCommitted(m)) {
-      // no acknowledgement: our committed history is not theirs (forceSoleVoter)
+      // our committed history is not theirs (forceSoleVoter): the driver
+      // diverges at its next tick. No acknowledgement meanwhile: the "I have
+      // up to my commit" answer below would vouch for a log we do not hold
+      // (a leader could promote or count us on it). The planted bug that
+      // commits old-term entries by counting keeps etcd's answer, so its
+      // consequence (two values at one index) stays visible to the checks.
       this.committedConflictFrom = m.from
-      return
+      if (!(PLANTED_BUGS && this.bugs.commitOldTermByCounting === true)) return
     }
     if (m.index < this.log.committed) {
       this.send('MsgAppResp', m.from, this.term, { index: this.log.committed })

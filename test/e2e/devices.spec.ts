@@ -103,6 +103,33 @@ test("the leader's device goes away; the two other devices (two of three voters)
   }
 })
 
+test('two devices, one closes (mesh.close()): it leaves the configuration first, and the other commits alone', async ({ browser }) => {
+  const server = await startSignal()
+  const devices = await devicesInRoom(browser, deviceUrl(freshRoom(), server.url), [1, 1])
+  try {
+    const tabs = devices.flatMap((d) => d.tabs)
+    await waitForVoters(tabs, 2)
+    await commitsEverywhere(tabs[0]!, tabs, '/before', 'x')
+    // the leader's device goes: the harder case (leadership moves, then the removal commits)
+    const { page } = await waitForLeader(tabs)
+    const gone = devices.find((d) => d.tabs.includes(page!))!
+    const survivor = devices.find((d) => d !== gone)!.tabs[0]!
+    const t0 = Date.now()
+    await gone.tabs[0]!.evaluate(() => window.mesh!.close())
+    const closed = Date.now()
+    await gone.context.close()
+    // a close that left the configuration leaves the survivor a majority of one: no NO_QUORUM to retry
+    expect(await create(survivor, '/after', 'alone')).toBe('/after')
+    const committed = Date.now()
+    console.log(`[figure] two devices, the leader's closes: the survivor's next write committed ${committed - t0} ms after close() was called (close() took ${closed - t0} ms)`)
+    expect(await text(survivor, '/before')).toBe('x')
+    expect((await meshOf(survivor)).members.filter((m) => m.voter).length).toBe(1)
+  } finally {
+    await closeAll(devices)
+    await server.close()
+  }
+})
+
 test('the signaling server stops after the mesh formed: writes still commit and watches fire; restarted without state, it brings a newcomer in', async ({ browser }) => {
   let server = await startSignal()
   const port = server.port
