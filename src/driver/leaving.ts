@@ -102,6 +102,11 @@ export class Leaving {
       const conf = ctx.raft.status().conf
       return conf.voters.includes(ctx.id) || conf.learners.includes(ctx.id) || conf.votersOutgoing.includes(ctx.id)
     }
+    // only a voter among others is waited for: a learner counts in no
+    // quorum, and the only voter is removed by nobody (a reopen continues it)
+    const conf = ctx.raft.status().conf
+    const voters = new Set([...conf.voters, ...conf.votersOutgoing])
+    if (!voters.has(ctx.id) || voters.size < 2) return
     const deadline = ctx.clock.now() + ctx.timing.tickMs * ctx.timing.electionTicks * 3
     let announced = ctx.clock.now()
     await new Promise<void>((resolve) => {
