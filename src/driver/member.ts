@@ -12,7 +12,8 @@
 //   dispatch.ts         every peer message and link event, checked, to the piece it concerns
 //   no-quorum.ts        the connection state; failing fast without a quorum
 //   leaving.ts          leadership hand-off and a graceful close
-//   command-route.ts    how a command reaches the log (propose or forward)
+//   command-route.ts    how a command reaches the log (propose or forward;
+//                       forward-queue.ts batches a turn's forwards)
 // What stays here: the lifecycle (start, close, stop), the tick that drives
 // every periodic duty in one fixed order, and what the Mesh reads and calls.
 //
