@@ -122,7 +122,8 @@ export class IndexedDbStorage implements Storage {
     const truncate = truncatesStored(batch, this.lastStored)
     this.lastStored = lastStoredAfter(batch, this.lastStored)
     try {
-      const tx: ReadWriteTx = this.conn.db.transaction(stores, 'readwrite', { durability: this.durability })
+      // a commit-index-only batch (sync: false) need not wait for the disk
+      const tx: ReadWriteTx = this.conn.db.transaction(stores, 'readwrite', { durability: batch.sync === false ? 'relaxed' : this.durability })
       const requests: Promise<unknown>[] = []
       try {
         const m = this.member

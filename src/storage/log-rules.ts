@@ -118,6 +118,8 @@ export function mergeBatches(a: SaveBatch, b: SaveBatch): SaveBatch | null {
   const entries = mergeEntries(a.entries ?? [], b.entries ?? [])
   if (entries === null) return null
   const out: SaveBatch = {}
+  // relaxed only when every part may be: one save that must reach the disk makes the whole one strict
+  if (a.sync === false && b.sync === false) out.sync = false
   const meta = b.meta ?? a.meta
   const hardState = b.hardState ?? a.hardState
   const snapshot = b.snapshot ?? a.snapshot
@@ -160,6 +162,7 @@ export function lastStoredAfter(batch: SaveBatch, lastStored: number): number {
  *  reuse its arrays at once, and a group commit writes the batch later. */
 export function copyBatch(batch: SaveBatch): SaveBatch {
   const out: SaveBatch = {}
+  if (batch.sync !== undefined) out.sync = batch.sync
   if (batch.meta !== undefined) out.meta = { ...batch.meta }
   if (batch.hardState !== undefined) out.hardState = { ...batch.hardState }
   if (batch.snapshot !== undefined) out.snapshot = copySnapshot(batch.snapshot)
