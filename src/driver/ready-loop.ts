@@ -54,6 +54,8 @@ export class ReadyLoop {
   /** the highest term known durable for `raftInFlight` (0 until a save of
    *  its hard state completed): what a message may carry before its save */
   private durableTerm = 0
+  /** the core whose save failed: none of its later Readies goes on */
+  private failedRaft: RawNode | null = null
 
   constructor(
     private readonly ctx: MemberContext,
@@ -100,6 +102,7 @@ export class ReadyLoop {
           if (savedTerm !== undefined && this.raftInFlight === raft && savedTerm > this.durableTerm) this.durableTerm = savedTerm
         },
         (err: unknown) => {
+          this.failedRaft = raft
           // a slot wiped by a divergence takes this Ready with it
           if (ctx.raft === raft && !ctx.diverging) ctx.failStorage(err)
         },
@@ -126,7 +129,8 @@ export class ReadyLoop {
             return // the save failed (failStorage above): nothing of this Ready goes on
           }
         }
-        if (ctx.stopped || ctx.raft !== raft || !ctx.running) return
+        // a failed save (this one or an earlier one, lazy or not) ends the Ready
+        if (ctx.stopped || ctx.raft !== raft || !ctx.running || this.failedRaft === raft) return
         if (durable !== null) ctx.timeline?.persisted(rd.entries, ctx.isLeader)
         await this.finish(raft, rd, late, term)
       })
