@@ -39,10 +39,13 @@ import type { NoQuorumHandling } from './no-quorum'
 import type { Roster } from './roster'
 import type { SessionKeeper } from './sessions'
 
-/** Readies taken and not yet advanced: enough to keep a disk busy while the
- *  core batches what arrives meanwhile, few enough that a burst of small
- *  proposals does not become a train of one-entry transactions. */
-export const MAX_READIES_IN_FLIGHT = 4
+/** Readies taken and not yet advanced. The loop is written for several (up
+ *  to 4 was the aim: a disk kept busy while the core batches what arrives
+ *  meanwhile), but with 2 or more test/recipes/faults.test.ts ('the checker
+ *  catches a planted bug') never finishes, for a reason not found yet; until
+ *  it is, one Ready at a time — a leader's MsgApp still leaves in parallel
+ *  with its save, and a commit-only save is still not waited for. */
+export const MAX_READIES_IN_FLIGHT = 1
 
 export class ReadyLoop {
   /** Readies taken, not yet through step 4 */
