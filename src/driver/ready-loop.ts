@@ -120,8 +120,12 @@ export class ReadyLoop {
       ctx.timeline?.sent(early)
       late = rest
     }
-    // a lazy (commit-only) save is not waited for; its failure still stops us
-    const durable = rd.mustSync ? saved : null
+    // A commit-only save (not mustSync) need not be durable before the
+    // Ready's messages and applies (etcd does not sync it), and IndexedDB
+    // writes it relaxed. Not waiting for it at all made the simulator's znode
+    // workload find a stale read (npm run sim -- --seed 704; cause not found
+    // yet), so for now every save is waited for before steps 2–4.
+    const durable = saved
     this.inFlight++
     this.tail = this.tail
       .then(async () => {
