@@ -18,8 +18,9 @@
 // the saves reach storage in the order the Readies were taken (one storage's
 // saves take effect in call order), and proposals keep batching in the core
 // while a save is on the disk. Steps 2–4 of the Readies run one Ready after
-// another, in order, each after its own save when it mustSync — and so after
-// every earlier save that had to be durable. A failed save stops the member:
+// another, in order, each after its own save (a commit-only one included,
+// written relaxed: as etcd writes its WAL without fsync when !mustSync) — and
+// so after every earlier save. A failed save stops the member:
 // it raises an `error` with code STORAGE and neither votes nor acknowledges
 // again, rather than lie. After enough applied entries the loop compacts the
 // log into a snapshot.
@@ -39,13 +40,11 @@ import type { NoQuorumHandling } from './no-quorum'
 import type { Roster } from './roster'
 import type { SessionKeeper } from './sessions'
 
-/** Readies taken and not yet advanced. The loop is written for several (up
- *  to 4 was the aim: a disk kept busy while the core batches what arrives
- *  meanwhile), but with 2 or more test/recipes/faults.test.ts ('the checker
- *  catches a planted bug') never finishes, for a reason not found yet; until
- *  it is, one Ready at a time — a leader's MsgApp still leaves in parallel
- *  with its save, and a commit-only save is still not waited for. */
-export const MAX_READIES_IN_FLIGHT = 1
+/** Readies taken and not yet advanced: the disk is kept busy while the core
+ *  batches what arrives meanwhile. (With 2 or more, test/recipes/faults.test.ts
+ *  once hung: the queue recipe's claim retried a never-sent NO_QUORUM write
+ *  in a microtask loop, fixed in recipes/queue.ts.) */
+export const MAX_READIES_IN_FLIGHT = 4
 
 export class ReadyLoop {
   /** Readies taken, not yet through step 4 */
@@ -120,11 +119,10 @@ export class ReadyLoop {
       ctx.timeline?.sent(early)
       late = rest
     }
-    // A commit-only save (not mustSync) need not be durable before the
-    // Ready's messages and applies (etcd does not sync it), and IndexedDB
-    // writes it relaxed. Not waiting for it at all made the simulator's znode
-    // workload find a stale read (npm run sim -- --seed 704; cause not found
-    // yet), so for now every save is waited for before steps 2–4.
+    // A commit-only save (not mustSync) is written relaxed (no fsync, as
+    // etcd), but still waited for before steps 2–4, as etcd's WAL write is:
+    // not waiting at all made the simulator's znode workload find a stale
+    // read (seeds 656 and 704 before the storage changes; cause not found)
     const durable = saved
     this.inFlight++
     this.tail = this.tail
