@@ -110,15 +110,13 @@ export class ReadyLoop {
         },
       )
     }
-    let late: readonly Message[] = rd.messages
-    if (rd.mustSync) {
-      const early: Message[] = []
-      const rest: Message[] = []
-      for (const m of rd.messages) (sendsBeforeSave(m, this.durableTerm) ? early : rest).push(m)
-      for (const m of early) ctx.sendRaft(m)
-      ctx.timeline?.sent(early)
-      late = rest
-    }
+    // a leader's replication messages of a durable term leave now, whatever
+    // the save holds (entries, or only the commit index they carry on)
+    const early: Message[] = []
+    const late: Message[] = []
+    for (const m of rd.messages) (sendsBeforeSave(m, this.durableTerm) ? early : late).push(m)
+    for (const m of early) ctx.sendRaft(m)
+    ctx.timeline?.sent(early)
     // A commit-only save (not mustSync) is written relaxed (no fsync, as
     // etcd), but still waited for before steps 2–4, as etcd's WAL write is:
     // not waiting at all made the simulator's znode workload find a stale

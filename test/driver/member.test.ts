@@ -199,6 +199,55 @@ describe('member: the Ready loop', () => {
     w.m2.stop(new MeshErrorClass('CLOSED'))
   })
 
+  it("a leader's commit index leaves for its followers while its commit-only save is on the disk", async () => {
+    const w = await world()
+    await w.m1.start()
+    await w.m2.start()
+    for (let i = 0; i < 5_000 && (w.m1.leader === null || w.m1.leader !== w.m2.leader); i++) {
+      w.clock.runNext()
+      await flush()
+    }
+    const leaderId = w.m1.leader!
+    const leader = leaderId === 'm1' ? w.m1 : w.m2
+    const held = w.heldBy.get(leaderId)!
+    for (let i = 0; i < 200; i++) {
+      w.clock.runNext()
+      await flush()
+    }
+    w.controlOf.get(leaderId)!.hold = true
+    const done = leader.write([{ op: 'create', path: '/commit-early', data: new Uint8Array([1]), mode: 'persistent' }], false)
+    await flush()
+    expect(held.length).toBe(1)
+    const index = held[0]!.batch.entries![0]!.index
+    // the entry's own save completes; every later save of the leader stays held
+    held.shift()!.release()
+    await flush()
+    const sentBefore = w.sent.length
+    const commitSaveHeld = (): boolean => held.some((h) => h.batch.entries === undefined && (h.batch.hardState?.commit ?? 0) >= index)
+    for (let i = 0; i < 50 && !commitSaveHeld(); i++) {
+      w.clock.runNext()
+      await flush()
+    }
+    expect(commitSaveHeld()).toBe(true)
+    expect(held.find((h) => (h.batch.hardState?.commit ?? 0) >= index)!.batch.sync).toBe(false)
+    // the new commit index reached the follower's way while that save was held
+    const carried = (): boolean => w.sent.slice(sentBefore).some((s) => s.from === leaderId && (s.m.type === 'MsgApp' || s.m.type === 'MsgHeartbeat') && s.m.commit >= index && s.whileHeld > 0)
+    for (let i = 0; i < 50 && !carried(); i++) {
+      w.clock.runNext()
+      await flush()
+    }
+    expect(carried()).toBe(true)
+    w.controlOf.get(leaderId)!.hold = false
+    while (held.length > 0) {
+      held.shift()!.release()
+      await flush()
+    }
+    await expect(done).resolves.toBeDefined()
+    expect(w.violations).toEqual([])
+    w.m1.stop(new MeshErrorClass('CLOSED'))
+    w.m2.stop(new MeshErrorClass('CLOSED'))
+  })
+
   it('a failed save raises an error with code STORAGE and the member stops for good', async () => {
     const w = await world()
     const errors: MeshError[] = []
