@@ -110,6 +110,24 @@ const flush = async (): Promise<void> => {
   for (let i = 0; i < 20; i++) await Promise.resolve()
 }
 
+/** A world whose two members agree on a leader and committed its first entries. */
+async function settledWorld() {
+  const w = await world()
+  await w.m1.start()
+  await w.m2.start()
+  for (let i = 0; i < 5_000 && (w.m1.leader === null || w.m1.leader !== w.m2.leader); i++) {
+    w.clock.runNext()
+    await flush()
+  }
+  const leaderId = w.m1.leader!
+  const leader = leaderId === 'm1' ? w.m1 : w.m2
+  for (let i = 0; i < 200; i++) {
+    w.clock.runNext()
+    await flush()
+  }
+  return { w, leaderId, leader, held: w.heldBy.get(leaderId)! }
+}
+
 describe('member: the Ready loop', () => {
   it('nothing that vouches for unsaved state leaves while Readies are pipelined (persist before vouching)', async () => {
     const w = await world()
@@ -149,21 +167,8 @@ describe('member: the Ready loop', () => {
   })
 
   it('a leader sends its entries while its own save is on the disk, and counts itself only once it completed (thesis §10.2.1)', async () => {
-    const w = await world()
-    await w.m1.start()
-    await w.m2.start()
-    for (let i = 0; i < 5_000 && (w.m1.leader === null || w.m1.leader !== w.m2.leader); i++) {
-      w.clock.runNext()
-      await flush()
-    }
-    const leaderId = w.m1.leader!
-    const leader = leaderId === 'm1' ? w.m1 : w.m2
-    const held = w.heldBy.get(leaderId)!
-    // let the leader's first entries commit, then hold its disk
-    for (let i = 0; i < 200; i++) {
-      w.clock.runNext()
-      await flush()
-    }
+    const { w, leaderId, leader, held } = await settledWorld()
+    // hold the leader's disk
     w.controlOf.get(leaderId)!.hold = true
     const sentBefore = w.sent.length
     const done = leader.write([{ op: 'create', path: '/parallel', data: new Uint8Array([1]), mode: 'persistent' }], false)
@@ -200,20 +205,8 @@ describe('member: the Ready loop', () => {
   })
 
   it("a leader's commit index leaves for its followers while its commit-only save is on the disk", async () => {
-    const w = await world()
-    await w.m1.start()
-    await w.m2.start()
-    for (let i = 0; i < 5_000 && (w.m1.leader === null || w.m1.leader !== w.m2.leader); i++) {
-      w.clock.runNext()
-      await flush()
-    }
-    const leaderId = w.m1.leader!
-    const leader = leaderId === 'm1' ? w.m1 : w.m2
-    const held = w.heldBy.get(leaderId)!
-    for (let i = 0; i < 200; i++) {
-      w.clock.runNext()
-      await flush()
-    }
+    const { w, leaderId, leader, held } = await settledWorld()
+    // hold the leader's disk
     w.controlOf.get(leaderId)!.hold = true
     const done = leader.write([{ op: 'create', path: '/commit-early', data: new Uint8Array([1]), mode: 'persistent' }], false)
     await flush()
