@@ -311,6 +311,18 @@ export class Member extends ObservableV2<MemberEvents> {
     this.sessions.closeOthers(sessions)
   }
 
+  /**
+   * Campaign now if no leader is known and we are a voter: a reopening tab
+   * whose caretakers just brought the other voters' votes back (join.ts) need
+   * not wait an election timeout for nothing.
+   */
+  campaignIfLeaderless(): void {
+    const ctx = this.ctx
+    if (ctx.stopped || !ctx.running || ctx.lead !== null || ctx.role !== 'follower' || !this.conf.voters.includes(ctx.id)) return
+    ctx.raft.campaign()
+    this.loop.pump()
+  }
+
   /** A death certificate (a free Web Lock): the member is gone for good. */
   reportPeerGone(peer: string): void {
     if (this.ctx.stopped || !this.ctx.running) return
