@@ -33,7 +33,8 @@ export class CommandRoute {
   propose(cmd: Command, pump = true): boolean {
     const ctx = this.ctx
     try {
-      const entry = encodeCommand({ ...cmd, time: ctx.clock.now() })
+      // whole ms: the codec refuses a fraction, and a scheduler may read one
+      const entry = encodeCommand({ ...cmd, time: Math.floor(ctx.clock.now()) })
       // never let an entry into the log that followers would refuse (a peer's forward can be that large)
       if (entry.length > MAX_ENTRY_BYTES) return false
       ctx.raft.propose(entry)
