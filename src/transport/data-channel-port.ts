@@ -140,7 +140,18 @@ export class DataChannelPort implements FramePort {
     const held = this.held
     this.held = []
     this.heldBytes = 0
-    for (const frame of held) this.channel.send(frame)
+    try {
+      for (const frame of held) this.channel.send(frame)
+    } catch (err) {
+      // on 'open', no caller to throw to (a write's own send throws to the link's pump)
+      this.lastError = err instanceof Error ? err.message : String(err)
+      const reason = `send failed: ${this.lastError}`
+      const events = this.events
+      this.close()
+      if (events === null) this.closedReason = reason
+      else events.close(reason)
+      return
+    }
     if (!this.waiting) return
     if (this.paced && this.channel.bufferedAmount > SEND_LOW_WATER_BYTES) return // 'bufferedamountlow' will come
     this.low()

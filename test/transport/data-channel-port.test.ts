@@ -31,8 +31,12 @@ class FakeChannel implements FrameChannel {
     this.listeners.set(type, [...(this.listeners.get(type) ?? []), fn])
   }
 
+  /** what send() accepts in one message (Chromium: 256 KiB) */
+  maxMessageSize = Infinity
+
   send(data: Uint8Array): void {
     if (this.readyState !== 'open') throw new Error(`InvalidStateError: send on a ${this.readyState} channel`)
+    if (data.length > this.maxMessageSize) throw new TypeError(`message of ${data.length} bytes is too large`)
     this.sent.push(data.slice())
     this.bufferedAmount += data.length
   }
@@ -214,6 +218,21 @@ describe('DataChannelPort', () => {
     port.attach(rec.events)
     expect(rec.frames).toEqual([Uint8Array.of(1)])
     expect(rec.closes).toEqual(['closed by peer'])
+  })
+
+  it('a held frame the channel refuses on open closes the port (nothing throws out of the open event)', () => {
+    const ch = new FakeChannel()
+    ch.maxMessageSize = 4
+    const port = new DataChannelPort(ch)
+    const rec = recorder()
+    port.attach(rec.events)
+    port.write(Uint8Array.of(1))
+    port.write(new Uint8Array(5))
+    port.write(Uint8Array.of(3))
+    expect(() => ch.open()).not.toThrow()
+    expect(ch.sent).toEqual([Uint8Array.of(1)])
+    expect(rec.closes).toEqual(['send failed: message of 5 bytes is too large'])
+    expect(ch.closeCalls).toBe(1)
   })
 
   it('close() closes the channel, drops what is held and reports nothing back', () => {
