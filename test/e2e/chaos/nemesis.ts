@@ -11,7 +11,8 @@
 // - cut: a device's links all go silent (test/e2e/devices/link-cut.ts), then
 //   deliver what they held.
 // The fault sequence is a function of the seed; when each lands depends on
-// the browsers' timing, so a replay is close, not exact.
+// the browsers' timing (and half the faults go to whichever tab leads at
+// that moment), so a replay is close, not exact.
 import * as prng from 'lib0/prng'
 import { crash, setHidden } from '../helpers/demo'
 import type { ChaosDevice, TabSlot } from './tabs'
@@ -79,8 +80,15 @@ export class Nemesis {
       const hold = prng.uint32(this.gen, holdMin, holdMax)
       // the target is drawn from every slot or device, so the choice depends
       // on the seed alone; one that is not up now is skipped
-      const device = prng.oneOf(this.gen, this.devices)
-      const tab = prng.oneOf(this.gen, device.tabs)
+      // half the time the tab that leads (when one of ours does): faults there cost a failover
+      const atLeader = prng.bool(this.gen)
+      let device = prng.oneOf(this.gen, this.devices)
+      let tab = prng.oneOf(this.gen, device.tabs)
+      const leader = atLeader ? await this.leaderTab() : undefined
+      if (leader !== undefined) {
+        tab = leader
+        device = leader.device
+      }
       const record: FaultRecord = { at: Date.now() - t0, kind, target: kind === 'cut' ? `d${device.index}` : tab.name, heldMs: hold }
       if (kind !== 'cut' && tab.state !== 'up') continue
       this.faults.push(record)
@@ -147,6 +155,13 @@ export class Nemesis {
         return
       }
     }
+  }
+
+  /** The slot whose page says it leads, if any is up and does. */
+  private async leaderTab(): Promise<TabSlot | undefined> {
+    const up = this.devices.flatMap((d) => d.tabs).filter((t) => t.state === 'up' && t.page !== null)
+    const leads = await Promise.all(up.map((t) => t.page!.evaluate(() => window.mesh?.isLeader === true).catch(() => false)))
+    return up.find((_, i) => leads[i])
   }
 
   private async replace(tab: TabSlot): Promise<void> {

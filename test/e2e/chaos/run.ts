@@ -227,7 +227,8 @@ export async function runChaos(browser: Browser, opts: ChaosOptions): Promise<Ch
       const ds = await Promise.all(pages.map(treeDigest))
       return ds.every((d) => d === ds[0]) ? ds : undefined
     }, { timeoutMs: 60_000, intervalMs: 500 }).catch(async (err: unknown) => {
-      problems.push(`tree digests differ: ${String(err)}\n${(await Promise.all(pages.map(treeDigest))).join('\n')}`)
+      const last = await Promise.all(pages.map((p) => treeDigest(p).catch((e: unknown) => `no digest: ${String(e).split('\n')[0]}`)))
+      problems.push(`tree digests differ: ${String(err)}\n${last.join('\n')}`)
       return []
     })
 
@@ -273,16 +274,19 @@ async function treeDigest(page: Page): Promise<string> {
   const text = await page.evaluate(async () => {
     const mesh = window.mesh!
     await mesh.sync()
+    // no named inner function: tsx (esbuild keepNames) would wrap it in a __name the page lacks
     const lines: string[] = []
-    const walk = async (path: string): Promise<void> => {
+    const todo = ['/']
+    while (todo.length > 0) {
+      const path = todo.pop()!
       for (const name of await mesh.children(path)) {
         const child = path === '/' ? `/${name}` : `${path}/${name}`
         const n = await mesh.get(child)
         lines.push(`${child} ${JSON.stringify(n.text())} v${n.stat.version} c${n.stat.czxid} m${n.stat.mzxid} e${n.stat.ephemeralOwner ?? '-'}`)
-        await walk(child)
+        todo.push(child)
       }
     }
-    await walk('/')
+    lines.sort()
     return lines.join('\n')
   })
   return toHexString(sha256(new TextEncoder().encode(text)))
