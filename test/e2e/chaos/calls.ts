@@ -14,10 +14,13 @@ export type PageCall =
   | { kind: 'acquire'; path: string; timeoutMs: number }
   /** a set fenced by the lease whose node is `lease` (fence: { path, token }) */
   | { kind: 'fenced-set'; path: string; data: string; lease: { path: string; token: number } }
-  /** release the lease of node `lease`; value: whether its node is gone (a linearizable exists says null) */
+  /** release the lease of node `lease` (retrying the delete); value: whether its node is gone (a linearizable exists says null) */
   | { kind: 'release'; lease: string }
 
-export type CallValue = { version: number } | { data: string; version: number } | { path: string } | { path: string; token: number } | { gone: boolean }
+  /** the children of `path` with their ephemeral owners, read locally after sync */
+  | { kind: 'children'; path: string }
+
+export type CallValue = { version: number } | { data: string; version: number } | { path: string } | { path: string; token: number } | { gone: boolean } | { children: string[] }
 
 /** Run `call` in `page`; rejects only when the page is gone (crashed, closed, navigated). */
 export function callIn(page: Page, call: PageCall): Promise<PageAnswer<CallValue>> {
@@ -46,11 +49,28 @@ export function callIn(page: Page, call: PageCall): Promise<PageAnswer<CallValue
           const fence = c.lease as unknown as Parameters<typeof mesh.set>[2] extends infer O ? (O extends { fence?: infer F } ? F : never) : never
           return { ok: true as const, value: { version: (await mesh.set(c.path, c.data, { fence })).version } }
         }
+        case 'children': {
+          await mesh.sync()
+          const names = await mesh.children(c.path).catch(() => [] as string[])
+          const out: string[] = []
+          for (const name of names) out.push(`${name} (session ${(await mesh.exists(`${c.path}/${name}`))?.ephemeralOwner ?? '-'})`)
+          return { ok: true as const, value: { children: out } }
+        }
         case 'release': {
           const lease = leases.get(c.lease)
           leases.delete(c.lease)
-          if (lease !== undefined) await lease.release()
-          return { ok: true as const, value: { gone: (await mesh.exists(c.lease, { linearizable: true })) === null } }
+          // an app retries a release that failed (NO_QUORUM in a fault): the
+          // node would hold the lock until this tab's session ends
+          await lease?.release().catch(() => undefined)
+          for (let attempt = 0; ; attempt++) {
+            try {
+              if ((await mesh.exists(c.lease, { linearizable: true })) === null) return { ok: true as const, value: { gone: true } }
+              await mesh.delete(c.lease)
+            } catch {
+              if (attempt >= 10) return { ok: true as const, value: { gone: false } }
+              await new Promise((r) => setTimeout(r, 300))
+            }
+          }
         }
       }
     } catch (err) {

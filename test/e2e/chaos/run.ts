@@ -85,6 +85,8 @@ export async function runChaos(browser: Browser, opts: ChaosOptions): Promise<Ch
   const fenced = new FencedLog()
   const problems: string[] = []
   let fencedWrites = 0
+  const acquires = { ok: 0, gone: 0, failed: {} as Record<string, number> }
+  const acquireMs: number[] = []
   try {
     // the first device founds the cluster, each later one joins it
     for (const [i, n] of (opts.tabs ?? [2, 2, 1]).entries()) {
@@ -107,15 +109,17 @@ export async function runChaos(browser: Browser, opts: ChaosOptions): Promise<Ch
     }
 
     let stop = false
-    const clientLoop = async (tab: TabSlot, index: number): Promise<void> => {
-      const gen = prng.create(opts.seed * 1000 + index + 1)
+    /** `lock`: the tab's lock client (fenced lock work only), so waiting for the lock holds up no other call */
+    const clientLoop = async (tab: TabSlot, index: number, lock: boolean): Promise<void> => {
+      const gen = prng.create(opts.seed * 1000 + index * 2 + (lock ? 2 : 1))
+      const name = lock ? `${tab.name}L` : tab.name
       let n = 0
-      const unique = (): string => `${tab.name}#${n++}`
+      const unique = (): string => `${name}#${n++}`
       /** one recorded call on the tab's current page; undefined when the tab is not up */
       const call = async (input: Parameters<typeof history.record>[1], pageCall: Parameters<typeof callIn>[1], toResult: (v: CallValue) => ModelResult) => {
         const page = tab.page
         if (page === null || tab.state !== 'up') return undefined
-        const r = await history.record(tab.name, input, () => callIn(page, pageCall), toResult)
+        const r = await history.record(name, input, () => callIn(page, pageCall), toResult)
         // failed calls back off a little: NO_QUORUM and TIMEOUT are expected during faults
         if (r.outcome === 'indeterminate' || r.outcome === 'not-applied') await sleep(prng.uint32(gen, 200, 600))
         return r
@@ -125,16 +129,21 @@ export async function runChaos(browser: Browser, opts: ChaosOptions): Promise<Ch
           await sleep(100)
           continue
         }
-        await sleep(prng.uint32(gen, 20, 150))
+        if (lock) {
+          await sleep(prng.uint32(gen, 50, 400))
+          await lockWork(tab, name, gen, unique, call)
+          continue
+        }
+        await sleep(prng.uint32(gen, 10, 100))
         const choice = prng.uint32(gen, 0, 99)
-        if (choice < 30) {
+        if (choice < 40) {
           const path = prng.oneOf(gen, KEYS)
           const data = unique()
           await call(op.set(path, data), { kind: 'set', path, data, version: -1 }, asResult.set)
-        } else if (choice < 50) {
+        } else if (choice < 65) {
           const path = prng.oneOf(gen, KEYS)
           await call(op.get(path), { kind: 'get', path }, asResult.get)
-        } else if (choice < 75) {
+        } else {
           // compare-and-set: read, then write at the version read
           const path = prng.oneOf(gen, CAS_KEYS)
           const read = await call(op.get(path), { kind: 'get', path }, asResult.get)
@@ -142,14 +151,13 @@ export async function runChaos(browser: Browser, opts: ChaosOptions): Promise<Ch
           const version = (read.answer as { value: { version: number } }).value.version
           const data = unique()
           await call(op.set(path, data, version), { kind: 'set', path, data, version }, asResult.set)
-        } else {
-          await lockWork(tab, gen, unique, call)
         }
       }
     }
 
     const lockWork = async (
       tab: TabSlot,
+      name: string,
       gen: prng.PRNG,
       unique: () => string,
       call: (input: Operation['input'], pageCall: Parameters<typeof callIn>[1], toResult: (v: CallValue) => ModelResult) => Promise<{ outcome: string; answer?: PageAnswer<CallValue> } | undefined>,
@@ -157,19 +165,26 @@ export async function runChaos(browser: Browser, opts: ChaosOptions): Promise<Ch
       const page = tab.page
       if (page === null) return
       let got: PageAnswer<CallValue>
+      const asked = Date.now()
       try {
         got = await callIn(page, { kind: 'acquire', path: LOCK, timeoutMs: 4000 })
       } catch {
+        acquires.gone++
         return // the tab went away while waiting
       }
-      if (!got.ok) return
+      acquireMs.push(Date.now() - asked)
+      if (!got.ok) {
+        acquires.failed[got.code] = (acquires.failed[got.code] ?? 0) + 1
+        return
+      }
+      acquires.ok++
       const lease = got.value as { path: string; token: number }
       const writes = prng.uint32(gen, 1, 2)
       for (let i = 0; i < writes; i++) {
         const data = `${lease.token}:${unique()}`
         const r = await call(op.set(FENCED, data), { kind: 'fenced-set', path: FENCED, data, lease }, asResult.set)
-        fencedWrites++
-        if (r?.outcome === 'ok') fenced.see({ version: (r.answer as { value: { version: number } }).value.version, token: lease.token, how: 'write', client: tab.name, data })
+        if (r !== undefined) fencedWrites++
+        if (r?.outcome === 'ok') fenced.see({ version: (r.answer as { value: { version: number } }).value.version, token: lease.token, how: 'write', client: name, data })
         if (r === undefined || r.outcome !== 'ok') break
         // hold the lock a little, so faults hit holders
         await sleep(prng.uint32(gen, 0, 300))
@@ -177,7 +192,7 @@ export async function runChaos(browser: Browser, opts: ChaosOptions): Promise<Ch
       const read = await call(op.get(FENCED), { kind: 'get', path: FENCED }, asResult.get)
       if (read?.outcome === 'ok') {
         const v = (read.answer as { value: { data: string; version: number } }).value
-        fenced.see({ version: v.version, token: tokenOf(v.data), how: 'read', client: tab.name, data: v.data })
+        fenced.see({ version: v.version, token: tokenOf(v.data), how: 'read', client: name, data: v.data })
       }
       if (tab.page !== page || tab.state !== 'up') return
       let released: PageAnswer<CallValue>
@@ -196,12 +211,12 @@ export async function runChaos(browser: Browser, opts: ChaosOptions): Promise<Ch
       if (r.outcome === 'fenced') fenced.staleRefused++
       if (r.outcome === 'ok') {
         fenced.staleLanded++
-        fenced.see({ version: (r.answer as { value: { version: number } }).value.version, token: lease.token, how: 'write', client: tab.name, data })
+        fenced.see({ version: (r.answer as { value: { version: number } }).value.version, token: lease.token, how: 'write', client: name, data })
       }
     }
 
     const nemesis = new Nemesis(devices, { seed: opts.seed, durationMs: opts.durationMs, url, log, ...(opts.kinds === undefined ? {} : { kinds: opts.kinds }) })
-    const clients = tabs.map((t, i) => clientLoop(t, i))
+    const clients = tabs.flatMap((t, i) => [clientLoop(t, i, false), clientLoop(t, i, true)])
     await nemesis.run()
     stop = true
     // a client's last call may wait for a request timeout; a call that never ends counts as indeterminate
@@ -232,6 +247,12 @@ export async function runChaos(browser: Browser, opts: ChaosOptions): Promise<Ch
       return []
     })
 
+    // every lock client stopped and released what it held: a node left in the
+    // lock's directory blocks the lock until its tab's session ends
+    const left = await callIn(pages[0]!, { kind: 'children', path: LOCK }).catch(() => undefined)
+    const lockNodesLeft = left?.ok === true ? (left.value as { children: string[] }).children : []
+    const sessions = await Promise.all(pages.map((p) => p.evaluate(() => window.mesh!.sessionId).catch(() => '?')))
+
     const checkStart = Date.now()
     const verdict = history.check()
     if (!verdict.ok) problems.push(`history ${verdict.verdict}:\n${verdict.explanation}\n${excerpt(verdict.partition.operations)}`)
@@ -243,6 +264,8 @@ export async function runChaos(browser: Browser, opts: ChaosOptions): Promise<Ch
       `faults injected: ${nemesis.faults.length} (${Object.entries(faultCounts).map(([k, v]) => `${k} ${v}`).join(', ')})`,
       `calls recorded: ${history.counts.calls} (ok ${history.counts.ok}, definite errors ${history.counts.definiteErrors}, indeterminate ${history.counts.indeterminate}, not applied ${history.counts.notApplied}, fenced ${history.counts.fenced}); codes ${JSON.stringify(history.counts.codes)}`,
       `linearizability: ${checked} operations checked in ${verdict.partitions} partitions, ${verdict.verdict} (${verdict.steps} steps, ${Date.now() - checkStart} ms)`,
+      `locks: ${acquires.ok} acquired (median wait ${median(acquireMs)} ms), ${acquires.gone} tab gone while waiting, failed ${JSON.stringify(acquires.failed)}`,
+      `lock nodes left after every client released: ${lockNodesLeft.length}${lockNodesLeft.length === 0 ? '' : ` (${lockNodesLeft.join(', ')}; live sessions ${sessions.join(', ')})`}`,
       `fencing: ${fencedWrites} fenced writes, ${fenced.sightings.length} token sightings in commit order, ${fenced.staleRefused}/${fenced.staleAnswered} writes with a released lease refused`,
       `trees: ${digests.length} tabs agree${digests[0] === undefined ? '' : ` (digest ${digests[0].slice(0, 12)})`}`,
       ...problems.map((p) => `PROBLEM: ${p}`),
@@ -300,3 +323,5 @@ function excerpt(ops: readonly Operation[]): string {
     .map((o) => `  #${o.id} ${o.client} [${o.call.toFixed(0)}, ${o.ret === null ? '?' : o.ret.toFixed(0)}] ${describeOp(o.input)} → ${o.output === null ? '?' : describeResult(o.output)}`)
   return `history excerpt (last ${lines.length} of ${ops.length} operations of the partition):\n${lines.join('\n')}`
 }
+
+const median = (xs: number[]): number => (xs.length === 0 ? 0 : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!)
