@@ -49,6 +49,16 @@ export interface DeathWatchOptions {
   graceMs?: number
   /** how often the slot list is re-read for members opened by new tabs (default 2000 ms) */
   refreshMs?: number
+  /**
+   * Members whose slots were all free when this tab opened (it found every
+   * other tab of the browser gone: a reopen). Their first certificate skips
+   * the grace and keeps the lock it was granted: no tab of theirs is letting
+   * go to reload, so waiting would only keep their votes away (the reopening
+   * tab could not reach a quorum). A tab restored in the same instant as this
+   * one may find its member taken and choose another slot (identity.ts): it
+   * loses only its reload affinity.
+   */
+  vacantAtStart?: Iterable<string>
 }
 
 type WatchState =
@@ -63,6 +73,8 @@ export class DeathWatch {
   private readonly states = new Map<string, WatchState>()
   private readonly graceMs: number
   private readonly refreshMs: number
+  /** slots free when this tab opened, not yet certified (DeathWatchOptions.vacantAtStart) */
+  private readonly vacantAtStart: Set<string>
   private timer: ReturnType<typeof setTimeout> | null = null
   private stopped = false
 
@@ -72,6 +84,7 @@ export class DeathWatch {
   ) {
     this.graceMs = opts.graceMs ?? 1500
     this.refreshMs = opts.refreshMs ?? 2000
+    this.vacantAtStart = new Set(opts.vacantAtStart ?? [])
   }
 
   start(): void {
@@ -119,8 +132,16 @@ export class DeathWatch {
         const led = this.host.leader() === member
         if (sessions.length > 0) this.host.closeSessions(sessions)
         if (led) this.host.reportPeerGone(member)
+        if (this.vacantAtStart.delete(member)) {
+          // free since before we opened: act now, on the lock we hold (held until the promise settles)
+          let release!: () => void
+          const holding = new Promise<void>((r) => (release = r))
+          void this.act(member, sessions, { name: memberLockName(this.host.room, member), release, released: holding })
+          return holding
+        }
         void this.afterGrace(member, sessions)
         // returning releases the lock: a reloading tab may take its member back
+        return undefined
       })
       .catch(() => {
         // aborted by stop(): nothing to do
@@ -136,6 +157,11 @@ export class DeathWatch {
       lock?.release()
       return
     }
+    await this.act(member, sessions, lock)
+  }
+
+  /** The certificate's outcome, with the member's lock (or null: someone runs it again). */
+  private async act(member: string, sessions: string[], lock: HeldLock | null): Promise<void> {
     if (lock === null) {
       // a reloaded tab took it back, or another survivor runs it: watch for its next death
       this.host.onCertificate?.({ member, sessions, outcome: 'reclaimed' })
@@ -154,7 +180,6 @@ export class DeathWatch {
       this.host.reportPeerGone(member)
       this.host.onCertificate?.({ member, sessions, outcome: 'reported-gone' })
     }
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may have run during the awaits
     if (!this.stopped) this.states.set(member, { kind: 'vacant' })
   }
 }

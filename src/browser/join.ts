@@ -24,7 +24,7 @@ import type { Member } from '../driver/member'
 import type { MemberOptions } from '../driver/options'
 import { MEMBER_SETTING_RULES, ROOM_RULES, checkOptions, duration, object, oneOf } from '../driver/option-checks'
 import { realClock } from '../shared/clock'
-import { acquireLock, bootstrapLockName, browserId, chooseMember, keyedSlots } from './identity'
+import { acquireLock, bootstrapLockName, browserId, chooseMember, keyedSlots, memberLockName } from './identity'
 import { randomId } from '../shared/random-id'
 import type { LockManagerLike } from './identity'
 import { watchPageLifecycle } from './visibility'
@@ -158,14 +158,24 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
         try {
           // a caretaker's member draws from a PRNG of its own
           const caretaken = { ...settings, scheduler: realClock, random: seededRandom() }
-          await runCaretaker({ room, hello: { member: id, tab: randomId('t'), browser }, provider, openTransport: (hello) => openTransport(hello, key), primary: member, member: caretaken, signal: tabClosing.signal })
+          await runCaretaker({
+            room,
+            hello: { member: id, tab: randomId('t'), browser },
+            provider,
+            openTransport: (hello) => openTransport(hello, key),
+            primary: member,
+            member: caretaken,
+            signal: tabClosing.signal,
+            // its vote is back within reach: a leaderless member need not wait out an election timeout
+            started: () => campaignOnceLinked(transport, member, id),
+          })
         } finally {
           caretaking.delete(id)
         }
       },
       onCertificate: (e) => certificates.push(e),
     },
-    options.graceMs === undefined ? {} : { graceMs: options.graceMs },
+    { ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }), vacantAtStart: started.vacantAtStart },
   )
   lifecycle = watchPageLifecycle({
     visibilityChanged: () => member.visibilityChanged(),
@@ -198,6 +208,36 @@ interface StartedMember {
   transport: MeshTransport
   founded: boolean
   source: BrowserTabInfo['source']
+  /** the other slots of the room, when every one of them was free as we chose ours (a reopen); else empty */
+  vacantAtStart: string[]
+}
+
+/** How long a leaderless member waits for its link to a caretaker of its own tab before it lets its election timer decide. */
+const CARETAKER_LINK_MS = 3_000
+
+/** Once `member` is linked to the caretaker running `id` in this tab, campaign if nobody leads yet. */
+function campaignOnceLinked(transport: MeshTransport, member: Member, id: string): void {
+  if (transport.links().has(id)) {
+    member.campaignIfLeaderless()
+    return
+  }
+  const off = transport.onLink((_link, hello) => {
+    if (hello.member !== id) return
+    off()
+    clearTimeout(timer)
+    member.campaignIfLeaderless()
+  })
+  const timer = setTimeout(off, CARETAKER_LINK_MS)
+}
+
+/** The other slots, if every one's lock is free now (we hold the room's bootstrap lock: nobody is choosing meanwhile). */
+async function allFree(locks: LockManagerLike, room: string, others: readonly string[]): Promise<string[]> {
+  for (const id of others) {
+    const probe = await acquireLock(locks, memberLockName(room, id), { ifAvailable: true })
+    if (probe === null) return []
+    probe.release()
+  }
+  return [...others]
 }
 
 /** Choose, lock and open this tab's member, and start its Mesh. Runs under the room's bootstrap lock. */
@@ -239,7 +279,7 @@ async function startMember(o: {
     }
     const parts = { ...o.member, hello, storage, reopenStorage: slot.reopen, transport, bootstrap: founded, release }
     const { mesh, member } = await assembleMesh(parts, { heldErrors })
-    return { mesh, member, transport, founded, source: chosen.source }
+    return { mesh, member, transport, founded, source: chosen.source, vacantAtStart: await allFree(o.locks, o.room, chosen.others) }
   } catch (err) {
     for (const undo of cleanup) await undo()
     throw err

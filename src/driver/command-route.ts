@@ -7,26 +7,34 @@
 import { encodeCommand } from '../tree/command'
 import type { Command } from '../tree/types'
 import { MAX_ENTRY_BYTES } from '../wire/limits'
+import { ForwardQueue } from './forward-queue'
 import type { MemberContext } from './member-context'
 
 export class CommandRoute {
-  constructor(private readonly ctx: MemberContext) {}
+  /** a follower's forwards of one turn, batched (forward-queue.ts) */
+  private readonly forwards: ForwardQueue
+
+  constructor(private readonly ctx: MemberContext) {
+    this.forwards = new ForwardQueue(ctx)
+  }
 
   /** Propose locally when leading, else forward to the leader; false when neither can happen now. */
   submit(cmd: Command): boolean {
     const ctx = this.ctx
     if (ctx.stopped || ctx.lead === null) return false
     if (ctx.isLeader) return this.propose(cmd)
-    const sent = ctx.links.send(ctx.lead, { type: 'forward', command: encodeCommand(cmd) })
-    if (sent) ctx.timeline?.forwarded(cmd)
-    return sent
+    const pushed = this.forwards.push(ctx.lead, encodeCommand(cmd))
+    if (pushed) ctx.timeline?.forwarded(cmd)
+    return pushed
   }
 
-  /** Leader only: stamp the leader's time and propose. */
-  propose(cmd: Command): boolean {
+  /** Leader only: stamp the leader's time and propose. `pump` false: the
+   *  caller proposes more and drains the core once (a batch of forwards). */
+  propose(cmd: Command, pump = true): boolean {
     const ctx = this.ctx
     try {
-      const entry = encodeCommand({ ...cmd, time: ctx.clock.now() })
+      // whole ms: the codec refuses a fraction, and a scheduler may read one
+      const entry = encodeCommand({ ...cmd, time: Math.floor(ctx.clock.now()) })
       // never let an entry into the log that followers would refuse (a peer's forward can be that large)
       if (entry.length > MAX_ENTRY_BYTES) return false
       ctx.raft.propose(entry)
@@ -38,7 +46,7 @@ export class CommandRoute {
       const { lastIndex, term, role } = ctx.raft.status()
       if (role === 'leader') ctx.timeline.proposed(lastIndex, term)
     }
-    ctx.control.pump()
+    if (pump) ctx.control.pump()
     return true
   }
 

@@ -81,7 +81,7 @@ export class CommitTimelineRecorder {
   }
 
   /** leader: these messages went to the links; the first MsgApp carrying an entry times it */
-  sent(messages: Message[]): void {
+  sent(messages: readonly Message[]): void {
     let t: number | undefined
     for (const m of messages) {
       if (m.type !== 'MsgApp') continue

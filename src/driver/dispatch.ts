@@ -19,7 +19,7 @@ import type { ClusterIdentity } from './cluster-identity'
 import type { CommandRoute } from './command-route'
 import type { MemberContext } from './member-context'
 import type { NoQuorumHandling } from './no-quorum'
-import { ForwardBudget, ownsSession } from './peer-budget'
+import { ForwardBudget, checkForwardSize, checkForwardedCommand, ownsSession } from './peer-budget'
 import type { Roster } from './roster'
 import type { SessionKeeper } from './sessions'
 
@@ -64,21 +64,12 @@ export class MessageDispatch {
         ctx.control.pump()
         return
       }
-      case 'forward': {
-        if (!ctx.isLeader) return // the requester resends to the leader it learns of
-        let cmd: Command
-        try {
-          cmd = decodeCommand(msg.command)
-        } catch (err) {
-          this.badInput(peer, err)
-          return
-        }
-        // only client commands, only for the peer's own sessions, within its budget (peer-budget.ts)
-        const verdict = this.forwards.admit(peer, cmd, msg.command.length, ctx.appliedIndex, ctx.tree, (x, y) => this.roster.mayCloseSessionsOf(x, y))
-        if (verdict instanceof MeshError) this.badInput(peer, verdict)
-        else if (verdict === null && this.route.propose(cmd)) this.forwards.record(peer, ctx.raft.status().lastIndex, msg.command.length, cmd)
+      case 'forward':
+        this.forwarded(peer, [msg.command])
         return
-      }
+      case 'forwards':
+        this.forwarded(peer, msg.commands)
+        return
       case 'session-heartbeat': {
         if (!ctx.isLeader) return
         // a session is kept alive only by the member that owns it (its id is public in ephemeralOwner)
@@ -103,6 +94,48 @@ export class MessageDispatch {
         this.roster.fromLeader(msg.members)
         return
     }
+  }
+
+  /**
+   * Leader only: a peer's forwarded commands (one `forward`, or a `forwards`
+   * batch). Every command is decoded and checked (peer-budget.ts: only client
+   * commands, only for the peer's own sessions, within the size limits)
+   * before any is proposed: one bad command refuses the whole batch as bad
+   * input, and nothing of it enters the log. Then each is charged to the
+   * peer's budget one by one; what the budget has no room for is dropped
+   * quietly (its requester resends), the rest is proposed together and the
+   * core drained once.
+   */
+  private forwarded(peer: string, encoded: readonly Uint8Array[]): void {
+    const ctx = this.ctx
+    if (!ctx.isLeader) return // the requester resends to the leader it learns of
+    const mayClose = (x: string, y: string): boolean => this.roster.mayCloseSessionsOf(x, y)
+    const cmds: Command[] = []
+    for (const bytes of encoded) {
+      let cmd: Command
+      try {
+        cmd = decodeCommand(bytes)
+      } catch (err) {
+        this.badInput(peer, err)
+        return
+      }
+      const refused = checkForwardSize(bytes.length) ?? checkForwardedCommand(peer, cmd, mayClose)
+      if (refused instanceof MeshError) {
+        this.badInput(peer, refused)
+        return
+      }
+      cmds.push(cmd)
+    }
+    let proposed = false
+    for (let i = 0; i < cmds.length; i++) {
+      const cmd = cmds[i]!
+      const bytes = encoded[i]!.length
+      const verdict = this.forwards.admit(peer, cmd, bytes, ctx.appliedIndex, ctx.tree, mayClose)
+      if (verdict !== null || !this.route.propose(cmd, false)) continue
+      this.forwards.record(peer, ctx.raft.status().lastIndex, bytes, cmd)
+      proposed = true
+    }
+    if (proposed) ctx.control.pump()
   }
 
   linkUp(peer: string, hello: { member: string; browser: string }): void {

@@ -12,7 +12,8 @@
 //   dispatch.ts         every peer message and link event, checked, to the piece it concerns
 //   no-quorum.ts        the connection state; failing fast without a quorum
 //   leaving.ts          leadership hand-off and a graceful close
-//   command-route.ts    how a command reaches the log (propose or forward)
+//   command-route.ts    how a command reaches the log (propose or forward;
+//                       forward-queue.ts batches a turn's forwards)
 // What stays here: the lifecycle (start, close, stop), the tick that drives
 // every periodic duty in one fixed order, and what the Mesh reads and calls.
 //
@@ -343,6 +344,18 @@ export class Member extends ObservableV2<MemberEvents> {
       poll()
     })
     this.quorum.update()
+  }
+
+  /**
+   * Campaign now if no leader is known and we are a voter: a reopening tab
+   * whose caretakers just brought the other voters' votes back (join.ts) need
+   * not wait an election timeout for nothing.
+   */
+  campaignIfLeaderless(): void {
+    const ctx = this.ctx
+    if (ctx.stopped || !ctx.running || ctx.lead !== null || ctx.role !== 'follower' || !this.conf.voters.includes(ctx.id)) return
+    ctx.raft.campaign()
+    this.loop.pump()
   }
 
   /** A death certificate (a free Web Lock): the member is gone for good. */

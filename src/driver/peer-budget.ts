@@ -83,6 +83,11 @@ export function checkForwardedCommand(peer: string, cmd: Command, mayCloseSessio
   }
 }
 
+/** TOO_LARGE for a forwarded command that could never be one log entry. */
+export function checkForwardSize(bytes: number): MeshError | null {
+  return bytes > MAX_ENTRY_BYTES ? new MeshError('TOO_LARGE', `a forwarded command of ${bytes} bytes exceeds the ${MAX_ENTRY_BYTES}-byte entry limit`) : null
+}
+
 /** The leader's per-peer budget of forwarded commands in flight. */
 export class ForwardBudget {
   private readonly inFlight = new Map<string, InFlight[]>()
@@ -94,9 +99,13 @@ export class ForwardBudget {
    * index by another entry, which is applied in its turn).
    */
   admit(peer: string, cmd: Command, bytes: number, applied: number, tree: ZTree, mayCloseSessionsOf: (peer: string, owner: string) => boolean): ForwardVerdict {
-    if (bytes > MAX_ENTRY_BYTES) return new MeshError('TOO_LARGE', `a forwarded command of ${bytes} bytes exceeds the ${MAX_ENTRY_BYTES}-byte entry limit`)
-    const verdict = checkForwardedCommand(peer, cmd, mayCloseSessionsOf)
+    const verdict = checkForwardSize(bytes) ?? checkForwardedCommand(peer, cmd, mayCloseSessionsOf)
     if (verdict !== null) return verdict
+    return this.fits(peer, cmd, bytes, applied, tree)
+  }
+
+  /** The budget part of admit: room for one more command of `peer`? */
+  private fits(peer: string, cmd: Command, bytes: number, applied: number, tree: ZTree): ForwardVerdict {
     const mine = this.release(peer, applied)
     if (mine.length >= MAX_FORWARDS_IN_FLIGHT) return 'busy'
     if (mine.reduce((n, f) => n + f.bytes, 0) + bytes > MAX_FORWARD_BYTES_IN_FLIGHT) return 'busy'

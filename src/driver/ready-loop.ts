@@ -1,21 +1,37 @@
 // The Ready loop: the heart of the member, and its order is the contract on `Ready`:
-//   1. persist hard state, entries and snapshot in ONE storage.save;
-//   2. only then send the messages (invariant 2: persist before send — a vote
-//      or an append acknowledgement vouches for what is on disk);
+//   1. persist hard state, entries and snapshot in ONE storage.save — strict
+//      when the Ready `mustSync`s (a term, a vote, entries, a snapshot),
+//      relaxed when only the commit index moved (etcd does not sync it either:
+//      a lost commit index is learnt again from the leader);
+//   2. send the messages once the state they vouch for is durable (invariant
+//      2 — a vote or an append acknowledgement vouches for what is on disk).
+//      A leader's replication messages of a durable term leave at once, in
+//      parallel with its own write (sendsBeforeSave, Raft thesis §10.2.1): the
+//      core counts the leader's own acknowledgement only at advance;
 //   3. apply the snapshot and the committed entries to the tree, delivering
 //      watch events and resolving local requests at each entry
 //      (apply-entries.ts);
-//   4. advance.
-// One Ready is in flight at a time: anything that happens while a save is
-// pending (messages, ticks, proposals) lands in the core and comes out in the
-// next Ready. A failed save stops the member: it raises an `error` with code
-// STORAGE and neither votes nor acknowledges again, rather than lie. After
-// enough applied entries the loop compacts the log into a snapshot.
+//   4. advance — for a leader, the "stable to" report that counts its own
+//      acknowledgement.
+// Up to MAX_READIES_IN_FLIGHT Readies are in flight (pipelining, etcd's
+// asynchronous storage writes): each is taken and its save issued at once, so
+// the saves reach storage in the order the Readies were taken (one storage's
+// saves take effect in call order), and proposals keep batching in the core
+// while a save is on the disk. Steps 2–4 of the Readies run one Ready after
+// another, in order, each after its own save (a commit-only one included,
+// written relaxed: as etcd writes its WAL without fsync when !mustSync) — and
+// so after every earlier save. A failed save stops the member:
+// it raises an `error` with code STORAGE and neither votes nor acknowledges
+// again, rather than lie. After enough applied entries the loop compacts the
+// log into a snapshot.
 //
 // The soft state of a Ready (who leads, our role) is followed here too: a
 // member that just became leader takes over the session tracker and gives
 // every member a fresh failure timeout before it applies anything as leader.
-import type { Ready, Role } from '../raft/types'
+import { RaftError } from '../raft/errors'
+import { sendsBeforeSave } from '../raft/send-before-save'
+import type { Message, Ready, Role } from '../raft/types'
+import type { RawNode } from '../raft/raw-node'
 import type { SaveBatch } from '../storage/types'
 import { MeshError } from '../shared/errors'
 import type { EntryApplier } from './apply-entries'
@@ -24,8 +40,24 @@ import type { NoQuorumHandling } from './no-quorum'
 import type { Roster } from './roster'
 import type { SessionKeeper } from './sessions'
 
+/** Readies taken and not yet advanced: the disk is kept busy while the core
+ *  batches what arrives meanwhile. (With 2 or more, test/recipes/faults.test.ts
+ *  once hung: the queue recipe's claim retried a never-sent NO_QUORUM write
+ *  in a microtask loop, fixed in recipes/queue.ts.) */
+export const MAX_READIES_IN_FLIGHT = 4
+
 export class ReadyLoop {
-  private pumping = false
+  /** Readies taken, not yet through step 4 */
+  private inFlight = 0
+  /** the core those Readies came from (a new core waits for them to finish) */
+  private raftInFlight: RawNode | null = null
+  /** steps 2–4 of each Ready, chained in the order the Readies were taken */
+  private tail: Promise<void> = Promise.resolve()
+  /** the highest term known durable for `raftInFlight` (0 until a save of
+   *  its hard state completed): what a message may carry before its save */
+  private durableTerm = 0
+  /** the core whose save failed: none of its later Readies goes on */
+  private failedRaft: RawNode | null = null
 
   constructor(
     private readonly ctx: MemberContext,
@@ -35,69 +67,133 @@ export class ReadyLoop {
     private readonly quorum: NoQuorumHandling,
   ) {}
 
-  /** Drain the core. Re-entrant calls return at once: one Ready in flight. */
+  /** Take every Ready the core has, up to MAX_READIES_IN_FLIGHT in flight. */
   pump(): void {
     const ctx = this.ctx
-    if (this.pumping || ctx.stopped || !ctx.running || ctx.diverging) return
-    this.pumping = true
-    void this.drain()
-      .catch((err: unknown) => {
-        // a bug below us (core, tree): stop rather than run on in a state
-        // nobody can vouch for (fail-stop), and say why
-        const e = err instanceof MeshError ? err : new MeshError('BAD_MESSAGE', `member stopped: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
-        ctx.emit('error', [e])
-        ctx.control.stop(e)
+    for (;;) {
+      if (ctx.stopped || !ctx.running || ctx.diverging || this.inFlight >= MAX_READIES_IN_FLIGHT) return
+      const raft = ctx.raft
+      if (raft !== this.raftInFlight) {
+        // a new core (restart, divergence): the old one's Readies finish first
+        if (this.inFlight > 0) return
+        this.raftInFlight = raft
+        this.durableTerm = 0
+      }
+      if (!this.guard(() => raft.hasReady())) return
+      const rd = this.guard(() => raft.ready())
+      if (rd === undefined) return
+      this.take(raft, rd)
+    }
+  }
+
+  /** Issue the Ready's save, send what may go before it, chain the rest. */
+  private take(raft: RawNode, rd: Ready): void {
+    const ctx = this.ctx
+    // the term this Ready speaks for, read now: the core moves on while the
+    // save is on the disk, and the app must never hear a leader paired with
+    // a term it did not lead
+    const term = raft.term
+    ctx.timeline?.committed(rd.committedEntries)
+    const batch = toSaveBatch(rd)
+    let saved: Promise<void> | null = null
+    if (batch !== null) {
+      saved = ctx.storage.save(batch)
+      const savedTerm = batch.hardState?.term
+      saved.then(
+        () => {
+          if (savedTerm !== undefined && this.raftInFlight === raft && savedTerm > this.durableTerm) this.durableTerm = savedTerm
+        },
+        (err: unknown) => {
+          this.failedRaft = raft
+          // a slot wiped by a divergence takes this Ready with it
+          if (ctx.raft === raft && !ctx.diverging) ctx.failStorage(err)
+        },
+      )
+    }
+    // a leader's replication messages of a durable term leave now, whatever
+    // the save holds (entries, or only the commit index they carry on)
+    const early: Message[] = []
+    const late: Message[] = []
+    for (const m of rd.messages) (sendsBeforeSave(m, this.durableTerm) ? early : late).push(m)
+    for (const m of early) ctx.sendRaft(m)
+    ctx.timeline?.sent(early)
+    // A commit-only save (not mustSync) is written relaxed (no fsync, as
+    // etcd), but still waited for before steps 2–4, as etcd's WAL write is:
+    // not waiting at all made the simulator's znode workload find a stale
+    // read (seeds 656 and 704 before the storage changes; cause not found)
+    const durable = saved
+    this.inFlight++
+    this.tail = this.tail
+      .then(async () => {
+        if (durable !== null) {
+          try {
+            await durable
+          } catch {
+            return // the save failed (failStorage above): nothing of this Ready goes on
+          }
+        }
+        // a failed save (this one or an earlier one, lazy or not) ends the Ready
+        if (ctx.stopped || ctx.raft !== raft || !ctx.running || this.failedRaft === raft) return
+        if (durable !== null) ctx.timeline?.persisted(rd.entries, ctx.isLeader)
+        await this.finish(raft, rd, late, term)
       })
+      .catch((err: unknown) => this.crash(err))
       .finally(() => {
-        this.pumping = false
-        // something may have stepped or proposed after the loop's last look
-        if (!ctx.stopped && ctx.running && !ctx.diverging && ctx.raft.hasReady()) this.pump()
+        this.inFlight--
+        // something may have stepped or proposed while this Ready was in flight
+        if (!ctx.stopped && ctx.running && !ctx.diverging) this.pump()
       })
   }
 
-  private async drain(): Promise<void> {
+  /** Steps 2–4 of one Ready, its save (if it must sync) complete. */
+  private async finish(raft: RawNode, rd: Ready, late: readonly Message[], term: number): Promise<void> {
     const ctx = this.ctx
-    const raft = ctx.raft
-    while (!ctx.stopped && ctx.running && ctx.raft === raft && raft.hasReady()) {
-      const rd = raft.ready()
-      // the term this Ready speaks for, read now: the core may move on while
-      // the save is on the disk, and the app must never hear a leader paired
-      // with a term it did not lead
-      const term = raft.term
-      ctx.timeline?.committed(rd.committedEntries)
-      const batch = toSaveBatch(rd)
-      if (batch !== null) {
-        try {
-          await ctx.storage.save(batch)
-        } catch (err) {
-          // a slot wiped by a divergence takes this Ready with it
-          if (ctx.raft === raft && !ctx.diverging) ctx.failStorage(err)
-          return
-        }
-        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop(), a divergence or a pause may happen during the await above
-        if (ctx.stopped || ctx.raft !== raft || !ctx.running) return
-        ctx.timeline?.persisted(rd.entries, ctx.isLeader)
-      }
-      for (const m of rd.messages) ctx.sendRaft(m)
-      ctx.timeline?.sent(rd.messages)
-      if (rd.softState !== null) this.onSoftState(rd.softState.lead, rd.softState.role, term)
-      if (rd.snapshot !== null) this.applier.install(rd.snapshot, true)
-      for (const e of rd.committedEntries) this.applier.apply(e)
-      ctx.raft.advance(rd)
-      this.sessions.reads.onReadStates(rd.readStates)
-      this.sessions.reads.onApplied()
-      if (term !== ctx.term) {
-        ctx.term = term
-        ctx.emit('leader', [{ leader: ctx.lead, term }])
-      }
-      await this.maybeCompact()
+    for (const m of late) ctx.sendRaft(m)
+    ctx.timeline?.sent(late)
+    if (rd.softState !== null) this.onSoftState(rd.softState.lead, rd.softState.role, term)
+    if (rd.snapshot !== null) this.applier.install(rd.snapshot, true)
+    for (const e of rd.committedEntries) this.applier.apply(e)
+    raft.advance(rd)
+    this.sessions.reads.onReadStates(rd.readStates)
+    this.sessions.reads.onApplied()
+    if (term !== ctx.term) {
+      ctx.term = term
+      ctx.emit('leader', [{ leader: ctx.lead, term }])
+    }
+    await this.maybeCompact()
+  }
+
+  /** A bug below us (core, tree): stop rather than run on in a state nobody
+   *  can vouch for (fail-stop), and say why. */
+  private crash(err: unknown): void {
+    const ctx = this.ctx
+    if (ctx.stopped) return
+    const e = err instanceof MeshError ? err : new MeshError('BAD_MESSAGE', `member stopped: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+    ctx.emit('error', [e])
+    ctx.control.stop(e)
+  }
+
+  private guard<T>(fn: () => T): T | undefined {
+    try {
+      return fn()
+    } catch (err) {
+      this.crash(err)
+      return undefined
     }
   }
 
   private async maybeCompact(): Promise<void> {
     const ctx = this.ctx
     if (ctx.stopped || ctx.appliedIndex - ctx.snapshotIndex < ctx.timing.snapshotEntries) return
-    const snap = ctx.raft.compact(ctx.appliedIndex, ctx.tree.snapshot())
+    let snap
+    try {
+      snap = ctx.raft.compact(ctx.appliedIndex, ctx.tree.snapshot())
+    } catch (err) {
+      // a snapshot from the leader, in a Ready taken after this one, already
+      // moved the log past what we applied: it is the newer snapshot
+      if (err instanceof RaftError && err.code === 'BAD_COMPACTION') return
+      throw err
+    }
     ctx.snapshotIndex = snap.meta.index
     try {
       await ctx.storage.save({ snapshot: snap })
@@ -129,7 +225,7 @@ export class ReadyLoop {
 }
 
 function toSaveBatch(rd: Ready): SaveBatch | null {
-  const batch: SaveBatch = {}
+  const batch: SaveBatch = { sync: rd.mustSync }
   let any = false
   if (rd.hardState !== null) {
     batch.hardState = rd.hardState

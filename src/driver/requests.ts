@@ -20,11 +20,17 @@
 //   inside the tick;
 // - a write that fails after it was submitted says its outcome is unknown
 //   (MeshError.outcome): it may commit all the same.
+//
+// In-flight bound: at most MAX_FORWARDS_IN_FLIGHT writes (and about
+// MAX_FORWARD_BYTES_IN_FLIGHT bytes) are handed to a leader and not yet
+// applied; the next waits, unsent, and goes out as soon as one applies. These
+// are the leader's per-peer budget (peer-budget.ts): a follower that sent
+// more would see the excess dropped and resent only after retryMs.
 import { commandProblem, opProblem } from '../tree/command'
 import type { Command, TxnOp, TxnResult } from '../tree/types'
 import { MeshError } from '../shared/errors'
 import type { MeshErrorDetails } from '../shared/errors'
-import { MAX_ENTRY_BYTES } from '../wire/limits'
+import { MAX_ENTRY_BYTES, MAX_FORWARD_BYTES_IN_FLIGHT, MAX_FORWARDS_IN_FLIGHT } from '../wire/limits'
 import type { CommitTimelineRecorder } from './commit-timeline'
 import { oversizedData } from './peer-budget'
 
@@ -49,6 +55,8 @@ export interface RequestTimings {
 
 interface PendingWrite {
   cmd: TxnCommand
+  /** an upper bound of its encoded size, for the in-flight bound */
+  bytes: number
   sentAt: number | null
   deadline: number
   resolve: (r: TxnResult) => void
@@ -66,6 +74,9 @@ export class RequestPipeline {
   private readonly abandoned = new Set<number>()
   private session: string
   private sessionReady = false
+  /** writes handed to a leader (sentAt set) and not settled, and their bytes */
+  private inFlight = 0
+  private inFlightBytes = 0
 
   constructor(
     private readonly route: RequestRoute,
@@ -95,7 +106,7 @@ export class RequestPipeline {
    */
   replaceSession(session: string): void {
     for (const p of this.pending.values()) p.reject(outcomeOf(p, new MeshError('SESSION_EXPIRED', 'the session expired before the write committed')))
-    this.pending.clear()
+    this.clearPending()
     this.abandoned.clear()
     this.session = session
     this.nextSeq = 1
@@ -119,7 +130,7 @@ export class RequestPipeline {
         return
       }
       const seq = this.nextSeq++
-      const p: PendingWrite = { cmd, sentAt: null, deadline: this.route.now() + this.timings.timeoutMs, resolve, reject }
+      const p: PendingWrite = { cmd, bytes: txnBytesUpperBound(ops), sentAt: null, deadline: this.route.now() + this.timings.timeoutMs, resolve, reject }
       this.pending.set(seq, p)
       this.timeline?.submitted(cmd.session, seq)
       this.send(p)
@@ -141,8 +152,10 @@ export class RequestPipeline {
     this.abandoned.delete(cmd.seq)
     const p = this.pending.get(cmd.seq)
     if (p === undefined) return
-    this.pending.delete(cmd.seq)
+    this.settle(cmd.seq, p)
     p.resolve(result)
+    // room in flight: the oldest writes waiting for it go out now, not at the next tick
+    if (this.pending.size > this.inFlight) this.sendWaiting()
   }
 
   /**
@@ -153,7 +166,7 @@ export class RequestPipeline {
     const now = this.route.now()
     for (const [seq, p] of this.pending) {
       if (now >= p.deadline) {
-        this.pending.delete(seq)
+        this.settle(seq, p)
         this.abandon(seq)
         p.reject(
           outcomeOf(
@@ -185,7 +198,7 @@ export class RequestPipeline {
     // its deadline, and only then fails with its outcome said unknown.
     for (const [seq, p] of this.pending) {
       if (p.sentAt !== null) continue
-      this.pending.delete(seq)
+      this.settle(seq, p)
       p.reject(noQuorum('no quorum in reach: the write was not sent and did not apply'))
     }
   }
@@ -193,18 +206,50 @@ export class RequestPipeline {
   /** Fail everything (member closed or crashed). */
   failAll(err: MeshError): void {
     for (const p of this.pending.values()) p.reject(outcomeOf(p, err))
-    this.pending.clear()
+    this.clearPending()
   }
 
   get size(): number {
     return this.pending.size
   }
 
-  private send(p: PendingWrite): void {
-    if (!this.sessionReady) return
+  /** Hand `p` to a leader; false when it was not (no session, no room, no leader). */
+  private send(p: PendingWrite): boolean {
+    if (!this.sessionReady) return false
+    const first = p.sentAt === null
+    // a write not yet in flight waits for room (a resend is already counted)
+    if (first && this.inFlight > 0 && (this.inFlight >= MAX_FORWARDS_IN_FLIGHT || this.inFlightBytes + p.bytes > MAX_FORWARD_BYTES_IN_FLIGHT)) return false
     // the freshest watermark rides along with every copy; it only grows
     p.cmd = { ...p.cmd, ackedBelow: Math.max(p.cmd.ackedBelow, Math.min(this.ackedBelow(), p.cmd.seq)) }
-    if (this.route.submit(p.cmd)) p.sentAt = this.route.now()
+    if (!this.route.submit(p.cmd)) return false
+    p.sentAt = this.route.now()
+    if (first) {
+      this.inFlight++
+      this.inFlightBytes += p.bytes
+    }
+    return true
+  }
+
+  /** Send waiting writes, oldest first, while there is room in flight. */
+  private sendWaiting(): void {
+    for (const p of this.pending.values()) {
+      if (p.sentAt !== null) continue
+      if (!this.send(p)) return
+    }
+  }
+
+  /** `p` leaves the pipeline (resolved, failed or given up). */
+  private settle(seq: number, p: PendingWrite): void {
+    this.pending.delete(seq)
+    if (p.sentAt === null) return
+    this.inFlight--
+    this.inFlightBytes -= p.bytes
+  }
+
+  private clearPending(): void {
+    this.pending.clear()
+    this.inFlight = 0
+    this.inFlightBytes = 0
   }
 
   private ackedBelow(): number {

@@ -301,7 +301,9 @@ export class Raft {
     for (const id of [...this.trk.progress.keys()]) {
       const pr = new Progress(last + 1, this.cfg.maxInflightMsgs)
       // a new term starts with nobody heard from (CheckQuorum, snapshots)
-      if (id === this.id) pr.match = last
+      // our own match is what our disk holds, not what our log holds: entries
+      // still in a save in flight count when it completes (selfAckStable)
+      if (id === this.id) pr.match = PLANTED_BUGS && this.bugs.leaderAckBeforePersist === true ? last : this.log.stableIndex
       else pr.recentActive = false
       this.trk.progress.set(id, pr)
     }
@@ -441,9 +443,25 @@ export class Raft {
     }
     this.log.append(out)
     if (PLANTED_BUGS && this.bugs.confChangeTooEarly === true) for (const e of this.confReplay.takeAppended(out)) this.applyConfEntry(e)
-    this.trk.progress.get(this.id)?.maybeUpdate(li)
+    // The leader's own acknowledgement counts only once the entries are on
+    // its disk (selfAckStable, after the driver's save): it may send them to
+    // followers meanwhile (Raft thesis §10.2.1), but its vote in the commit
+    // count vouches for its disk like any follower's MsgAppResp (invariant 2).
+    if (PLANTED_BUGS && this.bugs.leaderAckBeforePersist === true) this.trk.progress.get(this.id)?.maybeUpdate(li)
     this.maybeCommit()
     return true
+  }
+
+  /**
+   * The driver persisted entries up to log.stableIndex (RawNode.advance after
+   * the save): a leader counts its own acknowledgement now, and a commit it
+   * unlocks goes out with the next broadcast. etcd raft's MsgStorageAppendResp
+   * to the leader itself, as a call.
+   */
+  selfAckStable(): void {
+    if (this.role !== 'leader') return
+    const pr = this.trk.progress.get(this.id)
+    if (pr !== undefined && pr.maybeUpdate(this.log.stableIndex) && this.maybeCommit()) this.scheduleBcast()
   }
 
   /** Advance commit to what a quorum acknowledged, if it is of this term (§5.4.2). */

@@ -191,7 +191,10 @@ export class RawNode {
     const r = this.raft
     const log = r.log
     const last = rd.entries[rd.entries.length - 1]
-    if (last !== undefined) log.stableTo(last.index, last.term)
+    if (last !== undefined) {
+      log.stableTo(last.index, last.term)
+      r.selfAckStable()
+    }
     if (rd.snapshot !== null) {
       if (log.snapshotInProgress === rd.snapshot) log.snapshotInProgress = null
       if (rd.snapshot.meta.index > log.applied) log.applied = rd.snapshot.meta.index

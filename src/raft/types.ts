@@ -164,10 +164,19 @@ export interface ReadState {
 /**
  * The output of the core, drained by the driver. Ordering contract:
  *   1. persist `hardState`, `entries` (overwriting any suffix from
- *      entries[0].index) and `snapshot`, in one durable batch when `mustSync`;
- *   2. then send `messages`;
+ *      entries[0].index) and `snapshot`, in one batch — durable before step 2
+ *      when `mustSync` (a new term, a vote, entries or a snapshot); a change
+ *      of the commit index alone may be written lazily (etcd does not sync it);
+ *   2. then send `messages` — except that a leader's replication messages
+ *      (MsgApp, MsgHeartbeat, MsgSnap, MsgTimeoutNow) whose term is already
+ *      durable may leave before the save (Raft thesis §10.2.1): they vouch for
+ *      nothing on this member's disk, and the leader counts its own
+ *      acknowledgement only at `advance` after the save (selfAckStable);
  *   3. then apply `snapshot` (if any) and `committedEntries` in order;
  *   4. then call `advance(ready)`.
+ * Several Readies may be in flight: saves then reach the disk in the order the
+ * Readies were taken, and steps 2–4 of each run in that order too, each after
+ * every earlier save that must be durable and its own.
  */
 export interface Ready {
   softState: SoftState | null
@@ -209,6 +218,8 @@ export interface PlantedBugs {
   skipLogUpToDateCheck?: boolean
   /** do not truncate conflicting entries on append */
   noTruncateOnConflict?: boolean
+  /** a leader counts its own acknowledgement of entries when it appends them, before its write completed (the pipelined path's bug: the commit may then rest on a disk that lacks the entry) */
+  leaderAckBeforePersist?: boolean
 }
 
 /**

@@ -3,8 +3,8 @@
 // each item — an item is never delivered twice.
 //
 // The claim also creates an ephemeral receipt in the same multi. A claim whose
-// answer was lost (TIMEOUT: the write may still commit) is retried until its
-// outcome is known, and the receipt tells "our earlier attempt took it" from
+// answer was lost (TIMEOUT, or NO_QUORUM with outcome 'unknown': the write
+// may still commit) is retried until its outcome is known, and the receipt tells "our earlier attempt took it" from
 // "another taker took it". So an acknowledged `put` is delivered exactly once
 // to a live taker; only a taker whose tab dies mid-claim (its call rejects
 // with CLOSED) can take an item with it, as with any consumer that dies.
@@ -77,7 +77,11 @@ async function claim(mesh: MeshCore, queuePath: string, item: string, version: n
       ])
       break
     } catch (err) {
-      if (isCode(err, 'TIMEOUT', 'NO_QUORUM')) continue // outcome unknown: ask again
+      // Outcome unknown (TIMEOUT, or NO_QUORUM after it was sent): ask again.
+      // A NO_QUORUM without `outcome` was never sent and surely did not
+      // apply: the take fails with it (retrying at once spun forever on a
+      // member failing fast without a quorum, a loop of microtasks only).
+      if (isCode(err, 'TIMEOUT') || (isCode(err, 'NO_QUORUM') && (err as MeshError).outcome === 'unknown')) continue
       if (!(err instanceof MeshError) || err.opIndex !== 0 || !isCode(err, 'NO_NODE', 'BAD_VERSION')) throw err
       // The item is gone or changed: taken by us (an earlier attempt whose
       // answer we missed — its receipt is here) or by someone else.

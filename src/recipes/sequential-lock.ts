@@ -5,8 +5,13 @@
 // may admit it (semaphore).
 //
 // Protection (Curator's protection mode): node names carry a marker unique to
-// this acquire, so a create whose answer never arrived can still be found and
-// removed — an acquire that fails part-way leaves no orphan node.
+// this acquire, so a create whose answer never arrived (it failed with its
+// outcome unknown, and committed all the same) can still be found and
+// removed: every acquire of the session sweeps the lock's children for nodes
+// of this session whose marker belongs to no acquire in progress and no lease
+// still held, and deletes them before it decides. Without the sweep such an
+// orphan blocked the lock until the tab closed (found by the browser chaos
+// run, seed 17).
 import { MeshError } from '../shared/errors'
 import type { AcquireOpts, Data, MeshCore, Mutex } from '../shared/types'
 import { NodeLease } from './lease'
@@ -27,6 +32,30 @@ export type Blocker = { hold: true } | { node: string } | { children: true }
 export type HoldRule = (contenders: Contender[], mine: number) => Blocker
 
 const PROTECTION = '_c_'
+
+/** Per session (a Mesh): the markers of acquires in progress (null) and of
+ *  leases handed out; a node of the session with any other marker, or of a
+ *  lease that is no longer held, is an orphan. */
+const markersInUse = new WeakMap<MeshCore, Map<string, NodeLease | null>>()
+
+function inUse(mesh: MeshCore): Map<string, NodeLease | null> {
+  let m = markersInUse.get(mesh)
+  if (m === undefined) markersInUse.set(mesh, (m = new Map<string, NodeLease | null>()))
+  return m
+}
+
+/** This session's nodes under the lock that nobody of ours waits on or holds. */
+function orphansOf(mesh: MeshCore, children: string[]): string[] {
+  const ours = `${PROTECTION}${markerFor.sessionPart(mesh)}.`
+  const used = inUse(mesh)
+  // leases no longer held are forgotten (their nodes, if any are left, are orphans below)
+  for (const [marker, lease] of used) if (lease !== null && lease.state === 'lost') used.delete(marker)
+  return children.filter((name) => {
+    if (!name.startsWith(ours)) return false
+    const marker = name.slice(PROTECTION.length, name.indexOf('-'))
+    return !used.has(marker)
+  })
+}
 
 export interface SequentialLockOpts {
   /** the lock node's directory */
@@ -71,6 +100,8 @@ export class SequentialLock implements Mutex {
     const mesh = this.mesh
     const deadline = new Deadline(this.clock, opts.signal, opts.timeoutMs)
     const marker = markerFor(mesh)
+    const used = inUse(mesh)
+    used.set(marker, null)
     const prefix = childPath(this.opts.path, `${PROTECTION}${marker}-${this.opts.kind}`)
     let ours: string | null = null
     let settled = false
@@ -93,7 +124,14 @@ export class SequentialLock implements Mutex {
       const name = baseName(path)
       for (;;) {
         deadline.check()
-        const contenders = this.contenders(await deadline.race(mesh.children(this.opts.path)))
+        const children = await deadline.race(mesh.children(this.opts.path))
+        const orphans = orphansOf(mesh, children)
+        if (orphans.length > 0) {
+          // a failed delete fails the acquire (NO_QUORUM...): looping at once would spin
+          for (const o of orphans) await deadline.race(removeOrphan(mesh, childPath(this.opts.path, o)))
+          continue // look again
+        }
+        const contenders = this.contenders(children)
         const mine = contenders.findIndex((c) => c.name === name)
         if (mine < 0) {
           throw new MeshError(mesh.state === 'lost' ? 'SESSION_EXPIRED' : 'NO_NODE', `lock node ${path} vanished while waiting`, { path })
@@ -117,15 +155,26 @@ export class SequentialLock implements Mutex {
       const stat = await deadline.race(mesh.exists(path))
       if (stat?.czxid !== created.czxid) throw new MeshError('NO_NODE', `lock node ${path} vanished`, { path })
       holding = true
-      return new NodeLease(mesh, path, created.czxid)
+      const lease = new NodeLease(mesh, path, created.czxid)
+      used.set(marker, lease)
+      return lease
     } catch (err) {
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the create's callback, which narrowing does not see
       if (ours !== null) await removeQuietly(mesh, ours)
       throw err
     } finally {
       settled = true
+      if (!holding) used.delete(marker)
       deadline.dispose()
     }
+  }
+}
+
+async function removeOrphan(mesh: MeshCore, path: string): Promise<void> {
+  try {
+    await mesh.delete(path)
+  } catch (err) {
+    if (!(err instanceof MeshError && err.code === 'NO_NODE')) throw err
   }
 }
 

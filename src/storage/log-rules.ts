@@ -3,9 +3,11 @@
 //   - a batch's entries are consecutive and replace any stored suffix from
 //     entries[0].index (Raft overwrites a conflicting tail, never a prefix gap);
 //   - a snapshot drops every entry at or below its index;
-//   - load returns the entries after the snapshot, contiguous.
-import type { Entry, Snapshot } from '../raft/types'
-import type { SaveBatch } from './types'
+//   - load returns the entries after the snapshot, contiguous;
+//   - saves made while one is on the disk merge into one (group commit) only
+//     when the merged batch has the same effect as the saves one by one.
+import type { Entry, HardState, Snapshot } from '../raft/types'
+import type { MemberMeta, SaveBatch } from './types'
 import { StorageError } from './errors'
 
 /** Reject a batch that breaks the contract before anything is written:
@@ -79,4 +81,91 @@ export function copySnapshot(s: Snapshot): Snapshot {
     },
     data: s.data.slice(),
   }
+}
+
+/** What one member slot holds; the memory storage keeps exactly this, the
+ *  IndexedDB storage keeps it across four object stores. */
+export interface SlotState {
+  meta: MemberMeta | null
+  hardState: HardState | null
+  snapshot: Snapshot | null
+  /** sorted by index */
+  entries: Entry[]
+}
+
+/** The slot after a (validated) batch: the one statement of what a save does.
+ *  The memory storage applies it as is; the IndexedDB storage issues the
+ *  requests with the same effect (idb-storage.ts), and the model test checks
+ *  both against it. */
+export function applyBatch(slot: SlotState, batch: SaveBatch): SlotState {
+  const snapshot = batch.snapshot ?? slot.snapshot
+  const snapIndex = snapshot?.meta.index ?? 0
+  let entries = slot.entries.filter((e) => e.index > snapIndex)
+  const added = batch.entries ?? []
+  if (added.length > 0) {
+    const from = added[0]!.index
+    entries = entries.filter((e) => e.index < from).concat(entriesToStore(batch, snapIndex))
+  }
+  return { meta: batch.meta ?? slot.meta, hardState: batch.hardState ?? slot.hardState, snapshot, entries }
+}
+
+/** Group commit: one batch with the effect of saving `a` and then `b`, or null
+ *  when no single batch has it (b's entries start past a gap after a's last
+ *  entry: saved alone, b truncates what a did not write). Both batches were
+ *  validated in this order, so b's snapshot (if any) is not older than a's.
+ *  Neither input is modified; the result may share their entries. */
+export function mergeBatches(a: SaveBatch, b: SaveBatch): SaveBatch | null {
+  const entries = mergeEntries(a.entries ?? [], b.entries ?? [])
+  if (entries === null) return null
+  const out: SaveBatch = {}
+  // relaxed only when every part may be: one save that must reach the disk makes the whole one strict
+  if (a.sync === false && b.sync === false) out.sync = false
+  const meta = b.meta ?? a.meta
+  const hardState = b.hardState ?? a.hardState
+  const snapshot = b.snapshot ?? a.snapshot
+  if (meta !== undefined) out.meta = meta
+  if (hardState !== undefined) out.hardState = hardState
+  if (snapshot !== undefined) out.snapshot = snapshot
+  if (entries.length > 0) out.entries = entries
+  return out
+}
+
+function mergeEntries(a: readonly Entry[], b: readonly Entry[]): Entry[] | null {
+  if (b.length === 0) return [...a]
+  if (a.length === 0) return [...b]
+  const from = b[0]!.index
+  const aFirst = a[0]!.index
+  // b's truncation from `from` removes all of a, or cuts a's tail (Raft's conflicting suffix)
+  if (from <= aFirst) return [...b]
+  if (from > a[a.length - 1]!.index + 1) return null
+  return a.slice(0, from - aFirst).concat(b)
+}
+
+/** Whether a batch's entries overwrite stored ones (a conflicting suffix), so
+ *  the stored range from entries[0].index must be deleted first. A plain
+ *  append (entries[0].index > the last stored index) deletes nothing.
+ *  `lastStored` may be too high (a harmless delete), never too low. */
+export function truncatesStored(batch: SaveBatch, lastStored: number): boolean {
+  const entries = batch.entries ?? []
+  return entries.length > 0 && entries[0]!.index <= lastStored
+}
+
+/** An upper bound of the last stored entry index after a batch (see
+ *  truncatesStored): the batch's last entry when it has entries, since the
+ *  batch cut everything from its first one. */
+export function lastStoredAfter(batch: SaveBatch, lastStored: number): number {
+  const entries = batch.entries ?? []
+  return entries.length > 0 ? entries[entries.length - 1]!.index : lastStored
+}
+
+/** A private copy of a batch, taken when save() is called: the caller may
+ *  reuse its arrays at once, and a group commit writes the batch later. */
+export function copyBatch(batch: SaveBatch): SaveBatch {
+  const out: SaveBatch = {}
+  if (batch.sync !== undefined) out.sync = batch.sync
+  if (batch.meta !== undefined) out.meta = { ...batch.meta }
+  if (batch.hardState !== undefined) out.hardState = { ...batch.hardState }
+  if (batch.snapshot !== undefined) out.snapshot = copySnapshot(batch.snapshot)
+  if (batch.entries !== undefined) out.entries = batch.entries.map(copyEntry)
+  return out
 }

@@ -22,11 +22,13 @@
 //
 // Saves, loads and destroy of one storage run one after another in call
 // order, as the transactions of one IndexedDB connection over the same stores
-// do; so a save whose persist is held also holds the ones behind it.
-import type { Entry, HardState, Snapshot } from '../raft/types'
+// do; so a save whose persist is held also holds the ones behind it. Saves
+// made while one is held are merged (group commit, group-commit.ts, the same
+// rules as IndexedDB): `persist` is called once per merged group.
 import type { MemberMeta, MemberRecord, SaveBatch, Storage, StorageProvider } from './types'
 import { FailureLatch, StorageError, reasonOfPlatformError, type StorageFailureListener } from './errors'
-import { contiguousAfter, copyEntry, copySnapshot, entriesToStore, snapshotIndexAfter, validateBatch } from './log-rules'
+import { GroupCommit } from './group-commit'
+import { applyBatch, contiguousAfter, copyBatch, copyEntry, copySnapshot, snapshotIndexAfter, validateBatch, type SlotState } from './log-rules'
 
 /** What a `persist` hook is told about the save it must make durable. */
 export interface MemoryPersistRequest {
@@ -37,18 +39,15 @@ export interface MemoryPersistRequest {
 }
 
 export interface MemoryStorageOptions {
-  /** Called once per save, in call order; the save becomes durable when the
-   *  returned promise resolves, and fails (for good) when it rejects. */
+  /** Called once per write, in call order: one save, or the group of saves
+   *  merged while the previous write was held (their batches merged into one);
+   *  they become durable when the returned promise resolves, and fail (for
+   *  good) when it rejects. */
   persist?: (req: MemoryPersistRequest) => Promise<void> | void
 }
 
 /** One member's durable state. Entries are sorted and consecutive. */
-interface MemorySlot {
-  meta: MemberMeta | null
-  hardState: HardState | null
-  snapshot: Snapshot | null
-  entries: Entry[]
-}
+type MemorySlot = SlotState
 
 export class MemoryStorageProvider implements StorageProvider {
   /** room -> member -> slot; per instance (no module state: two providers are two browsers) */
@@ -74,8 +73,8 @@ export class MemoryStorageProvider implements StorageProvider {
 class MemoryStorage implements Storage {
   private readonly slotName: string
   private readonly latch = new FailureLatch()
-  /** the tail of this storage's operation queue */
-  private queue: Promise<unknown> = Promise.resolve()
+  /** this storage's operation queue, merging saves made while one is held */
+  private readonly queue = new GroupCommit((batch) => this.write(batch))
   /** snapshot index as of the last queued save (see indexeddb.ts: same rule) */
   private queuedSnapshotIndex: number
 
@@ -129,21 +128,25 @@ class MemoryStorage implements Storage {
     // copy now: the caller may reuse its arrays as soon as save() returns
     const copy = copyBatch(batch)
     this.queuedSnapshotIndex = snapshotIndexAfter(copy, this.queuedSnapshotIndex)
-    return this.enqueue(async () => {
-      this.latch.checkFailed()
-      if (this.persist !== undefined) {
-        try {
-          await this.persist({ room: this.room, member: this.member, batch: copyBatch(copy) })
-        } catch (cause) {
-          // a hook that rejects with a platform-like error (QuotaExceededError,
-          // AbortError) gets the reason IndexedDB would give; anything else is FAILED
-          const reason = reasonOfPlatformError(cause, 'FAILED')
-          throw this.latch.fail(new StorageError(reason, this.slotName, 'the persist hook rejected', cause))
-        }
-        this.latch.checkFailed()
+    return this.queue.save(copy)
+  }
+
+  /** One write of the queue: a save, or a group of them merged. */
+  private async write(batch: SaveBatch): Promise<void> {
+    this.latch.checkFailed()
+    if (this.persist !== undefined) {
+      try {
+        await this.persist({ room: this.room, member: this.member, batch: copyBatch(batch) })
+      } catch (cause) {
+        // a hook that rejects with a platform-like error (QuotaExceededError,
+        // AbortError) gets the reason IndexedDB would give; anything else is FAILED
+        const reason = reasonOfPlatformError(cause, 'FAILED')
+        throw this.latch.fail(new StorageError(reason, this.slotName, 'the persist hook rejected', cause))
       }
-      applyBatch(this.slot(true)!, copy)
-    })
+      this.latch.checkFailed()
+    }
+    const slot = this.slot(true)!
+    Object.assign(slot, applyBatch(slot, batch))
   }
 
   destroy(): Promise<void> {
@@ -159,18 +162,13 @@ class MemoryStorage implements Storage {
 
   close(): Promise<void> {
     // like an IndexedDB connection: queued saves still complete, new ones reject
-    const done = this.queue.then(
-      () => undefined,
-      () => undefined,
-    )
+    const done = this.queue.settled()
     this.latch.fail(new StorageError('CLOSED', this.slotName, 'the storage is closed'), false)
     return done
   }
 
   private enqueue<T>(op: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(op, op)
-    this.queue = result.catch(() => undefined)
-    return result
+    return this.queue.run(op)
   }
 
   private slot(create: boolean): MemorySlot | undefined {
@@ -187,30 +185,4 @@ class MemoryStorage implements Storage {
     }
     return slot
   }
-}
-
-/** Apply one batch to a slot, by the rules in log-rules.ts. */
-function applyBatch(slot: MemorySlot, batch: SaveBatch): void {
-  if (batch.meta !== undefined) slot.meta = batch.meta
-  if (batch.hardState !== undefined) slot.hardState = batch.hardState
-  if (batch.snapshot !== undefined) {
-    const snapIndex = batch.snapshot.meta.index
-    slot.snapshot = batch.snapshot
-    slot.entries = slot.entries.filter((e) => e.index > snapIndex)
-  }
-  const entries = batch.entries ?? []
-  if (entries.length > 0) {
-    const from = entries[0]!.index
-    const kept = slot.entries.filter((e) => e.index < from)
-    slot.entries = kept.concat(entriesToStore(batch, slot.snapshot?.meta.index ?? 0))
-  }
-}
-
-function copyBatch(batch: SaveBatch): SaveBatch {
-  const out: SaveBatch = {}
-  if (batch.meta !== undefined) out.meta = { ...batch.meta }
-  if (batch.hardState !== undefined) out.hardState = { ...batch.hardState }
-  if (batch.snapshot !== undefined) out.snapshot = copySnapshot(batch.snapshot)
-  if (batch.entries !== undefined) out.entries = batch.entries.map(copyEntry)
-  return out
 }

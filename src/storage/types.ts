@@ -3,8 +3,10 @@
 // implementation passes the shared acceptance suite in test/storage.
 //
 // Invariant 2 (persist before send) rests on `save`: when its promise
-// resolves, everything in the batch is durable (per `durability`), and a
-// batch is all-or-nothing — one transaction.
+// resolves, everything in the batch is durable (per `durability`, unless the
+// batch says `sync: false`), and a batch is all-or-nothing — one transaction.
+// The saves of one storage take effect in the order they were called, so the
+// driver may issue the next save before the last one resolved (pipelining).
 import type { DurableState, Entry, HardState, Snapshot } from '../raft/types'
 import type { StorageFailureListener } from './errors'
 
@@ -25,6 +27,12 @@ export interface MemberRecord {
 
 /** One ready batch, written in one transaction. */
 export interface SaveBatch {
+  /** false: the batch need not be durable when the save resolves — a Ready
+   *  whose only change is the commit index (not `mustSync`; etcd does not
+   *  fsync it either: a lost commit index is learnt again from the leader).
+   *  IndexedDB then commits with durability 'relaxed'. Absent or true: durable
+   *  per the storage's `durability`. Saves still take effect in call order. */
+  sync?: boolean
   hardState?: HardState
   /** appended after truncating any stored entries with index >= entries[0].index */
   entries?: Entry[]

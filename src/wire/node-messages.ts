@@ -26,6 +26,10 @@ export const NODE_MESSAGE_LIMITS = {
   maxSessions: 4096,
   /** an encoded command forwarded to the leader (the tree bounds data itself) */
   maxCommandBytes: 4 * 1024 * 1024,
+  /** commands in one `forwards` batch (the leader's per-peer budget, MAX_FORWARDS_IN_FLIGHT, is as large) */
+  maxBatchCommands: 256,
+  /** the commands of one `forwards` batch together, bytes */
+  maxBatchBytes: 8 * 1024 * 1024,
   /** a raft message: whatever the raft codec accepts */
   maxRaftBytes: MAX_MESSAGE_BYTES,
   /** members in one roster */
@@ -44,6 +48,11 @@ export type NodeMessage =
   /** a client write for the leader to stamp with its time and propose: an
    *  encoded tree Command whose `time` the leader overwrites */
   | { type: 'forward'; command: Uint8Array }
+  /** several client writes in one frame, everything a follower queued in one
+   *  turn (2 to maxBatchCommands commands, at most maxBatchBytes together);
+   *  the leader proposes them together, or refuses the whole batch when one
+   *  is bad input */
+  | { type: 'forwards'; commands: Uint8Array[] }
   /** the sender's live sessions, to the leader, in place of log entries */
   | { type: 'session-heartbeat'; sessions: string[] }
   /** a member that wants into the configuration (or announces its facts) */
@@ -71,7 +80,8 @@ export interface ClusterClaim {
   leader?: string
 }
 
-const TYPES: readonly NodeMessage['type'][] = ['raft', 'forward', 'session-heartbeat', 'join', 'leaving', 'roster', 'cluster']
+// the tag is the index: append only (7 = forwards)
+const TYPES: readonly NodeMessage['type'][] = ['raft', 'forward', 'session-heartbeat', 'join', 'leaving', 'roster', 'cluster', 'forwards']
 
 export function encodeNodeMessage(msg: NodeMessage): Uint8Array {
   return encodeWith((enc) => {
@@ -83,6 +93,10 @@ export function encodeNodeMessage(msg: NodeMessage): Uint8Array {
         break
       case 'forward':
         writeBytes(enc, msg.command, NODE_MESSAGE_LIMITS.maxCommandBytes, 'command')
+        break
+      case 'forwards':
+        checkBatch(msg.commands)
+        writeArray(enc, msg.commands, NODE_MESSAGE_LIMITS.maxBatchCommands, writeCommand, 'commands')
         break
       case 'session-heartbeat':
         writeArray(enc, msg.sessions, NODE_MESSAGE_LIMITS.maxSessions, writeSession, 'sessions')
@@ -120,6 +134,11 @@ export function decodeNodeMessage(bytes: Uint8Array): NodeMessage {
           return { type, bytes: readBytes(dec, NODE_MESSAGE_LIMITS.maxRaftBytes, 'raft message') }
         case 'forward':
           return { type, command: readBytes(dec, NODE_MESSAGE_LIMITS.maxCommandBytes, 'command') }
+        case 'forwards': {
+          const commands = readArray(dec, NODE_MESSAGE_LIMITS.maxBatchCommands, readCommand, 'commands', 1)
+          checkBatch(commands)
+          return { type, commands }
+        }
         case 'session-heartbeat':
           return { type, sessions: readArray(dec, NODE_MESSAGE_LIMITS.maxSessions, readSession, 'sessions', 2) }
         case 'join':
@@ -146,6 +165,23 @@ export function decodeNodeMessage(bytes: Uint8Array): NodeMessage {
 }
 
 const NON_EMPTY = /^[\s\S]+$/
+
+function writeCommand(enc: Encoder, c: Uint8Array): void {
+  writeBytes(enc, c, NODE_MESSAGE_LIMITS.maxCommandBytes, 'command')
+}
+
+function readCommand(dec: Decoder): Uint8Array {
+  return readBytes(dec, NODE_MESSAGE_LIMITS.maxCommandBytes, 'command')
+}
+
+/** A batch has 2 commands at least (one travels as `forward`) and at most
+ *  maxBatchBytes of them together; each is bounded on its own as it is read. */
+function checkBatch(commands: readonly Uint8Array[]): void {
+  if (commands.length < 2) throw badMessage(`a forwards batch of ${commands.length} command(s)`)
+  let bytes = 0
+  for (const c of commands) bytes += c.length
+  if (bytes > NODE_MESSAGE_LIMITS.maxBatchBytes) throw badMessage(`a forwards batch of ${bytes} bytes exceeds ${NODE_MESSAGE_LIMITS.maxBatchBytes}`)
+}
 
 function writeSession(enc: Encoder, s: string): void {
   writeBoundedString(enc, s, NODE_MESSAGE_LIMITS.maxSessionIdLength, NON_EMPTY, 'session id')

@@ -189,6 +189,33 @@ describe('death watch: after the grace', () => {
     expect(b.closed).toHaveLength(2)
   })
 
+  it('a reopening tab takes a voter whose slot was free at its start over at once, on the lock it was granted; a later death waits the grace', async () => {
+    const browser = new FakeBrowserLocks()
+    const b = new SurvivorHost('mB', browser.tab(), browser)
+    b.slots = ['mA', 'mB']
+    b.voters.add('mA')
+    const watch = new DeathWatch(b, { graceMs: GRACE, refreshMs: REFRESH, vacantAtStart: ['mA'] })
+    watches.push(watch)
+    watch.start()
+    await settle()
+    // no timer advanced: no grace was waited
+    expect(b.takeOvers.map((t) => [t.member, t.lockHolder])).toEqual([['mA', b.tab.name]])
+    expect(b.certificates.map((c) => c.outcome)).toEqual(['taken-over'])
+    b.takeOvers[0]!.finish()
+    await settle()
+    expect(browser.holder(memberLockName(room, 'mA'))).toBeNull()
+    // a tab runs mA again and dies: this time a reloading tab gets its grace
+    const rerun = await tabRunning(browser, 'mA')
+    b.links.add('mA')
+    await vi.advanceTimersByTimeAsync(REFRESH)
+    rerun.die()
+    await settle()
+    await vi.advanceTimersByTimeAsync(GRACE - 1)
+    expect(b.takeOvers).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(b.takeOvers).toHaveLength(2)
+  })
+
   it('reports a dead learner gone (the leader removes it) and gives its lock back', async () => {
     const { browser, a, b } = await twoTabs()
     a.die()

@@ -9,37 +9,89 @@ import type { Clock } from '../../src/shared/clock'
 import { MeshError as MeshErrorClass } from '../../src/shared/errors'
 import type { MeshError } from '../../src/shared/errors'
 import type { SaveBatch, Storage } from '../../src/storage/types'
+import type { Message } from '../../src/raft/types'
+import { decodeNodeMessage } from '../../src/wire/node-messages'
+import { decodeRaftMessage } from '../../src/wire/raft-codec'
+import { MAX_READIES_IN_FLIGHT } from '../../src/driver/ready-loop'
 
-/** Two static voters on a virtual world; m1's saves are held until released. */
+/** What a member's storage has made durable so far (updated when a save resolves). */
+interface DurableMirror {
+  term: number
+  vote: string | null
+  /** index -> term of every durable entry */
+  entries: Map<number, number>
+}
+
+/** A member's storage whose saves are held (while `control.hold`) until released, oldest first. */
+interface HeldSave {
+  batch: SaveBatch
+  release: () => void
+  fail: (e: unknown) => void
+}
+
+function holdingStorage(inner: Storage, control: { hold: boolean }, held: HeldSave[], durable: DurableMirror): Storage {
+  const land = (batch: SaveBatch): Promise<void> =>
+    inner.save(batch).then(() => {
+      if (batch.hardState !== undefined) {
+        durable.term = batch.hardState.term
+        durable.vote = batch.hardState.vote
+      }
+      if (batch.snapshot !== undefined) for (const i of [...durable.entries.keys()]) if (i <= batch.snapshot.meta.index) durable.entries.delete(i)
+      const ents = batch.entries ?? []
+      if (ents.length > 0) for (const i of [...durable.entries.keys()]) if (i >= ents[0]!.index) durable.entries.delete(i)
+      for (const e of ents) durable.entries.set(e.index, e.term)
+    })
+  return {
+    load: () => inner.load(),
+    save: (batch) =>
+      !control.hold
+        ? land(batch)
+        : new Promise<void>((resolve, reject) => {
+            held.push({ batch, release: () => void land(batch).then(resolve, reject), fail: reject })
+          }),
+    destroy: () => inner.destroy(),
+    close: () => inner.close(),
+  }
+}
+
+/** Two static voters on a virtual world; each one's saves can be held until released. */
 async function world() {
   const clock = new VirtualClock()
   const network = new VirtualNetwork<Uint8Array>(clock, prng.create(5), { minDelay: 1, maxDelay: 2 })
   const hub = new VirtualHub(network)
   const scheduler: Clock = { now: () => clock.now(), setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (h) => clock.clearTimeout(h as number) }
-  const held: Array<{ batch: SaveBatch; release: () => void; fail: (e: unknown) => void }> = []
   const provider = new MemoryStorageProvider()
-  const inner = await provider.open('room', 'm1')
-  const control = { hold: false }
-  const heldStorage: Storage = {
-    load: () => inner.load(),
-    save: (batch) =>
-      !control.hold
-        ? inner.save(batch)
-        : new Promise<void>((resolve, reject) => {
-        held.push({ batch, release: () => void inner.save(batch).then(resolve, reject), fail: reject })
-      }),
-    destroy: () => inner.destroy(),
-    close: () => inner.close(),
+  const heldBy = new Map<string, HeldSave[]>([['m1', []], ['m2', []]])
+  const controlOf = new Map([['m1', { hold: false }], ['m2', { hold: false }]])
+  const durableOf = new Map<string, DurableMirror>()
+  const storageOf = async (id: string): Promise<Storage> => {
+    const durable: DurableMirror = { term: 0, vote: null, entries: new Map() }
+    durableOf.set(id, durable)
+    return holdingStorage(await provider.open('room', id), controlOf.get(id)!, heldBy.get(id)!, durable)
   }
-  // raft frames sent, per member (node frame: version 1, tag 0 = raft)
+  // raft messages sent, per member, and every one checked against the sender's
+  // durable state the moment it leaves (invariant 2, as the simulator checks it)
   const sentBy = new Map<string, number>()
+  const sent: Array<{ from: string; m: Message; whileHeld: number }> = []
+  const violations: string[] = []
   network.observer = (e) => {
-    if (e.kind === 'send' && e.msg[1] === 0) sentBy.set(e.from, (sentBy.get(e.from) ?? 0) + 1)
+    if (e.kind !== 'send') return
+    const nm = decodeNodeMessage(e.msg)
+    if (nm.type !== 'raft') return
+    sentBy.set(e.from, (sentBy.get(e.from) ?? 0) + 1)
+    const m = decodeRaftMessage(nm.bytes)
+    sent.push({ from: e.from, m, whileHeld: heldBy.get(e.from)!.length })
+    const d = durableOf.get(e.from)!
+    if (m.type === 'MsgPreVote' || m.type === 'MsgPreVoteResp') return
+    if (m.term > d.term) violations.push(`${e.from}: ${m.type} carries term ${m.term}, durable ${d.term}`)
+    if (m.type === 'MsgVoteResp' && !m.reject && (d.term !== m.term || d.vote !== m.to)) violations.push(`${e.from}: vote for ${m.to} in ${m.term} not durable`)
+    if (m.type === 'MsgAppResp' && !m.reject && m.index > 0 && d.entries.size > 0 && !d.entries.has(m.index) && m.index > Math.max(...d.entries.keys()))
+      violations.push(`${e.from}: acknowledged ${m.index} before it was durable`)
   }
-  const mk = async (id: string, storage: Storage): Promise<Member> =>
+  const mk = async (id: string): Promise<Member> =>
     new Member({
       hello: { member: id, tab: 't1', browser: `b-${id}` },
-      storage,
+      storage: await storageOf(id),
       transport: hub.connect({ member: id, tab: 't1', browser: `b-${id}` }),
       scheduler,
       random: (() => {
@@ -49,22 +101,41 @@ async function world() {
       bootstrap: true,
       bootstrapVoters: ['m1', 'm2'],
     })
-  const m1 = await mk('m1', heldStorage)
-  const m2 = await mk('m2', await provider.open('room', 'm2'))
-  return { clock, held, sentBy, m1, m2, control }
+  const m1 = await mk('m1')
+  const m2 = await mk('m2')
+  return { clock, held: heldBy.get('m1')!, heldBy, sentBy, sent, violations, m1, m2, control: controlOf.get('m1')!, controlOf }
 }
 
 const flush = async (): Promise<void> => {
   for (let i = 0; i < 20; i++) await Promise.resolve()
 }
 
+/** A world whose two members agree on a leader and committed its first entries. */
+async function settledWorld() {
+  const w = await world()
+  await w.m1.start()
+  await w.m2.start()
+  for (let i = 0; i < 5_000 && (w.m1.leader === null || w.m1.leader !== w.m2.leader); i++) {
+    w.clock.runNext()
+    await flush()
+  }
+  const leaderId = w.m1.leader!
+  const leader = leaderId === 'm1' ? w.m1 : w.m2
+  for (let i = 0; i < 200; i++) {
+    w.clock.runNext()
+    await flush()
+  }
+  return { w, leaderId, leader, held: w.heldBy.get(leaderId)! }
+}
+
 describe('member: the Ready loop', () => {
-  it('sends nothing while the batch that vouches for it is not yet saved (persist before send)', async () => {
+  it('nothing that vouches for unsaved state leaves while Readies are pipelined (persist before vouching)', async () => {
     const w = await world()
     await w.m1.start()
     await w.m2.start()
     w.control.hold = true
     let checked = 0
+    let maxHeld = 0
     for (let round = 0; round < 20_000 && checked < 30; round++) {
       if (w.held.length === 0) {
         // keep the log moving: a quiet cluster has little to persist
@@ -73,20 +144,99 @@ describe('member: the Ready loop', () => {
         await flush()
         continue
       }
-      const before = w.sentBy.get('m1') ?? 0
-      // while a save is held, m1's clock keeps ticking and messages keep arriving — yet no raft message leaves
+      // while saves are held, m1's clock keeps ticking, messages and proposals keep arriving
       for (let i = 0; i < 30; i++) {
+        if (i % 10 === 0) void w.m2.write([{ op: 'check', path: '/', version: -1 }], false).catch(() => {})
         w.clock.runNext()
         await flush()
+        maxHeld = Math.max(maxHeld, w.held.length)
+        expect(w.held.length).toBeLessThanOrEqual(MAX_READIES_IN_FLIGHT)
       }
-      expect(w.sentBy.get('m1') ?? 0).toBe(before)
-      expect(w.held).toHaveLength(1) // one Ready in flight at a time
       w.held.shift()!.release()
       checked++
       await flush()
     }
     expect(checked).toBe(30)
-    expect(w.sentBy.get('m1') ?? 0).toBeGreaterThan(0)
+    expect(w.violations).toEqual([])
+    expect(maxHeld).toBeGreaterThan(0)
+    expect(maxHeld).toBeLessThanOrEqual(MAX_READIES_IN_FLIGHT)
+    // and what m1 vouches for did go out once saved
+    expect(w.sent.some((s) => s.from === 'm1' && (s.m.type === 'MsgAppResp' || s.m.type === 'MsgApp'))).toBe(true)
+    w.m1.stop(new MeshErrorClass('CLOSED'))
+    w.m2.stop(new MeshErrorClass('CLOSED'))
+  })
+
+  it('a leader sends its entries while its own save is on the disk, and counts itself only once it completed (thesis §10.2.1)', async () => {
+    const { w, leaderId, leader, held } = await settledWorld()
+    // hold the leader's disk
+    w.controlOf.get(leaderId)!.hold = true
+    const sentBefore = w.sent.length
+    const done = leader.write([{ op: 'create', path: '/parallel', data: new Uint8Array([1]), mode: 'persistent' }], false)
+    await flush()
+    expect(held.length).toBe(1)
+    const index = held[0]!.batch.entries![0]!.index
+    // its MsgApp with the entry left before the save completed...
+    const apps = w.sent.slice(sentBefore).filter((s) => s.from === leaderId && s.m.type === 'MsgApp' && s.m.entries.some((e) => e.index === index))
+    expect(apps.length).toBeGreaterThan(0)
+    expect(apps[0]!.whileHeld).toBe(1)
+    // ...the follower saved and acknowledged it, but with two voters the commit needs the leader's own disk too
+    const acked = (): boolean => w.sent.some((s) => s.from !== leaderId && s.m.type === 'MsgAppResp' && !s.m.reject && s.m.index >= index)
+    for (let i = 0; i < 50 && !acked(); i++) {
+      w.clock.runNext()
+      await flush()
+    }
+    expect(acked()).toBe(true)
+    expect(held.length).toBeGreaterThan(0)
+    expect(leader.commitIndex).toBeLessThan(index)
+    w.controlOf.get(leaderId)!.hold = false
+    while (held.length > 0) {
+      held.shift()!.release()
+      await flush()
+    }
+    for (let i = 0; i < 50 && leader.commitIndex < index; i++) {
+      w.clock.runNext()
+      await flush()
+    }
+    expect(leader.commitIndex).toBeGreaterThanOrEqual(index)
+    await expect(done).resolves.toBeDefined()
+    expect(w.violations).toEqual([])
+    w.m1.stop(new MeshErrorClass('CLOSED'))
+    w.m2.stop(new MeshErrorClass('CLOSED'))
+  })
+
+  it("a leader's commit index leaves for its followers while its commit-only save is on the disk", async () => {
+    const { w, leaderId, leader, held } = await settledWorld()
+    // hold the leader's disk
+    w.controlOf.get(leaderId)!.hold = true
+    const done = leader.write([{ op: 'create', path: '/commit-early', data: new Uint8Array([1]), mode: 'persistent' }], false)
+    await flush()
+    expect(held.length).toBe(1)
+    const index = held[0]!.batch.entries![0]!.index
+    // the entry's own save completes; every later save of the leader stays held
+    held.shift()!.release()
+    await flush()
+    const sentBefore = w.sent.length
+    const commitSaveHeld = (): boolean => held.some((h) => h.batch.entries === undefined && (h.batch.hardState?.commit ?? 0) >= index)
+    for (let i = 0; i < 50 && !commitSaveHeld(); i++) {
+      w.clock.runNext()
+      await flush()
+    }
+    expect(commitSaveHeld()).toBe(true)
+    expect(held.find((h) => (h.batch.hardState?.commit ?? 0) >= index)!.batch.sync).toBe(false)
+    // the new commit index reached the follower's way while that save was held
+    const carried = (): boolean => w.sent.slice(sentBefore).some((s) => s.from === leaderId && (s.m.type === 'MsgApp' || s.m.type === 'MsgHeartbeat') && s.m.commit >= index && s.whileHeld > 0)
+    for (let i = 0; i < 50 && !carried(); i++) {
+      w.clock.runNext()
+      await flush()
+    }
+    expect(carried()).toBe(true)
+    w.controlOf.get(leaderId)!.hold = false
+    while (held.length > 0) {
+      held.shift()!.release()
+      await flush()
+    }
+    await expect(done).resolves.toBeDefined()
+    expect(w.violations).toEqual([])
     w.m1.stop(new MeshErrorClass('CLOSED'))
     w.m2.stop(new MeshErrorClass('CLOSED'))
   })

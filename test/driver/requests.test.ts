@@ -3,6 +3,7 @@ import { MeshError } from '../../src/shared/errors'
 import { RequestPipeline } from '../../src/driver/requests'
 import type { TxnCommand } from '../../src/driver/requests'
 import type { Command, TxnResult } from '../../src/tree/types'
+import { MAX_FORWARD_BYTES_IN_FLIGHT, MAX_FORWARDS_IN_FLIGHT } from '../../src/wire/limits'
 
 function harness(opts: { leader?: boolean } = {}) {
   let now = 0
@@ -151,5 +152,31 @@ describe('request pipeline (exactly-once numbering)', () => {
     const expiring = h.pipeline.write(check, false)
     h.pipeline.replaceSession('s2')
     await expect(expiring).rejects.toMatchObject({ code: 'SESSION_EXPIRED', outcome: 'unknown' })
+  })
+})
+
+describe('request pipeline: bounded in flight (the leader\'s per-peer budget)', () => {
+  it('hands at most MAX_FORWARDS_IN_FLIGHT writes to a leader; the next goes out as soon as one applies, not at a tick', async () => {
+    const h = harness()
+    const writes = Array.from({ length: MAX_FORWARDS_IN_FLIGHT + 10 }, () => h.pipeline.write(check, false))
+    expect(h.sent.map((c) => c.seq)).toEqual(Array.from({ length: MAX_FORWARDS_IN_FLIGHT }, (_, i) => i + 1))
+    // a tick does not overrun the bound either
+    h.pipeline.flush(false)
+    expect(h.sent).toHaveLength(MAX_FORWARDS_IN_FLIGHT)
+    h.pipeline.applied(h.sent[0]!, ok)
+    expect(h.sent.at(-1)!.seq).toBe(MAX_FORWARDS_IN_FLIGHT + 1)
+    for (let i = 1; i < MAX_FORWARDS_IN_FLIGHT + 10; i++) h.pipeline.applied(h.sent[i]!, ok)
+    expect(h.sent.map((c) => c.seq)).toEqual(Array.from({ length: MAX_FORWARDS_IN_FLIGHT + 10 }, (_, i) => i + 1))
+    await Promise.all(writes)
+    expect(h.pipeline.size).toBe(0)
+  })
+
+  it('bounds the bytes in flight too: a large write waits until the ones before it apply', () => {
+    const h = harness()
+    const data = new Uint8Array(MAX_FORWARD_BYTES_IN_FLIGHT / 4)
+    for (let i = 0; i < 5; i++) void h.pipeline.write([{ op: 'create', path: `/big${i}`, data, mode: 'persistent' }], false).catch(() => undefined)
+    expect(h.sent).toHaveLength(3)
+    h.pipeline.applied(h.sent[0]!, ok)
+    expect(h.sent).toHaveLength(4)
   })
 })

@@ -35,6 +35,8 @@ export const BUG_MIXES: Record<keyof PlantedBugs, Partial<FaultMix>> = {
   skipLogUpToDateCheck: {},
   // A follower that keeps a conflicting suffix: leader changes while entries are uncommitted.
   noTruncateOnConflict: {},
+  // A leader that counts itself before its write completed: any proposal will do.
+  leaderAckBeforePersist: {},
 }
 
 /**

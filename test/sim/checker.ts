@@ -14,6 +14,9 @@
 //   of the current configuration lacks it, across crashes;
 // - Persist before send: a message never vouches for state not yet durable
 //   (a vote, an append acknowledgement, a term);
+// - Persist before acknowledge, the leader's own acknowledgement included: a
+//   leader's match for itself (what its commit count rests on) never exceeds
+//   what its disk holds, checked at every step;
 // - Durable hard state is monotonic: term never goes back, and a vote cast in
 //   a term is never changed, across restarts;
 // - Reads: a ReadIndex answer is at least the commit index acknowledged when
@@ -38,6 +41,7 @@ export type SafetyRule =
   | 'state-machine-safety'
   | 'durability'
   | 'persist-before-send'
+  | 'persist-before-ack'
   | 'hard-state-monotonic'
   | 'stale-read'
   | 'commit-rule'
@@ -272,6 +276,22 @@ export class SafetyChecker {
       this.fail('persist-before-send', id, `vote for ${m.to} in term ${m.term} sent, durable vote is ${hs.vote} in term ${hs.term}`)
     if (m.type === 'MsgAppResp' && !m.reject && m.index > 0 && !durablyHolds(disk, m.index))
       this.fail('persist-before-send', id, `acknowledged index ${m.index} to ${m.to} before it was durable`)
+  }
+
+  /**
+   * A leader counts itself as holding entries up to `selfMatch` (its own
+   * acknowledgement in the commit count): they must be durable, with the
+   * terms its log has at those indexes (invariant 2; Raft thesis §10.2.1 lets
+   * the leader send before its write completes, not count itself).
+   */
+  observeLeaderSelfAck(id: NodeId, selfMatch: number, log: LogView, disk: Readonly<DurableState>): void {
+    if (selfMatch <= 0) return
+    const snapIndex = disk.snapshot?.meta.index ?? 0
+    if (selfMatch <= snapIndex) return
+    const e = disk.entries.find((x) => x.index === selfMatch)
+    const want = termAt(log, selfMatch)
+    if (e === undefined || (want !== undefined && e.term !== want))
+      this.fail('persist-before-ack', id, `leader counts its own acknowledgement of ${selfMatch}, its disk holds ${e === undefined ? 'no entry there' : `term ${e.term} there`}`)
   }
 
   /**

@@ -7,8 +7,8 @@
 import type { RaftStatus } from '../../src/raft/index'
 import type { ConfChange, Message, NodeId, RaftConfig, Ready, Snapshot } from '../../src/raft/types'
 
-/** What `status()` reports; the simulator reads every field but the leader's progress map. */
-export type CoreStatus = Omit<RaftStatus, 'progress'>
+/** What `status()` reports; of the leader's progress map the simulator reads only the leader's own match (persist before acknowledge). */
+export type CoreStatus = Omit<RaftStatus, 'progress'> & Partial<Pick<RaftStatus, 'progress'>>
 
 /** One Raft member's consensus state machine, as the simulator drives it. */
 export interface SimCore {

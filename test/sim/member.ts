@@ -3,9 +3,11 @@
 // The driver follows the Ready contract (src/raft/types.ts): take one Ready,
 // persist its hard state, entries and snapshot to the disk (which takes
 // virtual time), and only when that is durable send its messages, apply its
-// snapshot and committed entries, hand out read states, and call advance. No
-// second Ready is taken while one is being persisted. The planted bug
-// `ackBeforePersist` breaks exactly this: it sends before the write is durable.
+// snapshot and committed entries, hand out read states, and call advance —
+// except a leader's replication messages of a durable term, which leave at
+// once, in parallel with its write (sendsBeforeSave). No second Ready is
+// taken while one is being persisted. The planted bug `ackBeforePersist`
+// breaks exactly this: it sends everything before the write is durable.
 //
 // The driver also mirrors what the core hands out, so the checker can see it:
 // the member's log (snapshot base + entries, as handed out for persisting) and
@@ -23,6 +25,7 @@ import * as prng from 'lib0/prng'
 import type { VirtualClock, TimerId } from '../../src/testing/virtual-time'
 import type { VirtualNetwork } from '../../src/testing/virtual-network'
 import type { ConfChange, DurableState, Entry, Message, NodeId, Ready, Role, Snapshot } from '../../src/raft/types'
+import { sendsBeforeSave } from '../../src/raft/index'
 import type { CoreStatus, SimCore } from './core'
 import { SafetyChecker, entryDigest, type LogView } from './checker'
 import { RaftDisk } from './disk'
@@ -292,7 +295,11 @@ export class SimMember {
     const core = this.core
     if (core !== null) {
       const s = this.guard(() => core.status())
-      if (s !== undefined) this.env.checker.observeStatus(this.id, this.life, s)
+      if (s !== undefined) {
+        this.env.checker.observeStatus(this.id, this.life, s)
+        const self = s.role === 'leader' ? s.progress?.get(this.id) : undefined
+        if (self !== undefined) this.env.checker.observeLeaderSelfAck(this.id, self.match, this.log, this.disk.durable)
+      }
     }
   }
 
@@ -325,10 +332,20 @@ export class SimMember {
     }
     if (wasLeader && this.role === 'leader' && rd.hardState !== null && rd.hardState.term === this.leaderTerm)
       checker.observeLeaderCommit(this.id, rd.hardState.term, rd.hardState.commit, this.log)
-    if (settings.ackBeforePersist) this.send(rd.messages)
+    // A leader's replication messages of a durable term leave at once, in
+    // parallel with its own write (sendsBeforeSave); the rest after the write.
+    let late = rd.messages
+    if (settings.ackBeforePersist) {
+      this.send(rd.messages)
+      late = []
+    } else if (rd.mustSync) {
+      const term = this.disk.durable.hardState.term
+      this.send(rd.messages.filter((m) => sendsBeforeSave(m, term)))
+      late = rd.messages.filter((m) => !sendsBeforeSave(m, term))
+    }
     const needsWrite = rd.hardState !== null || rd.entries.length > 0 || rd.snapshot !== null
     if (!needsWrite) {
-      this.finish(rd, this.life)
+      this.finish(rd, late, this.life)
       return
     }
     this.persisting = true
@@ -338,7 +355,7 @@ export class SimMember {
     this.disk.write(
       { hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot },
       latency,
-      () => this.whenAwake(() => this.finish(rd, life)),
+      () => this.whenAwake(() => this.finish(rd, late, life)),
       (prev) => {
         if (rd.hardState !== null) checker.observeDurable(this.id, prev, rd.hardState)
         this.env.onDiskChange()
@@ -347,11 +364,11 @@ export class SimMember {
   }
 
   /** Everything after the write: send, apply, read states, advance. */
-  private finish(rd: Ready, life: number): void {
+  private finish(rd: Ready, late: readonly Message[], life: number): void {
     const core = this.core
     if (core === null || life !== this.life) return
     const { checker, trace } = this.env
-    if (!this.env.settings.ackBeforePersist) this.send(rd.messages)
+    this.send(late)
     if (rd.snapshot !== null) {
       this.digests = decodeState(rd.snapshot.data)
       this.appliedIndex = rd.snapshot.meta.index

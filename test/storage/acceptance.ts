@@ -177,6 +177,23 @@ export function storageAcceptance(name: string, makeHarness: () => StorageHarnes
       })
     })
 
+    describe('lazy saves (sync: false, a commit-index-only Ready)', () => {
+      it('stores a sync: false batch like any other, in call order with the saves around it, and a reload sees it', async () => {
+        const s = await open('a')
+        await s.save({ meta: meta('a') })
+        const saves = [
+          s.save({ sync: true, entries: entries(1, 3, 2), hardState: { term: 2, vote: 'a', commit: 0 } }),
+          s.save({ sync: false, hardState: { term: 2, vote: 'a', commit: 2 } }),
+          s.save({ sync: true, entries: entries(4, 4, 2), hardState: { term: 2, vote: 'a', commit: 2 } }),
+          s.save({ sync: false, hardState: { term: 2, vote: 'a', commit: 4 } }),
+        ]
+        await Promise.all(saves)
+        const rec = (await (await reload(s, 'a')).load())!
+        expect(indexes(rec.durable.entries)).toEqual([1, 2, 3, 4])
+        expect(rec.durable.hardState).toEqual({ term: 2, vote: 'a', commit: 4 })
+      })
+    })
+
     describe('log rules', () => {
       it('overwrites the stored suffix from entries[0].index (a conflicting tail is cut)', async () => {
         const s = await open('a')

@@ -98,6 +98,77 @@ describe('IndexedDbStorageProvider specifics', () => {
     })
   }
 
+  function recordTransactions(): Array<{ stores: string[]; mode: IDBTransactionMode | undefined; durability: string | undefined }> {
+    const seen: Array<{ stores: string[]; mode: IDBTransactionMode | undefined; durability: string | undefined }> = []
+    IDBDatabase.prototype.transaction = function (this: IDBDatabase, stores: string | string[], mode?: IDBTransactionMode, options?: IDBTransactionOptions) {
+      seen.push({ stores: [stores].flat().sort(), mode, durability: options?.durability })
+      return transaction.call(this, stores, mode, options)
+    } as typeof transaction
+    return seen
+  }
+
+  it('opens a save\'s transaction over the stores the batch touches, and no other', async () => {
+    freshProfile()
+    const s = await new IndexedDbStorageProvider().open('r', 'a')
+    const seen = recordTransactions()
+    await s.save({ meta: meta('a') })
+    await s.save({ hardState: { term: 1, vote: 'a', commit: 0 } })
+    await s.save({ entries: entries(1, 3, 1) })
+    await s.save({ hardState: { term: 1, vote: 'a', commit: 3 }, entries: entries(4, 4, 1) })
+    expect(seen.map((t) => t.stores)).toEqual([['members'], ['hardStates'], ['entries'], ['entries', 'hardStates']])
+    expect(seen.every((t) => t.mode === 'readwrite' && t.durability === 'strict')).toBe(true)
+    await s.close()
+  })
+
+  it('appends without a range delete; deletes only to cut a conflicting suffix (also one stored before a reload)', async () => {
+    freshProfile()
+    const deletes: string[] = []
+    const del = IDBObjectStore.prototype.delete
+    IDBObjectStore.prototype.delete = function (this: IDBObjectStore, key: IDBValidKey | IDBKeyRange) {
+      deletes.push(this.name)
+      return del.call(this, key)
+    }
+    try {
+      let s = await new IndexedDbStorageProvider().open('r', 'a')
+      await s.save({ meta: meta('a'), entries: entries(1, 3, 1) })
+      await s.save({ entries: entries(4, 6, 1) })
+      expect(deletes).toEqual([])
+      await s.save({ entries: entries(5, 5, 2) })
+      expect(deletes).toEqual(['entries'])
+      expect((await s.load())!.durable.entries.map((e) => e.term)).toEqual([1, 1, 1, 1, 2])
+      // a reload learns the last stored index from the disk
+      await s.close()
+      s = await new IndexedDbStorageProvider().open('r', 'a')
+      await s.save({ entries: entries(6, 6, 2) })
+      expect(deletes).toEqual(['entries'])
+      await s.save({ entries: entries(4, 4, 3) })
+      expect(deletes).toEqual(['entries', 'entries'])
+      expect((await s.load())!.durable.entries.map((e) => e.term)).toEqual([1, 1, 1, 3])
+      await s.close()
+    } finally {
+      IDBObjectStore.prototype.delete = del
+    }
+  })
+
+  it('group commit: saves made while one is on the disk share ONE transaction, and each resolves after it', async () => {
+    freshProfile()
+    const s = await new IndexedDbStorageProvider().open('r', 'a')
+    await s.save({ meta: meta('a') })
+    const seen = recordTransactions()
+    const saves = [
+      s.save({ entries: entries(1, 2, 1) }),
+      s.save({ entries: entries(3, 4, 1), hardState: { term: 1, vote: 'a', commit: 1 } }),
+      s.save({ entries: entries(4, 5, 2), hardState: { term: 2, vote: null, commit: 2 } }),
+      s.save({ hardState: { term: 2, vote: null, commit: 3 } }),
+    ]
+    await Promise.all(saves)
+    expect(seen).toHaveLength(1)
+    const rec = (await s.load())!
+    expect(rec.durable.entries.map((e) => [e.index, e.term])).toEqual([[1, 1], [2, 1], [3, 1], [4, 2], [5, 2]])
+    expect(rec.durable.hardState).toEqual({ term: 2, vote: null, commit: 3 })
+    await s.close()
+  })
+
   it('gives way to a newer schema opened elsewhere: closes, and fails with VERSION_CHANGE', async () => {
     freshProfile()
     const s = await new IndexedDbStorageProvider().open('r', 'a')

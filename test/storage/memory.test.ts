@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { MemoryStorageProvider } from '../../src/storage/memory'
 import { StorageError } from '../../src/storage/errors'
+import type { SaveBatch } from '../../src/storage/types'
 import { entries, meta, storageAcceptance, type InjectedFailure } from './acceptance'
 
 storageAcceptance('memory', () => {
@@ -50,8 +51,10 @@ describe('MemoryStorageProvider: the persist hook models a disk with latency', (
     const { provider, held } = heldDisk()
     const s = await provider.open('r', 'a')
     void s.save({ meta: meta('a'), entries: entries(1, 2, 1) })
+    await settle()
     void s.save({ entries: entries(3, 4, 1) })
     await settle()
+    expect(held).toHaveLength(1)
     held[0]!.resolve()
     await settle()
     // the second save reached persist only after the first completed (call order)
@@ -59,6 +62,55 @@ describe('MemoryStorageProvider: the persist hook models a disk with latency', (
     // crash: held[1] is never resolved, the old storage is abandoned
     const rec = (await (await provider.open('r', 'a')).load())!
     expect(rec.durable.entries.map((e) => e.index)).toEqual([1, 2])
+  })
+
+  it('group commit: saves made while one is held reach persist as ONE merged batch, each resolving once it is durable', async () => {
+    const seen: SaveBatch[] = []
+    const held: Array<() => void> = []
+    const provider = new MemoryStorageProvider({
+      persist: ({ batch }) => {
+        seen.push(batch)
+        return new Promise<void>((resolve) => held.push(resolve))
+      },
+    })
+    const s = await provider.open('r', 'a')
+    const done: number[] = []
+    const first = s.save({ meta: meta('a'), entries: entries(1, 3, 1) }).then(() => done.push(1))
+    await settle()
+    // on the disk: the first. Behind it: an append, a conflicting suffix, a hard state
+    const rest = [
+      s.save({ entries: entries(4, 5, 1) }).then(() => done.push(2)),
+      s.save({ entries: entries(5, 6, 2), hardState: { term: 2, vote: 'b', commit: 3 } }).then(() => done.push(3)),
+      s.save({ hardState: { term: 2, vote: 'b', commit: 4 } }).then(() => done.push(4)),
+    ]
+    await settle()
+    expect(seen).toHaveLength(1)
+    held[0]!()
+    await first
+    await settle()
+    expect(seen).toHaveLength(2)
+    expect(seen[1]!.entries!.map((e) => [e.index, e.term])).toEqual([[4, 1], [5, 2], [6, 2]])
+    expect(seen[1]!.hardState).toEqual({ term: 2, vote: 'b', commit: 4 })
+    // not durable yet: none of the merged saves has resolved
+    expect(done).toEqual([1])
+    held[1]!()
+    await Promise.all(rest)
+    expect(done).toEqual([1, 2, 3, 4])
+    const rec = (await (await provider.open('r', 'a')).load())!
+    expect(rec.durable.entries.map((e) => [e.index, e.term])).toEqual([[1, 1], [2, 1], [3, 1], [4, 1], [5, 2], [6, 2]])
+  })
+
+  it('group commit keeps a save behind a gap in a transaction of its own (no merged batch has its effect)', async () => {
+    const seen: SaveBatch[] = []
+    const provider = new MemoryStorageProvider({ persist: ({ batch }) => void seen.push(batch) })
+    const s = await provider.open('r', 'a')
+    await s.save({ meta: meta('a'), entries: entries(1, 6, 1) })
+    seen.length = 0
+    void s.save({ entries: entries(2, 2, 2) })
+    await s.save({ entries: entries(5, 5, 2) })
+    expect(seen.map((b) => b.entries!.map((e) => e.index))).toEqual([[2], [5]])
+    // saved one by one: 2 cut 3..6, so 5 stands behind a gap and load stops at 2
+    expect((await s.load())!.durable.entries.map((e) => e.index)).toEqual([1, 2])
   })
 
   it('a persist that rejects with a plain error fails the storage with FAILED and tells onFailure', async () => {

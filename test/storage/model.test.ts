@@ -84,22 +84,31 @@ function batchFor(step: Step, model: ReferenceLog): SaveBatch | null {
   }
 }
 
-async function runSteps(makeProvider: () => StorageProvider, steps: Step[]): Promise<void> {
+/** `burst` > 1: that many saves are issued without waiting, so the storage's
+ *  group commit merges them (the model still applies them one by one). */
+async function runSteps(makeProvider: () => StorageProvider, steps: Step[], burst = 1): Promise<void> {
   const model = new ReferenceLog()
   let s: Storage = await makeProvider().open('model', 'a')
   await s.save({ meta: meta('a') })
+  const issued: Promise<void>[] = []
+  const check = async (): Promise<void> => {
+    await Promise.all(issued.splice(0))
+    expect((await s.load())?.durable).toEqual(model.expected())
+  }
   try {
     for (const step of steps) {
       const batch = batchFor(step, model)
       if (batch === null) {
+        await check()
         await s.close()
         s = await makeProvider().open('model', 'a')
       } else {
-        await s.save(batch)
+        issued.push(s.save(batch))
         model.apply(batch)
       }
-      expect((await s.load())?.durable).toEqual(model.expected())
+      if (issued.length >= burst) await check()
     }
+    await check()
   } finally {
     await s.close()
   }
@@ -121,6 +130,26 @@ describe('storage against a reference model (fast-check)', () => {
       fc.asyncProperty(fc.array(stepArb, { maxLength: 30 }), async (steps) => {
         globalThis.indexedDB = new IDBFactory()
         await runSteps(() => new IndexedDbStorageProvider({ durability: 'relaxed' }), steps)
+      }),
+      { numRuns: 60 },
+    )
+  })
+
+  it('memory, saves in bursts (group commit)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(stepArb, { maxLength: 30 }), fc.integer({ min: 2, max: 6 }), async (steps, burst) => {
+        const provider = new MemoryStorageProvider()
+        await runSteps(() => provider, steps, burst)
+      }),
+      { numRuns: 200 },
+    )
+  })
+
+  it('IndexedDB (fake-indexeddb), saves in bursts (group commit)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(stepArb, { maxLength: 30 }), fc.integer({ min: 2, max: 6 }), async (steps, burst) => {
+        globalThis.indexedDB = new IDBFactory()
+        await runSteps(() => new IndexedDbStorageProvider({ durability: 'relaxed' }), steps, burst)
       }),
       { numRuns: 60 },
     )

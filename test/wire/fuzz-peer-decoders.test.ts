@@ -31,6 +31,7 @@ const text = (s: string) => new TextEncoder().encode(s)
 const nodeSeeds: NodeMessage[] = [
   { type: 'raft', bytes: new Uint8Array([1, 2, 3]) },
   { type: 'forward', command: new Uint8Array([1, 0, 5]) },
+  { type: 'forwards', commands: [new Uint8Array([1, 0, 5]), new Uint8Array([2]), new Uint8Array([3, 4])] },
   { type: 'session-heartbeat', sessions: ['s1', 's2'] },
   { type: 'join', member: { member: 'm1', browser: 'b1', visible: true } },
   { type: 'leaving', member: 'm2' },

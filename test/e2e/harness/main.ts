@@ -4,6 +4,7 @@
 import { BroadcastChannelSignaling } from '../../../src/transport/broadcast-channel-signaling'
 import { MeshTransport } from '../../../src/transport/mesh-transport'
 import { browserPeerFactory } from '../../../src/transport/simple-peer-browser'
+import type { PeerFactory } from '../../../src/transport/simple-peer-port'
 import type { Link } from '../../../src/transport/types'
 import type { SignalingChannel } from '../../../src/transport/signaling'
 import { websocketSignaling } from '../../../src/transport/websocket-signaling'
@@ -44,6 +45,45 @@ function checksum(bytes: Uint8Array): number {
   return h
 }
 
+/** which channel frames went out on, over every peer this tab made: the
+ *  mesh channel (and how often it asked the link to wait) or simple-peer's stream */
+const paths = { peers: 0, withMeshChannel: 0, paced: 0, streamWrites: 0, channelWrites: 0, channelWaits: 0 }
+
+/** set by start({ path: 'stream' }): frames go over simple-peer's stream as
+ *  before the mesh channel (the figures compare the two) */
+let streamOnly = false
+
+/** browserPeerFactory, counting writes on both channels of each peer */
+const countingPeerFactory: PeerFactory = (opts) => {
+  const made = browserPeerFactory(opts)
+  const peer: typeof made = streamOnly ? Object.assign(made, { meshChannel: undefined }) : made
+  paths.peers++
+  const streamWrite = peer.write.bind(peer)
+  peer.write = (chunk) => {
+    paths.streamWrites++
+    return streamWrite(chunk)
+  }
+  const channel = peer.meshChannel
+  if (channel !== undefined) {
+    paths.withMeshChannel++
+    if (channel.paced) paths.paced++
+    const channelWrite = channel.write.bind(channel)
+    channel.write = (frame) => {
+      paths.channelWrites++
+      const goOn = channelWrite(frame)
+      if (!goOn) paths.channelWaits++
+      return goOn
+    }
+  }
+  return peer
+}
+
+/** the size of message `i` of a burst: mostly under one 16 KiB frame, every
+ *  tenth one three frames long */
+const burstSize = (i: number): number => (i % 10 === 0 ? 40_000 : ((i * 7919) % 2000) + 1)
+
+let load: ReturnType<typeof setInterval> | null = null
+
 function watch(link: Link): void {
   link.onMessage((bytes) => {
     // 0xEC-prefixed messages are echo requests for the round-trip figure
@@ -70,8 +110,10 @@ function linkTo(peer: string): Link {
 
 const harness = {
   /** `signal`: WebSocket signaling server URLs (else BroadcastChannel only);
-   *  `secret`: the room secret */
-  async start(member: string, room: string, opts: { signal?: string[]; secret?: string } = {}): Promise<void> {
+   *  `secret`: the room secret; `frameBytes`: the links' frame size; `path`:
+   *  'stream' sends and reads frames on simple-peer's stream only */
+  async start(member: string, room: string, opts: { signal?: string[]; secret?: string; frameBytes?: number; path?: 'stream' } = {}): Promise<void> {
+    streamOnly = opts.path === 'stream'
     const signaling: SignalingChannel[] = opts.signal === undefined ? [new BroadcastChannelSignaling()] : websocketSignaling(opts.signal, { onError: (code, message) => errors.push(`${code} ${message}`) })
     const roomKey = opts.secret === undefined ? undefined : await deriveRoomKey(opts.secret, room, { iterations: 100_000 })
     for (const name of [...NAMES, member]) {
@@ -85,8 +127,9 @@ const harness = {
       identity,
       room,
       signaling,
-      peerFactory: browserPeerFactory,
+      peerFactory: countingPeerFactory,
       ...(roomKey === undefined ? {} : { roomKey }),
+      ...(opts.frameBytes === undefined ? {} : { link: { frameBytes: opts.frameBytes } }),
     })
     transport.onLink((link) => {
       linksSeen[nameOf(link.peer)] = (linksSeen[nameOf(link.peer)] ?? 0) + 1
@@ -101,6 +144,37 @@ const harness = {
     const bytes = pattern(size, seed)
     linkTo(peer).send(bytes)
     return checksum(bytes)
+  },
+  /** `count` messages to `peer` at once (sizes: burstSize, bytes: pattern(size, seed + i)); their length and sum, in order */
+  sendBurst(peer: string, count: number, seed: number): Array<{ length: number; sum: number }> {
+    const link = linkTo(peer)
+    const out: Array<{ length: number; sum: number }> = []
+    for (let i = 0; i < count; i++) {
+      const bytes = pattern(burstSize(i), seed + i)
+      link.send(bytes)
+      out.push({ length: bytes.length, sum: checksum(bytes) })
+    }
+    return out
+  },
+  paths(): typeof paths {
+    return paths
+  },
+  /** setTimeout calls in this page so far (index.html counts them from before
+   *  simple-peer's bundle loads: its nextTick shim keeps its own reference) */
+  timeouts(): number {
+    return (window as unknown as { setTimeoutCalls: number }).setTimeoutCalls
+  },
+  /** keep the main thread busy `busyMs` of every `everyMs` (or stop, with 0): a tab under load */
+  load(busyMs: number, everyMs = 2 * busyMs): void {
+    if (load !== null) clearInterval(load)
+    load = null
+    if (busyMs <= 0) return
+    load = setInterval(() => {
+      const until = performance.now() + busyMs
+      while (performance.now() < until) {
+        // busy
+      }
+    }, everyMs)
   },
   expectedSum(size: number, seed: number): number {
     return checksum(pattern(size, seed))

@@ -1,0 +1,133 @@
+// RoomConnections: one open IndexedDB connection per room, shared by the
+// storages (member slots) of that room and by listMembers, closed when its
+// last user lets go.
+//
+// A connection's end that we did not choose fails every storage on it, for
+// good: the browser closing it (idb `terminated`), another tab opening a newer
+// schema (`blocking`: we close and give way), or another tab deleting the
+// database. The node hears it through onFailure and stops voting rather than
+// vouch for state it could not write.
+import { openDB, type IDBPDatabase } from 'idb'
+import { StorageError, reasonOfPlatformError, type StorageFailureReason } from './errors'
+import { SCHEMA_VERSION, databaseName, upgradeSchema, type MeshkeeperDb } from './idb-schema'
+
+/** What a connection needs of a storage using it: to fail it. */
+export interface ConnectionUser {
+  readonly member: string
+  fail(err: StorageError): unknown
+}
+
+/** One open connection to a room's database, shared by its storages. */
+export interface Connection {
+  db: IDBPDatabase<MeshkeeperDb>
+  /** storages and listMembers calls using it; closed when this reaches zero */
+  refs: number
+  storages: Set<ConnectionUser>
+  /** set once the connection is gone (closed by us or by the browser) */
+  dead: boolean
+}
+
+export class RoomConnections {
+  /** room -> connection being opened or open (per instance: no module state) */
+  private readonly connections = new Map<string, Promise<Connection>>()
+
+  constructor(private readonly blockedTimeoutMs: number) {}
+
+  /** The room's connection, opened on first use; counts one more user. A
+   *  connection that died (closed by its last user, or by the browser) while
+   *  still in the map is replaced, never handed out. */
+  async acquire(room: string): Promise<Connection> {
+    for (;;) {
+      let pending = this.connections.get(room)
+      if (pending === undefined) {
+        const opening = this.connect(room)
+        pending = opening
+        this.connections.set(room, opening)
+        opening.catch(() => {
+          if (this.connections.get(room) === opening) this.connections.delete(room)
+        })
+      }
+      const conn = await pending
+      if (!conn.dead) {
+        conn.refs++
+        return conn
+      }
+      if (this.connections.get(room) === pending) this.connections.delete(room)
+    }
+  }
+
+  release(room: string, conn: Connection): void {
+    conn.refs--
+    if (conn.refs > 0) return
+    this.forget(room, conn)
+    if (!conn.dead) {
+      conn.dead = true
+      conn.db.close()
+    }
+  }
+
+  /** Drop a connection that is going away from the map (acquire would skip it anyway). */
+  private forget(room: string, conn: Connection): void {
+    const current = this.connections.get(room)
+    if (current === undefined) return
+    void current.then(
+      (c) => {
+        if (c === conn && this.connections.get(room) === current) this.connections.delete(room)
+      },
+      () => undefined,
+    )
+  }
+
+  /** The connection's end, not chosen by us: every storage on it fails. */
+  private lose(room: string, conn: Connection, reason: StorageFailureReason, message: string): void {
+    if (conn.dead) return
+    conn.dead = true
+    this.forget(room, conn)
+    // giving way to another connection's upgrade or delete: close ours so it is not blocked
+    if (reason === 'VERSION_CHANGE' || reason === 'CONNECTION_LOST') conn.db.close()
+    for (const s of conn.storages) s.fail(new StorageError(reason, `${room}/${s.member}`, message))
+  }
+
+  private connect(room: string): Promise<Connection> {
+    const name = databaseName(room)
+    let conn: Connection | null = null
+    let gaveUp = false
+    let blockedTimer: ReturnType<typeof setTimeout> | undefined
+    return new Promise<Connection>((resolve, reject) => {
+      openDB<MeshkeeperDb>(name, SCHEMA_VERSION, {
+        upgrade: (db, oldVersion) => upgradeSchema(db, oldVersion),
+        blocked: () => {
+          // older connections (another tab on an older schema) hold the
+          // database; they close when they hear `blocking`. Wait, but not forever.
+          blockedTimer ??= setTimeout(() => {
+            gaveUp = true
+            reject(new StorageError('BLOCKED', name, `other connections did not close within ${this.blockedTimeoutMs} ms`))
+          }, this.blockedTimeoutMs)
+        },
+        blocking: (_current, next) => {
+          if (conn === null) return
+          // next === null: another tab deletes the database (e.g. a reset); give way too
+          if (next === null) this.lose(room, conn, 'CONNECTION_LOST', 'the database is being deleted elsewhere')
+          else this.lose(room, conn, 'VERSION_CHANGE', `schema version ${next} opened the database elsewhere`)
+        },
+        terminated: () => {
+          if (conn !== null) this.lose(room, conn, 'CONNECTION_LOST', 'the browser closed the database connection')
+        },
+      }).then(
+        (db) => {
+          clearTimeout(blockedTimer)
+          if (gaveUp) {
+            db.close()
+            return
+          }
+          conn = { db, refs: 0, storages: new Set(), dead: false }
+          resolve(conn)
+        },
+        (err: unknown) => {
+          clearTimeout(blockedTimer)
+          reject(err instanceof StorageError ? err : new StorageError(reasonOfPlatformError(err), name, 'opening the database failed', err))
+        },
+      )
+    })
+  }
+}
