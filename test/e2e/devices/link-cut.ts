@@ -3,7 +3,10 @@
 // emulation (`context.setOffline`) covers HTTP and WebSockets, not WebRTC's
 // UDP. So the device's pages get a switch, installed before any script runs:
 // while it is on, every data channel of the page holds back what it would
-// send and what it receives; switched off, it delivers both, in order. That is
+// send and what it receives (through `onmessage` and `addEventListener`
+// alike: a switch that missed the mesh channel's listener let a cut device
+// hear the others while they heard nothing, so its session expired and it
+// went `lost` instead of `suspended`); switched off, it delivers both, in order. That is
 // what a reliable, ordered channel (SCTP) does through an outage shorter than
 // ICE's failure timeout: the links look open, nothing crosses, each side
 // learns it only from the silence, and nothing is lost. (Dropping instead
@@ -51,6 +54,17 @@ export async function installLinkCut(context: BrowserContext): Promise<void> {
     proto.send = function (this: RTCDataChannel, ...args: unknown[]) {
       if (!hold(() => send.apply(this, args))) send.apply(this, args)
     } as RTCDataChannel['send']
+    // the mesh channel (src/transport/data-channel-port.ts) listens with addEventListener('message', …)
+    const addEventListener = proto.addEventListener as (this: RTCDataChannel, ...a: unknown[]) => void
+    proto.addEventListener = function (this: RTCDataChannel, type: unknown, fn: unknown, ...rest: unknown[]) {
+      if (type !== 'message' || typeof fn !== 'function') {
+        addEventListener.call(this, type, fn, ...rest)
+        return
+      }
+      const listener = fn as (this: RTCDataChannel, e: MessageEvent) => void
+      const held = (e: MessageEvent): void => void (hold(() => listener.call(this, e)) || listener.call(this, e))
+      addEventListener.call(this, type, held, ...rest)
+    } as RTCDataChannel['addEventListener']
     // simple-peer listens with `channel.onmessage = …`
     const onmessage = Object.getOwnPropertyDescriptor(proto, 'onmessage')!
     Object.defineProperty(proto, 'onmessage', {
