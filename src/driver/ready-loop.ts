@@ -117,24 +117,23 @@ export class ReadyLoop {
     for (const m of rd.messages) (sendsBeforeSave(m, this.durableTerm) ? early : late).push(m)
     for (const m of early) ctx.sendRaft(m)
     ctx.timeline?.sent(early)
-    // A commit-only save (not mustSync) is written relaxed (no fsync, as
-    // etcd), but still waited for before steps 2–4, as etcd's WAL write is:
-    // not waiting at all made the simulator's znode workload find a stale
-    // read (seeds 656 and 704 before the storage changes; cause not found)
-    const durable = saved
+    // Every save is waited for before steps 2–4, a commit-only one (not
+    // mustSync, written relaxed: no fsync, as etcd) included, as etcd's WAL
+    // write is: not waiting at all made the simulator's znode workload find a
+    // stale read (seeds 656 and 704 before the storage changes; cause not found)
     this.inFlight++
     this.tail = this.tail
       .then(async () => {
-        if (durable !== null) {
+        if (saved !== null) {
           try {
-            await durable
+            await saved
           } catch {
             return // the save failed (failStorage above): nothing of this Ready goes on
           }
         }
-        // a failed save (this one or an earlier one, lazy or not) ends the Ready
+        // a failed save (this one or an earlier one) ends the Ready
         if (ctx.stopped || ctx.raft !== raft || !ctx.running || this.failedRaft === raft) return
-        if (durable !== null) ctx.timeline?.persisted(rd.entries, ctx.isLeader)
+        if (saved !== null) ctx.timeline?.persisted(rd.entries, ctx.isLeader)
         await this.finish(raft, rd, late, term)
       })
       .catch((err: unknown) => this.crash(err))
@@ -145,7 +144,7 @@ export class ReadyLoop {
       })
   }
 
-  /** Steps 2–4 of one Ready, its save (if it must sync) complete. */
+  /** Steps 2–4 of one Ready, its save complete. */
   private async finish(raft: RawNode, rd: Ready, late: readonly Message[], term: number): Promise<void> {
     const ctx = this.ctx
     for (const m of late) ctx.sendRaft(m)

@@ -15,7 +15,7 @@
 import { MeshError } from '../shared/errors'
 import type { AcquireOpts, Data, MeshCore, Mutex } from '../shared/types'
 import { NodeLease } from './lease'
-import { baseName, bySequence, childPath, createWithParents, Deadline, markerFor, watchOnce } from './support'
+import { baseName, bySequence, childPath, createWithParents, Deadline, markerFor, markerSessionPart, watchOnce } from './support'
 import type { Clock } from '../shared/clock'
 
 export interface Contender {
@@ -46,7 +46,7 @@ function inUse(mesh: MeshCore): Map<string, NodeLease | null> {
 
 /** This session's nodes under the lock that nobody of ours waits on or holds. */
 function orphansOf(mesh: MeshCore, children: string[]): string[] {
-  const ours = `${PROTECTION}${markerFor.sessionPart(mesh)}.`
+  const ours = `${PROTECTION}${markerSessionPart(mesh)}.`
   const used = inUse(mesh)
   // leases no longer held are forgotten (their nodes, if any are left, are orphans below)
   for (const [marker, lease] of used) if (lease !== null && lease.state === 'lost') used.delete(marker)

@@ -139,8 +139,10 @@ let markers = 0
  *  id is unique per tab, the counter per call (one counter for every recipe).
  *  Deterministic in the simulator. */
 export function markerFor(mesh: MeshCore): string {
-  return `${markerFor.sessionPart(mesh)}.${markers++}`
+  return `${markerSessionPart(mesh)}.${markers++}`
 }
 
 /** The part of a marker that names the session (letters and digits of its id). */
-markerFor.sessionPart = (mesh: MeshCore): string => mesh.sessionId.replace(/[^A-Za-z0-9]/g, '')
+export function markerSessionPart(mesh: MeshCore): string {
+  return mesh.sessionId.replace(/[^A-Za-z0-9]/g, '')
+}

@@ -6,26 +6,17 @@
 // write under another member's session): nothing of it enters the log, the
 // app hears a typed MeshError BAD_MESSAGE. A well-formed batch of the peer's
 // own writes is proposed (the control that shows the attacks could succeed).
-import * as encoding from 'lib0/encoding'
 import { describe, expect, it } from 'vitest'
 import { MeshError } from '../../src/shared/errors'
 import { createSimulatedCluster } from '../../src/testing/index'
 import { encodeCommand } from '../../src/tree/command'
-import { NODE_MESSAGE_LIMITS, NODE_MESSAGE_VERSION } from '../../src/wire/node-messages'
+import { NODE_MESSAGE_LIMITS } from '../../src/wire/node-messages'
 import { connectAttacker, type Attacker } from './attacker'
+import { rawForwards } from '../wire/helpers'
 
 const create = (session: string, seq: number, path: string, bytes = 1): Uint8Array =>
   encodeCommand({ type: 'txn', session, seq, ackedBelow: 0, multi: false, ops: [{ op: 'create', path, data: new Uint8Array(bytes), mode: 'persistent' }], time: 0 })
 
-/** A forwards frame written by hand, as an attacker's encoder would (ours refuses these). */
-function rawForwards(commands: Uint8Array[]): Uint8Array {
-  return encoding.encode((enc) => {
-    encoding.writeVarUint(enc, NODE_MESSAGE_VERSION)
-    encoding.writeVarUint(enc, 7)
-    encoding.writeVarUint(enc, commands.length)
-    for (const c of commands) encoding.writeVarUint8Array(enc, c)
-  })
-}
 
 const sendRaw = (evil: Attacker, bytes: Uint8Array): void => {
   for (const link of evil.links) if (link.open) link.send(bytes)

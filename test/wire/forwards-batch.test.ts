@@ -4,16 +4,8 @@ import { describe, expect, it } from 'vitest'
 import * as encoding from 'lib0/encoding'
 import { NODE_MESSAGE_LIMITS, NODE_MESSAGE_VERSION, decodeNodeMessage, encodeNodeMessage } from '../../src/wire/node-messages'
 import { WireError } from '../../src/wire/errors'
+import { rawForwards } from './helpers'
 
-/** A forwards frame as an attacker writes it: no encoder-side checks. */
-function rawForwards(commands: Uint8Array[]): Uint8Array {
-  return encoding.encode((enc) => {
-    encoding.writeVarUint(enc, NODE_MESSAGE_VERSION)
-    encoding.writeVarUint(enc, 7)
-    encoding.writeVarUint(enc, commands.length)
-    for (const c of commands) encoding.writeVarUint8Array(enc, c)
-  })
-}
 
 const refused = (bytes: Uint8Array): unknown => {
   try {

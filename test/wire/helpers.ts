@@ -1,4 +1,6 @@
 import { expect } from 'vitest'
+import * as encoding from 'lib0/encoding'
+import { NODE_MESSAGE_VERSION } from '../../src/wire/node-messages'
 import { WireError } from '../../src/wire/errors'
 import type { WireErrorCode } from '../../src/wire/errors'
 import type { Message } from '../../src/raft/types'
@@ -50,3 +52,13 @@ export function msg(fields: Partial<Message> & Pick<Message, 'type'>): Message {
 }
 
 export const bytes = (...b: number[]) => new Uint8Array(b)
+
+/** A `forwards` frame (tag 7) as an attacker writes it: none of the encoder's checks. */
+export function rawForwards(commands: Uint8Array[]): Uint8Array {
+  return encoding.encode((enc) => {
+    encoding.writeVarUint(enc, NODE_MESSAGE_VERSION)
+    encoding.writeVarUint(enc, 7)
+    encoding.writeVarUint(enc, commands.length)
+    for (const c of commands) encoding.writeVarUint8Array(enc, c)
+  })
+}
