@@ -12,6 +12,7 @@
 //   dispatch.ts         every peer message and link event, checked, to the piece it concerns
 //   no-quorum.ts        the connection state; failing fast without a quorum
 //   leaving.ts          leadership hand-off and a graceful close
+//   takeover.ts         forceNewCluster: the only voter left takes the cluster over
 //   command-route.ts    how a command reaches the log (propose or forward;
 //                       forward-queue.ts batches a turn's forwards)
 // What stays here: the lifecycle (start, close, stop), the tick that drives
@@ -44,6 +45,7 @@ import { NoQuorumHandling } from './no-quorum'
 import { DEFAULT_MAX_VOTERS, DEFAULT_SESSION_TIMEOUT_MS, memberTiming, raftConfig } from './options'
 import type { MemberOptions, MemberTiming } from './options'
 import { ReadyLoop } from './ready-loop'
+import { forceNewCluster } from './takeover'
 import { RepeatingTimer } from './repeating-timer'
 import type { RequestPipeline } from './requests'
 import { noQuorum, tooLargeForOneEntry } from './requests'
@@ -318,31 +320,7 @@ export class Member extends ObservableV2<MemberEvents> {
    * voter and lead. Resolves once we lead; NO_QUORUM if we could not.
    */
   async forceNewCluster(): Promise<void> {
-    const ctx = this.ctx
-    if (ctx.stopped) throw new MeshError('CLOSED', 'the mesh is closed')
-    if (!ctx.running) throw new MeshError('NO_QUORUM', 'the member is starting over and cannot take a cluster over')
-    let upTo: number
-    try {
-      upTo = ctx.raft.forceSoleVoter()
-    } catch (err) {
-      throw new MeshError('BAD_ARGUMENTS', `cannot take the cluster over: ${err instanceof Error ? err.message : String(err)}`)
-    }
-    this.loop.pump()
-    const deadline = ctx.clock.now() + ctx.timing.requestTimeoutMs
-    await new Promise<void>((resolve, reject) => {
-      const poll = (): void => {
-        if (ctx.stopped) reject(new MeshError('CLOSED', 'the mesh was closed'))
-        else if (ctx.isLeader && ctx.appliedIndex >= upTo) resolve()
-        else if (ctx.clock.now() >= deadline) reject(new MeshError('NO_QUORUM', 'the takeover did not lead in time'))
-        else {
-          // the removals take effect as they are applied; then we are the only voter
-          if (ctx.appliedIndex >= upTo) ctx.raft.campaignIfOnlyVoter()
-          this.loop.pump()
-          ctx.clock.setTimeout(poll, ctx.timing.tickMs)
-        }
-      }
-      poll()
-    })
+    await forceNewCluster(this.ctx, () => this.loop.pump())
     this.quorum.update()
   }
 
