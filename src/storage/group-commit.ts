@@ -12,8 +12,22 @@
 //
 // A load or destroy closes the waiting group: a save made after it must not be
 // written before it.
+//
+// `save` is also the front end every storage shares: it refuses a batch on a
+// failed or closed storage, validates it against the snapshot index queued so
+// far, and copies it (the caller may reuse its arrays as soon as save returns,
+// and the write may come later, merged with the saves behind it).
 import type { SaveBatch } from './types'
-import { mergeBatches } from './log-rules'
+import type { FailureLatch } from './errors'
+import { copyBatch, mergeBatches, snapshotIndexAfter, validateBatch } from './log-rules'
+
+/** What the front end checks a batch against. */
+export interface SaveSlot {
+  readonly latch: FailureLatch
+  readonly member: string
+  /** `room/member`, for errors */
+  readonly slotName: string
+}
 
 interface Group {
   batch: SaveBatch
@@ -25,11 +39,37 @@ export class GroupCommit {
   /** the newest group not yet handed to `write`; saves merge into it */
   private waiting: Group | null = null
 
-  /** @param write makes one (merged) batch durable, all or nothing */
-  constructor(private readonly write: (batch: SaveBatch) => Promise<void>) {}
+  /** the snapshot index as of the last save queued (not yet written): a save
+   *  that fails fails the storage (the latch), so building on it is safe */
+  private queuedSnapshotIndex = 0
 
-  /** Queue a save (a private copy: the group may merge into it). */
+  /** @param write makes one (merged) batch durable, all or nothing */
+  constructor(
+    private readonly slot: SaveSlot,
+    private readonly write: (batch: SaveBatch) => Promise<void>,
+  ) {}
+
+  /** The snapshot index on the disk when the storage opened. */
+  startAt(snapshotIndex: number): void {
+    this.queuedSnapshotIndex = snapshotIndex
+  }
+
+  /** Check, copy and queue a save. */
   save(batch: SaveBatch): Promise<void> {
+    const { latch, member, slotName } = this.slot
+    try {
+      latch.check()
+      validateBatch(batch, member, this.queuedSnapshotIndex, slotName)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    const copy = copyBatch(batch)
+    this.queuedSnapshotIndex = snapshotIndexAfter(copy, this.queuedSnapshotIndex)
+    return this.enqueue(copy)
+  }
+
+  /** Queue a private copy: the group may merge into it. */
+  private enqueue(batch: SaveBatch): Promise<void> {
     const open = this.waiting
     if (open !== null) {
       const merged = mergeBatches(open.batch, batch)

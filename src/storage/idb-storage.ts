@@ -20,16 +20,13 @@ import { FailureLatch, StorageError, reasonOfPlatformError, type StorageFailureL
 import { GroupCommit } from './group-commit'
 import type { Connection } from './idb-connections'
 import { ALL_STORES, memberRange, storesOf, type MeshkeeperDb, type StoreName } from './idb-schema'
-import { contiguousAfter, copyBatch, lastStoredAfter, snapshotIndexAfter, truncatesStored, validateBatch } from './log-rules'
+import { contiguousAfter, lastStoredAfter, snapshotIndexAfter, truncatesStored } from './log-rules'
 
 type ReadWriteTx = IDBPTransaction<MeshkeeperDb, StoreName[], 'readwrite'>
 
 export class IndexedDbStorage implements Storage {
   private readonly slotName: string
   private readonly latch = new FailureLatch()
-  /** the snapshot index as of the last save issued (not yet completed): a save
-   *  that fails fails the storage, so building on it is safe */
-  private issuedSnapshotIndex = 0
   /** an upper bound of the last entry index stored once the saves written so
    *  far complete (read from the disk at init) */
   private lastStored = 0
@@ -37,7 +34,7 @@ export class IndexedDbStorage implements Storage {
    *  below it are dropped from a later batch */
   private writtenSnapshotIndex = 0
   private released = false
-  private readonly queue = new GroupCommit((batch) => this.write(batch))
+  private readonly queue: GroupCommit
 
   constructor(
     readonly room: string,
@@ -47,6 +44,7 @@ export class IndexedDbStorage implements Storage {
     private readonly releaseConnection: () => void,
   ) {
     this.slotName = `${room}/${member}`
+    this.queue = new GroupCommit({ latch: this.latch, member, slotName: this.slotName }, (batch) => this.write(batch))
   }
 
   /** Read what a save needs to know up front: the stored snapshot index and
@@ -58,8 +56,8 @@ export class IndexedDbStorage implements Storage {
         tx.objectStore('snapshots').get(this.member),
         tx.objectStore('entries').openKeyCursor(memberRange(this.member, -Infinity), 'prev'),
       ])
-      this.issuedSnapshotIndex = snap?.meta.index ?? 0
-      this.writtenSnapshotIndex = this.issuedSnapshotIndex
+      this.writtenSnapshotIndex = snap?.meta.index ?? 0
+      this.queue.startAt(this.writtenSnapshotIndex)
       this.lastStored = cursor === null ? 0 : cursor.key[1]
       await tx.done
     }, 'reading the snapshot failed')
@@ -99,16 +97,7 @@ export class IndexedDbStorage implements Storage {
   }
 
   save(batch: SaveBatch): Promise<void> {
-    try {
-      this.latch.check()
-      validateBatch(batch, this.member, this.issuedSnapshotIndex, this.slotName)
-    } catch (err) {
-      return Promise.reject(err)
-    }
-    this.issuedSnapshotIndex = snapshotIndexAfter(batch, this.issuedSnapshotIndex)
-    // copy now: the caller may reuse its arrays, and the write may come later
-    // (merged with the saves behind it); a copy also stores only a view's bytes
-    return this.queue.save(copyBatch(batch))
+    return this.queue.save(batch)
   }
 
   /** One readwrite transaction over the stores the (merged) batch touches;

@@ -28,7 +28,7 @@
 import type { MemberMeta, MemberRecord, SaveBatch, Storage, StorageProvider } from './types'
 import { FailureLatch, StorageError, reasonOfPlatformError, type StorageFailureListener } from './errors'
 import { GroupCommit } from './group-commit'
-import { applyBatch, contiguousAfter, copyBatch, copyEntry, copySnapshot, snapshotIndexAfter, validateBatch, type SlotState } from './log-rules'
+import { applyBatch, contiguousAfter, copyBatch, copyEntry, copySnapshot, type SlotState } from './log-rules'
 
 /** What a `persist` hook is told about the save it must make durable. */
 export interface MemoryPersistRequest {
@@ -74,9 +74,7 @@ class MemoryStorage implements Storage {
   private readonly slotName: string
   private readonly latch = new FailureLatch()
   /** this storage's operation queue, merging saves made while one is held */
-  private readonly queue = new GroupCommit((batch) => this.write(batch))
-  /** snapshot index as of the last queued save (see indexeddb.ts: same rule) */
-  private queuedSnapshotIndex: number
+  private readonly queue: GroupCommit
 
   constructor(
     private readonly room: string,
@@ -85,7 +83,8 @@ class MemoryStorage implements Storage {
     private readonly persist: MemoryStorageOptions['persist'],
   ) {
     this.slotName = `${room}/${member}`
-    this.queuedSnapshotIndex = this.slot(false)?.snapshot?.meta.index ?? 0
+    this.queue = new GroupCommit({ latch: this.latch, member, slotName: this.slotName }, (batch) => this.write(batch))
+    this.queue.startAt(this.slot(false)?.snapshot?.meta.index ?? 0)
   }
 
   onFailure(fn: StorageFailureListener): () => void {
@@ -119,16 +118,7 @@ class MemoryStorage implements Storage {
   }
 
   save(batch: SaveBatch): Promise<void> {
-    try {
-      this.latch.check()
-      validateBatch(batch, this.member, this.queuedSnapshotIndex, this.slotName)
-    } catch (err) {
-      return Promise.reject(err)
-    }
-    // copy now: the caller may reuse its arrays as soon as save() returns
-    const copy = copyBatch(batch)
-    this.queuedSnapshotIndex = snapshotIndexAfter(copy, this.queuedSnapshotIndex)
-    return this.queue.save(copy)
+    return this.queue.save(batch)
   }
 
   /** One write of the queue: a save, or a group of them merged. */
