@@ -18,9 +18,10 @@
 // the saves reach storage in the order the Readies were taken (one storage's
 // saves take effect in call order), and proposals keep batching in the core
 // while a save is on the disk. Steps 2–4 of the Readies run one Ready after
-// another, in order, each after its own save (a commit-only one included,
-// written relaxed: as etcd writes its WAL without fsync when !mustSync) — and
-// so after every earlier save. A failed save stops the member:
+// another, in order, each after its own save unless that save records only
+// the commit index (not mustSync: written relaxed and not waited for, see
+// take) — and so after every earlier save that must be durable. A failed save
+// (waited for or not) stops the member:
 // it raises an `error` with code STORAGE and neither votes nor acknowledges
 // again, rather than lie. After enough applied entries the loop compacts the
 // log into a snapshot.
@@ -117,23 +118,27 @@ export class ReadyLoop {
     for (const m of rd.messages) (sendsBeforeSave(m, this.durableTerm) ? early : late).push(m)
     for (const m of early) ctx.sendRaft(m)
     ctx.timeline?.sent(early)
-    // Every save is waited for before steps 2–4, a commit-only one (not
-    // mustSync, written relaxed: no fsync, as etcd) included, as etcd's WAL
-    // write is: not waiting at all made the simulator's znode workload find a
-    // stale read (seeds 656 and 704 before the storage changes; cause not found)
+    // A commit-only save (not mustSync: written relaxed, no fsync, as etcd)
+    // is not waited for: what it records is only a commit index, which a
+    // member that loses it learns again from its leader, and the entries it
+    // commits are on our disk already (every earlier Ready waited for its own
+    // save, and Readies finish in order). A failed one still stops the
+    // member (failStorage above). Applying before the commit index is stored
+    // is what etcd's asynchronous writes do too.
+    const waitFor = batch?.sync === false ? null : saved
     this.inFlight++
     this.tail = this.tail
       .then(async () => {
-        if (saved !== null) {
+        if (waitFor !== null) {
           try {
-            await saved
+            await waitFor
           } catch {
             return // the save failed (failStorage above): nothing of this Ready goes on
           }
         }
         // a failed save (this one or an earlier one) ends the Ready
         if (ctx.stopped || ctx.raft !== raft || !ctx.running || this.failedRaft === raft) return
-        if (saved !== null) ctx.timeline?.persisted(rd.entries, ctx.isLeader)
+        if (waitFor !== null) ctx.timeline?.persisted(rd.entries, ctx.isLeader)
         await this.finish(raft, rd, late, term)
       })
       .catch((err: unknown) => this.crash(err))

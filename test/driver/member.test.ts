@@ -29,7 +29,13 @@ interface HeldSave {
   fail: (e: unknown) => void
 }
 
-function holdingStorage(inner: Storage, control: { hold: boolean }, held: HeldSave[], durable: DurableMirror): Storage {
+/** What a world's storage holds: every save while `hold`, or only those `only` picks. */
+interface HoldControl {
+  hold: boolean
+  only?: (batch: SaveBatch) => boolean
+}
+
+function holdingStorage(inner: Storage, control: HoldControl, held: HeldSave[], durable: DurableMirror): Storage {
   const land = (batch: SaveBatch): Promise<void> =>
     inner.save(batch).then(() => {
       if (batch.hardState !== undefined) {
@@ -44,7 +50,7 @@ function holdingStorage(inner: Storage, control: { hold: boolean }, held: HeldSa
   return {
     load: () => inner.load(),
     save: (batch) =>
-      !control.hold
+      !control.hold || control.only?.(batch) === false
         ? land(batch)
         : new Promise<void>((resolve, reject) => {
             held.push({ batch, release: () => void land(batch).then(resolve, reject), fail: reject })
@@ -62,7 +68,7 @@ async function world() {
   const scheduler: Clock = { now: () => clock.now(), setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (h) => clock.clearTimeout(h as number) }
   const provider = new MemoryStorageProvider()
   const heldBy = new Map<string, HeldSave[]>([['m1', []], ['m2', []]])
-  const controlOf = new Map([['m1', { hold: false }], ['m2', { hold: false }]])
+  const controlOf = new Map<string, HoldControl>([['m1', { hold: false }], ['m2', { hold: false }]])
   const durableOf = new Map<string, DurableMirror>()
   const storageOf = async (id: string): Promise<Storage> => {
     const durable: DurableMirror = { term: 0, vote: null, entries: new Map() }
@@ -236,6 +242,50 @@ describe('member: the Ready loop', () => {
       await flush()
     }
     await expect(done).resolves.toBeDefined()
+    expect(w.violations).toEqual([])
+    w.m1.stop(new MeshErrorClass('CLOSED'))
+    w.m2.stop(new MeshErrorClass('CLOSED'))
+  })
+
+  it('a write is applied and answered while its commit-only save is on the disk, never before its entry is saved', async () => {
+    const { w, leaderId, leader, held } = await settledWorld()
+    w.controlOf.get(leaderId)!.hold = true
+    let answered = false
+    const done = leader.write([{ op: 'create', path: '/applied-early', data: new Uint8Array([1]), mode: 'persistent' }], false)
+    void done.then(() => { answered = true })
+    await flush()
+    expect(held.length).toBe(1)
+    const index = held[0]!.batch.entries![0]!.index
+    // the entry's save held: the follower may acknowledge, nothing is applied here
+    for (let i = 0; i < 50; i++) {
+      w.clock.runNext()
+      await flush()
+    }
+    expect(answered).toBe(false)
+    expect(leader.appliedIndex).toBeLessThan(index)
+    // from now on only saves of the commit index alone are held; every save
+    // held so far (the entry's, and any entry proposed meanwhile) completes, in order
+    w.controlOf.get(leaderId)!.only = (b) => b.sync === false
+    while (held.length > 0) {
+      held.shift()!.release()
+      await flush()
+    }
+    const commitSaveHeld = (): boolean => held.some((h) => h.batch.entries === undefined && (h.batch.hardState?.commit ?? 0) >= index)
+    for (let i = 0; i < 100 && !(commitSaveHeld() && answered); i++) {
+      w.clock.runNext()
+      await flush()
+    }
+    // (before: the apply waited for that save, and the write stayed unanswered)
+    expect(commitSaveHeld()).toBe(true)
+    expect(answered).toBe(true)
+    expect(leader.appliedIndex).toBeGreaterThanOrEqual(index)
+    expect(leader.tree.get('/applied-early')).not.toBeNull()
+    w.controlOf.get(leaderId)!.hold = false
+    delete w.controlOf.get(leaderId)!.only
+    while (held.length > 0) {
+      held.shift()!.release()
+      await flush()
+    }
     expect(w.violations).toEqual([])
     w.m1.stop(new MeshErrorClass('CLOSED'))
     w.m2.stop(new MeshErrorClass('CLOSED'))

@@ -37,7 +37,7 @@
 //   are checked, so a follower serving them without ReadIndex is caught.
 // - equal times: a return at t and a call at t count as concurrent.
 // - `checkHistory(history, { maxSteps })`: the search budget per partition
-//   (default 1,000,000 moves); `verdict: 'unknown'` when it runs out. `ok` is
+//   (default 5,000,000 moves); `verdict: 'unknown'` when it runs out. `ok` is
 //   false for both 'violation' and 'unknown', so a bare `if (!result.ok)` fails safe.
 //   The cost grows with what shares a partition (a multi joins its paths, a
 //   session close joins everything the session made ephemeral, a children read
