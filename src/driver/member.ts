@@ -339,7 +339,7 @@ export class Member extends ObservableV2<MemberEvents> {
   /** A death certificate (a free Web Lock): the member is gone for good. */
   reportPeerGone(peer: string): void {
     if (this.ctx.stopped || !this.ctx.running) return
-    this.ctx.raft.reportPeerGone(peer, this.roster.campaignsAfterDeath(peer))
+    this.ctx.raft.reportPeerGone(peer, this.roster.rankAfterDeath(peer))
     this.roster.gone(peer)
     this.loop.pump()
   }

@@ -110,15 +110,17 @@ export class Roster {
   }
 
   /**
-   * After a death certificate for `gone`, should we campaign at once? Every
-   * surviving tab of its browser hears the certificate within a few ms, and
-   * two campaigns at once split the votes (an election timeout lost). So one
-   * does: of the voters that hear it too (running in the browser of `gone`:
-   * linked to us, or us), the first visible one by id (a hidden tab's timers
-   * are slowed), else the first by id. A choice with a shorter log is refused
-   * by a longer one, which then campaigns itself (Raft.handleVoteRequest).
+   * After a death certificate for `gone`, our rank among the survivors that
+   * campaign: 0 campaigns at once, the others later, one after another
+   * (Raft.reportPeerGone). Every surviving tab of its browser hears the
+   * certificate within a few ms, and two campaigns at once split the votes
+   * (an election timeout lost). The order: of the voters that hear it too
+   * (running in the browser of `gone`: linked to us, or us), visible ones
+   * first (a hidden tab's timers are slowed), each group by id. A choice
+   * with a shorter log is refused by a longer one, which then campaigns
+   * itself (Raft.handleVoteRequest).
    */
-  campaignsAfterDeath(gone: string): boolean {
+  rankAfterDeath(gone: string): number {
     const ctx = this.ctx
     // we hear its certificate, so it ran in our browser
     const browser = ctx.browser
@@ -126,7 +128,7 @@ export class Roster {
       .filter((m) => m.voter && m.id !== gone && !this.departed.has(m.id) && (m.self || (ctx.links.has(m.id) && m.browser === browser)))
       // members() is sorted by id and sort is stable: visible ones first, each group by id
       .sort((a, b) => Number(b.visible) - Number(a.visible))
-    return hearers.length === 0 || hearers[0]!.self
+    return Math.max(0, hearers.findIndex((m) => m.self))
   }
 
   hasDeparted(member: string): boolean {

@@ -1017,11 +1017,16 @@ export class Raft {
 
   /**
    * `id` is gone for good (a death certificate). A follower it led forgets it
-   * (which also lifts the lease, so we grant votes) and campaigns at once when
-   * `campaign`: the driver lets one survivor do so, as two at once would split
-   * their votes and cost an election timeout.
+   * (which also lifts the lease, so we grant votes). The driver ranks the
+   * survivors that hear the certificate (Roster.rankAfterDeath): rank 0
+   * campaigns at once; two at once would split their votes and cost an
+   * election timeout. Rank r > 0 campaigns after DEATH_STAGGER_TICKS * r
+   * ticks if no leader came by then: the chosen one's PreVote is ignored by
+   * a survivor that has not heard the certificate yet (its lease still
+   * holds), and the survivors may disagree on whom they chose; either left
+   * everyone waiting a full randomized election timeout.
    */
-  reportPeerGone(id: NodeId, campaign = true): void {
+  reportPeerGone(id: NodeId, rank = 0): void {
     if (id === this.id) return
     if (this.role === 'leader') {
       const pr = this.trk.progress.get(id)
@@ -1035,12 +1040,22 @@ export class Raft {
       // forgetting it also lifts our lease, so we grant (pre)votes to others
       this.lead = null
       this.electionElapsed = 0
-      if (campaign) this.hup('auto')
-      else this.campaignIfRefused = true
+      if (rank === 0) {
+        this.hup('auto')
+        return
+      }
+      this.campaignIfRefused = true
+      // the election timer fires after the stagger (a leader heard first resets it)
+      this.electionElapsed = Math.max(0, this.randomizedElectionTimeout - DEATH_STAGGER_TICKS * rank)
     }
   }
 
 }
+
+/** ticks between the campaigns of survivors of consecutive ranks after a
+ *  death certificate (reportPeerGone): enough for a PreVote round trip and a
+ *  vote between tabs of one browser, well below an election timeout */
+const DEATH_STAGGER_TICKS = 2
 
 /** how many MsgApps a closing leader sends to catch its successor up before giving up (handOverNow) */
 const HAND_OVER_MAX_MSGS = 8

@@ -113,9 +113,9 @@ export class RawNode {
     this.raft.reportUnreachable(id)
   }
 
-  /** `id` is gone for good (its tab closed): if it led us, forget it, and campaign now when `campaign`. */
-  reportPeerGone(id: NodeId, campaign = true): void {
-    this.raft.reportPeerGone(id, campaign)
+  /** `id` is gone for good (its tab closed): if it led us, forget it; campaign now at rank 0, later at a higher rank (Raft.reportPeerGone). */
+  reportPeerGone(id: NodeId, rank = 0): void {
+    this.raft.reportPeerGone(id, rank)
   }
 
   private softState(): SoftState {

@@ -259,12 +259,39 @@ describe('CheckQuorum', () => {
     net.members.delete('1')
     const term = net.node('2').status().term
     // both hear the death in the same turn; only 2 was chosen to campaign
-    net.node('3').reportPeerGone('1', false)
-    net.node('2').reportPeerGone('1', true)
+    net.node('3').reportPeerGone('1', 1)
+    net.node('2').reportPeerGone('1', 0)
     net.stabilize()
     expect(net.node('2').status().role).toBe('leader')
     expect(net.node('3').status().lead).toBe('2')
     expect(net.node('2').status().term).toBe(term + 1)
+  })
+
+  it('the survivor left out campaigns within a few ticks when the chosen one was refused on a lease (it heard the death first)', () => {
+    const net = Network.cluster(ids, { checkQuorum: true, preVote: true })
+    net.stabilize()
+    net.elect('1')
+    net.members.delete('1')
+    const term = net.node('2').status().term
+    // 2, the chosen survivor, hears the certificate first and campaigns; 3,
+    // still within its lease on leader 1, ignores the PreVote
+    net.node('2').reportPeerGone('1', 0)
+    net.stabilize()
+    expect(net.leader()).toBe(null)
+    // 3 hears it a moment later; the driver left the campaign to 2
+    net.node('3').reportPeerGone('1', 1)
+    net.stabilize()
+    // no one waits out an election timeout (10 to 20 ticks here): within
+    // two ticks one of them campaigns again and wins
+    let ticks = 0
+    while (net.leader() === null && ticks < 10) {
+      net.tickAll()
+      net.stabilize()
+      ticks++
+    }
+    expect(net.leader()).not.toBe(null)
+    expect(ticks).toBeLessThanOrEqual(2)
+    expect(net.node(net.leader()!).status().term).toBe(term + 1)
   })
 
   it('the survivor left out campaigns itself when it must refuse the chosen one for a shorter log (once per death)', () => {
@@ -276,8 +303,8 @@ describe('CheckQuorum', () => {
     net.stabilize()
     net.heal()
     net.members.delete('1')
-    net.node('3').reportPeerGone('1', false)
-    net.node('2').reportPeerGone('1', true)
+    net.node('3').reportPeerGone('1', 1)
+    net.node('2').reportPeerGone('1', 0)
     net.stabilize()
     // no tick passed: 3 refused 2 (its log is ahead) and won at once
     expect(net.node('3').status().role).toBe('leader')

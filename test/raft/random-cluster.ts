@@ -134,10 +134,10 @@ export function simulate(seed: number, steps: number, bugs: PlantedBugs = {}, tr
       }
       else if (r < 89) {
         const gone = prng.oneOf(gen, pool)
-        // the driver lets one survivor campaign at once, the others only forget the leader
-        const campaign = prng.oneOf(gen, [true, false])
-        say(`gone ${id}: ${gone}${campaign ? '' : ' (no campaign)'}`)
-        node.reportPeerGone(gone, campaign)
+        // the driver lets one survivor campaign at once, the others later (ranks)
+        const rank = prng.oneOf(gen, [0, 0, 1, 2])
+        say(`gone ${id}: ${gone} (rank ${rank})`)
+        node.reportPeerGone(gone, rank)
       }
       else if (r < 92) {
         // the driver takes a Ready and starts its disk write; the member
