@@ -6,7 +6,7 @@
 import type { CommitStage, CommitTimelineRecord } from '../shared/types'
 
 /** The stages of a joined write: each member's own, plus when the leader learned of the commit. */
-export type JoinedStage = CommitStage | 'leaderCommitted'
+export type JoinedStage = CommitStage | 'leaderCommitted' | 'requesterPersisted'
 
 /** One write, its stages gathered from the members where they happened. */
 export interface JoinedCommit {
@@ -20,7 +20,9 @@ export interface JoinedCommit {
   /** epoch ms of each stage: submitted, forwarded, committed, applied and resolved
    *  as the requester saw them; proposed, leaderPersisted, appSent,
    *  acknowledged and leaderCommitted at the leader; followerPersisted is the
-   *  first follower's (the one whose save can make a quorum of three) */
+   *  first follower's (the one whose save can make a quorum of three);
+   *  requesterPersisted is the requester's own save when a follower wrote
+   *  (it applies the entry only once that save is done) */
   stages: Partial<Record<JoinedStage, number>>
 }
 
@@ -63,6 +65,7 @@ export function joinCommitTimelines(perMember: CommitTimelineRecord[][]): Joined
         ['acknowledged', l.acknowledged],
         ['leaderCommitted', l.committed],
         ['committed', s.committed],
+        ['requesterPersisted', req === leader ? undefined : s.followerPersisted],
         ['applied', s.applied],
         ['resolved', s.resolved],
       ]
@@ -75,7 +78,7 @@ export function joinCommitTimelines(perMember: CommitTimelineRecord[][]): Joined
 }
 
 /** The order the stages of a joined write happen in (and are printed in). */
-export const JOINED_STAGES: readonly JoinedStage[] = ['submitted', 'forwarded', 'proposed', 'leaderPersisted', 'appSent', 'followerPersisted', 'acknowledged', 'leaderCommitted', 'committed', 'applied', 'resolved']
+export const JOINED_STAGES: readonly JoinedStage[] = ['submitted', 'forwarded', 'proposed', 'leaderPersisted', 'appSent', 'followerPersisted', 'acknowledged', 'leaderCommitted', 'committed', 'requesterPersisted', 'applied', 'resolved']
 
 /** Each stage's median, in ms after `submitted`, over the given writes (stages none of them has are left out). */
 export function stageMedians(commits: JoinedCommit[]): Partial<Record<JoinedStage, number>> {
