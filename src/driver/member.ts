@@ -307,6 +307,27 @@ export class Member extends ObservableV2<MemberEvents> {
   }
 
   /**
+   * The page is about to be frozen (Page Lifecycle `freeze`): no task runs
+   * until it resumes, so a leader hands leadership over now, in this turn
+   * (as a hidden one does); the others would elect anyway, later.
+   */
+  pageFrozen(): void {
+    const ctx = this.ctx
+    if (ctx.stopped || !ctx.running) return
+    if (ctx.isLeader) void this.leaving.handOffLeadership()
+  }
+
+  /**
+   * The page runs again after a freeze: tick now rather than at the next
+   * timer, so the session keepalive, a join to whoever leads now and a
+   * deposed leader's step down do not wait.
+   */
+  pageResumed(): void {
+    if (this.ctx.stopped || !this.ctx.running) return
+    this.onTick()
+  }
+
+  /**
    * Close other tabs' sessions at once (a death certificate: their Web Lock
    * is free, so no tab runs them); see SessionKeeper.closeOthers.
    */
