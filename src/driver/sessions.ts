@@ -3,7 +3,8 @@
 // OwnSession — this tab's session: opened by an `open-session` command when
 // the member starts (resent until this member applies it), kept alive by
 // `session-heartbeat` node messages to the leader (no log entry per
-// heartbeat), closed by a `close-session` command on a graceful close.
+// heartbeat: each tick when due, or on a message from the leader when the
+// ticks are late), closed by a `close-session` command on a graceful close.
 //
 // LeaderSessions — only while this member leads: a SessionTracker records the
 // last heartbeat of every session; sessions silent past their timeout are
@@ -40,7 +41,7 @@ export class OwnSession {
     readonly id: string,
     readonly timeoutMs: number,
     private readonly route: SessionRoute,
-    private readonly timings: { retryMs: number; heartbeatMs: number },
+    private readonly timings: { retryMs: number; heartbeatMs: number; tickMs: number },
   ) {}
 
   /** each tick: keep asking to open, then keep the session alive */
@@ -56,6 +57,20 @@ export class OwnSession {
     if (leaderChanged || now - this.lastHeartbeat >= this.timings.heartbeatMs) {
       if (this.route.heartbeat([this.id])) this.lastHeartbeat = now
     }
+  }
+
+  /**
+   * A message from the leader arrived. If our keepalive is overdue (our
+   * timers did not come: a hidden tab's are throttled, to once a minute after
+   * 5 minutes in Chrome unless WebRTC exempts it, browser/visibility.ts),
+   * send it now: message events are never throttled. On time (within a tick
+   * or two of the period) the tick sends it, as before.
+   */
+  leaderHeard(): void {
+    if (!this.open) return
+    const now = this.route.now()
+    if (now - this.lastHeartbeat < this.timings.heartbeatMs + 2 * this.timings.tickMs) return
+    if (this.route.heartbeat([this.id])) this.lastHeartbeat = now
   }
 
   /** a graceful close: ask the leader to close the session (ephemerals go at once) */
@@ -145,7 +160,7 @@ export class SessionKeeper {
       heartbeat: (sessions: string[]) => this.heartbeat(sessions),
       hasLeader: () => ctx.lead !== null,
     }
-    this.own = new OwnSession(id, ctx.sessionTimeoutMs, route, { retryMs: ctx.timing.retryMs, heartbeatMs: ctx.timing.sessionHeartbeatMs })
+    this.own = new OwnSession(id, ctx.sessionTimeoutMs, route, { retryMs: ctx.timing.retryMs, heartbeatMs: ctx.timing.sessionHeartbeatMs, tickMs: ctx.timing.tickMs })
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- undefined until the first newSession (declared with `!`)
     if (this.requests === undefined) {
       this.requests = new RequestPipeline(route, { retryMs: ctx.timing.retryMs, timeoutMs: ctx.timing.requestTimeoutMs }, id, ctx.timeline)

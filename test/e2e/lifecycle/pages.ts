@@ -58,3 +58,42 @@ export const commits = (page: Page, path: string): Promise<boolean> =>
     () => true,
     (e: { code?: string }) => (e.code === 'NODE_EXISTS' ? true : false),
   ), path)
+
+/**
+ * Emulate Chrome's intensive wake-up throttling (a page hidden for more than
+ * 5 minutes): the page's timers fire only at aligned wake-ups `everyMs`
+ * apart, all that are due together (Chrome: once a minute). Stricter than
+ * Chrome, which throttles only chained timers (nesting level 5 and more) and
+ * exempts pages with WebRTC: here every setTimeout waits (the member's clock
+ * has no other timer). Message events (data
+ * channels, BroadcastChannel) are not delayed, as in Chrome. `wakeUps` counts
+ * the wake-ups that ran a timer; `unthrottle` puts the timers back.
+ */
+export const throttleIntensively = (page: Page, everyMs: number): Promise<void> =>
+  page.evaluate((every) => {
+    const w = window as unknown as { setTimeout: typeof setTimeout; wakeUps: number; unthrottle: () => void }
+    const st = w.setTimeout
+    const slots = new Set<number>()
+    w.wakeUps = 0
+    const at = (ms: number): { wait: number; slot: number } => {
+      const slot = Math.ceil((performance.now() + Math.max(ms, 1)) / every)
+      return { wait: slot * every - performance.now(), slot }
+    }
+    const run = (slot: number, fn: () => void): void => {
+      if (!slots.has(slot)) {
+        slots.add(slot)
+        w.wakeUps++
+      }
+      fn()
+    }
+    w.setTimeout = ((fn: () => void, ms?: number, ...args: unknown[]) => {
+      const { wait, slot } = at(ms ?? 0)
+      return st.call(window, () => run(slot, () => fn(...(args as []))), wait)
+    }) as typeof setTimeout
+    w.unthrottle = () => {
+      w.setTimeout = st
+    }
+  }, everyMs)
+
+export const wakeUps = (page: Page): Promise<number> => page.evaluate(() => (window as unknown as { wakeUps: number }).wakeUps)
+export const unthrottle = (page: Page): Promise<void> => page.evaluate(() => (window as unknown as { unthrottle: () => void }).unthrottle())
