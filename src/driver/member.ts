@@ -83,6 +83,8 @@ export class Member extends ObservableV2<MemberEvents> {
   private started = false
   private ticker: RepeatingTimer | null = null
   private ticks = 0
+  /** when this member last ran its leader duties (null while it does not lead) */
+  private lastDutyAt: number | null = null
 
   constructor(private readonly opts: MemberOptions) {
     super()
@@ -402,6 +404,7 @@ export class Member extends ObservableV2<MemberEvents> {
     if (ctx.stopped || !ctx.running) return
     if (ctx.isLeader) this.leaderDuties(now)
     else {
+      this.lastDutyAt = null
       this.identity.askToJoin(now)
       // a new leader learns our facts (browser, visibility) from us
       if (leaderChanged && ctx.lead !== null) ctx.links.send(ctx.lead, { type: 'join', member: this.roster.own() })
@@ -415,6 +418,10 @@ export class Member extends ObservableV2<MemberEvents> {
   private leaderDuties(now: number): void {
     const ctx = this.ctx
     this.sessions.leader.touch([this.sessions.own.id], now)
+    // our own ticks came late (throttled timers): the keepalives we drive could not come on time
+    const since = this.lastDutyAt
+    if (since !== null && now - since > this.timing.tickMs * this.timing.electionTicks) this.sessions.leader.slept(ctx.tree, now, since, (id) => this.roster.lastHeardAt(id))
+    this.lastDutyAt = now
     const expire = this.sessions.leader.due(ctx.tree, now)
     if (expire !== null) this.route.propose(expire)
     const reap = this.housekeeping.due(ctx.tree, now)

@@ -15,8 +15,8 @@
 //
 // SessionKeeper — the two halves as one member runs them (below).
 import { SessionTracker } from '../tree/session-tracker'
+import type { SessionView } from '../tree/session-tracker'
 import type { Command } from '../tree/types'
-import type { ZTree } from '../tree/ztree'
 import type { MeshError } from '../shared/errors'
 import type { CommandRoute } from './command-route'
 import type { MemberContext } from './member-context'
@@ -88,13 +88,29 @@ export class LeaderSessions {
   constructor(private readonly retryMs: number) {}
 
   /** this member just became leader: every live session gets a fresh timeout */
-  takeOver(tree: ZTree, now: number): void {
+  takeOver(tree: SessionView, now: number): void {
     this.expiring.clear()
     this.tracker.grantAll(tree.sessions(), now)
   }
 
   touch(sessions: string[], now: number): void {
     for (const s of sessions) this.tracker.touch(s, now)
+  }
+
+  /**
+   * The leader's own ticks came late (its timers throttled: a hidden tab
+   * with no visible voter to hand over to). Its followers' keepalives ride on
+   * its messages when their timers are throttled too (OwnSession.leaderHeard),
+   * so while it slept they could not come on time: sessions of members it
+   * heard from since `since` count as alive now. A dead tab's member is
+   * silent, so its sessions still expire. Expiring later is always safe
+   * (invariant 3: fencing guards, not time).
+   */
+  slept(tree: SessionView, now: number, since: number, lastHeard: (member: string) => number | undefined): void {
+    for (const s of tree.sessions()) {
+      const heard = lastHeard(s.slice(0, s.indexOf('.')))
+      if (heard !== undefined && heard >= since) this.tracker.touch(s, now)
+    }
   }
 
   /** an applied open-session counts as a heartbeat */
@@ -111,7 +127,7 @@ export class LeaderSessions {
   }
 
   /** the expire-sessions command to propose now, if any */
-  due(tree: ZTree, now: number): Command | null {
+  due(tree: SessionView, now: number): Command | null {
     const expired = this.tracker.expired(now, tree).filter((s) => {
       const since = this.expiring.get(s)
       return since === undefined || now - since >= this.retryMs

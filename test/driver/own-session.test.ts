@@ -3,7 +3,7 @@
 // tab's timers throttled), so a throttled tab keeps its session while the
 // leader keeps talking, and a tab on time sends nothing more than before.
 import { describe, expect, it } from 'vitest'
-import { OwnSession } from '../../src/driver/sessions'
+import { LeaderSessions, OwnSession } from '../../src/driver/sessions'
 import type { SessionRoute } from '../../src/driver/sessions'
 
 function session(): { own: OwnSession; sent: number[]; at: (ms: number) => void } {
@@ -54,5 +54,26 @@ describe('OwnSession keepalive', () => {
     at(10_000)
     own.leaderHeard()
     expect(sent).toEqual([])
+  })
+})
+
+describe('LeaderSessions after the leader slept', () => {
+  const tree = (sessions: string[]) => ({ sessions: () => sessions, session: () => ({ timeoutMs: 3_000 }) })
+
+  it('sessions of members heard while the leader slept live on; a silent member’s still expire', () => {
+    const leader = new LeaderSessions(1_000)
+    const t = tree(['alive.t.1.a', 'dead.t.1.b'])
+    leader.takeOver(t, 0)
+    // the leader's next tick comes a minute later; `alive` answered its messages at 59 s, `dead` never
+    const heard = new Map([['alive', 59_000]])
+    leader.slept(t, 60_000, 0, (m) => heard.get(m))
+    expect(leader.due(t, 60_000)).toEqual({ type: 'expire-sessions', sessions: ['dead.t.1.b'], time: 60_000 })
+  })
+
+  it('without it, a leader waking after a minute expires every session it did not hear on its own ticks', () => {
+    const leader = new LeaderSessions(1_000)
+    const t = tree(['alive.t.1.a'])
+    leader.takeOver(t, 0)
+    expect(leader.due(t, 60_000)?.type).toBe('expire-sessions')
   })
 })

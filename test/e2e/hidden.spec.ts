@@ -59,3 +59,26 @@ test('a hidden follower whose timers wake once per 2 session timeouts keeps its 
   await expect.poll(() => commits(hidden, '/hidden-is-back'), { timeout: 30_000 }).toBe(true)
   expect(await sessionOf(hidden)).toBe(session)
 })
+
+test('every tab hidden and throttled alike: the leader stays, no session expires across several wake-ups, and writes commit', async ({ context }) => {
+  logPageErrors(context)
+  const pages = await openTabs(context, DEMO_URL(freshRoom(), `&session=${SESSION_MS}`), 3)
+  await waitForVoters(pages, 3)
+  const { leader: leaderId, page: leader } = await waitForLeader(pages)
+  const followers = pages.filter((p) => p !== leader)
+  for (const [i, p] of pages.entries()) await create(p, `/eph-${i}`, 'ephemeral')
+  const sessions = await Promise.all(pages.map(sessionOf))
+  for (const p of pages) await recordStates(p)
+  // the followers first: a hidden leader hands over to a voter it still thinks visible
+  for (const p of [...followers, leader!]) await setHidden(p, true)
+  for (const p of pages) await throttleIntensively(p, WAKE_UP_MS)
+  await expect.poll(() => wakeUps(leader!), { timeout: 45_000, intervals: [1_000] }).toBeGreaterThanOrEqual(3)
+  for (const [i, p] of pages.entries()) {
+    expect(await recorded(p)).not.toContain('lost')
+    expect(await sessionOf(p)).toBe(sessions[i])
+    expect(await exists(p, `/eph-${i}`)).toBe(true)
+  }
+  expect((await meshOf(followers[0]!)).leader).toBe(leaderId)
+  // a write from a throttled follower commits (at the throttled pace)
+  expect(await commits(followers[0]!, '/while-all-hidden')).toBe(true)
+})
