@@ -9,7 +9,8 @@
 // - a page that has used WebRTC is not cached: Page.backForwardCacheNotUsed
 //   says PageSupportNeeded / WebRTC (the mesh's RTCPeerConnections are still
 //   open as the page goes: its graceful close takes round trips). Back then
-//   loads the page afresh and the tab takes its member back, as on a reload.
+//   loads the page afresh and the tab joins as on a reload (its own member,
+//   or a new one if a surviving tab took its freed slot over meanwhile).
 // - a tab with no link yet (alone in its room) is cached and restored: that
 //   is where a restored page kept a closed mesh before, and what the first
 //   test checks. Browsers that cache pages with WebRTC get the same rejoin.
@@ -72,7 +73,7 @@ test('a tab restored from the back/forward cache rejoins: the same mesh object, 
   await context.close()
 })
 
-test('a tab with open links is not cached by Chromium (WebRTC); back loads it afresh and it takes its member back', async () => {
+test('a tab with open links is not cached by Chromium (WebRTC); back loads it afresh and it joins again', async () => {
   const context = await browser.newContext()
   logPageErrors(context)
   const pages = await openTabs(context, DEMO_URL(freshRoom()), 3)
@@ -86,8 +87,10 @@ test('a tab with open links is not cached by Chromium (WebRTC); back loads it af
   console.log(`[figure] bfcache with links: restored=${restored}, not cached because ${notCached.join(' ')}`)
   if (!restored) expect(notCached.join(' ')).toContain('WebRTC')
   await expect.poll(() => page.evaluate(() => window.mesh!.state), { timeout: 30_000 }).toBe('connected')
-  expect((await meshOf(page)).id).toBe(id)
-  if (!restored) expect((await tabInfo(page)).source).toBe('reload')
+  // its own member, or a new one if a surviving tab took its freed slot over meanwhile (a caretaker, as for a slow reload)
+  const now = (await meshOf(page)).id
+  console.log(`[figure] bfcache with links: member before ${id}, after ${now} (${(await tabInfo(page)).source})`)
+  await expect.poll(() => meshOf(rest[0]!).then((v) => v.members.map((m) => m.id)), { timeout: 30_000 }).toContain(now)
   await expect.poll(() => exists(page, '/while-away'), { timeout: 30_000 }).toBe(true)
   await expect.poll(() => commits(page, '/after-back'), { timeout: 30_000 }).toBe(true)
   await context.close()

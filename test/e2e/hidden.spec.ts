@@ -10,8 +10,8 @@
 // neither the 5-minute grace period nor the exemption can be observed.
 //
 // So the test takes the worst case: the tab says it is hidden and every
-// timer of the page waits for an aligned wake-up far apart (6 s here against
-// a 3 s session timeout, as a minute against the default 10 s), crossing
+// timer of the page waits for an aligned wake-up far apart (4 s here against
+// a 2 s session timeout, as a minute against the default 10 s), crossing
 // several of them. Its session must live on: its keepalive rides on the
 // leader's messages, which no browser throttles (OwnSession.overdue).
 import { expect, test } from '@playwright/test'
@@ -19,8 +19,8 @@ import { meshOf, openTabs, waitForLeader, waitForVoters } from '../../src/testin
 import { DEMO_URL, freshRoom, logPageErrors, setHidden } from './helpers/demo'
 import { commits, create, exists, recordStates, recorded, sessionOf, throttleIntensively, unthrottle, wakeUps } from './lifecycle/pages'
 
-const WAKE_UP_MS = 6_000
-const SESSION_MS = 3_000
+const WAKE_UP_MS = 4_000
+const SESSION_MS = 2_000
 
 test('a hidden follower whose timers wake once per 2 session timeouts keeps its session, its ephemerals and its vote across several wake-ups', async ({ context }) => {
   logPageErrors(context)
