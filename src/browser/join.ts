@@ -11,11 +11,13 @@
 //      records the slot before the lock is released) and builds the Mesh;
 //   2. watch the locks of the other members of this browser (death
 //      certificates, browser-death-watch.ts) and the page's lifecycle
-//      (visibility.ts): a hidden leader hands off, `pagehide` closes gracefully;
-//   3. hand back the Mesh.
+//      (visibility.ts): a hidden or freezing leader hands off, `pagehide`
+//      closes gracefully;
+//   3. hand back the Mesh. Steps 1 and 2 are one run (runTab); a page
+//      restored from the back/forward cache runs them again into the same Mesh.
 //
 // The member's Web Lock is held for the life of the tab (released by close()).
-import { MeshError } from '../shared/errors'
+import { MeshError, toMeshError } from '../shared/errors'
 import { assembleMesh, memberSettings, seededRandom } from '../client/assemble'
 import type { AssembledMesh } from '../client/assemble'
 import { holdTransportErrors } from '../client/transport-errors'
@@ -27,7 +29,7 @@ import { realClock } from '../shared/clock'
 import { acquireLock, bootstrapLockName, browserId, chooseMember, keyedSlots, memberLockName } from './identity'
 import { randomId } from '../shared/random-id'
 import type { LockManagerLike } from './identity'
-import { watchPageLifecycle } from './visibility'
+import { watchBackForwardCache, watchPageLifecycle } from './visibility'
 import { BROWSER_TIMING } from '../driver/options'
 import type { PageLifecycle } from './visibility'
 import { DeathWatch } from './death-watch'
@@ -98,8 +100,77 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
   const openTransport = (hello: PeerHello, key: MemberKey) => openBrowserTransport(hello, key, transportOpts)
 
   const browser = browserId(safeStorage(() => globalThis.localStorage))
-  const tab = randomId('t')
   const settings: MemberSettings = { timing: { ...BROWSER_TIMING }, ...memberSettings(options) }
+  const listenFirst = options.signaling !== undefined || options.storage === 'memory'
+
+  // ---- the back/forward cache ----
+  // A page going into the cache closes its mesh (its pagehide, like any
+  // other); restored, the same Mesh object joins again (a new member run,
+  // a new session: ephemerals and leases of before are gone, as after a
+  // ZooKeeper session expiry). A Mesh the app closed stays closed.
+  let cached = false
+  let mesh: AssembledMesh | null = null
+  const stopWatchingCache = watchBackForwardCache(() => {
+    if (!cached || mesh === null) return
+    cached = false
+    const closed = mesh
+    void (async () => {
+      // a close the freeze interrupted finishes first (its steps are bounded)
+      await closed.close()
+      await runTab(run, closed)
+    })().catch((err: unknown) => closed.reportError(toMeshError(err, 'STORAGE')))
+  })
+  const run: TabRun = {
+    room,
+    locks,
+    provider,
+    keys,
+    openTransport,
+    browser,
+    settings,
+    listenFirst,
+    graceMs: options.graceMs,
+    pageHidden: (persisted) => {
+      if (persisted) cached = true
+    },
+    released: () => {
+      if (!cached) stopWatchingCache()
+    },
+  }
+  try {
+    mesh = await runTab(run)
+  } catch (err) {
+    stopWatchingCache()
+    throw err
+  }
+  return mesh
+}
+
+/** What every run of a tab's member shares (the first, and one after each restore from the bfcache). */
+interface TabRun {
+  room: string
+  locks: LockManagerLike
+  provider: StorageProvider
+  keys: MemberKeyStore
+  openTransport: (hello: PeerHello, key: MemberKey) => MeshTransport
+  browser: string
+  settings: MemberSettings
+  listenFirst: boolean
+  graceMs: number | undefined
+  /** the page is going (pagehide); `persisted`: into the back/forward cache */
+  pageHidden(persisted: boolean): void
+  /** the run's mesh closed and released its member */
+  released(): void
+}
+
+/**
+ * One run of this tab's member: choose, lock and start it (into `into`, a
+ * closed Mesh that runs again, or a new Mesh), then watch death certificates
+ * and the page's lifecycle until it closes.
+ */
+async function runTab(o: TabRun, into?: AssembledMesh): Promise<AssembledMesh> {
+  const { room, locks, provider, keys, openTransport, browser, settings } = o
+  const tab = randomId('t')
 
   // ---- 1. choose, lock and start the member, under the room's bootstrap lock ----
   let lifecycle: PageLifecycle | null = null
@@ -115,14 +186,16 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
       provider,
       keys,
       openTransport,
-      listenFirst: options.signaling !== undefined || options.storage === 'memory',
+      listenFirst: o.listenFirst,
       member: { ...settings, hello: { member: '', tab, browser }, visible: () => lifecycle?.visible() ?? true },
       // what the tab runs beside the member stops first when the Mesh closes
       beforeRelease: () => {
         tabClosing.abort()
         deathWatch?.stop()
         lifecycle?.dispose()
+        o.released()
       },
+      ...(into === undefined ? {} : { into }),
     })
   } finally {
     roomLock.release()
@@ -175,11 +248,16 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
       },
       onCertificate: (e) => certificates.push(e),
     },
-    { ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }), vacantAtStart: started.vacantAtStart },
+    { ...(o.graceMs === undefined ? {} : { graceMs: o.graceMs }), vacantAtStart: started.vacantAtStart },
   )
   lifecycle = watchPageLifecycle({
     visibilityChanged: () => member.visibilityChanged(),
-    pageHide: () => void mesh.close(),
+    pageHide: (persisted) => {
+      o.pageHidden(persisted)
+      void mesh.close()
+    },
+    frozen: () => member.pageFrozen(),
+    resumed: () => member.pageResumed(),
   })
   member.visibilityChanged()
   deathWatch.start()
@@ -195,7 +273,8 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
     certificates,
     diagnosticMember: () => member,
   }
-  Object.defineProperty(mesh, BROWSER_TAB, { value: info, enumerable: false })
+  // a run after a restore from the bfcache tells of its own member
+  Object.defineProperty(mesh, BROWSER_TAB, { value: info, enumerable: false, configurable: true })
   return mesh
 }
 
@@ -252,6 +331,8 @@ async function startMember(o: {
   member: MemberSettings & Pick<MemberOptions, 'hello' | 'visible'>
   /** runs when the Mesh closes, before the transport, the storage and the member's Web Lock are released */
   beforeRelease: () => void
+  /** a closed Mesh to run again (restored from the bfcache) */
+  into?: AssembledMesh
 }): Promise<StartedMember> {
   const chosen = await chooseMember({ room: o.room, locks: o.locks, provider: o.provider, keys: o.keys, tabStore: safeStorage(() => globalThis.sessionStorage) })
   const cleanup: (() => Promise<void> | void)[] = [() => chosen.lock.release()]
@@ -278,7 +359,7 @@ async function startMember(o: {
       chosen.lock.release()
     }
     const parts = { ...o.member, hello, storage, reopenStorage: slot.reopen, transport, bootstrap: founded, release }
-    const { mesh, member } = await assembleMesh(parts, { heldErrors })
+    const { mesh, member } = await assembleMesh(parts, { heldErrors, ...(o.into === undefined ? {} : { into: o.into }) })
     return { mesh, member, transport, founded, source: chosen.source, vacantAtStart: await allFree(o.locks, o.room, chosen.others) }
   } catch (err) {
     for (const undo of cleanup) await undo()

@@ -14,6 +14,23 @@
 //     waits at least BROWSER_TIMING.electionTicks ticks (1.5 s), above the
 //     1 s throttled cadence; PreVote keeps a waking tab from deposing a
 //     healthy leader and CheckQuorum keeps a frozen leader from serving.
+//   - Chrome's intensive throttling (hidden > 5 min: chained timers wake at
+//     most once a minute) does not apply while the page has an RTCPeerConnection
+//     or an open RTCDataChannel (Blink registers them with the scheduler as
+//     `kWebRTC`, DisableAggressiveThrottling): a tab linked to the mesh keeps
+//     the 1 s cadence. Other browsers promise nothing of the kind, so a tab's
+//     session keepalive also rides on the leader's messages (message events
+//     are never throttled): OwnSession.overdue, called from the dispatch.
+//   - `freeze` (Page Lifecycle: Chrome freezes background tabs, and every page
+//     entering the back/forward cache): no task runs until `resume`, so a
+//     leader hands off as on hidden; the frozen tab costs no quorum (the others
+//     elect, PreVote and CheckQuorum as above), and on `resume` it ticks at
+//     once: heartbeats, its session keepalive, a join to the new leader.
+//   - `pagehide` with `persisted` (the page goes into the back/forward cache)
+//     closes the mesh like any pagehide: the page may never come back, and a
+//     cached page holds no Web Lock and no link. On `pageshow` with
+//     `persisted` the tab joins again into the same Mesh object
+//     (watchBackForwardCache, browser/join.ts).
 
 export interface PageLifecycle {
   /** is the tab visible now */
@@ -25,21 +42,49 @@ export interface PageLifecycle {
 export interface PageLifecycleHandlers {
   /** the tab became hidden or visible */
   visibilityChanged(): void
-  /** the page is being unloaded (closed, reloaded, navigated away, or put in the bfcache) */
-  pageHide(): void
+  /** the page is being unloaded (closed, reloaded, navigated away, or put in the bfcache: `persisted`) */
+  pageHide(persisted: boolean): void
+  /** the page is about to be frozen (no task runs until `resumed`) */
+  frozen(): void
+  /** the page runs again after a freeze */
+  resumed(): void
 }
 
 /** Listen to the page's lifecycle; `doc`/`win` are injectable for tests. */
 export function watchPageLifecycle(handlers: PageLifecycleHandlers, doc: Document = document, win: Window = window): PageLifecycle {
   const onVisibility = (): void => handlers.visibilityChanged()
-  const onPageHide = (): void => handlers.pageHide()
+  const onPageHide = (e: Event): void => handlers.pageHide(persisted(e))
+  const onFreeze = (): void => handlers.frozen()
+  const onResume = (): void => handlers.resumed()
   doc.addEventListener('visibilitychange', onVisibility)
+  doc.addEventListener('freeze', onFreeze)
+  doc.addEventListener('resume', onResume)
   win.addEventListener('pagehide', onPageHide)
   return {
     visible: () => doc.visibilityState !== 'hidden',
     dispose: () => {
       doc.removeEventListener('visibilitychange', onVisibility)
+      doc.removeEventListener('freeze', onFreeze)
+      doc.removeEventListener('resume', onResume)
       win.removeEventListener('pagehide', onPageHide)
     },
   }
+}
+
+/**
+ * Call `restored` when the page comes back from the back/forward cache
+ * (`pageshow` with `persisted`). Unlike watchPageLifecycle this outlives the
+ * mesh: the mesh closed as the page went into the cache. Returns a stop.
+ */
+export function watchBackForwardCache(restored: () => void, win: Window = window): () => void {
+  const onPageShow = (e: Event): void => {
+    if (persisted(e)) restored()
+  }
+  win.addEventListener('pageshow', onPageShow)
+  return () => win.removeEventListener('pageshow', onPageShow)
+}
+
+/** PageTransitionEvent.persisted, false for anything else */
+function persisted(e: Event): boolean {
+  return (e as Partial<PageTransitionEvent>).persisted === true
 }

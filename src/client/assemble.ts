@@ -46,6 +46,8 @@ export interface AssemblyOptions {
   /** what the transport reported since the entry point opened it (joinMesh
    *  listens for peers before it starts the member); default: held from now */
   heldErrors?: HeldTransportErrors
+  /** a closed Mesh to run again over the new member (a page restored from the bfcache) instead of a new one */
+  into?: AssembledMesh
 }
 
 /**
@@ -76,13 +78,15 @@ export async function assembleMesh(parts: StartMeshOptions, assembly: AssemblyOp
       await parts.storage.close()
     })
   const offTransportErrors = heldErrors.forwardTo(member)
-  const mesh = meshOver(member, {
-    clock: scheduler,
-    onClose: async () => {
-      offTransportErrors()
-      await release()
-    },
-  })
+  const onClose = async (): Promise<void> => {
+    offTransportErrors()
+    await release()
+  }
+  if (assembly.into !== undefined) {
+    assembly.into.reattach(member, onClose)
+    return { mesh: assembly.into, member }
+  }
+  const mesh = meshOver(member, { clock: scheduler, onClose })
   return { mesh, member }
 }
 

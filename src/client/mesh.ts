@@ -54,7 +54,7 @@ export class MeshClient implements MeshCore {
   private readonly events = new ObservableV2<MeshEvents>()
   private detach: (() => void)[] = []
   private readonly settle: Settle
-  private readonly onCloseHook: (() => Promise<void>) | undefined
+  private onCloseHook: (() => Promise<void>) | undefined
   private closing: Promise<void> | null = null
 
   constructor(member: Member, opts: MeshClientOptions = {}) {
@@ -62,6 +62,23 @@ export class MeshClient implements MeshCore {
     this.settle = opts.settle ?? ((p) => p)
     this.onCloseHook = opts.onClose
     this.attach(member)
+  }
+
+  /**
+   * A closed Mesh runs again over a new member (a page restored from the
+   * back/forward cache, browser/join.ts): listeners stay, `onClose` now
+   * releases what the new member holds, and listeners hear the state it
+   * starts in (its first `state` events came before it was attached here).
+   */
+  reattach(member: Member, onClose: () => Promise<void>): void {
+    this.attach(member)
+    this.onCloseHook = onClose
+    this.events.emit('state', [member.state])
+  }
+
+  /** Tell the app of an error outside any call (a failed rejoin after a restore from the bfcache). */
+  reportError(err: MeshError): void {
+    this.events.emit('error', [err])
   }
 
   /** Put another member behind this Mesh (restart, takeover). Listeners stay. */

@@ -42,6 +42,8 @@ export class MessageDispatch {
     const now = ctx.clock.now()
     this.roster.heard(peer, now)
     this.quorum.contact.heard(peer)
+    // our session keepalive must not wait for timers a hidden tab's browser throttles
+    if (peer === ctx.lead && !ctx.isLeader) this.sessions.own.leaderHeard()
     switch (msg.type) {
       case 'raft': {
         let m: Message

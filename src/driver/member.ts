@@ -83,6 +83,8 @@ export class Member extends ObservableV2<MemberEvents> {
   private started = false
   private ticker: RepeatingTimer | null = null
   private ticks = 0
+  /** when this member last ran its leader duties (null while it does not lead) */
+  private lastDutyAt: number | null = null
 
   constructor(private readonly opts: MemberOptions) {
     super()
@@ -307,6 +309,27 @@ export class Member extends ObservableV2<MemberEvents> {
   }
 
   /**
+   * The page is about to be frozen (Page Lifecycle `freeze`): no task runs
+   * until it resumes, so a leader hands leadership over now, in this turn
+   * (as a hidden one does); the others would elect anyway, later.
+   */
+  pageFrozen(): void {
+    const ctx = this.ctx
+    if (ctx.stopped || !ctx.running) return
+    if (ctx.isLeader) void this.leaving.handOffLeadership()
+  }
+
+  /**
+   * The page runs again after a freeze: tick now rather than at the next
+   * timer, so the session keepalive, a join to whoever leads now and a
+   * deposed leader's step down do not wait.
+   */
+  pageResumed(): void {
+    if (this.ctx.stopped || !this.ctx.running) return
+    this.onTick()
+  }
+
+  /**
    * Close other tabs' sessions at once (a death certificate: their Web Lock
    * is free, so no tab runs them); see SessionKeeper.closeOthers.
    */
@@ -381,6 +404,7 @@ export class Member extends ObservableV2<MemberEvents> {
     if (ctx.stopped || !ctx.running) return
     if (ctx.isLeader) this.leaderDuties(now)
     else {
+      this.lastDutyAt = null
       this.identity.askToJoin(now)
       // a new leader learns our facts (browser, visibility) from us
       if (leaderChanged && ctx.lead !== null) ctx.links.send(ctx.lead, { type: 'join', member: this.roster.own() })
@@ -394,6 +418,10 @@ export class Member extends ObservableV2<MemberEvents> {
   private leaderDuties(now: number): void {
     const ctx = this.ctx
     this.sessions.leader.touch([this.sessions.own.id], now)
+    // our own ticks came late (throttled timers): the keepalives we drive could not come on time
+    const since = this.lastDutyAt
+    if (since !== null && now - since > this.timing.tickMs * this.timing.electionTicks) this.sessions.leader.slept(ctx.tree, now, since, (id) => this.roster.lastHeardAt(id))
+    this.lastDutyAt = now
     const expire = this.sessions.leader.due(ctx.tree, now)
     if (expire !== null) this.route.propose(expire)
     const reap = this.housekeeping.due(ctx.tree, now)

@@ -79,6 +79,11 @@ export class Roster {
     return [...this.facts.values()]
   }
 
+  /** when we last heard from the member (any message or link), if ever */
+  lastHeardAt(member: string): number | undefined {
+    return this.lastHeard.get(member)
+  }
+
   heard(peer: string, now: number): void {
     this.lastHeard.set(peer, now)
   }

@@ -3,7 +3,8 @@
 // OwnSession — this tab's session: opened by an `open-session` command when
 // the member starts (resent until this member applies it), kept alive by
 // `session-heartbeat` node messages to the leader (no log entry per
-// heartbeat), closed by a `close-session` command on a graceful close.
+// heartbeat: each tick when due, or on a message from the leader when the
+// ticks are late), closed by a `close-session` command on a graceful close.
 //
 // LeaderSessions — only while this member leads: a SessionTracker records the
 // last heartbeat of every session; sessions silent past their timeout are
@@ -14,8 +15,8 @@
 //
 // SessionKeeper — the two halves as one member runs them (below).
 import { SessionTracker } from '../tree/session-tracker'
+import type { SessionView } from '../tree/session-tracker'
 import type { Command } from '../tree/types'
-import type { ZTree } from '../tree/ztree'
 import type { MeshError } from '../shared/errors'
 import type { CommandRoute } from './command-route'
 import type { MemberContext } from './member-context'
@@ -40,7 +41,7 @@ export class OwnSession {
     readonly id: string,
     readonly timeoutMs: number,
     private readonly route: SessionRoute,
-    private readonly timings: { retryMs: number; heartbeatMs: number },
+    private readonly timings: { retryMs: number; heartbeatMs: number; tickMs: number },
   ) {}
 
   /** each tick: keep asking to open, then keep the session alive */
@@ -58,6 +59,20 @@ export class OwnSession {
     }
   }
 
+  /**
+   * A message from the leader arrived. If our keepalive is overdue (our
+   * timers did not come: a hidden tab's are throttled, to once a minute after
+   * 5 minutes in Chrome unless WebRTC exempts it, browser/visibility.ts),
+   * send it now: message events are never throttled. On time (within a tick
+   * or two of the period) the tick sends it, as before.
+   */
+  leaderHeard(): void {
+    if (!this.open) return
+    const now = this.route.now()
+    if (now - this.lastHeartbeat < this.timings.heartbeatMs + 2 * this.timings.tickMs) return
+    if (this.route.heartbeat([this.id])) this.lastHeartbeat = now
+  }
+
   /** a graceful close: ask the leader to close the session (ephemerals go at once) */
   requestClose(): boolean {
     if (!this.open) return false
@@ -73,13 +88,29 @@ export class LeaderSessions {
   constructor(private readonly retryMs: number) {}
 
   /** this member just became leader: every live session gets a fresh timeout */
-  takeOver(tree: ZTree, now: number): void {
+  takeOver(tree: SessionView, now: number): void {
     this.expiring.clear()
     this.tracker.grantAll(tree.sessions(), now)
   }
 
   touch(sessions: string[], now: number): void {
     for (const s of sessions) this.tracker.touch(s, now)
+  }
+
+  /**
+   * The leader's own ticks came late (its timers throttled: a hidden tab
+   * with no visible voter to hand over to). Its followers' keepalives ride on
+   * its messages when their timers are throttled too (OwnSession.leaderHeard),
+   * so while it slept they could not come on time: sessions of members it
+   * heard from since `since` count as alive now. A dead tab's member is
+   * silent, so its sessions still expire. Expiring later is always safe
+   * (invariant 3: fencing guards, not time).
+   */
+  slept(tree: SessionView, now: number, since: number, lastHeard: (member: string) => number | undefined): void {
+    for (const s of tree.sessions()) {
+      const heard = lastHeard(s.slice(0, s.indexOf('.')))
+      if (heard !== undefined && heard >= since) this.tracker.touch(s, now)
+    }
   }
 
   /** an applied open-session counts as a heartbeat */
@@ -96,7 +127,7 @@ export class LeaderSessions {
   }
 
   /** the expire-sessions command to propose now, if any */
-  due(tree: ZTree, now: number): Command | null {
+  due(tree: SessionView, now: number): Command | null {
     const expired = this.tracker.expired(now, tree).filter((s) => {
       const since = this.expiring.get(s)
       return since === undefined || now - since >= this.retryMs
@@ -145,7 +176,7 @@ export class SessionKeeper {
       heartbeat: (sessions: string[]) => this.heartbeat(sessions),
       hasLeader: () => ctx.lead !== null,
     }
-    this.own = new OwnSession(id, ctx.sessionTimeoutMs, route, { retryMs: ctx.timing.retryMs, heartbeatMs: ctx.timing.sessionHeartbeatMs })
+    this.own = new OwnSession(id, ctx.sessionTimeoutMs, route, { retryMs: ctx.timing.retryMs, heartbeatMs: ctx.timing.sessionHeartbeatMs, tickMs: ctx.timing.tickMs })
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- undefined until the first newSession (declared with `!`)
     if (this.requests === undefined) {
       this.requests = new RequestPipeline(route, { retryMs: ctx.timing.retryMs, timeoutMs: ctx.timing.requestTimeoutMs }, id, ctx.timeline)

@@ -133,7 +133,9 @@ export interface MeshEvents {
 export interface MeshCore {
   /** this tab's member id */
   readonly id: string
-  /** this tab's session (owner of its ephemerals) */
+  /** this tab's session (owner of its ephemerals); a new one after an
+   *  expiry (`lost`, e.g. a tab frozen longer than its session timeout) and
+   *  after a restore from the back/forward cache */
   readonly sessionId: string
   /** member id of the current leader */
   readonly leader: string | null
@@ -143,6 +145,8 @@ export interface MeshCore {
   readonly commitIndex: number
   /** the highest log index (zxid) applied to this tab's tree: local reads see exactly this (an addition) */
   readonly appliedIndex: number
+  /** in a browser a page restored from the back/forward cache joins again
+   *  into the same Mesh: `closed` (as the page went) → `connecting` → `connected` */
   readonly state: MeshState
   members(): MemberInfo[]
   on<E extends keyof MeshEvents>(event: E, fn: MeshEvents[E]): () => void

@@ -41,3 +41,42 @@ describe('joinMesh', () => {
     expect(browser.holder(memberLockName('solo', mesh.id))).toBeNull()
   })
 })
+
+/** the page events a browser fires around the back/forward cache, with their `persisted` flag */
+const pageTransition = (type: 'pagehide' | 'pageshow', persisted: boolean): Event => Object.assign(new Event(type), { persisted })
+
+describe('joinMesh and the back/forward cache', () => {
+  it('a page put in the bfcache closes its mesh; restored (pageshow persisted), the same Mesh rejoins with a new session', async () => {
+    const browser = new FakeBrowserLocks()
+    const mesh = await joinMesh({ room: 'bfcache', storage: 'memory', locks: browser.tab().locks })
+    await mesh.create('/before', 'x')
+    const states: string[] = []
+    mesh.on('state', (s) => states.push(s))
+    const session = mesh.sessionId
+    const win = page.window as EventTarget
+    win.dispatchEvent(pageTransition('pagehide', true))
+    await expect.poll(() => mesh.state).toBe('closed')
+    win.dispatchEvent(pageTransition('pageshow', true))
+    await expect.poll(() => mesh.state, { timeout: 10_000 }).toBe('connected')
+    expect(states).toContain('closed')
+    expect(mesh.sessionId).not.toBe(session)
+    // the same object works again: its member kept its slot (the log), and it commits
+    expect((await mesh.get('/before')).text()).toBe('x')
+    await mesh.create('/after', 'y')
+    expect(browser.holder(memberLockName('bfcache', mesh.id))).not.toBeNull()
+    await mesh.close()
+    expect(browser.holder(memberLockName('bfcache', mesh.id))).toBeNull()
+  })
+
+  it('a mesh the app closed stays closed when the page comes back from the bfcache', async () => {
+    const browser = new FakeBrowserLocks()
+    const mesh = await joinMesh({ room: 'bfcache-closed', storage: 'memory', locks: browser.tab().locks })
+    await mesh.close()
+    const win = page.window as EventTarget
+    win.dispatchEvent(pageTransition('pagehide', true))
+    win.dispatchEvent(pageTransition('pageshow', true))
+    await new Promise((r) => setTimeout(r, 50))
+    expect(mesh.state).toBe('closed')
+    expect(browser.holder(memberLockName('bfcache-closed', mesh.id))).toBeNull()
+  })
+})
