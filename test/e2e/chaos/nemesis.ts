@@ -5,8 +5,10 @@
 // - close: a graceful close (page.close: pagehide runs, the mesh hands off);
 //   a new tab opens in its slot;
 // - reload: the tab reloads and takes its member back;
-// - freeze: Page Lifecycle freeze (DevTools Page.setWebLifecycleState frozen,
-//   then active): no task runs, its links stay open and silent;
+// - freeze: Page Lifecycle freeze (lifecycle/pages.ts setFrozen: the `freeze`
+//   event, then the main thread paused by DevTools' debugger, as
+//   Page.setWebLifecycleState freezes nothing in this headless Chromium): no
+//   task runs, its links stay open and silent; then `resume`;
 // - hide: the tab says it is hidden (visibilitychange), then visible again;
 // - cut: a device's links all go silent (test/e2e/devices/link-cut.ts), then
 //   deliver what they held.
@@ -15,6 +17,7 @@
 // that moment), so a replay is close, not exact.
 import * as prng from 'lib0/prng'
 import { crash, setHidden } from '../helpers/demo'
+import { setFrozen } from '../lifecycle/pages'
 import type { ChaosDevice, TabSlot } from './tabs'
 import { openTab, setCut, sleep } from './tabs'
 
@@ -128,12 +131,10 @@ export class Nemesis {
         tab.state = 'up'
         return
       case 'freeze': {
-        const cdp = await page.context().newCDPSession(page)
         tab.state = 'frozen'
-        await cdp.send('Page.setWebLifecycleState', { state: 'frozen' })
+        await setFrozen(page, true)
         await sleep(hold)
-        await cdp.send('Page.setWebLifecycleState', { state: 'active' })
-        await cdp.detach().catch(() => undefined)
+        await setFrozen(page, false)
         tab.state = 'up'
         return
       }
