@@ -166,8 +166,13 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
             primary: member,
             member: caretaken,
             signal: tabClosing.signal,
-            // its vote is back within reach: a leaderless member need not wait out an election timeout
-            started: () => campaignOnceLinked(transport, member, id),
+            // its vote is back within reach: a leaderless member need not wait
+            // out an election timeout; and should our member's log be behind
+            // its own, it refuses our member and campaigns itself
+            started: (caretaker) => {
+              caretaker.campaignIfRefusing()
+              campaignOnceLinked(transport, member, id)
+            },
           })
         } finally {
           caretaking.delete(id)

@@ -336,6 +336,11 @@ export class Member extends ObservableV2<MemberEvents> {
     this.loop.pump()
   }
 
+  /** Leaderless (a reopening tab runs the freed voters): campaign the first time we refuse a candidate for a shorter log (RawNode.campaignIfRefusing). */
+  campaignIfRefusing(): void {
+    if (!this.ctx.stopped && this.ctx.running && this.ctx.lead === null) this.ctx.raft.campaignIfRefusing()
+  }
+
   /** A death certificate (a free Web Lock): the member is gone for good. */
   reportPeerGone(peer: string): void {
     if (this.ctx.stopped || !this.ctx.running) return

@@ -108,6 +108,16 @@ export class RawNode {
     return this.raft.handOverNow(to)
   }
 
+  /** Leaderless follower: campaign the first time we refuse a candidate for a shorter log (see Raft.campaignIfRefusing). */
+  campaignIfRefusing(): void {
+    this.raft.campaignIfRefusing()
+  }
+
+  /** Leader: a link to `id` came up; it hears a heartbeat now (see Raft.reportLinked). */
+  reportLinked(id: NodeId): void {
+    this.raft.reportLinked(id)
+  }
+
   /** Leader: the link to `id` failed; stop pipelining to it and probe. */
   reportUnreachable(id: NodeId): void {
     this.raft.reportUnreachable(id)
