@@ -332,7 +332,7 @@ export class Member extends ObservableV2<MemberEvents> {
   campaignIfLeaderless(): void {
     const ctx = this.ctx
     if (ctx.stopped || !ctx.running || ctx.lead !== null || ctx.role !== 'follower' || !this.conf.voters.includes(ctx.id)) return
-    ctx.raft.campaign()
+    ctx.raft.campaignKnowingLeaderless()
     this.loop.pump()
   }
 

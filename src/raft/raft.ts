@@ -73,6 +73,8 @@ export class Raft {
   committedConflictFrom: NodeId | null = null
   /** our dead leader's successor was left to another survivor: campaign if we must refuse it (reportPeerGone) */
   private campaignIfRefused = false
+  /** campaign once more when a voter answers our campaign with a newer term (campaignKnowingLeaderless) */
+  private campaignAgainIfStale = false
   /** the leader a death certificate took from us (reportPeerGone), in its
    *  term, for one election timeout of ticks (a certificate is the driver's
    *  word: should the leader be alive after all, we follow it again) */
@@ -320,7 +322,10 @@ export class Raft {
     this.reset(term)
     this.lead = lead
     this.role = 'follower'
-    if (lead !== null) this.campaignIfRefused = false
+    if (lead !== null) {
+      this.campaignIfRefused = false
+      this.campaignAgainIfStale = false
+    }
   }
 
   private becomePreCandidate(): void {
@@ -343,6 +348,7 @@ export class Raft {
     this.reset(this.term)
     this.lead = this.id
     this.role = 'leader'
+    this.campaignAgainIfStale = false
     this.trk.progress.get(this.id)?.becomeReplicate()
     // conservatively assume an unapplied conf entry may be in the log
     this.pendingConfIndex = this.log.lastIndex()
@@ -558,7 +564,15 @@ export class Raft {
       } else if (m.type === 'MsgApp' || m.type === 'MsgHeartbeat' || m.type === 'MsgSnap') {
         this.becomeFollower(m.term, m.from)
       } else {
+        const again = this.campaignAgainIfStale && (m.type === 'MsgPreVoteResp' || m.type === 'MsgVoteResp')
         this.becomeFollower(m.term, null)
+        if (again) {
+          // we know nobody leads (campaignKnowingLeaderless): our term was
+          // only stale, so we run again at once in the newer one
+          this.campaignAgainIfStale = false
+          this.hup('auto')
+          return
+        }
       }
     } else if (m.term < this.term) {
       if (PLANTED_BUGS && this.bugs.ignoreResponseTerm === true && RESPONSES.has(m.type)) {
@@ -1016,6 +1030,18 @@ export class Raft {
 
   private sendTimeoutNow(to: NodeId): void {
     this.send('MsgTimeoutNow', to, this.term)
+  }
+
+  /**
+   * Campaign now, knowing that nobody leads (a reopening tab: its caretakers
+   * just brought the freed voters back). A voter that answers with a newer
+   * term (a term the others reached before every tab closed) makes us run
+   * again at once in that term rather than after an election timeout. Once:
+   * the retry is not renewed, so two members cannot keep it up forever.
+   */
+  campaignKnowingLeaderless(): void {
+    this.campaignAgainIfStale = true
+    this.hup('auto')
   }
 
   /**

@@ -108,6 +108,11 @@ export class RawNode {
     return this.raft.handOverNow(to)
   }
 
+  /** Campaign now, knowing nobody leads: a newer term in an answer makes us run again at once (see Raft.campaignKnowingLeaderless). */
+  campaignKnowingLeaderless(): void {
+    this.raft.campaignKnowingLeaderless()
+  }
+
   /** Leaderless follower: campaign the first time we refuse a candidate for a shorter log (see Raft.campaignIfRefusing). */
   campaignIfRefusing(): void {
     this.raft.campaignIfRefusing()

@@ -336,6 +336,43 @@ describe('CheckQuorum', () => {
   })
 })
 
+describe('§5.2 campaignKnowingLeaderless', () => {
+  /** 1 led and is gone; 3 reached a newer term than 2 (an election 2 missed); both restart leaderless */
+  const staleTerm = (): Network => {
+    const net = Network.cluster(ids, { checkQuorum: true, preVote: true })
+    net.stabilize()
+    net.elect('1')
+    net.members.delete('1')
+    // 3 campaigned alone (no PreVote): its term moved on, 2 never heard
+    net.isolate('2')
+    net.node('3').step({
+      type: 'MsgTimeoutNow', from: '1', to: '3', term: net.node('3').status().term, logTerm: 0, index: 0, commit: 0,
+      entries: [], reject: false, rejectHint: 0, context: null, snapshot: null,
+    })
+    net.stabilize()
+    net.heal()
+    net.restart('2')
+    net.restart('3')
+    return net
+  }
+
+  it('a voter that answers with a newer term makes the candidate run again at once in it', () => {
+    const net = staleTerm()
+    expect(net.node('3').status().term).toBeGreaterThan(net.node('2').status().term)
+    net.node('2').campaignKnowingLeaderless()
+    net.stabilize()
+    // no tick passed
+    expect(net.leader()).toBe('2')
+  })
+
+  it('a plain campaign only adopts the newer term and waits for its election timeout', () => {
+    const net = staleTerm()
+    net.node('2').campaign()
+    net.stabilize()
+    expect(net.leader()).toBeNull()
+  })
+})
+
 describe('§5.2 heartbeats: reportLinked', () => {
   it('a leader heartbeats a member whose link just came up, at once', () => {
     const net = Network.cluster(ids)
