@@ -105,6 +105,11 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
   let lifecycle: PageLifecycle | null = null
   let deathWatch: DeathWatch | null = null
   const tabClosing = new AbortController()
+  // a page's first Web Lock and its first IndexedDB request each wait for the
+  // browser to connect the page to its storage (tens of ms on a busy machine):
+  // side by side, not one after the other. Only a read, its result unused:
+  // the slots are listed again under the room lock, where the choice is made.
+  void keyedSlots(provider, keys, room).catch(() => undefined)
   const roomLock = await acquireLock(locks, bootstrapLockName(room))
   if (roomLock === null) throw new MeshError('BAD_ARGUMENTS', 'could not take the room lock')
   let started: StartedMember
