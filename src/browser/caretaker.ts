@@ -33,8 +33,8 @@ export interface CaretakerOptions {
   signal: AbortSignal
   /** how often the caretaker re-announces and checks retirement (default 500 ms) */
   roundMs?: number
-  /** called once the member runs (its storage loaded, its transport open) */
-  started?: () => void
+  /** called once the member runs (its storage loaded, its transport open), with the member */
+  started?: (member: Member) => void
 }
 
 const isVoter = (m: Member, id: string): boolean => m.conf.voters.includes(id) || m.conf.votersOutgoing.includes(id)
@@ -52,7 +52,7 @@ export async function runCaretaker(opts: CaretakerOptions): Promise<'retired' | 
     await storage.close()
     throw err
   }
-  opts.started?.()
+  opts.started?.(member)
   const leaving = encodeNodeMessage({ type: 'leaving', member: id })
   const sayLeaving = (): void => {
     for (const link of transport.links().values()) {

@@ -176,6 +176,11 @@ async function runTab(o: TabRun, into?: AssembledMesh): Promise<AssembledMesh> {
   let lifecycle: PageLifecycle | null = null
   let deathWatch: DeathWatch | null = null
   const tabClosing = new AbortController()
+  // a page's first Web Lock and its first IndexedDB request each wait for the
+  // browser to connect the page to its storage (tens of ms on a busy machine):
+  // side by side, not one after the other. Only a read, its result unused:
+  // the slots are listed again under the room lock, where the choice is made.
+  void keyedSlots(provider, keys, room).catch(() => undefined)
   const roomLock = await acquireLock(locks, bootstrapLockName(room))
   if (roomLock === null) throw new MeshError('BAD_ARGUMENTS', 'could not take the room lock')
   let started: StartedMember
@@ -239,8 +244,13 @@ async function runTab(o: TabRun, into?: AssembledMesh): Promise<AssembledMesh> {
             primary: member,
             member: caretaken,
             signal: tabClosing.signal,
-            // its vote is back within reach: a leaderless member need not wait out an election timeout
-            started: () => campaignOnceLinked(transport, member, id),
+            // its vote is back within reach: a leaderless member need not wait
+            // out an election timeout; and should our member's log be behind
+            // its own, it refuses our member and campaigns itself
+            started: (caretaker) => {
+              caretaker.campaignIfRefusing()
+              campaignOnceLinked(transport, member, id)
+            },
           })
         } finally {
           caretaking.delete(id)

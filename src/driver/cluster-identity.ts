@@ -82,9 +82,16 @@ export class ClusterIdentity {
   /** A peer's claim: evidence for the meet rule, weighed on our ticks; only
    *  our own leader's decision to yield is followed at once. */
   heardClaim(peer: string, msg: ClusterClaim): void {
-    if (this.meet.heard(peer, msg)) this.ctx.links.send(peer, this.meet.claim())
-    const winner = this.meet.yieldOrder(peer, this.ctx.lead, msg)
-    if (winner !== null) void this.diverge(winner)
+    const ctx = this.ctx
+    if (this.meet.heard(peer, msg)) ctx.links.send(peer, this.meet.claim())
+    const winner = this.meet.yieldOrder(peer, ctx.lead, msg)
+    if (winner !== null) {
+      void this.diverge(winner)
+      return
+    }
+    // a newcomer asks the cluster it just heard of at once, not at its next
+    // tick: a new tab's first write waits for it to be let in
+    if (!ctx.isLeader && !ctx.diverging) this.askToJoin(ctx.clock.now())
   }
 
   /** The meet rule, on every tick: a leader whose cluster stayed lighter than
@@ -122,14 +129,17 @@ export class ClusterIdentity {
     // a member that hears no leader may have been removed while it was away
     // (its own view of the configuration is stale): it asks too — a learner,
     // which never campaigns, may follow a leader long deposed
-    if ((inConf && this.quorum.contact.leaderInTouch(ctx.lead)) || now - this.lastJoinAt < ctx.timing.joinEveryMs) return
-    this.lastJoinAt = now
+    if (ctx.leaving || (inConf && this.quorum.contact.leaderInTouch(ctx.lead)) || now - this.lastJoinAt < ctx.timing.joinEveryMs) return
     // ask only the cluster we mean to join: the winner among those we met
     const target = this.meet.clusterId ?? this.meet.best()
     const msg: NodeMessage = { type: 'join', member: { member: ctx.id, browser: ctx.browser, visible: ctx.visible() } }
     for (const peer of ctx.links.peers()) {
       const theirs = this.meet.clusterOf(peer)
-      if (theirs !== undefined && theirs !== '' && theirs === target) ctx.links.send(peer, msg)
+      if (theirs === undefined || theirs === '' || theirs !== target) continue
+      ctx.links.send(peer, msg)
+      // paced only once someone was asked: a round with no claim heard yet
+      // (a link up before the member started) leaves the next claim to ask
+      this.lastJoinAt = now
     }
   }
 

@@ -82,7 +82,11 @@ export class MessageDispatch {
       }
       case 'join':
         if (msg.member.member !== peer) return
-        this.roster.joined(peer, msg.member)
+        // a newcomer's first ask: the leader lets it in now, not at its next round
+        if (this.roster.joined(peer, msg.member) && ctx.isLeader) {
+          this.roster.membershipRound(now, true)
+          ctx.control.pump()
+        }
         return
       case 'leaving':
         if (msg.member !== peer) return
@@ -150,6 +154,12 @@ export class MessageDispatch {
     if (ctx.links !== undefined) ctx.links.send(peer, this.identity.claim())
     // a newcomer asks at once rather than at its next join round
     this.identity.askSoon()
+    // a member of ours (a reloaded tab) learns who leads now, not at the next heartbeat
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- raft is undefined until start (declared with `!`)
+    if (ctx.raft !== undefined && ctx.isLeader) {
+      ctx.raft.reportLinked(peer)
+      ctx.control.pump()
+    }
   }
 
   linkDown(peer: string): void {

@@ -86,6 +86,7 @@ export class Leaving {
 
   /** Everyone hears it: whoever leads next removes us, even if leadership is in flux right after the hand-off. */
   announce(): void {
+    this.ctx.leaving = true
     this.ctx.links.broadcast({ type: 'leaving', member: this.ctx.id })
   }
 

@@ -69,6 +69,8 @@ export class MemberContext {
   running = false
   /** our cluster lost a meet and the slot is being wiped (cluster-identity.ts) */
   diverging = false
+  /** we announced that we leave (a graceful close): we never ask to join again */
+  leaving = false
 
   storage: Storage
   raft!: RawNode

@@ -355,8 +355,13 @@ export class Member extends ObservableV2<MemberEvents> {
   campaignIfLeaderless(): void {
     const ctx = this.ctx
     if (ctx.stopped || !ctx.running || ctx.lead !== null || ctx.role !== 'follower' || !this.conf.voters.includes(ctx.id)) return
-    ctx.raft.campaign()
+    ctx.raft.campaignKnowingLeaderless()
     this.loop.pump()
+  }
+
+  /** Leaderless (a reopening tab runs the freed voters): campaign the first time we refuse a candidate for a shorter log (RawNode.campaignIfRefusing). */
+  campaignIfRefusing(): void {
+    if (!this.ctx.stopped && this.ctx.running && this.ctx.lead === null) this.ctx.raft.campaignIfRefusing()
   }
 
   /** A death certificate (a free Web Lock): the member is gone for good. */

@@ -44,6 +44,10 @@ export interface RequestRoute {
   submit(cmd: Command): boolean
   /** a leader is known */
   hasLeader(): boolean
+  /** who leads in which term (`leader@term`): a write already handed to this
+   *  leadership is not resent on a leader change reported later (default:
+   *  every leader change resends) */
+  leadership?(): string | null
 }
 
 export interface RequestTimings {
@@ -58,6 +62,8 @@ interface PendingWrite {
   /** an upper bound of its encoded size, for the in-flight bound */
   bytes: number
   sentAt: number | null
+  /** the leadership it was last handed to (RequestRoute.leadership) */
+  sentTo?: string | null
   deadline: number
   resolve: (r: TxnResult) => void
   reject: (e: MeshError) => void
@@ -178,7 +184,10 @@ export class RequestPipeline {
         )
         continue
       }
-      if (leaderChanged || p.sentAt === null || now - p.sentAt >= this.timings.retryMs) this.send(p)
+      // the leader change a tick reports may be one this write already went to
+      // (a session opened as soon as its leader was known flushes at once)
+      const moved = leaderChanged && (this.route.leadership === undefined || p.sentTo !== this.route.leadership())
+      if (moved || p.sentAt === null || now - p.sentAt >= this.timings.retryMs) this.send(p)
     }
   }
 
@@ -223,6 +232,7 @@ export class RequestPipeline {
     p.cmd = { ...p.cmd, ackedBelow: Math.max(p.cmd.ackedBelow, Math.min(this.ackedBelow(), p.cmd.seq)) }
     if (!this.route.submit(p.cmd)) return false
     p.sentAt = this.route.now()
+    p.sentTo = this.route.leadership?.() ?? null
     if (first) {
       this.inFlight++
       this.inFlightBytes += p.bytes

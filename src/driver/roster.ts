@@ -96,11 +96,18 @@ export class Roster {
     }
   }
 
-  /** `peer` asked to join (or, already in the configuration, updates its facts) */
-  joined(peer: string, facts: RosterEntry): void {
+  /**
+   * `peer` asked to join (or, already in the configuration, updates its
+   * facts). True when it is a newcomer we had not heard ask before: the
+   * leader lets it in at once (membershipRound, urgentJoin) rather than at its paced round.
+   */
+  joined(peer: string, facts: RosterEntry): boolean {
+    const conf = this.ctx.raft.status().conf
+    const fresh = !this.joiners.has(peer) && !conf.voters.includes(peer) && !conf.learners.includes(peer)
     this.facts.set(peer, facts)
     this.departed.delete(peer)
     this.joiners.set(peer, facts.browser)
+    return fresh
   }
 
   /** `peer` leaves gracefully: never a hand-off target, removed by the policy */
@@ -172,14 +179,19 @@ export class Roster {
     return browser !== undefined && browser !== '' && browser === this.facts.get(owner)?.browser
   }
 
-  /** Leader only, every tick: one membership change at most every membershipEveryMs. */
-  membershipRound(now: number): void {
+  /**
+   * Leader only, every tick: one membership change at most every
+   * membershipEveryMs. `urgentJoin` runs one whatever the pace: a newcomer just
+   * asked to join (adding a learner costs no voter anything, and the new
+   * tab's first write waits for it).
+   */
+  membershipRound(now: number, urgentJoin = false): void {
     const ctx = this.ctx
     const st = ctx.raft.status()
     // a member that left (or is certified dead) and is still in the
     // configuration goes at once: a closing member waits for its removal
     const inConf = (id: string): boolean => st.conf.voters.includes(id) || st.conf.learners.includes(id)
-    const urgent = [...this.departed].some(inConf)
+    const urgent = urgentJoin || [...this.departed].some(inConf)
     if (!urgent && now - this.lastMembershipAt < ctx.timing.membershipEveryMs) return
     this.lastMembershipAt = now
     const change = nextConfChange(

@@ -29,12 +29,16 @@ export interface SessionRoute {
   submit(cmd: Command): boolean
   /** send the heartbeat to the leader; false if no leader or no link */
   heartbeat(sessions: string[]): boolean
+  /** who leads in which term (`leader@term`), null when no leader is known */
+  leadership(): string | null
 }
 
 export class OwnSession {
   /** set once this member applied our open-session */
   open = false
   private openSentAt: number | null = null
+  /** the leadership our last open-session went to */
+  private openSentTo: string | null = null
   private lastHeartbeat = -Infinity
 
   constructor(
@@ -48,10 +52,9 @@ export class OwnSession {
   tick(leaderChanged: boolean): void {
     const now = this.route.now()
     if (!this.open) {
-      if (leaderChanged || this.openSentAt === null || now - this.openSentAt >= this.timings.retryMs) {
-        const cmd: Command = { type: 'open-session', session: this.id, timeoutMs: this.timeoutMs, time: 0 }
-        if (this.route.submit(cmd)) this.openSentAt = now
-      }
+      // a leadership we already asked (leaderKnown, below) is asked again only after retryMs
+      const fresh = leaderChanged && this.route.leadership() !== this.openSentTo
+      if (fresh || this.openSentAt === null || now - this.openSentAt >= this.timings.retryMs) this.askOpen(now)
       return
     }
     if (leaderChanged || now - this.lastHeartbeat >= this.timings.heartbeatMs) {
@@ -71,6 +74,23 @@ export class OwnSession {
     const now = this.route.now()
     if (now - this.lastHeartbeat < this.timings.heartbeatMs + 2 * this.timings.tickMs) return
     if (this.route.heartbeat([this.id])) this.lastHeartbeat = now
+  }
+
+  /**
+   * A leader just became known (the Ready loop, as soon as it learns it): ask
+   * it to open our session now, not at the next tick — a new tab's first
+   * write waits for its session, and a tick is up to tickMs away.
+   */
+  leaderKnown(): void {
+    if (this.open || this.route.leadership() === this.openSentTo) return
+    this.askOpen(this.route.now())
+  }
+
+  private askOpen(now: number): void {
+    const cmd: Command = { type: 'open-session', session: this.id, timeoutMs: this.timeoutMs, time: 0 }
+    if (!this.route.submit(cmd)) return
+    this.openSentAt = now
+    this.openSentTo = this.route.leadership()
   }
 
   /** a graceful close: ask the leader to close the session (ephemerals go at once) */
@@ -174,6 +194,7 @@ export class SessionKeeper {
       now: () => ctx.clock.now(),
       submit: (cmd: Command) => this.route.submit(cmd),
       heartbeat: (sessions: string[]) => this.heartbeat(sessions),
+      leadership: () => (ctx.lead === null ? null : `${ctx.lead}@${ctx.term}`),
       hasLeader: () => ctx.lead !== null,
     }
     this.own = new OwnSession(id, ctx.sessionTimeoutMs, route, { retryMs: ctx.timing.retryMs, heartbeatMs: ctx.timing.sessionHeartbeatMs, tickMs: ctx.timing.tickMs })

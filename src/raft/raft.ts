@@ -73,6 +73,12 @@ export class Raft {
   committedConflictFrom: NodeId | null = null
   /** our dead leader's successor was left to another survivor: campaign if we must refuse it (reportPeerGone) */
   private campaignIfRefused = false
+  /** campaign once more when a voter answers our campaign with a newer term (campaignKnowingLeaderless) */
+  private campaignAgainIfStale = false
+  /** the leader a death certificate took from us (reportPeerGone), in its
+   *  term, for one election timeout of ticks (a certificate is the driver's
+   *  word: should the leader be alive after all, we follow it again) */
+  private goneLeader: { id: NodeId; term: number; ticks: number } = { id: '', term: -1, ticks: 0 }
   /** index of the latest conf entry the leader appended; one change at a time */
   pendingConfIndex = 0
   /** bytes of this leader's entries that are not committed yet */
@@ -316,7 +322,10 @@ export class Raft {
     this.reset(term)
     this.lead = lead
     this.role = 'follower'
-    if (lead !== null) this.campaignIfRefused = false
+    if (lead !== null) {
+      this.campaignIfRefused = false
+      this.campaignAgainIfStale = false
+    }
   }
 
   private becomePreCandidate(): void {
@@ -339,6 +348,7 @@ export class Raft {
     this.reset(this.term)
     this.lead = this.id
     this.role = 'leader'
+    this.campaignAgainIfStale = false
     this.trk.progress.get(this.id)?.becomeReplicate()
     // conservatively assume an unapplied conf entry may be in the log
     this.pendingConfIndex = this.log.lastIndex()
@@ -483,6 +493,7 @@ export class Raft {
   // ---- ticks ------------------------------------------------------------------------
 
   tick(): void {
+    if (this.goneLeader.ticks > 0 && --this.goneLeader.ticks === 0) this.goneLeader = { id: '', term: -1, ticks: 0 }
     if (this.role === 'leader') this.tickHeartbeat()
     else this.tickElection()
   }
@@ -528,6 +539,10 @@ export class Raft {
     // have reached from ours: adopting it could stop elections for good
     if (m.term > MAX_RAFT_NUMBER || m.index > MAX_RAFT_NUMBER || m.commit > MAX_RAFT_NUMBER) return
     if (m.term > this.term + MAX_TERM_JUMP) return
+    // what a leader certified dead sent before it went may still be on the
+    // wire: dropped like a lost message (for an election timeout), or we
+    // would follow it again and refuse the survivors' (pre)votes under its lease
+    if (m.term === this.goneLeader.term && m.from === this.goneLeader.id && FROM_LEADER.has(m.type)) return
     if (m.term === 0) {
       // only forwarded requests travel without a term
       if (m.type !== 'MsgProp' && m.type !== 'MsgReadIndex') return
@@ -549,7 +564,15 @@ export class Raft {
       } else if (m.type === 'MsgApp' || m.type === 'MsgHeartbeat' || m.type === 'MsgSnap') {
         this.becomeFollower(m.term, m.from)
       } else {
+        const again = this.campaignAgainIfStale && (m.type === 'MsgPreVoteResp' || m.type === 'MsgVoteResp')
         this.becomeFollower(m.term, null)
+        if (again) {
+          // we know nobody leads (campaignKnowingLeaderless): our term was
+          // only stale, so we run again at once in the newer one
+          this.campaignAgainIfStale = false
+          this.hup('auto')
+          return
+        }
       }
     } else if (m.term < this.term) {
       if (PLANTED_BUGS && this.bugs.ignoreResponseTerm === true && RESPONSES.has(m.type)) {
@@ -1009,6 +1032,41 @@ export class Raft {
     this.send('MsgTimeoutNow', to, this.term)
   }
 
+  /**
+   * Campaign now, knowing that nobody leads (a reopening tab: its caretakers
+   * just brought the freed voters back). A voter that answers with a newer
+   * term (a term the others reached before every tab closed) makes us run
+   * again at once in that term rather than after an election timeout. Once:
+   * the retry is not renewed, so two members cannot keep it up forever.
+   */
+  campaignKnowingLeaderless(): void {
+    this.campaignAgainIfStale = true
+    this.hup('auto')
+  }
+
+  /**
+   * A leaderless follower that knows the cluster lost its leader with every
+   * other tab (a reopening tab runs the freed voters: every slot was free)
+   * campaigns itself the first time it refuses a (pre)vote only because its
+   * log is ahead of the candidate's, rather than waiting out an election
+   * timeout (§5.4.1: the candidate it refuses can never win with our vote).
+   * Once: the same rule as after a death certificate (reportPeerGone).
+   */
+  campaignIfRefusing(): void {
+    if (this.role === 'follower' && this.lead === null) this.campaignIfRefused = true
+  }
+
+  /**
+   * Leader: a link to `id` came up. It hears a heartbeat now rather than at
+   * the next heartbeat tick, so a member that just (re)linked — a reloaded
+   * tab's voter — learns its leader one round trip after linking (§5.2: a
+   * heartbeat is only an empty AppendEntries; an extra one is always safe).
+   */
+  reportLinked(id: NodeId): void {
+    if (this.role !== 'leader' || id === this.id || !this.trk.progress.has(id)) return
+    this.sendHeartbeat(id, this.reads.lastContext())
+  }
+
   reportUnreachable(id: NodeId): void {
     if (this.role !== 'leader') return
     const pr = this.trk.progress.get(id)
@@ -1038,6 +1096,7 @@ export class Raft {
     if (this.role === 'follower' && this.lead === id) {
       // no need to wait out an election timeout for a leader we know is gone;
       // forgetting it also lifts our lease, so we grant (pre)votes to others
+      this.goneLeader = { id, term: this.term, ticks: this.cfg.electionTick }
       this.lead = null
       this.electionElapsed = 0
       if (rank === 0) {
@@ -1056,6 +1115,9 @@ export class Raft {
  *  death certificate (reportPeerGone): enough for a PreVote round trip and a
  *  vote between tabs of one browser, well below an election timeout */
 const DEATH_STAGGER_TICKS = 2
+
+/** what only a leader sends: from a leader certified dead, dropped in its term */
+const FROM_LEADER: ReadonlySet<string> = new Set(['MsgApp', 'MsgHeartbeat', 'MsgSnap', 'MsgTimeoutNow'])
 
 /** how many MsgApps a closing leader sends to catch its successor up before giving up (handOverNow) */
 const HAND_OVER_MAX_MSGS = 8

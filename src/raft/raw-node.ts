@@ -108,6 +108,21 @@ export class RawNode {
     return this.raft.handOverNow(to)
   }
 
+  /** Campaign now, knowing nobody leads: a newer term in an answer makes us run again at once (see Raft.campaignKnowingLeaderless). */
+  campaignKnowingLeaderless(): void {
+    this.raft.campaignKnowingLeaderless()
+  }
+
+  /** Leaderless follower: campaign the first time we refuse a candidate for a shorter log (see Raft.campaignIfRefusing). */
+  campaignIfRefusing(): void {
+    this.raft.campaignIfRefusing()
+  }
+
+  /** Leader: a link to `id` came up; it hears a heartbeat now (see Raft.reportLinked). */
+  reportLinked(id: NodeId): void {
+    this.raft.reportLinked(id)
+  }
+
   /** Leader: the link to `id` failed; stop pipelining to it and probe. */
   reportUnreachable(id: NodeId): void {
     this.raft.reportUnreachable(id)

@@ -16,6 +16,7 @@ function session(): { own: OwnSession; sent: number[]; at: (ms: number) => void 
       sent.push(now)
       return true
     },
+    leadership: () => 'l@1',
   }
   const own = new OwnSession('m.t.1.x', 3_000, route, { retryMs: 1_000, heartbeatMs: 1_000, tickMs: 100 })
   own.open = true

@@ -5,7 +5,7 @@ import type { TxnCommand } from '../../src/driver/requests'
 import type { Command, TxnResult } from '../../src/tree/types'
 import { MAX_FORWARD_BYTES_IN_FLIGHT, MAX_FORWARDS_IN_FLIGHT } from '../../src/wire/limits'
 
-function harness(opts: { leader?: boolean } = {}) {
+function harness(opts: { leader?: boolean; leadership?: () => string | null } = {}) {
   let now = 0
   let leader = opts.leader ?? true
   const sent: TxnCommand[] = []
@@ -13,6 +13,7 @@ function harness(opts: { leader?: boolean } = {}) {
     {
       now: () => now,
       hasLeader: () => leader,
+      ...(opts.leadership === undefined ? {} : { leadership: opts.leadership }),
       submit: (cmd: Command) => {
         if (!leader) return false
         sent.push(cmd as TxnCommand)
@@ -33,6 +34,20 @@ function harness(opts: { leader?: boolean } = {}) {
 
 const ok: TxnResult = { ok: true, results: [{ op: 'check' }] }
 const check = [{ op: 'check' as const, path: '/', version: -1 }]
+
+describe('request pipeline: resends on a leader change', () => {
+  it('a write already handed to the leadership a tick reports as new is not sent again (one entry, not two)', () => {
+    let leadership = 'm1@2'
+    const h = harness({ leadership: () => leadership })
+    void h.pipeline.write(check, false)
+    expect(h.sent).toHaveLength(1)
+    h.pipeline.flush(true)
+    expect(h.sent).toHaveLength(1)
+    leadership = 'm2@3'
+    h.pipeline.flush(true)
+    expect(h.sent).toHaveLength(2)
+  })
+})
 
 describe('request pipeline (exactly-once numbering)', () => {
   it('numbers writes 1, 2, 3 and resolves each when its own (session, seq) is applied', async () => {

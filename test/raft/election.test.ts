@@ -310,4 +310,115 @@ describe('CheckQuorum', () => {
     expect(net.node('3').status().role).toBe('leader')
     expect(net.node('2').status().lead).toBe('3')
   })
+
+  it('reportPeerGone: what the dead leader sent before it went is dropped, not followed again', () => {
+    const net = Network.cluster(ids, { checkQuorum: true, preVote: true })
+    net.stabilize()
+    net.elect('1')
+    net.members.delete('1')
+    const term = net.node('2').status().term
+    net.node('2').reportPeerGone('1', 1)
+    // a heartbeat of 1's, on the wire when it died, arrives after the certificate
+    net.node('2').step({
+      type: 'MsgHeartbeat', from: '1', to: '2', term, logTerm: 0, index: 0, commit: 0,
+      entries: [], reject: false, rejectHint: 0, context: null, snapshot: null,
+    })
+    expect(net.node('2').status().lead).toBeNull()
+    // so 3, chosen to campaign, wins 2's vote at once (no lease of 1's holds it)
+    net.node('3').reportPeerGone('1', 0)
+    net.stabilize()
+    expect(net.leader()).toBe('3')
+  })
+
+  /** 1 led and is gone; 3 holds an entry 2 lacks; 2 and 3 restart leaderless (a tab reopening every freed voter) */
+  const reopened = (): Network => {
+    const net = Network.cluster(ids, { checkQuorum: true, preVote: true })
+    net.stabilize()
+    net.elect('1')
+    net.partition(['1', '3'], ['2'])
+    net.node('1').propose(text('only-3-has-it'))
+    net.stabilize()
+    net.heal()
+    net.members.delete('1')
+    net.restart('2')
+    net.restart('3')
+    return net
+  }
+
+  it('campaignIfRefusing: a leaderless voter that refuses a candidate for a shorter log campaigns itself at once', () => {
+    const net = reopened()
+    net.node('3').campaignIfRefusing()
+    net.node('2').campaign()
+    net.stabilize()
+    // no tick passed: 3 refused 2 and won
+    expect(net.node('3').status().role).toBe('leader')
+    expect(net.node('2').status().lead).toBe('3')
+  })
+
+  it('without campaignIfRefusing the refusing voter waits for its election timeout', () => {
+    const net = reopened()
+    net.node('2').campaign()
+    net.stabilize()
+    expect(net.leader()).toBeNull()
+  })
+})
+
+describe('§5.2 campaignKnowingLeaderless', () => {
+  /** 1 led and is gone; 3 reached a newer term than 2 (an election 2 missed); both restart leaderless */
+  const staleTerm = (): Network => {
+    const net = Network.cluster(ids, { checkQuorum: true, preVote: true })
+    net.stabilize()
+    net.elect('1')
+    net.members.delete('1')
+    // 3 campaigned alone (no PreVote): its term moved on, 2 never heard
+    net.isolate('2')
+    net.node('3').step({
+      type: 'MsgTimeoutNow', from: '1', to: '3', term: net.node('3').status().term, logTerm: 0, index: 0, commit: 0,
+      entries: [], reject: false, rejectHint: 0, context: null, snapshot: null,
+    })
+    net.stabilize()
+    net.heal()
+    net.restart('2')
+    net.restart('3')
+    return net
+  }
+
+  it('a voter that answers with a newer term makes the candidate run again at once in it', () => {
+    const net = staleTerm()
+    expect(net.node('3').status().term).toBeGreaterThan(net.node('2').status().term)
+    net.node('2').campaignKnowingLeaderless()
+    net.stabilize()
+    // no tick passed
+    expect(net.leader()).toBe('2')
+  })
+
+  it('a plain campaign only adopts the newer term and waits for its election timeout', () => {
+    const net = staleTerm()
+    net.node('2').campaign()
+    net.stabilize()
+    expect(net.leader()).toBeNull()
+  })
+})
+
+describe('§5.2 heartbeats: reportLinked', () => {
+  it('a leader heartbeats a member whose link just came up, at once', () => {
+    const net = Network.cluster(ids)
+    net.stabilize()
+    net.elect('1')
+    net.queue = []
+    net.node('1').reportLinked('2')
+    net.processReady()
+    expect(net.queue.map((m) => `${m.type}>${m.to}`)).toEqual(['MsgHeartbeat>2'])
+  })
+
+  it('a follower, or a peer the leader does not track, gets nothing', () => {
+    const net = Network.cluster(ids)
+    net.stabilize()
+    net.elect('1')
+    net.queue = []
+    net.node('2').reportLinked('3')
+    net.node('1').reportLinked('9')
+    net.processReady()
+    expect(net.queue).toEqual([])
+  })
 })

@@ -1,0 +1,53 @@
+// Issue 17, item 1: a tab that joins writes without waiting for a tick. Each
+// step on the way to a first write (a founder's session open; a newcomer's
+// ask to join, the leader letting it in, its session open; a reloaded
+// voter learning its leader) happens when its cause arrives, not at the next
+// tick. The ticks here come once a virtual minute: a step still paced by
+// them would hold the write for at least one.
+import { describe, expect, it } from 'vitest'
+import { createSimulatedCluster } from '../../src/testing/index'
+import type { Mesh } from '../../src/shared/types'
+
+const TICK_MS = 60_000
+
+/** the virtual ms `write` took, on `cluster`'s clock */
+async function took(cluster: { clock: { now(): number } }, write: () => Promise<unknown>): Promise<number> {
+  const t0 = cluster.clock.now()
+  await write()
+  return cluster.clock.now() - t0
+}
+
+describe('fast join: no step of the first write waits for a tick', () => {
+  it('a founder opens its session as soon as it leads', async () => {
+    const cluster = createSimulatedCluster({ members: 1, bootstrap: 'join', seed: 3, timing: { tickMs: TICK_MS } })
+    expect(await took(cluster, () => cluster.meshes[0]!.create('/first', 'x'))).toBeLessThan(TICK_MS)
+  })
+
+  it('a newcomer asks to join when it hears the cluster, the leader lets it in at once, and it opens its session when it learns the leader', async () => {
+    const cluster = createSimulatedCluster({ members: 1, bootstrap: 'join', seed: 4, timing: { tickMs: TICK_MS } })
+    const founder = cluster.meshes[0]!
+    await founder.create('/first', 'x')
+    // the founder's pace of membership changes has long run out: only the newcomer's own steps count
+    await cluster.advance(10 * TICK_MS)
+    let newcomer!: Mesh
+    const ms = await took(cluster, async () => {
+      newcomer = await cluster.addMember()
+      await newcomer.create('/second', 'y')
+    })
+    expect(ms).toBeLessThan(TICK_MS)
+    expect((await newcomer.get('/first')).text()).toBe('x')
+  })
+
+  it('a restarted member (a reloaded tab) hears its leader as soon as it links', async () => {
+    const cluster = createSimulatedCluster({ members: 1, bootstrap: 'join', seed: 5, timing: { tickMs: TICK_MS } })
+    const newcomer = await cluster.addMember()
+    await newcomer.create('/second', 'y')
+    await cluster.advance(10 * TICK_MS)
+    cluster.crash(newcomer)
+    const ms = await took(cluster, async () => {
+      await cluster.restart(newcomer)
+      await newcomer.create('/third', 'z')
+    })
+    expect(ms).toBeLessThan(TICK_MS)
+  })
+})
