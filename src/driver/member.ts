@@ -387,6 +387,7 @@ export class Member extends ObservableV2<MemberEvents> {
     }
     this.quorum.update()
     this.roster.emitIfChanged()
+    ctx.links.follow(ctx.raft.status().conf)
     this.loop.pump()
   }
 
