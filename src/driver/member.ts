@@ -416,7 +416,6 @@ export class Member extends ObservableV2<MemberEvents> {
     }
     this.quorum.update()
     this.roster.emitIfChanged()
-    ctx.links.follow(ctx.raft.status().conf, ctx.lead ?? this.identity.claimedLeader())
     this.loop.pump()
   }
 

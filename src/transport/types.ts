@@ -40,11 +40,4 @@ export interface Transport {
    *  decode, or is out of protocol): drop its links and refuse it for a while.
    *  Optional: a virtual network may have nothing to refuse. */
   refuse?(peer: string, reason: string): void
-  /** the node says which peers it needs a link to (src/driver/link-policy.ts),
-   *  and calls this again whenever its answers may have changed. The
-   *  transport makes and keeps links only to peers `wants` names, and still
-   *  answers a peer that wants a link to us: a pair is linked when either
-   *  side wants it. Until called, every peer is wanted. Optional: a
-   *  transport may link everyone. */
-  setLinkPolicy?(wants: (peer: string) => boolean): void
 }
