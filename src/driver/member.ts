@@ -13,10 +13,11 @@
 //   no-quorum.ts        the connection state; failing fast without a quorum
 //   leaving.ts          leadership hand-off and a graceful close
 //   takeover.ts         forceNewCluster: the only voter left takes the cluster over
+//   tick-duties.ts      every periodic duty, in one fixed order, every tickMs
 //   command-route.ts    how a command reaches the log (propose or forward;
 //                       forward-queue.ts batches a turn's forwards)
-// What stays here: the lifecycle (start, close, stop), the tick that drives
-// every periodic duty in one fixed order, and what the Mesh reads and calls.
+// What stays here: the lifecycle (start, close, stop) and what the Mesh
+// reads and calls.
 //
 // The member reads no global clock, timer, random source or browser API:
 // everything comes in through MemberOptions, so the browser layer, Node tests
@@ -46,7 +47,7 @@ import { DEFAULT_MAX_VOTERS, DEFAULT_SESSION_TIMEOUT_MS, memberTiming, raftConfi
 import type { MemberOptions, MemberTiming } from './options'
 import { ReadyLoop } from './ready-loop'
 import { forceNewCluster } from './takeover'
-import { RepeatingTimer } from './repeating-timer'
+import { ROSTER_EVERY_TICKS, TickDuties } from './tick-duties'
 import type { RequestPipeline } from './requests'
 import { noQuorum, tooLargeForOneEntry } from './requests'
 import { Roster } from './roster'
@@ -55,8 +56,6 @@ import { LocalWatches } from './watches'
 
 export type { MemberEvents } from './member-context'
 
-/** How leader-only duties are timed, in ticks of the member's clock. */
-const ROSTER_EVERY_TICKS = 10
 
 export class Member extends ObservableV2<MemberEvents> {
   readonly id: string
@@ -81,10 +80,7 @@ export class Member extends ObservableV2<MemberEvents> {
   private readonly housekeeping: Housekeeping
 
   private started = false
-  private ticker: RepeatingTimer | null = null
-  private ticks = 0
-  /** when this member last ran its leader duties (null while it does not lead) */
-  private lastDutyAt: number | null = null
+  private readonly ticking: TickDuties
 
   constructor(private readonly opts: MemberOptions) {
     super()
@@ -101,10 +97,10 @@ export class Member extends ObservableV2<MemberEvents> {
     const ctx = (this.ctx = new MemberContext(opts, this.timing, this.sessionTimeoutMs, (name, args) => this.emitSafe(name, args), {
       pump: () => this.loop.pump(),
       stop: (reason) => this.stop(reason),
-      pauseTicks: () => this.stopTicking(),
+      pauseTicks: () => this.ticking.stop(),
       resumeTicks: () => {
-        this.startTicking()
-        this.onTick()
+        this.ticking.start()
+        this.ticking.tick()
       },
     }))
     this.route = new CommandRoute(ctx)
@@ -118,6 +114,9 @@ export class Member extends ObservableV2<MemberEvents> {
     this.loop = new ReadyLoop(ctx, this.applier, this.sessions, this.roster, this.quorum)
     this.leaving = new Leaving(ctx, this.roster, this.sessions)
     this.dispatch = new MessageDispatch(ctx, this.route, this.roster, this.sessions, this.identity, this.quorum)
+    this.ticking = new TickDuties(ctx, { loop: this.loop, sessions: this.sessions, quorum: this.quorum, identity: this.identity, roster: this.roster, route: this.route, housekeeping: this.housekeeping }, (err) =>
+      this.emitSafe('error', [err]),
+    )
     this.sessions.newSession()
   }
 
@@ -157,8 +156,8 @@ export class Member extends ObservableV2<MemberEvents> {
     ctx.running = true
     // a founder alone need not wait out an election timeout
     ctx.raft.campaignIfOnlyVoter()
-    this.startTicking()
-    this.onTick()
+    this.ticking.start()
+    this.ticking.tick()
   }
 
   /**
@@ -185,7 +184,7 @@ export class Member extends ObservableV2<MemberEvents> {
     const ctx = this.ctx
     if (ctx.stopped) return
     ctx.stopped = true
-    this.stopTicking()
+    this.ticking.stop()
     if (ctx.running) ctx.links.close()
     this.sessions.failAll(reason)
     ctx.connection.close()
@@ -326,7 +325,7 @@ export class Member extends ObservableV2<MemberEvents> {
    */
   pageResumed(): void {
     if (this.ctx.stopped || !this.ctx.running) return
-    this.onTick()
+    this.ticking.tick()
   }
 
   /**
@@ -370,69 +369,6 @@ export class Member extends ObservableV2<MemberEvents> {
     this.ctx.raft.reportPeerGone(peer, this.roster.rankAfterDeath(peer))
     this.roster.gone(peer)
     this.loop.pump()
-  }
-
-  // ---- the tick ----
-
-  /** Tick every tickMs. A tick that throws is reported as an `error` event and
-   *  the next tick still comes (a member that stops ticking loses its session). */
-  private startTicking(): void {
-    this.ticker = new RepeatingTimer(this.scheduler, this.timing.tickMs, () => this.onTick(), (err) => {
-      this.emitSafe('error', [toMeshError(err.cause, 'BAD_MESSAGE')])
-    })
-  }
-
-  private stopTicking(): void {
-    this.ticker?.stop()
-    this.ticker = null
-  }
-
-  /** Every periodic duty, in one fixed order (the simulator's runs depend on it). */
-  private onTick(): void {
-    const ctx = this.ctx
-    if (ctx.stopped) return
-    this.ticks++
-    this.quorum.contact.tick()
-    ctx.raft.tick()
-    this.loop.pump()
-    const now = this.scheduler.now()
-    const leaderChanged = ctx.leaderChanged
-    ctx.leaderChanged = false
-    this.sessions.requests.flush(leaderChanged)
-    this.sessions.reads.tick()
-    this.sessions.own.tick(leaderChanged)
-    if (this.ticks % ROSTER_EVERY_TICKS === 0) ctx.links.broadcast(this.identity.claim())
-    this.identity.evaluate(now)
-    // a leader of our cluster contradicted our committed log: it was taken over (forceNewCluster)
-    if (ctx.raft.takeCommittedConflict() !== null) this.identity.divergeForced()
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the duties above may stop the member or pause it (a divergence)
-    if (ctx.stopped || !ctx.running) return
-    if (ctx.isLeader) this.leaderDuties(now)
-    else {
-      this.lastDutyAt = null
-      this.identity.askToJoin(now)
-      // a new leader learns our facts (browser, visibility) from us
-      if (leaderChanged && ctx.lead !== null) ctx.links.send(ctx.lead, { type: 'join', member: this.roster.own() })
-    }
-    this.quorum.update()
-    this.roster.emitIfChanged()
-    this.loop.pump()
-  }
-
-  /** What only the leader proposes: session expiries, reaps, membership changes; and its roster. */
-  private leaderDuties(now: number): void {
-    const ctx = this.ctx
-    this.sessions.leader.touch([this.sessions.own.id], now)
-    // our own ticks came late (throttled timers): the keepalives we drive could not come on time
-    const since = this.lastDutyAt
-    if (since !== null && now - since > this.timing.tickMs * this.timing.electionTicks) this.sessions.leader.slept(ctx.tree, now, since, (id) => this.roster.lastHeardAt(id))
-    this.lastDutyAt = now
-    const expire = this.sessions.leader.due(ctx.tree, now)
-    if (expire !== null) this.route.propose(expire)
-    const reap = this.housekeeping.due(ctx.tree, now)
-    if (reap !== null) this.route.propose(reap)
-    this.roster.membershipRound(now)
-    if (this.ticks % ROSTER_EVERY_TICKS === 0) ctx.links.broadcast({ type: 'roster', members: this.roster.entries() })
   }
 
   // ---- events ----

@@ -1,0 +1,107 @@
+// The member's tick: every periodic duty, in one fixed order (the
+// simulator's runs depend on it), every tickMs. Everyone ticks the core,
+// flushes its requests and keeps its session alive; a follower asks to join
+// and tells a new leader its facts; only the leader proposes session
+// expiries and reaps, runs membership rounds and broadcasts its roster.
+// A tick that throws is reported and the next tick still comes (a member
+// that stops ticking loses its session).
+import { toMeshError } from '../shared/errors'
+import type { MeshError } from '../shared/errors'
+import type { ClusterIdentity } from './cluster-identity'
+import type { CommandRoute } from './command-route'
+import type { Housekeeping } from './housekeeping'
+import type { MemberContext } from './member-context'
+import type { NoQuorumHandling } from './no-quorum'
+import type { ReadyLoop } from './ready-loop'
+import { RepeatingTimer } from './repeating-timer'
+import type { Roster } from './roster'
+import type { SessionKeeper } from './sessions'
+
+/** How often the roster and our cluster claim go out, in ticks. */
+export const ROSTER_EVERY_TICKS = 10
+
+/** The parts of a member its tick drives. */
+export interface TickParts {
+  loop: ReadyLoop
+  sessions: SessionKeeper
+  quorum: NoQuorumHandling
+  identity: ClusterIdentity
+  roster: Roster
+  route: CommandRoute
+  housekeeping: Housekeeping
+}
+
+export class TickDuties {
+  private ticker: RepeatingTimer | null = null
+  private ticks = 0
+  /** when this member last ran its leader duties (null while it does not lead) */
+  private lastDutyAt: number | null = null
+
+  constructor(
+    private readonly ctx: MemberContext,
+    private readonly parts: TickParts,
+    private readonly reportError: (err: MeshError) => void,
+  ) {}
+
+  /** Tick every tickMs from now on. */
+  start(): void {
+    this.ticker = new RepeatingTimer(this.ctx.clock, this.ctx.timing.tickMs, () => this.tick(), (err) => {
+      this.reportError(toMeshError(err.cause, 'BAD_MESSAGE'))
+    })
+  }
+
+  stop(): void {
+    this.ticker?.stop()
+    this.ticker = null
+  }
+
+  /** One tick, now (also after a resume, rather than at the next timer). */
+  tick(): void {
+    const ctx = this.ctx
+    const { loop, sessions, quorum, identity, roster } = this.parts
+    if (ctx.stopped) return
+    this.ticks++
+    quorum.contact.tick()
+    ctx.raft.tick()
+    loop.pump()
+    const now = ctx.clock.now()
+    const leaderChanged = ctx.leaderChanged
+    ctx.leaderChanged = false
+    sessions.requests.flush(leaderChanged)
+    sessions.reads.tick()
+    sessions.own.tick(leaderChanged)
+    if (this.ticks % ROSTER_EVERY_TICKS === 0) ctx.links.broadcast(identity.claim())
+    identity.evaluate(now)
+    // a leader of our cluster contradicted our committed log: it was taken over (forceNewCluster)
+    if (ctx.raft.takeCommittedConflict() !== null) identity.divergeForced()
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the duties above may stop the member or pause it (a divergence)
+    if (ctx.stopped || !ctx.running) return
+    if (ctx.isLeader) this.leaderDuties(now)
+    else {
+      this.lastDutyAt = null
+      identity.askToJoin(now)
+      // a new leader learns our facts (browser, visibility) from us
+      if (leaderChanged && ctx.lead !== null) ctx.links.send(ctx.lead, { type: 'join', member: roster.own() })
+    }
+    quorum.update()
+    roster.emitIfChanged()
+    loop.pump()
+  }
+
+  /** What only the leader proposes: session expiries, reaps, membership changes; and its roster. */
+  private leaderDuties(now: number): void {
+    const ctx = this.ctx
+    const { sessions, roster, route, housekeeping } = this.parts
+    sessions.leader.touch([sessions.own.id], now)
+    // our own ticks came late (throttled timers): the keepalives we drive could not come on time
+    const since = this.lastDutyAt
+    if (since !== null && now - since > ctx.timing.tickMs * ctx.timing.electionTicks) sessions.leader.slept(ctx.tree, now, since, (id) => roster.lastHeardAt(id))
+    this.lastDutyAt = now
+    const expire = sessions.leader.due(ctx.tree, now)
+    if (expire !== null) route.propose(expire)
+    const reap = housekeeping.due(ctx.tree, now)
+    if (reap !== null) route.propose(reap)
+    roster.membershipRound(now)
+    if (this.ticks % ROSTER_EVERY_TICKS === 0) ctx.links.broadcast({ type: 'roster', members: roster.entries() })
+  }
+}
