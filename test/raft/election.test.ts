@@ -4,6 +4,15 @@ import type { Message } from '../../src/raft/types'
 
 const ids = ['1', '2', '3']
 
+/** 1 led (PreVote, CheckQuorum) and is gone: 2 and 3 still hold their lease on it */
+function leaderGone(): Network {
+  const net = Network.cluster(ids, { checkQuorum: true, preVote: true })
+  net.stabilize()
+  net.elect('1')
+  net.members.delete('1')
+  return net
+}
+
 describe('§5.1 terms', () => {
   it('a member that sees a higher term adopts it and becomes a follower', () => {
     const net = Network.cluster(ids)
@@ -253,10 +262,7 @@ describe('CheckQuorum', () => {
   })
 
   it('reportPeerGone without a campaign: the survivor only forgets its leader, and grants the one that campaigns', () => {
-    const net = Network.cluster(ids, { checkQuorum: true, preVote: true })
-    net.stabilize()
-    net.elect('1')
-    net.members.delete('1')
+    const net = leaderGone()
     const term = net.node('2').status().term
     // both hear the death in the same turn; only 2 was chosen to campaign
     net.node('3').reportPeerGone('1', 1)
@@ -268,10 +274,7 @@ describe('CheckQuorum', () => {
   })
 
   it('the survivor left out campaigns within a few ticks when the chosen one was refused on a lease (it heard the death first)', () => {
-    const net = Network.cluster(ids, { checkQuorum: true, preVote: true })
-    net.stabilize()
-    net.elect('1')
-    net.members.delete('1')
+    const net = leaderGone()
     const term = net.node('2').status().term
     // 2, the chosen survivor, hears the certificate first and campaigns; 3,
     // still within its lease on leader 1, ignores the PreVote
@@ -312,10 +315,7 @@ describe('CheckQuorum', () => {
   })
 
   it('reportPeerGone: what the dead leader sent before it went is dropped, not followed again', () => {
-    const net = Network.cluster(ids, { checkQuorum: true, preVote: true })
-    net.stabilize()
-    net.elect('1')
-    net.members.delete('1')
+    const net = leaderGone()
     const term = net.node('2').status().term
     net.node('2').reportPeerGone('1', 1)
     // a heartbeat of 1's, on the wire when it died, arrives after the certificate
@@ -366,10 +366,7 @@ describe('CheckQuorum', () => {
 describe('§5.2 campaignKnowingLeaderless', () => {
   /** 1 led and is gone; 3 reached a newer term than 2 (an election 2 missed); both restart leaderless */
   const staleTerm = (): Network => {
-    const net = Network.cluster(ids, { checkQuorum: true, preVote: true })
-    net.stabilize()
-    net.elect('1')
-    net.members.delete('1')
+    const net = leaderGone()
     // 3 campaigned alone (no PreVote): its term moved on, 2 never heard
     net.isolate('2')
     net.node('3').step({

@@ -294,6 +294,16 @@ function peerWithChannel(opts: { paced?: boolean } = {}) {
   return { ch, peer, made }
 }
 
+/** A peer whose mesh channel is open, and its port attached to a recorder. */
+function attachedPort(opts: { paced?: boolean } = {}) {
+  const { ch, peer } = peerWithChannel(opts)
+  ch.open()
+  const port = simplePeerPort(peer)
+  const rec = recorder()
+  port.attach(rec.events)
+  return { ch, peer, port, rec }
+}
+
 describe('simplePeerPort over the mesh channel', () => {
   it('opens the mesh channel (negotiated, id 2, ordered) on the peer connection; no connection, no channel', () => {
     const { peer, made } = peerWithChannel()
@@ -309,11 +319,7 @@ describe('simplePeerPort over the mesh channel', () => {
   })
 
   it('sends on the channel where it paces, never on the stream, and reads both', () => {
-    const { ch, peer } = peerWithChannel()
-    ch.open()
-    const port = simplePeerPort(peer)
-    const rec = recorder()
-    port.attach(rec.events)
+    const { ch, peer, port, rec } = attachedPort()
     port.write(Uint8Array.of(1))
     expect(ch.sent).toEqual([Uint8Array.of(1)])
     expect(peer.writes).toEqual([])
@@ -323,11 +329,7 @@ describe('simplePeerPort over the mesh channel', () => {
   })
 
   it('sends on the stream where the channel cannot pace (wrtc), and still reads the channel', () => {
-    const { ch, peer } = peerWithChannel({ paced: false })
-    ch.open()
-    const port = simplePeerPort(peer)
-    const rec = recorder()
-    port.attach(rec.events)
+    const { ch, peer, port, rec } = attachedPort({ paced: false })
     peer.writeReturns = false
     expect(port.write(Uint8Array.of(1))).toBe(false)
     expect(peer.writes).toEqual([Uint8Array.of(1)])
@@ -339,11 +341,7 @@ describe('simplePeerPort over the mesh channel', () => {
   })
 
   it('closes once when the mesh channel closes, and takes the connection down with it', () => {
-    const { ch, peer } = peerWithChannel()
-    ch.open()
-    const port = simplePeerPort(peer)
-    const rec = recorder()
-    port.attach(rec.events)
+    const { ch, peer, port, rec } = attachedPort()
     ch.closedRemotely()
     peer.emit('close')
     expect(rec.closes).toEqual(['closed by peer'])
@@ -351,11 +349,7 @@ describe('simplePeerPort over the mesh channel', () => {
   })
 
   it('closes once when simple-peer closes (its channel or the connection), and closes the mesh channel', () => {
-    const { ch, peer } = peerWithChannel()
-    ch.open()
-    const port = simplePeerPort(peer)
-    const rec = recorder()
-    port.attach(rec.events)
+    const { ch, peer, port, rec } = attachedPort()
     peer.emit('error', new Error('Connection failed.'))
     peer.emit('close')
     ch.closedRemotely()
@@ -366,11 +360,7 @@ describe('simplePeerPort over the mesh channel', () => {
   })
 
   it('close() closes both and reports nothing back', () => {
-    const { ch, peer } = peerWithChannel()
-    ch.open()
-    const port = simplePeerPort(peer)
-    const rec = recorder()
-    port.attach(rec.events)
+    const { ch, peer, port, rec } = attachedPort()
     port.close()
     port.close()
     peer.emit('close')
