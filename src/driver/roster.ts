@@ -140,7 +140,10 @@ export class Roster {
       .filter((m) => m.voter && m.id !== gone && !this.departed.has(m.id) && (m.self || (ctx.links.has(m.id) && m.browser === browser)))
       // members() is sorted by id and sort is stable: visible ones first, each group by id
       .sort((a, b) => Number(b.visible) - Number(a.visible))
-    return Math.max(0, hearers.findIndex((m) => m.self))
+    // not among them (not a voter): after all of them, as before ranks only
+    // the first campaigned; with nobody else to hear it, at once
+    const own = hearers.findIndex((m) => m.self)
+    return own < 0 ? hearers.length : own
   }
 
   hasDeparted(member: string): boolean {

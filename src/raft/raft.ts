@@ -1098,8 +1098,8 @@ export class Raft {
       // forgetting it also lifts our lease, so we grant (pre)votes to others
       this.goneLeader = { id, term: this.term, ticks: this.cfg.electionTick }
       this.lead = null
-      this.electionElapsed = 0
       if (rank === 0) {
+        this.electionElapsed = 0
         this.hup('auto')
         return
       }
