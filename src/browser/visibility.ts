@@ -20,7 +20,7 @@
 //     `kWebRTC`, DisableAggressiveThrottling): a tab linked to the mesh keeps
 //     the 1 s cadence. Other browsers promise nothing of the kind, so a tab's
 //     session keepalive also rides on the leader's messages (message events
-//     are never throttled): OwnSession.overdue, called from the dispatch.
+//     are never throttled): OwnSession.leaderHeard, called from the dispatch.
 //   - `freeze` (Page Lifecycle: Chrome freezes background tabs, and every page
 //     entering the back/forward cache): no task runs until `resume`, so a
 //     leader hands off as on hidden; the frozen tab costs no quorum (the others

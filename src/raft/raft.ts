@@ -78,7 +78,7 @@ export class Raft {
   /** the leader a death certificate took from us (reportPeerGone), in its
    *  term, for one election timeout of ticks (a certificate is the driver's
    *  word: should the leader be alive after all, we follow it again) */
-  private goneLeader: { id: NodeId; term: number; ticks: number } = { id: '', term: -1, ticks: 0 }
+  private goneLeader: GoneLeader = NO_GONE_LEADER
   /** index of the latest conf entry the leader appended; one change at a time */
   pendingConfIndex = 0
   /** bytes of this leader's entries that are not committed yet */
@@ -493,7 +493,7 @@ export class Raft {
   // ---- ticks ------------------------------------------------------------------------
 
   tick(): void {
-    if (this.goneLeader.ticks > 0 && --this.goneLeader.ticks === 0) this.goneLeader = { id: '', term: -1, ticks: 0 }
+    if (this.goneLeader.ticks > 0 && --this.goneLeader.ticks === 0) this.goneLeader = NO_GONE_LEADER
     if (this.role === 'leader') this.tickHeartbeat()
     else this.tickElection()
   }
@@ -1115,6 +1115,15 @@ export class Raft {
  *  death certificate (reportPeerGone): enough for a PreVote round trip and a
  *  vote between tabs of one browser, well below an election timeout */
 const DEATH_STAGGER_TICKS = 2
+
+/** a leader a death certificate took from us, in its term, for `ticks` more ticks */
+interface GoneLeader {
+  id: NodeId
+  term: number
+  ticks: number
+}
+// frozen: never counted down (ticks 0), only replaced
+const NO_GONE_LEADER: GoneLeader = Object.freeze({ id: '', term: -1, ticks: 0 })
 
 /** what only a leader sends: from a leader certified dead, dropped in its term */
 const FROM_LEADER: ReadonlySet<string> = new Set(['MsgApp', 'MsgHeartbeat', 'MsgSnap', 'MsgTimeoutNow'])
