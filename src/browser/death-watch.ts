@@ -104,20 +104,38 @@ export class DeathWatch {
     return [...this.states].filter(([, st]) => st.kind === 'watching').map(([id]) => id).sort()
   }
 
+  /**
+   * A member of this browser linked to us. A new tab's slot is otherwise
+   * found only at the next read of the list (every refreshMs): a tab that
+   * reloads or crashes before then would leave no certificate behind. A
+   * member already watched costs nothing.
+   */
+  linkedUp(member: string): void {
+    if (this.stopped || member === this.host.self) return
+    const st = this.states.get(member)
+    if (st === undefined || st.kind === 'vacant') void this.scan()
+  }
+
+  /** Read the slot list now and again every refreshMs. */
   private async refresh(): Promise<void> {
+    await this.scan()
+    if (!this.stopped) this.timer = setTimeout(() => void this.refresh(), this.refreshMs)
+  }
+
+  /** Watch every slot of the list not watched yet (and a vacant one some tab runs again). */
+  private async scan(): Promise<void> {
     if (this.stopped) return
     try {
       for (const member of await this.host.listSlots()) {
         // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may have run during the await
         if (member === this.host.self || this.stopped) continue
+        // checked after the await: two scans at once never watch one member twice
         const st = this.states.get(member)
         if (st === undefined || (st.kind === 'vacant' && this.host.linked(member))) this.watch(member)
       }
     } catch {
       // storage trouble is the member's to report; we try again next round
     }
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may have run during the await
-    if (!this.stopped) this.timer = setTimeout(() => void this.refresh(), this.refreshMs)
   }
 
   private watch(member: string): void {

@@ -271,6 +271,12 @@ async function runTab(o: TabRun, into?: AssembledMesh): Promise<AssembledMesh> {
   })
   member.visibilityChanged()
   deathWatch.start()
+  // a new tab of this browser linked to us: watch its slot now, not at the next read of the list
+  const watch = deathWatch
+  const offLinks = transport.onLink((_link, hello) => {
+    if (hello.browser === browser) watch.linkedUp(hello.member)
+  })
+  tabClosing.signal.addEventListener('abort', offLinks, { once: true })
 
   // ---- 3. the Mesh ----
   const info: BrowserTabInfo = {

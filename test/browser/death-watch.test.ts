@@ -259,6 +259,22 @@ describe('death watch: its own life', () => {
     expect(watch.watched()).toEqual(['mA', 'mD'])
   })
 
+  it("watches a new tab's slot as soon as a member of this browser links, not at the next read of the list", async () => {
+    const { browser, b, watch } = await twoTabs()
+    await tabRunning(browser, 'mD')
+    b.slots.push('mD')
+    // mD's tab linked to us: its slot is read now (a tab that reloads within
+    // the refresh period must still leave a certificate behind)
+    watch.linkedUp('mD')
+    await settle()
+    expect(watch.watched()).toEqual(['mA', 'mD'])
+    // a member already watched costs no read
+    const reads = vi.spyOn(b, 'listSlots')
+    watch.linkedUp('mA')
+    await settle()
+    expect(reads).not.toHaveBeenCalled()
+  })
+
   it('keeps reading the slot list after a read fails', async () => {
     const browser = new FakeBrowserLocks()
     await tabRunning(browser, 'mA')
