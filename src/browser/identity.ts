@@ -26,7 +26,6 @@ import { MEMBER_ID_PATTERN } from '../wire/limits'
 import { createMemberKey } from '../wire/member-key'
 import type { MemberKey } from '../wire/member-key'
 import type { MemberKeyStore } from '../driver/member-keys'
-import { randomId } from '../shared/random-id'
 
 /** The part of `navigator.locks` we use (injectable for tests). */
 export type LockManagerLike = Pick<LockManager, 'request'>
@@ -34,7 +33,6 @@ export type LockManagerLike = Pick<LockManager, 'request'>
 export const memberLockName = (room: string, member: string): string => `meshkeeper:${room}:member:${member}`
 export const bootstrapLockName = (room: string): string => `meshkeeper:${room}:bootstrap`
 const rememberedKey = (room: string): string => `meshkeeper:${room}:member`
-const BROWSER_KEY = 'meshkeeper:browser'
 
 /** A Web Lock this tab holds until `release()` (or until the tab dies). */
 export interface HeldLock {
@@ -86,15 +84,6 @@ export function acquireLock(locks: LockManagerLike, name: string, opts: AcquireO
       else reject(err)
     })
   })
-}
-
-/** The stable id of this browser profile (shared by its tabs, like its IndexedDB). */
-export function browserId(store: Storage | null): string {
-  const known = store?.getItem(BROWSER_KEY) ?? null
-  if (known !== null && MEMBER_ID_PATTERN.test(known)) return known
-  const id = randomId('b')
-  store?.setItem(BROWSER_KEY, id)
-  return id
 }
 
 export interface ChosenMember {

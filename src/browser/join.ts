@@ -26,7 +26,8 @@ import type { Member } from '../driver/member'
 import type { MemberOptions } from '../driver/options'
 import { MEMBER_SETTING_RULES, ROOM_RULES, checkOptions, duration, object, oneOf } from '../driver/option-checks'
 import { realClock } from '../shared/clock'
-import { acquireLock, bootstrapLockName, browserId, chooseMember, keyedSlots, memberLockName } from './identity'
+import { acquireLock, bootstrapLockName, chooseMember, keyedSlots, memberLockName } from './identity'
+import { browserId } from './browser-id'
 import { randomId } from '../shared/random-id'
 import type { LockManagerLike } from './identity'
 import { watchBackForwardCache, watchPageLifecycle } from './visibility'
@@ -99,7 +100,7 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
   if (options.secret !== undefined && options.secret !== '') transportOpts.roomKey = await deriveRoomKey(options.secret, room)
   const openTransport = (hello: PeerHello, key: MemberKey) => openBrowserTransport(hello, key, transportOpts)
 
-  const browser = browserId(safeStorage(() => globalThis.localStorage))
+  const browser = await browserId(safeStorage(() => globalThis.localStorage), safeStorage(() => globalThis.indexedDB))
   const settings: MemberSettings = { timing: { ...BROWSER_TIMING }, ...memberSettings(options) }
   const listenFirst = options.signaling !== undefined || options.storage === 'memory'
 
@@ -383,9 +384,9 @@ async function startMember(o: {
   }
 }
 
-function safeStorage(get: () => Storage): Storage | null {
+function safeStorage<T>(get: () => T | undefined): T | null {
   try {
-    return get()
+    return get() ?? null
   } catch {
     return null // storage disabled (privacy settings, sandboxed frame)
   }

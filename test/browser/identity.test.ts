@@ -5,7 +5,7 @@
 // how ids are made.
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { MemoryMemberKeyStore } from '../../src/driver/member-keys'
-import { acquireLock, bootstrapLockName, browserId, chooseMember, memberLockName } from '../../src/browser/identity'
+import { acquireLock, bootstrapLockName, chooseMember, memberLockName } from '../../src/browser/identity'
 import type { ChosenMember } from '../../src/browser/identity'
 import { MemoryStorageProvider } from '../../src/storage/memory'
 import type { StorageProvider } from '../../src/storage/types'
@@ -206,18 +206,5 @@ describe('identity: Web Locks held for the life of a tab', () => {
     holder!.release()
     await holder!.released
     expect(browser.held()).toEqual([])
-  })
-})
-
-describe('identity: the browser id', () => {
-  it('is one per browser profile: every tab reads the same id, and a damaged one is replaced', () => {
-    const local = new MemoryWebStorage()
-    const id = browserId(local)
-    expect(browserId(local)).toBe(id)
-    expect(browserId(new MemoryWebStorage())).not.toBe(id)
-    local.setItem('meshkeeper:browser', '<script>')
-    const replaced = browserId(local)
-    expect(replaced).not.toBe('<script>')
-    expect(browserId(local)).toBe(replaced)
   })
 })
