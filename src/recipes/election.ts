@@ -7,9 +7,12 @@ import { NodeLease } from './lease'
 import { SequentialLock } from './sequential-lock'
 import { bySequence, childPath, isCode } from './support'
 import { realClock } from '../shared/clock'
-import type { Clock } from '../shared/clock'
+import type { Clock, TimerHandle } from '../shared/clock'
 
 const KIND = 'candidate-'
+/** observe() reads again after a failed read, after this pause, doubling up to LAST_RETRY_MS */
+const FIRST_RETRY_MS = 100
+const LAST_RETRY_MS = 2000
 
 /** `clock` times the candidate's wait (default the platform's timers; a Mesh's `election` gets its own) */
 export function election(mesh: MeshCore, path: string, clock: Clock = realClock): Election {
@@ -31,8 +34,13 @@ export function election(mesh: MeshCore, path: string, clock: Clock = realClock)
       let stopped = false
       let last: string | undefined
       let running: Promise<void> = Promise.resolve()
+      let retry: TimerHandle | null = null
+      let pause = FIRST_RETRY_MS
       // Re-read on every change of the candidates, one read at a time, and
-      // report only real changes of leader.
+      // report only real changes of leader. A read that fails (no quorum for
+      // a moment, while a crashed tab's voters are taken over) is read again
+      // later: the change that caused it may be the last one for a long time,
+      // and dropping it would leave the app with a leader that is gone.
       const refresh = () => {
         running = running.then(async () => {
           if (stopped) return
@@ -40,8 +48,17 @@ export function election(mesh: MeshCore, path: string, clock: Clock = realClock)
           try {
             leader = await currentLeader(mesh, path)
           } catch {
+            // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop may be called during the await above
+            if (retry === null && !stopped) {
+              retry = clock.setTimeout(() => {
+                retry = null
+                refresh()
+              }, pause)
+              pause = Math.min(pause * 2, LAST_RETRY_MS)
+            }
             return
           }
+          pause = FIRST_RETRY_MS
           const key = JSON.stringify(leader)
           // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop may be called during the await above
           if (stopped || key === last) return
@@ -55,6 +72,7 @@ export function election(mesh: MeshCore, path: string, clock: Clock = realClock)
       refresh()
       return () => {
         stopped = true
+        if (retry !== null) clock.clearTimeout(retry)
         unwatch()
       }
     },

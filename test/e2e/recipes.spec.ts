@@ -8,7 +8,7 @@
 import { expect, test } from '@playwright/test'
 import type { Page } from '@playwright/test'
 import { meshOf, openTabs, pollFor, waitForLeader, waitForMesh, waitForVoters } from '../../src/testing/playwright'
-import { crash, freshRoom, logPageErrors, setHidden, throttleTimers } from './helpers/demo'
+import { crash, freshRoom, heldLocks, logPageErrors, setHidden, tabInfo, throttleTimers } from './helpers/demo'
 import { campaign, candidateOf, settledLeader } from './recipes/election-tabs'
 import { freezeNextHolder, LockJournal, startLockLoop } from './recipes/lock-workload'
 import type { OwnDemo } from './recipes/own-demo'
@@ -164,9 +164,18 @@ test('three tabs campaign: exactly one leads and every tab agrees; the leader ta
 
   // the new leader's tab crashes (no goodbye): the last tab takes over on the death certificate
   const [last] = rest.filter((p) => p !== second.page)
+  const before = await Promise.all(rest.map(async (p) => ({ mesh: await meshOf(p), tab: await tabInfo(p) })))
   const tCrash = Date.now()
   await crash(second.page)
-  const third = await pollFor('the last tab leads after the crash', () => settledLeader([last!], ELECTION), { timeoutMs: 60_000 })
+  const third = await pollFor('the last tab leads after the crash', () => settledLeader([last!], ELECTION), { timeoutMs: 60_000 }).catch(async (e: unknown) => {
+    // what the last tab knew when it gave up: its members, certificates and the locks of its browser
+    console.log(`[diagnosis] before the crash: ${JSON.stringify(before)}`)
+    console.log(`[diagnosis] the last tab: ${JSON.stringify({ mesh: await meshOf(last!), tab: await tabInfo(last!), locks: await heldLocks(last!) })}`)
+    const sessions = await last!.evaluate(() => ((window.mesh as unknown as Record<symbol, any>)[Symbol.for('meshkeeper.browserTab')].diagnosticMember().tree.sessions() as string[]))
+    const candidates = await last!.evaluate((p) => window.mesh!.children(p).catch((err: unknown) => String(err)), ELECTION)
+    console.log(`[diagnosis] the last tab's tree: sessions ${JSON.stringify(sessions)}, candidates ${JSON.stringify(candidates)}, its candidate ${JSON.stringify(await candidateOf(last!, ELECTION).catch((err: unknown) => String(err)))}`)
+    throw e
+  })
   console.log(`[figure] election hand-off after the leader tab crashed: ${third.electedAt - tCrash} ms (crash to the new leader's campaign resolving)`)
   expect(third.id).not.toBe(second.id)
   expect(third.page).toBe(last)

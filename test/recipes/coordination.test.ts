@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { createSimulatedCluster } from '../../src/testing/index'
 import type { ElectionLeader, Lease, Mesh } from '../../src/shared/types'
-import type { MeshError } from '../../src/shared/errors'
+import { MeshError } from '../../src/shared/errors'
+import { election } from '../../src/recipes/election'
 
 function three(seed: number) {
   const cluster = createSimulatedCluster({ members: 3, seed })
@@ -39,6 +40,38 @@ describe('election', () => {
     await a.close() // ephemerals go at once
     await cluster.settle(pb)
     expect((await c.election('/e').leader())?.id).toBe(b.id)
+  })
+
+  it('observe reads again after a failed read: a change seen during a moment without quorum still reaches the app', async () => {
+    const { cluster, meshes: [a, b, c] } = three(33)
+    await cluster.stable()
+    // c's reads fail once, as a tab's do while a crashed tab's voters are taken over
+    let failNext = false
+    const flaky = new Proxy(c, {
+      get(target, key, receiver) {
+        if (key === 'children') {
+          return (path: string) => {
+            if (!failNext) return target.children(path)
+            failNext = false
+            return Promise.reject(new MeshError('NO_QUORUM', 'no quorum for a moment'))
+          }
+        }
+        return Reflect.get(target, key, receiver) as unknown
+      },
+    })
+    const seen: (string | null)[] = []
+    const stop = election(flaky, '/e', cluster.clock).observe((l) => seen.push(l?.id ?? null))
+    const la = await a.election('/e').campaign()
+    const pb = b.election('/e').campaign()
+    await cluster.advance(500)
+    expect(seen.at(-1)).toBe(a.id)
+    failNext = true
+    await la.release()
+    await cluster.settle(pb)
+    await cluster.advance(3_000)
+    expect(failNext).toBe(false) // the failure happened
+    expect(seen.at(-1)).toBe(b.id)
+    stop()
   })
 })
 
