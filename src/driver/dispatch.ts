@@ -22,6 +22,7 @@ import type { NoQuorumHandling } from './no-quorum'
 import { ForwardBudget, checkForwardSize, checkForwardedCommand, ownsSession } from './peer-budget'
 import type { Roster } from './roster'
 import type { SessionKeeper } from './sessions'
+import { CLOSED_BY_PEER } from '../transport/types'
 
 export class MessageDispatch {
   /** leader only: what each peer's forwards may still use (peer-budget.ts) */
@@ -162,8 +163,10 @@ export class MessageDispatch {
     }
   }
 
-  linkDown(peer: string): void {
+  linkDown(peer: string, reason: string): void {
     const ctx = this.ctx
+    // only the peer's own close says it went; a failed link may be a partition
+    if (reason === CLOSED_BY_PEER) this.roster.linkDown(peer, ctx.clock.now())
     if (ctx.isLeader) ctx.raft.reportUnreachable(peer)
     ctx.control.pump()
   }

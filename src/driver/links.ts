@@ -10,7 +10,10 @@ export interface LinkEvents {
   message(peer: string, msg: NodeMessage): void
   badFrame(peer: string, err: unknown): void
   linkUp(peer: string, hello: PeerHello): void
-  linkDown(peer: string): void
+  /** `reason`: the link's close reason (CLOSED_BY_PEER when the peer closed it) */
+  linkDown(peer: string, reason: string): void
+  /** the transport's signaling: `member` left every channel, or is present again (Transport.onPresence) */
+  presence(member: string, present: boolean): void
 }
 
 export class LinkTable {
@@ -25,6 +28,10 @@ export class LinkTable {
   ) {
     this.unsubscribe.push(transport.onLink((link, hello) => this.adopt(link, hello)))
     for (const [peer, link] of transport.links()) this.adopt(link, { member: peer, tab: '', browser: '' })
+    const offPresence = transport.onPresence?.((member, present) => {
+      if (!this.closed && member !== this.self) this.events.presence(member, present)
+    })
+    if (offPresence !== undefined) this.unsubscribe.push(offPresence)
   }
 
   peers(): string[] {
@@ -87,12 +94,12 @@ export class LinkTable {
       }
       this.events.message(peer, msg)
     })
-    const offClose = link.onClose(() => {
+    const offClose = link.onClose((reason) => {
       offMessage()
       offClose()
       if (this.links.get(peer) !== link) return
       this.links.delete(peer)
-      if (!this.closed) this.events.linkDown(peer)
+      if (!this.closed) this.events.linkDown(peer, reason)
     })
     this.unsubscribe.push(offMessage, offClose)
     this.events.linkUp(peer, hello)

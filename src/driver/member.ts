@@ -150,7 +150,8 @@ export class Member extends ObservableV2<MemberEvents> {
       message: (peer, msg) => this.dispatch.message(peer, msg),
       badFrame: (peer, err) => this.dispatch.badInput(peer, err),
       linkUp: (peer, hello) => this.dispatch.linkUp(peer, hello),
-      linkDown: (peer) => this.dispatch.linkDown(peer),
+      linkDown: (peer, reason) => this.dispatch.linkDown(peer, reason),
+      presence: (member, present) => this.roster.presence(member, present, this.ctx.clock.now()),
     })
     ctx.links.broadcast(this.identity.claim())
     ctx.running = true
@@ -366,6 +367,7 @@ export class Member extends ObservableV2<MemberEvents> {
   /** A death certificate (a free Web Lock): the member is gone for good. */
   reportPeerGone(peer: string): void {
     if (this.ctx.stopped || !this.ctx.running) return
+    this.quorum.reportLeaderGone(peer)
     this.ctx.raft.reportPeerGone(peer, this.roster.rankAfterDeath(peer))
     this.roster.gone(peer)
     this.loop.pump()

@@ -116,6 +116,7 @@ const TIMING_RULES: Readonly<Record<keyof MemberTiming, OptionRule>> = {
   requestTimeoutMs: duration(),
   sessionHeartbeatMs: duration(),
   failureTimeoutMs: duration(),
+  vanishedAfterMs: duration(),
   reapEveryMs: duration(),
   membershipEveryMs: duration(),
   joinEveryMs: duration(),

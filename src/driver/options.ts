@@ -65,6 +65,10 @@ export interface MemberTiming {
   sessionHeartbeatMs: number
   /** a voter silent this long is replaced */
   failureTimeoutMs: number
+  /** the leader ends the sessions of a member whose link to it stayed closed this long, before
+   *  their timeout (sessions.ts, LeaderSessions.due); the member itself says `suspended` after a
+   *  third of it (no-quorum.ts) */
+  vanishedAfterMs: number
   /** the leader proposes reaps at most this often */
   reapEveryMs: number
   /** the leader re-evaluates membership this often */
@@ -91,6 +95,7 @@ export function memberTiming(sessionTimeoutMs: number, given: Partial<MemberTimi
     requestTimeoutMs: given.requestTimeoutMs ?? Math.max(sessionTimeoutMs, tickMs * electionTicks * 5),
     sessionHeartbeatMs: given.sessionHeartbeatMs ?? Math.max(tickMs, Math.floor(sessionTimeoutMs / 3)),
     failureTimeoutMs: given.failureTimeoutMs ?? Math.max(sessionTimeoutMs * 3, tickMs * electionTicks * 10),
+    vanishedAfterMs: given.vanishedAfterMs ?? tickMs * electionTicks,
     reapEveryMs: given.reapEveryMs ?? 1_000,
     membershipEveryMs: given.membershipEveryMs ?? tickMs * 5,
     joinEveryMs: given.joinEveryMs ?? tickMs * 10,

@@ -43,8 +43,8 @@ export function ownsSession(member: string, session: string): boolean {
   return session.startsWith(`${member}.`)
 }
 
-/** The member a session id names (everything before the first dot). */
-function ownerOf(session: string): string {
+/** The member a session id names (everything before the first dot; SessionKeeper.newSession makes the ids). */
+export function sessionOwner(session: string): string {
   const dot = session.indexOf('.')
   return dot < 0 ? '' : session.slice(0, dot)
 }
@@ -71,7 +71,7 @@ export function checkForwardedCommand(peer: string, cmd: Command, mayCloseSessio
       return null
     case 'close-session': {
       // not bad input when refused: we may not know (yet) that the owner ran in the peer's browser
-      const owner = ownerOf(cmd.session)
+      const owner = sessionOwner(cmd.session)
       return ownsSession(peer, cmd.session) || (owner !== '' && mayCloseSessionsOf(peer, owner)) ? null : 'busy'
     }
     case 'txn': {

@@ -12,6 +12,9 @@ import type { RosterEntry } from '../wire/node-messages'
 import type { MemberContext } from './member-context'
 import { nextConfChange } from './membership'
 
+/** members whose closed link we remember (Roster.linkDown) */
+const MAX_UNLINKED = 1024
+
 export class Roster {
   /** facts about members: browser and visibility, from hellos, joins and the leader's roster */
   private readonly facts = new Map<string, RosterEntry>()
@@ -20,6 +23,12 @@ export class Roster {
   /** members that left gracefully or were certified dead */
   private readonly departed = new Set<string>()
   private readonly lastHeard = new Map<string, number>()
+  /** when our link to a member closed, for members we have no link to since (oldest first) */
+  private readonly unlinkedAt = new Map<string, number>()
+  /** when a member left every signaling channel, for members not present since (oldest first) */
+  private readonly leftSignalingAt = new Map<string, number>()
+  /** when each member last sent us anything (unlike lastHeard, never granted by a takeover) */
+  private readonly spokeAt = new Map<string, number>()
   private lastMembershipAt = -Infinity
   private lastMembersKey = ''
 
@@ -86,14 +95,49 @@ export class Roster {
 
   heard(peer: string, now: number): void {
     this.lastHeard.set(peer, now)
+    this.spokeAt.set(peer, now)
   }
 
   /** a link came up: the peer spoke, and its hello names its browser */
   linkUp(peer: string, hello: { member: string; browser: string }, now: number): void {
     this.lastHeard.set(peer, now)
+    this.spokeAt.set(peer, now)
+    this.unlinkedAt.delete(peer)
     if (hello.browser !== '' && hello.member === peer && !this.facts.has(peer)) {
       this.facts.set(peer, { member: peer, browser: hello.browser, visible: true })
     }
+  }
+
+  /** our link to `peer` closed (a newer link replacing it never reports a close) */
+  linkDown(peer: string, now: number): void {
+    this.unlinkedAt.delete(peer)
+    this.unlinkedAt.set(peer, now)
+    // bounded: members that never come back leave their entry; the oldest go first
+    if (this.unlinkedAt.size > MAX_UNLINKED) this.unlinkedAt.delete(this.unlinkedAt.keys().next().value!)
+  }
+
+  /** the signaling says `member` left every channel (false), or is back (true) */
+  presence(member: string, present: boolean, now: number): void {
+    this.leftSignalingAt.delete(member)
+    if (present) return
+    this.leftSignalingAt.set(member, now)
+    if (this.leftSignalingAt.size > MAX_UNLINKED) this.leftSignalingAt.delete(this.leftSignalingAt.keys().next().value!)
+  }
+
+  /**
+   * Has `member` gone away for `afterMs`, by evidence stronger than silence
+   * alone? Either our link to it closed and stayed closed that long, or it
+   * left every signaling channel (a closed or crashed page's sockets close
+   * at once, while a data channel to it stays open for many seconds) and
+   * has sent us nothing for that long since. A partition shows neither
+   * within seconds: its links stall and its sockets stay open.
+   */
+  vanished(member: string, now: number, afterMs: number): boolean {
+    if (member === this.ctx.id) return false
+    const unlinked = this.unlinkedAt.get(member)
+    if (unlinked !== undefined && !this.ctx.links.has(member) && now - unlinked >= afterMs) return true
+    const left = this.leftSignalingAt.get(member)
+    return left !== undefined && now - Math.max(left, this.spokeAt.get(member) ?? -Infinity) >= afterMs
   }
 
   /**

@@ -11,7 +11,15 @@
 // expired by an `expire-sessions` entry the leader proposes, so every replica
 // deletes the same ephemerals at the same log position (invariant 3). A new
 // leader grants every session a fresh timeout first: it cannot know when the
-// old leader last heard from them.
+// old leader last heard from them. One exception ends sessions sooner: a
+// member whose link to this leader closed and stayed closed (its device went
+// away: a closed data channel means the peer's page or connection is gone,
+// while a mere partition stalls a link without closing it) cannot keep its
+// sessions alive, since keepalives travel only over that link; its sessions
+// end after `vanishedAfterMs` instead of their timeout, so an election
+// recipe or lock waiting on them moves within seconds. The member, if it
+// still runs, says `suspended` after a third of that (no-quorum.ts), and
+// fencing tokens refuse whatever it still writes under a lock it held.
 //
 // SessionKeeper — the two halves as one member runs them (below).
 import { SessionTracker } from '../tree/session-tracker'
@@ -22,6 +30,7 @@ import type { CommandRoute } from './command-route'
 import type { MemberContext } from './member-context'
 import { ReadBarrier } from './reads'
 import { RequestPipeline } from './requests'
+import { sessionOwner } from './peer-budget'
 
 export interface SessionRoute {
   now(): number
@@ -128,7 +137,7 @@ export class LeaderSessions {
    */
   slept(tree: SessionView, now: number, since: number, lastHeard: (member: string) => number | undefined): void {
     for (const s of tree.sessions()) {
-      const heard = lastHeard(s.slice(0, s.indexOf('.')))
+      const heard = lastHeard(sessionOwner(s))
       if (heard !== undefined && heard >= since) this.tracker.touch(s, now)
     }
   }
@@ -146,9 +155,15 @@ export class LeaderSessions {
     }
   }
 
-  /** the expire-sessions command to propose now, if any */
-  due(tree: SessionView, now: number): Command | null {
-    const expired = this.tracker.expired(now, tree).filter((s) => {
+  /**
+   * The expire-sessions command to propose now, if any: sessions silent past
+   * their timeout, and sessions of members `vanished` says are gone.
+   */
+  due(tree: SessionView, now: number, vanished: (member: string) => boolean = () => false): Command | null {
+    const silent = this.tracker.expired(now, tree)
+    const early = tree.sessions().filter((s) => vanished(sessionOwner(s)))
+    const candidates = early.length === 0 ? silent : [...new Set([...silent, ...early])].sort()
+    const expired = candidates.filter((s) => {
       const since = this.expiring.get(s)
       return since === undefined || now - since >= this.retryMs
     })

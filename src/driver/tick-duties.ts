@@ -97,7 +97,8 @@ export class TickDuties {
     const since = this.lastDutyAt
     if (since !== null && now - since > ctx.timing.tickMs * ctx.timing.electionTicks) sessions.leader.slept(ctx.tree, now, since, (id) => roster.lastHeardAt(id))
     this.lastDutyAt = now
-    const expire = sessions.leader.due(ctx.tree, now)
+    const vanished = (member: string): boolean => roster.vanished(member, now, ctx.timing.vanishedAfterMs)
+    const expire = sessions.leader.due(ctx.tree, now, vanished)
     if (expire !== null) route.propose(expire)
     const reap = housekeeping.due(ctx.tree, now)
     if (reap !== null) route.propose(reap)

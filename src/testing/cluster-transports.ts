@@ -85,8 +85,12 @@ function meshTransports(network: VirtualNetwork<Uint8Array>, clock: VirtualClock
     if (tab === undefined) return
     tabs.delete(member)
     online.delete(member)
-    // a crashed tab goes silent first; a closed one says goodbye on every channel first
-    if (crashed) tab.host.shutdown()
+    // a crashed tab goes silent first (the signaling server sees its socket close); a closed
+    // one says goodbye on every channel first
+    if (crashed) {
+      tab.host.shutdown()
+      server.disconnect(member)
+    }
     void tab.transport.close()
     tab.host.shutdown()
   }

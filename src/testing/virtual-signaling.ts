@@ -49,6 +49,11 @@ export class VirtualSignalingServer {
     return [...(this.rooms.get(room)?.keys() ?? [])].sort()
   }
 
+  /** `member`'s tab died: its sockets closed, which a real server notices at once (TCP), so its rooms hear it left */
+  disconnect(member: string): void {
+    for (const [key, conn] of [...this.connections]) if (conn.member === member) this.leave(key, conn)
+  }
+
   private deliver(from: string, bytes: Uint8Array): void {
     const p = decodePacket(bytes)
     const msg = JSON.parse(bytesText.decode(p.payload)) as ToServer

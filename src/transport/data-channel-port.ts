@@ -29,6 +29,7 @@
 //  - a close of the channel (ours, the peer's, or the peer connection's)
 //    closes the port, once.
 import type { FramePort } from './link'
+import { channelCloseReason } from './types'
 
 /** The slice of an RTCDataChannel the port uses (a fake one in unit tests). */
 export interface FrameChannel {
@@ -85,7 +86,7 @@ export class DataChannelPort implements FramePort {
       const err = ev.error
       this.lastError = err instanceof Error ? err.message : String(err)
     })
-    channel.addEventListener('close', () => this.shut(this.lastError === null ? 'closed by peer' : `failed: ${this.lastError}`))
+    channel.addEventListener('close', () => this.shut(channelCloseReason(this.lastError)))
   }
 
   /** still open (the simple-peer port closes the rest with it) */

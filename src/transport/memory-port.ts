@@ -10,6 +10,7 @@
 // keeps the timer per frame, for a caller that drives delivery by its time.
 import type { Clock } from '../shared/clock'
 import type { FramePort } from './link'
+import { CLOSED_BY_PEER } from './types'
 
 type Events = Parameters<FramePort['attach']>[0]
 
@@ -61,7 +62,7 @@ class MemoryPort implements FramePort {
     this.shut('closed')
     const twin = this.twin
     // the far end learns of it after the frames already in flight
-    if (twin !== null) this.later(() => twin.shut('closed by peer'))
+    if (twin !== null) this.later(() => twin.shut(CLOSED_BY_PEER))
   }
 
   /** Run `fn` on a later turn, after every delivery queued before it. */

@@ -65,6 +65,7 @@ export class MeshTransport implements Transport {
   private readonly table = new PeerTable()
   private readonly linkListeners = new Listeners<[Link, PeerHello]>()
   private readonly errorListeners = new Listeners<[TransportError]>()
+  private readonly presenceListeners = new Listeners<[string, boolean]>()
   private readonly unsubscribe: (() => void)[] = []
   private closed = false
   private readonly penalties: PenaltyBox
@@ -122,7 +123,12 @@ export class MeshTransport implements Transport {
     const introductions = new Introductions({ perIntroducer: bounds.peersPerIntroducer, junkToRefuse: bounds.junkToRefuse })
     this.discovery = new Discovery(ctx, this.attempts, relay, introductions, envelope)
     for (const channel of opts.signaling) {
-      this.unsubscribe.push(channel.onPeer((peer, present) => this.discovery.onPresence(channel, peer, present)))
+      this.unsubscribe.push(
+        channel.onPeer((peer, present) => {
+          this.discovery.onPresence(channel, peer, present)
+          this.reportPresence(peer, present)
+        }),
+      )
       this.unsubscribe.push(channel.onSignal((from, data) => void this.discovery.onSignal(from, data, channel)))
     }
     if (opts.roomKey === undefined) this.joinSignaling(opts.room)
@@ -190,6 +196,18 @@ export class MeshTransport implements Transport {
     return this.linkListeners.add(fn)
   }
 
+  onPresence(fn: (member: string, present: boolean) => void): () => void {
+    return this.presenceListeners.add(fn)
+  }
+
+  /** a member is present while any tab of it is on any channel; it left when the last one left */
+  private reportPresence(peer: string, present: boolean): void {
+    const id = parseSignalingId(peer)
+    if (id === null || id.member === this.opts.self.member) return
+    if (!present) for (const r of this.table.values()) if (r.member === id.member && r.channels.size > 0) return
+    this.presenceListeners.emit(id.member, present)
+  }
+
   /** a peer was refused (UNAUTHORIZED) or sent what we do not accept */
   onError(fn: (err: TransportError) => void): () => void {
     return this.errorListeners.add(fn)
@@ -241,6 +259,7 @@ export class MeshTransport implements Transport {
     for (const link of this.table.current.values()) link.close('transport closed')
     this.table.current.clear()
     this.linkListeners.clear()
+    this.presenceListeners.clear()
   }
 
   /** bad signaling is dropped; the app hears of it at most once per sender per window */

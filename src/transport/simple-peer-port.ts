@@ -15,6 +15,7 @@
 import { DataChannelPort, MESH_CHANNEL_INIT, MESH_CHANNEL_LABEL } from './data-channel-port'
 import type { FrameChannel } from './data-channel-port'
 import type { FramePort } from './link'
+import { channelCloseReason } from './types'
 
 export interface PeerLike {
   signal(data: unknown): void
@@ -82,7 +83,7 @@ function streamPort(peer: PeerLike): FramePort {
       peer.on('close', () => {
         if (closed) return
         closed = true
-        events.close(lastError === null ? 'closed by peer' : `failed: ${lastError}`)
+        events.close(channelCloseReason(lastError))
       })
     },
     close() {
@@ -132,7 +133,7 @@ function meshChannelPort(peer: PeerLike, channel: DataChannelPort): FramePort {
       peer.on('error', (err: unknown) => {
         lastError = err instanceof Error ? err.message : String(err)
       })
-      peer.on('close', () => close(lastError === null ? 'closed by peer' : `failed: ${lastError}`))
+      peer.on('close', () => close(channelCloseReason(lastError)))
     },
     close() {
       if (closed) return

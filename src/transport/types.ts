@@ -40,4 +40,19 @@ export interface Transport {
    *  decode, or is out of protocol): drop its links and refuse it for a while.
    *  Optional: a virtual network may have nothing to refuse. */
   refuse?(peer: string, reason: string): void
+  /** a member left every signaling channel (false: its sockets closed, as a closed or crashed
+   *  page's do at once) or is present again (true). A hint, not proof: optional, and a
+   *  transport without signaling never calls it. */
+  onPresence?(fn: (member: string, present: boolean) => void): () => void
+}
+
+/** A link's close reason when the peer closed it (its page closed its connection, or its
+ *  mesh closed): the one close that says the peer itself went, not the path to it. */
+export const CLOSED_BY_PEER = 'closed by peer'
+
+/** A channel's close reason from the last error it reported before closing. Chromium
+ *  reports a peer's RTCPeerConnection.close() as the error "User-Initiated Abort,
+ *  reason=Close called" just before the close (measured): that too is the peer's close. */
+export function channelCloseReason(lastError: string | null): string {
+  return lastError === null || lastError.includes('User-Initiated Abort') ? CLOSED_BY_PEER : `failed: ${lastError}`
 }

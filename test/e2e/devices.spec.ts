@@ -6,7 +6,8 @@
 import { expect, test } from '@playwright/test'
 import type { Page } from '@playwright/test'
 import { meshOf, pollFor, waitForLeader, waitForVoters } from '../../src/testing/playwright'
-import { freshRoom } from './helpers/demo'
+import { crash, freshRoom } from './helpers/demo'
+import { campaign, settledLeader } from './recipes/election-tabs'
 import { addTab, commitsEverywhere, create, deviceUrl, errorCodes, errorMessages, idsOf, openDevice, startSignal, text, waitForMembers, watched, watchIn } from './devices/devices'
 import type { Device } from './devices/devices'
 import { startGarbagePeer } from './devices/garbage-peer'
@@ -97,6 +98,34 @@ test("the leader's device goes away; the two other devices (two of three voters)
     await commitsEverywhere(rest[0]!, rest, '/after', 'still here')
     for (const p of rest) await expect.poll(() => watched(p, '/after'), { timeout: 30_000 }).toEqual(['created /after'])
     expect(await text(rest[1]!, '/before')).toBe('x')
+  } finally {
+    await closeAll(devices)
+    await server.close()
+  }
+})
+
+test("the election recipe's leader device crashes: a survivor leads the recipe without waiting out the session timeout", async ({ browser }) => {
+  const server = await startSignal()
+  const devices = await devicesInRoom(browser, deviceUrl(freshRoom(), server.url), [1, 1, 1])
+  try {
+    const tabs = devices.flatMap((d) => d.tabs)
+    await waitForVoters(tabs, 3)
+    const ELECTION = '/app-leader'
+    for (const [i, p] of tabs.entries()) {
+      await campaign(p, ELECTION, `device ${i}`)
+      // one after the other: the first campaign wins, the others queue behind it
+      if (i === 0) await pollFor('the first candidate leads', () => settledLeader([p], ELECTION), { timeoutMs: 30_000 })
+    }
+    const first = await pollFor('every device agrees on the app leader', () => settledLeader(tabs, ELECTION), { timeoutMs: 30_000 })
+    const raftLeader = (await waitForLeader(tabs)).page
+    const rest = tabs.filter((p) => p !== first.page)
+    // the device dies without a goodbye: its page crashes (its sockets close; its data channels stay open for many seconds)
+    const tCrash = Date.now()
+    await crash(first.page)
+    const next = await pollFor('a survivor leads the recipe', () => settledLeader(rest, ELECTION), { timeoutMs: 60_000 })
+    console.log(`[figure] election recipe after the leader's device crashed: ${next.electedAt - tCrash} ms (the raft leader was ${raftLeader === first.page ? 'on that device' : 'elsewhere'}; session timeout 10 s)`)
+    expect(next.id).not.toBe(first.id)
+    expect(next.token).toBeGreaterThan(first.token)
   } finally {
     await closeAll(devices)
     await server.close()
