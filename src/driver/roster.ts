@@ -180,8 +180,23 @@ export class Roster {
     const ctx = this.ctx
     // we hear its certificate, so it ran in our browser
     const browser = ctx.browser
+    return this.rankAmong(gone, (m) => m.self || (ctx.links.has(m.id) && m.browser === browser))
+  }
+
+  /**
+   * After `gone` vanished (Roster.vanished: every survivor hears the
+   * signaling server say so within a few ms), our rank among the voters that
+   * campaign: visible ones first, each group by id, as rankAfterDeath does
+   * for the tabs of one browser; not a voter: after all of them.
+   */
+  rankAfterVanish(gone: string): number {
+    return this.rankAmong(gone, () => true)
+  }
+
+  /** our rank among the voters (but `gone` and the departed) that `hears` keeps */
+  private rankAmong(gone: string, hears: (m: MemberInfo) => boolean): number {
     const hearers = this.members()
-      .filter((m) => m.voter && m.id !== gone && !this.departed.has(m.id) && (m.self || (ctx.links.has(m.id) && m.browser === browser)))
+      .filter((m) => m.voter && m.id !== gone && !this.departed.has(m.id) && hears(m))
       // members() is sorted by id and sort is stable: visible ones first, each group by id
       .sort((a, b) => Number(b.visible) - Number(a.visible))
     // not among them (not a voter): after all of them, as before ranks only

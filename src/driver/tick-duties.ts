@@ -82,9 +82,28 @@ export class TickDuties {
       identity.askToJoin(now)
       // a new leader learns our facts (browser, visibility) from us
       if (leaderChanged && ctx.lead !== null) ctx.links.send(ctx.lead, { type: 'join', member: roster.own() })
+      this.campaignIfLeaderVanished(now)
     }
     quorum.update()
     roster.emitIfChanged()
+    loop.pump()
+  }
+
+  /**
+   * Our leader left the signaling server and has sent nothing for a third of
+   * vanishedAfterMs (it heartbeats every tick), or closed our link: its page
+   * is gone (a crashed device). Campaign in our rank's turn, as on a death
+   * certificate (Raft.reportPeerGone), instead of after a randomized election
+   * timeout of 1.5 to 3 s. Wrong only if the leader runs on with its socket
+   * dropped and its links stalled: then an election costs a term, never
+   * safety (a vote still needs a majority).
+   */
+  private campaignIfLeaderVanished(now: number): void {
+    const ctx = this.ctx
+    const { roster, loop } = this.parts
+    const lead = ctx.lead
+    if (lead === null || lead === ctx.id || !roster.vanished(lead, now, ctx.timing.vanishedAfterMs / 3)) return
+    ctx.raft.reportPeerGone(lead, roster.rankAfterVanish(lead))
     loop.pump()
   }
 

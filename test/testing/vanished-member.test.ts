@@ -40,6 +40,24 @@ describe('the sessions of a vanished member', () => {
     })
   }
 
+  it("the raft leader's member crashes: the survivors elect a new leader without waiting out an election timeout", async () => {
+    const took: number[] = []
+    for (const seed of [74, 75, 76, 77]) {
+      const cluster = createSimulatedCluster({ members: 3, seed, sessionTimeoutMs: SESSION_TIMEOUT_MS })
+      await cluster.stable()
+      const leader = await leaderOf(cluster.meshes)
+      const rest = cluster.meshes.filter((m) => m !== leader)
+      const crashedAt = cluster.clock.now()
+      cluster.crash(leader)
+      while (!rest.some((m) => m.isLeader) && cluster.clock.now() - crashedAt < 10_000) await cluster.advance(20)
+      took.push(cluster.clock.now() - crashedAt)
+      await cluster.close()
+    }
+    console.log(`[figure] raft failover after the leader's member crashed (virtual time, 4 seeds): ${took.join(', ')} ms`)
+    // an election timeout is 1 s here (randomized up to 2 s): the survivors campaign after a third of it
+    for (const t of took) expect(t).toBeLessThan(800)
+  })
+
   it('a partition shorter than the session timeout ends no session, even once its stalled links fail and close: the cut member still leads the recipe when healed', async () => {
     const cluster = createSimulatedCluster({ members: 3, seed: 73, sessionTimeoutMs: SESSION_TIMEOUT_MS })
     await cluster.stable()
