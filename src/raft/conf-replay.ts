@@ -3,8 +3,9 @@
 // taking effect when it is handed out for application (or, at a restart, when
 // it is already committed). This file knows which conf entries have taken
 // effect and can replay the configuration as of any index (for a compaction's
-// snapshot). Separate from raft.ts because none of it depends on the role:
-// it is arithmetic over the log, and raft.ts only switches to what it yields.
+// snapshot). Separate from membership.ts because none of it depends on the
+// role: it is arithmetic over the log, and membership.ts only switches to
+// what it yields.
 import { applyConfChange, cloneConfState, decodeConfChange, emptyConfState } from './confchange'
 import type { RaftLog } from './log'
 import type { ConfState, Entry } from './types'

@@ -2,10 +2,10 @@
 // snapshot are assembled in order into a buffer of the announced size, and
 // each chunk gets an answer — an ack of the bytes held so far, a refusal that
 // makes the leader start over, or the whole snapshot once the last chunk is
-// in. Separate from raft.ts because it is its own small protocol over
+// in. Separate from follower.ts because it is its own small protocol over
 // untrusted input (every size, offset and configuration of a chunk is
 // checked here before a byte is allocated) and needs nothing of the state
-// machine but the commit index; installing the snapshot stays in raft.ts.
+// machine but the commit index; installing the snapshot stays in follower.ts.
 import type { ConfState, NodeId, Snapshot, SnapshotChunk, SnapshotMeta } from './types'
 import { isCount } from './types'
 
