@@ -65,9 +65,10 @@ export interface MemberTiming {
   sessionHeartbeatMs: number
   /** a voter silent this long is replaced */
   failureTimeoutMs: number
-  /** the leader ends the sessions of a member whose link to it stayed closed this long, before
-   *  their timeout (sessions.ts, LeaderSessions.due); the member itself says `suspended` after a
-   *  third of it (no-quorum.ts) */
+  /** the leader ends the sessions of a member known to be gone this long (Roster.vanished: left
+   *  the signaling and silent since, or closed its link), before their timeout (sessions.ts); a
+   *  follower whose leader vanished a third of this long campaigns (tick-duties.ts); a member
+   *  whose link to its leader closed a third of this long ago says `suspended` (no-quorum.ts) */
   vanishedAfterMs: number
   /** the leader proposes reaps at most this often */
   reapEveryMs: number

@@ -12,8 +12,15 @@ import type { RosterEntry } from '../wire/node-messages'
 import type { MemberContext } from './member-context'
 import { nextConfChange } from './membership'
 
-/** members whose closed link we remember (Roster.linkDown) */
-const MAX_UNLINKED = 1024
+/** members whose closed link, or departure from the signaling, we remember */
+const MAX_REMEMBERED = 1024
+
+/** note `member` at `now` as the newest entry; bounded: the oldest entries go first */
+function rememberNewest(map: Map<string, number>, member: string, now: number): void {
+  map.delete(member)
+  map.set(member, now)
+  if (map.size > MAX_REMEMBERED) map.delete(map.keys().next().value!)
+}
 
 export class Roster {
   /** facts about members: browser and visibility, from hellos, joins and the leader's roster */
@@ -110,18 +117,13 @@ export class Roster {
 
   /** our link to `peer` closed (a newer link replacing it never reports a close) */
   linkDown(peer: string, now: number): void {
-    this.unlinkedAt.delete(peer)
-    this.unlinkedAt.set(peer, now)
-    // bounded: members that never come back leave their entry; the oldest go first
-    if (this.unlinkedAt.size > MAX_UNLINKED) this.unlinkedAt.delete(this.unlinkedAt.keys().next().value!)
+    rememberNewest(this.unlinkedAt, peer, now)
   }
 
   /** the signaling says `member` left every channel (false), or is back (true) */
   presence(member: string, present: boolean, now: number): void {
-    this.leftSignalingAt.delete(member)
-    if (present) return
-    this.leftSignalingAt.set(member, now)
-    if (this.leftSignalingAt.size > MAX_UNLINKED) this.leftSignalingAt.delete(this.leftSignalingAt.keys().next().value!)
+    if (present) this.leftSignalingAt.delete(member)
+    else rememberNewest(this.leftSignalingAt, member, now)
   }
 
   /**

@@ -12,14 +12,14 @@
 // deletes the same ephemerals at the same log position (invariant 3). A new
 // leader grants every session a fresh timeout first: it cannot know when the
 // old leader last heard from them. One exception ends sessions sooner: a
-// member whose link to this leader closed and stayed closed (its device went
-// away: a closed data channel means the peer's page or connection is gone,
-// while a mere partition stalls a link without closing it) cannot keep its
-// sessions alive, since keepalives travel only over that link; its sessions
-// end after `vanishedAfterMs` instead of their timeout, so an election
-// recipe or lock waiting on them moves within seconds. The member, if it
-// still runs, says `suspended` after a third of that (no-quorum.ts), and
-// fencing tokens refuse whatever it still writes under a lock it held.
+// member known to be gone (Roster.vanished: it left the signaling server
+// and has been silent since, or it closed its link to this leader itself;
+// a partition shows neither, its links stall and its sockets stay open)
+// loses its sessions after `vanishedAfterMs` instead of their timeout, so
+// an election recipe or lock waiting on them moves within seconds. The
+// member, if it still runs, says `suspended` a third of that after its link
+// to the leader closed (no-quorum.ts), and fencing tokens refuse whatever
+// it still writes under a lock it held.
 //
 // SessionKeeper — the two halves as one member runs them (below).
 import { SessionTracker } from '../tree/session-tracker'
