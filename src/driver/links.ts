@@ -2,9 +2,11 @@
 // newer one; only the current link of a peer is used, and the close of an old
 // one does not forget the new. Incoming frames are decoded here (untrusted:
 // a frame that does not decode is reported and dropped, never thrown).
+import type { ConfState } from '../raft/types'
 import type { Link, PeerHello, Transport } from '../transport/types'
 import { decodeNodeMessage, encodeNodeMessage } from '../wire/node-messages'
 import type { NodeMessage } from '../wire/node-messages'
+import { linkPolicyKey, wantsLink } from './link-policy'
 
 export interface LinkEvents {
   message(peer: string, msg: NodeMessage): void
@@ -20,10 +22,13 @@ export class LinkTable {
   private readonly links = new Map<string, Link>()
   private readonly unsubscribe: (() => void)[] = []
   private closed = false
+  /** the link policy the transport was last given (link-policy.ts), by key */
+  private policyKey = '*'
+  private conf: ConfState | null = null
 
   constructor(
     private readonly self: string,
-    transport: Transport,
+    private readonly transport: Transport,
     private readonly events: LinkEvents,
   ) {
     this.unsubscribe.push(transport.onLink((link, hello) => this.adopt(link, hello)))
@@ -70,6 +75,20 @@ export class LinkTable {
         // a link closing under us: its onClose reports it
       }
     }
+  }
+
+  /**
+   * Tell the transport which peers we need links to under `conf` (our view
+   * of the configuration; link-policy.ts), when that changed: a learner
+   * drops its links to other learners, a member promoted to voter links to
+   * everyone again.
+   */
+  follow(conf: ConfState): void {
+    this.conf = conf
+    const key = linkPolicyKey(this.self, conf)
+    if (key === this.policyKey || this.closed) return
+    this.policyKey = key
+    this.transport.setLinkPolicy?.((peer) => this.conf === null || wantsLink(this.self, peer, this.conf))
   }
 
   /** stop listening; the links themselves belong to the transport */
