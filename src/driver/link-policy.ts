@@ -8,9 +8,12 @@
 //     every peer: it may lead, and a newcomer must reach the leader;
 //   - a learner wants links to the voters only;
 //   - a member outside the configuration (a newcomer, or one that was
-//     removed) wants links to everyone: it cannot tell a voter from a
-//     learner until it has applied a configuration, and it must find the
-//     leader to be added.
+//     removed) must reach the leader to be added: once it knows the leader
+//     (it follows one, or a claim of the cluster it joins names one) it
+//     wants that one only; before, everyone (it cannot tell roles apart).
+//     Without this, tabs opened together each tried a link to every other
+//     tab before any of them was in a configuration: n·(n-1)/2 WebRTC
+//     connections (1,225 for 50 tabs) made only to be dropped.
 // A pair is linked when either side wants it (the transport answers offers
 // and knocks whatever it wants; it only stops making and keeping links
 // nobody on its side needs). So a learner whose view of the configuration
@@ -27,16 +30,17 @@ function isVoter(conf: ConfState, id: string): boolean {
   return conf.voters.includes(id) || conf.votersOutgoing.includes(id)
 }
 
-/** Does `self` want a link to `peer`, as far as `conf` (its view of the configuration) goes? */
-export function wantsLink(self: string, peer: string, conf: ConfState): boolean {
+/** Does `self` want a link to `peer`, as far as `conf` (its view of the
+ *  configuration) and `leader` (the leader it knows of, if any) go? */
+export function wantsLink(self: string, peer: string, conf: ConfState, leader: string | null = null): boolean {
   if (peer === self) return false
-  if (!inConfiguration(conf, self)) return true
+  if (!inConfiguration(conf, self)) return leader === null || leader === self || peer === leader
   return isVoter(conf, self) || isVoter(conf, peer)
 }
 
 /** A key that changes exactly when wantsLink's answers for `self` may change. */
-export function linkPolicyKey(self: string, conf: ConfState): string {
-  if (!inConfiguration(conf, self)) return '*'
+export function linkPolicyKey(self: string, conf: ConfState, leader: string | null = null): string {
+  if (!inConfiguration(conf, self)) return leader === null || leader === self ? '*' : `newcomer:${leader}`
   if (isVoter(conf, self)) return 'voter'
   return `learner:${[...conf.voters, ...conf.votersOutgoing].sort().join(',')}`
 }

@@ -25,6 +25,7 @@ export class LinkTable {
   /** the link policy the transport was last given (link-policy.ts), by key */
   private policyKey = '*'
   private conf: ConfState | null = null
+  private leader: string | null = null
 
   constructor(
     private readonly self: string,
@@ -79,16 +80,18 @@ export class LinkTable {
 
   /**
    * Tell the transport which peers we need links to under `conf` (our view
-   * of the configuration; link-policy.ts), when that changed: a learner
-   * drops its links to other learners, a member promoted to voter links to
-   * everyone again.
+   * of the configuration) and `leader` (the leader we follow, or the one
+   * our cluster's claims name; link-policy.ts), when that changed: a
+   * learner drops its links to other learners, a newcomer that knows the
+   * leader drops the rest, a member promoted to voter links to everyone.
    */
-  follow(conf: ConfState): void {
+  follow(conf: ConfState, leader: string | null): void {
     this.conf = conf
-    const key = linkPolicyKey(this.self, conf)
+    this.leader = leader
+    const key = linkPolicyKey(this.self, conf, leader)
     if (key === this.policyKey || this.closed) return
     this.policyKey = key
-    this.transport.setLinkPolicy?.((peer) => this.conf === null || wantsLink(this.self, peer, this.conf))
+    this.transport.setLinkPolicy?.((peer) => this.conf === null || wantsLink(this.self, peer, this.conf, this.leader))
   }
 
   /** stop listening; the links themselves belong to the transport */

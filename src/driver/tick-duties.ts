@@ -86,7 +86,7 @@ export class TickDuties {
     }
     quorum.update()
     roster.emitIfChanged()
-    ctx.links.follow(ctx.raft.status().conf)
+    ctx.links.follow(ctx.raft.status().conf, ctx.lead ?? identity.claimedLeader())
     loop.pump()
   }
 

@@ -25,6 +25,19 @@ describe('wantsLink', () => {
     expect(wantsLink('a', 'b', conf([], []))).toBe(true)
   })
 
+  it('a member outside the configuration that knows the leader wants the leader only', () => {
+    expect(wantsLink('newcomer', 'v2', c, 'v2')).toBe(true)
+    expect(wantsLink('newcomer', 'v1', c, 'v2')).toBe(false)
+    expect(wantsLink('newcomer', 'l1', c, 'v2')).toBe(false)
+    expect(linkPolicyKey('newcomer', c, 'v2')).not.toBe(linkPolicyKey('newcomer', c, 'v1'))
+    expect(linkPolicyKey('newcomer', c, null)).toBe('*')
+  })
+
+  it('the leader hint does not narrow a member of the configuration', () => {
+    expect(wantsLink('v1', 'l1', c, 'v2')).toBe(true)
+    expect(wantsLink('l1', 'v3', c, 'v2')).toBe(true)
+  })
+
   it('an outgoing voter of a joint configuration counts as a voter on both ends', () => {
     const joint = conf(['v1', 'v2', 'l1'], ['l2'], ['v1', 'v2', 'v3'])
     expect(wantsLink('l2', 'v3', joint)).toBe(true)
