@@ -4,11 +4,12 @@
 //   the peers: failover of the broadcast-channel package's leader election
 //     and of a bare Web Locks election;
 //   meshkeeper: 3 tabs (commit, throughput, reads, watches, failover, locks,
-//     reopen of a 10,000-node tree), then 9 tabs and 16 tabs over 4 browsers.
+//     reopen of a 10,000-node tree), then 9 tabs, 16 tabs over 4 browsers and
+//     50 tabs over 5 browsers (formation time, commit latency, links per member).
 // Prints a table, writes test/bench/results.json with every figure, its ratio
 // to its floor, and the goals of issue 7 marked met / missed. A figure that
 // cannot be measured is null with the reason; the run always completes.
-//   npm run bench [-- --quick] [-- --only floor,peers,mesh3,reopen,lifecycle,scale9,scale16] [-- --failover-trials N]
+//   npm run bench [-- --quick] [-- --only floor,peers,mesh3,reopen,lifecycle,scale9,scale16,scale50] [-- --failover-trials N] [-- --diag]
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -27,6 +28,7 @@ import type { Mesh } from '../../src/shared/types'
 import { waitForLeader, waitForVoters } from '../../src/testing/playwright'
 
 const quick = process.argv.includes('--quick')
+const diagnose = process.argv.includes('--diag')
 const onlyArg = process.argv.indexOf('--only')
 const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',')) : null
 const runs = (part: string): boolean => only === null || only.has(part)
@@ -44,7 +46,7 @@ const N = failoverTrials === null ? N0 : { ...N0, failover: failoverTrials }
 
 // ---------------------------------------------------------------- figures
 
-type Unit = 'ms' | '/s'
+type Unit = 'ms' | '/s' | 'links'
 
 interface Figure {
   value: number | null
@@ -191,12 +193,12 @@ async function openBrowser(): Promise<Browser> {
   return b
 }
 
-async function openPage(context: BrowserContext, path: string): Promise<Page> {
+async function openPage(context: BrowserContext, path: string, timeoutMs = 30_000): Promise<Page> {
   const page = await context.newPage()
-  await page.goto(`${origin}/${path}`)
-  await page.waitForFunction(() => document.title === 'ready' || document.title.startsWith('error'), undefined, { timeout: 30_000 }).catch(async () => {
+  await page.goto(`${origin}/${path}`, { timeout: timeoutMs })
+  await page.waitForFunction(() => document.title === 'ready' || document.title.startsWith('error'), undefined, { timeout: timeoutMs }).catch(async () => {
     const title = await page.title().catch(() => '?')
-    throw new Error(`page ${path.split('?')[0]} not ready after 30 s (title "${title}")`)
+    throw new Error(`page ${path.split('?')[0]} not ready after ${timeoutMs / 1000} s (title "${title}")`)
   })
   const title = await page.title()
   if (title !== 'ready') throw new Error(`page ${path}: ${title}`)
@@ -399,6 +401,7 @@ async function benchPeers(): Promise<void> {
 
 type MeshBenchWindow = typeof globalThis & {
   meshBench: {
+    links(): number
     wallNow(): number
     commits(prefix: string, n: number): Promise<number[]>
     throughput(prefix: string, writers: number, durationMs: number): Promise<{ committed: number; perSecond: number; errors: Record<string, number> }>
@@ -452,16 +455,55 @@ async function meshTabs(browsers: Browser[], n: number, room: string): Promise<M
   }
 }
 
+/** Every mesh formation tried, by tab count: ms from the first page opened to
+ *  a leader every tab agrees on with all voters in place, or why it failed. */
+const formations = new Map<number, Array<{ ms: number } | { failed: string }>>()
+
 async function meshTabsOnce(browsers: Browser[], n: number, room: string): Promise<MeshTabs> {
+  const startedAt = Date.now()
+  const noted = formations.get(n) ?? []
+  formations.set(n, noted)
+  try {
+    const m = await meshTabsForming(browsers, n, room)
+    noted.push({ ms: Date.now() - startedAt })
+    return m
+  } catch (err) {
+    noted.push({ failed: err instanceof Error ? err.message.split('\n')[0]! : String(err) })
+    throw err
+  }
+}
+
+async function meshTabsForming(browsers: Browser[], n: number, room: string): Promise<MeshTabs> {
+  const startedAt = Date.now()
   const signal = browsers.length > 1
-  const opened = await Promise.allSettled(Array.from({ length: n }, (_, i) => openPage(browsers[i % browsers.length]!.context, meshUrl(room, signal))))
+  // up to 16 tabs open at once; more open a wave of one per browser at a time
+  // (50 pages loading the dev server's modules at once on 2 cores time out
+  // in page.goto before any mesh work starts)
+  const wave = n <= 16 ? n : browsers.length
+  const opened: PromiseSettledResult<Page>[] = []
+  for (let i = 0; i < n; i += wave) {
+    const count = Math.min(wave, n - i)
+    opened.push(...(await Promise.allSettled(Array.from({ length: count }, (_, k) => openPage(browsers[(i + k) % browsers.length]!.context, meshUrl(room, signal), n <= 16 ? 30_000 : 120_000)))))
+  }
   const pages = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []))
   try {
     const failed = opened.find((o) => o.status === 'rejected')
     if (failed !== undefined) throw (failed as PromiseRejectedResult).reason
-    const { page } = await waitForLeader(pages, { timeoutMs: 60_000 })
-    await waitForVoters(pages, votersOf(n), { timeoutMs: 60_000 })
-    const again = await waitForLeader(pages, { timeoutMs: 60_000 })
+    const t0 = Date.now()
+    // --diag: every 2 s while the mesh forms, each tab's member, leader, role (L/V/l), voters/members and links
+    const diag = !diagnose ? null : setInterval(() => {
+      void Promise.all(pages.map((p) => p.evaluate(() => {
+        const w = window as unknown as MeshBenchWindow & { mesh: Mesh }
+        const me = w.mesh.members()
+        return `${w.mesh.id.slice(0, 4)}:${w.mesh.leader?.slice(0, 4) ?? '-'}:${w.mesh.isLeader ? 'L' : me.find((x) => x.self)?.voter ? 'V' : 'l'}:v${me.filter((x) => x.voter).length}/${me.length}:l${w.meshBench.links()}`
+      }).catch(() => '?'))).then((v) => console.log(`[${Date.now() - t0}] ${v.join(' ')}`))
+    }, 2000)
+    // more than 16 tabs on 2 cores: minutes, not seconds (the figure says how long it took)
+    const timeoutMs = n <= 16 ? 60_000 : 300_000
+    if (diagnose) console.log(`[${Date.now() - startedAt} ms since the first page opened] all ${pages.length} pages ready`)
+    const { page } = await waitForLeader(pages, { timeoutMs })
+    await waitForVoters(pages, votersOf(n), { timeoutMs }).finally(() => diag && clearInterval(diag))
+    const again = await waitForLeader(pages, { timeoutMs })
     if (again.page === null || again.page !== page) throw new Error('leadership moved while the mesh settled')
     return { pages, leader: page, followers: pages.filter((p) => p !== page) }
   } catch (err) {
@@ -709,27 +751,79 @@ async function benchReopen(): Promise<void> {
   }
 }
 
-/** Commit latency and crash failover with `tabs` tabs over `browserCount` browsers. */
-async function benchScale(label: string, tabs: number, browserCount: number): Promise<void> {
+/** Formation, commit latency (from the last follower: a learner once the
+ *  mesh has more tabs than voters), links per member and crash failover with
+ *  `tabs` tabs over `browserCount` browsers. */
+async function benchScale(label: string, tabs: number, browserCount: number, opts: { failover?: boolean } = {}): Promise<void> {
   console.log(`meshkeeper, ${tabs} tabs over ${browserCount} browser(s)`)
   const browsers: Browser[] = []
+  formations.delete(tabs)
   try {
     browsers.push(await sharedBrowser(), ...(await Promise.all(Array.from({ length: browserCount - 1 }, openBrowser))))
     let formed: MeshTabs | null = null
-    await measure(`commit latency from a follower`, latencyKeys(`${label}.commit.follower`), 300_000, async () => {
+    await measure(`commit latency from a follower`, latencyKeys(`${label}.commit.follower`), tabs <= 16 ? 300_000 : 1_500_000, async () => {
       const m = await meshTabs(browsers, tabs, freshRoom(label))
       formed = m
       const f = m.followers[m.followers.length - 1]!
       await f.evaluate(() => (window as unknown as MeshBenchWindow).meshBench.commits('/warmup', 10))
       putLatency(`${label}.commit.follower`, await f.evaluate((n) => (window as unknown as MeshBenchWindow).meshBench.commits('/cf', n), N.scaleCommits))
     })
-    await measure(`failover after a leader crash (${N.scaleFailover} trials)`, latencyKeys(`${label}.failover.crash`, true), 1_200_000, async () => {
-      // the first trial kills the leader of the mesh measured above
-      putTrials(`${label}.failover.crash`, await meshFailover(browsers, tabs, 'crash', N.scaleFailover, formed))
+    await measure(`links per member`, [`${label}.links.max`, `${label}.links.median`, `${label}.links.voterMax`, `${label}.links.learnerMax`], 120_000, async () => {
+      if (formed === null) throw new Error('the mesh did not form')
+      putLinks(label, await linksPerMember(formed))
     })
+    if (opts.failover !== false) {
+      await measure(`failover after a leader crash (${N.scaleFailover} trials)`, latencyKeys(`${label}.failover.crash`, true), 1_200_000, async () => {
+        // the first trial kills the leader of the mesh measured above
+        putTrials(`${label}.failover.crash`, await meshFailover(browsers, tabs, 'crash', N.scaleFailover, formed))
+      })
+    }
   } finally {
+    putFormations(label, tabs)
     for (const b of browsers) await (b === shared ? closeAll(b.context.pages()) : b.close())
   }
+}
+
+/** Each tab's connected WebRTC links and whether it votes, once the
+ *  learners' links to other learners are gone (or 30 s passed). */
+async function linksPerMember(m: MeshTabs): Promise<Array<{ links: number; voter: boolean }>> {
+  const read = (): Promise<Array<{ links: number; voter: boolean }>> =>
+    Promise.all(
+      m.pages.map((p) =>
+        p.evaluate(() => {
+          const w = window as unknown as MeshBenchWindow & { mesh: { members(): Array<{ self: boolean; voter: boolean }> } }
+          return { links: w.meshBench.links(), voter: w.mesh.members().find((x) => x.self)?.voter ?? false }
+        }),
+      ),
+    )
+  const voters = votersOf(m.pages.length)
+  const deadline = Date.now() + 30_000
+  let seen = await read()
+  // pruning runs after promotions: wait until no learner links beyond the voters
+  while (Date.now() < deadline && seen.some((t) => !t.voter && t.links > voters)) {
+    await sleep(500)
+    seen = await read()
+  }
+  return seen
+}
+
+function putLinks(label: string, seen: Array<{ links: number; voter: boolean }>): void {
+  const all = seen.map((t) => t.links).sort((a, b) => a - b)
+  const max = (xs: number[]): number | null => (xs.length === 0 ? null : Math.max(...xs))
+  put(`${label}.links.max`, max(all), 'links', { n: all.length })
+  put(`${label}.links.median`, all.length === 0 ? null : percentile(all, 50), 'links', { n: all.length })
+  put(`${label}.links.voterMax`, max(seen.filter((t) => t.voter).map((t) => t.links)), 'links', { n: seen.filter((t) => t.voter).length })
+  put(`${label}.links.learnerMax`, max(seen.filter((t) => !t.voter).map((t) => t.links)), 'links', { n: seen.filter((t) => !t.voter).length })
+}
+
+/** `label.formation`: every formation of a `tabs`-tab mesh tried in this part (failed ones counted, with why in notes). */
+function putFormations(label: string, tabs: number): void {
+  const tried = formations.get(tabs) ?? []
+  const samples = tried.flatMap((f) => ('ms' in f ? [f.ms] : []))
+  const failed = tried.flatMap((f) => ('failed' in f ? [f.failed] : []))
+  if (tried.length === 0) return
+  putLatency(`${label}.formation`, samples, failed.length > 0 ? { failedTrials: failed.length } : {}, true)
+  if (failed.length > 0) notes[`${label}.formation.failed`] = failed
 }
 
 // ---------------------------------------------------------------- ratios, goals, output
@@ -782,6 +876,11 @@ function goals(): Goal[] {
     goal('reloaded tab joinMesh → first write p50 <= 100 ms', 'lifecycle.reload.p50', '<=', 100),
     goal('first tab after every tab closed joinMesh → first write p50 <= 150 ms', 'lifecycle.reopen.p50', '<=', 150),
     goal('new device through signaling joinMesh → first write p50 <= 1 s', 'lifecycle.newDevice.p50', '<=', 1000),
+    // issue 17, item 5: scale (the 3-tab figure is mesh3's, in the same run)
+    goal('16 tabs over 4 browsers: every formation within 5 s (max)', 'mesh16x4.formation.max', '<=', 5000),
+    goal('16 tabs over 4 browsers: commit p50 <= 2 x the 3-tab figure', 'mesh16x4.commit.follower.p50', '<=', times(2, 'mesh3.commit.follower.p50')),
+    goal('50 tabs over 5 browsers: commit p50 <= 3 x the 3-tab figure', 'mesh50x5.commit.follower.p50', '<=', times(3, 'mesh3.commit.follower.p50')),
+    goal('50 tabs over 5 browsers: a learner links to the voters only (<= 5)', 'mesh50x5.links.learnerMax', '<=', 5),
   ]
 }
 
@@ -840,6 +939,9 @@ try {
   if (runs('lifecycle')) await benchLifecycle()
   if (runs('scale') || runs('scale9')) await benchScale('mesh9', 9, 1)
   if (runs('scale') || runs('scale16')) await benchScale('mesh16x4', 16, 4)
+  // 50 tabs on this machine's cores: formation, commits and links; failover
+  // trials of 50 tabs each would take the run's whole budget
+  if (runs('scale') || runs('scale50')) await benchScale('mesh50x5', 50, 5, { failover: false })
 } finally {
   for (const b of [...openBrowsers]) await b.close()
   await signaling.close()

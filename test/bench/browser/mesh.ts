@@ -192,8 +192,37 @@ async function readyWith(parent: string, count: number): Promise<number> {
   }
 }
 
+// ---------- links: this tab's WebRTC connections ----------
+
+// Every RTCPeerConnection this page makes is noted (simple-peer looks the
+// constructor up on the global at each connection, after this ran): a
+// member's links are its connections in state 'connected'. The bench counts
+// them per tab (links per member, issue 17 item 5) without reaching into the
+// mesh's internals.
+const peerConnections = new Set<RTCPeerConnection>()
+const NativePeerConnection = globalThis.RTCPeerConnection
+globalThis.RTCPeerConnection = class extends NativePeerConnection {
+  constructor(config?: RTCConfiguration) {
+    super(config)
+    peerConnections.add(this)
+    this.addEventListener('connectionstatechange', () => {
+      if (this.connectionState === 'closed' || this.connectionState === 'failed') peerConnections.delete(this)
+    })
+  }
+}
+
+/** WebRTC connections of this tab that are connected now */
+function links(): number {
+  let n = 0
+  for (const pc of peerConnections) {
+    if (pc.connectionState === 'connected') n++
+    else if (pc.connectionState === 'closed') peerConnections.delete(pc)
+  }
+  return n
+}
+
 Object.assign(window, {
-  meshBench: { wallNow, commits, throughput, linearizableReads, listen, heardAt, timedCreates, startWrites, firstCommitSince, stopWrites, lockAcquireRelease, lockTurns, fill, readyWith },
+  meshBench: { links, wallNow, commits, throughput, linearizableReads, listen, heardAt, timedCreates, startWrites, firstCommitSince, stopWrites, lockAcquireRelease, lockTurns, fill, readyWith },
 })
 
 const joinCalledAt = performance.now()
