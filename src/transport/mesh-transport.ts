@@ -256,6 +256,9 @@ export class MeshTransport implements Transport {
         }
       } else if (r.link?.open === true) {
         r.link.close(UNWANTED)
+      } else if (r.attempt?.initiator === true) {
+        // our own try at a link nobody on our side needs: its slot goes to one we need
+        this.attempts.fail(r, r.attempt, UNWANTED)
       }
     }
   }
