@@ -401,6 +401,7 @@ async function benchPeers(): Promise<void> {
 
 type MeshBenchWindow = typeof globalThis & {
   meshBench: {
+    errors(): string[]
     links(): number
     wallNow(): number
     commits(prefix: string, n: number): Promise<number[]>
@@ -457,7 +458,9 @@ async function meshTabs(browsers: Browser[], n: number, room: string): Promise<M
 
 /** Every mesh formation tried, by tab count: ms from the first page opened to
  *  a leader every tab agrees on with all voters in place, or why it failed. */
-const formations = new Map<number, Array<{ ms: number } | { failed: string }>>()
+const formations = new Map<number, Array<{ ms: number; afterReadyMs: number } | { failed: string }>>()
+/** when the last page of the mesh being formed was ready (its joinMesh resolved) */
+let allReadyAt = 0
 
 async function meshTabsOnce(browsers: Browser[], n: number, room: string): Promise<MeshTabs> {
   const startedAt = Date.now()
@@ -465,7 +468,7 @@ async function meshTabsOnce(browsers: Browser[], n: number, room: string): Promi
   formations.set(n, noted)
   try {
     const m = await meshTabsForming(browsers, n, room)
-    noted.push({ ms: Date.now() - startedAt })
+    noted.push({ ms: Date.now() - startedAt, afterReadyMs: Date.now() - allReadyAt })
     return m
   } catch (err) {
     noted.push({ failed: err instanceof Error ? err.message.split('\n')[0]! : String(err) })
@@ -500,9 +503,14 @@ async function meshTabsForming(browsers: Browser[], n: number, room: string): Pr
     }, 2000)
     // more than 16 tabs on 2 cores: minutes, not seconds (the figure says how long it took)
     const timeoutMs = n <= 16 ? 60_000 : 300_000
+    allReadyAt = Date.now()
     if (diagnose) console.log(`[${Date.now() - startedAt} ms since the first page opened] all ${pages.length} pages ready`)
     const { page } = await waitForLeader(pages, { timeoutMs })
     await waitForVoters(pages, votersOf(n), { timeoutMs }).finally(() => diag && clearInterval(diag))
+    if (diagnose) {
+      const errs = await Promise.all(pages.map((p) => p.evaluate(() => (window as unknown as MeshBenchWindow).meshBench.errors()).catch(() => [])))
+      errs.forEach((e, i) => e.length > 0 && console.log(`[tab ${i}] ${e.length} error events: ${e.slice(0, 5).join(' | ')}`))
+    }
     const again = await waitForLeader(pages, { timeoutMs })
     if (again.page === null || again.page !== page) throw new Error('leadership moved while the mesh settled')
     return { pages, leader: page, followers: pages.filter((p) => p !== page) }
@@ -816,13 +824,16 @@ function putLinks(label: string, seen: Array<{ links: number; voter: boolean }>)
   put(`${label}.links.learnerMax`, max(seen.filter((t) => !t.voter).map((t) => t.links)), 'links', { n: seen.filter((t) => !t.voter).length })
 }
 
-/** `label.formation`: every formation of a `tabs`-tab mesh tried in this part (failed ones counted, with why in notes). */
+/** `label.formation` (from the first page opened) and `label.formation.afterReady`: every formation of a `tabs`-tab mesh tried in this part (failed ones counted, with why in notes). */
 function putFormations(label: string, tabs: number): void {
   const tried = formations.get(tabs) ?? []
   const samples = tried.flatMap((f) => ('ms' in f ? [f.ms] : []))
   const failed = tried.flatMap((f) => ('failed' in f ? [f.failed] : []))
   if (tried.length === 0) return
   putLatency(`${label}.formation`, samples, failed.length > 0 ? { failedTrials: failed.length } : {}, true)
+  // the same from the moment every tab's joinMesh had resolved (page loads on
+  // a busy machine are most of the figure above)
+  putLatency(`${label}.formation.afterReady`, tried.flatMap((f) => ('afterReadyMs' in f ? [f.afterReadyMs] : [])), {}, true)
   if (failed.length > 0) notes[`${label}.formation.failed`] = failed
 }
 
@@ -877,7 +888,8 @@ function goals(): Goal[] {
     goal('first tab after every tab closed joinMesh → first write p50 <= 150 ms', 'lifecycle.reopen.p50', '<=', 150),
     goal('new device through signaling joinMesh → first write p50 <= 1 s', 'lifecycle.newDevice.p50', '<=', 1000),
     // issue 17, item 5: scale (the 3-tab figure is mesh3's, in the same run)
-    goal('16 tabs over 4 browsers: every formation within 5 s (max)', 'mesh16x4.formation.max', '<=', 5000),
+    goal('16 tabs over 4 browsers: every formation within 5 s (max, from the first page opened)', 'mesh16x4.formation.max', '<=', 5000),
+    goal('16 tabs over 4 browsers: every formation within 5 s (max, from every tab joined)', 'mesh16x4.formation.afterReady.max', '<=', 5000),
     goal('16 tabs over 4 browsers: commit p50 <= 2 x the 3-tab figure', 'mesh16x4.commit.follower.p50', '<=', times(2, 'mesh3.commit.follower.p50')),
     goal('50 tabs over 5 browsers: commit p50 <= 3 x the 3-tab figure', 'mesh50x5.commit.follower.p50', '<=', times(3, 'mesh3.commit.follower.p50')),
     goal('50 tabs over 5 browsers: a learner links to the voters only (<= 5)', 'mesh50x5.links.learnerMax', '<=', 5),

@@ -221,8 +221,12 @@ function links(): number {
   return n
 }
 
+/** what the mesh's `error` events said (for --diag) */
+const meshErrors: string[] = []
+const errors = (): string[] => meshErrors
+
 Object.assign(window, {
-  meshBench: { links, wallNow, commits, throughput, linearizableReads, listen, heardAt, timedCreates, startWrites, firstCommitSince, stopWrites, lockAcquireRelease, lockTurns, fill, readyWith },
+  meshBench: { errors, links, wallNow, commits, throughput, linearizableReads, listen, heardAt, timedCreates, startWrites, firstCommitSince, stopWrites, lockAcquireRelease, lockTurns, fill, readyWith },
 })
 
 const joinCalledAt = performance.now()
@@ -240,6 +244,7 @@ try {
     await window.mesh.create(`/lifecycle-${tag}`, payload)
     Object.assign(window, { firstWriteMs: performance.now() - joinCalledAt })
   }
+  window.mesh.on('error', (e: MeshError) => meshErrors.push(`${e.code}: ${e.message}`.slice(0, 160)))
   document.title = 'ready'
 } catch (err) {
   document.title = `error ${codeOf(err)}`
