@@ -127,11 +127,13 @@ function navigationIsReload(): boolean {
  *  without one (from before keyed ids) is left out: no one can run it. */
 export async function keyedSlots(provider: StorageProvider, keys: MemberKeyStore, room: string): Promise<Map<string, MemberKey>> {
   const out = new Map<string, MemberKey>()
-  for (const meta of await provider.listMembers(room)) {
-    if (!MEMBER_ID_PATTERN.test(meta.member)) continue
-    const key = await keys.get(room, meta.member)
-    if (key !== null) out.set(meta.member, key)
-  }
+  const ids = (await provider.listMembers(room)).map((meta) => meta.member).filter((id) => MEMBER_ID_PATTERN.test(id))
+  // read side by side (each a request of its own), kept in the list's order
+  const found = await Promise.all(ids.map((id) => keys.get(room, id)))
+  ids.forEach((id, i) => {
+    const key = found[i]
+    if (key !== undefined && key !== null) out.set(id, key)
+  })
   return out
 }
 
