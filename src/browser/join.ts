@@ -372,7 +372,8 @@ async function startMember(o: {
   /** a closed Mesh to run again (restored from the bfcache) */
   into?: AssembledMesh
 }): Promise<StartedMember> {
-  const chosen = await chooseMember({ room: o.room, locks: o.locks, provider: o.provider, keys: o.keys, tabStore: safeStorage(() => globalThis.sessionStorage) })
+  // a new member's key is written while its storage and transport open (awaited before its first save)
+  const chosen = await chooseMember({ room: o.room, locks: o.locks, provider: o.provider, keys: o.keys, tabStore: safeStorage(() => globalThis.sessionStorage), keepKeyLater: true })
   o.mark('slot-lock')
   const cleanup: (() => Promise<void> | void)[] = [() => chosen.lock.release()]
   try {
@@ -406,6 +407,7 @@ async function startMember(o: {
       await slot.close()
       chosen.lock.release()
     }
+    await chosen.keyKept
     // the member's start reads what we just read (we hold its lock since before): not the slot again
     const parts = { ...o.member, hello, storage: loadedOnce(storage, loaded), reopenStorage: slot.reopen, transport, bootstrap: founded, release }
     const { mesh, member } = await assembleMesh(parts, { heldErrors, ...(o.into === undefined ? {} : { into: o.into }) })

@@ -9,6 +9,8 @@ import { BROWSER_TAB, joinMesh } from '../../src/browser/join'
 import type { BrowserTabInfo } from '../../src/browser/join'
 import { memberLockName } from '../../src/browser/identity'
 import { IndexedDbStorage } from '../../src/storage/idb-storage'
+import { IndexedDbStorageProvider } from '../../src/storage/indexeddb'
+import { IndexedDbMemberKeyStore } from '../../src/browser/member-keys'
 import type { Mesh } from '../../src/shared/types'
 import { FakeBrowserLocks, withVisiblePage } from './fake-browser'
 
@@ -40,6 +42,38 @@ describe('joinMesh, step by step', () => {
     await again.create('/b', 'y')
     expect((await again.get('/a')).text()).toBe('x')
     expect(loads).toHaveBeenCalledTimes(2)
+  })
+
+  it("opens a new member's storage while its key is being written (awaited before the slot's first save)", async () => {
+    globalThis.indexedDB = new IDBFactory()
+    const put = IndexedDbMemberKeyStore.prototype.put
+    let keyWritten!: () => void
+    const written = new Promise<void>((r) => (keyWritten = r))
+    vi.spyOn(IndexedDbMemberKeyStore.prototype, 'put').mockImplementation(async function (this: IndexedDbMemberKeyStore, ...args) {
+      await written
+      return put.apply(this, args)
+    })
+    const opens = vi.spyOn(IndexedDbStorageProvider.prototype, 'open')
+    const saves = vi.spyOn(IndexedDbStorage.prototype, 'save')
+    const joining = joinMesh({ room: 'key-beside', locks: new FakeBrowserLocks().tab().locks })
+    await expect.poll(() => opens.mock.calls.length, { timeout: 2_000 }).toBe(1)
+    // nothing is saved in the slot before its key is kept
+    expect(saves).not.toHaveBeenCalled()
+    keyWritten()
+    const mesh = await joining
+    opened.push(mesh)
+    expect(saves).toHaveBeenCalled()
+    await mesh.create('/c', 'z')
+  })
+
+  it("a new member's key that cannot be kept fails the join before the slot's first save, and frees the member's lock", async () => {
+    globalThis.indexedDB = new IDBFactory()
+    vi.spyOn(IndexedDbMemberKeyStore.prototype, 'put').mockRejectedValue(new Error('quota'))
+    const saves = vi.spyOn(IndexedDbStorage.prototype, 'save')
+    const browser = new FakeBrowserLocks()
+    await expect(joinMesh({ room: 'key-fails', locks: browser.tab().locks })).rejects.toThrow('quota')
+    expect(saves).not.toHaveBeenCalled()
+    expect(browser.held()).toEqual([])
   })
 
   it('takes its slot while the browser id is still being decided (a fresh profile creates its database)', async () => {
