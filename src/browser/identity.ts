@@ -95,6 +95,8 @@ export interface ChosenMember {
   source: 'reload' | 'free-slot' | 'new'
   /** keyed slots of the room in this browser other than ours, at the time of the choice */
   others: string[]
+  /** settles once a new member's key is kept (at once for a slot that had one): await it before the slot's first save */
+  keyKept: Promise<void>
 }
 
 export interface ChooseMemberOptions {
@@ -111,6 +113,8 @@ export interface ChooseMemberOptions {
    *  remembered member that is not a reload (a duplicated tab copies
    *  sessionStorage) is taken only if its lock is free at once. */
   isReload?: boolean
+  /** a new member's key is written while the caller goes on (ChosenMember.keyKept; the caller then owns the lock on failure) instead of before the choice resolves */
+  keepKeyLater?: boolean
 }
 
 function navigationIsReload(): boolean {
@@ -127,11 +131,13 @@ function navigationIsReload(): boolean {
  *  without one (from before keyed ids) is left out: no one can run it. */
 export async function keyedSlots(provider: StorageProvider, keys: MemberKeyStore, room: string): Promise<Map<string, MemberKey>> {
   const out = new Map<string, MemberKey>()
-  for (const meta of await provider.listMembers(room)) {
-    if (!MEMBER_ID_PATTERN.test(meta.member)) continue
-    const key = await keys.get(room, meta.member)
-    if (key !== null) out.set(meta.member, key)
-  }
+  const ids = (await provider.listMembers(room)).map((meta) => meta.member).filter((id) => MEMBER_ID_PATTERN.test(id))
+  // read side by side (each a request of its own), kept in the list's order
+  const found = await Promise.all(ids.map((id) => keys.get(room, id)))
+  ids.forEach((id, i) => {
+    const key = found[i]
+    if (key !== undefined && key !== null) out.set(id, key)
+  })
   return out
 }
 
@@ -156,27 +162,33 @@ export async function chooseMember(opts: ChooseMemberOptions): Promise<ChosenMem
     // tab (same sessionStorage) finds it held by a live tab and moves on
     const reload = opts.isReload ?? navigationIsReload()
     const lock = await acquireLock(locks, memberLockName(room, previous), reload ? { waitMs: opts.reloadWaitMs ?? 1500 } : { ifAvailable: true })
-    if (lock !== null) return { member: previous, key: previousKey, lock, source: 'reload', others: othersThan(previous) }
+    if (lock !== null) return { member: previous, key: previousKey, lock, source: 'reload', others: othersThan(previous), keyKept: Promise.resolve() }
   }
   for (const [member, key] of keys) {
     if (member === previous) continue
     const lock = await acquireLock(locks, memberLockName(room, member), { ifAvailable: true })
     if (lock === null) continue
     remember(member)
-    return { member, key, lock, source: 'free-slot', others: othersThan(member) }
+    return { member, key, lock, source: 'free-slot', others: othersThan(member), keyKept: Promise.resolve() }
   }
   for (;;) {
     const key = await createMemberKey()
     const lock = await acquireLock(locks, memberLockName(room, key.id), { ifAvailable: true })
     if (lock === null) continue // astronomically unlikely: another tab drew the same key
     // kept before the slot's first save, so no keyed slot is ever without its key
-    try {
-      await opts.keys.put(room, key)
-    } catch (err) {
-      lock.release()
-      throw err
+    const keyKept = opts.keys.put(room, key)
+    if (opts.keepKeyLater === true) {
+      // the caller awaits it before the first save, and releases the lock if it fails
+      keyKept.catch(() => undefined)
+    } else {
+      try {
+        await keyKept
+      } catch (err) {
+        lock.release()
+        throw err
+      }
     }
     remember(key.id)
-    return { member: key.id, key, lock, source: 'new', others: slots }
+    return { member: key.id, key, lock, source: 'new', others: slots, keyKept }
   }
 }

@@ -44,9 +44,12 @@ import type { MemberKeyStore } from '../driver/member-keys'
 import type { MemberKey } from '../wire/member-key'
 import { IndexedDbStorageProvider, MemoryStorageProvider } from '../storage/index'
 import type { StorageProvider } from '../storage/types'
+import { loadedOnce } from '../storage/loaded-once'
 import type { MeshTransport } from '../transport/mesh-transport'
 import type { PeerHello } from '../transport/types'
 import { deriveRoomKey } from '../wire/room-key'
+import { joinMarker } from './join-marks'
+import type { JoinMarker } from './join-marks'
 
 /** How long a tab with no slot of the room in its storage listens for peers before founding a cluster. */
 const DISCOVERY_MS = 2_000
@@ -101,7 +104,15 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
   if (options.secret !== undefined && options.secret !== '') transportOpts.roomKey = await deriveRoomKey(options.secret, room)
   const openTransport = (hello: PeerHello, key: MemberKey) => openBrowserTransport(hello, key, transportOpts)
 
-  const browser = await browserId(safeStorage(() => globalThis.localStorage), safeStorage(() => globalThis.indexedDB))
+  const mark = joinMarker(options.timeline === true)
+  // decided beside the room lock and the choice of slot, not before them: in
+  // a fresh profile it is a database of its own to create. Only the member's
+  // hello needs it (startMember awaits it there); a failure fails the join there.
+  const browser = browserId(safeStorage(() => globalThis.localStorage), safeStorage(() => globalThis.indexedDB)).then((id) => {
+    mark('browser-id')
+    return id
+  })
+  browser.catch(() => undefined) // handled where it is awaited
   const settings: MemberSettings = { timing: { ...BROWSER_TIMING }, ...memberSettings(options) }
   const listenFirst = options.signaling !== undefined || options.storage === 'memory'
 
@@ -132,6 +143,7 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
     settings,
     listenFirst,
     graceMs: options.graceMs,
+    mark,
     pageHidden: (persisted) => {
       if (persisted) cached = true
     },
@@ -155,10 +167,13 @@ interface TabRun {
   provider: StorageProvider
   keys: MemberKeyStore
   openTransport: (hello: PeerHello, key: MemberKey) => MeshTransport
-  browser: string
+  /** this browser profile's id (browser-id.ts), decided while the tab takes its locks */
+  browser: Promise<string>
   settings: MemberSettings
   listenFirst: boolean
   graceMs: number | undefined
+  /** marks the join's steps (option `timeline`, join-marks.ts) */
+  mark: JoinMarker
   /** the page is going (pagehide); `persisted`: into the back/forward cache */
   pageHidden(persisted: boolean): void
   /** the run's mesh closed and released its member */
@@ -171,7 +186,7 @@ interface TabRun {
  * and the page's lifecycle until it closes.
  */
 async function runTab(o: TabRun, into?: AssembledMesh): Promise<AssembledMesh> {
-  const { room, locks, provider, keys, openTransport, browser, settings } = o
+  const { room, locks, provider, keys, openTransport, settings } = o
   const tab = randomId('t')
 
   // ---- 1. choose, lock and start the member, under the room's bootstrap lock ----
@@ -185,6 +200,7 @@ async function runTab(o: TabRun, into?: AssembledMesh): Promise<AssembledMesh> {
   void keyedSlots(provider, keys, room).catch(() => undefined)
   const roomLock = await acquireLock(locks, bootstrapLockName(room))
   if (roomLock === null) throw new MeshError('BAD_ARGUMENTS', 'could not take the room lock')
+  o.mark('room-lock')
   let started: StartedMember
   try {
     started = await startMember({
@@ -194,7 +210,9 @@ async function runTab(o: TabRun, into?: AssembledMesh): Promise<AssembledMesh> {
       keys,
       openTransport,
       listenFirst: o.listenFirst,
-      member: { ...settings, hello: { member: '', tab, browser }, visible: () => lifecycle?.visible() ?? true },
+      mark: o.mark,
+      browser: o.browser,
+      member: { ...settings, hello: { member: '', tab, browser: '' }, visible: () => lifecycle?.visible() ?? true },
       // what the tab runs beside the member stops first when the Mesh closes
       beforeRelease: () => {
         tabClosing.abort()
@@ -213,6 +231,7 @@ async function runTab(o: TabRun, into?: AssembledMesh): Promise<AssembledMesh> {
   // the Mesh is returned (nothing from the assembler's hand-over to the return
   // below waits for a task)
   const { mesh, member, transport } = started
+  const browser = member.browser
 
   // ---- 2. death certificates, caretaking, the page's lifecycle ----
   const caretaking = new Set<string>()
@@ -293,6 +312,7 @@ async function runTab(o: TabRun, into?: AssembledMesh): Promise<AssembledMesh> {
   }
   // a run after a restore from the bfcache tells of its own member
   Object.defineProperty(mesh, BROWSER_TAB, { value: info, enumerable: false, configurable: true })
+  o.mark('returned')
   return mesh
 }
 
@@ -329,12 +349,10 @@ function campaignOnceLinked(transport: MeshTransport, member: Member, id: string
 
 /** The other slots, if every one's lock is free now (we hold the room's bootstrap lock: nobody is choosing meanwhile). */
 async function allFree(locks: LockManagerLike, room: string, others: readonly string[]): Promise<string[]> {
-  for (const id of others) {
-    const probe = await acquireLock(locks, memberLockName(room, id), { ifAvailable: true })
-    if (probe === null) return []
-    probe.release()
-  }
-  return [...others]
+  // probed side by side: each is one round trip to the browser's lock manager
+  const probes = await Promise.all(others.map((id) => acquireLock(locks, memberLockName(room, id), { ifAvailable: true })))
+  for (const probe of probes) probe?.release()
+  return probes.every((p) => p !== null) ? [...others] : []
 }
 
 /** Choose, lock and open this tab's member, and start its Mesh. Runs under the room's bootstrap lock. */
@@ -346,29 +364,43 @@ async function startMember(o: {
   openTransport: (hello: PeerHello, key: MemberKey) => MeshTransport
   /** listen for peers before founding a cluster (signaling given, or tab-private memory storage) */
   listenFirst: boolean
+  mark: JoinMarker
+  /** the browser id for the member's hello (awaited once the slot is chosen) */
+  browser: Promise<string>
   member: MemberSettings & Pick<MemberOptions, 'hello' | 'visible'>
   /** runs when the Mesh closes, before the transport, the storage and the member's Web Lock are released */
   beforeRelease: () => void
   /** a closed Mesh to run again (restored from the bfcache) */
   into?: AssembledMesh
 }): Promise<StartedMember> {
-  const chosen = await chooseMember({ room: o.room, locks: o.locks, provider: o.provider, keys: o.keys, tabStore: safeStorage(() => globalThis.sessionStorage) })
+  // a new member's key is written while its storage and transport open (awaited before its first save)
+  const chosen = await chooseMember({ room: o.room, locks: o.locks, provider: o.provider, keys: o.keys, tabStore: safeStorage(() => globalThis.sessionStorage), keepKeyLater: true })
+  o.mark('slot-lock')
   const cleanup: (() => Promise<void> | void)[] = [() => chosen.lock.release()]
   try {
     const storage = await o.provider.open(o.room, chosen.member)
+    o.mark('storage-open')
     cleanup.unshift(() => storage.close())
-    const hello: PeerHello = { ...o.member.hello, member: chosen.member }
+    const hello: PeerHello = { ...o.member.hello, member: chosen.member, browser: await o.browser }
     const transport = o.openTransport(hello, chosen.key)
+    o.mark('transport-open')
+    const offFirstLink = transport.onLink(() => {
+      offFirstLink()
+      o.mark('first-link')
+    })
     // held from the moment the transport opens: a wrong secret shows while we listen for peers
     const heldErrors = holdTransportErrors(transport)
     cleanup.unshift(() => transport.close(), () => heldErrors.drop())
     let founded = false
-    if ((await storage.load()) === null && chosen.others.length === 0) {
+    const loaded = await storage.load()
+    o.mark('storage-load')
+    if (loaded === null && chosen.others.length === 0) {
       // nobody of this room in our storage: found the cluster, unless a peer
       // (another browser through signaling, or another tab when our storage
       // is memory and so private to the tab) claims one, or is listening
       // like us with a lower id (founding.ts)
       founded = !o.listenFirst || (await listenBeforeFounding(transport, chosen.member, DISCOVERY_MS))
+      o.mark('discovery')
     }
     const slot = reopenableSlot(o.provider, o.room, chosen.member, storage)
     const release = async (): Promise<void> => {
@@ -377,9 +409,14 @@ async function startMember(o: {
       await slot.close()
       chosen.lock.release()
     }
-    const parts = { ...o.member, hello, storage, reopenStorage: slot.reopen, transport, bootstrap: founded, release }
+    await chosen.keyKept
+    // the member's start reads what we just read (we hold its lock since before): not the slot again
+    const parts = { ...o.member, hello, storage: loadedOnce(storage, loaded), reopenStorage: slot.reopen, transport, bootstrap: founded, release }
     const { mesh, member } = await assembleMesh(parts, { heldErrors, ...(o.into === undefined ? {} : { into: o.into }) })
-    return { mesh, member, transport, founded, source: chosen.source, vacantAtStart: await allFree(o.locks, o.room, chosen.others) }
+    o.mark('member-started')
+    const vacantAtStart = await allFree(o.locks, o.room, chosen.others)
+    o.mark('slots-probed')
+    return { mesh, member, transport, founded, source: chosen.source, vacantAtStart }
   } catch (err) {
     for (const undo of cleanup) await undo()
     throw err

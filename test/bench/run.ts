@@ -697,22 +697,35 @@ async function benchMesh3(): Promise<void> {
 async function benchLifecycle(): Promise<void> {
   console.log('meshkeeper, the mesh\'s life: joinMesh → first write')
   const b = await sharedBrowser()
-  const firstWrite = async (page: Page): Promise<number> => page.evaluate(() => (window as unknown as { firstWriteMs: number }).firstWriteMs)
+  const steps: Record<string, Record<string, number>[]> = { firstTab: [], newTab: [], reload: [], reopen: [], newDevice: [] }
+  let current = 'firstTab'
+  const firstWrite = async (page: Page): Promise<number> => {
+    const got = await page.evaluate(() => {
+      const w = window as unknown as { firstWriteMs: number; joinSteps?: Record<string, number> }
+      return { firstWriteMs: w.firstWriteMs, joinSteps: w.joinSteps }
+    })
+    if (got.joinSteps !== undefined) steps[current]!.push(got.joinSteps)
+    return got.firstWriteMs
+  }
   const url = (room: string, signal: boolean): string => `${meshUrl(room, signal)}&firstWrite=1`
   const samples: Record<string, number[]> = { firstTab: [], newTab: [], reload: [], reopen: [], newDevice: [] }
   await measure(`first tab, new tab, reload, reopen (${N.lifecycle} trials)`, ['firstTab', 'newTab', 'reload', 'reopen'].flatMap((k) => latencyKeys(`lifecycle.${k}`)), 600_000, async () => {
     for (let t = 0; t < N.lifecycle; t++) {
       const room = freshRoom('life')
       try {
+        current = 'firstTab'
         const first = await openPage(b.context, url(room, false))
         samples['firstTab']!.push(await firstWrite(first))
+        current = 'newTab'
         const second = await openPage(b.context, url(room, false))
         samples['newTab']!.push(await firstWrite(second))
         await waitForVoters([first, second], 2, { timeoutMs: 60_000 })
         await second.reload()
         await second.waitForFunction(() => document.title === 'ready' || document.title.startsWith('error'), undefined, { timeout: 30_000 })
+        current = 'reload'
         samples['reload']!.push(await firstWrite(second))
         await closeAll(b.context.pages())
+        current = 'reopen'
         const again = await openPage(b.context, url(room, false))
         samples['reopen']!.push(await firstWrite(again))
       } finally {
@@ -727,6 +740,7 @@ async function benchLifecycle(): Promise<void> {
       const other = await openBrowser()
       try {
         await openPage(b.context, url(room, true))
+        current = 'newDevice'
         const page = await openPage(other.context, url(room, true))
         samples['newDevice']!.push(await firstWrite(page))
       } finally {
@@ -736,6 +750,24 @@ async function benchLifecycle(): Promise<void> {
     }
     putLatency('lifecycle.newDevice', samples['newDevice']!)
   })
+  printJoinSteps(steps)
+}
+
+/** Each case's join, step by step: the median ms after the joinMesh call each step was passed (bench page: joinSteps). */
+function printJoinSteps(steps: Record<string, Record<string, number>[]>): void {
+  console.log('  where the time goes, joinMesh call → step (ms, median over trials; min–max):')
+  for (const [kind, runs] of Object.entries(steps)) {
+    if (runs.length === 0) continue
+    const names = [...new Set(runs.flatMap((r) => Object.keys(r)))]
+    const at = (name: string): number[] => runs.map((r) => r[name]).filter((x): x is number => x !== undefined).sort((x, y) => x - y)
+    const median = (xs: number[]): number => xs[Math.floor((xs.length - 1) / 2)]!
+    names.sort((x, y) => median(at(x)) - median(at(y)))
+    const cells = names.map((n) => {
+      const xs = at(n)
+      return `${n} ${median(xs).toFixed(0)}${xs.length > 1 ? ` (${xs[0]!.toFixed(0)}–${xs[xs.length - 1]!.toFixed(0)})` : ''}`
+    })
+    console.log(`    ${kind}: ${cells.join(', ')}`)
+  }
 }
 
 async function benchReopen(): Promise<void> {

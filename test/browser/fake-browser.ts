@@ -8,6 +8,7 @@
 //   - a held lock is released when its callback's promise settles — or when
 //     the tab that holds it dies (closed, crashed, killed): a dead tab's
 //     queued requests are dropped with it.
+import { afterAll, beforeAll } from 'vitest'
 import type { LockManagerLike } from '../../src/browser/identity'
 
 interface Holder {
@@ -165,4 +166,17 @@ export class MemoryWebStorage implements Storage {
 /** Let every queued promise callback run. */
 export async function settle(rounds = 20): Promise<void> {
   for (let i = 0; i < rounds; i++) await Promise.resolve()
+}
+
+/** For a file's tests: the page joinMesh watches (its `document` and `window`, browser/visibility.ts), a visible one. */
+export function withVisiblePage(): void {
+  const page = globalThis as { document?: unknown; window?: unknown }
+  beforeAll(() => {
+    page.document = Object.assign(new EventTarget(), { visibilityState: 'visible' })
+    page.window = new EventTarget()
+  })
+  afterAll(() => {
+    delete page.document
+    delete page.window
+  })
 }

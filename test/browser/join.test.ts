@@ -3,22 +3,13 @@
 // one Mesh assembler (client/assemble.ts) starts it and hands back a Mesh with
 // the recipes; close releases the member's Web Lock. (The browser's own run of
 // it, with IndexedDB and WebRTC, is test/e2e.)
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { BROWSER_TAB, joinMesh } from '../../src/browser/join'
 import type { BrowserTabInfo } from '../../src/browser/join'
 import { memberLockName } from '../../src/browser/identity'
-import { FakeBrowserLocks } from './fake-browser'
+import { FakeBrowserLocks, withVisiblePage } from './fake-browser'
 
-// the page lifecycle watches `document` and `window`: a visible page's
-const page = globalThis as { document?: unknown; window?: unknown }
-beforeAll(() => {
-  page.document = Object.assign(new EventTarget(), { visibilityState: 'visible' })
-  page.window = new EventTarget()
-})
-afterAll(() => {
-  delete page.document
-  delete page.window
-})
+withVisiblePage()
 
 describe('joinMesh', () => {
   it('founds a cluster alone, serves znodes and recipes, and frees its member lock on close', async () => {
@@ -53,7 +44,7 @@ describe('joinMesh and the back/forward cache', () => {
     const states: string[] = []
     mesh.on('state', (s) => states.push(s))
     const session = mesh.sessionId
-    const win = page.window as EventTarget
+    const win = (globalThis as { window?: unknown }).window as EventTarget
     win.dispatchEvent(pageTransition('pagehide', true))
     await expect.poll(() => mesh.state).toBe('closed')
     win.dispatchEvent(pageTransition('pageshow', true))
@@ -72,7 +63,7 @@ describe('joinMesh and the back/forward cache', () => {
     const browser = new FakeBrowserLocks()
     const mesh = await joinMesh({ room: 'bfcache-closed', storage: 'memory', locks: browser.tab().locks })
     await mesh.close()
-    const win = page.window as EventTarget
+    const win = (globalThis as { window?: unknown }).window as EventTarget
     win.dispatchEvent(pageTransition('pagehide', true))
     win.dispatchEvent(pageTransition('pageshow', true))
     await new Promise((r) => setTimeout(r, 50))

@@ -241,8 +241,30 @@ try {
   })
   // ?firstWrite: the lifecycle part's figure, joinMesh call → first write resolved
   if (params.has('firstWrite')) {
-    await window.mesh.create(`/lifecycle-${tag}`, payload)
-    Object.assign(window, { firstWriteMs: performance.now() - joinCalledAt })
+    const m = window.mesh
+    const since = (): number => performance.now() - joinCalledAt
+    // where the time went (ms after the joinMesh call): the join's marks
+    // (option timeline, src/browser/join-marks.ts), the first leader and
+    // `connected` this page heard of, and the first write's commit stages
+    const steps: Record<string, number> = {}
+    if (m.leader !== null) steps['leader-known'] = since()
+    if (m.state === 'connected') steps['connected'] = since()
+    const offLeader = m.on('leader', (e: { leader: string | null }) => {
+      if (e.leader !== null) steps['leader-known'] ??= since()
+    })
+    const offState = m.on('state', (st: string) => {
+      if (st === 'connected') steps['connected'] ??= since()
+    })
+    steps['write-called'] = since()
+    await m.create(`/lifecycle-${tag}`, payload)
+    const firstWriteMs = since()
+    offLeader()
+    offState()
+    for (const e of performance.getEntriesByType('mark')) if (e.name.startsWith('meshkeeper:join:')) steps[e.name.slice('meshkeeper:join:'.length)] ??= e.startTime - joinCalledAt
+    const epochAtJoin = performance.timeOrigin + joinCalledAt
+    const mine = m.commitTimeline().find((r) => r.write?.session === m.sessionId)
+    for (const [stage, at] of Object.entries(mine?.stages ?? {})) steps[`write-${stage}`] = at - epochAtJoin
+    Object.assign(window, { firstWriteMs, joinSteps: steps })
   }
   window.mesh.on('error', (e: MeshError) => meshErrors.push(`${e.code}: ${e.message}`.slice(0, 160)))
   document.title = 'ready'
