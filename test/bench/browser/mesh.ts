@@ -7,6 +7,7 @@
 import { joinMesh } from '../../../src/index'
 import type { Mesh, MeshError, WatchEvent } from '../../../src/index'
 import { wallNow } from './clock'
+import { idbLog, installIdbProbe } from './idb-probe'
 
 declare global {
   interface Window {
@@ -193,9 +194,10 @@ async function readyWith(parent: string, count: number): Promise<number> {
 }
 
 Object.assign(window, {
-  meshBench: { wallNow, commits, throughput, linearizableReads, listen, heardAt, timedCreates, startWrites, firstCommitSince, stopWrites, lockAcquireRelease, lockTurns, fill, readyWith },
+  meshBench: { wallNow, idbLog, commits, throughput, linearizableReads, listen, heardAt, timedCreates, startWrites, firstCommitSince, stopWrites, lockAcquireRelease, lockTurns, fill, readyWith },
 })
 
+installIdbProbe()
 const joinCalledAt = performance.now()
 try {
   const signal = params.get('signal')
