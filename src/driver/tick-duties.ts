@@ -87,6 +87,7 @@ export class TickDuties {
     quorum.update()
     roster.emitIfChanged()
     loop.pump()
+    loop.flushCommit(true)
   }
 
   /**
