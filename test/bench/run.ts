@@ -24,6 +24,8 @@ import { chromiumLaunch } from '../../playwright.config'
 import { startSignalingServer } from '../../src/server/index'
 import { JOINED_STAGES, joinCommitTimelines, stageGapMedians, stageMedians } from '../../src/driver/commit-timeline-join'
 import type { JoinedCommit } from '../../src/driver/commit-timeline-join'
+import type { IdbTx } from './browser/idb-probe'
+import { putIdbFigures } from './idb-figures'
 import type { Mesh } from '../../src/shared/types'
 import { waitForLeader, waitForVoters } from '../../src/testing/playwright'
 
@@ -46,7 +48,7 @@ const N = failoverTrials === null ? N0 : { ...N0, failover: failoverTrials }
 
 // ---------------------------------------------------------------- figures
 
-type Unit = 'ms' | '/s' | 'links'
+type Unit = 'ms' | '/s' | 'links' | 'count'
 
 interface Figure {
   value: number | null
@@ -404,6 +406,7 @@ type MeshBenchWindow = typeof globalThis & {
     errors(): string[]
     links(): number
     wallNow(): number
+    idbLog(from: number, to: number): IdbTx[]
     commits(prefix: string, n: number): Promise<number[]>
     throughput(prefix: string, writers: number, durationMs: number): Promise<{ committed: number; perSecond: number; errors: Record<string, number> }>
     linearizableReads(n: number): Promise<number[]>
@@ -637,6 +640,10 @@ async function benchMesh3(): Promise<void> {
           const mine = commits.filter((c) => c.leaderWrite === (kind === 'leader') && (c.stages.submitted ?? -1) >= from && (c.stages.submitted ?? Infinity) <= to)
           putTimeline(`mesh3.timeline.${kind}`, mine)
         }
+        // what those follower writes cost in IndexedDB, in every tab
+        const [from, to] = windows.follower
+        const logs = await Promise.all([leader, f1, f2].map((tab) => tab.evaluate(([a, b]) => (window as unknown as MeshBenchWindow).meshBench.idbLog(a!, b!), [from, to])))
+        putIdbFigures('mesh3.idb.follower', ['leader', 'requester', 'other'], logs, N.commits, put)
       })
       for (const writers of [1, 8, 64, 256]) {
         const key = `mesh3.throughput.writers${writers}`

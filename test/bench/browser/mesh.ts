@@ -7,6 +7,7 @@
 import { joinMesh } from '../../../src/index'
 import type { Mesh, MeshError, WatchEvent } from '../../../src/index'
 import { wallNow } from './clock'
+import { idbLog, installIdbProbe } from './idb-probe'
 
 declare global {
   interface Window {
@@ -226,9 +227,10 @@ const meshErrors: string[] = []
 const errors = (): string[] => meshErrors
 
 Object.assign(window, {
-  meshBench: { errors, links, wallNow, commits, throughput, linearizableReads, listen, heardAt, timedCreates, startWrites, firstCommitSince, stopWrites, lockAcquireRelease, lockTurns, fill, readyWith },
+  meshBench: { errors, links, wallNow, idbLog, commits, throughput, linearizableReads, listen, heardAt, timedCreates, startWrites, firstCommitSince, stopWrites, lockAcquireRelease, lockTurns, fill, readyWith },
 })
 
+installIdbProbe()
 const joinCalledAt = performance.now()
 try {
   const signal = params.get('signal')

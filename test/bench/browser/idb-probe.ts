@@ -1,0 +1,52 @@
+// The IndexedDB probe of the mesh bench: every readwrite transaction a tab
+// opens, with its stores, durability and wall-clock instants (created, and
+// completed or aborted), so run.ts can count what one committed write costs
+// across the tabs and see transactions of different tabs queue behind each
+// other (the tabs of one browser share one backing store, and readwrite
+// transactions over overlapping stores run one at a time even across
+// connections). Installed before the mesh opens its database; it only
+// watches (a wrapped `transaction` returns the platform's own object).
+import { wallNow } from './clock'
+
+export interface IdbTx {
+  stores: string[]
+  durability: string
+  created: number
+  /** first request's success: the transaction got its turn (at least by then) */
+  started?: number
+  ended?: number
+  aborted?: boolean
+}
+
+const log: IdbTx[] = []
+
+export function installIdbProbe(): void {
+  const open = IDBDatabase.prototype.transaction
+  IDBDatabase.prototype.transaction = function (this: IDBDatabase, stores: string | Iterable<string>, mode?: IDBTransactionMode, options?: IDBTransactionOptions) {
+    const tx = open.call(this, stores, mode, options)
+    if (mode !== 'readwrite') return tx
+    const rec: IdbTx = { stores: [...tx.objectStoreNames], durability: options?.durability ?? 'default', created: wallNow() }
+    log.push(rec)
+    tx.addEventListener('complete', () => (rec.ended = wallNow()))
+    tx.addEventListener('abort', () => {
+      rec.ended = wallNow()
+      rec.aborted = true
+    })
+    // the first request that succeeds tells when the transaction ran at the latest
+    for (const name of rec.stores) {
+      const store = tx.objectStore(name)
+      const put = store.put.bind(store)
+      store.put = (...args: Parameters<IDBObjectStore['put']>) => {
+        const req = put(...args)
+        req.addEventListener('success', () => (rec.started ??= wallNow()))
+        return req
+      }
+    }
+    return tx
+  } as typeof IDBDatabase.prototype.transaction
+}
+
+/** The readwrite transactions created in [from, to] (wall clock). */
+export function idbLog(from: number, to: number): IdbTx[] {
+  return log.filter((t) => t.created >= from && t.created <= to)
+}
