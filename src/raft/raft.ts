@@ -103,6 +103,9 @@ export class Raft implements RaftState {
    *  its term, for one election timeout of ticks (a certificate is the
    *  driver's word: should the leader be alive after all, we follow it again) */
   goneLeader: GoneLeader = NO_GONE_LEADER
+  /** the latest (pre)vote we ignored under the lease of `lead`: answered
+   *  after all if a death certificate takes `lead` from us (reportPeerGone) */
+  private ignoredInLease: { m: Message; lead: NodeId } | null = null
   /** index of the latest conf entry the leader appended; one change at a time */
   pendingConfIndex = 0
   /** bytes of this leader's entries that are not committed yet */
@@ -225,7 +228,10 @@ export class Raft implements RaftState {
         const inLease = this.cfg.checkQuorum && this.lead !== null && this.electionElapsed < this.cfg.electionTick
         // etcd's lease check: we heard from a live leader recently, so this
         // candidate is disruptive; a leadership transfer is not
-        if (!forced && inLease) return
+        if (!forced && inLease) {
+          this.ignoredInLease = { m, lead: this.lead! }
+          return
+        }
       }
       if (m.type === 'MsgPreVote') {
         // never change our term for a PreVote
@@ -352,6 +358,18 @@ export class Raft implements RaftState {
   }
 
   reportPeerGone(id: NodeId, rank = 0): void {
+    const ignored = this.ignoredInLease
+    this.ignoredInLease = null
     reportPeerGone(this, id, rank)
+    // The (pre)vote of a survivor that heard the certificate before us was
+    // ignored under the dead leader's lease; that candidate would now wait
+    // for its election timeout (and, with the longer log, refuse our own
+    // campaign after the stagger: both waited, 2 s in the bench). We answer
+    // it now, as if it had been delayed on the wire (Raft allows any delay),
+    // under the term checks of step, with our lease on the dead leader gone.
+    // Not when we campaign ourselves (rank 0): granting another campaign of
+    // the same future term would split the votes; ours reaches that
+    // candidate, which grants it.
+    if (ignored !== null && ignored.lead === id && this.role === 'follower' && this.lead === null && ignored.m.term > this.term) this.step(ignored.m)
   }
 }

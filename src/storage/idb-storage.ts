@@ -127,6 +127,15 @@ export class IndexedDbStorage implements Storage {
         if (truncate) requests.push(tx.objectStore('entries').delete(memberRange(m, entries[0]!.index)))
         // entries at or below the slot's snapshot (stored, or this batch's) are dropped
         for (const e of entries) if (e.index > snapIndex) requests.push(tx.objectStore('entries').put(e, [m, e.index]))
+        // Commit now, not once this page has run every request's callback
+        // (IndexedDB's auto-commit): every tab of a room writes one database,
+        // and a readwrite transaction waits for any earlier one over the same
+        // stores, so a page that runs no more tasks (being closed, after
+        // pagehide) held the other tabs' saves back until it was torn down.
+        // Bench, flight records: after a close the successor's MsgVote (sent
+        // once its vote is saved) went out only as the closed tab's Web Lock
+        // was freed, 50-250 ms after the hand-off reached it.
+        tx.commit()
       } catch (err) {
         // a request threw synchronously (quota, clone error): undo the queued ones
         abortQuietly(tx, requests)

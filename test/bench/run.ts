@@ -7,9 +7,9 @@
 //     reopen of a 10,000-node tree), then 9 tabs, 16 tabs over 4 browsers and
 //     50 tabs over 5 browsers (formation time, commit latency, links per member).
 // Prints a table, writes test/bench/results.json with every figure, its ratio
-// to its floor, and the goals of issue 7 marked met / missed. A figure that
+// to its floor, and the goals of issues 7 and 17 marked met / missed. A figure that
 // cannot be measured is null with the reason; the run always completes.
-//   npm run bench [-- --quick] [-- --only floor,peers,mesh3,reopen,lifecycle,scale9,scale16,scale50] [-- --failover-trials N] [-- --diag]
+//   npm run bench [-- --quick] [-- --only floor,peers,mesh3,reopen,lifecycle,vanish,scale9,scale16,scale50] [-- --failover-trials N] [-- --diag]
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -42,8 +42,8 @@ if (failoverTrials !== null && !(Number.isInteger(failoverTrials) && failoverTri
 
 /** Trial counts: --quick keeps every key with fewer samples. */
 const N0 = quick
-  ? { rtt: 100, locks: 100, idb: 100, peerTrials: 1, failover: 1, commits: 30, reads: 30, watches: 20, throughputMs: 1000, lockOps: 20, reopenNodes: 10_000, scaleCommits: 20, scaleFailover: 1, lifecycle: 2 }
-  : { rtt: 1000, locks: 500, idb: 300, peerTrials: 10, failover: 10, commits: 300, reads: 300, watches: 100, throughputMs: 4000, lockOps: 100, reopenNodes: 10_000, scaleCommits: 100, scaleFailover: 10, lifecycle: 5 }
+  ? { rtt: 100, locks: 100, idb: 100, peerTrials: 1, failover: 1, commits: 30, reads: 30, watches: 20, throughputMs: 1000, lockOps: 20, reopenNodes: 10_000, scaleCommits: 20, scaleFailover: 1, lifecycle: 2, vanish: 2 }
+  : { rtt: 1000, locks: 500, idb: 300, peerTrials: 10, failover: 10, commits: 300, reads: 300, watches: 100, throughputMs: 4000, lockOps: 100, reopenNodes: 10_000, scaleCommits: 100, scaleFailover: 10, lifecycle: 5, vanish: 10 }
 const N = failoverTrials === null ? N0 : { ...N0, failover: failoverTrials }
 
 // ---------------------------------------------------------------- figures
@@ -345,7 +345,7 @@ type PeerKind = 'broadcastChannel' | 'broadcastChannelMessages' | 'webLocks'
 
 async function peerFailover(kind: PeerKind, how: Kill, trials: number): Promise<Trials & { impl: string }> {
   const b = await sharedBrowser()
-  const result: Trials & { impl: string } = { samples: [], errors: {}, failed: [], impl: '' }
+  const result: Trials & { impl: string } = { samples: [], errors: {}, failed: [], diagnosis: [], impl: '' }
   try {
     for (let t = 0; t < trials; t++) {
       const name = `peer-${kind}-${how}-${t}-${Date.now()}`
@@ -405,6 +405,10 @@ type MeshBenchWindow = typeof globalThis & {
   meshBench: {
     errors(): string[]
     links(): number
+    flight(since: number): { member: string; records: Array<{ t: number; e: string }> }
+    campaign(path: string, value: string): void
+    electedAt(): number | null
+    leaderSince(since: number, gone: string): number | null
     wallNow(): number
     idbLog(from: number, to: number): IdbTx[]
     commits(prefix: string, n: number): Promise<number[]>
@@ -535,7 +539,7 @@ async function closeAll(pages: Page[]): Promise<void> {
  * adds at most one commit latency to the time writes were unavailable).
  */
 async function meshFailover(browsers: Browser[], tabs: number, how: Kill, trials: number, formed: MeshTabs | null = null): Promise<Trials> {
-  const result: Trials = { samples: [], errors: {}, failed: [] }
+  const result: Trials = { samples: [], errors: {}, failed: [], diagnosis: [] }
   // no new trial once this is spent, so the trials that did complete are kept
   const budgetEnds = Date.now() + FAILOVER_BUDGET_MS
   for (let t = 0; t < trials; t++) {
@@ -566,6 +570,7 @@ async function meshFailover(browsers: Browser[], tabs: number, how: Kill, trials
         await stopWriters()
         throw err
       })
+      const recorder = await flightRecorder(mesh.pages, [mesh.leader])
       const kill = await killer(how)(mesh.leader)
       const killedAt = await kill()
       const resumed = await pollUntil('a commit after the kill (60 s)', async () => {
@@ -574,6 +579,7 @@ async function meshFailover(browsers: Browser[], tabs: number, how: Kill, trials
         return got.length === 0 ? undefined : Math.min(...got)
       }, 60_000)
       result.samples.push(resumed - killedAt)
+      result.diagnosis.push({ ms: Math.round(resumed - killedAt), records: await recorder.read(killedAt, resumed) })
       await stopWriters()
     } catch (err) {
       result.failed.push(`trial ${t + 1}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`)
@@ -592,6 +598,8 @@ interface Trials {
   samples: number[]
   errors: Record<string, number>
   failed: string[]
+  /** each completed trial's failover time and the members' election records around it (flightRecorder) */
+  diagnosis: Array<{ ms: number; records: string[] }>
 }
 
 /** Record a failover figure from trials; a failed trial is counted and explained, never turned into a number. */
@@ -600,6 +608,49 @@ function putTrials(key: string, r: Trials): void {
   putLatency(key, r.samples, r.failed.length > 0 ? { failedTrials: r.failed.length } : {}, true)
   if (Object.keys(r.errors).length > 0) notes[`${key}.writeErrors`] = r.errors
   if (r.failed.length > 0) notes[`${key}.failedTrials`] = r.failed
+  notes[`${key}.trials`] = r.diagnosis
+  console.log(`\n    ${key}: ${r.diagnosis.map((d) => d.ms).join(', ')} ms`)
+}
+
+/**
+ * The election records (browser/flight.ts) of every member of a trial, on
+ * one time line: ms after the kill, then who (K: the killed member, A, B...:
+ * the others, in the order of `pages`) and what. A killed page cannot be
+ * asked afterwards: what it logs from pagehide on is heard on its console.
+ */
+async function flightRecorder(pages: Page[], killed: Page[]): Promise<{ read(killedAt: number, until: number): Promise<string[]> }> {
+  const names = new Map<string, string>()
+  const ids = await Promise.all(pages.map((p) => p.evaluate(() => (window as unknown as MeshBenchWindow).meshBench.flight(Infinity).member)))
+  let next = 0
+  pages.forEach((p, i) => names.set(ids[i]!, killed.includes(p) ? `K${killed.indexOf(p) || ''}` : String.fromCharCode(65 + next++)))
+  const heard: Array<{ t: number; who: string; e: string }> = []
+  for (const p of killed) {
+    p.on('console', (msg) => {
+      const m = /^\[flight\] (\S+) (.*)$/.exec(msg.text())
+      if (m !== null) heard.push({ t: Number(m[1]), who: names.get(ids[pages.indexOf(p)]!)!, e: m[2]! })
+    })
+  }
+  const alias = (text: string): string => {
+    let out = text
+    for (const [id, name] of names) out = out.split(id).join(name)
+    return out
+  }
+  return {
+    async read(killedAt, until) {
+      const rows = [...heard]
+      for (const [i, p] of pages.entries()) {
+        if (killed.includes(p) || p.isClosed()) continue
+        // not corrected by a measured offset: every tab reads this machine's
+        // clock, and a measurement through a busy page is off by more than that
+        const f = await p.evaluate((since) => (window as unknown as MeshBenchWindow).meshBench.flight(since), killedAt - 100)
+        for (const r of f.records) rows.push({ t: r.t, who: names.get(ids[i]!)!, e: r.e })
+      }
+      return rows
+        .filter((r) => r.t <= until + 50)
+        .sort((a, b) => a.t - b.t)
+        .map((r) => `${Math.round(r.t - killedAt)} ${r.who} ${alias(r.e)}`)
+    },
+  }
 }
 
 async function benchMesh3(): Promise<void> {
@@ -777,6 +828,76 @@ function printJoinSteps(steps: Record<string, Record<string, number>[]>): void {
   }
 }
 
+/**
+ * A device vanishes (issue 17): three devices (browsers, one tab each) meet
+ * through the signaling server; the tab leading the mesh also leads the
+ * election recipe (it campaigned first, the others queue behind it). Its
+ * page crashes (DevTools Page.crash: no goodbye; its signaling socket closes
+ * at once, its data channels stay open for seconds). Measured from the
+ * crash: a survivor hears of a new raft leader, and a survivor wins the
+ * recipe (its campaign resolves: the dead tab's session ended).
+ */
+async function benchVanish(): Promise<void> {
+  console.log('meshkeeper, a device vanishes (3 devices, one tab each)')
+  const raft: number[] = []
+  const recipe: number[] = []
+  const failed: string[] = []
+  const diagnosis: Array<{ raftMs: number; recipeMs: number; records: string[] }> = []
+  const keys = [...latencyKeys('vanish.raftFailover', true), ...latencyKeys('vanish.electionRecipe', true)]
+  const browsers: Browser[] = []
+  await measure(`raft leader and election recipe after the leader's device crashed (${N.vanish} trials)`, keys, 1_200_000, async () => {
+    try {
+      browsers.push(await sharedBrowser(), ...(await Promise.all([openBrowser(), openBrowser()])))
+      const budgetEnds = Date.now() + FAILOVER_BUDGET_MS
+      for (let t = 0; t < N.vanish && Date.now() < budgetEnds; t++) {
+        let pages: Page[] = []
+        try {
+          const mesh = await meshTabs(browsers, 3, freshRoom('vanish'))
+          pages = mesh.pages
+          const ELECTION = '/app-leader'
+          const bench = (p: Page) => ({
+            campaign: (value: string) => p.evaluate(([path, v]) => (window as unknown as MeshBenchWindow).meshBench.campaign(path!, v!), [ELECTION, value]),
+            electedAt: () => p.evaluate(() => (window as unknown as MeshBenchWindow).meshBench.electedAt()),
+          })
+          await bench(mesh.leader).campaign('leader device')
+          await pollUntil('the first candidate leads the recipe', async () => ((await bench(mesh.leader).electedAt()) === null ? undefined : true), 30_000, 20)
+          for (const [i, f] of mesh.followers.entries()) await bench(f).campaign(`device ${i + 1}`)
+          const again = await settled(mesh)
+          if (again.leader !== mesh.leader) throw new Error('raft leadership moved off the recipe leader before the crash')
+          // every survivor's campaign is queued (its candidate node is in the tree) before the crash
+          await sleep(500)
+          const goneId = await mesh.leader.evaluate(() => (window as unknown as { mesh: Mesh }).mesh.id)
+          const offsets = await Promise.all(mesh.followers.map(clockOffset))
+          const recorder = await flightRecorder(mesh.pages, [mesh.leader])
+          const killedAt = await (await crashTab(mesh.leader))()
+          const firstOf = (probe: (p: Page, i: number) => Promise<number | null>) => async (): Promise<number | undefined> => {
+            const got = (await Promise.all(mesh.followers.map(probe))).filter((x): x is number => x !== null)
+            return got.length === 0 ? undefined : Math.min(...got)
+          }
+          const raftAt = await pollUntil('a survivor hears of a new raft leader (60 s)', firstOf((p, i) => p.evaluate(([since, gone]) => (window as unknown as MeshBenchWindow).meshBench.leaderSince(since as number, gone as string), [killedAt + offsets[i]!, goneId]).then((x) => (x === null ? null : x - offsets[i]!))), 60_000, 20)
+          const recipeAt = await pollUntil('a survivor wins the election recipe (60 s)', firstOf((p, i) => bench(p).electedAt().then((x) => (x === null ? null : x - offsets[i]!))), 60_000, 20)
+          raft.push(raftAt - killedAt)
+          recipe.push(recipeAt - killedAt)
+          diagnosis.push({ raftMs: Math.round(raftAt - killedAt), recipeMs: Math.round(recipeAt - killedAt), records: await recorder.read(killedAt, raftAt) })
+        } catch (err) {
+          failed.push(`trial ${t + 1}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`)
+        } finally {
+          await closeAll(pages)
+        }
+      }
+      if (raft.length === 0) throw new Error(failed[0] ?? 'no trial completed')
+      const more = failed.length > 0 ? { failedTrials: failed.length } : {}
+      putLatency('vanish.raftFailover', raft, more, true)
+      putLatency('vanish.electionRecipe', recipe, more, true)
+      notes['vanish.trials'] = diagnosis
+      if (failed.length > 0) notes['vanish.failedTrials'] = failed
+      console.log(`\n    raft: ${raft.map(Math.round).join(', ')} ms; recipe: ${recipe.map(Math.round).join(', ')} ms`)
+    } finally {
+      for (const b of browsers) await (b === shared ? closeAll(b.context.pages()) : b.close())
+    }
+  })
+}
+
 async function benchReopen(): Promise<void> {
   console.log(`meshkeeper, reopening a ${N.reopenNodes}-node tree from IndexedDB`)
   const b = await sharedBrowser()
@@ -932,6 +1053,8 @@ function goals(): Goal[] {
     goal('16 tabs over 4 browsers: commit p50 <= 2 x the 3-tab figure', 'mesh16x4.commit.follower.p50', '<=', times(2, 'mesh3.commit.follower.p50')),
     goal('50 tabs over 5 browsers: commit p50 <= 3 x the 3-tab figure', 'mesh50x5.commit.follower.p50', '<=', times(3, 'mesh3.commit.follower.p50')),
     goal('50 tabs over 5 browsers: a learner links to the voters only (<= 5)', 'mesh50x5.links.learnerMax', '<=', 5),
+    goal('raft failover after a device vanishes p99 <= 2 s', 'vanish.raftFailover.p99', '<=', 2000),
+    goal('election recipe: a new app leader after the leader\'s device vanishes p99 <= 3 s', 'vanish.electionRecipe.p99', '<=', 3000),
   ]
 }
 
@@ -988,6 +1111,7 @@ try {
   if (runs('mesh3')) await benchMesh3()
   if (runs('reopen')) await benchReopen()
   if (runs('lifecycle')) await benchLifecycle()
+  if (runs('vanish')) await benchVanish()
   if (runs('scale') || runs('scale9')) await benchScale('mesh9', 9, 1)
   if (runs('scale') || runs('scale16')) await benchScale('mesh16x4', 16, 4)
   // 50 tabs on this machine's cores: formation, commits and links; failover

@@ -33,6 +33,23 @@ describe.skipIf(!chromiumAvailable)('IndexedDbStorageProvider in Chromium', () =
     })
   })
 
+  it("a tab that runs no more tasks once its save is queued (a page being closed) does not hold back another tab's save in the same room", async () => {
+    // every tab of a room writes one database, and a readwrite transaction
+    // waits for any earlier one over the same stores; a transaction that
+    // commits only once its page has run its requests' callbacks held the
+    // others back until that page ran again, or was torn down
+    const other = await browser.secondTab()
+    await other((api) => api.openSlot('stalled', 'b'))
+    await browser.call((api) => api.openSlot('stalled', 'a'))
+    const [blocked, saved] = await Promise.all([
+      browser.call((api) => api.saveThenBlock(4000)),
+      other((api) => api.saveAfter(1000)),
+    ])
+    // the other tab's save began after ours was queued, and was durable while our page still ran nothing
+    expect(saved.startedAt).toBeGreaterThan(blocked.queuedAt)
+    expect(saved.doneAt).toBeLessThan(blocked.blockedUntil)
+  })
+
   it('hears the browser closing the connection (site data cleared) through onFailure; later saves reject', async () => {
     await browser.call((api) => api.keepOpen('cleared'))
     await browser.clearIndexedDb()

@@ -44,6 +44,10 @@ function failNextEntryPut(kind: InjectedFailure): void {
     // middle of the caller's synchronous code
     const req = original.apply(this, args)
     const tx = this.transaction
+    // the platform may abort it even after the caller asked it to commit (a
+    // disk error while committing); fake-indexeddb lets nothing abort a
+    // transaction once commit() was called, so that call is dropped here
+    tx.commit = () => undefined
     queueMicrotask(() => tx.abort())
     return req
   }

@@ -8,6 +8,8 @@ import { joinMesh } from '../../../src/index'
 import type { Mesh, MeshError, WatchEvent } from '../../../src/index'
 import { wallNow } from './clock'
 import { idbLog, installIdbProbe } from './idb-probe'
+import { recordFlight } from './flight'
+import type { Flight, FlightRecord } from './flight'
 
 declare global {
   interface Window {
@@ -226,8 +228,40 @@ function links(): number {
 const meshErrors: string[] = []
 const errors = (): string[] => meshErrors
 
+// ---------- a device vanishes: who leads, raft and the election recipe ----------
+
+/** leaders this tab heard of (the mesh's `leader` event), with the wall-clock time */
+const leaders: Array<{ t: number; leader: string | null }> = []
+let elected: number | null = null
+
+/** Campaign in the election recipe at `path`; `electedAt` tells when this tab won. */
+function campaign(path: string, value: string): void {
+  void mesh().election(path).campaign({ value }).then(() => (elected = wallNow()), () => undefined)
+}
+
+/** When this tab won its campaign (wall clock), or null. */
+function electedAt(): number | null {
+  return elected
+}
+
+/** The first time since `since` this tab heard of a leader other than `gone`, or null. */
+function leaderSince(since: number, gone: string): number | null {
+  return leaders.find((l) => l.t >= since && l.leader !== null && l.leader !== gone)?.t ?? null
+}
+
+// ---------- diagnosis: this member's election records (flight.ts) ----------
+
+let flight: Flight | null = null
+// registered before joinMesh's own: the records of the hand-off reach the console
+addEventListener('pagehide', () => flight?.closing())
+
+/** This member's id and its election records since `since` (wall clock). */
+function flightSince(since: number): { member: string; records: FlightRecord[] } {
+  return flight === null ? { member: '?', records: [] } : { member: flight.member, records: flight.records(since) }
+}
+
 Object.assign(window, {
-  meshBench: { errors, links, wallNow, idbLog, commits, throughput, linearizableReads, listen, heardAt, timedCreates, startWrites, firstCommitSince, stopWrites, lockAcquireRelease, lockTurns, fill, readyWith },
+  meshBench: { errors, links, idbLog, flight: flightSince, campaign, electedAt, leaderSince, wallNow, commits, throughput, linearizableReads, listen, heardAt, timedCreates, startWrites, firstCommitSince, stopWrites, lockAcquireRelease, lockTurns, fill, readyWith },
 })
 
 installIdbProbe()
@@ -241,6 +275,8 @@ try {
     // the commit timeline (mesh.commitTimeline(), joined across tabs by run.ts)
     ...(params.has('timeline') ? { timeline: true } : {}),
   })
+  flight = recordFlight(window.mesh)
+  window.mesh.on('leader', (e) => leaders.push({ t: wallNow(), leader: e.leader }))
   // ?firstWrite: the lifecycle part's figure, joinMesh call → first write resolved
   if (params.has('firstWrite')) {
     const m = window.mesh

@@ -16,6 +16,9 @@ export interface PageApi {
   quotaCheck(room: string, bigBytes: number): Promise<{ reason: string | null; causeName: string | null; heard: string | null; afterReopen: { entries: number; term: number } | null }>
   keepOpen(room: string): Promise<void>
   afterLoss(): Promise<{ heard: string; nextSave: string | null }>
+  openSlot(room: string, member: string): Promise<void>
+  saveThenBlock(blockMs: number): Promise<{ queuedAt: number; blockedUntil: number }>
+  saveAfter(delayMs: number): Promise<{ startedAt: number; doneAt: number }>
 }
 
 export const chromiumAvailable = existsSync(chromiumLaunch.executablePath)
@@ -30,6 +33,8 @@ export interface StoragePage {
   setQuota(bytes: number): Promise<void>
   /** what "Clear site data" does to IndexedDB (DevTools protocol) */
   clearIndexedDb(): Promise<void>
+  /** another tab of the same browser on the same page; its `call` */
+  secondTab(): Promise<StoragePage['call']>
   close(): Promise<void>
 }
 
@@ -68,6 +73,12 @@ export async function openStoragePage(): Promise<StoragePage> {
       clearIndexedDb: async () => {
         const cdp = await page.context().newCDPSession(page)
         await cdp.send('Storage.clearDataForOrigin', { origin, storageTypes: 'indexeddb' })
+      },
+      secondTab: async () => {
+        const other = await b.newPage()
+        await other.goto(`${origin}/test/storage/browser/index.html`)
+        await other.waitForFunction(() => document.title === 'ready')
+        return (fn, arg) => other.evaluate(`(${fn.toString()})(window.storageTest, ${JSON.stringify(arg ?? null)})`)
       },
       close: async () => {
         await b.close()

@@ -91,5 +91,39 @@ async function afterLoss(): Promise<{ heard: string; nextSave: string | null }> 
   return { heard: reason, nextSave }
 }
 
-Object.assign(window, { storageTest: { saveSome, loadSummary, bench, quotaCheck, keepOpen, afterLoss } })
+// ---- two tabs of one room: a page that runs no more tasks must not hold the other's saves back ----
+
+const wallNow = (): number => performance.timeOrigin + performance.now()
+let slot: Awaited<ReturnType<IndexedDbStorageProvider['open']>> | null = null
+
+/** Open member `member`'s slot of `room` (and write its meta) before the other tab blocks the stores. */
+async function openSlot(room: string, member: string): Promise<void> {
+  slot = await new IndexedDbStorageProvider({ durability: 'strict' }).open(room, member)
+  await slot.save({ meta: { member, clusterId: 'c', createdAt: 0 } })
+}
+
+/**
+ * Start a save, let its transaction be created and its requests queued (the
+ * save queue hands it over in microtasks), then run no task for `blockMs`:
+ * no request's result reaches this page, as in a page being torn down.
+ */
+async function saveThenBlock(blockMs: number): Promise<{ queuedAt: number; blockedUntil: number }> {
+  void slot!.save({ hardState: { term: 1, vote: null, commit: 0 }, entries: [{ term: 1, index: 1, type: 'normal', data: payload }] })
+  for (let i = 0; i < 20; i++) await Promise.resolve()
+  const queuedAt = wallNow()
+  while (wallNow() < queuedAt + blockMs) {
+    // busy: this page's event loop is stopped
+  }
+  return { queuedAt, blockedUntil: wallNow() }
+}
+
+/** After `delayMs`, save; when it started and when it was durable. */
+async function saveAfter(delayMs: number): Promise<{ startedAt: number; doneAt: number }> {
+  await new Promise((r) => setTimeout(r, delayMs))
+  const startedAt = wallNow()
+  await slot!.save({ hardState: { term: 1, vote: null, commit: 0 }, entries: [{ term: 1, index: 1, type: 'normal', data: payload }] })
+  return { startedAt, doneAt: wallNow() }
+}
+
+Object.assign(window, { storageTest: { saveSome, loadSummary, bench, quotaCheck, keepOpen, afterLoss, openSlot, saveThenBlock, saveAfter } })
 document.title = 'ready'
