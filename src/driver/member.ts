@@ -176,8 +176,6 @@ export class Member extends ObservableV2<MemberEvents> {
       })
       this.leaving.announce()
       await this.leaving.awaitRemoval()
-      // the commit index a Ready left unsaved (ready-loop.ts): a reopened tab starts from it
-      this.loop.flushCommit(false)
     }
     this.stop(new MeshError('CLOSED', 'the mesh was closed'))
   }

@@ -1,16 +1,8 @@
 // The Ready loop: the heart of the member, and its order is the contract on `Ready`:
 //   1. persist hard state, entries and snapshot in ONE storage.save — strict
-//      when the Ready `mustSync`s (a term, a vote, entries, a snapshot). A
-//      Ready whose only change is the commit index (not mustSync) writes
-//      nothing: the commit index is volatile in Raft and etcd persists it
-//      only as a hint, so it rides with the next save, or alone (relaxed)
-//      once a whole tick passed without a save (flushCommit). Written alone
-//      each time it cost a transaction per member per write that queued in
-//      front of the next write's entries (one tab's saves run in order, and
-//      the tabs of a browser share one backing store). A member that
-//      restarts with an older commit index rebuilds its tree from its
-//      snapshot and the entries up to it, and learns the rest again from
-//      its leader (a stored snapshot counts as committed: RaftLog);
+//      when the Ready `mustSync`s (a term, a vote, entries, a snapshot),
+//      relaxed when only the commit index moved (etcd does not sync it either:
+//      a lost commit index is learnt again from the leader);
 //   2. send the messages once the state they vouch for is durable (invariant
 //      2 — a vote or an append acknowledgement vouches for what is on disk).
 //      A leader's replication messages of a durable term leave at once, in
@@ -26,8 +18,9 @@
 // the saves reach storage in the order the Readies were taken (one storage's
 // saves take effect in call order), and proposals keep batching in the core
 // while a save is on the disk. Steps 2–4 of the Readies run one Ready after
-// another, in order, each after its own save (a commit-only Ready has none,
-// see take) — and so after every earlier save. A failed save
+// another, in order, each after its own save unless that save records only
+// the commit index (not mustSync: written relaxed and not waited for, see
+// take) — and so after every earlier save that must be durable. A failed save
 // (waited for or not) stops the member:
 // it raises an `error` with code STORAGE and neither votes nor acknowledges
 // again, rather than lie. After enough applied entries the loop compacts the
@@ -38,7 +31,7 @@
 // every member a fresh failure timeout before it applies anything as leader.
 import { RaftError } from '../raft/errors'
 import { sendsBeforeSave } from '../raft/send-before-save'
-import type { HardState, Message, Ready, Role } from '../raft/types'
+import type { Message, Ready, Role } from '../raft/types'
 import type { RawNode } from '../raft/raw-node'
 import type { SaveBatch } from '../storage/types'
 import { MeshError } from '../shared/errors'
@@ -66,12 +59,6 @@ export class ReadyLoop {
   private durableTerm = 0
   /** the core whose save failed: none of its later Readies goes on */
   private failedRaft: RawNode | null = null
-  /** the newest hard state of `raftInFlight` whose commit index no save
-   *  carries yet (its term and vote are on the disk already): the next save
-   *  takes it along */
-  private unsavedCommit: HardState | null = null
-  /** a save was issued since the last tick (flushCommit waits for a quiet one) */
-  private savedSinceTick = false
 
   constructor(
     private readonly ctx: MemberContext,
@@ -92,7 +79,6 @@ export class ReadyLoop {
         if (this.inFlight > 0) return
         this.raftInFlight = raft
         this.durableTerm = 0
-        this.unsavedCommit = null
       }
       if (!this.guard(() => raft.hasReady())) return
       const rd = this.guard(() => raft.ready())
@@ -109,26 +95,20 @@ export class ReadyLoop {
     // a term it did not lead
     const term = raft.term
     ctx.timeline?.committed(rd.committedEntries)
-    let batch = toSaveBatch(rd)
-    if (batch?.sync === false) {
-      // only the commit index moved (see the header): no transaction now
-      this.unsavedCommit = batch.hardState ?? null
-      batch = null
-    } else if (batch !== null) {
-      // an unchanged hard state is the one still unsaved: it rides along
-      if (batch.hardState === undefined && this.unsavedCommit !== null) batch.hardState = this.unsavedCommit
-      if (batch.hardState !== undefined) this.unsavedCommit = null
-    }
+    const batch = toSaveBatch(rd)
     let saved: Promise<void> | null = null
     if (batch !== null) {
       saved = ctx.storage.save(batch)
-      this.savedSinceTick = true
       const savedTerm = batch.hardState?.term
       saved.then(
         () => {
           if (savedTerm !== undefined && this.raftInFlight === raft && savedTerm > this.durableTerm) this.durableTerm = savedTerm
         },
-        (err: unknown) => this.saveFailed(raft, err),
+        (err: unknown) => {
+          this.failedRaft = raft
+          // a slot wiped by a divergence takes this Ready with it
+          if (ctx.raft === raft && !ctx.diverging) ctx.failStorage(err)
+        },
       )
     }
     // a leader's replication messages of a durable term leave now, whatever
@@ -138,11 +118,14 @@ export class ReadyLoop {
     for (const m of rd.messages) (sendsBeforeSave(m, this.durableTerm) ? early : late).push(m)
     for (const m of early) ctx.sendRaft(m)
     ctx.timeline?.sent(early)
-    // A commit-only Ready has no save to wait for: the entries it commits are
-    // on our disk already (every earlier Ready waited for its own save, and
-    // Readies finish in order). Applying before the commit index is stored
+    // A commit-only save (not mustSync: written relaxed, no fsync, as etcd)
+    // is not waited for: what it records is only a commit index, which a
+    // member that loses it learns again from its leader, and the entries it
+    // commits are on our disk already (every earlier Ready waited for its own
+    // save, and Readies finish in order). A failed one still stops the
+    // member (failStorage above). Applying before the commit index is stored
     // is what etcd's asynchronous writes do too.
-    const waitFor = saved
+    const waitFor = batch?.sync === false ? null : saved
     this.inFlight++
     this.tail = this.tail
       .then(async () => {
@@ -164,31 +147,6 @@ export class ReadyLoop {
         // something may have stepped or proposed while this Ready was in flight
         if (!ctx.stopped && ctx.running && !ctx.diverging) this.pump()
       })
-  }
-
-  /**
-   * Write the commit index no save carried, alone and relaxed (not waited
-   * for). `quietTick`: only when no save was issued since the last such call
-   * (the tick's: under load the commit index rides with the entries), else
-   * at once (a graceful close). Keeps a reopened tab's tree near what it
-   * showed, though the commit index is a hint: a lost one is learnt again.
-   */
-  flushCommit(quietTick: boolean): void {
-    const ctx = this.ctx
-    const busy = this.savedSinceTick
-    this.savedSinceTick = false
-    const hs = this.unsavedCommit
-    const raft = this.raftInFlight
-    if ((quietTick && busy) || hs === null || raft === null || ctx.stopped || ctx.raft !== raft || this.failedRaft === raft) return
-    this.unsavedCommit = null
-    ctx.storage.save({ hardState: hs, sync: false }).catch((err: unknown) => this.saveFailed(raft, err))
-  }
-
-  /** A save of `raft`'s failed: none of its later Readies goes on, and the member stops. */
-  private saveFailed(raft: RawNode, err: unknown): void {
-    this.failedRaft = raft
-    // a slot wiped by a divergence takes its saves with it
-    if (this.ctx.raft === raft && !this.ctx.diverging) this.ctx.failStorage(err)
   }
 
   /** Steps 2–4 of one Ready, its save complete. */

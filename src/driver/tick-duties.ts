@@ -88,7 +88,6 @@ export class TickDuties {
     roster.emitIfChanged()
     ctx.links.follow(ctx.raft.status().conf, ctx.lead ?? identity.claimedLeader())
     loop.pump()
-    loop.flushCommit(true)
   }
 
   /**

@@ -27,10 +27,9 @@ export interface MemberRecord {
 
 /** One ready batch, written in one transaction. */
 export interface SaveBatch {
-  /** false: the batch need not be durable when the save resolves — the
-   *  commit index alone, which the Ready loop writes only after a tick
-   *  without saves (not `mustSync`; etcd does not fsync it either: a lost
-   *  commit index is learnt again from the leader).
+  /** false: the batch need not be durable when the save resolves — a Ready
+   *  whose only change is the commit index (not `mustSync`; etcd does not
+   *  fsync it either: a lost commit index is learnt again from the leader).
    *  IndexedDB then commits with durability 'relaxed'. Absent or true: durable
    *  per the storage's `durability`. Saves still take effect in call order. */
   sync?: boolean

@@ -33,8 +33,6 @@ interface HeldSave {
 interface HoldControl {
   hold: boolean
   only?: (batch: SaveBatch) => boolean
-  /** every save made, in call order, held or not */
-  log?: SaveBatch[]
 }
 
 function holdingStorage(inner: Storage, control: HoldControl, held: HeldSave[], durable: DurableMirror): Storage {
@@ -52,7 +50,7 @@ function holdingStorage(inner: Storage, control: HoldControl, held: HeldSave[], 
   return {
     load: () => inner.load(),
     save: (batch) =>
-      (control.log?.push(batch), !control.hold || control.only?.(batch) === false)
+      !control.hold || control.only?.(batch) === false
         ? land(batch)
         : new Promise<void>((resolve, reject) => {
             held.push({ batch, release: () => void land(batch).then(resolve, reject), fail: reject })
@@ -212,7 +210,7 @@ describe('member: the Ready loop', () => {
     w.m2.stop(new MeshErrorClass('CLOSED'))
   })
 
-  it("a leader's commit index leaves for its followers while the save of that commit index is on the disk", async () => {
+  it("a leader's commit index leaves for its followers while its commit-only save is on the disk", async () => {
     const { w, leaderId, leader, held } = await settledWorld()
     // hold the leader's disk
     w.controlOf.get(leaderId)!.hold = true
@@ -249,7 +247,7 @@ describe('member: the Ready loop', () => {
     w.m2.stop(new MeshErrorClass('CLOSED'))
   })
 
-  it('a write is applied and answered while the save of its commit index is on the disk, never before its entry is saved', async () => {
+  it('a write is applied and answered while its commit-only save is on the disk, never before its entry is saved', async () => {
     const { w, leaderId, leader, held } = await settledWorld()
     w.controlOf.get(leaderId)!.hold = true
     let answered = false
@@ -287,50 +285,6 @@ describe('member: the Ready loop', () => {
     while (held.length > 0) {
       held.shift()!.release()
       await flush()
-    }
-    expect(w.violations).toEqual([])
-    w.m1.stop(new MeshErrorClass('CLOSED'))
-    w.m2.stop(new MeshErrorClass('CLOSED'))
-  })
-
-  it('a Ready that only moves the commit index writes nothing: the index rides with the next save, or goes alone after a quiet tick', async () => {
-    const { w, leaderId, leader } = await settledWorld()
-    const follower = leaderId === 'm1' ? w.m2 : w.m1
-    const logs = new Map([leaderId, follower === w.m1 ? 'm1' : 'm2'].map((id) => [id, [] as SaveBatch[]]))
-    for (const [id, log] of logs) w.controlOf.get(id)!.log = log
-    const commitOnly = (b: SaveBatch): boolean => b.entries === undefined && b.snapshot === undefined && b.meta === undefined && b.hardState !== undefined
-    const settle = async (p: Promise<unknown>): Promise<void> => {
-      let done = false
-      void p.then(() => (done = true))
-      for (let i = 0; i < 200 && !done; i++) {
-        w.clock.runNext()
-        await flush()
-      }
-      expect(done).toBe(true)
-    }
-    // two writes one after the other, as an app's sequential writes come
-    await settle(leader.write([{ op: 'create', path: '/ride-1', data: new Uint8Array([1]), mode: 'persistent' }], false))
-    const index1 = leader.appliedIndex
-    await settle(leader.write([{ op: 'create', path: '/ride-2', data: new Uint8Array([2]), mode: 'persistent' }], false))
-    const index2 = leader.appliedIndex
-    expect(index2).toBeGreaterThan(index1)
-    for (const log of logs.values()) {
-      // (before: every member wrote the commit index of each write alone, a
-      // transaction in front of the next write's entries)
-      expect(log.filter(commitOnly)).toEqual([])
-      const second = log.find((b) => (b.entries ?? []).some((e) => e.index === index2))!
-      expect(second.hardState?.commit).toBeGreaterThanOrEqual(index1)
-    }
-    // nothing more to write: after a tick without a save, the commit index goes alone, relaxed
-    for (let i = 0; i < 5; i++) {
-      w.clock.advance(w.m1.timing.tickMs)
-      await flush()
-    }
-    for (const log of logs.values()) {
-      const alone = log.filter(commitOnly)
-      expect(alone.length).toBeGreaterThan(0)
-      expect(alone.at(-1)!.sync).toBe(false)
-      expect(alone.at(-1)!.hardState!.commit).toBeGreaterThanOrEqual(index2)
     }
     expect(w.violations).toEqual([])
     w.m1.stop(new MeshErrorClass('CLOSED'))
