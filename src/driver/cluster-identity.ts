@@ -55,11 +55,6 @@ export class ClusterIdentity {
   }
 
   /** our claim, as every peer hears it */
-  /** the leader our cluster's (or the one we would join) claims name, if any (cluster-meet.ts) */
-  claimedLeader(): string | null {
-    return this.meet.claimedLeader()
-  }
-
   claim(): ClusterClaim {
     return this.meet.claim()
   }

@@ -185,21 +185,6 @@ export class ClusterMeet {
     this.heavierSeen = null
   }
 
-  /** The leader that claims of the cluster we belong to (or, a newcomer,
-   *  would join) name: the one a peer names itself, else any named; null
-   *  when none does. A hint for the link policy (link-policy.ts), not a vote. */
-  claimedLeader(): string | null {
-    const target = this.clusterId ?? this.best()
-    if (target === null) return null
-    let named: string | null = null
-    for (const [peer, c] of this.claims) {
-      if (c.clusterId !== target || c.leader === undefined) continue
-      if (c.leader === peer) return peer
-      named = c.leader
-    }
-    return named
-  }
-
   private leaderField(): { leader?: string } {
     const leader = this.clusterId === null ? null : this.host.leader()
     return leader === null ? {} : { leader }

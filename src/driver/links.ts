@@ -2,11 +2,9 @@
 // newer one; only the current link of a peer is used, and the close of an old
 // one does not forget the new. Incoming frames are decoded here (untrusted:
 // a frame that does not decode is reported and dropped, never thrown).
-import type { ConfState } from '../raft/types'
 import type { Link, PeerHello, Transport } from '../transport/types'
 import { decodeNodeMessage, encodeNodeMessage } from '../wire/node-messages'
 import type { NodeMessage } from '../wire/node-messages'
-import { linkPolicyKey, wantsLink } from './link-policy'
 
 export interface LinkEvents {
   message(peer: string, msg: NodeMessage): void
@@ -22,14 +20,10 @@ export class LinkTable {
   private readonly links = new Map<string, Link>()
   private readonly unsubscribe: (() => void)[] = []
   private closed = false
-  /** the link policy the transport was last given (link-policy.ts), by key */
-  private policyKey = '*'
-  private conf: ConfState | null = null
-  private leader: string | null = null
 
   constructor(
     private readonly self: string,
-    private readonly transport: Transport,
+    transport: Transport,
     private readonly events: LinkEvents,
   ) {
     this.unsubscribe.push(transport.onLink((link, hello) => this.adopt(link, hello)))
@@ -76,22 +70,6 @@ export class LinkTable {
         // a link closing under us: its onClose reports it
       }
     }
-  }
-
-  /**
-   * Tell the transport which peers we need links to under `conf` (our view
-   * of the configuration) and `leader` (the leader we follow, or the one
-   * our cluster's claims name; link-policy.ts), when that changed: a
-   * learner drops its links to other learners, a newcomer that knows the
-   * leader drops the rest, a member promoted to voter links to everyone.
-   */
-  follow(conf: ConfState, leader: string | null): void {
-    this.conf = conf
-    this.leader = leader
-    const key = linkPolicyKey(this.self, conf, leader)
-    if (key === this.policyKey || this.closed) return
-    this.policyKey = key
-    this.transport.setLinkPolicy?.((peer) => this.conf === null || wantsLink(this.self, peer, this.conf, this.leader))
   }
 
   /** stop listening; the links themselves belong to the transport */

@@ -86,7 +86,6 @@ export class TickDuties {
     }
     quorum.update()
     roster.emitIfChanged()
-    ctx.links.follow(ctx.raft.status().conf, ctx.lead ?? identity.claimedLeader())
     loop.pump()
   }
 
