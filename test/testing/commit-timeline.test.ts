@@ -168,6 +168,20 @@ describe('commit timeline (option timeline)', () => {
     expect(stageGapMedians(commits)).toEqual({ submitted: 0, proposed: 2, committed: 4, resolved: 5 })
   })
 
+  it('a recorder that evicted many times over still holds exactly the newest MAX_RECORDS entries, in index order', () => {
+    let now = 0
+    const rec = new CommitTimelineRecorder('m1', () => ++now)
+    const total = 3 * MAX_RECORDS + 7
+    for (let i = 1; i <= total; i++) rec.proposed(i, 1)
+    // a later term at a kept index replaces the record without adding a key
+    rec.proposed(total - 1, 2)
+    const records = rec.records()
+    expect(records).toHaveLength(MAX_RECORDS)
+    expect(records[0]!.index).toBe(total - MAX_RECORDS + 1)
+    expect(records.at(-1)!.index).toBe(total)
+    expect(records.at(-2)).toMatchObject({ index: total - 1, term: 2 })
+  })
+
   it('a recorder keeps at most MAX_RECORDS entries, the newest, and a later term replaces an index', () => {
     let now = 0
     const rec = new CommitTimelineRecorder('m1', () => ++now)
