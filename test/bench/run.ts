@@ -886,7 +886,7 @@ async function benchVanish(): Promise<void> {
           const recipeAt = await pollUntil('a survivor wins the election recipe (60 s)', firstOf((p, i) => bench(p).electedAt().then((x) => (x === null ? null : x - offsets[i]!))), 60_000, 20)
           raft.push(raftAt - killedAt)
           recipe.push(recipeAt - killedAt)
-          diagnosis.push({ raftMs: Math.round(raftAt - killedAt), recipeMs: Math.round(recipeAt - killedAt), records: await recorder.read(killedAt, raftAt) })
+          diagnosis.push({ raftMs: Math.round(raftAt - killedAt), recipeMs: Math.round(recipeAt - killedAt), records: await recorder.read(killedAt, recipeAt) })
         } catch (err) {
           failed.push(`trial ${t + 1}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`)
         } finally {
