@@ -512,8 +512,16 @@ async function meshTabsForming(browsers: Browser[], n: number, room: string): Pr
     const timeoutMs = n <= 16 ? 60_000 : 300_000
     allReadyAt = Date.now()
     if (diagnose) console.log(`[${Date.now() - startedAt} ms since the first page opened] all ${pages.length} pages ready`)
-    const { page } = await waitForLeader(pages, { timeoutMs })
-    await waitForVoters(pages, votersOf(n), { timeoutMs }).finally(() => diag && clearInterval(diag))
+    // the diagnosis stops with the formation, whether it formed or not
+    const { page } = await (async () => {
+      try {
+        const led = await waitForLeader(pages, { timeoutMs })
+        await waitForVoters(pages, votersOf(n), { timeoutMs })
+        return led
+      } finally {
+        if (diag !== null) clearInterval(diag)
+      }
+    })()
     if (diagnose) {
       const errs = await Promise.all(pages.map((p) => p.evaluate(() => (window as unknown as MeshBenchWindow).meshBench.errors()).catch(() => [])))
       errs.forEach((e, i) => e.length > 0 && console.log(`[tab ${i}] ${e.length} error events: ${e.slice(0, 5).join(' | ')}`))
@@ -878,7 +886,7 @@ async function benchVanish(): Promise<void> {
           const recipeAt = await pollUntil('a survivor wins the election recipe (60 s)', firstOf((p, i) => bench(p).electedAt().then((x) => (x === null ? null : x - offsets[i]!))), 60_000, 20)
           raft.push(raftAt - killedAt)
           recipe.push(recipeAt - killedAt)
-          diagnosis.push({ raftMs: Math.round(raftAt - killedAt), recipeMs: Math.round(recipeAt - killedAt), records: await recorder.read(killedAt, raftAt) })
+          diagnosis.push({ raftMs: Math.round(raftAt - killedAt), recipeMs: Math.round(recipeAt - killedAt), records: await recorder.read(killedAt, recipeAt) })
         } catch (err) {
           failed.push(`trial ${t + 1}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`)
         } finally {

@@ -57,6 +57,26 @@ test('three devices form one cluster: every member listed everywhere, one leader
   }
 })
 
+test('three devices opened at once (each first tab listening for peers) found one cluster between them', async ({ browser }) => {
+  // The bench's way (issue 17, the vanish part): the devices' first tabs are
+  // all in their discovery wait together, so each has a link before its wait
+  // ends. A link is not a cluster: before founding.ts none of them founded,
+  // and the three stayed leaderless, with no configuration, for good.
+  const server = await startSignal()
+  const url = deviceUrl(freshRoom(), server.url)
+  const devices = await Promise.all([1, 1, 1].map((n) => openDevice(browser, url, n)))
+  try {
+    const tabs = devices.flatMap((d) => d.tabs)
+    await waitForLeader(tabs, { timeoutMs: 60_000 })
+    await waitForVoters(tabs, 3, { timeoutMs: 60_000 })
+    expect(await waitForMembers(tabs, 3)).toEqual(await idsOf(tabs))
+    await commitsEverywhere(tabs[2]!, tabs, '/together', 'one cluster')
+  } finally {
+    await closeAll(devices)
+    await server.close()
+  }
+})
+
 test('a write on one device fires a watch and is readable on the others', async ({ browser }) => {
   const server = await startSignal()
   const devices = await devicesInRoom(browser, deviceUrl(freshRoom(), server.url), [1, 2])

@@ -28,6 +28,8 @@ type Any = any
 
 export interface Flight {
   member: string
+  /** a record from the page itself (the bench's own steps, e.g. a campaign won) */
+  note(e: string): void
   records(since: number): FlightRecord[]
   /** the page is going (pagehide, heard before the mesh's own listener): log each record from now on */
   closing(): void
@@ -46,7 +48,7 @@ export function recordFlight(mesh: Mesh): Flight {
   }
 
   const info = (mesh as unknown as Record<symbol, { diagnosticMember(): Any } | undefined>)[Symbol.for('meshkeeper.browserTab')]
-  if (info === undefined) return { member: '?', records: () => [], closing: () => undefined }
+  if (info === undefined) return { member: '?', note: () => undefined, records: () => [], closing: () => undefined }
   const member = info.diagnosticMember()
   const ctx = member.ctx
   const node = ctx.raft
@@ -84,8 +86,19 @@ export function recordFlight(mesh: Mesh): Flight {
   })
   wrap(member.dispatch, 'linkDown', (peer: string, reason: string) => note(`linkDown ${peer} (${reason})`))
   wrap(member.roster, 'presence', (peer: string, present: boolean) => note(`presence ${peer} ${present ? 'here' : 'gone'}`))
+  // the election recipe's stages after a device vanished: the leader proposes
+  // the gone member's sessions expired, each replica applies it
+  const leaderSessions = member.sessions.leader
+  const due = leaderSessions.due.bind(leaderSessions)
+  leaderSessions.due = (...args: Any[]): unknown => {
+    const cmd = due(...args)
+    if (cmd !== null) note(`proposes expire-sessions ${(cmd.sessions as string[]).join(',')}`)
+    return cmd
+  }
+  wrap(leaderSessions, 'gone', (sessions: string[]) => note(`applied: sessions gone ${sessions.join(',')}`))
   return {
     member: member.id as string,
+    note,
     records: (since) => records.filter((r) => r.t >= since),
     closing: () => {
       closing = true

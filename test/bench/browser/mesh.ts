@@ -236,7 +236,13 @@ let elected: number | null = null
 
 /** Campaign in the election recipe at `path`; `electedAt` tells when this tab won. */
 function campaign(path: string, value: string): void {
-  void mesh().election(path).campaign({ value }).then(() => (elected = wallNow()), () => undefined)
+  void mesh()
+    .election(path)
+    .campaign({ value })
+    .then(() => {
+      elected = wallNow()
+      flight?.note(`recipe: campaign ${value} won`)
+    }, () => undefined)
 }
 
 /** When this tab won its campaign (wall clock), or null. */
