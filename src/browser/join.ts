@@ -35,7 +35,8 @@ import { BROWSER_TIMING } from '../driver/options'
 import type { PageLifecycle } from './visibility'
 import { DeathWatch } from './death-watch'
 import { reopenableSlot, runCaretaker } from './caretaker'
-import { firstLink, openBrowserTransport } from './transport'
+import { listenBeforeFounding } from './founding'
+import { openBrowserTransport } from './transport'
 import type { BrowserTransportOptions } from './transport'
 import { IndexedDbMemberKeyStore } from './member-keys'
 import { MemoryMemberKeyStore } from '../driver/member-keys'
@@ -395,9 +396,10 @@ async function startMember(o: {
     o.mark('storage-load')
     if (loaded === null && chosen.others.length === 0) {
       // nobody of this room in our storage: found the cluster, unless a peer
-      // answers (another browser through signaling, or another tab when our
-      // storage is memory and so private to the tab)
-      founded = !(o.listenFirst && (await firstLink(transport, DISCOVERY_MS)))
+      // (another browser through signaling, or another tab when our storage
+      // is memory and so private to the tab) claims one, or is listening
+      // like us with a lower id (founding.ts)
+      founded = !o.listenFirst || (await listenBeforeFounding(transport, chosen.member, DISCOVERY_MS))
       o.mark('discovery')
     }
     const slot = reopenableSlot(o.provider, o.room, chosen.member, storage)

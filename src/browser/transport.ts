@@ -44,18 +44,3 @@ export function openBrowserTransport(self: PeerHello, identity: MemberKey, opts:
   return reportSignalingErrors(transport, channels)
 }
 
-/** Resolves true as soon as the transport has a link to any peer, false after `ms`. */
-export function firstLink(transport: MeshTransport, ms: number, clock: Clock = realClock): Promise<boolean> {
-  if (transport.links().size > 0) return Promise.resolve(true)
-  return new Promise<boolean>((resolve) => {
-    const timer = clock.setTimeout(() => {
-      off()
-      resolve(false)
-    }, ms)
-    const off = transport.onLink(() => {
-      clock.clearTimeout(timer)
-      off()
-      resolve(true)
-    })
-  })
-}
