@@ -54,6 +54,18 @@ export class ClusterIdentity {
     this.meet.clusterId = id
   }
 
+  /** the leader our cluster's (or the one we would join) claims name, if any (cluster-meet.ts) */
+  claimedLeader(): string | null {
+    return this.meet.claimedLeader()
+  }
+
+  /** which linked peers a newcomer still weighs before it narrows its links (link-policy.ts, Reach);
+   *  the cluster it means to join is weighed once, at the first question */
+  weighing(): (peer: string) => boolean {
+    let target: string | null | undefined
+    return (peer) => this.meet.weighs(peer, (target ??= this.meet.clusterId ?? this.meet.best()))
+  }
+
   /** our claim, as every peer hears it */
   claim(): ClusterClaim {
     return this.meet.claim()

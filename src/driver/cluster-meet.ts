@@ -185,6 +185,29 @@ export class ClusterMeet {
     this.heavierSeen = null
   }
 
+  /** The leader that claims of the cluster we belong to (or, a newcomer,
+   *  would join) name: the one a peer names itself, else any named; null
+   *  when none does. A hint for the link policy (link-policy.ts), not a vote. */
+  claimedLeader(): string | null {
+    const target = this.clusterId ?? this.best()
+    if (target === null) return null
+    let named: string | null = null
+    for (const [peer, c] of this.claims) {
+      if (c.clusterId !== target || c.leader === undefined) continue
+      if (c.leader === peer) return peer
+      named = c.leader
+    }
+    return named
+  }
+
+  /** Does a newcomer that means to join `target` still weigh its link to
+   *  `peer`: no claim heard from it yet, or it claims another cluster? (link-policy.ts) */
+  weighs(peer: string, target: string | null): boolean {
+    const c = this.claims.get(peer)
+    if (c === undefined) return true
+    return c.clusterId !== '' && c.clusterId !== target
+  }
+
   private leaderField(): { leader?: string } {
     const leader = this.clusterId === null ? null : this.host.leader()
     return leader === null ? {} : { leader }

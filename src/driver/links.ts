@@ -2,9 +2,13 @@
 // newer one; only the current link of a peer is used, and the close of an old
 // one does not forget the new. Incoming frames are decoded here (untrusted:
 // a frame that does not decode is reported and dropped, never thrown).
+import type { ConfState } from '../raft/types'
 import type { Link, PeerHello, Transport } from '../transport/types'
 import { decodeNodeMessage, encodeNodeMessage } from '../wire/node-messages'
 import type { NodeMessage } from '../wire/node-messages'
+import { inConfiguration } from './consensus-gate'
+import { keepPolicyKey, keepsLink } from './link-policy'
+import type { LinkView } from './link-policy'
 
 export interface LinkEvents {
   message(peer: string, msg: NodeMessage): void
@@ -20,10 +24,15 @@ export class LinkTable {
   private readonly links = new Map<string, Link>()
   private readonly unsubscribe: (() => void)[] = []
   private closed = false
+  /** the link policy the transport was last given (link-policy.ts), by key */
+  private policyKey = '*'
+  private conf: ConfState | null = null
+  private leader: string | null = null
+  private view: LinkView = { linked: [], weighing: [] }
 
   constructor(
     private readonly self: string,
-    transport: Transport,
+    private readonly transport: Transport,
     private readonly events: LinkEvents,
   ) {
     this.unsubscribe.push(transport.onLink((link, hello) => this.adopt(link, hello)))
@@ -70,6 +79,28 @@ export class LinkTable {
         // a link closing under us: its onClose reports it
       }
     }
+  }
+
+  /**
+   * Tell the transport which peers we need links to under `conf` (our view
+   * of the configuration) and `leader` (the leader we follow, or the one
+   * our cluster's claims name; link-policy.ts), when that changed: a
+   * learner drops its links to other learners, a newcomer that knows the
+   * leader drops the rest, a member promoted to voter links to everyone;
+   * but never the links that may be our only path to the peers we want, nor
+   * those a newcomer still weighs (`weighs`: no claim heard from the peer,
+   * or it claims another cluster; link-policy.ts, Reach).
+   */
+  follow(conf: ConfState, leader: string | null, weighs: (peer: string) => boolean = () => false): void {
+    this.conf = conf
+    this.leader = leader
+    // links that may be our only path to the peers we want, or that a newcomer still weighs, stay (link-policy.ts, Reach)
+    const linked = this.peers().filter((peer) => this.has(peer))
+    this.view = { linked, weighing: inConfiguration(conf, this.self) ? [] : linked.filter(weighs) }
+    const key = keepPolicyKey(this.self, conf, leader, this.view)
+    if (key === this.policyKey || this.closed) return
+    this.policyKey = key
+    this.transport.setLinkPolicy?.((peer) => this.conf === null || keepsLink(this.self, peer, this.conf, this.leader, this.view))
   }
 
   /** stop listening; the links themselves belong to the transport */

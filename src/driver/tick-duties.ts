@@ -86,6 +86,7 @@ export class TickDuties {
     }
     quorum.update()
     roster.emitIfChanged()
+    ctx.links.follow(ctx.raft.status().conf, ctx.lead ?? identity.claimedLeader(), identity.weighing())
     loop.pump()
   }
 

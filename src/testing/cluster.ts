@@ -128,6 +128,9 @@ export interface SimulatedCluster {
   digests(): Map<string, string>
   /** the live member behind a mesh (for inspection in tests) */
   memberOf(mesh: Mesh): Member
+  /** the peers the member's transport has an open link to, sorted (for
+   *  tests of the link policy, src/driver/link-policy.ts) */
+  linksOf(mesh: Mesh): string[]
   /** close every mesh */
   close(): Promise<void>
 }
@@ -285,6 +288,11 @@ export function createSimulatedCluster(opts: SimulatedClusterOptions = {}): Simu
     },
     heal() {
       network.heal()
+    },
+    linksOf(mesh) {
+      const t = transports.online.get(slotOf(mesh).id)
+      if (t === undefined) return []
+      return [...t.links()].filter(([, link]) => link.open).map(([peer]) => peer).sort()
     },
     crash(mesh) {
       const slot = slotOf(mesh)

@@ -20,22 +20,40 @@ export class VirtualHub {
 
   constructor(private readonly network: PacketNetwork) {}
 
-  /** Bring a member online: it gets links to every member already online. */
+  /** Bring a member online: it gets links to every member already online
+   *  that either side wants (Transport.setLinkPolicy; every one until a side says otherwise). */
   connect(hello: PeerHello): VirtualTransport {
     if (this.transports.has(hello.member)) throw new MeshError('BAD_ARGUMENTS', `${hello.member} is already online`)
-    const t = new VirtualTransport(hello, () => this.disconnect(hello.member))
+    const t = new VirtualTransport(hello, () => this.disconnect(hello.member), () => this.relink(hello.member))
     this.network.register(hello.member, (from, msg) => t.deliver(from, msg))
     const others = [...this.transports.values()]
     this.transports.set(hello.member, t)
-    for (const other of others) {
-      const here = new VirtualLink(other.self.member, hello.member, this.network)
-      const there = new VirtualLink(hello.member, other.self.member, this.network)
-      here.twin = there
-      there.twin = here
-      t.addLink(here, other.self)
-      other.addLink(there, hello)
-    }
+    for (const other of others) if (t.wants(other.self.member) || other.wants(hello.member)) this.pair(t, other)
     return t
+  }
+
+  /** `member`'s link policy changed: as MeshTransport does, a pair is linked
+   *  when either side wants it; a pair neither wants is unlinked; a refused
+   *  pair stays cut off */
+  private relink(member: string): void {
+    const t = this.transports.get(member)
+    if (t === undefined) return
+    for (const other of [...this.transports.values()]) {
+      if (other === t || t.refusedPeer(other.self.member) || other.refusedPeer(member)) continue
+      const wanted = t.wants(other.self.member) || other.wants(member)
+      const linked = t.linkTo(other.self.member)?.open === true
+      if (wanted && !linked) this.pair(t, other)
+      else if (!wanted && linked) t.linkTo(other.self.member)!.closeBoth('unwanted')
+    }
+  }
+
+  private pair(t: VirtualTransport, other: VirtualTransport): void {
+    const here = new VirtualLink(other.self.member, t.self.member, this.network)
+    const there = new VirtualLink(t.self.member, other.self.member, this.network)
+    here.twin = there
+    there.twin = here
+    t.addLink(here, other.self)
+    other.addLink(there, t.self)
   }
 
   /** Take a member offline (crash or close): its links close on both sides. */
@@ -56,11 +74,34 @@ export class VirtualTransport implements Transport {
   private readonly linkMap = new Map<string, VirtualLink>()
   private readonly listeners = new Set<(link: Link, hello: PeerHello) => void>()
   private closed = false
+  private policy: (peer: string) => boolean = () => true
+  private readonly refused = new Set<string>()
 
   constructor(
     readonly self: PeerHello,
     private readonly onClosed: () => void,
+    private readonly onPolicy: () => void = () => undefined,
   ) {}
+
+  setLinkPolicy(wants: (peer: string) => boolean): void {
+    this.policy = wants
+    if (!this.closed) this.onPolicy()
+  }
+
+  /** @internal does this member's node want a link to `peer`? */
+  wants(peer: string): boolean {
+    return this.policy(peer)
+  }
+
+  /** @internal */
+  refusedPeer(peer: string): boolean {
+    return this.refused.has(peer)
+  }
+
+  /** @internal */
+  linkTo(peer: string): VirtualLink | undefined {
+    return this.linkMap.get(peer)
+  }
 
   onLink(fn: (link: Link, hello: PeerHello) => void): () => void {
     this.listeners.add(fn)
@@ -87,6 +128,7 @@ export class VirtualTransport implements Transport {
   refuse(peer: string, reason: string): void {
     if (this.closed) return
     this.refusals.push({ peer, reason })
+    this.refused.add(peer)
     const link = this.linkMap.get(peer)
     if (link === undefined) return
     this.linkMap.delete(peer)

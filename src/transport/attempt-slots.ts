@@ -5,6 +5,13 @@
 // peers nobody vouched for but an introducer (a neighbour's word) may hold at
 // most `maxUnvouched` of them, so made-up ids can never take the slots a peer
 // announced by a signaling channel (or once linked) needs.
+// Answering a peer's offer may use up to `max` more slots than initiating:
+// the initiator already spends a slot on it and waits for our answer until
+// its connect timeout (20 s), so an offer left unanswered because our own
+// attempts hold every slot costs a whole timeout (a newcomer busy trying
+// every tab left its leader's offer unanswered: 16 tabs over 4 browsers
+// formed ~15 s late, issue 17). Made-up ids still find at most twice `max`
+// attempts, and unvouched ones `maxUnvouched`.
 // A peer we would initiate to that finds no slot waits; when a slot frees,
 // vouched peers go first (the longest waiting first), then the unvouched peer
 // with the most failed tries: its next failure may be its last, and every
@@ -35,10 +42,11 @@ export class AttemptSlots<T> {
   }
 
   /** take a slot for `peer` (true), or false; with `wait`, a peer that found
-   *  none is queued and handed back by next() when one frees */
-  take(peer: T, wait: boolean): boolean {
+   *  none is queued and handed back by next() when one frees. `answering`:
+   *  for an answer to the peer's offer, which may use up to `max` more */
+  take(peer: T, wait: boolean, answering = false): boolean {
     if (this.inFlight.has(peer)) return true
-    if (this.fits(peer)) {
+    if (this.fits(peer, answering ? this.max : 0)) {
       this.waiting.delete(peer)
       this.inFlight.add(peer)
       return true
@@ -72,8 +80,8 @@ export class AttemptSlots<T> {
     return this.inFlight.size
   }
 
-  private fits(peer: T): boolean {
-    if (this.inFlight.size >= this.max) return false
+  private fits(peer: T, extra = 0): boolean {
+    if (this.inFlight.size >= this.max + extra) return false
     if (this.vouched(peer)) return true
     let unvouched = 0
     for (const p of this.inFlight) if (!this.vouched(p)) unvouched++

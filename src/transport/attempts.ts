@@ -67,7 +67,7 @@ export class Attempts {
   /** r (the initiator) offers attempt `id` that is not ours: answer it, dropping ours.
    *  Null when no slot is free (and none of ours to hand over): unanswered, the initiator tries again. */
   answer(r: Remote, id: string): Attempt | null {
-    if (!this.slots.take(r, false)) return null
+    if (!this.slots.take(r, false, true)) return null
     const ours = r.attempt
     if (ours !== null) {
       r.attempt = null

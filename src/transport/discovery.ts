@@ -133,6 +133,9 @@ export class Discovery {
       attempts.retryIn(r, refused)
       return
     }
+    // a peer the node needs no link to: we neither start nor ask for one
+    // (it is answered if it wants one, onSignal)
+    if (!ctx.wants(r.member)) return
     if (ctx.selfId < r.id) {
       attempts.initiate(r)
       return

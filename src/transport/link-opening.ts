@@ -35,6 +35,9 @@ import type { SignalSealer } from './room-sealer'
 import { simplePeerPort } from './simple-peer-port'
 import type { PeerHello } from './types'
 
+/** the reason a link the node no longer wants is closed with (not retried from our side) */
+export const UNWANTED = 'unwanted'
+
 /** under a room key: the signal sealer, and one frame counter and one replay
  *  guard for all this member's links (a counter never repeats, a frame is taken once) */
 export interface RoomSealing {
@@ -184,7 +187,11 @@ export class LinkOpening {
       this.attempts.fail(r, attempt, reason)
       return
     }
-    if (this.ctx.closed || reason === 'replaced') return
+    // a link we closed because the node needs it no more is not made again
+    // from our side (MeshTransport.setLinkPolicy); the peer remakes it if it
+    // needs it, and the entry stays so the node can want it back
+    if (reason === UNWANTED) this.hooks.announce()
+    if (this.ctx.closed || reason === 'replaced' || reason === UNWANTED) return
     // the peer may be gone for good (its tab closed), or the link failed: try
     // again while some channel still knows the peer
     if (r.channels.size > 0 || table.reachableByRelay(r.id) !== null) this.attempts.scheduleRetry(r)

@@ -27,4 +27,7 @@ export interface MeshContext {
   reportSignaling(from: string, err: TransportError): null
   /** refuse a member that broke the protocol (MeshTransport.refuse) */
   refuse(member: string, reason: string): void
+  /** does the node want a link to this member (Transport.setLinkPolicy)? We
+   *  make and keep links only to those; a peer that wants one is answered */
+  wants(member: string): boolean
 }

@@ -39,7 +39,7 @@ import { parseSignalingId, signalingId } from './control'
 import { Discovery } from './discovery'
 import { TransportError } from './errors'
 import { Introductions } from './introductions'
-import { LinkOpening } from './link-opening'
+import { LinkOpening, UNWANTED } from './link-opening'
 import type { RoomSealing } from './link-opening'
 import { Lobby } from './lobby'
 import type { MeshContext } from './mesh-context'
@@ -75,6 +75,8 @@ export class MeshTransport implements Transport {
   private readonly attempts: Attempts
   private readonly discovery: Discovery
   private lobby: Lobby | null = null
+  /** the node's link policy (setLinkPolicy); every peer until it says otherwise */
+  private wants: (member: string) => boolean = () => true
 
   constructor(private readonly opts: MeshTransportOptions) {
     this.self = opts.self
@@ -152,6 +154,7 @@ export class MeshTransport implements Transport {
       report: (err, peer) => this.report(err, peer),
       reportSignaling: (from, err) => this.reportSignaling(from, err),
       refuse: (member, reason) => this.refuse(member, reason),
+      wants: (member) => this.wants(member),
     }
   }
 
@@ -233,6 +236,31 @@ export class MeshTransport implements Transport {
       r.link?.close(why)
     }
     this.table.current.get(member)?.close(why)
+  }
+
+  /**
+   * The node's link policy (src/driver/link-policy.ts), applied at once: a
+   * link to a peer it no longer wants is closed ('unwanted': not made again
+   * from our side; the peer makes it again if it wants it), a peer it wants
+   * and we have no link to is tried. Offers and knocks are answered whatever
+   * the policy says, so a pair is linked when either side wants it.
+   */
+  setLinkPolicy(wants: (member: string) => boolean): void {
+    this.wants = wants
+    if (this.closed) return
+    for (const r of [...this.table.values()]) {
+      if (wants(r.member)) {
+        if (r.link === null && r.attempt === null) {
+          this.attempts.cancelRetry(r)
+          this.discovery.connect(r)
+        }
+      } else if (r.link?.open === true) {
+        r.link.close(UNWANTED)
+      } else if (r.attempt?.initiator === true) {
+        // our own try at a link nobody on our side needs: its slot goes to one we need
+        this.attempts.fail(r, r.attempt, UNWANTED)
+      }
+    }
   }
 
   /** ms the member is still refused for (0: it is not); for diagnostics and tests */

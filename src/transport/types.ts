@@ -44,6 +44,13 @@ export interface Transport {
    *  page's do at once) or is present again (true). A hint, not proof: optional, and a
    *  transport without signaling never calls it. */
   onPresence?(fn: (member: string, present: boolean) => void): () => void
+  /** the node says which peers it needs a link to (src/driver/link-policy.ts),
+   *  and calls this again whenever its answers may have changed. The
+   *  transport makes and keeps links only to peers `wants` names, and still
+   *  answers a peer that wants a link to us: a pair is linked when either
+   *  side wants it. Until called, every peer is wanted. Optional: a
+   *  transport may link everyone. */
+  setLinkPolicy?(wants: (peer: string) => boolean): void
 }
 
 /** A link's close reason when the peer closed it (its page closed its connection, or its

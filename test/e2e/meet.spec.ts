@@ -15,7 +15,7 @@ import { expect, test } from '@playwright/test'
 import type { BrowserContext, Page } from '@playwright/test'
 import { pollFor, waitForLeader, waitForVoters } from '../../src/testing/playwright'
 import { freshRoom } from './helpers/demo'
-import { addTab, commitsEverywhere, create, deviceUrl, openDevice, startSignal, waitForMembers } from './devices/devices'
+import { addTab, commitsEverywhere, create, deviceUrl, openDevice, pageDiagnosis, startSignal, waitForMembers } from './devices/devices'
 import type { Device } from './devices/devices'
 
 interface SeenDiverged {
@@ -82,7 +82,11 @@ for (const clock of ['right', 'years back'] as const) {
       // the meet: device A opens a tab on the lone device's server
       const bridge = await addTab(a, deviceUrl(room, lonely.url))
       await recordDiverged(bridge)
-      const seen = await pollFor('the lone device to receive diverged', async () => ((await diverged(alone)).length > 0 ? diverged(alone) : undefined), { timeoutMs: 60_000 })
+      const seen = await pollFor('the lone device to receive diverged', async () => ((await diverged(alone)).length > 0 ? diverged(alone) : undefined), { timeoutMs: 60_000 }).catch(async (e: unknown) => {
+        // what each page knew when the wait gave up: its view and its links
+        for (const p of [alone, ...pair, bridge]) console.log(`[diagnosis] ${JSON.stringify(await pageDiagnosis(p).catch((err: unknown) => String(err)))}`)
+        throw e
+      })
       expect(seen).toHaveLength(1)
       expect(seen[0]!.nodes).toMatchObject({ '/lone': 'founded first', '/lone/note': 'written alone' })
       expect(seen[0]!.lastZxid).toBeGreaterThan(0)

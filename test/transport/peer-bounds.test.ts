@@ -59,6 +59,22 @@ describe('AttemptSlots', () => {
   })
 })
 
+describe('AttemptSlots: answers', () => {
+  it('an answer to an offer may use up to max more slots than our own attempts (an unanswered offer costs its initiator a connect timeout)', () => {
+    const slots = new AttemptSlots<string>({ max: 2 }, () => true)
+    expect([slots.take('a', true), slots.take('b', true)]).toEqual([true, true])
+    expect(slots.take('c', true)).toBe(false) // our own attempts wait
+    expect([slots.take('x', false, true), slots.take('y', false, true)]).toEqual([true, true])
+    expect(slots.take('z', false, true)).toBe(false) // twice max at most
+  })
+
+  it('unvouched answers still get only their share', () => {
+    const slots = new AttemptSlots<string>({ max: 2, maxUnvouched: 1 }, (p) => p.startsWith('v'))
+    expect(slots.take('u1', false, true)).toBe(true)
+    expect(slots.take('u2', false, true)).toBe(false)
+  })
+})
+
 describe('SignalFreshness', () => {
   const nonce = (i: number) => i.toString(16).padStart(32, '0')
 

@@ -84,7 +84,22 @@ export async function waitForMembers(pages: Page[], n: number): Promise<string[]
     const views = await Promise.all(pages.map(meshOf))
     const sets = views.map((v) => v.members.map((m) => m.id).sort().join(','))
     return sets.every((s) => s === sets[0]) && views[0]!.members.length === n ? views[0]!.members.map((m) => m.id).sort() : undefined
+  }).catch(async (e: unknown) => {
+    // what each page knew when the wait gave up: its view and its links
+    for (const p of pages) console.log(`[diagnosis] ${JSON.stringify(await pageDiagnosis(p).catch((err: unknown) => String(err)))}`)
+    throw e
   })
+}
+
+/** A page's mesh view, the peers its member has links to and the peers its transport knows (for failure diagnoses). */
+export async function pageDiagnosis(page: Page): Promise<unknown> {
+  const view = await meshOf(page)
+  const links = await page.evaluate(() => {
+    // the member's link table and the transport are private: read at run time for a diagnosis only
+    const info = (window.mesh as unknown as Record<symbol, { diagnosticMember(): { links: { peers(): string[] } } }>)[Symbol.for('meshkeeper.browserTab')]!
+    return info.diagnosticMember().links.peers().sort()
+  })
+  return { id: view.id, state: view.state, leader: view.leader, term: view.term, members: view.members.map((m) => `${m.id}:${m.role}`), links }
 }
 
 /** The ids of every page's own member. */
