@@ -40,9 +40,8 @@ function hasState(s: StoredSlot): boolean {
   return s.hardState !== undefined || s.snapshot !== undefined || s.entries.length > 0
 }
 
-/** Whether the slot database holds nothing of `member` (a new slot, or one
- *  whose schema-1 state has not moved yet). */
-export function isEmpty(s: StoredSlot): boolean {
+/** Whether a database holds nothing of a member. */
+function isEmpty(s: StoredSlot): boolean {
   return s.meta === undefined && !hasState(s)
 }
 
@@ -52,9 +51,9 @@ export function isEmpty(s: StoredSlot): boolean {
  * meta: it is the room's index of slots (listMembers). Resolves to whether
  * anything was copied.
  */
-export async function moveLegacySlot(room: Db, slot: Db, member: string, slotHeld: StoredSlot, roomHeld: StoredSlot, durability: 'strict' | 'relaxed'): Promise<boolean> {
+export async function moveLegacySlot(room: Db, slot: Db, member: string, slotEmpty: boolean, roomHeld: StoredSlot, durability: 'strict' | 'relaxed'): Promise<boolean> {
   let copied = false
-  if (isEmpty(slotHeld) && !isEmpty(roomHeld)) {
+  if (slotEmpty && !isEmpty(roomHeld)) {
     const tx = slot.transaction(ALL_STORES, 'readwrite', { durability })
     const writes: Promise<unknown>[] = [tx.done]
     if (roomHeld.meta !== undefined) writes.push(tx.objectStore('members').put(roomHeld.meta, member))

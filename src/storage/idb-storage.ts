@@ -61,26 +61,38 @@ export class IndexedDbStorage implements Storage {
     this.queue = new GroupCommit({ latch: this.latch, member, slotName: this.slotName }, (batch) => this.write(batch))
   }
 
-  /** Move a slot of schema 1 out of the room database (idb-legacy.ts), then
+  /** Move a slot of schema 1 out of the room database (idb-legacy.ts), and
    *  read what a save needs to know up front: the stored snapshot index and
-   *  the last stored entry index (the highest key of the slot's log). */
+   *  the last stored entry index (the highest key of the slot's log). The
+   *  slot's and the room's reads are one transaction each, side by side. */
   async init(): Promise<void> {
     await this.issue(async () => {
-      const [held, inRoom] = await Promise.all([readSlot(this.conn.db, this.member), readSlot(this.roomConn.db, this.member)])
+      const [first, inRoom] = await Promise.all([this.readHead(), readSlot(this.roomConn.db, this.member)])
+      let head = first
       // (the usual case, a slot of schema 2, finds only its meta in the room: nothing to do)
-      await moveLegacySlot(this.roomConn.db, this.conn.db, this.member, held, inRoom, this.durability)
-    }, 'moving the slot out of the room database failed')
-    await this.issue(async () => {
-      const tx = this.conn.db.transaction(['snapshots', 'entries'], 'readonly')
-      const [snap, cursor] = await Promise.all([
-        tx.objectStore('snapshots').get(this.member),
-        tx.objectStore('entries').openKeyCursor(memberRange(this.member, -Infinity), 'prev'),
-      ])
-      this.writtenSnapshotIndex = snap?.meta.index ?? 0
+      if (await moveLegacySlot(this.roomConn.db, this.conn.db, this.member, head.empty, inRoom, this.durability)) head = await this.readHead()
+      this.writtenSnapshotIndex = head.snapshotIndex
       this.queue.startAt(this.writtenSnapshotIndex)
-      this.lastStored = cursor === null ? 0 : cursor.key[1]
-      await tx.done
-    }, 'reading the snapshot failed')
+      this.lastStored = head.lastStored
+    }, 'opening the slot failed')
+  }
+
+  /** Whether the slot holds anything, its snapshot index and last entry index. */
+  private async readHead(): Promise<{ empty: boolean; snapshotIndex: number; lastStored: number }> {
+    const m = this.member
+    const tx = this.conn.db.transaction(ALL_STORES, 'readonly')
+    const [meta, hardState, snap, cursor] = await Promise.all([
+      tx.objectStore('members').getKey(m),
+      tx.objectStore('hardStates').getKey(m),
+      tx.objectStore('snapshots').get(m),
+      tx.objectStore('entries').openKeyCursor(memberRange(m, -Infinity), 'prev'),
+    ])
+    await tx.done
+    return {
+      empty: meta === undefined && hardState === undefined && snap === undefined && cursor === null,
+      snapshotIndex: snap?.meta.index ?? 0,
+      lastStored: cursor === null ? 0 : cursor.key[1],
+    }
   }
 
   onFailure(fn: StorageFailureListener): () => void {

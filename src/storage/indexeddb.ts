@@ -45,15 +45,15 @@ export class IndexedDbStorageProvider implements StorageProvider {
   async open(room: string, member: string): Promise<Storage> {
     const roomName = databaseName(room)
     const slotName = slotDatabaseName(room, member)
-    // the room first: a schema-1 tab gives way (VERSION_CHANGE) before this slot reads it
-    const roomConn = await this.connections.acquire(roomName)
-    let conn
-    try {
-      conn = await this.connections.acquire(slotName)
-    } catch (err) {
-      this.connections.release(roomName, roomConn)
-      throw err
+    // both at once: a slot's open reads the room only once both are open
+    const [roomOpen, slotOpen] = await Promise.allSettled([this.connections.acquire(roomName), this.connections.acquire(slotName)])
+    if (roomOpen.status === 'rejected' || slotOpen.status === 'rejected') {
+      if (roomOpen.status === 'fulfilled') this.connections.release(roomName, roomOpen.value)
+      if (slotOpen.status === 'fulfilled') this.connections.release(slotName, slotOpen.value)
+      throw roomOpen.status === 'rejected' ? roomOpen.reason : (slotOpen as PromiseRejectedResult).reason
     }
+    const roomConn = roomOpen.value
+    const conn = slotOpen.value
     const storage = new IndexedDbStorage(room, member, conn, roomConn, this.durability, () => {
       this.connections.release(slotName, conn)
       this.connections.release(roomName, roomConn)
