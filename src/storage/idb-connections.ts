@@ -1,6 +1,6 @@
-// RoomConnections: one open IndexedDB connection per room, shared by the
-// storages (member slots) of that room and by listMembers, closed when its
-// last user lets go.
+// DatabaseConnections: one open IndexedDB connection per database (a room's
+// index, or a member slot's state: idb-schema.ts), shared by the storages
+// using it and by listMembers, closed when its last user lets go.
 //
 // A connection's end that we did not choose fails every storage on it, for
 // good: the browser closing it (idb `terminated`), another tab opening a newer
@@ -9,15 +9,16 @@
 // vouch for state it could not write.
 import { openDB, type IDBPDatabase } from 'idb'
 import { StorageError, reasonOfPlatformError, type StorageFailureReason } from './errors'
-import { SCHEMA_VERSION, databaseName, upgradeSchema, type MeshkeeperDb } from './idb-schema'
+import { SCHEMA_VERSION, upgradeSchema, type MeshkeeperDb } from './idb-schema'
 
 /** What a connection needs of a storage using it: to fail it. */
 export interface ConnectionUser {
-  readonly member: string
+  /** `room/member`, for errors */
+  readonly slotName: string
   fail(err: StorageError): unknown
 }
 
-/** One open connection to a room's database, shared by its storages. */
+/** One open connection to a database, shared by its storages. */
 export interface Connection {
   db: IDBPDatabase<MeshkeeperDb>
   /** storages and listMembers calls using it; closed when this reaches zero */
@@ -27,24 +28,24 @@ export interface Connection {
   dead: boolean
 }
 
-export class RoomConnections {
-  /** room -> connection being opened or open (per instance: no module state) */
+export class DatabaseConnections {
+  /** database name -> connection being opened or open (per instance: no module state) */
   private readonly connections = new Map<string, Promise<Connection>>()
 
   constructor(private readonly blockedTimeoutMs: number) {}
 
-  /** The room's connection, opened on first use; counts one more user. A
+  /** The database's connection, opened on first use; counts one more user. A
    *  connection that died (closed by its last user, or by the browser) while
    *  still in the map is replaced, never handed out. */
-  async acquire(room: string): Promise<Connection> {
+  async acquire(name: string): Promise<Connection> {
     for (;;) {
-      let pending = this.connections.get(room)
+      let pending = this.connections.get(name)
       if (pending === undefined) {
-        const opening = this.connect(room)
+        const opening = this.connect(name)
         pending = opening
-        this.connections.set(room, opening)
+        this.connections.set(name, opening)
         opening.catch(() => {
-          if (this.connections.get(room) === opening) this.connections.delete(room)
+          if (this.connections.get(name) === opening) this.connections.delete(name)
         })
       }
       const conn = await pending
@@ -52,14 +53,14 @@ export class RoomConnections {
         conn.refs++
         return conn
       }
-      if (this.connections.get(room) === pending) this.connections.delete(room)
+      if (this.connections.get(name) === pending) this.connections.delete(name)
     }
   }
 
-  release(room: string, conn: Connection): void {
+  release(name: string, conn: Connection): void {
     conn.refs--
     if (conn.refs > 0) return
-    this.forget(room, conn)
+    this.forget(name, conn)
     if (!conn.dead) {
       conn.dead = true
       conn.db.close()
@@ -67,29 +68,28 @@ export class RoomConnections {
   }
 
   /** Drop a connection that is going away from the map (acquire would skip it anyway). */
-  private forget(room: string, conn: Connection): void {
-    const current = this.connections.get(room)
+  private forget(name: string, conn: Connection): void {
+    const current = this.connections.get(name)
     if (current === undefined) return
     void current.then(
       (c) => {
-        if (c === conn && this.connections.get(room) === current) this.connections.delete(room)
+        if (c === conn && this.connections.get(name) === current) this.connections.delete(name)
       },
       () => undefined,
     )
   }
 
   /** The connection's end, not chosen by us: every storage on it fails. */
-  private lose(room: string, conn: Connection, reason: StorageFailureReason, message: string): void {
+  private lose(name: string, conn: Connection, reason: StorageFailureReason, message: string): void {
     if (conn.dead) return
     conn.dead = true
-    this.forget(room, conn)
+    this.forget(name, conn)
     // giving way to another connection's upgrade or delete: close ours so it is not blocked
     if (reason === 'VERSION_CHANGE' || reason === 'CONNECTION_LOST') conn.db.close()
-    for (const s of conn.storages) s.fail(new StorageError(reason, `${room}/${s.member}`, message))
+    for (const s of conn.storages) s.fail(new StorageError(reason, s.slotName, message))
   }
 
-  private connect(room: string): Promise<Connection> {
-    const name = databaseName(room)
+  private connect(name: string): Promise<Connection> {
     let conn: Connection | null = null
     let gaveUp = false
     let blockedTimer: ReturnType<typeof setTimeout> | undefined
@@ -107,11 +107,11 @@ export class RoomConnections {
         blocking: (_current, next) => {
           if (conn === null) return
           // next === null: another tab deletes the database (e.g. a reset); give way too
-          if (next === null) this.lose(room, conn, 'CONNECTION_LOST', 'the database is being deleted elsewhere')
-          else this.lose(room, conn, 'VERSION_CHANGE', `schema version ${next} opened the database elsewhere`)
+          if (next === null) this.lose(name, conn, 'CONNECTION_LOST', 'the database is being deleted elsewhere')
+          else this.lose(name, conn, 'VERSION_CHANGE', `schema version ${next} opened the database elsewhere`)
         },
         terminated: () => {
-          if (conn !== null) this.lose(room, conn, 'CONNECTION_LOST', 'the browser closed the database connection')
+          if (conn !== null) this.lose(name, conn, 'CONNECTION_LOST', 'the browser closed the database connection')
         },
       }).then(
         (db) => {

@@ -1,4 +1,5 @@
-// IndexedDbStorage: one member slot in its room's database (idb-schema.ts).
+// IndexedDbStorage: one member slot, in a database of its own, listed in its
+// room's index (idb-schema.ts).
 //
 // The idb trap: a transaction commits as soon as the event loop finds it with
 // no pending request, so awaiting anything that is not one of its requests
@@ -13,19 +14,29 @@
 // Durability stays what the provider was given ('strict' by default) for every
 // transaction, so each acknowledged save is on the disk.
 //
-// Failures end a storage for good (FailureLatch).
+// A save with meta also writes the meta into the room's index, in a
+// transaction of the room database alongside the slot's, and resolves once
+// both are durable. The two are not atomic: the slot's own copy (written with
+// its Raft state) is the truth; the index only says which slots to list. A
+// crash between them leaves either an index entry whose slot holds nothing (it
+// loads as a fresh slot, and an opening slot copies the meta over, as from
+// schema 1) or a slot not listed (unused: its member never ran).
+//
+// Failures end a storage for good (FailureLatch), whichever of its two
+// connections they come from.
 import type { IDBPTransaction } from 'idb'
 import type { MemberRecord, SaveBatch, Storage } from './types'
 import { FailureLatch, StorageError, reasonOfPlatformError, type StorageFailureListener } from './errors'
 import { GroupCommit } from './group-commit'
 import type { Connection } from './idb-connections'
+import { forget, moveLegacySlot, readSlot } from './idb-legacy'
 import { ALL_STORES, memberRange, storesOf, type MeshkeeperDb, type StoreName } from './idb-schema'
 import { contiguousAfter, lastStoredAfter, snapshotIndexAfter, truncatesStored } from './log-rules'
 
 type ReadWriteTx = IDBPTransaction<MeshkeeperDb, StoreName[], 'readwrite'>
 
 export class IndexedDbStorage implements Storage {
-  private readonly slotName: string
+  readonly slotName: string
   private readonly latch = new FailureLatch()
   /** an upper bound of the last entry index stored once the saves written so
    *  far complete (read from the disk at init) */
@@ -39,28 +50,49 @@ export class IndexedDbStorage implements Storage {
   constructor(
     readonly room: string,
     readonly member: string,
+    /** the slot's own database */
     private readonly conn: Connection,
+    /** the room's database: its index of slots, and schema 1's state */
+    private readonly roomConn: Connection,
     private readonly durability: 'strict' | 'relaxed',
-    private readonly releaseConnection: () => void,
+    private readonly releaseConnections: () => void,
   ) {
     this.slotName = `${room}/${member}`
     this.queue = new GroupCommit({ latch: this.latch, member, slotName: this.slotName }, (batch) => this.write(batch))
   }
 
-  /** Read what a save needs to know up front: the stored snapshot index and
-   *  the last stored entry index (the highest key of the slot's log). */
+  /** Move a slot of schema 1 out of the room database (idb-legacy.ts), and
+   *  read what a save needs to know up front: the stored snapshot index and
+   *  the last stored entry index (the highest key of the slot's log). The
+   *  slot's and the room's reads are one transaction each, side by side. */
   async init(): Promise<void> {
     await this.issue(async () => {
-      const tx = this.conn.db.transaction(['snapshots', 'entries'], 'readonly')
-      const [snap, cursor] = await Promise.all([
-        tx.objectStore('snapshots').get(this.member),
-        tx.objectStore('entries').openKeyCursor(memberRange(this.member, -Infinity), 'prev'),
-      ])
-      this.writtenSnapshotIndex = snap?.meta.index ?? 0
+      const [first, inRoom] = await Promise.all([this.readHead(), readSlot(this.roomConn.db, this.member)])
+      let head = first
+      // (the usual case, a slot of schema 2, finds only its meta in the room: nothing to do)
+      if (await moveLegacySlot(this.roomConn.db, this.conn.db, this.member, head.empty, inRoom, this.durability)) head = await this.readHead()
+      this.writtenSnapshotIndex = head.snapshotIndex
       this.queue.startAt(this.writtenSnapshotIndex)
-      this.lastStored = cursor === null ? 0 : cursor.key[1]
-      await tx.done
-    }, 'reading the snapshot failed')
+      this.lastStored = head.lastStored
+    }, 'opening the slot failed')
+  }
+
+  /** Whether the slot holds anything, its snapshot index and last entry index. */
+  private async readHead(): Promise<{ empty: boolean; snapshotIndex: number; lastStored: number }> {
+    const m = this.member
+    const tx = this.conn.db.transaction(ALL_STORES, 'readonly')
+    const [meta, hardState, snap, cursor] = await Promise.all([
+      tx.objectStore('members').getKey(m),
+      tx.objectStore('hardStates').getKey(m),
+      tx.objectStore('snapshots').get(m),
+      tx.objectStore('entries').openKeyCursor(memberRange(m, -Infinity), 'prev'),
+    ])
+    await tx.done
+    return {
+      empty: meta === undefined && hardState === undefined && snap === undefined && cursor === null,
+      snapshotIndex: snap?.meta.index ?? 0,
+      lastStored: cursor === null ? 0 : cursor.key[1],
+    }
   }
 
   onFailure(fn: StorageFailureListener): () => void {
@@ -73,14 +105,7 @@ export class IndexedDbStorage implements Storage {
 
   load(): Promise<MemberRecord | null> {
     return this.issue(async () => {
-      const tx = this.conn.db.transaction(ALL_STORES, 'readonly')
-      const [meta, hardState, snapshot, entries] = await Promise.all([
-        tx.objectStore('members').get(this.member),
-        tx.objectStore('hardStates').get(this.member),
-        tx.objectStore('snapshots').get(this.member),
-        tx.objectStore('entries').getAll(memberRange(this.member, -Infinity)),
-        tx.done,
-      ])
+      const { meta, hardState, snapshot, entries } = await readSlot(this.conn.db, this.member)
       if (meta === undefined) {
         if (hardState === undefined && snapshot === undefined && entries.length === 0) return null
         throw this.latch.fail(new StorageError('CORRUPT', this.slotName, 'Raft state without member meta'))
@@ -141,27 +166,40 @@ export class IndexedDbStorage implements Storage {
         abortQuietly(tx, requests)
         throw err
       }
+      // the room's index lists the slot (in parallel: a database of its own)
+      const listed = batch.meta === undefined ? null : this.index(batch.meta)
       try {
         await Promise.all([...requests, tx.done])
       } catch (err) {
+        void listed?.catch(() => undefined)
         throw tx.error ?? err
       }
+      await listed
     } catch (err) {
       throw this.failWith(err, 'saving failed')
     }
   }
 
+  /** Write the meta into the room's index of slots. */
+  private async index(meta: NonNullable<SaveBatch['meta']>): Promise<void> {
+    const tx = this.roomConn.db.transaction('members', 'readwrite', { durability: this.durability })
+    const put = tx.objectStore('members').put(meta, this.member)
+    tx.commit()
+    await Promise.all([put, tx.done])
+  }
+
+  /** Unlist the slot first, then empty its database: a crash in between
+   *  leaves a slot nobody lists, never a listed slot brought back empty. The
+   *  database itself stays (empty): deleting it would wait for every other
+   *  connection to it, and a reopen right after (a diverged member starting
+   *  over) would race the delete. */
   destroy(): Promise<void> {
     return this.issue(async () => {
-      const tx = this.conn.db.transaction(ALL_STORES, 'readwrite', { durability: this.durability })
       const m = this.member
-      await Promise.all([
-        tx.objectStore('members').delete(m),
-        tx.objectStore('hardStates').delete(m),
-        tx.objectStore('snapshots').delete(m),
-        tx.objectStore('entries').delete(memberRange(m, -Infinity)),
-        tx.done,
-      ])
+      // with schema 1's state too, should a move have been cut short
+      await forget(this.roomConn.db, m, this.durability, true)
+      const tx = this.conn.db.transaction(ALL_STORES, 'readwrite', { durability: this.durability })
+      await Promise.all([...ALL_STORES.map((name) => tx.objectStore(name).clear()), tx.done])
       this.latch.fail(new StorageError('CLOSED', this.slotName, 'the member slot was destroyed'), false)
     }, 'destroying the slot failed').then(() => this.close())
   }
@@ -173,7 +211,8 @@ export class IndexedDbStorage implements Storage {
     if (this.released) return
     this.released = true
     this.conn.storages.delete(this)
-    this.releaseConnection()
+    this.roomConn.storages.delete(this)
+    this.releaseConnections()
   }
 
   /** Queue an operation on a working storage, after every save before it (a
@@ -197,7 +236,7 @@ export class IndexedDbStorage implements Storage {
 
   private failWith(err: unknown, what: string): StorageError {
     if (err instanceof StorageError) return err
-    const reason = this.conn.dead ? (this.latch.error?.reason ?? 'CONNECTION_LOST') : reasonOfPlatformError(err)
+    const reason = this.conn.dead || this.roomConn.dead ? (this.latch.error?.reason ?? 'CONNECTION_LOST') : reasonOfPlatformError(err)
     return this.latch.fail(new StorageError(reason, this.slotName, what, err))
   }
 }

@@ -1,14 +1,15 @@
 // IndexedDbStorageProvider: member slots in IndexedDB, through idb. The parts,
-// a file each: the schema and its upgrades (idb-schema.ts), the room's shared
-// connection (idb-connections.ts), a member slot (idb-storage.ts) and the
-// group commit of its saves (group-commit.ts).
+// a file each: the schema and its upgrades (idb-schema.ts: a database per slot
+// and one per room), the shared connections (idb-connections.ts), a member
+// slot (idb-storage.ts), the group commit of its saves (group-commit.ts) and
+// the move of a slot out of schema 1's room database (idb-legacy.ts).
 import type { MemberMeta, Storage, StorageProvider } from './types'
 import { StorageError, reasonOfPlatformError } from './errors'
-import { RoomConnections } from './idb-connections'
-import { databaseName } from './idb-schema'
+import { DatabaseConnections } from './idb-connections'
+import { databaseName, slotDatabaseName } from './idb-schema'
 import { IndexedDbStorage } from './idb-storage'
 
-export { SCHEMA_VERSION, databaseName, type MeshkeeperDb } from './idb-schema'
+export { SCHEMA_VERSION, databaseName, slotDatabaseName, type MeshkeeperDb } from './idb-schema'
 
 export interface IndexedDbStorageOptions {
   /** IndexedDB commit durability: 'strict' waits for the disk (default),
@@ -21,29 +22,44 @@ export interface IndexedDbStorageOptions {
 
 export class IndexedDbStorageProvider implements StorageProvider {
   private readonly durability: 'strict' | 'relaxed'
-  private readonly connections: RoomConnections
+  private readonly connections: DatabaseConnections
 
   constructor(options: IndexedDbStorageOptions = {}) {
     this.durability = options.durability ?? 'strict'
-    this.connections = new RoomConnections(options.blockedTimeoutMs ?? 10_000)
+    this.connections = new DatabaseConnections(options.blockedTimeoutMs ?? 10_000)
   }
 
   async listMembers(room: string): Promise<MemberMeta[]> {
-    const conn = await this.connections.acquire(room)
+    const name = databaseName(room)
+    const conn = await this.connections.acquire(name)
     try {
       const metas = await conn.db.getAll('members')
       return metas.sort((a, b) => (a.member < b.member ? -1 : a.member > b.member ? 1 : 0))
     } catch (err) {
       throw new StorageError(reasonOfPlatformError(err), databaseName(room), 'listing members failed', err)
     } finally {
-      this.connections.release(room, conn)
+      this.connections.release(name, conn)
     }
   }
 
   async open(room: string, member: string): Promise<Storage> {
-    const conn = await this.connections.acquire(room)
-    const storage = new IndexedDbStorage(room, member, conn, this.durability, () => this.connections.release(room, conn))
+    const roomName = databaseName(room)
+    const slotName = slotDatabaseName(room, member)
+    // both at once: a slot's open reads the room only once both are open
+    const [roomOpen, slotOpen] = await Promise.allSettled([this.connections.acquire(roomName), this.connections.acquire(slotName)])
+    if (roomOpen.status === 'rejected' || slotOpen.status === 'rejected') {
+      if (roomOpen.status === 'fulfilled') this.connections.release(roomName, roomOpen.value)
+      if (slotOpen.status === 'fulfilled') this.connections.release(slotName, slotOpen.value)
+      throw roomOpen.status === 'rejected' ? roomOpen.reason : (slotOpen as PromiseRejectedResult).reason
+    }
+    const roomConn = roomOpen.value
+    const conn = slotOpen.value
+    const storage = new IndexedDbStorage(room, member, conn, roomConn, this.durability, () => {
+      this.connections.release(slotName, conn)
+      this.connections.release(roomName, roomConn)
+    })
     conn.storages.add(storage)
+    roomConn.storages.add(storage)
     try {
       await storage.init()
     } catch (err) {

@@ -4,9 +4,10 @@
 import 'fake-indexeddb/auto'
 import { IDBFactory, forceCloseDatabase } from 'fake-indexeddb'
 import { afterEach, describe, expect, it } from 'vitest'
-import { IndexedDbStorageProvider, SCHEMA_VERSION, databaseName } from '../../src/storage/indexeddb'
+import { IndexedDbStorageProvider, SCHEMA_VERSION, databaseName, slotDatabaseName } from '../../src/storage/indexeddb'
 import { StorageError } from '../../src/storage/errors'
-import { entries, meta, storageAcceptance, type InjectedFailure } from './acceptance'
+import { entries, meta, snapshot, storageAcceptance, type InjectedFailure } from './acceptance'
+import type { Entry, HardState, Snapshot } from '../../src/raft/types'
 
 /** A fresh fake browser profile; records every connection opened on it. */
 interface Profile {
@@ -71,44 +72,77 @@ describe('IndexedDbStorageProvider specifics', () => {
     IDBDatabase.prototype.transaction = transaction
   })
 
-  it('keeps a room in the database "meshkeeper:<room>" with the four stores of the schema', async () => {
-    freshProfile()
-    const s = await new IndexedDbStorageProvider().open('kitchen', 'a')
-    await s.save({ meta: meta('a') })
-    await s.close()
-    const names = (await indexedDB.databases()).map((d) => [d.name, d.version])
-    expect(names).toEqual([[databaseName('kitchen'), SCHEMA_VERSION]])
-    const db = await new Promise<IDBDatabase>((resolve) => {
-      const req = indexedDB.open('meshkeeper:kitchen')
+  /** Open a database by name (no version: as it is), for a test to look in. */
+  function openRaw(name: string): Promise<IDBDatabase> {
+    return new Promise<IDBDatabase>((resolve, reject) => {
+      const req = indexedDB.open(name)
       req.onsuccess = () => resolve(req.result)
-    })
-    expect([...db.objectStoreNames].sort()).toEqual(['entries', 'hardStates', 'members', 'snapshots'])
-    db.close()
-  })
-
-  for (const durability of ['strict', 'relaxed'] as const) {
-    it(`writes each save in ONE readwrite transaction with durability '${durability}'`, async () => {
-      freshProfile()
-      const seen: Array<{ mode: IDBTransactionMode | undefined; durability: string | undefined }> = []
-      IDBDatabase.prototype.transaction = function (this: IDBDatabase, stores: string | string[], mode?: IDBTransactionMode, options?: IDBTransactionOptions) {
-        seen.push({ mode, durability: options?.durability })
-        return transaction.call(this, stores, mode, options)
-      } as typeof transaction
-      const s = await new IndexedDbStorageProvider({ durability }).open('r', 'a')
-      seen.length = 0
-      await s.save({ meta: meta('a'), hardState: { term: 1, vote: 'a', commit: 0 }, entries: entries(1, 50, 1) })
-      expect(seen).toEqual([{ mode: 'readwrite', durability }])
-      await s.close()
+      req.onerror = () => reject(req.error)
     })
   }
 
-  function recordTransactions(): Array<{ stores: string[]; mode: IDBTransactionMode | undefined; durability: string | undefined }> {
-    const seen: Array<{ stores: string[]; mode: IDBTransactionMode | undefined; durability: string | undefined }> = []
+  function getAll(db: IDBDatabase, store: string): Promise<unknown[]> {
+    return new Promise((resolve, reject) => {
+      const req = db.transaction(store, 'readonly').objectStore(store).getAll()
+      req.onsuccess = () => resolve(req.result as unknown[])
+      req.onerror = () => reject(req.error)
+    })
+  }
+
+  it('keeps each member slot in a database of its own, listed in the room\'s database "meshkeeper:<room>"', async () => {
+    freshProfile()
+    const provider = new IndexedDbStorageProvider()
+    for (const m of ['a', 'b:c']) {
+      const s = await provider.open('kitchen:x', m)
+      await s.save({ meta: meta(m), hardState: { term: 1, vote: m, commit: 0 }, entries: entries(1, 2, 1) })
+      await s.close()
+    }
+    const names = (await indexedDB.databases()).map((d) => [d.name, d.version]).sort()
+    expect(names).toEqual([
+      ['meshkeeper-slot:kitchen%3Ax:a', SCHEMA_VERSION],
+      ['meshkeeper-slot:kitchen%3Ax:b%3Ac', SCHEMA_VERSION],
+      [databaseName('kitchen:x'), SCHEMA_VERSION],
+    ])
+    expect(slotDatabaseName('kitchen:x', 'b:c')).toBe('meshkeeper-slot:kitchen%3Ax:b%3Ac')
+    const room = await openRaw(databaseName('kitchen:x'))
+    expect([...room.objectStoreNames].sort()).toEqual(['entries', 'hardStates', 'members', 'snapshots'])
+    // the room holds the index of slots, and no Raft state
+    expect(await getAll(room, 'members')).toEqual([meta('a'), meta('b:c')])
+    for (const store of ['hardStates', 'snapshots', 'entries']) expect(await getAll(room, store)).toEqual([])
+    room.close()
+    const slot = await openRaw(slotDatabaseName('kitchen:x', 'a'))
+    expect(await getAll(slot, 'members')).toEqual([meta('a')])
+    expect(await getAll(slot, 'hardStates')).toEqual([{ term: 1, vote: 'a', commit: 0 }])
+    expect(await getAll(slot, 'entries')).toHaveLength(2)
+    slot.close()
+    expect((await provider.listMembers('kitchen:x')).map((m) => m.member)).toEqual(['a', 'b:c'])
+  })
+
+  function recordTransactions(): Array<{ db: string; stores: string[]; mode: IDBTransactionMode | undefined; durability: string | undefined }> {
+    const seen: Array<{ db: string; stores: string[]; mode: IDBTransactionMode | undefined; durability: string | undefined }> = []
     IDBDatabase.prototype.transaction = function (this: IDBDatabase, stores: string | string[], mode?: IDBTransactionMode, options?: IDBTransactionOptions) {
-      seen.push({ stores: [stores].flat().sort(), mode, durability: options?.durability })
+      seen.push({ db: this.name, stores: [stores].flat().sort(), mode, durability: options?.durability })
       return transaction.call(this, stores, mode, options)
     } as typeof transaction
     return seen
+  }
+
+  for (const durability of ['strict', 'relaxed'] as const) {
+    it(`writes each save in ONE readwrite transaction of the slot's database with durability '${durability}' (and one of the room's index for a save with meta)`, async () => {
+      freshProfile()
+      const s = await new IndexedDbStorageProvider({ durability }).open('r', 'a')
+      const seen = recordTransactions()
+      await s.save({ meta: meta('a'), hardState: { term: 1, vote: 'a', commit: 0 }, entries: entries(1, 50, 1) })
+      await s.save({ hardState: { term: 1, vote: 'a', commit: 50 }, entries: entries(51, 60, 1) })
+      const slot = slotDatabaseName('r', 'a')
+      expect(seen.map(({ db, mode, durability: d }) => ({ db, mode, durability: d }))).toEqual([
+        { db: slot, mode: 'readwrite', durability },
+        { db: databaseName('r'), mode: 'readwrite', durability },
+        { db: slot, mode: 'readwrite', durability },
+      ])
+      expect(seen[1]!.stores).toEqual(['members'])
+      await s.close()
+    })
   }
 
   it('opens a save\'s transaction over the stores the batch touches, and no other', async () => {
@@ -119,9 +153,108 @@ describe('IndexedDbStorageProvider specifics', () => {
     await s.save({ hardState: { term: 1, vote: 'a', commit: 0 } })
     await s.save({ entries: entries(1, 3, 1) })
     await s.save({ hardState: { term: 1, vote: 'a', commit: 3 }, entries: entries(4, 4, 1) })
-    expect(seen.map((t) => t.stores)).toEqual([['members'], ['hardStates'], ['entries'], ['entries', 'hardStates']])
+    expect(seen.filter((t) => t.db === slotDatabaseName('r', 'a')).map((t) => t.stores)).toEqual([['members'], ['hardStates'], ['entries'], ['entries', 'hardStates']])
     expect(seen.every((t) => t.mode === 'readwrite' && t.durability === 'strict')).toBe(true)
     await s.close()
+  })
+
+  /** Write a room the way schema 1 did: every slot's state in "meshkeeper:<room>". */
+  async function writeSchema1(room: string, slots: Record<string, { meta?: boolean; hardState?: HardState; snapshot?: Snapshot; entries?: Entry[] }>): Promise<void> {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const req = indexedDB.open(databaseName(room), 1)
+      req.onupgradeneeded = () => {
+        for (const store of ['members', 'hardStates', 'snapshots', 'entries']) req.result.createObjectStore(store)
+      }
+      req.onsuccess = () => resolve(req.result)
+      req.onerror = () => reject(req.error)
+    })
+    const tx = db.transaction(['members', 'hardStates', 'snapshots', 'entries'], 'readwrite')
+    for (const [m, slot] of Object.entries(slots)) {
+      if (slot.meta !== false) tx.objectStore('members').put(meta(m), m)
+      if (slot.hardState !== undefined) tx.objectStore('hardStates').put(slot.hardState, m)
+      if (slot.snapshot !== undefined) tx.objectStore('snapshots').put(slot.snapshot, m)
+      for (const e of slot.entries ?? []) tx.objectStore('entries').put(e, [m, e.index])
+    }
+    await new Promise<void>((resolve, reject) => {
+      tx.oncomplete = () => resolve()
+      tx.onerror = () => reject(tx.error)
+    })
+    db.close()
+  }
+
+  it('upgrades a room of schema 1: each slot opening moves its state into its own database, and every slot stays listed', async () => {
+    freshProfile()
+    await writeSchema1('old', {
+      a: { hardState: { term: 3, vote: 'b', commit: 4 }, snapshot: snapshot(2, 1), entries: entries(3, 6, 3) },
+      b: { hardState: { term: 3, vote: 'b', commit: 5 }, entries: entries(1, 6, 3) },
+      c: {},
+    })
+    const provider = new IndexedDbStorageProvider()
+    expect((await provider.listMembers('old')).map((m) => m.member)).toEqual(['a', 'b', 'c'])
+    const a = await provider.open('old', 'a')
+    const rec = (await a.load())!
+    expect(rec.meta).toEqual(meta('a'))
+    expect(rec.durable.hardState).toEqual({ term: 3, vote: 'b', commit: 4 })
+    expect(rec.durable.snapshot).toEqual(snapshot(2, 1))
+    expect(rec.durable.entries).toEqual(entries(3, 6, 3))
+    // the room's copy of a's state is gone; b's has not moved yet; the index keeps all three
+    const room = await openRaw(databaseName('old'))
+    expect(await getAll(room, 'hardStates')).toEqual([{ term: 3, vote: 'b', commit: 5 }])
+    expect(await getAll(room, 'snapshots')).toEqual([])
+    expect(await getAll(room, 'entries')).toHaveLength(6)
+    expect(await getAll(room, 'members')).toEqual([meta('a'), meta('b'), meta('c')])
+    room.close()
+    // the moved slot works on, and a reload reads it from its own database
+    await a.save({ hardState: { term: 4, vote: 'a', commit: 6 }, entries: entries(7, 7, 4) })
+    await a.close()
+    const again = (await (await new IndexedDbStorageProvider().open('old', 'a')).load())!
+    expect(again.durable.entries.map((e) => e.index)).toEqual([3, 4, 5, 6, 7])
+    expect(again.durable.hardState).toEqual({ term: 4, vote: 'a', commit: 6 })
+    // a slot of schema 1 with meta only loads as it did: meta and a zero hard state
+    const c = (await (await provider.open('old', 'c')).load())!
+    expect(c).toEqual({ meta: meta('c'), durable: { hardState: { term: 0, vote: null, commit: 0 }, snapshot: null, entries: [] } })
+  })
+
+  it('a move cut short after its copy (a crash) keeps the slot database\'s state and deletes the room\'s leftovers at the next open', async () => {
+    freshProfile()
+    // what schema 1 held, not yet deleted (the crash) ...
+    await writeSchema1('old', { a: { hardState: { term: 4, vote: 'b', commit: 1 }, entries: entries(1, 2, 4) } })
+    // ... and the slot database with the moved state and a save after it
+    const slot = await new Promise<IDBDatabase>((resolve, reject) => {
+      const req = indexedDB.open(slotDatabaseName('old', 'a'), SCHEMA_VERSION)
+      req.onupgradeneeded = () => {
+        for (const store of ['members', 'hardStates', 'snapshots', 'entries']) req.result.createObjectStore(store)
+      }
+      req.onsuccess = () => resolve(req.result)
+      req.onerror = () => reject(req.error)
+    })
+    const tx = slot.transaction(['members', 'hardStates', 'entries'], 'readwrite')
+    tx.objectStore('members').put(meta('a'), 'a')
+    tx.objectStore('hardStates').put({ term: 5, vote: 'a', commit: 2 }, 'a')
+    for (const e of entries(1, 3, 5)) tx.objectStore('entries').put(e, ['a', e.index])
+    await new Promise((resolve) => (tx.oncomplete = resolve))
+    slot.close()
+    const rec = (await (await new IndexedDbStorageProvider().open('old', 'a')).load())!
+    expect(rec.durable.hardState).toEqual({ term: 5, vote: 'a', commit: 2 })
+    expect(rec.durable.entries).toEqual(entries(1, 3, 5))
+    const room = await openRaw(databaseName('old'))
+    for (const store of ['hardStates', 'snapshots', 'entries']) expect(await getAll(room, store)).toEqual([])
+    room.close()
+  })
+
+  it('destroy unlists the slot and empties its database (with any schema-1 leftovers)', async () => {
+    freshProfile()
+    await writeSchema1('r', { a: { hardState: { term: 1, vote: 'a', commit: 0 } }, b: {} })
+    const provider = new IndexedDbStorageProvider()
+    const a = await provider.open('r', 'a')
+    await a.destroy()
+    expect((await provider.listMembers('r')).map((m) => m.member)).toEqual(['b'])
+    for (const name of [databaseName('r'), slotDatabaseName('r', 'a')]) {
+      const db = await openRaw(name)
+      for (const store of ['hardStates', 'snapshots', 'entries']) expect(await getAll(db, store)).toEqual([])
+      db.close()
+    }
+    expect(await (await provider.open('r', 'a')).load()).toBeNull()
   })
 
   it('appends without a range delete; deletes only to cut a conflicting suffix (also one stored before a reload)', async () => {
@@ -173,37 +306,42 @@ describe('IndexedDbStorageProvider specifics', () => {
     await s.close()
   })
 
-  it('gives way to a newer schema opened elsewhere: closes, and fails with VERSION_CHANGE', async () => {
-    freshProfile()
-    const s = await new IndexedDbStorageProvider().open('r', 'a')
-    await s.save({ meta: meta('a') })
-    const heard = new Promise<StorageError>((resolve) => s.onFailure!(resolve))
-    const upgraded = new Promise<IDBDatabase>((resolve, reject) => {
-      const req = indexedDB.open(databaseName('r'), SCHEMA_VERSION + 1)
-      req.onsuccess = () => resolve(req.result)
-      req.onerror = () => reject(req.error)
+  for (const which of ['room', 'slot'] as const) {
+    it(`gives way to a newer schema of the ${which}'s database opened elsewhere: closes, and fails with VERSION_CHANGE`, async () => {
+      freshProfile()
+      const s = await new IndexedDbStorageProvider().open('r', 'a')
+      await s.save({ meta: meta('a') })
+      const heard = new Promise<StorageError>((resolve) => s.onFailure!(resolve))
+      const upgraded = new Promise<IDBDatabase>((resolve, reject) => {
+        const req = indexedDB.open(which === 'room' ? databaseName('r') : slotDatabaseName('r', 'a'), SCHEMA_VERSION + 1)
+        req.onsuccess = () => resolve(req.result)
+        req.onerror = () => reject(req.error)
+      })
+      const err = await heard
+      expect(err.reason).toBe('VERSION_CHANGE')
+      // the newer connection was not blocked by ours
+      ;(await upgraded).close()
+      await expect(s.save({ entries: entries(1, 1, 1) })).rejects.toBe(err)
     })
-    const err = await heard
-    expect(err.reason).toBe('VERSION_CHANGE')
-    // the newer connection was not blocked by ours
-    ;(await upgraded).close()
-    await expect(s.save({ entries: entries(1, 1, 1) })).rejects.toBe(err)
-  })
+  }
 
-  it('gives way to a delete of the database elsewhere (a reset): closes, and fails with CONNECTION_LOST', async () => {
-    freshProfile()
-    const s = await new IndexedDbStorageProvider().open('r', 'a')
-    await s.save({ meta: meta('a') })
-    const heard = new Promise<StorageError>((resolve) => s.onFailure!(resolve))
-    const deleted = new Promise<void>((resolve, reject) => {
-      const req = indexedDB.deleteDatabase(databaseName('r'))
-      req.onsuccess = () => resolve()
-      req.onerror = () => reject(req.error)
+  for (const which of ['room', 'slot'] as const) {
+    it(`gives way to a delete of the ${which}'s database elsewhere (a reset): closes, and fails with CONNECTION_LOST`, async () => {
+      freshProfile()
+      const s = await new IndexedDbStorageProvider().open('r', 'a')
+      await s.save({ meta: meta('a') })
+      const heard = new Promise<StorageError>((resolve) => s.onFailure!(resolve))
+      const name = which === 'room' ? databaseName('r') : slotDatabaseName('r', 'a')
+      const deleted = new Promise<void>((resolve, reject) => {
+        const req = indexedDB.deleteDatabase(name)
+        req.onsuccess = () => resolve()
+        req.onerror = () => reject(req.error)
+      })
+      expect((await heard).reason).toBe('CONNECTION_LOST')
+      await deleted
+      expect((await indexedDB.databases()).map((d) => d.name)).not.toContain(name)
     })
-    expect((await heard).reason).toBe('CONNECTION_LOST')
-    await deleted
-    expect(await indexedDB.databases()).toEqual([])
-  })
+  }
 
   it('refuses to open a database a newer version of the code already upgraded (VERSION_CHANGE)', async () => {
     const profile = freshProfile()
