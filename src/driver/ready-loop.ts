@@ -158,9 +158,13 @@ export class ReadyLoop {
     if (rd.snapshot !== null) this.applier.install(rd.snapshot, true)
     for (const e of rd.committedEntries) this.applier.apply(e)
     raft.advance(rd)
-    // a leader we just learned of hears our session's open now (after the
-    // advance: the core takes the proposal into its next Ready)
-    if ((rd.softState?.lead ?? null) !== null && !ctx.stopped) this.sessions.own.leaderKnown()
+    // a leader we just learned of hears our session's open, and gets our
+    // writes in flight, now (after the advance: the core takes a proposal
+    // into its next Ready), not at the next tick
+    if ((rd.softState?.lead ?? null) !== null && !ctx.stopped) {
+      this.sessions.own.leaderKnown()
+      this.sessions.requests.leaderKnown()
+    }
     this.sessions.reads.onReadStates(rd.readStates)
     this.sessions.reads.onApplied()
     if (term !== ctx.term) {

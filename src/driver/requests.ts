@@ -192,6 +192,25 @@ export class RequestPipeline {
   }
 
   /**
+   * A leader became known (the Ready loop, as it learns one): what was handed
+   * to an earlier leadership, or waited for any leader, goes to it now rather
+   * than at the next tick. The tick would send it too, up to tickMs (100 ms in
+   * a tab) later: after a leader tab closed, its successor led ~40 ms after
+   * the close while the survivors' writes in flight waited for their tick
+   * (bench flight records: the first write after the close committed at ~100
+   * ms). What the leadership already has is not sent again, and what ran out
+   * of time is left to the tick, which fails it.
+   */
+  leaderKnown(): void {
+    const now = this.route.now()
+    const leadership = this.route.leadership?.()
+    for (const p of this.pending.values()) {
+      if (now >= p.deadline) continue
+      if (p.sentAt === null || leadership === undefined || p.sentTo !== leadership) this.send(p)
+    }
+  }
+
+  /**
    * This member cannot reach a quorum and its writes fail fast (WhenNoQuorum
    * 'fail'): everything pending fails with NO_QUORUM now. A write never
    * handed to a leader surely did not apply (no `outcome`). One handed over

@@ -49,6 +49,30 @@ describe('request pipeline: resends on a leader change', () => {
   })
 })
 
+describe('request pipeline: a leader becomes known', () => {
+  it('writes handed to an earlier leadership, and writes that waited for any, go to the new one at once; what it has is not sent again', () => {
+    let leadership: string | null = 'm1@2'
+    const h = harness({ leadership: () => leadership })
+    void h.pipeline.write(check, false)
+    expect(h.sent.map((c) => c.seq)).toEqual([1])
+    // the same leadership: nothing to resend
+    h.pipeline.leaderKnown()
+    expect(h.sent.map((c) => c.seq)).toEqual([1])
+    // no leader for a while: a new write cannot go out
+    h.setLeader(false)
+    leadership = null
+    void h.pipeline.write(check, false)
+    expect(h.sent.map((c) => c.seq)).toEqual([1])
+    // a new leader: the write of the old leadership and the one that waited go now, before any tick
+    h.setLeader(true)
+    leadership = 'm2@3'
+    h.pipeline.leaderKnown()
+    expect(h.sent.map((c) => c.seq)).toEqual([1, 1, 2])
+    h.pipeline.leaderKnown()
+    expect(h.sent.map((c) => c.seq)).toEqual([1, 1, 2])
+  })
+})
+
 describe('request pipeline (exactly-once numbering)', () => {
   it('numbers writes 1, 2, 3 and resolves each when its own (session, seq) is applied', async () => {
     const h = harness()
