@@ -186,7 +186,7 @@ export class RequestPipeline {
       }
       // the leader change a tick reports may be one this write already went to
       // (a session opened as soon as its leader was known flushes at once)
-      const moved = leaderChanged && (this.route.leadership === undefined || p.sentTo !== this.route.leadership())
+      const moved = leaderChanged && this.notWithLeadership(p)
       if (moved || p.sentAt === null || now - p.sentAt >= this.timings.retryMs) this.send(p)
     }
   }
@@ -203,11 +203,16 @@ export class RequestPipeline {
    */
   leaderKnown(): void {
     const now = this.route.now()
-    const leadership = this.route.leadership?.()
     for (const p of this.pending.values()) {
       if (now >= p.deadline) continue
-      if (p.sentAt === null || leadership === undefined || p.sentTo !== leadership) this.send(p)
+      if (p.sentAt === null || this.notWithLeadership(p)) this.send(p)
     }
+  }
+
+  /** `p` was not handed to the current leadership (without a way to tell
+   *  leaderships apart, every leader change counts as a move). */
+  private notWithLeadership(p: PendingWrite): boolean {
+    return this.route.leadership === undefined || p.sentTo !== this.route.leadership()
   }
 
   /**
