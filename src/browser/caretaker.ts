@@ -11,7 +11,9 @@
 //   - once our own member's configuration no longer counts its vote (removed,
 //     or demoted to a learner), it stops, says 'leaving' a last time, its
 //     session is closed and its slot destroyed (a retired member's slot is
-//     never run again).
+//     never run again);
+//   - if the member's own tab comes back (a reload slower than the grace,
+//     reclaim.ts), it stops at once and lets that tab have the member.
 import { MeshError } from '../shared/errors'
 import type { Storage, StorageProvider } from '../storage/types'
 import type { MeshTransport } from '../transport/mesh-transport'
@@ -31,6 +33,8 @@ export interface CaretakerOptions {
   member: Omit<MemberOptions, 'hello' | 'storage' | 'transport' | 'visible' | 'bootstrap'>
   /** aborted when this tab closes */
   signal: AbortSignal
+  /** aborted when the member's own tab asks for it back (a reload, reclaim.ts): stop without retiring it */
+  reclaimed?: AbortSignal
   /** how often the caretaker re-announces and checks retirement (default 500 ms) */
   roundMs?: number
   /** called once the member runs (its storage loaded, its transport open), with the member */
@@ -40,7 +44,9 @@ export interface CaretakerOptions {
 const isVoter = (m: Member, id: string): boolean => m.conf.voters.includes(id) || m.conf.votersOutgoing.includes(id)
 
 /** Run the member until it is retired or the tab closes. */
-export async function runCaretaker(opts: CaretakerOptions): Promise<'retired' | 'tab-closed'> {
+export type CaretakerOutcome = 'retired' | 'tab-closed' | 'reclaimed'
+
+export async function runCaretaker(opts: CaretakerOptions): Promise<CaretakerOutcome> {
   const id = opts.hello.member
   const storage = reopenableSlot(opts.provider, opts.room, id, await opts.provider.open(opts.room, id))
   const transport = opts.openTransport(opts.hello)
@@ -63,8 +69,12 @@ export async function runCaretaker(opts: CaretakerOptions): Promise<'retired' | 
       }
     }
   }
-  const outcome = await new Promise<'retired' | 'tab-closed'>((resolve) => {
+  const outcome = await new Promise<CaretakerOutcome>((resolve) => {
     const round = (): void => {
+      if (opts.reclaimed?.aborted === true) {
+        resolve('reclaimed')
+        return
+      }
       if (opts.signal.aborted || member.isStopped) {
         resolve('tab-closed')
         return
@@ -81,8 +91,17 @@ export async function runCaretaker(opts: CaretakerOptions): Promise<'retired' | 
       setTimeout(round, opts.roundMs ?? 500)
     }
     opts.signal.addEventListener('abort', () => resolve('tab-closed'), { once: true })
+    opts.reclaimed?.addEventListener('abort', () => resolve('reclaimed'), { once: true })
     round()
   })
+  if (outcome === 'reclaimed') {
+    // its own tab runs it again in a moment, from this slot: no 'leaving', no
+    // report of its death — only the lock, once we let go, goes to that tab
+    member.stop(new MeshError('CLOSED', 'its own tab took the member back'))
+    await transport.close()
+    await storage.close()
+    return outcome
+  }
   if (outcome === 'retired') opts.primary.closeSessions([member.sessionId])
   member.stop(new MeshError('CLOSED', outcome === 'retired' ? 'the member was retired' : 'the tab closed'))
   // the last word on every link (links are ordered): a 'join' the member sent

@@ -11,7 +11,8 @@
 //      if the dead member led, our member stops waiting for it (an election
 //      starts now);
 //   2. we let go of the lock and give a reloading tab `graceMs` to take its
-//      member back (identity.ts waits for it);
+//      member back (identity.ts waits for it) — `reloadGraceMs` when its page
+//      said it reloads (reclaim.ts);
 //   3. if the lock is still free after that: a voter is taken over (same
 //      IndexedDB slot, same log, lock now ours) so closing tabs never costs
 //      quorum, until membership policy retires it; anything else is reported
@@ -38,8 +39,9 @@ export interface DeathWatchHost {
   isVoter(member: string): boolean
   /** some tab runs `member` now: we have a live link to it */
   linked(member: string): boolean
-  /** run `member` in this tab; resolves once it is retired or this tab closes. The lock is released after. */
-  takeOver(member: string, lock: HeldLock): Promise<void>
+  /** run `member` in this tab; resolves once it is retired or this tab closes ('ended'), or once its own tab
+   *  asked for it back ('given-back', reclaim.ts). The lock is released after. */
+  takeOver(member: string, lock: HeldLock): Promise<'ended' | 'given-back'>
   /** a certificate was processed (diagnostics, tests) */
   onCertificate?(e: { member: string; sessions: string[]; outcome: 'reclaimed' | 'taken-over' | 'reported-gone' }): void
 }
@@ -47,6 +49,8 @@ export interface DeathWatchHost {
 export interface DeathWatchOptions {
   /** how long a freed member stays free for a reloading tab before we act on it (default 1500 ms) */
   graceMs?: number
+  /** how long a freed member stays free when its page said it reloads (reclaim.ts; default 10 000 ms) */
+  reloadGraceMs?: number
   /** how often the slot list is re-read for members opened by new tabs (default 2000 ms) */
   refreshMs?: number
   /**
@@ -72,6 +76,9 @@ type WatchState =
 export class DeathWatch {
   private readonly states = new Map<string, WatchState>()
   private readonly graceMs: number
+  private readonly reloadGraceMs: number
+  /** members whose page said it reloads; the member's next certificate reads (and clears) it */
+  private readonly reloading = new Set<string>()
   private readonly refreshMs: number
   /** slots free when this tab opened, not yet certified (DeathWatchOptions.vacantAtStart) */
   private readonly vacantAtStart: Set<string>
@@ -83,6 +90,7 @@ export class DeathWatch {
     opts: DeathWatchOptions = {},
   ) {
     this.graceMs = opts.graceMs ?? 1500
+    this.reloadGraceMs = Math.max(this.graceMs, opts.reloadGraceMs ?? 10_000)
     this.refreshMs = opts.refreshMs ?? 2000
     this.vacantAtStart = new Set(opts.vacantAtStart ?? [])
   }
@@ -114,6 +122,18 @@ export class DeathWatch {
     if (this.stopped || member === this.host.self) return
     const st = this.states.get(member)
     if (st === undefined || st.kind === 'vacant') void this.scan()
+  }
+
+  /**
+   * `member`'s page is reloading (it said so on `pageswap`, reclaim.ts): its
+   * next certificate waits reloadGraceMs, not graceMs, for the new page to
+   * take the member back — a page that loads slowly would otherwise find its
+   * member taken over, and soon retired. Heard before the lock frees, or
+   * during the grace: only its end reads it.
+   */
+  heardReload(member: string): void {
+    if (this.stopped || member === this.host.self) return
+    this.reloading.add(member)
   }
 
   /** Read the slot list now and again every refreshMs. */
@@ -168,6 +188,8 @@ export class DeathWatch {
 
   private async afterGrace(member: string, sessions: string[]): Promise<void> {
     await new Promise((r) => setTimeout(r, this.graceMs))
+    // a page says it reloads just before it goes (pageswap): this death is that reload
+    if (this.reloading.delete(member)) await new Promise((r) => setTimeout(r, this.reloadGraceMs - this.graceMs))
     if (this.stopped) return
     const lock = await acquireLock(this.host.locks, memberLockName(this.host.room, member), { ifAvailable: true })
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may have run during the await
@@ -188,10 +210,16 @@ export class DeathWatch {
     }
     if (this.host.isVoter(member)) {
       this.host.onCertificate?.({ member, sessions, outcome: 'taken-over' })
+      let outcome: 'ended' | 'given-back' = 'ended'
       try {
-        await this.host.takeOver(member, lock)
+        outcome = await this.host.takeOver(member, lock)
       } finally {
         lock.release()
+      }
+      // its own tab runs it again (its request for the lock is queued before ours): watch for its next death
+      if (outcome === 'given-back' && !this.stopped) {
+        this.watch(member)
+        return
       }
     } else {
       lock.release()

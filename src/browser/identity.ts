@@ -7,7 +7,8 @@
 // certificate (invariant 5, see browser-death-watch.ts).
 //
 // Which member a tab runs, first match wins:
-//   1. the member this tab ran before a reload (remembered in sessionStorage);
+//   1. the member this tab ran before a reload (remembered in sessionStorage;
+//      a caretaker that runs it meanwhile is asked to give it back, reclaim.ts);
 //   2. a slot of this browser for the room whose lock is free (its tab died);
 //   3. a new member: a fresh key pair, the id derived from its public key
 //      (src/wire/member-key.ts), so it is never reused by another browser and
@@ -26,6 +27,8 @@ import { MEMBER_ID_PATTERN } from '../wire/limits'
 import { createMemberKey } from '../wire/member-key'
 import type { MemberKey } from '../wire/member-key'
 import type { MemberKeyStore } from '../driver/member-keys'
+import { keepAsking } from './reclaim'
+import type { ReclaimRequests } from './reclaim'
 
 /** The part of `navigator.locks` we use (injectable for tests). */
 export type LockManagerLike = Pick<LockManager, 'request'>
@@ -107,8 +110,10 @@ export interface ChooseMemberOptions {
   keys: MemberKeyStore
   /** sessionStorage: survives a reload of this tab, not shared with other tabs */
   tabStore: Storage | null
-  /** how long a reloaded tab waits for its previous page to let go of its lock (default 1500 ms) */
+  /** how long a reloaded tab waits for its previous page (or a caretaker it asked) to let go of its lock (default 3000 ms) */
   reloadWaitMs?: number
+  /** where a reloaded tab asks a caretaker of its member to give it back (reclaim.ts); default: nowhere */
+  reclaim?: Pick<ReclaimRequests, 'ask'>
   /** is this page a reload (default: the Navigation Timing entry says so). A
    *  remembered member that is not a reload (a duplicated tab copies
    *  sessionStorage) is taken only if its lock is free at once. */
@@ -141,6 +146,22 @@ export async function keyedSlots(provider: StorageProvider, keys: MemberKeyStore
   return out
 }
 
+/**
+ * Is `member`'s slot still in the room, now that we hold its lock? The list
+ * was read before: a caretaker may have retired the member meanwhile (it
+ * destroys the slot, then lets go of the lock), and a retired member is never
+ * run again. If it is gone, the lock is let go.
+ */
+async function stillListed(provider: StorageProvider, room: string, member: string, lock: HeldLock): Promise<boolean> {
+  let listed = false
+  try {
+    listed = (await provider.listMembers(room)).some((meta) => meta.member === member)
+  } finally {
+    if (!listed) lock.release()
+  }
+  return listed
+}
+
 /** Pick and lock the member this tab runs. Call under the room's bootstrap lock. */
 export async function chooseMember(opts: ChooseMemberOptions): Promise<ChosenMember> {
   const { room, locks } = opts
@@ -161,13 +182,16 @@ export async function chooseMember(opts: ChooseMemberOptions): Promise<ChosenMem
     // the previous page of this tab may still be letting go; a duplicated
     // tab (same sessionStorage) finds it held by a live tab and moves on
     const reload = opts.isReload ?? navigationIsReload()
-    const lock = await acquireLock(locks, memberLockName(room, previous), reload ? { waitMs: opts.reloadWaitMs ?? 1500 } : { ifAvailable: true })
-    if (lock !== null) return { member: previous, key: previousKey, lock, source: 'reload', others: othersThan(previous), keyKept: Promise.resolve() }
+    // a survivor may run it as a caretaker already (our page loaded slower than its grace): ask for it back
+    const stopAsking = reload && opts.reclaim !== undefined ? keepAsking(opts.reclaim, previous) : () => undefined
+    const lock = await acquireLock(locks, memberLockName(room, previous), reload ? { waitMs: opts.reloadWaitMs ?? 3000 } : { ifAvailable: true }).finally(stopAsking)
+    if (lock !== null && (await stillListed(opts.provider, room, previous, lock)))
+      return { member: previous, key: previousKey, lock, source: 'reload', others: othersThan(previous), keyKept: Promise.resolve() }
   }
   for (const [member, key] of keys) {
     if (member === previous) continue
     const lock = await acquireLock(locks, memberLockName(room, member), { ifAvailable: true })
-    if (lock === null) continue
+    if (lock === null || !(await stillListed(opts.provider, room, member, lock))) continue
     remember(member)
     return { member, key, lock, source: 'free-slot', others: othersThan(member), keyKept: Promise.resolve() }
   }

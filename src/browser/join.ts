@@ -35,6 +35,8 @@ import { BROWSER_TIMING } from '../driver/options'
 import type { PageLifecycle } from './visibility'
 import { DeathWatch } from './death-watch'
 import { reopenableSlot, runCaretaker } from './caretaker'
+import { openReclaimRequests } from './reclaim'
+import type { ReclaimRequests } from './reclaim'
 import { listenBeforeFounding } from './founding'
 import { openBrowserTransport } from './transport'
 import type { BrowserTransportOptions } from './transport'
@@ -193,13 +195,22 @@ async function runTab(o: TabRun, into?: AssembledMesh): Promise<AssembledMesh> {
   let lifecycle: PageLifecycle | null = null
   let deathWatch: DeathWatch | null = null
   const tabClosing = new AbortController()
+  // a reload asks through it for its member back; our caretakers hear such asks (reclaim.ts)
+  const reclaim = openReclaimRequests(room)
+  tabClosing.signal.addEventListener('abort', () => reclaim.close(), { once: true })
   // a page's first Web Lock and its first IndexedDB request each wait for the
   // browser to connect the page to its storage (tens of ms on a busy machine):
   // side by side, not one after the other. Only a read, its result unused:
   // the slots are listed again under the room lock, where the choice is made.
   void keyedSlots(provider, keys, room).catch(() => undefined)
-  const roomLock = await acquireLock(locks, bootstrapLockName(room))
-  if (roomLock === null) throw new MeshError('BAD_ARGUMENTS', 'could not take the room lock')
+  const roomLock = await acquireLock(locks, bootstrapLockName(room)).catch((err: unknown) => {
+    reclaim.close()
+    throw err
+  })
+  if (roomLock === null) {
+    reclaim.close()
+    throw new MeshError('BAD_ARGUMENTS', 'could not take the room lock')
+  }
   o.mark('room-lock')
   let started: StartedMember
   try {
@@ -210,6 +221,7 @@ async function runTab(o: TabRun, into?: AssembledMesh): Promise<AssembledMesh> {
       keys,
       openTransport,
       listenFirst: o.listenFirst,
+      reclaim,
       mark: o.mark,
       browser: o.browser,
       member: { ...settings, hello: { member: '', tab, browser: '' }, visible: () => lifecycle?.visible() ?? true },
@@ -222,6 +234,9 @@ async function runTab(o: TabRun, into?: AssembledMesh): Promise<AssembledMesh> {
       },
       ...(into === undefined ? {} : { into }),
     })
+  } catch (err) {
+    reclaim.close()
+    throw err
   } finally {
     roomLock.release()
   }
@@ -252,12 +267,17 @@ async function runTab(o: TabRun, into?: AssembledMesh): Promise<AssembledMesh> {
       linked: (id) => transport.links().has(id),
       takeOver: async (id) => {
         const key = await keys.get(room, id)
-        if (key === null) return // no key, no member to run (listSlots leaves such slots out)
+        if (key === null) return 'ended' // no key, no member to run (listSlots leaves such slots out)
         caretaking.add(id)
+        // its own tab came back (a reload slower than the grace): it gets the member
+        const reclaimed = new AbortController()
+        const offReclaim = reclaim.listen((asked) => {
+          if (asked === id) reclaimed.abort()
+        })
         try {
           // a caretaker's member draws from a PRNG of its own
           const caretaken = { ...settings, scheduler: realClock, random: seededRandom() }
-          await runCaretaker({
+          const outcome = await runCaretaker({
             room,
             hello: { member: id, tab: randomId('t'), browser },
             provider,
@@ -265,6 +285,7 @@ async function runTab(o: TabRun, into?: AssembledMesh): Promise<AssembledMesh> {
             primary: member,
             member: caretaken,
             signal: tabClosing.signal,
+            reclaimed: reclaimed.signal,
             // its vote is back within reach: a leaderless member need not wait
             // out an election timeout; and should our member's log be behind
             // its own, it refuses our member and campaigns itself
@@ -273,7 +294,9 @@ async function runTab(o: TabRun, into?: AssembledMesh): Promise<AssembledMesh> {
               campaignOnceLinked(transport, member, id)
             },
           })
+          return outcome === 'reclaimed' ? 'given-back' : 'ended'
         } finally {
+          offReclaim()
           caretaking.delete(id)
         }
       },
@@ -289,11 +312,16 @@ async function runTab(o: TabRun, into?: AssembledMesh): Promise<AssembledMesh> {
     },
     frozen: () => member.pageFrozen(),
     resumed: () => member.pageResumed(),
+    // the other tabs leave our member free longer: the new page takes it back
+    reloading: () => reclaim.announceReload(member.id),
   })
   member.visibilityChanged()
+  const watch = deathWatch
+  // a tab of this browser reloading: its member is left free longer
+  const offReloads = reclaim.onReload((id) => watch.heardReload(id))
+  tabClosing.signal.addEventListener('abort', offReloads, { once: true })
   deathWatch.start()
   // a new tab of this browser linked to us: watch its slot now, not at the next read of the list
-  const watch = deathWatch
   const offLinks = transport.onLink((_link, hello) => {
     if (hello.browser === browser) watch.linkedUp(hello.member)
   })
@@ -364,6 +392,8 @@ async function startMember(o: {
   openTransport: (hello: PeerHello, key: MemberKey) => MeshTransport
   /** listen for peers before founding a cluster (signaling given, or tab-private memory storage) */
   listenFirst: boolean
+  /** where a reload asks a caretaker of its member to give it back */
+  reclaim: ReclaimRequests
   mark: JoinMarker
   /** the browser id for the member's hello (awaited once the slot is chosen) */
   browser: Promise<string>
@@ -374,7 +404,7 @@ async function startMember(o: {
   into?: AssembledMesh
 }): Promise<StartedMember> {
   // a new member's key is written while its storage and transport open (awaited before its first save)
-  const chosen = await chooseMember({ room: o.room, locks: o.locks, provider: o.provider, keys: o.keys, tabStore: safeStorage(() => globalThis.sessionStorage), keepKeyLater: true })
+  const chosen = await chooseMember({ room: o.room, locks: o.locks, provider: o.provider, keys: o.keys, tabStore: safeStorage(() => globalThis.sessionStorage), keepKeyLater: true, reclaim: o.reclaim })
   o.mark('slot-lock')
   const cleanup: (() => Promise<void> | void)[] = [() => chosen.lock.release()]
   try {

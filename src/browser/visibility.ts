@@ -26,6 +26,9 @@
 //     leader hands off as on hidden; the frozen tab costs no quorum (the others
 //     elect, PreVote and CheckQuorum as above), and on `resume` it ticks at
 //     once: heartbeats, its session keepalive, a join to the new leader.
+//   - `pageswap` whose activation is a reload: the tab tells its browser's
+//     other tabs its member comes back (reclaim.ts), so they leave it free
+//     longer than for a close;
 //   - `pagehide` with `persisted` (the page goes into the back/forward cache)
 //     closes the mesh like any pagehide: the page may never come back, and a
 //     cached page holds no Web Lock and no link. On `pageshow` with
@@ -44,6 +47,8 @@ export interface PageLifecycleHandlers {
   visibilityChanged(): void
   /** the page is being unloaded (closed, reloaded, navigated away, or put in the bfcache: `persisted`) */
   pageHide(persisted: boolean): void
+  /** the page is being replaced by a reload of itself (`pageswap` whose activation is a reload; before pageHide) */
+  reloading?(): void
   /** the page is about to be frozen (no task runs until `resumed`) */
   frozen(): void
   /** the page runs again after a freeze */
@@ -56,10 +61,15 @@ export function watchPageLifecycle(handlers: PageLifecycleHandlers, doc: Documen
   const onPageHide = (e: Event): void => handlers.pageHide(persisted(e))
   const onFreeze = (): void => handlers.frozen()
   const onResume = (): void => handlers.resumed()
+  // the Navigation API's activation says what replaces the page; absent (an older browser) it says nothing
+  const onPageSwap = (e: Event): void => {
+    if ((e as Event & { activation?: { navigationType?: string } | null }).activation?.navigationType === 'reload') handlers.reloading?.()
+  }
   doc.addEventListener('visibilitychange', onVisibility)
   doc.addEventListener('freeze', onFreeze)
   doc.addEventListener('resume', onResume)
   win.addEventListener('pagehide', onPageHide)
+  win.addEventListener('pageswap', onPageSwap)
   return {
     visible: () => doc.visibilityState !== 'hidden',
     dispose: () => {
@@ -67,6 +77,7 @@ export function watchPageLifecycle(handlers: PageLifecycleHandlers, doc: Documen
       doc.removeEventListener('freeze', onFreeze)
       doc.removeEventListener('resume', onResume)
       win.removeEventListener('pagehide', onPageHide)
+      win.removeEventListener('pageswap', onPageSwap)
     },
   }
 }

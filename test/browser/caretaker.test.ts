@@ -11,6 +11,7 @@ import * as prng from 'lib0/prng'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { MeshError } from '../../src/shared/errors'
 import { runCaretaker } from '../../src/browser/caretaker'
+import type { CaretakerOutcome } from '../../src/browser/caretaker'
 import { Member } from '../../src/driver/member'
 import { DEFAULT_SESSION_TIMEOUT_MS } from '../../src/driver/options'
 import type { Clock } from '../../src/shared/clock'
@@ -54,19 +55,27 @@ async function cluster() {
     }
     expect(done()).toBe(true)
   }
+  /** both clocks forward by `ms` */
+  const advance = async (ms: number): Promise<void> => {
+    for (let t = 0; t < ms; t += 10) {
+      clock.advance(10)
+      await vi.advanceTimersByTimeAsync(10)
+      await settle()
+    }
+  }
   await runUntil(() => m1.leader !== null && m2.leader === m1.leader && m3.leader === m1.leader)
-  return { hub, base, thisBrowser, m1, m2, m3, runUntil }
+  return { hub, base, thisBrowser, m1, m2, m3, runUntil, advance }
 }
 
 type Cluster = Awaited<ReturnType<typeof cluster>>
 
 /** m2's tab dies (its member stops without a word, its links drop), and m1's tab takes m2 over. */
-function takeOverM2(c: Cluster, signal: AbortSignal) {
+function takeOverM2(c: Cluster, signal: AbortSignal, reclaimed?: AbortSignal) {
   c.m2.stop(new MeshError('CLOSED', 'the tab died'))
   c.hub.disconnect('m2')
   // the death certificate closes the dead tab's session at once (death-watch.test.ts)
   c.m1.closeSessions(c.m1.tree.sessions().filter((s) => s.startsWith('m2.')))
-  let outcome: 'retired' | 'tab-closed' | null = null
+  let outcome: CaretakerOutcome | null = null
   const running = runCaretaker({
     room,
     hello: { member: 'm2', tab: 't-m2-caretaken', browser: 'b1' },
@@ -76,6 +85,7 @@ function takeOverM2(c: Cluster, signal: AbortSignal) {
     primary: c.m1,
     member: c.base,
     signal,
+    ...(reclaimed === undefined ? {} : { reclaimed }),
     roundMs: ROUND_MS,
   }).then((o) => (outcome = o))
   return { running, outcome: () => outcome }
@@ -122,5 +132,28 @@ describe('caretaker', () => {
     expect(c.hub.online()).not.toContain('m2')
     expect(c.m1.conf.voters).toContain('m2')
     expect(await slotsOf(c.thisBrowser)).toEqual(['m1', 'm2'])
+  })
+
+  it('gives the member back when its own tab asks (a reload slower than the grace): not retired, slot and vote kept, and the tab runs it again', async () => {
+    const c = await cluster()
+    const tabClosing = new AbortController()
+    const reclaimed = new AbortController()
+    const caretaker = takeOverM2(c, tabClosing.signal, reclaimed.signal)
+    await c.runUntil(() => c.hub.online().includes('m2'), 1_000)
+    reclaimed.abort()
+    await c.runUntil(() => caretaker.outcome() !== null, 5_000)
+    await caretaker.running
+    expect(caretaker.outcome()).toBe('reclaimed')
+    expect(c.hub.online()).not.toContain('m2')
+    // the slot is whole, so the reloaded tab runs the member from its log
+    expect(await slotsOf(c.thisBrowser)).toEqual(['m1', 'm2'])
+    const back = new Member({ ...c.base, hello: { member: 'm2', tab: 't-m2-reloaded', browser: 'b1' }, storage: await c.thisBrowser.open(room, 'm2'), transport: c.hub.connect({ member: 'm2', tab: 't-m2-reloaded', browser: 'b1' }), bootstrap: false })
+    await back.start()
+    await c.runUntil(() => back.leader !== null && back.leader === c.m1.leader, 10_000)
+    // the caretaker said no 'leaving' for it: well past the rounds that would have retired it, it is still a voter
+    await c.advance(10 * ROUND_MS)
+    expect(c.m1.conf.voters).toContain('m2')
+    expect(c.m3.conf.voters).toContain('m2')
+    back.stop(new MeshError('CLOSED', 'test over'))
   })
 })

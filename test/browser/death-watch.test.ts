@@ -29,7 +29,7 @@ class SurvivorHost implements DeathWatchHost {
   readonly closed: Array<{ sessions: string[]; lockHolder: string | null }> = []
   readonly gone: string[] = []
   readonly certificates: Certificate[] = []
-  readonly takeOvers: Array<{ member: string; lock: HeldLock; lockHolder: string | null; finish: () => void }> = []
+  readonly takeOvers: Array<{ member: string; lock: HeldLock; lockHolder: string | null; finish: (how?: 'ended' | 'given-back') => void }> = []
   listFails = 0
 
   constructor(
@@ -68,8 +68,8 @@ class SurvivorHost implements DeathWatchHost {
   linked(member: string): boolean {
     return this.links.has(member)
   }
-  takeOver(member: string, lock: HeldLock): Promise<void> {
-    return new Promise((finish) => this.takeOvers.push({ member, lock, lockHolder: this.browser.holder(lock.name), finish }))
+  takeOver(member: string, lock: HeldLock): Promise<'ended' | 'given-back'> {
+    return new Promise((resolve) => this.takeOvers.push({ member, lock, lockHolder: this.browser.holder(lock.name), finish: (how = 'ended') => resolve(how) }))
   }
   onCertificate(e: Certificate): void {
     this.certificates.push(e)
@@ -187,6 +187,56 @@ describe('death watch: after the grace', () => {
     rerun.die()
     await settle()
     expect(b.closed).toHaveLength(2)
+  })
+
+  it('a member whose page said it reloads is left free for reloadGraceMs, not graceMs: a slow new page still finds it free', async () => {
+    const browser = new FakeBrowserLocks()
+    const a = await tabRunning(browser, 'mA')
+    const b = new SurvivorHost('mB', browser.tab(), browser)
+    b.slots = ['mA', 'mB']
+    b.voters.add('mA')
+    const watch = new DeathWatch(b, { graceMs: GRACE, reloadGraceMs: 4 * GRACE, refreshMs: REFRESH })
+    watches.push(watch)
+    watch.start()
+    await settle()
+    // pageswap of a reload comes just before the page goes
+    watch.heardReload('mA')
+    a.die()
+    await settle()
+    await vi.advanceTimersByTimeAsync(4 * GRACE - 1)
+    expect(b.takeOvers).toEqual([])
+    expect(browser.holder(memberLockName(room, 'mA'))).toBeNull()
+    // the slow page takes it back within the longer grace
+    const reloaded = await tabRunning(browser, 'mA')
+    await vi.advanceTimersByTimeAsync(1)
+    expect(b.certificates.map((c) => c.outcome)).toEqual(['reclaimed'])
+    // the notice was for that death only: the next one waits the usual grace
+    reloaded.die()
+    await settle()
+    await vi.advanceTimersByTimeAsync(GRACE)
+    expect(b.takeOvers.map((t) => t.member)).toEqual(['mA'])
+  })
+
+  it("gives a taken-over voter back to its own tab (a reload slower than the grace) and watches that tab's death", async () => {
+    const { browser, a, b, watch } = await twoTabs()
+    b.voters.add('mA')
+    a.die()
+    await settle()
+    await vi.advanceTimersByTimeAsync(GRACE)
+    expect(b.takeOvers.map((t) => t.member)).toEqual(['mA'])
+    // the reloaded page queues for the lock and asks for it back: the caretaker stops
+    const reloaded = browser.tab()
+    const back = acquireLock(reloaded.locks, memberLockName(room, 'mA'))
+    b.takeOvers[0]!.finish('given-back')
+    expect(await back).not.toBeNull()
+    expect(browser.holder(memberLockName(room, 'mA'))).toBe(reloaded.name)
+    // watched again at once (not left vacant until a link or a refresh): its next death is heard
+    await settle()
+    expect(watch.watched()).toEqual(['mA'])
+    b.sessions.set('mA', ['mA.3'])
+    reloaded.die()
+    await settle()
+    expect(b.closed.map((c) => c.sessions).at(-1)).toEqual(['mA.3'])
   })
 
   it('a reopening tab takes a voter whose slot was free at its start over at once, on the lock it was granted; a later death waits the grace', async () => {

@@ -7,6 +7,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { MemoryMemberKeyStore } from '../../src/driver/member-keys'
 import { acquireLock, bootstrapLockName, chooseMember, memberLockName } from '../../src/browser/identity'
 import type { ChosenMember } from '../../src/browser/identity'
+import { openReclaimRequests } from '../../src/browser/reclaim'
+import type { ReclaimRequests } from '../../src/browser/reclaim'
 import { MemoryStorageProvider } from '../../src/storage/memory'
 import type { StorageProvider } from '../../src/storage/types'
 import { FakeBrowserLocks, MemoryWebStorage, settle } from './fake-browser'
@@ -39,7 +41,7 @@ interface OpenedTab {
 async function openTab(
   browser: FakeBrowserLocks,
   provider: StorageProvider,
-  opts: { session?: MemoryWebStorage; isReload?: boolean; reloadWaitMs?: number } = {},
+  opts: { session?: MemoryWebStorage; isReload?: boolean; reloadWaitMs?: number; reclaim?: ReclaimRequests } = {},
 ): Promise<OpenedTab> {
   const tab = browser.tab()
   const session = opts.session ?? new MemoryWebStorage()
@@ -53,12 +55,23 @@ async function openTab(
       tabStore: session,
       isReload: opts.isReload ?? false,
       ...(opts.reloadWaitMs === undefined ? {} : { reloadWaitMs: opts.reloadWaitMs }),
+      ...(opts.reclaim === undefined ? {} : { reclaim: opts.reclaim }),
     })
     await recordSlot(provider, chosen.member)
     return { tab, chosen, session }
   } finally {
     bootstrap!.release()
   }
+}
+
+/** A tab's old page is gone, and a survivor of the browser runs its member as a caretaker (holds its lock). */
+async function caretakenAfterReload() {
+  const browser = new FakeBrowserLocks()
+  const provider = new MemoryStorageProvider()
+  const before = await openTab(browser, provider)
+  before.tab.die()
+  const caretaking = (await acquireLock(browser.tab().locks, memberLockName(room, before.chosen.member)))!
+  return { browser, provider, before, caretaking }
 }
 
 afterEach(() => {
@@ -127,6 +140,41 @@ describe('identity: which member a tab runs', () => {
     expect(done!.chosen.source).toBe('new')
     // its wait is withdrawn: the stuck page's member is not handed to it later
     expect(browser.waiting(memberLockName(room, stuck.chosen.member))).toBe(0)
+  })
+
+  it('a reload slower than the grace, whose member a survivor now runs as a caretaker, asks for it back and gets it', async () => {
+    const { browser, provider, before, caretaking } = await caretakenAfterReload()
+    // the caretaker gives it back when asked (join.ts's caretaker does)
+    const caretakerHears = openReclaimRequests(room)
+    const asked: string[] = []
+    caretakerHears.listen((member) => {
+      asked.push(member)
+      caretaking.release()
+    })
+    const asking = openReclaimRequests(room)
+    try {
+      const after = await openTab(browser, provider, { session: before.session, isReload: true, reclaim: asking })
+      expect(after.chosen).toMatchObject({ member: before.chosen.member, source: 'reload' })
+      expect(asked[0]).toBe(before.chosen.member)
+      expect(browser.holder(memberLockName(room, before.chosen.member))).toBe(after.tab.name)
+    } finally {
+      caretakerHears.close()
+      asking.close()
+    }
+  })
+
+  it('a reload whose member was retired (its slot destroyed) while it waited runs another member, not the destroyed one', async () => {
+    const { browser, provider, before, caretaking } = await caretakenAfterReload()
+    // the caretaker retires it (destroys the slot) and then lets go of the lock
+    const reloading = openTab(browser, provider, { session: before.session, isReload: true })
+    await settle()
+    expect(browser.waiting(memberLockName(room, before.chosen.member))).toBe(1)
+    await (await provider.open(room, before.chosen.member)).destroy()
+    caretaking.release()
+    const after = await reloading
+    expect(after.chosen.member).not.toBe(before.chosen.member)
+    expect(after.chosen.source).toBe('new')
+    expect(browser.holder(memberLockName(room, before.chosen.member))).toBeNull()
   })
 
   it('a duplicated tab (same sessionStorage, not a reload) does not wait for the live original and gets its own member', async () => {

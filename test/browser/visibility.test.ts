@@ -40,6 +40,25 @@ describe('watchPageLifecycle', () => {
   })
 })
 
+describe('watchPageLifecycle: a reload', () => {
+  it('calls reloading on pageswap whose activation is a reload; a push, a pageswap without activation (another origin) or a close (no pageswap) say nothing', () => {
+    const p = page()
+    const lifecycle = watchPageLifecycle(
+      { visibilityChanged: () => undefined, pageHide: () => p.calls.push('pagehide'), frozen: () => undefined, resumed: () => undefined, reloading: () => p.calls.push('reloading') },
+      p.doc,
+      p.win,
+    )
+    const swap = (activation: unknown): Event => Object.assign(new Event('pageswap'), { activation })
+    p.win.dispatchEvent(swap({ navigationType: 'push' }))
+    p.win.dispatchEvent(swap(null))
+    p.win.dispatchEvent(swap({ navigationType: 'reload' }))
+    p.win.dispatchEvent(new Event('pagehide'))
+    lifecycle.dispose()
+    p.win.dispatchEvent(swap({ navigationType: 'reload' }))
+    expect(p.calls).toEqual(['reloading', 'pagehide'])
+  })
+})
+
 describe('watchBackForwardCache', () => {
   it('calls back on pageshow with persisted only (a first load is not a restore), until stopped', () => {
     const p = page()

@@ -247,6 +247,34 @@ test('a tab reloads, takes its member back and keeps its data', async ({ context
   await expect.poll(() => exists(b!, '/from-reloaded')).toBe(true)
 })
 
+test("a reload slower than the survivors' grace keeps its member: the old page says it reloads (pageswap), so the others wait for the new one", async ({ context }) => {
+  const [a, b, c] = await threeTabs(context)
+  await create(a!, '/durable', 'across a slow reload')
+  await expect.poll(() => exists(c!, '/durable')).toBe(true)
+  const before = await meshOf(c!)
+  // the new page's script arrives 3 s late (a busy machine, a slow server): the
+  // old page's lock has been free longer than the grace (1.5 s), so a survivor runs the member
+  await c!.route(/\/main\.ts(\?|$)/, async (route) => {
+    await new Promise((r) => setTimeout(r, 3_000))
+    await route.continue()
+  })
+  await c!.reload()
+  await waitForMesh(c!, { timeoutMs: 60_000 })
+  const after = await meshOf(c!)
+  expect(after.id).toBe(before.id)
+  expect((await tabInfo(c!)).source).toBe('reload')
+  // the survivors' certificates end 'reclaimed' once their longer grace is over: nobody took the member over
+  const outcomes = async () => [...(await tabInfo(a!)).certificates, ...(await tabInfo(b!)).certificates].filter((x) => x.member === before.id).map((x) => x.outcome)
+  await expect.poll(outcomes, { timeout: 30_000 }).toContain('reclaimed')
+  expect(await outcomes()).not.toContain('taken-over')
+  // still a voter of the cluster, with its data, and it writes again
+  await expect.poll(() => meshOf(c!).then((v) => v.state), { timeout: 30_000 }).toBe('connected')
+  expect(await text(c!, '/durable')).toBe('across a slow reload')
+  await create(c!, '/from-slow-reload', 'hi')
+  await expect.poll(() => exists(a!, '/from-slow-reload')).toBe(true)
+  expect((await meshOf(a!)).members.find((m) => m.id === before.id)?.voter).toBe(true)
+})
+
 test('all tabs close and a new tab finds the whole tree', async ({ context }) => {
   const room = freshRoom()
   const pages = await threeTabs(context, room)

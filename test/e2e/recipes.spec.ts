@@ -91,7 +91,9 @@ test('five tabs share one lock while a holder crashes mid-write, another reloads
   await waitForMesh(reloaded!)
   await expect.poll(() => meshOf(reloaded!).then((v) => v.state), { timeout: 60_000 }).toBe('connected')
   const after = await meshOf(reloaded!)
-  expect(after.id).toBe(before.id)
+  // how it chose (reload / free-slot / new) and what the others' death watches did, should it not be its own member
+  const why = `reloaded tab chose its member as ${(await tabInfo(reloaded!)).source}; certificates: ${JSON.stringify(await Promise.all(pages.filter((p) => p !== victim && p !== reloaded).map((p) => tabInfo(p).then((i) => i.certificates))))}`
+  expect(after.id, why).toBe(before.id)
   expect(after.sessionId).not.toBe(before.sessionId)
   // at least one more round, so the reloaded tab is seen holding the lock again
   const remaining = Math.max(1, ROUNDS - journal.of('wrote', reloadedTab).length)
