@@ -100,7 +100,7 @@ export async function joinMesh(options: BrowserJoinOptions): Promise<Mesh> {
   const provider: StorageProvider = options.storage === 'memory' ? new MemoryStorageProvider() : new IndexedDbStorageProvider({ durability: options.durability ?? 'strict' })
   // each slot's key goes where the slot goes (identity.ts, member-keys.ts)
   const keys: MemberKeyStore = options.storage === 'memory' ? new MemoryMemberKeyStore() : new IndexedDbMemberKeyStore()
-  const transportOpts: BrowserTransportOptions = { room }
+  const transportOpts: BrowserTransportOptions = { room, locks }
   if (options.signaling !== undefined) transportOpts.signaling = options.signaling
   if (options.iceServers !== undefined) transportOpts.iceServers = options.iceServers
   if (options.secret !== undefined && options.secret !== '') transportOpts.roomKey = await deriveRoomKey(options.secret, room)

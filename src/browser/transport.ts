@@ -8,6 +8,8 @@ import type { Clock } from '../shared/clock'
 import { BroadcastChannelSignaling } from '../transport/broadcast-channel-signaling'
 import { MeshTransport } from '../transport/mesh-transport'
 import { browserPeerFactory } from '../transport/simple-peer-browser'
+import { withTabPipes } from '../transport/tab-pipe'
+import type { PipeLocks } from '../transport/tab-pipe'
 import type { SignalingChannel } from '../transport/signaling'
 import { reportSignalingErrors } from '../transport/signaling-errors'
 import type { PeerHello } from '../transport/types'
@@ -23,6 +25,8 @@ export interface BrowserTransportOptions {
   roomKey?: RoomKey
   /** timers and time of the transport and its signaling (default: real time) */
   clock?: Clock
+  /** Web Locks for tab pipes (default: navigator.locks; absent, tabs link over WebRTC only) */
+  locks?: PipeLocks
 }
 
 /** `identity` is the member's key: `self.member` must be its id. */
@@ -36,7 +40,8 @@ export function openBrowserTransport(self: PeerHello, identity: MemberKey, opts:
     identity,
     room: opts.room,
     signaling: channels,
-    peerFactory: browserPeerFactory,
+    // tabs of this browser link through a pipe, in a millisecond; others over WebRTC
+    peerFactory: withTabPipes(browserPeerFactory, opts.locks ?? pageLocks()),
     ...(opts.iceServers === undefined ? {} : { iceServers: opts.iceServers }),
     ...(opts.roomKey === undefined ? {} : { roomKey: opts.roomKey }),
   })
@@ -44,3 +49,8 @@ export function openBrowserTransport(self: PeerHello, identity: MemberKey, opts:
   return reportSignalingErrors(transport, channels)
 }
 
+
+/** navigator.locks where there is one (a page; not every runtime that loads this module) */
+function pageLocks(): PipeLocks | undefined {
+  return (globalThis.navigator as Partial<Navigator> | undefined)?.locks
+}

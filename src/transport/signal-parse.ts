@@ -3,8 +3,10 @@
 // hand over reaches simple-peer (and through it the browser's WebRTC stack)
 // only once it is one of the shapes simple-peer sends.
 //   { a: attemptId, k: 'knock' }            please initiate to me
-//   { a: attemptId, k: 'sdp', s: <signal> } an offer, answer or candidate
+//   { a: attemptId, k: 'sdp', s: <signal> } an offer, answer or candidate,
+//                                           or a tab pipe's name (tab-pipe.ts)
 import { isPlainObject } from './signaling'
+import { PIPE_NAME } from './tab-pipe'
 
 /** a signal is an SDP or a candidate: a few KiB; more is not one */
 const MAX_SIGNAL_JSON = 12 * 1024
@@ -27,6 +29,7 @@ export function parseSignal(data: unknown): ParsedSignal | null {
     return null
   }
   if (json.length > MAX_SIGNAL_JSON) return null
+  if (s.type === 'pipe') return typeof s.pipe === 'string' && PIPE_NAME.test(s.pipe) ? { a: data.a, k: 'sdp', s } : null
   const okType = s.type === 'offer' || s.type === 'answer' ? typeof s.sdp === 'string' : s.type === 'candidate' ? isPlainObject(s.candidate) : s.renegotiate === true || isPlainObject(s.transceiverRequest)
   return okType ? { a: data.a, k: 'sdp', s } : null
 }

@@ -26,6 +26,8 @@ export interface PeerLike {
   /** the mesh channel, opened with the peer connection (`withMeshChannel`);
    *  absent (test doubles, the simulator's peers): frames use the stream */
   readonly meshChannel?: DataChannelPort
+  /** a peer that picks its own FramePort once connected (tab-pipe.ts: a pipe or WebRTC) */
+  port?(): FramePort
 }
 
 export interface PeerFactoryOptions {
@@ -59,6 +61,7 @@ export function withMeshChannel<P extends PeerLike>(peer: P): P {
 /** A FramePort over a connected simple-peer instance: its mesh channel when it
  *  has one, else its stream. */
 export function simplePeerPort(peer: PeerLike): FramePort {
+  if (peer.port !== undefined) return peer.port()
   const channel = peer.meshChannel
   return channel === undefined ? streamPort(peer) : meshChannelPort(peer, channel)
 }

@@ -1,0 +1,293 @@
+// A link between two tabs of one browser without WebRTC (issue 17: a new
+// tab, a reload, a reopen wait for their first link).
+//
+// Between tabs of one browser a WebRTC connection costs an SDP exchange, ICE,
+// DTLS and SCTP before a frame moves: 150–250 ms of a new tab's join on this
+// machine (bench `lifecycle --diag`: transport-open → first-link). Tabs of one
+// browser (one origin, one profile) can reach each other through a
+// BroadcastChannel in a millisecond. So every attempt also offers a pipe:
+//
+//   - the initiator opens a BroadcastChannel under a fresh random name and
+//     signals the name (`{ type: 'pipe', pipe }`, before WebRTC's offer, over
+//     the same sealed signaling); a peer in another browser opens a channel
+//     of that name that reaches nobody, and WebRTC goes on as before;
+//   - the answerer opens the channel and says 'ready'; the initiator answers
+//     'ack'; each side, having heard the other, is connected: the attempt
+//     connects on the pipe and its WebRTC peer is dropped. Whichever of the
+//     two connects first carries the link, and the other is torn down;
+//   - the hello handshake (member proof, room secret) and link sealing run
+//     on the pipe exactly as on a data channel: it is only a FramePort.
+//
+// A BroadcastChannel says nothing when the tab at the other end dies. Each
+// side therefore holds a Web Lock named after the pipe and its side for the
+// pipe's life, and queues a request for the other side's: the browser grants
+// it when that tab closes the pipe or dies (crash, kill), and the pipe closes
+// then. The lock is requested before the name goes out (the initiator) or
+// before 'ready' (the answerer), so the other side's request always queues
+// behind the holder's.
+//
+// Order: one BroadcastChannel delivers one sender's messages in order, so
+// frames arrive in order and a 'close' after the last frame. Frames that
+// arrive before the link attaches are held for it (bounded, as the data
+// channel port does). The pipe never pushes back (write() is always true):
+// the link's own bound on queued bytes is the only one, and a tab of the same
+// origin is the app itself.
+import type { FramePort } from './link'
+import type { PeerFactory, PeerLike } from './simple-peer-port'
+import { simplePeerPort } from './simple-peer-port'
+import { CLOSED_BY_PEER } from './types'
+
+/** `meshkeeper-pipe:` and 24 hex characters: what a pipe signal may name */
+export const PIPE_NAME = /^meshkeeper-pipe:[0-9a-f]{24}$/
+/** the most received bytes held before the link attaches */
+const MAX_HELD_BYTES = 4 * 1024 * 1024
+
+/** the part of `navigator.locks` a pipe uses */
+export type PipeLocks = Pick<LockManager, 'request'>
+
+type Side = 'i' | 'a'
+type PipeMessage = { from: Side; t: 'ready' | 'ack' | 'close' } | { from: Side; t: 'f'; f: Uint8Array }
+type Events = Parameters<FramePort['attach']>[0]
+
+function randomName(): string {
+  const bytes = new Uint8Array(12)
+  globalThis.crypto.getRandomValues(bytes)
+  return `meshkeeper-pipe:${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`
+}
+
+/** One end of a pipe: the channel, our lock, the watch on the other's. */
+class PipeEnd implements FramePort {
+  private readonly channel: BroadcastChannel
+  private readonly ownLock = new AbortController()
+  private releaseOwn: (() => void) | null = null
+  private readonly watch = new AbortController()
+  private events: Events | null = null
+  private held: Uint8Array[] = []
+  private heldBytes = 0
+  private connected = false
+  private closed = false
+
+  constructor(
+    readonly name: string,
+    private readonly side: Side,
+    private readonly locks: PipeLocks,
+    /** the other side was heard: the pipe carries frames from now on */
+    private readonly onConnect: () => void,
+    /** the pipe ended before or after it connected */
+    private readonly onEnd: (reason: string) => void,
+  ) {
+    // held for the pipe's life: its release (ours, or our tab's death) tells the other side
+    locks
+      .request(`${name}:${side}`, { mode: 'exclusive', signal: this.ownLock.signal }, () =>
+        // granted after the pipe ended (the abort came too late): let it go at once
+        this.closed ? undefined : new Promise<void>((r) => (this.releaseOwn = r)),
+      )
+      .catch(() => undefined)
+    this.channel = new BroadcastChannel(name)
+    this.channel.onmessage = (e: MessageEvent<unknown>) => this.heard(e.data)
+  }
+
+  /** the answerer says it is there */
+  sayReady(): void {
+    this.post({ from: this.side, t: 'ready' })
+  }
+
+  write(frame: Uint8Array): boolean {
+    if (!this.closed) this.post({ from: this.side, t: 'f', f: frame })
+    return true
+  }
+
+  attach(events: Events): void {
+    this.events = events
+    const held = this.held
+    this.held = []
+    this.heldBytes = 0
+    for (const frame of held) events.frame(frame)
+  }
+
+  close(): void {
+    this.end(null)
+  }
+
+  private heard(data: unknown): void {
+    if (this.closed || typeof data !== 'object' || data === null) return
+    const msg = data as Partial<PipeMessage>
+    if (msg.from === this.side || (msg.from !== 'i' && msg.from !== 'a')) return // our own side (another end of ours cannot exist), or junk
+    switch (msg.t) {
+      case 'ready':
+        if (this.side !== 'i' || this.connected) return
+        this.post({ from: this.side, t: 'ack' })
+        this.connect()
+        return
+      case 'ack':
+        if (this.side !== 'a' || this.connected) return
+        this.connect()
+        return
+      case 'close':
+        this.end(CLOSED_BY_PEER)
+        return
+      case 'f': {
+        const frame = (msg as { f?: unknown }).f
+        // anything but bytes is no frame: an empty one, which the link's reassembler refuses (it drops the peer)
+        const bytes = frame instanceof Uint8Array ? frame : new Uint8Array(0)
+        if (!this.connected) return
+        if (this.events !== null) {
+          this.events.frame(bytes)
+          return
+        }
+        this.heldBytes += bytes.length
+        if (this.heldBytes > MAX_HELD_BYTES) {
+          this.end('inbox overflow')
+          return
+        }
+        this.held.push(bytes)
+        return
+      }
+    }
+  }
+
+  private connect(): void {
+    this.connected = true
+    // granted when the other side lets go of its lock: it closed the pipe, or its tab died
+    const other: Side = this.side === 'i' ? 'a' : 'i'
+    this.locks
+      .request(`${this.name}:${other}`, { mode: 'exclusive', signal: this.watch.signal }, () => {
+        this.end(CLOSED_BY_PEER)
+      })
+      .catch(() => undefined)
+    this.onConnect()
+  }
+
+  /** end the pipe: `reason` null is our own close (the other side hears it) */
+  private end(reason: string | null): void {
+    if (this.closed) return
+    this.closed = true
+    if (reason === null) this.post({ from: this.side, t: 'close' })
+    this.channel.close()
+    this.watch.abort()
+    this.ownLock.abort()
+    this.releaseOwn?.()
+    this.held = []
+    const events = this.events
+    if (reason !== null) {
+      events?.close(reason)
+      this.onEnd(reason)
+    }
+  }
+
+  private post(msg: PipeMessage): void {
+    try {
+      this.channel.postMessage(msg)
+    } catch {
+      // closed meanwhile: the end is already under way
+    }
+  }
+}
+
+type Listener = (...args: never[]) => void
+
+/**
+ * A PeerLike that races a pipe against the WebRTC peer `inner` makes, and
+ * connects on whichever connects first (module comment). Events of the WebRTC
+ * peer pass through until the pipe wins; after that only the pipe counts.
+ */
+class PipedPeer implements PeerLike {
+  private readonly listeners = new Map<string, Set<Listener>>()
+  private pipe: PipeEnd | null = null
+  private winner: 'pipe' | 'webrtc' | null = null
+  private destroyed = false
+
+  constructor(
+    private readonly inner: PeerLike,
+    private readonly initiator: boolean,
+    private readonly locks: PipeLocks,
+  ) {
+    inner.on('signal', (data: unknown) => this.emit('signal', data))
+    inner.on('connect', () => {
+      if (this.winner !== null) return
+      this.winner = 'webrtc'
+      this.pipe?.close()
+      this.emit('connect')
+    })
+    for (const event of ['data', 'drain', 'error'] as const) inner.on(event, (...args: unknown[]) => this.winner !== 'pipe' && this.emit(event, ...args))
+    inner.on('close', () => {
+      // the WebRTC peer we dropped for the pipe closes quietly
+      if (this.winner !== 'pipe') this.emit('close')
+    })
+    if (initiator) {
+      this.pipe = this.openPipe(randomName(), 'i')
+      // after the caller has its listeners on (attempts.ts listens right after the factory returns)
+      const name = this.pipe.name
+      queueMicrotask(() => {
+        if (!this.destroyed) this.emit('signal', { type: 'pipe', pipe: name })
+      })
+    }
+  }
+
+  signal(data: unknown): void {
+    if (this.destroyed) return
+    const pipe = (data as { type?: unknown; pipe?: unknown }).pipe
+    if ((data as { type?: unknown }).type === 'pipe') {
+      // only the answerer opens the initiator's pipe, once
+      if (this.initiator || this.pipe !== null || this.winner !== null || typeof pipe !== 'string' || !PIPE_NAME.test(pipe)) return
+      this.pipe = this.openPipe(pipe, 'a')
+      this.pipe.sayReady()
+      return
+    }
+    this.inner.signal(data)
+  }
+
+  write(chunk: Uint8Array): boolean {
+    return this.inner.write(chunk)
+  }
+
+  destroy(err?: Error): void {
+    if (this.destroyed) return
+    this.destroyed = true
+    this.pipe?.close()
+    this.inner.destroy(err)
+  }
+
+  on(event: 'signal' | 'connect' | 'data' | 'drain' | 'close' | 'error', fn: Listener): unknown {
+    let set = this.listeners.get(event)
+    if (set === undefined) this.listeners.set(event, (set = new Set()))
+    set.add(fn)
+    return this
+  }
+
+  /** the link's FramePort: the pipe's end when the pipe won, else the WebRTC peer's */
+  port(): FramePort {
+    if (this.winner === 'pipe' && this.pipe !== null) return this.pipe
+    return simplePeerPort(this.inner)
+  }
+
+  private openPipe(name: string, side: Side): PipeEnd {
+    return new PipeEnd(
+      name,
+      side,
+      this.locks,
+      () => {
+        if (this.winner !== null || this.destroyed) return
+        this.winner = 'pipe'
+        // the WebRTC attempt is no longer needed
+        this.inner.destroy()
+        this.emit('connect')
+      },
+      () => {
+        // a pipe that carried the link closes the attempt; one that lost or never connected says nothing
+        if (this.winner === 'pipe') this.emit('close')
+      },
+    )
+  }
+
+  private emit(event: string, ...args: unknown[]): void {
+    for (const fn of this.listeners.get(event) ?? []) (fn as (...a: unknown[]) => void)(...args)
+  }
+}
+
+/** Wrap a WebRTC PeerFactory so that tabs of one browser link through a pipe.
+ *  Without BroadcastChannel or Web Locks, `factory` is returned as it is. */
+export function withTabPipes(factory: PeerFactory, locks: PipeLocks | undefined): PeerFactory {
+  if (typeof globalThis.BroadcastChannel !== 'function' || locks === undefined) return factory
+  return (opts) => new PipedPeer(factory(opts), opts.initiator, locks)
+}

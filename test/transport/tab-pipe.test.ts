@@ -1,0 +1,200 @@
+// Tab pipes (src/transport/tab-pipe.ts): tabs of one browser link through a
+// BroadcastChannel instead of WebRTC. Node has BroadcastChannel (one process
+// stands for one browser); Web Locks are the fake browser's
+// (test/browser/fake-browser.ts), whose tabs can die. The WebRTC peer each
+// attempt also makes is a stand-in that connects only when told to.
+import { afterEach, describe, expect, it } from 'vitest'
+import { FakeBrowserLocks, settle } from '../browser/fake-browser'
+import type { FakeTab } from '../browser/fake-browser'
+import type { FramePort } from '../../src/transport/link'
+import { parseSignal } from '../../src/transport/signal-parse'
+import type { PeerFactory, PeerLike } from '../../src/transport/simple-peer-port'
+import { simplePeerPort } from '../../src/transport/simple-peer-port'
+import { withTabPipes } from '../../src/transport/tab-pipe'
+import { CLOSED_BY_PEER } from '../../src/transport/types'
+import { FakePeerNet } from './fake-peers'
+import { id, MeshRig } from './mesh-rig'
+import { MemorySignalingHub } from './memory-signaling'
+import { nextLink } from './links'
+
+type Handler = (...args: never[]) => void
+
+/** a WebRTC peer that never connects unless `connectNow()` */
+class StandInPeer implements PeerLike {
+  destroyed = false
+  readonly signals: unknown[] = []
+  private readonly handlers = new Map<string, Handler[]>()
+  on(event: string, fn: Handler): this {
+    this.handlers.set(event, [...(this.handlers.get(event) ?? []), fn])
+    return this
+  }
+  emit(event: string, ...args: unknown[]): void {
+    for (const fn of this.handlers.get(event) ?? []) (fn as (...a: unknown[]) => void)(...args)
+  }
+  signal(data: unknown): void {
+    this.signals.push(data)
+  }
+  write(): boolean {
+    return true
+  }
+  destroy(): void {
+    if (this.destroyed) return
+    this.destroyed = true
+    queueMicrotask(() => this.emit('close'))
+  }
+  connectNow(): void {
+    this.emit('connect')
+  }
+}
+
+interface End {
+  peer: PeerLike
+  inner: StandInPeer
+  events: string[]
+  signals: unknown[]
+}
+
+function makeEnd(tab: FakeTab, initiator: boolean): End {
+  const inner = new StandInPeer()
+  const factory: PeerFactory = () => inner
+  const peer = withTabPipes(factory, tab.locks)({ initiator })
+  const end: End = { peer, inner, events: [], signals: [] }
+  peer.on('connect', () => end.events.push('connect'))
+  peer.on('close', () => end.events.push('close'))
+  peer.on('signal', (data: unknown) => end.signals.push(data))
+  return end
+}
+
+/** hand every signal each side made so far to the other */
+function exchange(a: End, b: End): void {
+  for (const s of a.signals.splice(0)) b.peer.signal(s)
+  for (const s of b.signals.splice(0)) a.peer.signal(s)
+}
+
+function recorder(port: FramePort) {
+  const got: { frames: number[][]; closed: string[] } = { frames: [], closed: [] }
+  port.attach({ frame: (f) => got.frames.push([...f]), drain: () => undefined, close: (r) => got.closed.push(r) })
+  return got
+}
+
+/** turns of the event loop: BroadcastChannel messages arrive on later tasks */
+async function turns(n = 10): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise<void>((r) => setTimeout(r, 0))
+  await settle()
+}
+
+async function pipedPair(browser = new FakeBrowserLocks()) {
+  const ta = browser.tab()
+  const tb = browser.tab()
+  const a = makeEnd(ta, true)
+  const b = makeEnd(tb, false)
+  await settle()
+  exchange(a, b)
+  await turns()
+  exchange(a, b)
+  await turns()
+  return { browser, ta, tb, a, b }
+}
+
+const opened: PeerLike[] = []
+afterEach(() => {
+  for (const p of opened.splice(0)) p.destroy()
+})
+
+describe('tab pipe: two tabs of one browser', () => {
+  it('connects both ends through the pipe, drops the WebRTC peers, and carries frames both ways in order (held until attached)', async () => {
+    const { a, b } = await pipedPair()
+    opened.push(a.peer, b.peer)
+    expect(a.events).toEqual(['connect'])
+    expect(b.events).toEqual(['connect'])
+    expect(a.inner.destroyed && b.inner.destroyed).toBe(true)
+    // the pipe's name went to the pipe, never to the WebRTC peer
+    expect(b.inner.signals).toEqual([])
+    const pa = simplePeerPort(a.peer)
+    const pb = simplePeerPort(b.peer)
+    // written before the other end attached: held for it
+    pa.write(new Uint8Array([1]))
+    pa.write(new Uint8Array([2, 3]))
+    await turns()
+    const gotB = recorder(pb)
+    const gotA = recorder(pa)
+    pb.write(new Uint8Array([9]))
+    pa.write(new Uint8Array([4]))
+    await turns()
+    expect(gotB.frames).toEqual([[1], [2, 3], [4]])
+    expect(gotA.frames).toEqual([[9]])
+    // a close at one end reaches the other as the peer's close; the closer hears nothing
+    pa.close()
+    await turns()
+    expect(gotB.closed).toEqual([CLOSED_BY_PEER])
+    expect(gotA.closed).toEqual([])
+    expect(b.events).toEqual(['connect', 'close'])
+  })
+
+  it("closes when the other tab dies without a word (its Web Lock frees)", async () => {
+    const { ta, a, b } = await pipedPair()
+    opened.push(b.peer)
+    const gotB = recorder(simplePeerPort(b.peer))
+    ta.die()
+    await turns()
+    expect(gotB.closed).toEqual([CLOSED_BY_PEER])
+    expect(a.events).toEqual(['connect'])
+  })
+
+  it('leaves the link to WebRTC when the pipe reaches nobody (another browser), and closes the pipe then', async () => {
+    const browser = new FakeBrowserLocks()
+    const a = makeEnd(browser.tab(), true)
+    opened.push(a.peer)
+    await settle()
+    // the pipe's name went out, but no tab of this browser answers it
+    expect(a.signals).toEqual([{ type: 'pipe', pipe: expect.stringMatching(/^meshkeeper-pipe:[0-9a-f]{24}$/) }])
+    a.inner.connectNow()
+    expect(a.events).toEqual(['connect'])
+    expect(a.inner.destroyed).toBe(false)
+    // its FramePort is the WebRTC peer's
+    const port = simplePeerPort(a.peer)
+    expect(port).not.toHaveProperty('name')
+    // and the pipe's own lock is let go
+    await turns()
+    expect(browser.held().filter((n) => n.startsWith('meshkeeper-pipe:'))).toEqual([])
+  })
+
+  it('ignores a pipe signal with a malformed name, and the transport refuses to pass one on', async () => {
+    const browser = new FakeBrowserLocks()
+    const b = makeEnd(browser.tab(), false)
+    opened.push(b.peer)
+    b.peer.signal({ type: 'pipe', pipe: 'meshkeeper-pipe:../../etc' })
+    await turns()
+    expect(browser.held()).toEqual([])
+    expect(b.events).toEqual([])
+    expect(parseSignal({ a: 'x1', k: 'sdp', s: { type: 'pipe', pipe: 'meshkeeper-pipe:0123456789abcdef01234567' } })).not.toBeNull()
+    expect(parseSignal({ a: 'x1', k: 'sdp', s: { type: 'pipe', pipe: 'elsewhere' } })).toBeNull()
+    expect(parseSignal({ a: 'x1', k: 'sdp', s: { type: 'pipe', pipe: 42 } })).toBeNull()
+  })
+})
+
+describe('tab pipe: under a MeshTransport', () => {
+  it('two transports of one browser link over the pipe: the hello is verified and messages flow; no byte goes over WebRTC', async () => {
+    const net = new FakePeerNet()
+    const browser = new FakeBrowserLocks()
+    const rig = new MeshRig(new MemorySignalingHub(), net)
+    // stand-in WebRTC peers that never connect: only the pipe can link them
+    const never: PeerFactory = () => new StandInPeer()
+    const a = rig.start('a', { peerFactory: withTabPipes(never, browser.tab().locks) })
+    const b = rig.start('b', { peerFactory: withTabPipes(never, browser.tab().locks) })
+    try {
+      const [{ link: ab, hello }, { link: ba }] = await Promise.all([nextLink(a.t, id('b')), nextLink(b.t, id('a'))])
+      expect(hello.member).toBe(id('b'))
+      const got: number[][] = []
+      ba.onMessage((m) => got.push([...m]))
+      ab.send(new Uint8Array([7, 7]))
+      ab.send(new Uint8Array(40_000).fill(1)) // more than one frame
+      await expect.poll(() => got.length).toBe(2)
+      expect(got[0]).toEqual([7, 7])
+      expect(got[1]!.length).toBe(40_000)
+      expect(net.written).toEqual([])
+    } finally {
+      await rig.closeAll()
+    }
+  })
+})
