@@ -54,7 +54,9 @@ function world(seed: number) {
       const founded = await listenBeforeFounding(transport, id, DISCOVERY_MS, scheduler)
       if (tab.gone) return
       tab.founded = founded
-      tab.member = new Member({ hello, storage, transport, scheduler, random: () => prng.real53(random), bootstrap: founded, visible: () => true })
+      // a member whose cluster loses a meet wipes its slot and opens it afresh (join.ts: reopenableSlot)
+      const reopenStorage = () => provider.open(ROOM, id)
+      tab.member = new Member({ hello, storage, reopenStorage, transport, scheduler, random: () => prng.real53(random), bootstrap: founded, visible: () => true })
       await tab.member.start()
     })()
   }
@@ -94,7 +96,7 @@ function world(seed: number) {
   const stop = (): void => {
     for (const t of tabs.values()) t.member?.stop(new MeshError('CLOSED', 'test over'))
   }
-  return { clock, open, end, linked, until, formed, tabs, stop }
+  return { clock, network, open, end, linked, until, formed, tabs, stop }
 }
 
 describe('the listener the others deferred to goes away before it founds', () => {
@@ -135,4 +137,22 @@ describe('the listener the others deferred to goes away before it founds', () =>
       w.stop()
     })
   }
+
+  it('cut off instead of gone (its links stall and close; it founds alone): two clusters, and once the cut heals they meet and merge into one', async () => {
+    const w = world(5)
+    for (const id of ['ka', 'kb', 'kc']) w.open(id)
+    expect(await w.until(() => w.linked('kb', 'ka') && w.linked('kc', 'ka') && w.linked('kb', 'kc'), DISCOVERY_MS)).toBe(true)
+    w.network.isolate('ka')
+    // ka, the lowest, founds at its window; kb and kc lose their links to it and, once those stay down, found and join
+    const bothSides = (): boolean => [...w.tabs.values()].every((t) => t.member?.leader !== null && t.member?.leader !== undefined)
+    expect(await w.until(bothSides, 60_000)).toBe(true)
+    expect([...w.tabs.values()].map((t) => t.founded)).toEqual([true, true, false])
+    expect(w.tabs.get('ka')!.member!.leader).toBe('ka')
+    expect(w.tabs.get('kc')!.member!.leader).toBe('kb')
+    w.network.heal()
+    const merged = await w.until(w.formed, 120_000)
+    console.log(`[figure] the lowest listener cut off, then healed, seed 5: one cluster ${merged} at ${w.clock.now()} ms (virtual)`)
+    expect(merged).toBe(true)
+    w.stop()
+  })
 })
