@@ -4,8 +4,11 @@
 // The idb trap: a transaction commits as soon as the event loop finds it with
 // no pending request, so awaiting anything that is not one of its requests
 // (a timer, a fetch, another transaction) in the middle closes it. `write`
-// therefore queues every request of a batch synchronously, then awaits them
-// all together with `tx.done`: the batch is one transaction, all or nothing.
+// therefore queues every request of a batch synchronously, then awaits only
+// the transaction's completion (`tx.done`): the batch is one transaction, all
+// or nothing. Its writes go on the native object stores, with no promise per
+// request (idb-raw.ts): a failed request fails the transaction, and tx.done
+// rejects with the transaction's error.
 //
 // What a save costs: its transaction spans only the stores the batch touches
 // (storesOf), a plain append puts its entries without a range delete (only a
@@ -24,16 +27,14 @@
 //
 // Failures end a storage for good (FailureLatch), whichever of its two
 // connections they come from.
-import type { IDBPTransaction } from 'idb'
 import type { MemberRecord, SaveBatch, Storage } from './types'
 import { FailureLatch, StorageError, reasonOfPlatformError, type StorageFailureListener } from './errors'
 import { GroupCommit } from './group-commit'
 import type { Connection } from './idb-connections'
 import { forget, moveLegacySlot, readSlot } from './idb-legacy'
-import { ALL_STORES, memberRange, storesOf, type MeshkeeperDb, type StoreName } from './idb-schema'
+import { ALL_STORES, memberRange, storesOf } from './idb-schema'
+import { abortQuietly, rawStore } from './idb-raw'
 import { contiguousAfter, lastStoredAfter, snapshotIndexAfter, truncatesStored } from './log-rules'
-
-type ReadWriteTx = IDBPTransaction<MeshkeeperDb, StoreName[], 'readwrite'>
 
 export class IndexedDbStorage implements Storage {
   readonly slotName: string
@@ -137,21 +138,21 @@ export class IndexedDbStorage implements Storage {
     this.lastStored = lastStoredAfter(batch, this.lastStored)
     try {
       // a commit-index-only batch (sync: false) need not wait for the disk
-      const tx: ReadWriteTx = this.conn.db.transaction(stores, 'readwrite', { durability: batch.sync === false ? 'relaxed' : this.durability })
-      const requests: Promise<unknown>[] = []
+      const tx = this.conn.db.transaction(stores, 'readwrite', { durability: batch.sync === false ? 'relaxed' : this.durability })
       try {
         const m = this.member
-        if (batch.meta !== undefined) requests.push(tx.objectStore('members').put(batch.meta, m))
-        if (batch.hardState !== undefined) requests.push(tx.objectStore('hardStates').put(batch.hardState, m))
-        if (batch.snapshot !== undefined) {
-          requests.push(tx.objectStore('snapshots').put(batch.snapshot, m))
-          requests.push(tx.objectStore('entries').delete(memberRange(m, -Infinity, snapIndex)))
-        }
+        if (batch.meta !== undefined) rawStore(tx, 'members').put(batch.meta, m)
+        if (batch.hardState !== undefined) rawStore(tx, 'hardStates').put(batch.hardState, m)
+        if (batch.snapshot !== undefined) rawStore(tx, 'snapshots').put(batch.snapshot, m)
         const entries = batch.entries ?? []
-        // overwrite a conflicting suffix: nothing stored at or after the first new index survives
-        if (truncate) requests.push(tx.objectStore('entries').delete(memberRange(m, entries[0]!.index)))
-        // entries at or below the slot's snapshot (stored, or this batch's) are dropped
-        for (const e of entries) if (e.index > snapIndex) requests.push(tx.objectStore('entries').put(e, [m, e.index]))
+        if (batch.snapshot !== undefined || entries.length > 0) {
+          const log = rawStore(tx, 'entries')
+          if (batch.snapshot !== undefined) log.delete(memberRange(m, -Infinity, snapIndex))
+          // overwrite a conflicting suffix: nothing stored at or after the first new index survives
+          if (truncate) log.delete(memberRange(m, entries[0]!.index))
+          // entries at or below the slot's snapshot (stored, or this batch's) are dropped
+          for (const e of entries) if (e.index > snapIndex) log.put(e, [m, e.index])
+        }
         // Commit now, not once this page has run every request's callback
         // (IndexedDB's auto-commit): every tab of a room writes one database,
         // and a readwrite transaction waits for any earlier one over the same
@@ -163,16 +164,17 @@ export class IndexedDbStorage implements Storage {
         tx.commit()
       } catch (err) {
         // a request threw synchronously (quota, clone error): undo the queued ones
-        abortQuietly(tx, requests)
+        abortQuietly(tx)
         throw err
       }
       // the room's index lists the slot (in parallel: a database of its own)
       const listed = batch.meta === undefined ? null : this.index(batch.meta)
       try {
-        await Promise.all([...requests, tx.done])
+        // a failed request fails the transaction: tx.done rejects with its error (idb-raw.ts)
+        await tx.done
       } catch (err) {
         void listed?.catch(() => undefined)
-        throw tx.error ?? err
+        throw err
       }
       await listed
     } catch (err) {
@@ -183,9 +185,14 @@ export class IndexedDbStorage implements Storage {
   /** Write the meta into the room's index of slots. */
   private async index(meta: NonNullable<SaveBatch['meta']>): Promise<void> {
     const tx = this.roomConn.db.transaction('members', 'readwrite', { durability: this.durability })
-    const put = tx.objectStore('members').put(meta, this.member)
-    tx.commit()
-    await Promise.all([put, tx.done])
+    try {
+      rawStore(tx, 'members').put(meta, this.member)
+      tx.commit()
+    } catch (err) {
+      abortQuietly(tx)
+      throw err
+    }
+    await tx.done
   }
 
   /** Unlist the slot first, then empty its database: a crash in between
@@ -238,14 +245,5 @@ export class IndexedDbStorage implements Storage {
     if (err instanceof StorageError) return err
     const reason = this.conn.dead || this.roomConn.dead ? (this.latch.error?.reason ?? 'CONNECTION_LOST') : reasonOfPlatformError(err)
     return this.latch.fail(new StorageError(reason, this.slotName, what, err))
-  }
-}
-
-function abortQuietly(tx: ReadWriteTx, requests: Promise<unknown>[]): void {
-  void Promise.allSettled([...requests, tx.done])
-  try {
-    tx.abort()
-  } catch {
-    // already finished or aborted by the platform: nothing was committed either way
   }
 }
