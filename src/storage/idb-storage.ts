@@ -27,12 +27,13 @@
 //
 // Failures end a storage for good (FailureLatch), whichever of its two
 // connections they come from.
+import { deleteDB } from 'idb'
 import type { MemberRecord, SaveBatch, Storage } from './types'
 import { FailureLatch, StorageError, reasonOfPlatformError, type StorageFailureListener } from './errors'
 import { GroupCommit } from './group-commit'
 import type { Connection } from './idb-connections'
 import { forget, moveLegacySlot, readSlot } from './idb-legacy'
-import { ALL_STORES, memberRange, storesOf } from './idb-schema'
+import { ALL_STORES, memberRange, slotDatabaseName, storesOf } from './idb-schema'
 import { abortQuietly, rawStore } from './idb-raw'
 import { contiguousAfter, lastStoredAfter, snapshotIndexAfter, truncatesStored } from './log-rules'
 
@@ -196,10 +197,10 @@ export class IndexedDbStorage implements Storage {
   }
 
   /** Unlist the slot first, then empty its database: a crash in between
-   *  leaves a slot nobody lists, never a listed slot brought back empty. The
-   *  database itself stays (empty): deleting it would wait for every other
-   *  connection to it, and a reopen right after (a diverged member starting
-   *  over) would race the delete. */
+   *  leaves a slot nobody lists, never a listed slot brought back empty. Once
+   *  the storage is closed its database is deleted too (a retired member would
+   *  leave an empty one behind for ever), without waiting on anyone: see
+   *  deleteSlotDatabase. */
   destroy(): Promise<void> {
     return this.issue(async () => {
       const m = this.member
@@ -208,7 +209,9 @@ export class IndexedDbStorage implements Storage {
       const tx = this.conn.db.transaction(ALL_STORES, 'readwrite', { durability: this.durability })
       await Promise.all([...ALL_STORES.map((name) => tx.objectStore(name).clear()), tx.done])
       this.latch.fail(new StorageError('CLOSED', this.slotName, 'the member slot was destroyed'), false)
-    }, 'destroying the slot failed').then(() => this.close())
+    }, 'destroying the slot failed')
+      .then(() => this.close())
+      .then(() => deleteSlotDatabase(slotDatabaseName(this.room, this.member)))
   }
 
   async close(): Promise<void> {
@@ -246,4 +249,21 @@ export class IndexedDbStorage implements Storage {
     const reason = this.conn.dead || this.roomConn.dead ? (this.latch.error?.reason ?? 'CONNECTION_LOST') : reasonOfPlatformError(err)
     return this.latch.fail(new StorageError(reason, this.slotName, what, err))
   }
+}
+
+/**
+ * Delete a destroyed slot's database (already emptied and unlisted), waiting
+ * for the delete to succeed, fail or be blocked, never longer. Blocked:
+ * another connection to it is open (ours close when they hear the delete:
+ * idb-connections.ts gives way with CONNECTION_LOST). The browser keeps the
+ * request and deletes the database once the last of them closes; an open of
+ * the same database meanwhile (a diverged member reopening its slot) is queued
+ * behind the delete and finds a fresh database. A failed delete leaves the
+ * empty database as it was; the slot is gone either way, so neither fails
+ * destroy.
+ */
+function deleteSlotDatabase(name: string): Promise<void> {
+  return new Promise<void>((resolve) => {
+    deleteDB(name, { blocked: () => resolve() }).then(resolve, () => resolve())
+  })
 }
