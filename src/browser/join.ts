@@ -10,23 +10,22 @@
 //      assembler (client/assemble.ts), which starts the member (its first save
 //      records the slot before the lock is released) and builds the Mesh;
 //   2. watch the locks of the other members of this browser (death
-//      certificates, browser-death-watch.ts) and the page's lifecycle
+//      certificates, death-watch.ts) and the page's lifecycle
 //      (visibility.ts): a hidden or freezing leader hands off, `pagehide`
 //      closes gracefully;
 //   3. hand back the Mesh. Steps 1 and 2 are one run (runTab); a page
 //      restored from the back/forward cache runs them again into the same Mesh.
+// Step 1 is start-member.ts, the death watch and caretaking of step 2
+// tab-caretaking.ts; this file wires them to the page.
 //
 // The member's Web Lock is held for the life of the tab (released by close()).
 import { MeshError, toMeshError } from '../shared/errors'
-import { assembleMesh, memberSettings, seededRandom } from '../client/assemble'
+import { memberSettings } from '../client/assemble'
 import type { AssembledMesh } from '../client/assemble'
-import { holdTransportErrors } from '../client/transport-errors'
 import type { JoinOptions, Mesh } from '../shared/types'
 import type { Member } from '../driver/member'
-import type { MemberOptions } from '../driver/options'
 import { MEMBER_SETTING_RULES, ROOM_RULES, checkOptions, duration, object, oneOf } from '../driver/option-checks'
-import { realClock } from '../shared/clock'
-import { acquireLock, bootstrapLockName, chooseMember, keyedSlots, memberLockName } from './identity'
+import { acquireLock, bootstrapLockName, keyedSlots } from './identity'
 import { browserId } from './browser-id'
 import { randomId } from '../shared/random-id'
 import type { LockManagerLike } from './identity'
@@ -34,10 +33,7 @@ import { watchBackForwardCache, watchPageLifecycle } from './visibility'
 import { BROWSER_TIMING } from '../driver/options'
 import type { PageLifecycle } from './visibility'
 import { DeathWatch } from './death-watch'
-import { reopenableSlot, runCaretaker } from './caretaker'
 import { openReclaimRequests } from './reclaim'
-import type { ReclaimRequests } from './reclaim'
-import { listenBeforeFounding } from './founding'
 import { openBrowserTransport } from './transport'
 import type { BrowserTransportOptions } from './transport'
 import { IndexedDbMemberKeyStore } from './member-keys'
@@ -46,15 +42,14 @@ import type { MemberKeyStore } from '../driver/member-keys'
 import type { MemberKey } from '../wire/member-key'
 import { IndexedDbStorageProvider, MemoryStorageProvider } from '../storage/index'
 import type { StorageProvider } from '../storage/types'
-import { loadedOnce } from '../storage/loaded-once'
 import type { MeshTransport } from '../transport/mesh-transport'
 import type { PeerHello } from '../transport/types'
 import { deriveRoomKey } from '../wire/room-key'
 import { joinMarker } from './join-marks'
 import type { JoinMarker } from './join-marks'
-
-/** How long a tab with no slot of the room in its storage listens for peers before founding a cluster. */
-const DISCOVERY_MS = 2_000
+import { safeStorage, startMember } from './start-member'
+import type { MemberSettings, StartedMember } from './start-member'
+import { watchTabDeaths } from './tab-caretaking'
 
 /** Extra knobs for tests and tools, beyond the public JoinOptions. */
 export interface BrowserJoinOptions extends JoinOptions {
@@ -249,61 +244,23 @@ async function runTab(o: TabRun, into?: AssembledMesh): Promise<AssembledMesh> {
   const browser = member.browser
 
   // ---- 2. death certificates, caretaking, the page's lifecycle ----
-  const caretaking = new Set<string>()
   const certificates: BrowserTabInfo['certificates'] = []
-  deathWatch = new DeathWatch(
-    {
-      room,
-      self: member.id,
-      locks,
-      // slots without a key (from before keyed ids) cannot be run: not watched
-      listSlots: async () => [...(await keyedSlots(provider, keys, room)).keys()],
-      // a member's session ids start with its member id (SessionKeeper.newSession, driver/sessions.ts)
-      sessionsOf: (id) => member.tree.sessions().filter((s) => s.startsWith(`${id}.`)),
-      closeSessions: (sessions) => member.closeSessions(sessions),
-      reportPeerGone: (id) => member.reportPeerGone(id),
-      leader: () => member.leader,
-      isVoter: (id) => member.conf.voters.includes(id) || member.conf.votersOutgoing.includes(id),
-      linked: (id) => transport.links().has(id),
-      takeOver: async (id) => {
-        const key = await keys.get(room, id)
-        if (key === null) return 'ended' // no key, no member to run (listSlots leaves such slots out)
-        caretaking.add(id)
-        // its own tab came back (a reload slower than the grace): it gets the member
-        const reclaimed = new AbortController()
-        const offReclaim = reclaim.listen((asked) => {
-          if (asked === id) reclaimed.abort()
-        })
-        try {
-          // a caretaker's member draws from a PRNG of its own
-          const caretaken = { ...settings, scheduler: realClock, random: seededRandom() }
-          const outcome = await runCaretaker({
-            room,
-            hello: { member: id, tab: randomId('t'), browser },
-            provider,
-            openTransport: (hello) => openTransport(hello, key),
-            primary: member,
-            member: caretaken,
-            signal: tabClosing.signal,
-            reclaimed: reclaimed.signal,
-            // its vote is back within reach: a leaderless member need not wait
-            // out an election timeout; and should our member's log be behind
-            // its own, it refuses our member and campaigns itself
-            started: (caretaker) => {
-              caretaker.campaignIfRefusing()
-              campaignOnceLinked(transport, member, id)
-            },
-          })
-          return outcome === 'reclaimed' ? 'given-back' : 'ended'
-        } finally {
-          offReclaim()
-          caretaking.delete(id)
-        }
-      },
-      onCertificate: (e) => certificates.push(e),
-    },
-    { ...(o.graceMs === undefined ? {} : { graceMs: o.graceMs }), vacantAtStart: started.vacantAtStart },
-  )
+  const caretaking = watchTabDeaths({
+    room,
+    locks,
+    provider,
+    keys,
+    openTransport,
+    settings,
+    member,
+    transport,
+    reclaim,
+    tabClosing: tabClosing.signal,
+    graceMs: o.graceMs,
+    vacantAtStart: started.vacantAtStart,
+    onCertificate: (e) => certificates.push(e),
+  })
+  deathWatch = caretaking.deathWatch
   lifecycle = watchPageLifecycle({
     visibilityChanged: () => member.visibilityChanged(),
     pageHide: (persisted) => {
@@ -316,16 +273,6 @@ async function runTab(o: TabRun, into?: AssembledMesh): Promise<AssembledMesh> {
     reloading: () => reclaim.announceReload(member.id),
   })
   member.visibilityChanged()
-  const watch = deathWatch
-  // a tab of this browser reloading: its member is left free longer
-  const offReloads = reclaim.onReload((id) => watch.heardReload(id))
-  tabClosing.signal.addEventListener('abort', offReloads, { once: true })
-  deathWatch.start()
-  // a new tab of this browser linked to us: watch its slot now, not at the next read of the list
-  const offLinks = transport.onLink((_link, hello) => {
-    if (hello.browser === browser) watch.linkedUp(hello.member)
-  })
-  tabClosing.signal.addEventListener('abort', offLinks, { once: true })
 
   // ---- 3. the Mesh ----
   const info: BrowserTabInfo = {
@@ -334,7 +281,7 @@ async function runTab(o: TabRun, into?: AssembledMesh): Promise<AssembledMesh> {
     browser,
     source: started.source,
     founded: started.founded,
-    caretaking: () => [...caretaking].sort(),
+    caretaking: () => caretaking.caretaking(),
     certificates,
     diagnosticMember: () => member,
   }
@@ -344,119 +291,3 @@ async function runTab(o: TabRun, into?: AssembledMesh): Promise<AssembledMesh> {
   return mesh
 }
 
-/** the member settings a tab's members share: its own, and those it runs for dead tabs */
-type MemberSettings = Omit<MemberOptions, 'hello' | 'storage' | 'transport' | 'visible' | 'bootstrap' | 'scheduler' | 'random'>
-
-interface StartedMember {
-  mesh: AssembledMesh
-  member: Member
-  transport: MeshTransport
-  founded: boolean
-  source: BrowserTabInfo['source']
-  /** the other slots of the room, when every one of them was free as we chose ours (a reopen); else empty */
-  vacantAtStart: string[]
-}
-
-/** How long a leaderless member waits for its link to a caretaker of its own tab before it lets its election timer decide. */
-const CARETAKER_LINK_MS = 3_000
-
-/** Once `member` is linked to the caretaker running `id` in this tab, campaign if nobody leads yet. */
-function campaignOnceLinked(transport: MeshTransport, member: Member, id: string): void {
-  if (transport.links().has(id)) {
-    member.campaignIfLeaderless()
-    return
-  }
-  const off = transport.onLink((_link, hello) => {
-    if (hello.member !== id) return
-    off()
-    clearTimeout(timer)
-    member.campaignIfLeaderless()
-  })
-  const timer = setTimeout(off, CARETAKER_LINK_MS)
-}
-
-/** The other slots, if every one's lock is free now (we hold the room's bootstrap lock: nobody is choosing meanwhile). */
-async function allFree(locks: LockManagerLike, room: string, others: readonly string[]): Promise<string[]> {
-  // probed side by side: each is one round trip to the browser's lock manager
-  const probes = await Promise.all(others.map((id) => acquireLock(locks, memberLockName(room, id), { ifAvailable: true })))
-  for (const probe of probes) probe?.release()
-  return probes.every((p) => p !== null) ? [...others] : []
-}
-
-/** Choose, lock and open this tab's member, and start its Mesh. Runs under the room's bootstrap lock. */
-async function startMember(o: {
-  room: string
-  locks: LockManagerLike
-  provider: StorageProvider
-  keys: MemberKeyStore
-  openTransport: (hello: PeerHello, key: MemberKey) => MeshTransport
-  /** listen for peers before founding a cluster (signaling given, or tab-private memory storage) */
-  listenFirst: boolean
-  /** where a reload asks a caretaker of its member to give it back */
-  reclaim: ReclaimRequests
-  mark: JoinMarker
-  /** the browser id for the member's hello (awaited once the slot is chosen) */
-  browser: Promise<string>
-  member: MemberSettings & Pick<MemberOptions, 'hello' | 'visible'>
-  /** runs when the Mesh closes, before the transport, the storage and the member's Web Lock are released */
-  beforeRelease: () => void
-  /** a closed Mesh to run again (restored from the bfcache) */
-  into?: AssembledMesh
-}): Promise<StartedMember> {
-  // a new member's key is written while its storage and transport open (awaited before its first save)
-  const chosen = await chooseMember({ room: o.room, locks: o.locks, provider: o.provider, keys: o.keys, tabStore: safeStorage(() => globalThis.sessionStorage), keepKeyLater: true, reclaim: o.reclaim })
-  o.mark('slot-lock')
-  const cleanup: (() => Promise<void> | void)[] = [() => chosen.lock.release()]
-  try {
-    const storage = await o.provider.open(o.room, chosen.member)
-    o.mark('storage-open')
-    cleanup.unshift(() => storage.close())
-    const hello: PeerHello = { ...o.member.hello, member: chosen.member, browser: await o.browser }
-    const transport = o.openTransport(hello, chosen.key)
-    o.mark('transport-open')
-    const offFirstLink = transport.onLink(() => {
-      offFirstLink()
-      o.mark('first-link')
-    })
-    // held from the moment the transport opens: a wrong secret shows while we listen for peers
-    const heldErrors = holdTransportErrors(transport)
-    cleanup.unshift(() => transport.close(), () => heldErrors.drop())
-    let founded = false
-    const loaded = await storage.load()
-    o.mark('storage-load')
-    if (loaded === null && chosen.others.length === 0) {
-      // nobody of this room in our storage: found the cluster, unless a peer
-      // (another browser through signaling, or another tab when our storage
-      // is memory and so private to the tab) claims one, or is listening
-      // like us with a lower id (founding.ts)
-      founded = !o.listenFirst || (await listenBeforeFounding(transport, chosen.member, DISCOVERY_MS))
-      o.mark('discovery')
-    }
-    const slot = reopenableSlot(o.provider, o.room, chosen.member, storage)
-    const release = async (): Promise<void> => {
-      o.beforeRelease()
-      await transport.close()
-      await slot.close()
-      chosen.lock.release()
-    }
-    await chosen.keyKept
-    // the member's start reads what we just read (we hold its lock since before): not the slot again
-    const parts = { ...o.member, hello, storage: loadedOnce(storage, loaded), reopenStorage: slot.reopen, transport, bootstrap: founded, release }
-    const { mesh, member } = await assembleMesh(parts, { heldErrors, ...(o.into === undefined ? {} : { into: o.into }) })
-    o.mark('member-started')
-    const vacantAtStart = await allFree(o.locks, o.room, chosen.others)
-    o.mark('slots-probed')
-    return { mesh, member, transport, founded, source: chosen.source, vacantAtStart }
-  } catch (err) {
-    for (const undo of cleanup) await undo()
-    throw err
-  }
-}
-
-function safeStorage<T>(get: () => T | undefined): T | null {
-  try {
-    return get() ?? null
-  } catch {
-    return null // storage disabled (privacy settings, sandboxed frame)
-  }
-}

@@ -4,8 +4,11 @@
 // The idb trap: a transaction commits as soon as the event loop finds it with
 // no pending request, so awaiting anything that is not one of its requests
 // (a timer, a fetch, another transaction) in the middle closes it. `write`
-// therefore queues every request of a batch synchronously, then awaits them
-// all together with `tx.done`: the batch is one transaction, all or nothing.
+// therefore queues every request of a batch synchronously, then awaits only
+// the transaction's completion (`tx.done`): the batch is one transaction, all
+// or nothing. Its writes go on the native object stores, with no promise per
+// request (idb-raw.ts): a failed request fails the transaction, and tx.done
+// rejects with the transaction's error.
 //
 // What a save costs: its transaction spans only the stores the batch touches
 // (storesOf), a plain append puts its entries without a range delete (only a
@@ -24,16 +27,15 @@
 //
 // Failures end a storage for good (FailureLatch), whichever of its two
 // connections they come from.
-import type { IDBPTransaction } from 'idb'
+import { deleteDB } from 'idb'
 import type { MemberRecord, SaveBatch, Storage } from './types'
 import { FailureLatch, StorageError, reasonOfPlatformError, type StorageFailureListener } from './errors'
 import { GroupCommit } from './group-commit'
 import type { Connection } from './idb-connections'
 import { forget, moveLegacySlot, readSlot } from './idb-legacy'
-import { ALL_STORES, memberRange, storesOf, type MeshkeeperDb, type StoreName } from './idb-schema'
+import { ALL_STORES, memberRange, slotDatabaseName, storesOf } from './idb-schema'
+import { abortQuietly, rawStore } from './idb-raw'
 import { contiguousAfter, lastStoredAfter, snapshotIndexAfter, truncatesStored } from './log-rules'
-
-type ReadWriteTx = IDBPTransaction<MeshkeeperDb, StoreName[], 'readwrite'>
 
 export class IndexedDbStorage implements Storage {
   readonly slotName: string
@@ -137,21 +139,21 @@ export class IndexedDbStorage implements Storage {
     this.lastStored = lastStoredAfter(batch, this.lastStored)
     try {
       // a commit-index-only batch (sync: false) need not wait for the disk
-      const tx: ReadWriteTx = this.conn.db.transaction(stores, 'readwrite', { durability: batch.sync === false ? 'relaxed' : this.durability })
-      const requests: Promise<unknown>[] = []
+      const tx = this.conn.db.transaction(stores, 'readwrite', { durability: batch.sync === false ? 'relaxed' : this.durability })
       try {
         const m = this.member
-        if (batch.meta !== undefined) requests.push(tx.objectStore('members').put(batch.meta, m))
-        if (batch.hardState !== undefined) requests.push(tx.objectStore('hardStates').put(batch.hardState, m))
-        if (batch.snapshot !== undefined) {
-          requests.push(tx.objectStore('snapshots').put(batch.snapshot, m))
-          requests.push(tx.objectStore('entries').delete(memberRange(m, -Infinity, snapIndex)))
-        }
+        if (batch.meta !== undefined) rawStore(tx, 'members').put(batch.meta, m)
+        if (batch.hardState !== undefined) rawStore(tx, 'hardStates').put(batch.hardState, m)
+        if (batch.snapshot !== undefined) rawStore(tx, 'snapshots').put(batch.snapshot, m)
         const entries = batch.entries ?? []
-        // overwrite a conflicting suffix: nothing stored at or after the first new index survives
-        if (truncate) requests.push(tx.objectStore('entries').delete(memberRange(m, entries[0]!.index)))
-        // entries at or below the slot's snapshot (stored, or this batch's) are dropped
-        for (const e of entries) if (e.index > snapIndex) requests.push(tx.objectStore('entries').put(e, [m, e.index]))
+        if (batch.snapshot !== undefined || entries.length > 0) {
+          const log = rawStore(tx, 'entries')
+          if (batch.snapshot !== undefined) log.delete(memberRange(m, -Infinity, snapIndex))
+          // overwrite a conflicting suffix: nothing stored at or after the first new index survives
+          if (truncate) log.delete(memberRange(m, entries[0]!.index))
+          // entries at or below the slot's snapshot (stored, or this batch's) are dropped
+          for (const e of entries) if (e.index > snapIndex) log.put(e, [m, e.index])
+        }
         // Commit now, not once this page has run every request's callback
         // (IndexedDB's auto-commit): every tab of a room writes one database,
         // and a readwrite transaction waits for any earlier one over the same
@@ -163,16 +165,17 @@ export class IndexedDbStorage implements Storage {
         tx.commit()
       } catch (err) {
         // a request threw synchronously (quota, clone error): undo the queued ones
-        abortQuietly(tx, requests)
+        abortQuietly(tx)
         throw err
       }
       // the room's index lists the slot (in parallel: a database of its own)
       const listed = batch.meta === undefined ? null : this.index(batch.meta)
       try {
-        await Promise.all([...requests, tx.done])
+        // a failed request fails the transaction: tx.done rejects with its error (idb-raw.ts)
+        await tx.done
       } catch (err) {
         void listed?.catch(() => undefined)
-        throw tx.error ?? err
+        throw err
       }
       await listed
     } catch (err) {
@@ -183,16 +186,21 @@ export class IndexedDbStorage implements Storage {
   /** Write the meta into the room's index of slots. */
   private async index(meta: NonNullable<SaveBatch['meta']>): Promise<void> {
     const tx = this.roomConn.db.transaction('members', 'readwrite', { durability: this.durability })
-    const put = tx.objectStore('members').put(meta, this.member)
-    tx.commit()
-    await Promise.all([put, tx.done])
+    try {
+      rawStore(tx, 'members').put(meta, this.member)
+      tx.commit()
+    } catch (err) {
+      abortQuietly(tx)
+      throw err
+    }
+    await tx.done
   }
 
   /** Unlist the slot first, then empty its database: a crash in between
-   *  leaves a slot nobody lists, never a listed slot brought back empty. The
-   *  database itself stays (empty): deleting it would wait for every other
-   *  connection to it, and a reopen right after (a diverged member starting
-   *  over) would race the delete. */
+   *  leaves a slot nobody lists, never a listed slot brought back empty. Once
+   *  the storage is closed its database is deleted too (a retired member would
+   *  leave an empty one behind for ever), without waiting on anyone: see
+   *  deleteSlotDatabase. */
   destroy(): Promise<void> {
     return this.issue(async () => {
       const m = this.member
@@ -201,7 +209,9 @@ export class IndexedDbStorage implements Storage {
       const tx = this.conn.db.transaction(ALL_STORES, 'readwrite', { durability: this.durability })
       await Promise.all([...ALL_STORES.map((name) => tx.objectStore(name).clear()), tx.done])
       this.latch.fail(new StorageError('CLOSED', this.slotName, 'the member slot was destroyed'), false)
-    }, 'destroying the slot failed').then(() => this.close())
+    }, 'destroying the slot failed')
+      .then(() => this.close())
+      .then(() => deleteSlotDatabase(slotDatabaseName(this.room, this.member)))
   }
 
   async close(): Promise<void> {
@@ -241,11 +251,19 @@ export class IndexedDbStorage implements Storage {
   }
 }
 
-function abortQuietly(tx: ReadWriteTx, requests: Promise<unknown>[]): void {
-  void Promise.allSettled([...requests, tx.done])
-  try {
-    tx.abort()
-  } catch {
-    // already finished or aborted by the platform: nothing was committed either way
-  }
+/**
+ * Delete a destroyed slot's database (already emptied and unlisted), waiting
+ * for the delete to succeed, fail or be blocked, never longer. Blocked:
+ * another connection to it is open (ours close when they hear the delete:
+ * idb-connections.ts gives way with CONNECTION_LOST). The browser keeps the
+ * request and deletes the database once the last of them closes; an open of
+ * the same database meanwhile (a diverged member reopening its slot) is queued
+ * behind the delete and finds a fresh database. A failed delete leaves the
+ * empty database as it was; the slot is gone either way, so neither fails
+ * destroy.
+ */
+function deleteSlotDatabase(name: string): Promise<void> {
+  return new Promise<void>((resolve) => {
+    deleteDB(name, { blocked: () => resolve() }).then(resolve, () => resolve())
+  })
 }

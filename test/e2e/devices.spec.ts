@@ -11,6 +11,7 @@ import { campaign, settledLeader } from './recipes/election-tabs'
 import { addTab, commitsEverywhere, create, deviceUrl, errorCodes, errorMessages, idsOf, openDevice, startSignal, text, waitForMembers, watched, watchIn } from './devices/devices'
 import type { Device } from './devices/devices'
 import { startGarbagePeer } from './devices/garbage-peer'
+import { startSilentListener } from './devices/silent-listener'
 import type { GarbagePeer } from './devices/garbage-peer'
 import { createTree, localChildren } from './devices/tree'
 import { createLatencies, fmt, percentiles } from './helpers/figures'
@@ -73,6 +74,37 @@ test('three devices opened at once (each first tab listening for peers) found on
     await commitsEverywhere(tabs[2]!, tabs, '/together', 'one cluster')
   } finally {
     await closeAll(devices)
+    await server.close()
+  }
+})
+
+test('the lowest listener goes before it founds: the devices that deferred to it found one cluster between them', async ({ browser }) => {
+  // Issue 17: the devices' first tabs, in their discovery wait, defer to the
+  // listener with the lowest id. When it went (crashed, closed, cut off)
+  // before founding, they waited for its cluster for good: every tab
+  // leaderless. Here that listener is a silent Node peer with a low id.
+  const server = await startSignal()
+  const room = freshRoom()
+  const silent = await startSilentListener(room, server.url)
+  try {
+    const opening = Promise.all([1, 1].map((n) => openDevice(browser, deviceUrl(room, server.url), n)))
+    opening.catch(() => undefined) // awaited below
+    await pollFor('both devices linked to the silent listener', async () => (silent.linked().length >= 2 ? true : undefined))
+    await silent.close()
+    const devices = await opening
+    try {
+      const tabs = devices.flatMap((d) => d.tabs)
+      const ids = await idsOf(tabs)
+      // it was the lowest listener each device saw (a device that drew a lower id would have founded anyway)
+      for (const id of ids) expect(silent.id < id, `${silent.id} < ${id}`).toBe(true)
+      await waitForLeader(tabs, { timeoutMs: 60_000 })
+      expect(await waitForMembers(tabs, 2)).toEqual(ids)
+      await commitsEverywhere(tabs[1]!, tabs, '/formed', 'without it')
+    } finally {
+      await closeAll(devices)
+    }
+  } finally {
+    await silent.close()
     await server.close()
   }
 })

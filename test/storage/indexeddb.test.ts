@@ -249,12 +249,52 @@ describe('IndexedDbStorageProvider specifics', () => {
     const a = await provider.open('r', 'a')
     await a.destroy()
     expect((await provider.listMembers('r')).map((m) => m.member)).toEqual(['b'])
-    for (const name of [databaseName('r'), slotDatabaseName('r', 'a')]) {
-      const db = await openRaw(name)
-      for (const store of ['hardStates', 'snapshots', 'entries']) expect(await getAll(db, store)).toEqual([])
-      db.close()
-    }
+    const room = await openRaw(databaseName('r'))
+    for (const store of ['hardStates', 'snapshots', 'entries']) expect(await getAll(room, store)).toEqual([])
+    room.close()
     expect(await (await provider.open('r', 'a')).load()).toBeNull()
+  })
+
+  async function databaseNames(): Promise<string[]> {
+    return (await indexedDB.databases()).map((d) => d.name!).sort()
+  }
+
+  it('destroy deletes the slot\'s database once it is closed, and leaves the room\'s and the other slots\'', async () => {
+    freshProfile()
+    const provider = new IndexedDbStorageProvider()
+    const [a, b] = [await provider.open('r', 'a'), await provider.open('r', 'b')]
+    await a.save({ meta: meta('a'), entries: entries(1, 3, 1) })
+    await b.save({ meta: meta('b'), entries: entries(1, 3, 1) })
+    await b.close()
+    await a.destroy()
+    expect(await databaseNames()).toEqual([slotDatabaseName('r', 'b'), databaseName('r')])
+    // a member starting over in the same slot (a diverged one) gets a fresh database
+    const again = await provider.open('r', 'a')
+    expect(await again.load()).toBeNull()
+    await again.save({ meta: meta('a'), entries: entries(1, 1, 1) })
+    expect((await again.load())!.durable.entries).toEqual(entries(1, 1, 1))
+    await again.close()
+  })
+
+  it('destroy does not wait for a delete blocked by another connection: the delete completes once that one closes, and a reopen waits behind it', async () => {
+    freshProfile()
+    const provider = new IndexedDbStorageProvider()
+    const a = await provider.open('r', 'a')
+    await a.save({ meta: meta('a'), entries: entries(1, 3, 1) })
+    // a connection that does not give way on versionchange (ours close at once)
+    const other = await openRaw(slotDatabaseName('r', 'a'))
+    const heard: Array<number | null> = []
+    other.onversionchange = (e) => heard.push(e.newVersion)
+    await a.destroy()
+    expect(heard).toEqual([null])
+    expect(await databaseNames()).toContain(slotDatabaseName('r', 'a'))
+    const reopening = provider.open('r', 'a')
+    other.close()
+    const again = await reopening
+    // the reopen came after the delete: nothing of the old slot is left
+    expect(await again.load()).toBeNull()
+    await again.close()
+    expect((await provider.listMembers('r')).map((m) => m.member)).toEqual([])
   })
 
   it('appends without a range delete; deletes only to cut a conflicting suffix (also one stored before a reload)', async () => {

@@ -1,0 +1,126 @@
+// One run's first step (join.ts): under the room's bootstrap Web Lock, choose
+// and lock this tab's member (identity.ts), open its storage and its
+// transport, decide whether it founds the room's cluster (founding.ts), and
+// start it through the one Mesh assembler (client/assemble.ts). The member's
+// first save records its slot before the room lock is let go, so two tabs
+// opening at once neither pick the same slot nor both found.
+import { assembleMesh } from '../client/assemble'
+import type { AssembledMesh } from '../client/assemble'
+import { holdTransportErrors } from '../client/transport-errors'
+import type { Member } from '../driver/member'
+import type { MemberOptions } from '../driver/options'
+import type { MemberKeyStore } from '../driver/member-keys'
+import { loadedOnce } from '../storage/loaded-once'
+import type { StorageProvider } from '../storage/types'
+import type { MeshTransport } from '../transport/mesh-transport'
+import type { PeerHello } from '../transport/types'
+import type { MemberKey } from '../wire/member-key'
+import { reopenableSlot } from './caretaker'
+import { listenBeforeFounding } from './founding'
+import { acquireLock, chooseMember, memberLockName } from './identity'
+import type { ChosenMember, LockManagerLike } from './identity'
+import type { JoinMarker } from './join-marks'
+import type { ReclaimRequests } from './reclaim'
+
+/** How long a tab with no slot of the room in its storage listens for peers before founding a cluster. */
+const DISCOVERY_MS = 2_000
+
+/** the member settings a tab's members share: its own, and those it runs for dead tabs */
+export type MemberSettings = Omit<MemberOptions, 'hello' | 'storage' | 'transport' | 'visible' | 'bootstrap' | 'scheduler' | 'random'>
+
+export interface StartedMember {
+  mesh: AssembledMesh
+  member: Member
+  transport: MeshTransport
+  founded: boolean
+  source: ChosenMember['source']
+  /** the other slots of the room, when every one of them was free as we chose ours (a reopen); else empty */
+  vacantAtStart: string[]
+}
+
+/** The other slots, if every one's lock is free now (we hold the room's bootstrap lock: nobody is choosing meanwhile). */
+async function allFree(locks: LockManagerLike, room: string, others: readonly string[]): Promise<string[]> {
+  // probed side by side: each is one round trip to the browser's lock manager
+  const probes = await Promise.all(others.map((id) => acquireLock(locks, memberLockName(room, id), { ifAvailable: true })))
+  for (const probe of probes) probe?.release()
+  return probes.every((p) => p !== null) ? [...others] : []
+}
+
+/** Choose, lock and open this tab's member, and start its Mesh. Runs under the room's bootstrap lock. */
+export async function startMember(o: {
+  room: string
+  locks: LockManagerLike
+  provider: StorageProvider
+  keys: MemberKeyStore
+  openTransport: (hello: PeerHello, key: MemberKey) => MeshTransport
+  /** listen for peers before founding a cluster (signaling given, or tab-private memory storage) */
+  listenFirst: boolean
+  /** where a reload asks a caretaker of its member to give it back */
+  reclaim: ReclaimRequests
+  mark: JoinMarker
+  /** the browser id for the member's hello (awaited once the slot is chosen) */
+  browser: Promise<string>
+  member: MemberSettings & Pick<MemberOptions, 'hello' | 'visible'>
+  /** runs when the Mesh closes, before the transport, the storage and the member's Web Lock are released */
+  beforeRelease: () => void
+  /** a closed Mesh to run again (restored from the bfcache) */
+  into?: AssembledMesh
+}): Promise<StartedMember> {
+  // a new member's key is written while its storage and transport open (awaited before its first save)
+  const chosen = await chooseMember({ room: o.room, locks: o.locks, provider: o.provider, keys: o.keys, tabStore: safeStorage(() => globalThis.sessionStorage), keepKeyLater: true, reclaim: o.reclaim })
+  o.mark('slot-lock')
+  const cleanup: (() => Promise<void> | void)[] = [() => chosen.lock.release()]
+  try {
+    const storage = await o.provider.open(o.room, chosen.member)
+    o.mark('storage-open')
+    cleanup.unshift(() => storage.close())
+    const hello: PeerHello = { ...o.member.hello, member: chosen.member, browser: await o.browser }
+    const transport = o.openTransport(hello, chosen.key)
+    o.mark('transport-open')
+    const offFirstLink = transport.onLink(() => {
+      offFirstLink()
+      o.mark('first-link')
+    })
+    // held from the moment the transport opens: a wrong secret shows while we listen for peers
+    const heldErrors = holdTransportErrors(transport)
+    cleanup.unshift(() => transport.close(), () => heldErrors.drop())
+    let founded = false
+    const loaded = await storage.load()
+    o.mark('storage-load')
+    if (loaded === null && chosen.others.length === 0) {
+      // nobody of this room in our storage: found the cluster, unless a peer
+      // (another browser through signaling, or another tab when our storage
+      // is memory and so private to the tab) claims one, or is listening
+      // like us with a lower id (founding.ts)
+      founded = !o.listenFirst || (await listenBeforeFounding(transport, chosen.member, DISCOVERY_MS))
+      o.mark('discovery')
+    }
+    const slot = reopenableSlot(o.provider, o.room, chosen.member, storage)
+    const release = async (): Promise<void> => {
+      o.beforeRelease()
+      await transport.close()
+      await slot.close()
+      chosen.lock.release()
+    }
+    await chosen.keyKept
+    // the member's start reads what we just read (we hold its lock since before): not the slot again
+    const parts = { ...o.member, hello, storage: loadedOnce(storage, loaded), reopenStorage: slot.reopen, transport, bootstrap: founded, release }
+    const { mesh, member } = await assembleMesh(parts, { heldErrors, ...(o.into === undefined ? {} : { into: o.into }) })
+    o.mark('member-started')
+    const vacantAtStart = await allFree(o.locks, o.room, chosen.others)
+    o.mark('slots-probed')
+    return { mesh, member, transport, founded, source: chosen.source, vacantAtStart }
+  } catch (err) {
+    for (const undo of cleanup) await undo()
+    throw err
+  }
+}
+
+/** a Web Storage or IndexedDB global, or null where reading it throws */
+export function safeStorage<T>(get: () => T | undefined): T | null {
+  try {
+    return get() ?? null
+  } catch {
+    return null // storage disabled (privacy settings, sandboxed frame)
+  }
+}
