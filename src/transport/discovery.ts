@@ -102,6 +102,9 @@ export class Discovery {
       attempt = this.attempts.answer(r, signal.a)
       if (attempt === null) return
     }
+    // a tab pipe's signal means nothing to a peer without pipes (a Node member's
+    // simple-peer would take it for bad signal data and drop the attempt)
+    if (signal.s.type === 'pipe' && attempt.peer.pipes !== true) return
     try {
       attempt.peer.signal(signal.s)
     } catch (err) {

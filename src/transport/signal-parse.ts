@@ -29,7 +29,7 @@ export function parseSignal(data: unknown): ParsedSignal | null {
     return null
   }
   if (json.length > MAX_SIGNAL_JSON) return null
-  if (s.type === 'pipe') return typeof s.pipe === 'string' && PIPE_NAME.test(s.pipe) ? { a: data.a, k: 'sdp', s } : null
+  if (s.type === 'pipe') return (typeof s.pipe === 'string' && PIPE_NAME.test(s.pipe)) || s.off === true ? { a: data.a, k: 'sdp', s } : null
   const okType = s.type === 'offer' || s.type === 'answer' ? typeof s.sdp === 'string' : s.type === 'candidate' ? isPlainObject(s.candidate) : s.renegotiate === true || isPlainObject(s.transceiverRequest)
   return okType ? { a: data.a, k: 'sdp', s } : null
 }

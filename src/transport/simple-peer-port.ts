@@ -28,6 +28,8 @@ export interface PeerLike {
   readonly meshChannel?: DataChannelPort
   /** a peer that picks its own FramePort once connected (tab-pipe.ts: a pipe or WebRTC) */
   port?(): FramePort
+  /** it understands tab pipe signals (tab-pipe.ts) */
+  readonly pipes?: true
 }
 
 export interface PeerFactoryOptions {

@@ -13,8 +13,16 @@
 //     of that name that reaches nobody, and WebRTC goes on as before;
 //   - the answerer opens the channel and says 'ready'; the initiator answers
 //     'ack'; each side, having heard the other, is connected: the attempt
-//     connects on the pipe and its WebRTC peer is dropped. Whichever of the
-//     two connects first carries the link, and the other is torn down;
+//     connects on the pipe and its WebRTC peer is dropped;
+//   - the initiator decides which of the two carries the link, the first to
+//     connect at its end, and the answerer follows: were each side to take
+//     its own first, one could take the pipe while the other took WebRTC,
+//     and both links would die (seen in Chromium: a link closed by its peer
+//     seconds after forming). When WebRTC connects first at the initiator,
+//     it closes the pipe and signals `{ type: 'pipe', off: true }` (a peer
+//     in another browser hears only that); an answerer that opened the pipe
+//     lets its own WebRTC connect count only once it heard 'ack' (pipe) or
+//     that the pipe is off;
 //   - the hello handshake (member proof, room secret) and link sealing run
 //     on the pipe exactly as on a data channel: it is only a FramePort.
 //
@@ -192,10 +200,15 @@ type Listener = (...args: never[]) => void
  * peer pass through until the pipe wins; after that only the pipe counts.
  */
 class PipedPeer implements PeerLike {
+  readonly pipes = true as const
   private readonly listeners = new Map<string, Set<Listener>>()
   private pipe: PipeEnd | null = null
   private winner: 'pipe' | 'webrtc' | null = null
   private destroyed = false
+  /** answerer: its WebRTC peer connected, waiting for the initiator's choice */
+  private innerConnected = false
+  /** answerer: the initiator said the pipe is off (or closed it) */
+  private pipeOff = false
 
   constructor(
     private readonly inner: PeerLike,
@@ -205,9 +218,12 @@ class PipedPeer implements PeerLike {
     inner.on('signal', (data: unknown) => this.emit('signal', data))
     inner.on('connect', () => {
       if (this.winner !== null) return
-      this.winner = 'webrtc'
-      this.pipe?.close()
-      this.emit('connect')
+      // the answerer of an opened pipe follows the initiator's choice
+      if (!this.initiator && this.pipe !== null && !this.pipeOff) {
+        this.innerConnected = true
+        return
+      }
+      this.takeWebRtc()
     })
     for (const event of ['data', 'drain', 'error'] as const) inner.on(event, (...args: unknown[]) => this.winner !== 'pipe' && this.emit(event, ...args))
     inner.on('close', () => {
@@ -227,6 +243,10 @@ class PipedPeer implements PeerLike {
   signal(data: unknown): void {
     if (this.destroyed) return
     const pipe = (data as { type?: unknown; pipe?: unknown }).pipe
+    if ((data as { type?: unknown }).type === 'pipe' && (data as { off?: unknown }).off === true) {
+      if (!this.initiator) this.offByInitiator()
+      return
+    }
     if ((data as { type?: unknown }).type === 'pipe') {
       // only the answerer opens the initiator's pipe, once
       if (this.initiator || this.pipe !== null || this.winner !== null || typeof pipe !== 'string' || !PIPE_NAME.test(pipe)) return
@@ -261,6 +281,22 @@ class PipedPeer implements PeerLike {
     return simplePeerPort(this.inner)
   }
 
+  /** WebRTC carries the link: the initiator tells the answerer, which follows */
+  private takeWebRtc(): void {
+    this.winner = 'webrtc'
+    if (this.initiator && this.pipe !== null) this.emit('signal', { type: 'pipe', off: true })
+    this.pipe?.close()
+    this.emit('connect')
+  }
+
+  /** answerer: the initiator chose WebRTC (its signal, or its close of the pipe before 'ack') */
+  private offByInitiator(): void {
+    if (this.winner !== null || this.pipeOff) return
+    this.pipeOff = true
+    this.pipe?.close()
+    if (this.innerConnected) this.takeWebRtc()
+  }
+
   private openPipe(name: string, side: Side): PipeEnd {
     return new PipeEnd(
       name,
@@ -274,8 +310,10 @@ class PipedPeer implements PeerLike {
         this.emit('connect')
       },
       () => {
-        // a pipe that carried the link closes the attempt; one that lost or never connected says nothing
+        // a pipe that carried the link closes the attempt; one that lost or never connected says nothing,
+        // but an answerer's pipe closed by the initiator before it connected is the initiator's choice of WebRTC
         if (this.winner === 'pipe') this.emit('close')
+        else if (!this.initiator) this.offByInitiator()
       },
     )
   }

@@ -159,6 +159,48 @@ describe('tab pipe: two tabs of one browser', () => {
     expect(browser.held().filter((n) => n.startsWith('meshkeeper-pipe:'))).toEqual([])
   })
 
+  it("the initiator decides: an answerer whose WebRTC connects first still takes the pipe the initiator took", async () => {
+    const browser = new FakeBrowserLocks()
+    const a = makeEnd(browser.tab(), true)
+    const b = makeEnd(browser.tab(), false)
+    opened.push(a.peer, b.peer)
+    await settle()
+    exchange(a, b) // b opens the pipe and says 'ready'
+    b.inner.connectNow() // b's WebRTC connects before the initiator's 'ack' arrives
+    expect(b.events).toEqual([])
+    await turns()
+    exchange(a, b)
+    await turns()
+    expect(a.events).toEqual(['connect'])
+    expect(b.events).toEqual(['connect'])
+    expect(simplePeerPort(a.peer)).toHaveProperty('name')
+    expect(simplePeerPort(b.peer)).toHaveProperty('name')
+    expect(b.inner.destroyed).toBe(true)
+  })
+
+  it("the initiator decides: when its WebRTC connects first, the answerer (pipe open, its own WebRTC connected) follows it to WebRTC", async () => {
+    const browser = new FakeBrowserLocks()
+    const a = makeEnd(browser.tab(), true)
+    const b = makeEnd(browser.tab(), false)
+    opened.push(a.peer, b.peer)
+    await settle()
+    // b hears of the pipe, but a's WebRTC connects before b's 'ready' is read
+    for (const sig of a.signals.splice(0)) b.peer.signal(sig)
+    b.inner.connectNow()
+    a.inner.connectNow()
+    expect(a.events).toEqual(['connect'])
+    expect(a.signals).toContainEqual({ type: 'pipe', off: true })
+    expect(b.events).toEqual([])
+    // the initiator's word reaches b (its signal; in one browser its close of the pipe too)
+    exchange(a, b)
+    await turns()
+    expect(b.events).toEqual(['connect'])
+    expect(simplePeerPort(a.peer)).not.toHaveProperty('name')
+    expect(simplePeerPort(b.peer)).not.toHaveProperty('name')
+    expect(a.inner.destroyed || b.inner.destroyed).toBe(false)
+    expect(parseSignal({ a: 'x1', k: 'sdp', s: { type: 'pipe', off: true } })).not.toBeNull()
+  })
+
   it('ignores a pipe signal with a malformed name, and the transport refuses to pass one on', async () => {
     const browser = new FakeBrowserLocks()
     const b = makeEnd(browser.tab(), false)
@@ -174,6 +216,32 @@ describe('tab pipe: two tabs of one browser', () => {
 })
 
 describe('tab pipe: under a MeshTransport', () => {
+  it('a member without pipes (a Node member) never gets a pipe signal, and links over WebRTC with one that has them', async () => {
+    const net = new FakePeerNet()
+    const browser = new FakeBrowserLocks()
+    const rig = new MeshRig(new MemorySignalingHub(), net)
+    const heard: unknown[] = []
+    // b: plain WebRTC peers that record what they are signalled
+    const plain: PeerFactory = (opts) => {
+      const peer = net.factory(opts)
+      const signal = peer.signal.bind(peer)
+      peer.signal = (data: unknown) => {
+        heard.push(data)
+        signal(data)
+      }
+      return peer
+    }
+    const a = rig.start('a', { peerFactory: withTabPipes((opts) => net.factory(opts), browser.tab().locks) })
+    const b = rig.start('b', { peerFactory: plain })
+    try {
+      await Promise.all([nextLink(a.t, id('b')), nextLink(b.t, id('a'))])
+      expect(heard.filter((d) => (d as { type?: unknown }).type === 'pipe')).toEqual([])
+      expect(net.written.length).toBeGreaterThan(0)
+    } finally {
+      await rig.closeAll()
+    }
+  })
+
   it('two transports of one browser link over the pipe: the hello is verified and messages flow; no byte goes over WebRTC', async () => {
     const net = new FakePeerNet()
     const browser = new FakeBrowserLocks()
