@@ -47,6 +47,8 @@ import { CLOSED_BY_PEER } from './types'
 
 /** `meshkeeper-pipe:` and 24 hex characters: what a pipe signal may name */
 export const PIPE_NAME = /^meshkeeper-pipe:[0-9a-f]{24}$/
+/** how long a freed lock waits for the other end's closing word (tab-pipe close reasons) */
+const CLOSE_WORD_MS = 50
 /** the most received bytes held before the link attaches */
 const MAX_HELD_BYTES = 4 * 1024 * 1024
 
@@ -54,7 +56,10 @@ const MAX_HELD_BYTES = 4 * 1024 * 1024
 export type PipeLocks = Pick<LockManager, 'request'>
 
 type Side = 'i' | 'a'
-type PipeMessage = { from: Side; t: 'ready' | 'ack' | 'close' } | { from: Side; t: 'f'; f: Uint8Array }
+type PipeMessage = { from: Side; t: 'ready' | 'ack' | 'pause' | 'resume' } | { from: Side; t: 'close'; lost?: true } | { from: Side; t: 'f'; f: Uint8Array; n: number }
+
+/** the close reason of a pipe that lost frames: not the peer's doing (no penalty), the link is made again */
+export const PIPE_LOST_FRAMES = 'pipe lost frames'
 type Events = Parameters<FramePort['attach']>[0]
 
 function randomName(): string {
@@ -74,6 +79,13 @@ class PipeEnd implements FramePort {
   private heldBytes = 0
   private connected = false
   private closed = false
+  /** the number of our next frame, and of the next frame we expect */
+  private sent = 0
+  private expected = 0
+  /** the other tab is frozen: what we write waits here until it resumes */
+  private paused: Uint8Array[] | null = null
+  private pausedBytes = 0
+  private readonly offLifecycle: () => void
 
   constructor(
     readonly name: string,
@@ -93,6 +105,28 @@ class PipeEnd implements FramePort {
       .catch(() => undefined)
     this.channel = new BroadcastChannel(name)
     this.channel.onmessage = (e: MessageEvent<unknown>) => this.heard(e.data)
+    this.offLifecycle = this.followFreezes()
+  }
+
+  /**
+   * Chromium drops BroadcastChannel messages sent to a frozen page (measured:
+   * after a resume the link's next message was 11 ahead of the expected one).
+   * So a page about to be frozen tells the other end to hold what it writes
+   * until the page resumes, as a data channel would. A page frozen without
+   * the event, or frames already on their way, show as a gap in the frame
+   * numbers: the pipe closes as PIPE_LOST_FRAMES and the link is made again.
+   */
+  private followFreezes(): () => void {
+    const doc = (globalThis as { document?: Document }).document
+    if (doc === undefined) return () => undefined
+    const pause = (): void => this.post({ from: this.side, t: 'pause' })
+    const resume = (): void => this.post({ from: this.side, t: 'resume' })
+    doc.addEventListener('freeze', pause)
+    doc.addEventListener('resume', resume)
+    return () => {
+      doc.removeEventListener('freeze', pause)
+      doc.removeEventListener('resume', resume)
+    }
   }
 
   /** the answerer says it is there */
@@ -101,7 +135,14 @@ class PipeEnd implements FramePort {
   }
 
   write(frame: Uint8Array): boolean {
-    if (!this.closed) this.post({ from: this.side, t: 'f', f: frame })
+    if (this.closed) return true
+    if (this.paused !== null) {
+      this.pausedBytes += frame.length
+      if (this.pausedBytes > MAX_HELD_BYTES) this.end('send queue overflow (peer frozen)')
+      else this.paused.push(frame)
+      return true
+    }
+    this.post({ from: this.side, t: 'f', f: frame, n: this.sent++ })
     return true
   }
 
@@ -132,13 +173,28 @@ class PipeEnd implements FramePort {
         this.connect()
         return
       case 'close':
-        this.end(CLOSED_BY_PEER)
+        this.end((msg as { lost?: unknown }).lost === true ? PIPE_LOST_FRAMES : CLOSED_BY_PEER)
         return
+      case 'pause':
+        this.paused ??= []
+        return
+      case 'resume': {
+        const waiting = this.paused ?? []
+        this.paused = null
+        this.pausedBytes = 0
+        for (const frame of waiting) this.write(frame)
+        return
+      }
       case 'f': {
         const frame = (msg as { f?: unknown }).f
         // anything but bytes is no frame: an empty one, which the link's reassembler refuses (it drops the peer)
         const bytes = frame instanceof Uint8Array ? frame : new Uint8Array(0)
         if (!this.connected) return
+        if ((msg as { n?: unknown }).n !== this.expected) {
+          this.end(PIPE_LOST_FRAMES)
+          return
+        }
+        this.expected++
         if (this.events !== null) {
           this.events.frame(bytes)
           return
@@ -160,7 +216,9 @@ class PipeEnd implements FramePort {
     const other: Side = this.side === 'i' ? 'a' : 'i'
     this.locks
       .request(`${this.name}:${other}`, { mode: 'exclusive', signal: this.watch.signal }, () => {
-        this.end(CLOSED_BY_PEER)
+        // a closing end posts its word before it lets go of the lock, but the two may
+        // arrive in either order: its word (lost frames, say) gets a moment to come first
+        setTimeout(() => this.end(CLOSED_BY_PEER), CLOSE_WORD_MS)
       })
       .catch(() => undefined)
     this.onConnect()
@@ -170,8 +228,11 @@ class PipeEnd implements FramePort {
   private end(reason: string | null): void {
     if (this.closed) return
     this.closed = true
-    if (reason === null) this.post({ from: this.side, t: 'close' })
+    // the other end hears every close that is not its own; one of lost frames is nobody's doing
+    if (reason !== CLOSED_BY_PEER) this.post({ from: this.side, t: 'close', ...(reason === PIPE_LOST_FRAMES ? { lost: true } : {}) })
     this.channel.close()
+    this.offLifecycle()
+    this.paused = null
     this.watch.abort()
     this.ownLock.abort()
     this.releaseOwn?.()

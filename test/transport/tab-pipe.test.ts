@@ -10,7 +10,7 @@ import type { FramePort } from '../../src/transport/link'
 import { parseSignal } from '../../src/transport/signal-parse'
 import type { PeerFactory, PeerLike } from '../../src/transport/simple-peer-port'
 import { simplePeerPort } from '../../src/transport/simple-peer-port'
-import { withTabPipes } from '../../src/transport/tab-pipe'
+import { PIPE_LOST_FRAMES, withTabPipes } from '../../src/transport/tab-pipe'
 import { CLOSED_BY_PEER } from '../../src/transport/types'
 import { FakePeerNet } from './fake-peers'
 import { id, MeshRig } from './mesh-rig'
@@ -131,11 +131,54 @@ describe('tab pipe: two tabs of one browser', () => {
     expect(b.events).toEqual(['connect', 'close'])
   })
 
+  it('a page about to be frozen (Chromium drops what a frozen page is sent) has the other end hold its frames until it resumes', async () => {
+    const { a, b } = await pipedPair()
+    opened.push(a.peer, b.peer)
+    const pa = simplePeerPort(a.peer)
+    const gotB = recorder(simplePeerPort(b.peer))
+    recorder(pa)
+    // b's page fires 'freeze' (Page Lifecycle): it says so on the pipe
+    const name = (pa as unknown as { name: string }).name
+    const channel = new BroadcastChannel(name)
+    channel.postMessage({ from: 'a', t: 'pause' })
+    await turns()
+    pa.write(new Uint8Array([1]))
+    pa.write(new Uint8Array([2]))
+    await turns()
+    expect(gotB.frames).toEqual([])
+    channel.postMessage({ from: 'a', t: 'resume' })
+    await turns()
+    pa.write(new Uint8Array([3]))
+    await turns()
+    expect(gotB.frames).toEqual([[1], [2], [3]])
+    channel.close()
+  })
+
+  it('a gap in the frame numbers (frames lost) closes both ends as lost frames, not as the peer\'s close', async () => {
+    const { a, b } = await pipedPair()
+    opened.push(a.peer, b.peer)
+    const pa = simplePeerPort(a.peer)
+    const gotA = recorder(pa)
+    const gotB = recorder(simplePeerPort(b.peer))
+    pa.write(new Uint8Array([1]))
+    await turns()
+    // a frame numbered past the next one: what b sees after frames were dropped
+    const channel = new BroadcastChannel((pa as unknown as { name: string }).name)
+    channel.postMessage({ from: 'i', t: 'f', f: new Uint8Array([9]), n: 5 })
+    await turns()
+    channel.close()
+    expect(gotB.frames).toEqual([[1]])
+    expect(gotB.closed).toEqual([PIPE_LOST_FRAMES])
+    expect(gotA.closed).toEqual([PIPE_LOST_FRAMES])
+  })
+
   it("closes when the other tab dies without a word (its Web Lock frees)", async () => {
     const { ta, a, b } = await pipedPair()
     opened.push(b.peer)
     const gotB = recorder(simplePeerPort(b.peer))
     ta.die()
+    // the freed lock waits a moment (CLOSE_WORD_MS) for a closing word that a dead tab never sends
+    await new Promise((r) => setTimeout(r, 80))
     await turns()
     expect(gotB.closed).toEqual([CLOSED_BY_PEER])
     expect(a.events).toEqual(['connect'])
