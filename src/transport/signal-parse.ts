@@ -4,13 +4,14 @@
 // only once it is one of the shapes simple-peer sends.
 //   { a: attemptId, k: 'knock' }            please initiate to me
 //   { a: attemptId, k: 'sdp', s: <signal> } an offer, answer or candidate,
-//                                           or a tab pipe's name (tab-pipe.ts)
+//                                           or a tab pipe's name (browser/tab-pipe.ts)
 import { isPlainObject } from './signaling'
-import { PIPE_NAME } from './tab-pipe'
 
 /** a signal is an SDP or a candidate: a few KiB; more is not one */
 const MAX_SIGNAL_JSON = 12 * 1024
 const ATTEMPT_ID = /^[A-Za-z0-9]{1,32}$/
+/** `meshkeeper-pipe:` and 24 hex characters: what a tab pipe's signal may name (browser/tab-pipe.ts) */
+export const PIPE_NAME = /^meshkeeper-pipe:[0-9a-f]{24}$/
 
 export type ParsedSignal = { a: string; k: 'knock' } | { a: string; k: 'sdp'; s: Record<string, unknown> }
 

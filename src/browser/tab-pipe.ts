@@ -40,13 +40,12 @@
 // channel port does). The pipe never pushes back (write() is always true):
 // the link's own bound on queued bytes is the only one, and a tab of the same
 // origin is the app itself.
-import type { FramePort } from './link'
-import type { PeerFactory, PeerLike } from './simple-peer-port'
-import { simplePeerPort } from './simple-peer-port'
-import { CLOSED_BY_PEER } from './types'
+import type { FramePort } from '../transport/link'
+import { PIPE_NAME } from '../transport/signal-parse'
+import type { PeerFactory, PeerLike } from '../transport/simple-peer-port'
+import { simplePeerPort } from '../transport/simple-peer-port'
+import { CLOSED_BY_PEER } from '../transport/types'
 
-/** `meshkeeper-pipe:` and 24 hex characters: what a pipe signal may name */
-export const PIPE_NAME = /^meshkeeper-pipe:[0-9a-f]{24}$/
 /** how long a freed lock waits for the other end's closing word (tab-pipe close reasons) */
 const CLOSE_WORD_MS = 50
 /** the most received bytes held before the link attaches */

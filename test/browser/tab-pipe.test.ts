@@ -4,18 +4,18 @@
 // (test/browser/fake-browser.ts), whose tabs can die. The WebRTC peer each
 // attempt also makes is a stand-in that connects only when told to.
 import { afterEach, describe, expect, it } from 'vitest'
-import { FakeBrowserLocks, settle } from '../browser/fake-browser'
-import type { FakeTab } from '../browser/fake-browser'
+import { FakeBrowserLocks, settle } from './fake-browser'
+import type { FakeTab } from './fake-browser'
 import type { FramePort } from '../../src/transport/link'
 import { parseSignal } from '../../src/transport/signal-parse'
 import type { PeerFactory, PeerLike } from '../../src/transport/simple-peer-port'
 import { simplePeerPort } from '../../src/transport/simple-peer-port'
-import { PIPE_LOST_FRAMES, withTabPipes } from '../../src/transport/tab-pipe'
+import { PIPE_LOST_FRAMES, withTabPipes } from '../../src/browser/tab-pipe'
 import { CLOSED_BY_PEER } from '../../src/transport/types'
-import { FakePeerNet } from './fake-peers'
-import { id, MeshRig } from './mesh-rig'
-import { MemorySignalingHub } from './memory-signaling'
-import { nextLink } from './links'
+import { FakePeerNet } from '../transport/fake-peers'
+import { id, MeshRig } from '../transport/mesh-rig'
+import { MemorySignalingHub } from '../transport/memory-signaling'
+import { nextLink } from '../transport/links'
 
 type Handler = (...args: never[]) => void
 
