@@ -40,7 +40,9 @@
 // channel port does). The pipe never pushes back (write() is always true):
 // the link's own bound on queued bytes is the only one, and a tab of the same
 // origin is the app itself.
+import { MAX_HELD_INBOUND_BYTES } from '../transport/data-channel-port'
 import type { FramePort } from '../transport/link'
+import { platformRandomBytes, randomHex } from '../transport/randomness'
 import { PIPE_NAME } from '../transport/signal-parse'
 import type { PeerFactory, PeerLike } from '../transport/simple-peer-port'
 import { simplePeerPort } from '../transport/simple-peer-port'
@@ -48,8 +50,8 @@ import { CLOSED_BY_PEER } from '../transport/types'
 
 /** how long a freed lock waits for the other end's closing word (tab-pipe close reasons) */
 const CLOSE_WORD_MS = 50
-/** the most received bytes held before the link attaches */
-const MAX_HELD_BYTES = 4 * 1024 * 1024
+/** the most bytes held for the link: received before it attaches, or written while the other tab is frozen (as the data channel port holds) */
+const MAX_HELD_BYTES = MAX_HELD_INBOUND_BYTES
 
 /** the part of `navigator.locks` a pipe uses */
 export type PipeLocks = Pick<LockManager, 'request'>
@@ -62,9 +64,7 @@ export const PIPE_LOST_FRAMES = 'pipe lost frames'
 type Events = Parameters<FramePort['attach']>[0]
 
 function randomName(): string {
-  const bytes = new Uint8Array(12)
-  globalThis.crypto.getRandomValues(bytes)
-  return `meshkeeper-pipe:${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`
+  return `meshkeeper-pipe:${randomHex(platformRandomBytes, 12)}`
 }
 
 /** One end of a pipe: the channel, our lock, the watch on the other's. */
