@@ -17,8 +17,10 @@
 //   - Chrome's intensive throttling (hidden > 5 min: chained timers wake at
 //     most once a minute) does not apply while the page has an RTCPeerConnection
 //     or an open RTCDataChannel (Blink registers them with the scheduler as
-//     `kWebRTC`, DisableAggressiveThrottling): a tab linked to the mesh keeps
-//     the 1 s cadence. Other browsers promise nothing of the kind, so a tab's
+//     `kWebRTC`, DisableAggressiveThrottling): a tab linked to another
+//     browser keeps the 1 s cadence. Links between tabs of one browser are
+//     BroadcastChannel pipes (tab-pipe.ts), which are not exempt, and other
+//     browsers promise nothing of the kind, so a tab's
 //     session keepalive also rides on the leader's messages (message events
 //     are never throttled): OwnSession.leaderHeard, called from the dispatch.
 //   - `freeze` (Page Lifecycle: Chrome freezes background tabs, and every page
