@@ -102,7 +102,7 @@ function dropAcksFrom(r: RaftState, index: number): void {
 function handleSnapshotChunk(r: RaftState, m: Message): void {
   if (m.snapshot === null) return
   const snapIndex = m.snapshot.meta.index
-  const got = r.snapshotReceipt.receive(m.snapshot, m.term, r.log.committed)
+  const got = r.snapshotReceipt.receive(m.snapshot, m.term, r.log.committed, r.log.term(r.log.committed) ?? 0)
   switch (got.kind) {
     case 'ignore':
       return

@@ -38,14 +38,16 @@ export class SnapshotReceipt {
   private incoming: IncomingSnapshot | null = null
 
   /**
-   * Take one chunk of a message of term `msgTerm`, given our commit index.
-   * Only one snapshot is assembled at a time: a chunk of another snapshot
-   * starts it over (when it is a first chunk) or is refused.
+   * Take one chunk of a message of term `msgTerm`, given our commit index
+   * and the term of the entry at it. Only one snapshot is assembled at a
+   * time: a chunk of another snapshot starts it over (when it is a first
+   * chunk) or is refused.
    */
-  receive(c: SnapshotChunk, msgTerm: number, committed: number): ChunkOutcome {
+  receive(c: SnapshotChunk, msgTerm: number, committed: number, committedTerm: number): ChunkOutcome {
     const meta = c.meta
     if (!isCount(meta.index) || !isCount(meta.term) || !isCount(c.offset) || !isCount(c.total)) return IGNORE
     if (c.total > MAX_SNAPSHOT_BYTES || c.offset + c.data.length > c.total || !isConfState(meta.conf)) return IGNORE
+    if (meta.index > committed && !possibleSnapshotTerm(meta.term, msgTerm, committedTerm)) return IGNORE
     if (meta.index <= committed) {
       // we already have all of it
       this.incoming = null
@@ -72,6 +74,18 @@ export class SnapshotReceipt {
     this.incoming = null
     return { kind: 'complete', snapshot: { meta: inc.meta, data: inc.buf } }
   }
+}
+
+/**
+ * Could a genuine leader of term `msgTerm` send a snapshot of term `term`
+ * reaching past our commit, whose last entry has `committedTerm`? Terms
+ * never fall along a log, so the snapshot's last entry has at least our
+ * committed entry's term; no leader holds an entry of a later term than its
+ * own, and every entry has a term of at least 1. A snapshot failing this was
+ * forged (or corrupted): installing it would replace committed entries.
+ */
+function possibleSnapshotTerm(term: number, msgTerm: number, committedTerm: number): boolean {
+  return term >= 1 && term >= committedTerm && term <= msgTerm
 }
 
 const IGNORE: ChunkOutcome = { kind: 'ignore' }

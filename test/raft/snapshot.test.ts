@@ -127,6 +127,40 @@ describe('§7 log compaction', () => {
     expect(net.node('3').status().commit).toBe(net.node('1').status().commit)
   })
 
+  // found by robustness.test's property (fast-check seed -2107879158): a
+  // snapshot past our commit whose term is below our committed entry's was
+  // installed, and five committed entries were gone
+  it('a snapshot no genuine leader could send is ignored: committed entries stay', () => {
+    const net = Network.cluster(ids)
+    net.stabilize()
+    net.elect('1')
+    net.node('1').propose(text('a'))
+    net.stabilize()
+    const st = net.node('2').status()
+    const before = net.get('2').applied.map((e) => `${e.index}@${e.term}`)
+    expect(st.commit).toBeGreaterThan(1)
+    const conf = { voters: ids, learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false }
+    const snap = (index: number, term: number, msgTerm = st.term): Message => ({
+      type: 'MsgSnap', from: '1', to: '2', term: msgTerm, logTerm: 0, index: 0, commit: 0,
+      reject: false, rejectHint: 0, context: null, entries: [],
+      snapshot: { meta: { index, term, conf }, offset: 0, total: 3, data: new Uint8Array(3) },
+    })
+    const lastTerm = net.get('2').applied.at(-1)!.term
+    // below our committed entry's term (the counterexample: term 0), term 0,
+    // a term later than the sender's own: none of them is installed
+    for (const m of [snap(st.commit + 1, 0), snap(st.commit + 1, lastTerm - 1), snap(st.commit + 1, st.term + 1)]) {
+      net.node('2').step(m)
+      net.processReady()
+      net.queue = []
+      expect(net.get('2').disk.snapshot).toBeNull()
+      expect(net.get('2').applied.map((e) => `${e.index}@${e.term}`)).toEqual(before)
+    }
+    // one a leader could send is installed
+    net.node('2').step(snap(st.commit + 1, st.term))
+    net.processReady()
+    expect(net.get('2').disk.snapshot?.meta.index).toBe(st.commit + 1)
+  })
+
   it('a restarted member resumes from its snapshot and the entries after it', () => {
     const net = laggingBehindCompaction(10, 1000)
     net.tick('1')
