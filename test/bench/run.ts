@@ -960,7 +960,7 @@ async function benchScale(label: string, tabs: number, browserCount: number, opt
   }
 }
 
-/** Each tab's connected WebRTC links and whether it votes, once the
+/** Each tab's open links (WebRTC or tab pipe) and whether it votes, once the
  *  learners' links to other learners are gone (or 30 s passed). */
 async function linksPerMember(m: MeshTabs): Promise<Array<{ links: number; voter: boolean }>> {
   const read = (): Promise<Array<{ links: number; voter: boolean }>> =>

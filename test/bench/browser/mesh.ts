@@ -195,33 +195,18 @@ async function readyWith(parent: string, count: number): Promise<number> {
   }
 }
 
-// ---------- links: this tab's WebRTC connections ----------
+// ---------- links: this tab's member's open links ----------
 
-// Every RTCPeerConnection this page makes is noted (simple-peer looks the
-// constructor up on the global at each connection, after this ran): a
-// member's links are its connections in state 'connected'. The bench counts
-// them per tab (links per member, issue 17 item 5) without reaching into the
-// mesh's internals.
-const peerConnections = new Set<RTCPeerConnection>()
-const NativePeerConnection = globalThis.RTCPeerConnection
-globalThis.RTCPeerConnection = class extends NativePeerConnection {
-  constructor(config?: RTCConfiguration) {
-    super(config)
-    peerConnections.add(this)
-    this.addEventListener('connectionstatechange', () => {
-      if (this.connectionState === 'closed' || this.connectionState === 'failed') peerConnections.delete(this)
-    })
-  }
-}
-
-/** WebRTC connections of this tab that are connected now */
+/** open links of this tab's member, whatever carries them: WebRTC data
+ *  channels to other browsers, tab pipes (BroadcastChannel) to this
+ *  browser's tabs (counting RTCPeerConnections alone saw 0 links in a mesh
+ *  of one browser's tabs once tabs linked over pipes) */
 function links(): number {
-  let n = 0
-  for (const pc of peerConnections) {
-    if (pc.connectionState === 'connected') n++
-    else if (pc.connectionState === 'closed') peerConnections.delete(pc)
-  }
-  return n
+  if (window.mesh === undefined) return 0
+  const mesh = window.mesh as unknown as Record<symbol, { diagnosticMember(): { links: { peers(): string[]; has(peer: string): boolean } } } | undefined>
+  const table = mesh[Symbol.for('meshkeeper.browserTab')]?.diagnosticMember().links
+  if (table === undefined) return 0
+  return table.peers().filter((peer) => table.has(peer)).length
 }
 
 /** what the mesh's `error` events said (for --diag) */
