@@ -9,7 +9,7 @@
 // Prints a table, writes test/bench/results.json with every figure, its ratio
 // to its floor, and the goals of issues 7 and 17 marked met / missed. A figure that
 // cannot be measured is null with the reason; the run always completes.
-//   npm run bench [-- --quick] [-- --only floor,peers,mesh3,reopen,lifecycle,vanish,scale9,scale16,scale50] [-- --failover-trials N] [-- --diag]
+//   npm run bench [-- --quick] [-- --only floor,peers,mesh3,reopen,lifecycle,vanish,scale9,scale16,scale50] [-- --failover-trials N] [-- --diag] [-- --profile DIR]
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -31,6 +31,9 @@ import { waitForLeader, waitForVoters } from '../../src/testing/playwright'
 
 const quick = process.argv.includes('--quick')
 const diagnose = process.argv.includes('--diag')
+const profileArg = process.argv.indexOf('--profile')
+/** --profile DIR: CPU profiles of idle tabs are written there */
+const profileDir = profileArg >= 0 ? (process.argv[profileArg + 1] ?? null) : null
 const onlyArg = process.argv.indexOf('--only')
 const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',')) : null
 const runs = (part: string): boolean => only === null || only.has(part)
@@ -48,7 +51,7 @@ const N = failoverTrials === null ? N0 : { ...N0, failover: failoverTrials }
 
 // ---------------------------------------------------------------- figures
 
-type Unit = 'ms' | '/s' | 'links' | 'count'
+type Unit = 'ms' | '/s' | 'links' | 'count' | 'ms/s'
 
 interface Figure {
   value: number | null
@@ -948,6 +951,10 @@ async function benchScale(label: string, tabs: number, browserCount: number, opt
       if (formed === null) throw new Error('the mesh did not form')
       putLinks(label, await linksPerMember(formed))
     })
+    await measure(`main-thread time of an idle mesh, per tab`, [`${label}.idle.busy.median`, `${label}.idle.busy.max`], 60_000, async () => {
+      if (formed === null) throw new Error('the mesh did not form')
+      putIdleBusy(label, await idleBusy(label, formed, quick ? 3000 : 10_000))
+    })
     if (opts.failover !== false) {
       await measure(`failover after a leader crash (${N.scaleFailover} trials)`, latencyKeys(`${label}.failover.crash`, true), 1_200_000, async () => {
         // the first trial kills the leader of the mesh measured above
@@ -990,6 +997,54 @@ function putLinks(label: string, seen: Array<{ links: number; voter: boolean }>)
   put(`${label}.links.median`, all.length === 0 ? null : percentile(all, 50), 'links', { n: all.length })
   put(`${label}.links.voterMax`, max(seen.filter((t) => t.voter).map((t) => t.links)), 'links', { n: seen.filter((t) => t.voter).length })
   put(`${label}.links.learnerMax`, max(seen.filter((t) => !t.voter).map((t) => t.links)), 'links', { n: seen.filter((t) => !t.voter).length })
+}
+
+/**
+ * Each tab's main-thread busy time (DevTools' TaskDuration: every task the
+ * renderer's main thread ran) per second of wall time while nobody writes:
+ * what a member costs the machine at rest, its ticks, heartbeats, presence
+ * and keepalives. On a machine with few cores, every tab's idle cost is taken
+ * from the others' commits.
+ */
+async function idleBusy(label: string, m: MeshTabs, windowMs: number): Promise<number[]> {
+  const sessions = await Promise.all(
+    m.pages.map(async (p) => {
+      const s = await p.context().newCDPSession(p)
+      await s.send('Performance.enable')
+      return s
+    }),
+  )
+  const read = (): Promise<number[]> =>
+    Promise.all(sessions.map(async (s) => (await s.send('Performance.getMetrics')).metrics.find((x) => x.name === 'TaskDuration')?.value ?? 0))
+  // --profile DIR: a CPU profile of the busiest kind of tab, the leader, and
+  // of one follower while idle (open in DevTools' Performance panel)
+  const profiled = profileDir === null ? [] : [m.leader, m.followers[m.followers.length - 1]!].map((p) => sessions[m.pages.indexOf(p)]!)
+  for (const s of profiled) {
+    await s.send('Profiler.enable')
+    await s.send('Profiler.start')
+  }
+  try {
+    const t0 = performance.now()
+    const before = await read()
+    await sleep(windowMs)
+    const after = await read()
+    for (const [i, s] of profiled.entries()) {
+      const { profile } = await s.send('Profiler.stop')
+      const file = join(profileDir!, `${label}-idle-${i === 0 ? 'leader' : 'follower'}.cpuprofile`)
+      writeFileSync(file, JSON.stringify(profile))
+      console.log(`    profile: ${file}`)
+    }
+    const seconds = (performance.now() - t0) / 1000
+    return before.map((b, i) => ((after[i]! - b) * 1000) / seconds)
+  } finally {
+    await Promise.all(sessions.map((s) => s.detach().catch(() => undefined)))
+  }
+}
+
+function putIdleBusy(label: string, busy: number[]): void {
+  const sorted = [...busy].sort((a, b) => a - b)
+  put(`${label}.idle.busy.median`, sorted.length === 0 ? null : percentile(sorted, 50), 'ms/s', { n: sorted.length })
+  put(`${label}.idle.busy.max`, sorted.length === 0 ? null : sorted[sorted.length - 1]!, 'ms/s', { n: sorted.length })
 }
 
 /** `label.formation` (from the first page opened) and `label.formation.afterReady`: every formation of a `tabs`-tab mesh tried in this part (failed ones counted, with why in notes). */
