@@ -11,7 +11,7 @@
 // cannot be measured is null with the reason; the run always completes.
 //   npm run bench [-- --quick] [-- --only floor,peers,mesh3,reopen,lifecycle,vanish,scale9,scale16,scale50] [-- --failover-trials N] [-- --diag] [-- --profile DIR]
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { cpus, tmpdir } from 'node:os'
@@ -1030,6 +1030,7 @@ async function idleBusy(label: string, m: MeshTabs, windowMs: number): Promise<n
     const after = await read()
     for (const [i, s] of profiled.entries()) {
       const { profile } = await s.send('Profiler.stop')
+      mkdirSync(profileDir!, { recursive: true })
       const file = join(profileDir!, `${label}-idle-${i === 0 ? 'leader' : 'follower'}.cpuprofile`)
       writeFileSync(file, JSON.stringify(profile))
       console.log(`    profile: ${file}`)
