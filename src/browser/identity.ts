@@ -132,11 +132,16 @@ function navigationIsReload(): boolean {
   }
 }
 
+/** the member ids of `room`'s slots in this browser (ids that can be keys) */
+async function slotIds(provider: StorageProvider, room: string): Promise<string[]> {
+  return (await provider.listMembers(room)).map((meta) => meta.member).filter((id) => MEMBER_ID_PATTERN.test(id))
+}
+
 /** The slots of `room` in this browser that have their key, with it. A slot
  *  without one (from before keyed ids) is left out: no one can run it. */
 export async function keyedSlots(provider: StorageProvider, keys: MemberKeyStore, room: string): Promise<Map<string, MemberKey>> {
   const out = new Map<string, MemberKey>()
-  const ids = (await provider.listMembers(room)).map((meta) => meta.member).filter((id) => MEMBER_ID_PATTERN.test(id))
+  const ids = await slotIds(provider, room)
   // read side by side (each a request of its own), kept in the list's order
   const found = await Promise.all(ids.map((id) => keys.get(room, id)))
   ids.forEach((id, i) => {
@@ -144,6 +149,27 @@ export async function keyedSlots(provider: StorageProvider, keys: MemberKeyStore
     if (key !== undefined && key !== null) out.set(id, key)
   })
   return out
+}
+
+/**
+ * The ids of `room`'s keyed slots, read again and again (the death watch's
+ * list, every refresh): the slot list each time, but a member's key only
+ * until it was found once. A member's id derives from its key, so a slot
+ * that had its key keeps it; reading every key at every refresh made each
+ * tab read one IndexedDB record per slot every 2 s, n² reads in a browser's
+ * n tabs (nine idle tabs: 3 to 6 transactions a second each).
+ */
+export function keyedSlotLister(provider: StorageProvider, keys: MemberKeyStore, room: string): () => Promise<string[]> {
+  const keyed = new Set<string>()
+  return async () => {
+    const ids = await slotIds(provider, room)
+    const unknown = ids.filter((id) => !keyed.has(id))
+    const found = await Promise.all(unknown.map((id) => keys.get(room, id)))
+    unknown.forEach((id, i) => {
+      if (found[i] !== null && found[i] !== undefined) keyed.add(id)
+    })
+    return ids.filter((id) => keyed.has(id))
+  }
 }
 
 /**

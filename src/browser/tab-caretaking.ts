@@ -15,7 +15,7 @@ import type { MemberKey } from '../wire/member-key'
 import { runCaretaker } from './caretaker'
 import { DeathWatch } from './death-watch'
 import type { DeathWatchHost } from './death-watch'
-import { keyedSlots } from './identity'
+import { keyedSlotLister } from './identity'
 import type { LockManagerLike } from './identity'
 import type { ReclaimRequests } from './reclaim'
 import type { MemberSettings } from './start-member'
@@ -57,7 +57,7 @@ export function watchTabDeaths(o: TabCaretakingOptions): TabCaretaking {
       self: member.id,
       locks: o.locks,
       // slots without a key (from before keyed ids) cannot be run: not watched
-      listSlots: async () => [...(await keyedSlots(provider, keys, room)).keys()],
+      listSlots: keyedSlotLister(provider, keys, room),
       // a member's session ids start with its member id (SessionKeeper.newSession, driver/sessions.ts)
       sessionsOf: (id) => member.tree.sessions().filter((s) => s.startsWith(`${id}.`)),
       closeSessions: (sessions) => member.closeSessions(sessions),

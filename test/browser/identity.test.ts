@@ -5,7 +5,7 @@
 // how ids are made.
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { MemoryMemberKeyStore } from '../../src/driver/member-keys'
-import { acquireLock, bootstrapLockName, chooseMember, memberLockName } from '../../src/browser/identity'
+import { acquireLock, bootstrapLockName, chooseMember, keyedSlotLister, memberLockName } from '../../src/browser/identity'
 import type { ChosenMember } from '../../src/browser/identity'
 import { openReclaimRequests } from '../../src/browser/reclaim'
 import type { ReclaimRequests } from '../../src/browser/reclaim'
@@ -254,5 +254,51 @@ describe('identity: Web Locks held for the life of a tab', () => {
     holder!.release()
     await holder!.released
     expect(browser.held()).toEqual([])
+  })
+})
+
+describe('keyedSlotLister: the death watch lists the browser\'s keyed slots at every refresh', () => {
+  it('reads a member\'s key until it was found once, never again; a slot without its key is left out', async () => {
+    const browser = new FakeBrowserLocks()
+    const provider = new MemoryStorageProvider()
+    const a = await openTab(browser, provider)
+    const b = await openTab(browser, provider)
+    const keyless = 'slot-from-before-keyed-ids'
+    await recordSlot(provider, keyless) // no key owns it: never listed, its key looked for at each refresh
+    const keys = keysOf(provider)
+    const reads: string[] = []
+    const counting = {
+      get: (r: string, member: string) => {
+        reads.push(member)
+        return keys.get(r, member)
+      },
+      put: (r: string, key: Parameters<typeof keys.put>[1]) => keys.put(r, key),
+    }
+    const list = keyedSlotLister(provider, counting, room)
+    const both = [a.chosen.member, b.chosen.member].sort()
+    const keyReads = () => reads.filter((m) => m !== keyless).sort()
+    expect((await list()).sort()).toEqual(both)
+    expect(keyReads()).toEqual(both)
+    // refreshes read the slot list, not the keys found before (every tab did, every 2 s: n² reads)
+    expect((await list()).sort()).toEqual(both)
+    expect((await list()).sort()).toEqual(both)
+    expect(keyReads()).toEqual(both)
+    expect(reads.filter((m) => m === keyless)).toHaveLength(3)
+    // a slot listed before its key is stored is read again until the key is there
+    const c = await openTab(browser, provider)
+    const cKey = await keys.get(room, c.chosen.member)
+    const withoutKey = new MemoryMemberKeyStore()
+    for (const id of [a.chosen.member, b.chosen.member]) await withoutKey.put(room, (await keys.get(room, id))!)
+    const late = keyedSlotLister(provider, { get: (r, m) => (reads.push(m), withoutKey.get(r, m)), put: (r, k) => withoutKey.put(r, k) }, room)
+    reads.length = 0
+    expect((await late()).sort()).toEqual(both)
+    await withoutKey.put(room, cKey!)
+    expect((await late()).sort()).toEqual([...both, c.chosen.member].sort())
+    expect(reads.filter((m) => m === c.chosen.member)).toHaveLength(2)
+    expect(reads.filter((m) => m === a.chosen.member)).toHaveLength(1)
+    // and the first lister reads only the new member's key
+    reads.length = 0
+    expect((await list()).sort()).toEqual([...both, c.chosen.member].sort())
+    expect(reads.sort()).toEqual([c.chosen.member, keyless].sort())
   })
 })
