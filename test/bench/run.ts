@@ -19,7 +19,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from '@playwright/test'
 import type { BrowserContext, Page } from '@playwright/test'
-import { createServer as createVite } from 'vite'
+import { build as buildPages } from 'vite'
+import { servePage } from './serve-pages'
 import { chromiumLaunch } from '../../playwright.config'
 import { startSignalingServer } from '../../src/server/index'
 import { JOINED_STAGES, joinCommitTimelines, stageGapMedians, stageMedians } from '../../src/driver/commit-timeline-join'
@@ -137,17 +138,27 @@ async function measure(label: string, keys: string[], timeoutMs: number, fn: () 
 // ---------------------------------------------------------------- browser
 
 const root = fileURLToPath(new URL('./browser', import.meta.url))
-const vite = await createVite({
+// The pages are served as a production build (one bundle per page, as an
+// app ships them), not by Vite's dev server: sixteen or fifty pages loading
+// the dev server's hundreds of modules at once on 2 cores spent tens of
+// seconds before any mesh work started, and the dev server runs in this
+// process, taking the CPU the measurements need. Not minified, so a CPU
+// profile (--profile) names our functions.
+const bundleDir = mkdtempSync(join(tmpdir(), 'meshkeeper-bench-pages-'))
+await buildPages({
   root,
   configFile: false,
-  appType: 'mpa',
-  server: { middlewareMode: true, hmr: false, ws: false },
   logLevel: 'warn',
-  // bundle the pages' dependencies before the first page asks for them, so
-  // no page is reloaded by a late optimization mid-measurement
-  optimizeDeps: { entries: ['*.html'], include: ['broadcast-channel'] },
+  build: {
+    outDir: bundleDir,
+    emptyOutDir: true,
+    target: 'esnext',
+    minify: false,
+    sourcemap: true,
+    rollupOptions: { input: { index: join(root, 'index.html'), mesh: join(root, 'mesh.html') } },
+  },
 })
-const http = createServer((req, res) => vite.middlewares(req, res))
+const http = createServer((req, res) => void servePage(bundleDir, req.url ?? '/', res))
 const signaling = await startSignalingServer({ server: http, path: '/signal' })
 await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
 const origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`
@@ -1184,7 +1195,7 @@ try {
 } finally {
   for (const b of [...openBrowsers]) await b.close()
   await signaling.close()
-  await vite.close()
+  rmSync(bundleDir, { recursive: true, force: true })
   http.close()
 }
 
