@@ -694,6 +694,9 @@ async function benchMesh3(): Promise<void> {
     } else {
       const { leader, followers } = m
       const [f1, f2] = [followers[0]!, followers[1]!]
+      await measure(`main-thread time of an idle mesh, per tab`, ['mesh3.idle.busy.median', 'mesh3.idle.busy.max'], 60_000, async () => {
+        putIdleBusy('mesh3', await idleBusy('mesh3', m, quick ? 3000 : 10_000))
+      })
       await f1.evaluate(() => (window as unknown as MeshBenchWindow).meshBench.commits('/warmup', 20))
       const windows: Record<'follower' | 'leader', [number, number]> = { follower: [0, 0], leader: [0, 0] }
       await measure('commit latency from a follower', latencyKeys('mesh3.commit.follower'), 120_000, async () => {
