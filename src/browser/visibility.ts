@@ -9,7 +9,9 @@
 //   - on `pagehide` the mesh closes gracefully (leadership moves, the session
 //     closes so the tab's ephemerals go at once, peers hear 'leaving');
 //   - when every voter is hidden some hidden tab must lead: its heartbeats
-//     come once per throttled tick, and followers count ticks, not ms, so
+//     come once per throttled tick (a hidden leader heartbeats every tick,
+//     a visible one every BROWSER_TIMING.heartbeatTicks: driver/tick-duties.ts
+//     heartbeatTicksNow), and followers count ticks, not ms, so
 //     equally throttled followers wait equally longer. A visible follower
 //     waits at least BROWSER_TIMING.electionTicks ticks (1.5 s), above the
 //     1 s throttled cadence; PreVote keeps a waking tab from deposing a

@@ -111,7 +111,10 @@ export const BROWSER_TIMING = {
   tickMs: 100,
   /** 15 ticks = 1.5 s (randomized up to 3 s): more than a throttled hidden leader's 1 s heartbeat cadence */
   electionTicks: 15,
-  heartbeatTicks: 1,
+  /** a visible leader heartbeats every 300 ms, five times per election timeout (a hidden one every tick:
+   *  heartbeatTicksNow). Idle heartbeats to every member were most of an idle mesh's work. New entries and
+   *  commits do not wait for a heartbeat: they leave at once (MsgApp), as do ReadIndex rounds. */
+  heartbeatTicks: 3,
 } as const
 
 /** The core's configuration for this member: its timing, its options' raft

@@ -31,6 +31,18 @@ export interface TickParts {
   housekeeping: Housekeeping
 }
 
+/**
+ * How often a leader heartbeats now, in ticks. A visible tab's leader every
+ * `heartbeatTicks` (idle heartbeats to every member are most of an idle
+ * mesh's work: each is a message out and an answer in). A hidden one every
+ * tick: its timers are throttled to about one a second, and a visible
+ * follower waits only its election timeout of its own fast ticks
+ * (browser/visibility.ts).
+ */
+export function heartbeatTicksNow(heartbeatTicks: number, visible: boolean): number {
+  return visible ? heartbeatTicks : 1
+}
+
 export class TickDuties {
   private ticker: RepeatingTimer | null = null
   private ticks = 0
@@ -62,6 +74,7 @@ export class TickDuties {
     if (ctx.stopped) return
     this.ticks++
     quorum.contact.tick()
+    ctx.raft.setHeartbeatTicks(heartbeatTicksNow(ctx.timing.heartbeatTicks, ctx.visible()))
     ctx.raft.tick()
     loop.pump()
     const now = ctx.clock.now()
@@ -92,7 +105,8 @@ export class TickDuties {
 
   /**
    * Our leader left the signaling server and has sent nothing for a third of
-   * vanishedAfterMs (it heartbeats every tick), or closed our link: its page
+   * vanishedAfterMs, and for more than one heartbeat interval and a tick,
+   * or closed our link: its page
    * is gone (a crashed device). Campaign in our rank's turn, as on a death
    * certificate (Raft.reportPeerGone), instead of after a randomized election
    * timeout of 1.5 to 3 s. Wrong only if the leader runs on with its socket
@@ -103,7 +117,9 @@ export class TickDuties {
     const ctx = this.ctx
     const { roster, loop } = this.parts
     const lead = ctx.lead
-    if (lead === null || lead === ctx.id || !roster.vanished(lead, now, ctx.timing.vanishedAfterMs / 3)) return
+    const { tickMs, heartbeatTicks, vanishedAfterMs } = ctx.timing
+    const silentMs = Math.max(vanishedAfterMs / 3, (heartbeatTicks + 1) * tickMs)
+    if (lead === null || lead === ctx.id || !roster.vanished(lead, now, silentMs)) return
     ctx.raft.reportPeerGone(lead, roster.rankAfterVanish(lead))
     loop.pump()
   }

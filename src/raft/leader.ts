@@ -40,7 +40,7 @@ export function tickHeartbeat(r: RaftState): void {
     // a transfer that did not finish within an election timeout is abandoned
     r.leadTransferee = null
   }
-  if (r.heartbeatElapsed >= r.cfg.heartbeatTick) {
+  if (r.heartbeatElapsed >= r.heartbeatTicks) {
     r.heartbeatElapsed = 0
     bcastHeartbeat(r)
   }

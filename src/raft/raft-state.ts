@@ -37,6 +37,8 @@ export interface RaftState {
 
   electionElapsed: number
   heartbeatElapsed: number
+  /** ticks between a leader's heartbeats now: cfg.heartbeatTick unless the driver changed it (setHeartbeatTicks) */
+  heartbeatTicks: number
   randomizedElectionTimeout: number
   leadTransferee: NodeId | null
   /** a leader of our term or later sent entries that contradict our committed

@@ -90,6 +90,7 @@ export class Raft implements RaftState {
 
   electionElapsed = 0
   heartbeatElapsed = 0
+  heartbeatTicks: number
   randomizedElectionTimeout = 0
   leadTransferee: NodeId | null = null
   /** a leader of our term or later sent entries that contradict our committed
@@ -136,6 +137,7 @@ export class Raft implements RaftState {
       throw new RaftError('BAD_CONFIG', 'maxSnapshotBytesPerWindow must be positive')
     }
     this.cfg = cfg
+    this.heartbeatTicks = cfg.heartbeatTick
     this.id = cfg.id
     this.reads = new LeaderReads({
       id: this.id,
@@ -205,6 +207,18 @@ export class Raft implements RaftState {
     if (this.goneLeader.ticks > 0 && --this.goneLeader.ticks === 0) this.goneLeader = NO_GONE_LEADER
     if (this.role === 'leader') tickHeartbeat(this)
     else tickElection(this)
+  }
+
+  /**
+   * Heartbeat every `ticks` ticks from now on (0 < ticks < electionTick, as
+   * cfg.heartbeatTick). Only how often an idle leader says it is there: the
+   * election timeout, counted in ticks by the followers, stays.
+   */
+  setHeartbeatTicks(ticks: number): void {
+    if (!Number.isInteger(ticks) || ticks <= 0 || ticks >= this.cfg.electionTick) {
+      throw new RaftError('BAD_CONFIG', 'need 0 < heartbeat ticks < electionTick')
+    }
+    this.heartbeatTicks = ticks
   }
 
   /** Feed a message from a peer. Stale, foreign and malformed ones are ignored. */

@@ -52,6 +52,11 @@ export class RawNode {
     this.raft.tick()
   }
 
+  /** Heartbeat every `ticks` ticks from now on (Raft.setHeartbeatTicks). */
+  setHeartbeatTicks(ticks: number): void {
+    this.raft.setHeartbeatTicks(ticks)
+  }
+
   /** Feed a message from a peer; stale, foreign or out-of-protocol ones are ignored. */
   step(m: Message): void {
     this.raft.step(m)

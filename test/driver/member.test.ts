@@ -13,6 +13,7 @@ import type { Message } from '../../src/raft/types'
 import { decodeNodeMessage } from '../../src/wire/node-messages'
 import { decodeRaftMessage } from '../../src/wire/raft-codec'
 import { MAX_READIES_IN_FLIGHT } from '../../src/driver/ready-loop'
+import type { MemberOptions } from '../../src/driver/options'
 
 /** What a member's storage has made durable so far (updated when a save resolves). */
 interface DurableMirror {
@@ -61,7 +62,7 @@ function holdingStorage(inner: Storage, control: HoldControl, held: HeldSave[], 
 }
 
 /** Two static voters on a virtual world; each one's saves can be held until released. */
-async function world() {
+async function world(extra: Pick<MemberOptions, 'timing' | 'visible'> = {}) {
   const clock = new VirtualClock()
   const network = new VirtualNetwork<Uint8Array>(clock, prng.create(5), { minDelay: 1, maxDelay: 2 })
   const hub = new VirtualHub(network)
@@ -106,6 +107,7 @@ async function world() {
       })(),
       bootstrap: true,
       bootstrapVoters: ['m1', 'm2'],
+      ...extra,
     })
   const m1 = await mk('m1')
   const m2 = await mk('m2')
@@ -315,5 +317,41 @@ describe('member: the Ready loop', () => {
     expect(w.sentBy.get('m1') ?? 0).toBe(sent)
     await expect(w.m1.write([{ op: 'check', path: '/', version: -1 }], false)).rejects.toMatchObject({ code: 'CLOSED' })
     w.m2.stop(errors[0]!)
+  })
+})
+
+describe('member: heartbeats', () => {
+  it('a visible leader heartbeats every heartbeatTicks, a hidden one every tick (its timers are throttled)', async () => {
+    let visible = true
+    const w = await world({ timing: { heartbeatTicks: 3 }, visible: () => visible })
+    await w.m1.start()
+    await w.m2.start()
+    for (let i = 0; i < 5_000 && (w.m1.leader === null || w.m1.leader !== w.m2.leader); i++) {
+      w.clock.runNext()
+      await flush()
+    }
+    const leaderId = w.m1.leader!
+    /** heartbeats the leader sends in `ms` of virtual time (tickMs 100) */
+    const heartbeatsIn = async (ms: number): Promise<number> => {
+      const from = w.sent.length
+      const until = w.clock.now() + ms
+      while (w.clock.now() < until) {
+        w.clock.runNext()
+        await flush()
+      }
+      return w.sent.slice(from).filter((s) => s.from === leaderId && s.m.type === 'MsgHeartbeat').length
+    }
+    await heartbeatsIn(1000) // settle
+    const shown = await heartbeatsIn(3000)
+    expect(shown).toBeGreaterThanOrEqual(9)
+    expect(shown).toBeLessThanOrEqual(11)
+    visible = false
+    await heartbeatsIn(200)
+    const hidden = await heartbeatsIn(3000)
+    expect(hidden).toBeGreaterThanOrEqual(29)
+    expect(hidden).toBeLessThanOrEqual(31)
+    // the leadership did not move: the follower heard the leader often enough either way
+    expect(w.m1.leader).toBe(leaderId)
+    expect(w.m2.leader).toBe(leaderId)
   })
 })

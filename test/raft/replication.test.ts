@@ -313,3 +313,34 @@ describe('§5.4.2 Figure 8: why counting replicas of an old-term entry is unsafe
     expect(appliedAt(net, '4', i)).toEqual(['3:'])
   })
 })
+
+describe('heartbeat cadence (setHeartbeatTicks)', () => {
+  it('an idle leader heartbeats every given number of ticks; the followers keep it as leader', () => {
+    const net = leaderCluster({ electionTick: 15 })
+    const term = net.node('1').status().term
+    // every member ticks, as time passes for all of them
+    const beatsOver = (ticks: number): number => {
+      let beats = 0
+      for (let i = 0; i < ticks; i++) {
+        for (const id of ids) net.tick(id)
+        net.processReady()
+        beats += net.queue.filter((m) => m.type === 'MsgHeartbeat').length
+        net.stabilize()
+      }
+      return beats
+    }
+    expect(beatsOver(30)).toBe(60) // every tick, to 2 followers
+    net.node('1').setHeartbeatTicks(3)
+    // 60 ticks are at least two election timeouts: nobody campaigned
+    expect(beatsOver(60)).toBe(40)
+    expect(net.node('1').status().role).toBe('leader')
+    expect(net.node('1').status().term).toBe(term)
+    for (const id of ['2', '3']) expect(net.node(id).status().lead).toBe('1')
+  })
+
+  it('refuses a cadence that is not below the election timeout', () => {
+    const net = leaderCluster({ electionTick: 10 })
+    for (const bad of [0, -1, 1.5, 10, 11]) expect(() => net.node('1').setHeartbeatTicks(bad)).toThrow(RaftError)
+    net.node('1').setHeartbeatTicks(9)
+  })
+})
