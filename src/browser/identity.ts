@@ -120,6 +120,9 @@ export interface ChooseMemberOptions {
   isReload?: boolean
   /** a new member's key is written while the caller goes on (ChosenMember.keyKept; the caller then owns the lock on failure) instead of before the choice resolves */
   keepKeyLater?: boolean
+  /** a key drawn before the room lock was granted (joinMesh draws it while it
+   *  waits): a new member takes it rather than drawing one under the lock */
+  newKey?: Promise<MemberKey>
 }
 
 function navigationIsReload(): boolean {
@@ -221,8 +224,11 @@ export async function chooseMember(opts: ChooseMemberOptions): Promise<ChosenMem
     remember(member)
     return { member, key, lock, source: 'free-slot', others: othersThan(member), keyKept: Promise.resolve() }
   }
+  // the key drawn beforehand serves the first try; a clash (below) draws afresh
+  let drawn = opts.newKey
   for (;;) {
-    const key = await createMemberKey()
+    const key = await (drawn ?? createMemberKey())
+    drawn = undefined
     const lock = await acquireLock(locks, memberLockName(room, key.id), { ifAvailable: true })
     if (lock === null) continue // astronomically unlikely: another tab drew the same key
     // kept before the slot's first save, so no keyed slot is ever without its key

@@ -39,6 +39,7 @@ import type { BrowserTransportOptions } from './transport'
 import { IndexedDbMemberKeyStore } from './member-keys'
 import { MemoryMemberKeyStore } from '../driver/member-keys'
 import type { MemberKeyStore } from '../driver/member-keys'
+import { createMemberKey } from '../wire/member-key'
 import type { MemberKey } from '../wire/member-key'
 import { IndexedDbStorageProvider, MemoryStorageProvider } from '../storage/index'
 import type { StorageProvider } from '../storage/types'
@@ -198,6 +199,11 @@ async function runTab(o: TabRun, into?: AssembledMesh): Promise<AssembledMesh> {
   // side by side, not one after the other. Only a read, its result unused:
   // the slots are listed again under the room lock, where the choice is made.
   void keyedSlots(provider, keys, room).catch(() => undefined)
+  // a new member's key pair, drawn meanwhile too (WebCrypto works off the main
+  // thread): under the room lock it cost 5–11 ms of a first or new tab's join
+  // (bench lifecycle, probes). A tab that takes back or adopts a slot drops it.
+  const newKey = createMemberKey()
+  newKey.catch(() => undefined) // a failure is the choice's, where a new member awaits it
   const roomLock = await acquireLock(locks, bootstrapLockName(room)).catch((err: unknown) => {
     reclaim.close()
     throw err
@@ -219,6 +225,7 @@ async function runTab(o: TabRun, into?: AssembledMesh): Promise<AssembledMesh> {
       reclaim,
       mark: o.mark,
       browser: o.browser,
+      newKey,
       member: { ...settings, hello: { member: '', tab, browser: '' }, visible: () => lifecycle?.visible() ?? true },
       // what the tab runs beside the member stops first when the Mesh closes
       beforeRelease: () => {

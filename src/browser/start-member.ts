@@ -60,6 +60,8 @@ export async function startMember(o: {
   mark: JoinMarker
   /** the browser id for the member's hello (awaited once the slot is chosen) */
   browser: Promise<string>
+  /** a key drawn while the tab waited for the room lock, for a new member (identity.ts) */
+  newKey?: Promise<MemberKey>
   member: MemberSettings & Pick<MemberOptions, 'hello' | 'visible'>
   /** runs when the Mesh closes, before the transport, the storage and the member's Web Lock are released */
   beforeRelease: () => void
@@ -67,7 +69,7 @@ export async function startMember(o: {
   into?: AssembledMesh
 }): Promise<StartedMember> {
   // a new member's key is written while its storage and transport open (awaited before its first save)
-  const chosen = await chooseMember({ room: o.room, locks: o.locks, provider: o.provider, keys: o.keys, tabStore: safeStorage(() => globalThis.sessionStorage), keepKeyLater: true, reclaim: o.reclaim })
+  const chosen = await chooseMember({ room: o.room, locks: o.locks, provider: o.provider, keys: o.keys, tabStore: safeStorage(() => globalThis.sessionStorage), keepKeyLater: true, reclaim: o.reclaim, ...(o.newKey === undefined ? {} : { newKey: o.newKey }) })
   o.mark('slot-lock')
   const cleanup: (() => Promise<void> | void)[] = [() => chosen.lock.release()]
   try {

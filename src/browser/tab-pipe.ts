@@ -23,6 +23,15 @@
 //     in another browser hears only that); an answerer that opened the pipe
 //     lets its own WebRTC connect count only once it heard 'ack' (pipe) or
 //     that the pipe is off;
+//   - the pipe goes first. A page's first RTCPeerConnection costs tens of
+//     ms of its main thread (bench `lifecycle --diag`, probes: 48–55 ms
+//     from an attempt's start to its WebRTC peer in a new tab, 7–31 ms in
+//     later ones), and the pipe used to wait behind it at both ends. So the
+//     initiator signals the pipe's name before it makes its WebRTC peer (the
+//     other tab opens its end meanwhile), and the answerer makes its WebRTC
+//     peer only when a WebRTC signal (the offer) comes, none once the pipe
+//     carries the link; a peer in another browser is answered as before,
+//     its offer making the peer;
 //   - the hello handshake (member proof, room secret) and link sealing run
 //     on the pipe exactly as on a data channel: it is only a FramePort.
 //
@@ -263,6 +272,8 @@ class PipedPeer implements PeerLike {
   readonly pipes = true as const
   private readonly listeners = new Map<string, Set<Listener>>()
   private pipe: PipeEnd | null = null
+  /** the WebRTC peer, once made (module comment: made after the pipe had its start) */
+  private inner: PeerLike | null = null
   private winner: 'pipe' | 'webrtc' | null = null
   private destroyed = false
   /** answerer: its WebRTC peer connected, waiting for the initiator's choice */
@@ -271,10 +282,32 @@ class PipedPeer implements PeerLike {
   private pipeOff = false
 
   constructor(
-    private readonly inner: PeerLike,
+    private readonly makeInner: () => PeerLike,
     private readonly initiator: boolean,
     private readonly locks: PipeLocks,
   ) {
+    if (!initiator) return // its WebRTC peer is made by the first WebRTC signal (signal())
+    this.pipe = this.openPipe(randomName(), 'i')
+    // after the caller has its listeners on (attempts.ts listens right after the factory returns)
+    const name = this.pipe.name
+    queueMicrotask(() => {
+      if (this.destroyed) return
+      this.emit('signal', { type: 'pipe', pipe: name })
+      if (this.winner !== null) return
+      // the pipe's name is on its way: the other tab opens its end while we make the offer
+      try {
+        this.webRtc()
+      } catch {
+        // no WebRTC here (simple-peer throws without RTCPeerConnection): the pipe may still
+        // connect; if it does not, the attempt's connect timeout fails it, as a silent peer
+      }
+    })
+  }
+
+  /** the WebRTC peer, made on first use; its events pass through until the pipe wins */
+  private webRtc(): PeerLike {
+    if (this.inner !== null) return this.inner
+    const inner = (this.inner = this.makeInner())
     inner.on('signal', (data: unknown) => this.emit('signal', data))
     inner.on('connect', () => {
       if (this.winner !== null) return
@@ -290,14 +323,7 @@ class PipedPeer implements PeerLike {
       // the WebRTC peer we dropped for the pipe closes quietly
       if (this.winner !== 'pipe') this.emit('close')
     })
-    if (initiator) {
-      this.pipe = this.openPipe(randomName(), 'i')
-      // after the caller has its listeners on (attempts.ts listens right after the factory returns)
-      const name = this.pipe.name
-      queueMicrotask(() => {
-        if (!this.destroyed) this.emit('signal', { type: 'pipe', pipe: name })
-      })
-    }
+    return inner
   }
 
   signal(data: unknown): void {
@@ -314,18 +340,21 @@ class PipedPeer implements PeerLike {
       this.pipe.sayReady()
       return
     }
-    this.inner.signal(data)
+    // the pipe carries the link: WebRTC's offer and candidates are not needed
+    if (this.winner === 'pipe') return
+    this.webRtc().signal(data)
   }
 
   write(chunk: Uint8Array): boolean {
-    return this.inner.write(chunk)
+    // written only once connected: on WebRTC, whose peer exists then (the pipe has its own port)
+    return this.webRtc().write(chunk)
   }
 
   destroy(err?: Error): void {
     if (this.destroyed) return
     this.destroyed = true
     this.pipe?.close()
-    this.inner.destroy(err)
+    this.inner?.destroy(err)
   }
 
   on(event: 'signal' | 'connect' | 'data' | 'drain' | 'close' | 'error', fn: Listener): unknown {
@@ -338,7 +367,7 @@ class PipedPeer implements PeerLike {
   /** the link's FramePort: the pipe's end when the pipe won, else the WebRTC peer's */
   port(): FramePort {
     if (this.winner === 'pipe' && this.pipe !== null) return this.pipe
-    return simplePeerPort(this.inner)
+    return simplePeerPort(this.webRtc())
   }
 
   /** WebRTC carries the link: the initiator tells the answerer, which follows */
@@ -365,8 +394,8 @@ class PipedPeer implements PeerLike {
       () => {
         if (this.winner !== null || this.destroyed) return
         this.winner = 'pipe'
-        // the WebRTC attempt is no longer needed
-        this.inner.destroy()
+        // the WebRTC attempt is no longer needed (an answerer may never have made one)
+        this.inner?.destroy()
         this.emit('connect')
       },
       () => {
@@ -387,5 +416,5 @@ class PipedPeer implements PeerLike {
  *  Without BroadcastChannel or Web Locks, `factory` is returned as it is. */
 export function withTabPipes(factory: PeerFactory, locks: PipeLocks | undefined): PeerFactory {
   if (typeof globalThis.BroadcastChannel !== 'function' || locks === undefined) return factory
-  return (opts) => new PipedPeer(factory(opts), opts.initiator, locks)
+  return (opts) => new PipedPeer(() => factory(opts), opts.initiator, locks)
 }

@@ -11,6 +11,8 @@ import { openReclaimRequests } from '../../src/browser/reclaim'
 import type { ReclaimRequests } from '../../src/browser/reclaim'
 import { MemoryStorageProvider } from '../../src/storage/memory'
 import type { StorageProvider } from '../../src/storage/types'
+import { createMemberKey } from '../../src/wire/member-key'
+import type { MemberKey } from '../../src/wire/member-key'
 import { FakeBrowserLocks, MemoryWebStorage, settle } from './fake-browser'
 import type { FakeTab } from './fake-browser'
 
@@ -41,7 +43,7 @@ interface OpenedTab {
 async function openTab(
   browser: FakeBrowserLocks,
   provider: StorageProvider,
-  opts: { session?: MemoryWebStorage; isReload?: boolean; reloadWaitMs?: number; reclaim?: ReclaimRequests } = {},
+  opts: { session?: MemoryWebStorage; isReload?: boolean; reloadWaitMs?: number; reclaim?: ReclaimRequests; newKey?: Promise<MemberKey> } = {},
 ): Promise<OpenedTab> {
   const tab = browser.tab()
   const session = opts.session ?? new MemoryWebStorage()
@@ -56,6 +58,7 @@ async function openTab(
       isReload: opts.isReload ?? false,
       ...(opts.reloadWaitMs === undefined ? {} : { reloadWaitMs: opts.reloadWaitMs }),
       ...(opts.reclaim === undefined ? {} : { reclaim: opts.reclaim }),
+      ...(opts.newKey === undefined ? {} : { newKey: opts.newKey }),
     })
     await recordSlot(provider, chosen.member)
     return { tab, chosen, session }
@@ -85,6 +88,29 @@ describe('identity: which member a tab runs', () => {
     expect(a.chosen.source).toBe('new')
     expect(a.chosen.others).toEqual([])
     expect(browser.holder(memberLockName(room, a.chosen.member))).toBe(a.tab.name)
+  })
+
+  it('a new member takes the key drawn while its tab waited for the room lock; a clash (its lock held) draws afresh; a taken-back slot leaves it unused', async () => {
+    const browser = new FakeBrowserLocks()
+    const provider = new MemoryStorageProvider()
+    const drawn = await createMemberKey()
+    const a = await openTab(browser, provider, { newKey: Promise.resolve(drawn) })
+    expect(a.chosen.source).toBe('new')
+    expect(a.chosen.member).toBe(drawn.id)
+    expect(a.chosen.key).toBe(drawn)
+    // kept with the slot, as a key drawn under the lock is
+    expect((await keysOf(provider).get(room, drawn.id))?.id).toBe(drawn.id)
+    // the same key again: its member's lock is held (the astronomically unlikely clash)
+    const b = await openTab(browser, provider, { newKey: Promise.resolve(drawn) })
+    expect(b.chosen.source).toBe('new')
+    expect(b.chosen.member).not.toBe(drawn.id)
+    // a's tab dies; a tab that adopts its slot leaves the drawn key unused
+    a.tab.die()
+    const spare = await createMemberKey()
+    const c = await openTab(browser, provider, { newKey: Promise.resolve(spare) })
+    expect(c.chosen.source).toBe('free-slot')
+    expect(c.chosen.member).toBe(drawn.id)
+    expect(await keysOf(provider).get(room, spare.id)).toBeNull()
   })
 
   it('a second tab of the browser never gets the member a live tab runs', async () => {
