@@ -184,6 +184,9 @@ export class Member extends ObservableV2<MemberEvents> {
   stop(reason: MeshError): void {
     const ctx = this.ctx
     if (ctx.stopped) return
+    // the commit index no save carried yet goes to the disk before it closes
+    // (after a crash it is learnt again from the leader)
+    this.loop.saveCommitIndex()
     ctx.stopped = true
     this.ticking.stop()
     if (ctx.running) ctx.links.close()

@@ -2,7 +2,8 @@
 //   1. persist hard state, entries and snapshot in ONE storage.save — strict
 //      when the Ready `mustSync`s (a term, a vote, entries, a snapshot),
 //      relaxed when only the commit index moved (etcd does not sync it either:
-//      a lost commit index is learnt again from the leader);
+//      a lost commit index is learnt again from the leader), and then not at
+//      once: the next save or the next tick carries it (saveCommitIndex);
 //   2. send the messages once the state they vouch for is durable (invariant
 //      2 — a vote or an append acknowledgement vouches for what is on disk).
 //      A leader's replication messages of a durable term leave at once, in
@@ -31,7 +32,7 @@
 // every member a fresh failure timeout before it applies anything as leader.
 import { RaftError } from '../raft/errors'
 import { sendsBeforeSave } from '../raft/send-before-save'
-import type { Message, Ready, Role } from '../raft/types'
+import type { HardState, Message, Ready, Role } from '../raft/types'
 import type { RawNode } from '../raft/raw-node'
 import type { SaveBatch } from '../storage/types'
 import { MeshError } from '../shared/errors'
@@ -59,6 +60,10 @@ export class ReadyLoop {
   private durableTerm = 0
   /** the core whose save failed: none of its later Readies goes on */
   private failedRaft: RawNode | null = null
+  /** the newest hard state of `raftInFlight` whose only change was the commit
+   *  index, not saved yet: the next save carries it, or the next tick saves
+   *  it alone (saveCommitIndex) */
+  private unsavedCommit: HardState | null = null
 
   constructor(
     private readonly ctx: MemberContext,
@@ -79,6 +84,8 @@ export class ReadyLoop {
         if (this.inFlight > 0) return
         this.raftInFlight = raft
         this.durableTerm = 0
+        // the old core's commit index is not this one's (a divergence wipes the slot)
+        this.unsavedCommit = null
       }
       if (!this.guard(() => raft.hasReady())) return
       const rd = this.guard(() => raft.ready())
@@ -95,22 +102,28 @@ export class ReadyLoop {
     // a term it did not lead
     const term = raft.term
     ctx.timeline?.committed(rd.committedEntries)
-    const batch = toSaveBatch(rd)
-    let saved: Promise<void> | null = null
-    if (batch !== null) {
-      saved = ctx.storage.save(batch)
-      const savedTerm = batch.hardState?.term
-      saved.then(
-        () => {
-          if (savedTerm !== undefined && this.raftInFlight === raft && savedTerm > this.durableTerm) this.durableTerm = savedTerm
-        },
-        (err: unknown) => {
-          this.failedRaft = raft
-          // a slot wiped by a divergence takes this Ready with it
-          if (ctx.raft === raft && !ctx.diverging) ctx.failStorage(err)
-        },
-      )
+    let batch = toSaveBatch(rd)
+    if (batch !== null && isCommitOnly(batch) && !this.sessions.awaitsWrites()) {
+      // A save of the commit index alone is not made now: the next save
+      // carries it (a hard state holds the whole term, vote and commit, so a
+      // newer one supersedes it), or the next tick makes it. It is not
+      // waited for either way (see below), and the tabs of a browser share
+      // one IndexedDB backend, where each transaction queues the others: a
+      // write cost every member an entry save and a commit-index save, and
+      // in a loop of writes the next entry save carries the commit index.
+      // A member that crashes first has an older commit index on disk, which
+      // it learns again from its leader, as with a lost relaxed save.
+      // A member whose app awaits a write saves at once, as before: the
+      // member that answers a write keeps knowing it was committed, so that
+      // should a forced takeover (forceNewCluster) drop it, this member
+      // reports it when it comes back (diverged, forced).
+      this.unsavedCommit = batch.hardState!
+      batch = null
+    } else if (batch !== null && this.unsavedCommit !== null) {
+      batch.hardState ??= this.unsavedCommit
+      this.unsavedCommit = null
     }
+    const saved = batch === null ? null : this.issueSave(raft, batch)
     // a leader's replication messages of a durable term leave now, whatever
     // the save holds (entries, or only the commit index they carry on)
     const early: Message[] = []
@@ -118,13 +131,13 @@ export class ReadyLoop {
     for (const m of rd.messages) (sendsBeforeSave(m, this.durableTerm) ? early : late).push(m)
     for (const m of early) ctx.sendRaft(m)
     ctx.timeline?.sent(early)
-    // A commit-only save (not mustSync: written relaxed, no fsync, as etcd)
-    // is not waited for: what it records is only a commit index, which a
-    // member that loses it learns again from its leader, and the entries it
-    // commits are on our disk already (every earlier Ready waited for its own
-    // save, and Readies finish in order). A failed one still stops the
-    // member (failStorage above). Applying before the commit index is stored
-    // is what etcd's asynchronous writes do too.
+    // A commit-only Ready (not mustSync: written relaxed, no fsync, as etcd,
+    // and later, above) does not wait for its save: what that records is only
+    // a commit index, which a member that loses it learns again from its
+    // leader, and the entries it commits are on our disk already (every
+    // earlier Ready waited for its own save, and Readies finish in order). A
+    // failed save still stops the member (issueSave). Applying before the
+    // commit index is stored is what etcd's asynchronous writes do too.
     const waitFor = batch?.sync === false ? null : saved
     this.inFlight++
     this.tail = this.tail
@@ -147,6 +160,35 @@ export class ReadyLoop {
         // something may have stepped or proposed while this Ready was in flight
         if (!ctx.stopped && ctx.running && !ctx.diverging) this.pump()
       })
+  }
+
+  /** Save the commit index no save carried since it moved (every tick, and
+   *  when the member stops). */
+  saveCommitIndex(): void {
+    const hardState = this.unsavedCommit
+    const raft = this.raftInFlight
+    this.unsavedCommit = null
+    if (hardState === null || raft !== this.ctx.raft || this.failedRaft === raft || this.ctx.diverging) return
+    // a failure is reported by issueSave; nothing waits for this save
+    this.issueSave(raft, { sync: false, hardState }).catch(() => undefined)
+  }
+
+  /** Issue a Ready's save; a failure stops the member (this core goes no further). */
+  private issueSave(raft: RawNode, batch: SaveBatch): Promise<void> {
+    const ctx = this.ctx
+    const saved = ctx.storage.save(batch)
+    const savedTerm = batch.hardState?.term
+    saved.then(
+      () => {
+        if (savedTerm !== undefined && this.raftInFlight === raft && savedTerm > this.durableTerm) this.durableTerm = savedTerm
+      },
+      (err: unknown) => {
+        this.failedRaft = raft
+        // a slot wiped by a divergence takes this Ready with it
+        if (ctx.raft === raft && !ctx.diverging) ctx.failStorage(err)
+      },
+    )
+    return saved
   }
 
   /** Steps 2–4 of one Ready, its save complete. */
@@ -233,6 +275,11 @@ export class ReadyLoop {
     this.sessions.leader.takeOver(this.ctx.tree, now)
     this.roster.leaderTookOver(now)
   }
+}
+
+/** A Ready's save that records only a new commit index (not mustSync). */
+function isCommitOnly(batch: SaveBatch): boolean {
+  return batch.sync === false && batch.hardState !== undefined && batch.entries === undefined && batch.snapshot === undefined && batch.meta === undefined
 }
 
 function toSaveBatch(rd: Ready): SaveBatch | null {

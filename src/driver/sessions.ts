@@ -231,6 +231,11 @@ export class SessionKeeper {
     }
   }
 
+  /** Our app awaits the result of a write. */
+  awaitsWrites(): boolean {
+    return this.requests.size > 0
+  }
+
   /** We applied our own open-session: requests may go out under it. */
   markOpen(): void {
     this.own.open = true

@@ -77,6 +77,7 @@ export class TickDuties {
     ctx.raft.setHeartbeatTicks(heartbeatTicksNow(ctx.timing.heartbeatTicks, ctx.visible()))
     ctx.raft.tick()
     loop.pump()
+    loop.saveCommitIndex()
     const now = ctx.clock.now()
     const leaderChanged = ctx.leaderChanged
     ctx.leaderChanged = false

@@ -111,7 +111,7 @@ async function world(extra: Pick<MemberOptions, 'timing' | 'visible'> = {}) {
     })
   const m1 = await mk('m1')
   const m2 = await mk('m2')
-  return { clock, held: heldBy.get('m1')!, heldBy, sentBy, sent, violations, m1, m2, control: controlOf.get('m1')!, controlOf }
+  return { clock, provider, held: heldBy.get('m1')!, heldBy, sentBy, sent, violations, m1, m2, control: controlOf.get('m1')!, controlOf }
 }
 
 const flush = async (): Promise<void> => {
@@ -291,6 +291,59 @@ describe('member: the Ready loop', () => {
     expect(w.violations).toEqual([])
     w.m1.stop(new MeshErrorClass('CLOSED'))
     w.m2.stop(new MeshErrorClass('CLOSED'))
+  })
+
+  it('a commit index rides on the next save or the next tick, not on a save of its own per write, but where the app awaits the write; stop saves it', async () => {
+    const { w, leaderId, leader } = await settledWorld()
+    const followerId = leaderId === 'm1' ? 'm2' : 'm1'
+    const follower = leaderId === 'm1' ? w.m2 : w.m1
+    // every save of both members is recorded (and lands at once)
+    const savesOf = new Map<string, SaveBatch[]>([['m1', []], ['m2', []]])
+    for (const id of ['m1', 'm2']) {
+      const c = w.controlOf.get(id)!
+      c.hold = true
+      c.only = (b) => {
+        savesOf.get(id)!.push(b)
+        return false
+      }
+    }
+    const commitOnly = (b: SaveBatch): boolean => b.entries === undefined && b.snapshot === undefined && b.hardState !== undefined
+    const startedAt = w.clock.now()
+    const indexes: number[] = []
+    for (let k = 0; k < 6; k++) {
+      const before = savesOf.get(leaderId)!.length
+      let done = false
+      void follower.write([{ op: 'create', path: `/c${k}`, data: new Uint8Array([k]), mode: 'persistent' }], false).then(() => {
+        done = true
+      })
+      for (let i = 0; i < 200 && !done; i++) {
+        w.clock.runNext()
+        await flush()
+      }
+      expect(done).toBe(true)
+      const entrySave = savesOf.get(leaderId)!.slice(before).find((b) => (b.entries ?? []).some((e) => e.data.length > 0))!
+      expect(entrySave).toBeDefined()
+      const index = entrySave.entries![entrySave.entries!.length - 1]!.index
+      indexes.push(index)
+      // the leader's entry save carries the commit index the last write moved (it made no save of its own)
+      if (k > 0) expect(entrySave.hardState?.commit ?? 0).toBeGreaterThanOrEqual(indexes[k - 1]!)
+      // the requester, whose app awaited the write, saved the commit index that answered it at once
+      expect(savesOf.get(followerId)!.some((b) => (b.hardState?.commit ?? 0) >= index)).toBe(true)
+    }
+    // a tick saves what no save carried: at most one commit-only save of the leader per tick
+    const ticks = Math.ceil((w.clock.now() - startedAt) / 100) + 1
+    expect(savesOf.get(leaderId)!.filter(commitOnly).length).toBeLessThanOrEqual(ticks)
+    expect(ticks).toBeLessThan(6)
+    // stopping saves the newest commit index, so a reload applies it at once
+    w.m1.stop(new MeshErrorClass('CLOSED'))
+    w.m2.stop(new MeshErrorClass('CLOSED'))
+    await flush()
+    for (const id of [leaderId, followerId]) {
+      const rec = await (await w.provider.open('room', id)).load()
+      expect(rec!.durable.hardState.commit).toBeGreaterThanOrEqual(indexes[indexes.length - 1]!)
+    }
+    expect(w.violations).toEqual([])
+    expect(leader.tree.get('/c5')).not.toBeNull()
   })
 
   it('a failed save raises an error with code STORAGE and the member stops for good', async () => {
