@@ -26,6 +26,18 @@ export interface Connection {
   storages: Set<ConnectionUser>
   /** set once the connection is gone (closed by us or by the browser) */
   dead: boolean
+  /** its open created the database (nothing in it) and no storage has used it
+   *  yet: the first slot opened on it need not read it (takeCreated) */
+  created: boolean
+}
+
+/** Whether `conn` was created empty by its open and is unused so far; it is
+ *  used from now on. Only the slot's lock holder opens a slot's database
+ *  (invariant 4), so nothing can have been written into it in between. */
+export function takeCreated(conn: Connection): boolean {
+  const created = conn.created
+  conn.created = false
+  return created
 }
 
 export class DatabaseConnections {
@@ -91,11 +103,15 @@ export class DatabaseConnections {
 
   private connect(name: string): Promise<Connection> {
     let conn: Connection | null = null
+    let created = false
     let gaveUp = false
     let blockedTimer: ReturnType<typeof setTimeout> | undefined
     return new Promise<Connection>((resolve, reject) => {
       openDB<MeshkeeperDb>(name, SCHEMA_VERSION, {
-        upgrade: (db, oldVersion) => upgradeSchema(db, oldVersion),
+        upgrade: (db, oldVersion) => {
+          created = oldVersion === 0
+          upgradeSchema(db, oldVersion)
+        },
         blocked: () => {
           // older connections (another tab on an older schema) hold the
           // database; they close when they hear `blocking`. Wait, but not forever.
@@ -120,7 +136,7 @@ export class DatabaseConnections {
             db.close()
             return
           }
-          conn = { db, refs: 0, storages: new Set(), dead: false }
+          conn = { db, refs: 0, storages: new Set(), dead: false, created }
           resolve(conn)
         },
         (err: unknown) => {

@@ -5,7 +5,7 @@
 // the move of a slot out of schema 1's room database (idb-legacy.ts).
 import type { MemberMeta, Storage, StorageProvider } from './types'
 import { StorageError, reasonOfPlatformError } from './errors'
-import { DatabaseConnections } from './idb-connections'
+import { DatabaseConnections, takeCreated } from './idb-connections'
 import { databaseName, slotDatabaseName } from './idb-schema'
 import { IndexedDbStorage } from './idb-storage'
 
@@ -61,7 +61,7 @@ export class IndexedDbStorageProvider implements StorageProvider {
     conn.storages.add(storage)
     roomConn.storages.add(storage)
     try {
-      await storage.init()
+      await storage.init(takeCreated(conn))
     } catch (err) {
       await storage.close()
       throw err

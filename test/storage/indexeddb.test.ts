@@ -145,6 +145,32 @@ describe('IndexedDbStorageProvider specifics', () => {
     })
   }
 
+  it('opening a slot and its first load read the slot once (a slot database the open created: not at all), and a later load reads it again', async () => {
+    freshProfile()
+    const slot = slotDatabaseName('r', 'a')
+    const slotReads = (seen: ReturnType<typeof recordTransactions>): number => seen.filter((t) => t.db === slot && t.mode === 'readonly').length
+    // a new slot: its database is created by the open, so there is nothing to read
+    let seen = recordTransactions()
+    const fresh = await new IndexedDbStorageProvider().open('r', 'a')
+    expect(await fresh.load()).toBeNull()
+    expect(slotReads(seen)).toBe(0)
+    await fresh.save({ meta: meta('a'), hardState: { term: 2, vote: 'a', commit: 3 }, entries: entries(1, 3, 2) })
+    await fresh.close()
+    IDBDatabase.prototype.transaction = transaction
+    // the slot again (a reload): one read serves the open and the first load
+    seen = recordTransactions()
+    const again = await new IndexedDbStorageProvider().open('r', 'a')
+    const rec = (await again.load())!
+    expect(rec.durable.hardState).toEqual({ term: 2, vote: 'a', commit: 3 })
+    expect(rec.durable.entries.map((e) => e.index)).toEqual([1, 2, 3])
+    expect(slotReads(seen)).toBe(1)
+    // what is saved after the open is read from the disk, not answered from the open's read
+    await again.save({ entries: entries(4, 4, 2) })
+    expect((await again.load())!.durable.entries.map((e) => e.index)).toEqual([1, 2, 3, 4])
+    expect(slotReads(seen)).toBe(2)
+    await again.close()
+  })
+
   it('opens a save\'s transaction over the stores the batch touches, and no other', async () => {
     freshProfile()
     const s = await new IndexedDbStorageProvider().open('r', 'a')
