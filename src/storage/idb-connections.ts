@@ -26,6 +26,8 @@ export interface Connection {
   storages: Set<ConnectionUser>
   /** set once the connection is gone (closed by us or by the browser) */
   dead: boolean
+  /** nobody uses it, and it closes when this timer fires unless taken again (release's lingerMs) */
+  idle: ReturnType<typeof setTimeout> | null
   /** its open created the database (nothing in it) and no storage has used it
    *  yet: the first slot opened on it need not read it (takeCreated) */
   created: boolean
@@ -63,15 +65,31 @@ export class DatabaseConnections {
       const conn = await pending
       if (!conn.dead) {
         conn.refs++
+        if (conn.idle !== null) clearTimeout(conn.idle)
+        conn.idle = null
         return conn
       }
       if (this.connections.get(name) === pending) this.connections.delete(name)
     }
   }
 
-  release(name: string, conn: Connection): void {
+  /** One user fewer; the last closes the connection, at once or, with
+   *  `lingerMs`, once nobody took it again for that long. */
+  release(name: string, conn: Connection, lingerMs = 0): void {
     conn.refs--
     if (conn.refs > 0) return
+    if (lingerMs > 0 && !conn.dead) {
+      if (conn.idle !== null) clearTimeout(conn.idle)
+      conn.idle = setTimeout(() => {
+        conn.idle = null
+        if (conn.refs === 0) this.close(name, conn)
+      }, lingerMs)
+      return
+    }
+    this.close(name, conn)
+  }
+
+  private close(name: string, conn: Connection): void {
     this.forget(name, conn)
     if (!conn.dead) {
       conn.dead = true
@@ -95,6 +113,8 @@ export class DatabaseConnections {
   private lose(name: string, conn: Connection, reason: StorageFailureReason, message: string): void {
     if (conn.dead) return
     conn.dead = true
+    if (conn.idle !== null) clearTimeout(conn.idle)
+    conn.idle = null
     this.forget(name, conn)
     // giving way to another connection's upgrade or delete: close ours so it is not blocked
     if (reason === 'VERSION_CHANGE' || reason === 'CONNECTION_LOST') conn.db.close()
@@ -136,7 +156,7 @@ export class DatabaseConnections {
             db.close()
             return
           }
-          conn = { db, refs: 0, storages: new Set(), dead: false, created }
+          conn = { db, refs: 0, storages: new Set(), dead: false, created, idle: null }
           resolve(conn)
         },
         (err: unknown) => {

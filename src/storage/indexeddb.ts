@@ -20,6 +20,9 @@ export interface IndexedDbStorageOptions {
   blockedTimeoutMs?: number
 }
 
+/** ms the room's database stays open after listMembers, for the next user (DatabaseConnections.release) */
+const LIST_LINGER_MS = 1_000
+
 export class IndexedDbStorageProvider implements StorageProvider {
   private readonly durability: 'strict' | 'relaxed'
   private readonly connections: DatabaseConnections
@@ -38,7 +41,10 @@ export class IndexedDbStorageProvider implements StorageProvider {
     } catch (err) {
       throw new StorageError(reasonOfPlatformError(err), databaseName(room), 'listing members failed', err)
     } finally {
-      this.connections.release(name, conn)
+      // left open a moment: a joining tab lists the slots again at once (its
+      // choice under the room lock, the check that its slot is still listed)
+      // and then opens its slot, which uses the room's database too
+      this.connections.release(name, conn, LIST_LINGER_MS)
     }
   }
 

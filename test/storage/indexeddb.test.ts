@@ -145,6 +145,21 @@ describe('IndexedDbStorageProvider specifics', () => {
     })
   }
 
+  it("listing a room's slots leaves its database open a moment: the listings and the slot's open that follow at once reuse that connection", async () => {
+    const profile = freshProfile()
+    const provider = new IndexedDbStorageProvider()
+    const seed = await provider.open('r', 'a')
+    await seed.save({ meta: meta('a') })
+    await seed.close()
+    const roomOpens = (): number => profile.connections.filter((db) => db.name === databaseName('r')).length
+    const before = roomOpens()
+    // a joining tab: the list before the room lock, again under it, the check that its slot is still listed, then its slot
+    for (let i = 0; i < 3; i++) expect((await provider.listMembers('r')).map((m) => m.member)).toEqual(['a'])
+    const slot = await provider.open('r', 'a')
+    expect(roomOpens() - before).toBe(1)
+    await slot.close()
+  })
+
   it('opening a slot and its first load read the slot once (a slot database the open created: not at all), and a later load reads it again', async () => {
     freshProfile()
     const slot = slotDatabaseName('r', 'a')
