@@ -55,14 +55,15 @@ export interface DeathWatchOptions {
   refreshMs?: number
   /**
    * Members whose slots were all free when this tab opened (it found every
-   * other tab of the browser gone: a reopen). Their first certificate skips
-   * the grace and keeps the lock it was granted: no tab of theirs is letting
-   * go to reload, so waiting would only keep their votes away (the reopening
-   * tab could not reach a quorum). A tab restored in the same instant as this
-   * one may find its member taken and choose another slot (identity.ts): it
-   * loses only its reload affinity.
+   * other tab of the browser gone: a reopen), with their locks, which the
+   * tab took then and holds (start-member.ts). Their certificate is processed
+   * at start, on those locks: no grace, no second request, no wait for the
+   * slot list. No tab of theirs is letting go to reload, so waiting would
+   * only keep their votes away (the reopening tab could not reach a quorum).
+   * A tab restored in the same instant as this one may find its member taken
+   * and choose another slot (identity.ts): it loses only its reload affinity.
    */
-  vacantAtStart?: Iterable<string>
+  vacantAtStart?: ReadonlyMap<string, HeldLock>
 }
 
 type WatchState =
@@ -80,8 +81,8 @@ export class DeathWatch {
   /** members whose page said it reloads; the member's next certificate reads (and clears) it */
   private readonly reloading = new Set<string>()
   private readonly refreshMs: number
-  /** slots free when this tab opened, not yet certified (DeathWatchOptions.vacantAtStart) */
-  private readonly vacantAtStart: Set<string>
+  /** slots free when this tab opened, with their locks, not yet certified (DeathWatchOptions.vacantAtStart) */
+  private readonly vacantAtStart: Map<string, HeldLock>
   private timer: ReturnType<typeof setTimeout> | null = null
   private stopped = false
 
@@ -92,14 +93,25 @@ export class DeathWatch {
     this.graceMs = opts.graceMs ?? 1500
     this.reloadGraceMs = Math.max(this.graceMs, opts.reloadGraceMs ?? 10_000)
     this.refreshMs = opts.refreshMs ?? 2000
-    this.vacantAtStart = new Set(opts.vacantAtStart ?? [])
+    this.vacantAtStart = new Map(opts.vacantAtStart ?? [])
   }
 
   start(): void {
+    for (const [member, lock] of this.vacantAtStart) {
+      this.vacantAtStart.delete(member)
+      if (member === this.host.self) {
+        lock.release()
+        continue
+      }
+      void this.act(member, this.certify(member), lock)
+    }
     void this.refresh()
   }
 
   stop(): void {
+    // vacant slots never certified (stopped before start) are let go
+    for (const lock of this.vacantAtStart.values()) lock.release()
+    this.vacantAtStart.clear()
     this.stopped = true
     if (this.timer !== null) clearTimeout(this.timer)
     this.timer = null
@@ -164,19 +176,7 @@ export class DeathWatch {
     this.host.locks
       .request(memberLockName(this.host.room, member), { mode: 'exclusive', signal: abort.signal }, () => {
         if (this.stopped) return
-        this.states.set(member, { kind: 'busy' })
-        // we hold the lock: no tab runs `member`, every session of it is dead
-        const sessions = this.host.sessionsOf(member)
-        const led = this.host.leader() === member
-        if (sessions.length > 0) this.host.closeSessions(sessions)
-        if (led) this.host.reportPeerGone(member)
-        if (this.vacantAtStart.delete(member)) {
-          // free since before we opened: act now, on the lock we hold (held until the promise settles)
-          let release!: () => void
-          const holding = new Promise<void>((r) => (release = r))
-          void this.act(member, sessions, { name: memberLockName(this.host.room, member), release, released: holding })
-          return holding
-        }
+        const sessions = this.certify(member)
         void this.afterGrace(member, sessions)
         // returning releases the lock: a reloading tab may take its member back
         return undefined
@@ -184,6 +184,16 @@ export class DeathWatch {
       .catch(() => {
         // aborted by stop(): nothing to do
       })
+  }
+
+  /** We hold `member`'s lock: no tab runs it, every session of it is dead. Close them; a dead leader is reported gone. */
+  private certify(member: string): string[] {
+    this.states.set(member, { kind: 'busy' })
+    const sessions = this.host.sessionsOf(member)
+    const led = this.host.leader() === member
+    if (sessions.length > 0) this.host.closeSessions(sessions)
+    if (led) this.host.reportPeerGone(member)
+    return sessions
   }
 
   private async afterGrace(member: string, sessions: string[]): Promise<void> {

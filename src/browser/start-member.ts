@@ -18,7 +18,7 @@ import type { MemberKey } from '../wire/member-key'
 import { reopenableSlot } from './caretaker'
 import { listenBeforeFounding } from './founding'
 import { acquireLock, chooseMember, memberLockName } from './identity'
-import type { ChosenMember, LockManagerLike } from './identity'
+import type { ChosenMember, HeldLock, LockManagerLike } from './identity'
 import type { JoinMarker } from './join-marks'
 import type { ReclaimRequests } from './reclaim'
 
@@ -34,16 +34,24 @@ export interface StartedMember {
   transport: MeshTransport
   founded: boolean
   source: ChosenMember['source']
-  /** the other slots of the room, when every one of them was free as we chose ours (a reopen); else empty */
-  vacantAtStart: string[]
+  /** the other slots of the room with their locks, held, when every one of them was free as we chose ours (a reopen); else empty */
+  vacantAtStart: Map<string, HeldLock>
 }
 
-/** The other slots, if every one's lock is free now (we hold the room's bootstrap lock: nobody is choosing meanwhile). */
-async function allFree(locks: LockManagerLike, room: string, others: readonly string[]): Promise<string[]> {
+/**
+ * The other slots with their locks, if every one's lock is free now (we hold
+ * the room's bootstrap lock: nobody is choosing meanwhile). The locks are
+ * kept, for the death watch to act on at once (death-watch.ts): let go and
+ * asked for again, they cost the reopen a read of the slot list and a round
+ * of lock requests before its caretakers started, and a tab opening in
+ * between could take a slot this tab was about to run.
+ */
+async function allFree(locks: LockManagerLike, room: string, others: readonly string[]): Promise<Map<string, HeldLock>> {
   // probed side by side: each is one round trip to the browser's lock manager
   const probes = await Promise.all(others.map((id) => acquireLock(locks, memberLockName(room, id), { ifAvailable: true })))
+  if (probes.every((p) => p !== null)) return new Map(others.map((id, i) => [id, probes[i]!]))
   for (const probe of probes) probe?.release()
-  return probes.every((p) => p !== null) ? [...others] : []
+  return new Map()
 }
 
 /** Choose, lock and open this tab's member, and start its Mesh. Runs under the room's bootstrap lock. */

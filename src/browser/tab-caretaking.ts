@@ -16,7 +16,7 @@ import { runCaretaker } from './caretaker'
 import { DeathWatch } from './death-watch'
 import type { DeathWatchHost } from './death-watch'
 import { keyedSlotLister } from './identity'
-import type { LockManagerLike } from './identity'
+import type { HeldLock, LockManagerLike } from './identity'
 import type { ReclaimRequests } from './reclaim'
 import type { MemberSettings } from './start-member'
 
@@ -35,8 +35,8 @@ export interface TabCaretakingOptions {
   /** aborted when this run of the tab ends */
   tabClosing: AbortSignal
   graceMs: number | undefined
-  /** slots all free when this tab chose its own (a reopen) */
-  vacantAtStart: string[]
+  /** slots all free when this tab chose its own (a reopen), with their locks, held */
+  vacantAtStart: ReadonlyMap<string, HeldLock>
   onCertificate: NonNullable<DeathWatchHost['onCertificate']>
 }
 

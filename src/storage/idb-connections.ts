@@ -26,6 +26,20 @@ export interface Connection {
   storages: Set<ConnectionUser>
   /** set once the connection is gone (closed by us or by the browser) */
   dead: boolean
+  /** nobody uses it, and it closes when this timer fires unless taken again (release's lingerMs) */
+  idle: ReturnType<typeof setTimeout> | null
+  /** its open created the database (nothing in it) and no storage has used it
+   *  yet: the first slot opened on it need not read it (takeCreated) */
+  created: boolean
+}
+
+/** Whether `conn` was created empty by its open and is unused so far; it is
+ *  used from now on. Only the slot's lock holder opens a slot's database
+ *  (invariant 4), so nothing can have been written into it in between. */
+export function takeCreated(conn: Connection): boolean {
+  const created = conn.created
+  conn.created = false
+  return created
 }
 
 export class DatabaseConnections {
@@ -51,15 +65,31 @@ export class DatabaseConnections {
       const conn = await pending
       if (!conn.dead) {
         conn.refs++
+        if (conn.idle !== null) clearTimeout(conn.idle)
+        conn.idle = null
         return conn
       }
       if (this.connections.get(name) === pending) this.connections.delete(name)
     }
   }
 
-  release(name: string, conn: Connection): void {
+  /** One user fewer; the last closes the connection, at once or, with
+   *  `lingerMs`, once nobody took it again for that long. */
+  release(name: string, conn: Connection, lingerMs = 0): void {
     conn.refs--
     if (conn.refs > 0) return
+    if (lingerMs > 0 && !conn.dead) {
+      if (conn.idle !== null) clearTimeout(conn.idle)
+      conn.idle = setTimeout(() => {
+        conn.idle = null
+        if (conn.refs === 0) this.close(name, conn)
+      }, lingerMs)
+      return
+    }
+    this.close(name, conn)
+  }
+
+  private close(name: string, conn: Connection): void {
     this.forget(name, conn)
     if (!conn.dead) {
       conn.dead = true
@@ -83,6 +113,8 @@ export class DatabaseConnections {
   private lose(name: string, conn: Connection, reason: StorageFailureReason, message: string): void {
     if (conn.dead) return
     conn.dead = true
+    if (conn.idle !== null) clearTimeout(conn.idle)
+    conn.idle = null
     this.forget(name, conn)
     // giving way to another connection's upgrade or delete: close ours so it is not blocked
     if (reason === 'VERSION_CHANGE' || reason === 'CONNECTION_LOST') conn.db.close()
@@ -91,11 +123,15 @@ export class DatabaseConnections {
 
   private connect(name: string): Promise<Connection> {
     let conn: Connection | null = null
+    let created = false
     let gaveUp = false
     let blockedTimer: ReturnType<typeof setTimeout> | undefined
     return new Promise<Connection>((resolve, reject) => {
       openDB<MeshkeeperDb>(name, SCHEMA_VERSION, {
-        upgrade: (db, oldVersion) => upgradeSchema(db, oldVersion),
+        upgrade: (db, oldVersion) => {
+          created = oldVersion === 0
+          upgradeSchema(db, oldVersion)
+        },
         blocked: () => {
           // older connections (another tab on an older schema) hold the
           // database; they close when they hear `blocking`. Wait, but not forever.
@@ -120,7 +156,7 @@ export class DatabaseConnections {
             db.close()
             return
           }
-          conn = { db, refs: 0, storages: new Set(), dead: false }
+          conn = { db, refs: 0, storages: new Set(), dead: false, created, idle: null }
           resolve(conn)
         },
         (err: unknown) => {

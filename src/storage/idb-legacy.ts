@@ -36,12 +36,15 @@ export async function readSlot(db: Db, member: string): Promise<StoredSlot> {
   return { meta, hardState, snapshot, entries }
 }
 
+/** What a database just created holds of any member: nothing. */
+export const EMPTY_SLOT: StoredSlot = Object.freeze({ meta: undefined, hardState: undefined, snapshot: undefined, entries: [] })
+
 function hasState(s: StoredSlot): boolean {
   return s.hardState !== undefined || s.snapshot !== undefined || s.entries.length > 0
 }
 
 /** Whether a database holds nothing of a member. */
-function isEmpty(s: StoredSlot): boolean {
+export function isEmpty(s: StoredSlot): boolean {
   return s.meta === undefined && !hasState(s)
 }
 

@@ -32,7 +32,7 @@ import type { MemberRecord, SaveBatch, Storage } from './types'
 import { FailureLatch, StorageError, reasonOfPlatformError, type StorageFailureListener } from './errors'
 import { GroupCommit } from './group-commit'
 import type { Connection } from './idb-connections'
-import { forget, moveLegacySlot, readSlot } from './idb-legacy'
+import { EMPTY_SLOT, forget, isEmpty, moveLegacySlot, readSlot, type StoredSlot } from './idb-legacy'
 import { ALL_STORES, memberRange, slotDatabaseName, storesOf } from './idb-schema'
 import { abortQuietly, rawStore } from './idb-raw'
 import { contiguousAfter, lastStoredAfter, snapshotIndexAfter, truncatesStored } from './log-rules'
@@ -47,6 +47,8 @@ export class IndexedDbStorage implements Storage {
    *  below it are dropped from a later batch */
   private writtenSnapshotIndex = 0
   private released = false
+  /** the slot as init read it, until the first load or anything else issued on the slot */
+  private opened: StoredSlot | null = null
   private readonly queue: GroupCommit
 
   constructor(
@@ -64,37 +66,22 @@ export class IndexedDbStorage implements Storage {
   }
 
   /** Move a slot of schema 1 out of the room database (idb-legacy.ts), and
-   *  read what a save needs to know up front: the stored snapshot index and
-   *  the last stored entry index (the highest key of the slot's log). The
-   *  slot's and the room's reads are one transaction each, side by side. */
-  async init(): Promise<void> {
+   *  read the slot: what a save needs to know up front (the stored snapshot
+   *  index, the last stored entry index) and what the first load answers.
+   *  The slot's and the room's reads are one transaction each, side by side;
+   *  a slot database this open just created is known empty and not read. */
+  async init(slotCreated = false): Promise<void> {
     await this.issue(async () => {
-      const [first, inRoom] = await Promise.all([this.readHead(), readSlot(this.roomConn.db, this.member)])
-      let head = first
+      const [first, inRoom] = await Promise.all([slotCreated ? EMPTY_SLOT : readSlot(this.conn.db, this.member), readSlot(this.roomConn.db, this.member)])
+      let slot = first
       // (the usual case, a slot of schema 2, finds only its meta in the room: nothing to do)
-      if (await moveLegacySlot(this.roomConn.db, this.conn.db, this.member, head.empty, inRoom, this.durability)) head = await this.readHead()
-      this.writtenSnapshotIndex = head.snapshotIndex
+      if (await moveLegacySlot(this.roomConn.db, this.conn.db, this.member, isEmpty(slot), inRoom, this.durability)) slot = await readSlot(this.conn.db, this.member)
+      this.writtenSnapshotIndex = slot.snapshot?.meta.index ?? 0
       this.queue.startAt(this.writtenSnapshotIndex)
-      this.lastStored = head.lastStored
+      // the slot's log is read in key order: its last entry has the highest index
+      this.lastStored = slot.entries.at(-1)?.index ?? 0
+      this.opened = slot
     }, 'opening the slot failed')
-  }
-
-  /** Whether the slot holds anything, its snapshot index and last entry index. */
-  private async readHead(): Promise<{ empty: boolean; snapshotIndex: number; lastStored: number }> {
-    const m = this.member
-    const tx = this.conn.db.transaction(ALL_STORES, 'readonly')
-    const [meta, hardState, snap, cursor] = await Promise.all([
-      tx.objectStore('members').getKey(m),
-      tx.objectStore('hardStates').getKey(m),
-      tx.objectStore('snapshots').get(m),
-      tx.objectStore('entries').openKeyCursor(memberRange(m, -Infinity), 'prev'),
-    ])
-    await tx.done
-    return {
-      empty: meta === undefined && hardState === undefined && snap === undefined && cursor === null,
-      snapshotIndex: snap?.meta.index ?? 0,
-      lastStored: cursor === null ? 0 : cursor.key[1],
-    }
   }
 
   onFailure(fn: StorageFailureListener): () => void {
@@ -106,8 +93,13 @@ export class IndexedDbStorage implements Storage {
   }
 
   load(): Promise<MemberRecord | null> {
+    // the first load answers what init read, unless anything was issued since
+    // (only the tab holding the member's Web Lock opens its slot, invariant 4:
+    // nobody else writes it meanwhile); later loads read the slot
+    const opened = this.opened
+    this.opened = null
     return this.issue(async () => {
-      const { meta, hardState, snapshot, entries } = await readSlot(this.conn.db, this.member)
+      const { meta, hardState, snapshot, entries } = opened ?? (await readSlot(this.conn.db, this.member))
       if (meta === undefined) {
         if (hardState === undefined && snapshot === undefined && entries.length === 0) return null
         throw this.latch.fail(new StorageError('CORRUPT', this.slotName, 'Raft state without member meta'))
@@ -124,6 +116,7 @@ export class IndexedDbStorage implements Storage {
   }
 
   save(batch: SaveBatch): Promise<void> {
+    this.opened = null
     return this.queue.save(batch)
   }
 
@@ -202,6 +195,7 @@ export class IndexedDbStorage implements Storage {
    *  leave an empty one behind for ever), without waiting on anyone: see
    *  deleteSlotDatabase. */
   destroy(): Promise<void> {
+    this.opened = null
     return this.issue(async () => {
       const m = this.member
       // with schema 1's state too, should a move have been cut short
@@ -215,6 +209,7 @@ export class IndexedDbStorage implements Storage {
   }
 
   async close(): Promise<void> {
+    this.opened = null
     this.latch.fail(new StorageError('CLOSED', this.slotName, 'the storage is closed'), false)
     // operations already issued complete before the connection closes
     await this.queue.settled()

@@ -5,7 +5,7 @@
 // the move of a slot out of schema 1's room database (idb-legacy.ts).
 import type { MemberMeta, Storage, StorageProvider } from './types'
 import { StorageError, reasonOfPlatformError } from './errors'
-import { DatabaseConnections } from './idb-connections'
+import { DatabaseConnections, takeCreated } from './idb-connections'
 import { databaseName, slotDatabaseName } from './idb-schema'
 import { IndexedDbStorage } from './idb-storage'
 
@@ -19,6 +19,9 @@ export interface IndexedDbStorageOptions {
    *  schema) to give way before it fails with BLOCKED; default 10 s */
   blockedTimeoutMs?: number
 }
+
+/** ms the room's database stays open after listMembers, for the next user (DatabaseConnections.release) */
+const LIST_LINGER_MS = 1_000
 
 export class IndexedDbStorageProvider implements StorageProvider {
   private readonly durability: 'strict' | 'relaxed'
@@ -38,7 +41,10 @@ export class IndexedDbStorageProvider implements StorageProvider {
     } catch (err) {
       throw new StorageError(reasonOfPlatformError(err), databaseName(room), 'listing members failed', err)
     } finally {
-      this.connections.release(name, conn)
+      // left open a moment: a joining tab lists the slots again at once (its
+      // choice under the room lock, the check that its slot is still listed)
+      // and then opens its slot, which uses the room's database too
+      this.connections.release(name, conn, LIST_LINGER_MS)
     }
   }
 
@@ -61,7 +67,7 @@ export class IndexedDbStorageProvider implements StorageProvider {
     conn.storages.add(storage)
     roomConn.storages.add(storage)
     try {
-      await storage.init()
+      await storage.init(takeCreated(conn))
     } catch (err) {
       await storage.close()
       throw err

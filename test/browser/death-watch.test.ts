@@ -239,12 +239,16 @@ describe('death watch: after the grace', () => {
     expect(b.closed.map((c) => c.sessions).at(-1)).toEqual(['mA.3'])
   })
 
-  it('a reopening tab takes a voter whose slot was free at its start over at once, on the lock it was granted; a later death waits the grace', async () => {
+  it('a reopening tab takes a voter whose slot was free at its start over at once, on the lock it took then, without reading the slot list; a later death waits the grace', async () => {
     const browser = new FakeBrowserLocks()
     const b = new SurvivorHost('mB', browser.tab(), browser)
     b.slots = ['mA', 'mB']
     b.voters.add('mA')
-    const watch = new DeathWatch(b, { graceMs: GRACE, refreshMs: REFRESH, vacantAtStart: ['mA'] })
+    // the reopening tab took mA's lock as it chose its own slot (start-member.ts)
+    const held = (await acquireLock(b.locks, memberLockName(room, 'mA'), { ifAvailable: true }))!
+    // the list cannot be read yet: the vacant slot does not wait for it
+    b.listFails = 1
+    const watch = new DeathWatch(b, { graceMs: GRACE, refreshMs: REFRESH, vacantAtStart: new Map([['mA', held]]) })
     watches.push(watch)
     watch.start()
     await settle()

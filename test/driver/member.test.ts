@@ -373,6 +373,47 @@ describe('member: the Ready loop', () => {
   })
 })
 
+describe('member: start', () => {
+  it("a founder alone writes its new slot's meta, its vote and its first entry in ONE storage write, and start resolves once it is durable", async () => {
+    const clock = new VirtualClock()
+    const scheduler: Clock = { now: () => clock.now(), setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (h) => clock.clearTimeout(h as number) }
+    const writes: SaveBatch[] = []
+    let land!: () => void
+    const landed = new Promise<void>((r) => (land = r))
+    // every write (a save, or saves merged while the one before was on the disk) waits for `land`
+    const provider = new MemoryStorageProvider({ persist: ({ batch }) => (writes.push(batch), landed) })
+    const hub = new VirtualHub(new VirtualNetwork<Uint8Array>(clock, prng.create(5), { minDelay: 1, maxDelay: 2 }))
+    const hello = { member: 'm1', tab: 't1', browser: 'b1' }
+    const m = new Member({ hello, storage: await provider.open('room', 'm1'), transport: hub.connect(hello), scheduler, random: () => 0.5, bootstrap: true })
+    let started = false
+    const starting = m.start().then(() => (started = true))
+    await flush()
+    // the meta is on the disk, and so is what the campaign made meanwhile: one write
+    expect(writes).toHaveLength(1)
+    expect(writes[0]!.meta?.member).toBe('m1')
+    const { hardState, entries } = writes[0]!
+    expect(hardState?.vote).toBe('m1')
+    // the new leader's first entry, of the term it voted itself in
+    expect(entries?.at(-1)?.term).toBe(hardState?.term)
+    expect(started).toBe(false)
+    land()
+    await starting
+    expect(started).toBe(true)
+    m.stop(new MeshErrorClass('CLOSED', 'test over'))
+  })
+
+  it('a start whose first save fails rejects with STORAGE and leaves the member stopped', async () => {
+    const clock = new VirtualClock()
+    const scheduler: Clock = { now: () => clock.now(), setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (h) => clock.clearTimeout(h as number) }
+    const provider = new MemoryStorageProvider({ persist: () => Promise.reject(new Error('disk full')) })
+    const hub = new VirtualHub(new VirtualNetwork<Uint8Array>(clock, prng.create(5), { minDelay: 1, maxDelay: 2 }))
+    const hello = { member: 'm1', tab: 't1', browser: 'b1' }
+    const m = new Member({ hello, storage: await provider.open('room', 'm1'), transport: hub.connect(hello), scheduler, random: () => 0.5, bootstrap: true })
+    await expect(m.start()).rejects.toMatchObject({ code: 'STORAGE' })
+    expect(m.isStopped).toBe(true)
+  })
+})
+
 describe('member: heartbeats', () => {
   it('a visible leader heartbeats every heartbeatTicks, a hidden one every tick (its timers are throttled)', async () => {
     let visible = true

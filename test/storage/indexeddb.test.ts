@@ -145,6 +145,47 @@ describe('IndexedDbStorageProvider specifics', () => {
     })
   }
 
+  it("listing a room's slots leaves its database open a moment: the listings and the slot's open that follow at once reuse that connection", async () => {
+    const profile = freshProfile()
+    const provider = new IndexedDbStorageProvider()
+    const seed = await provider.open('r', 'a')
+    await seed.save({ meta: meta('a') })
+    await seed.close()
+    const roomOpens = (): number => profile.connections.filter((db) => db.name === databaseName('r')).length
+    const before = roomOpens()
+    // a joining tab: the list before the room lock, again under it, the check that its slot is still listed, then its slot
+    for (let i = 0; i < 3; i++) expect((await provider.listMembers('r')).map((m) => m.member)).toEqual(['a'])
+    const slot = await provider.open('r', 'a')
+    expect(roomOpens() - before).toBe(1)
+    await slot.close()
+  })
+
+  it('opening a slot and its first load read the slot once (a slot database the open created: not at all), and a later load reads it again', async () => {
+    freshProfile()
+    const slot = slotDatabaseName('r', 'a')
+    const slotReads = (seen: ReturnType<typeof recordTransactions>): number => seen.filter((t) => t.db === slot && t.mode === 'readonly').length
+    // a new slot: its database is created by the open, so there is nothing to read
+    let seen = recordTransactions()
+    const fresh = await new IndexedDbStorageProvider().open('r', 'a')
+    expect(await fresh.load()).toBeNull()
+    expect(slotReads(seen)).toBe(0)
+    await fresh.save({ meta: meta('a'), hardState: { term: 2, vote: 'a', commit: 3 }, entries: entries(1, 3, 2) })
+    await fresh.close()
+    IDBDatabase.prototype.transaction = transaction
+    // the slot again (a reload): one read serves the open and the first load
+    seen = recordTransactions()
+    const again = await new IndexedDbStorageProvider().open('r', 'a')
+    const rec = (await again.load())!
+    expect(rec.durable.hardState).toEqual({ term: 2, vote: 'a', commit: 3 })
+    expect(rec.durable.entries.map((e) => e.index)).toEqual([1, 2, 3])
+    expect(slotReads(seen)).toBe(1)
+    // what is saved after the open is read from the disk, not answered from the open's read
+    await again.save({ entries: entries(4, 4, 2) })
+    expect((await again.load())!.durable.entries.map((e) => e.index)).toEqual([1, 2, 3, 4])
+    expect(slotReads(seen)).toBe(2)
+    await again.close()
+  })
+
   it('opens a save\'s transaction over the stores the batch touches, and no other', async () => {
     freshProfile()
     const s = await new IndexedDbStorageProvider().open('r', 'a')
