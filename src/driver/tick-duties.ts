@@ -94,8 +94,10 @@ export class TickDuties {
     else {
       this.lastDutyAt = null
       identity.askToJoin(now)
-      // a new leader learns our facts (browser, visibility) from us
-      if (leaderChanged && ctx.lead !== null) ctx.links.send(ctx.lead, { type: 'join', member: roster.own() })
+      // a new leader learns our facts (browser, visibility) from us; not from
+      // a member that is leaving: a join after our `leaving` would take our
+      // departure back (Roster.joined), and the leader would add us again
+      if (leaderChanged && ctx.lead !== null && !ctx.leaving) ctx.links.send(ctx.lead, { type: 'join', member: roster.own() })
       this.campaignIfLeaderVanished(now)
     }
     quorum.update()
