@@ -94,9 +94,15 @@ export class EntryApplier {
         break
       case 'open-session':
         if (ctx.isLeader) sessions.leader.opened(cmd.session, now)
-        if (cmd.session === sessions.own.id && !sessions.own.open && ctx.tree.session(cmd.session) !== null) {
-          sessions.markOpen()
-          this.quorum.update()
+        if (cmd.session === sessions.own.id && !sessions.own.open) {
+          if (ctx.tree.session(cmd.session) !== null) {
+            sessions.markOpen()
+            this.quorum.update()
+          } else if (!result.ok) {
+            // our session opened and ended while we were away (we learnt the tree from a
+            // snapshot), so its id is spent (ZTree refuses it): open a fresh one
+            sessions.renew()
+          }
         }
         break
       case 'close-session':

@@ -242,6 +242,16 @@ export class SessionKeeper {
     this.requests.setSessionReady(true)
   }
 
+  /**
+   * The tree refused our open-session: the id is spent (its session opened
+   * and ended before we applied the open). Nothing of ours was ever answered
+   * under it, so there is nothing to report lost: open a fresh session.
+   */
+  renew(): void {
+    this.newSession()
+    this.ctx.leaderChanged = true
+  }
+
   /** The leader expired our session: ephemerals are gone. Report `lost`, start a fresh session. */
   lost(): void {
     this.ctx.connection.lost()

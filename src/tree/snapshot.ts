@@ -6,18 +6,22 @@
 // Layout (lib0): version byte; lastZxid; node count; nodes in pre-order, each
 // as (index of its parent in that order, name, fields) — the root first with
 // no parent index or name; session count; sessions sorted by id, each with its
-// timeout and dedup table (floor, results sorted by seq).
+// timeout and dedup table (floor, results sorted by seq); since version 2,
+// the ended session ids (TreeState.ended), oldest first. Version 1 snapshots
+// (written before ended ids were kept) still restore, with none.
 import * as encoding from 'lib0/encoding'
 import { CheckedReader, decodeChecked, MAX_SESSION_ID_LENGTH, readTxnResult, writeString, writeTxnResult } from './codec'
 import { MAX_OPS_PER_TXN, MAX_SESSION_TIMEOUT_MS, MAX_TTL_MS, sessionIdProblem } from './command'
 import { MAX_RESULTS_PER_SESSION } from './dedup'
 import { badArguments } from './errors'
 import { MAX_PATH_LENGTH, isInvalidChar, joinPath } from './paths'
-import { NODE_KINDS, addChild } from './znode'
+import { MAX_ENDED_SESSIONS, NODE_KINDS, addChild } from './znode'
 import type { SessionState, TreeState, ZNode } from './znode'
 import type { TxnResult } from './types'
 
-export const SNAPSHOT_FORMAT_VERSION = 1
+export const SNAPSHOT_FORMAT_VERSION = 2
+/** the oldest format still restored (snapshots on disk outlive the code that wrote them) */
+const OLDEST_FORMAT_VERSION = 1
 
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
@@ -63,6 +67,9 @@ export function encodeState(state: TreeState): Uint8Array {
       writeTxnResult(e, s.dedup.results.get(seq)!)
     }
   }
+  // in the order they ended: the order decides which is forgotten first, so it is state
+  encoding.writeVarUint(e, state.ended.size)
+  for (const id of state.ended) writeString(e, id)
   return encoding.toUint8Array(e)
 }
 
@@ -111,7 +118,7 @@ export function decodeState(bytes: Uint8Array): TreeState {
 
 const readState = (r: CheckedReader): TreeState => {
   const version = r.u8()
-  if (version !== SNAPSHOT_FORMAT_VERSION) throw badArguments(`snapshot: unknown format version ${version}`)
+  if (version < OLDEST_FORMAT_VERSION || version > SNAPSHOT_FORMAT_VERSION) throw badArguments(`snapshot: unknown format version ${version}`)
   const lastZxid = r.uint('lastZxid')
   // each node takes at least 10 bytes (data length, 8 counters, kind)
   const count = r.count('nodes', Number.MAX_SAFE_INTEGER, 10)
@@ -177,7 +184,18 @@ const readState = (r: CheckedReader): TreeState => {
     if (s === undefined) throw badArguments(`snapshot: ephemeral ${path} of unknown session`)
     s.ephemerals.add(path)
   }
-  return { nodes, sessions, lastZxid }
+  const ended = new Set<string>()
+  if (version >= 2) {
+    const n = r.count('ended sessions', MAX_ENDED_SESSIONS, 1)
+    for (let i = 0; i < n; i++) {
+      const id = r.string('ended session id', MAX_SESSION_ID_LENGTH)
+      const problem = sessionIdProblem(id)
+      if (problem !== null) throw badArguments(`snapshot: ${problem}`)
+      if (ended.has(id) || sessions.has(id)) throw badArguments('snapshot: an ended session listed twice or still live')
+      ended.add(id)
+    }
+  }
+  return { nodes, sessions, ended, lastZxid }
 }
 
 /** a path segment: non-empty, no '/', not '.' or '..', no character ZooKeeper refuses */

@@ -38,9 +38,22 @@ export interface SessionState {
 export interface TreeState {
   nodes: Map<string, ZNode>
   sessions: Map<string, SessionState>
+  /**
+   * Ids of the last MAX_ENDED_SESSIONS sessions that ended (closed or
+   * expired), oldest first. A member resends its open-session to each new
+   * leader until it applies one, so a copy can commit after the session
+   * ended; it must not bring the session back (a write its member gave up on
+   * could land under it). ZooKeeper's leader hands out fresh ids; ours come
+   * from the members, so the tree remembers which ones are spent.
+   */
+  ended: Set<string>
   /** zxid of the last applied entry */
   lastZxid: number
 }
+
+/** how many ended session ids the tree remembers: memory and snapshot size stay bounded (~50 KB at most);
+ *  a late open-session copy arrives within a few leader changes, far fewer session ends than this */
+export const MAX_ENDED_SESSIONS = 1024
 
 export const childCount = (n: ZNode): number => (n.children === null ? 0 : n.children.size)
 

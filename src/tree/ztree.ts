@@ -12,7 +12,7 @@ import { decodeState, encodeState } from './snapshot'
 import { PLANTED_BUGS } from './planted-bugs'
 import { NodeOps } from './node-ops'
 import type { Undo } from './node-ops'
-import { isReapable, newRoot, statOf } from './znode'
+import { MAX_ENDED_SESSIONS, isReapable, newRoot, statOf } from './znode'
 import type { NodeKind, TreeState } from './znode'
 import type {
   ApplyOutcome,
@@ -46,7 +46,7 @@ export class ZTree {
     const max = opts.maxDataBytes ?? DEFAULT_MAX_DATA_BYTES
     if (!Number.isSafeInteger(max) || max < 0) throw new TreeError('BAD_ARGUMENTS', 'maxDataBytes must be a non-negative integer')
     this.maxDataBytes = max
-    this.state = state ?? { nodes: new Map([['/', newRoot()]]), sessions: new Map(), lastZxid: 0 }
+    this.state = state ?? { nodes: new Map([['/', newRoot()]]), sessions: new Map(), ended: new Set(), lastZxid: 0 }
     for (const [path, n] of this.state.nodes) if (n.kind === 'container' || n.kind === 'ttl') this.reapCandidates.add(path)
     this.ops = new NodeOps(this.state, this.reapCandidates, max)
   }
@@ -164,9 +164,11 @@ export class ZTree {
     switch (cmd.type) {
       case 'open-session': {
         const s = this.state.sessions.get(cmd.session)
-        // re-opening a live session only renews its timeout (ids must never be reused after close)
+        // re-opening a live session only renews its timeout; an ended one stays ended (TreeState.ended)
         if (s !== undefined) s.timeoutMs = cmd.timeoutMs
-        else this.state.sessions.set(cmd.session, { timeoutMs: cmd.timeoutMs, ephemerals: new Set(), dedup: newSessionDedup() })
+        else if (this.state.ended.has(cmd.session)) {
+          return { result: { ok: false, code: 'SESSION_EXPIRED', message: `session ${cmd.session} has ended: its id cannot be opened again` }, events, deduped: false }
+        } else this.state.sessions.set(cmd.session, { timeoutMs: cmd.timeoutMs, ephemerals: new Set(), dedup: newSessionDedup() })
         return { result: OK_EMPTY, events, deduped: false }
       }
       case 'close-session':
@@ -196,6 +198,9 @@ export class ZTree {
     if (s === undefined) return
     for (const path of [...s.ephemerals].sort()) this.ops.remove(path, this.state.nodes.get(path)!, zxid, time, events, null)
     this.state.sessions.delete(id)
+    const ended = this.state.ended
+    ended.add(id)
+    if (ended.size > MAX_ENDED_SESSIONS) ended.delete(ended.values().next().value!)
   }
 
   private applyTxn(zxid: number, cmd: Extract<Command, { type: 'txn' }>, events: ChangeEvent[]): ApplyOutcome {

@@ -33,9 +33,10 @@ describe('lock with fencing (shared/design.md invariant 3)', () => {
     const bobToken = h.tree.stat(b)!.czxid
     expect(bobToken).toBeGreaterThan(aliceToken)
 
-    // alice wakes up and writes with her old token: fenced, whatever her session says
-    h.open('alice', 1_000)
-    const late = h.txn('alice', [
+    // alice wakes up: her session stays ended; with a fresh one she writes with her old token: fenced
+    expect(h.open('alice', 1_000).result).toMatchObject({ ok: false, code: 'SESSION_EXPIRED' })
+    h.open('alice-2', 1_000)
+    const late = h.txn('alice-2', [
       { op: 'fence', path: a, token: aliceToken },
       { op: 'set', path: '/locks', data: bytes('alice was here'), version: -1 },
     ]).result

@@ -1,6 +1,7 @@
 // Sessions, ephemerals and the exactly-once dedup table.
 import { describe, expect, it } from 'vitest'
 import { MAX_RESULTS_PER_SESSION } from '../../src/tree/dedup'
+import { MAX_ENDED_SESSIONS } from '../../src/tree/znode'
 import type { Command, TxnOp } from '../../src/tree/types'
 import { ZTree } from '../../src/tree/ztree'
 import { Harness, bytes } from './harness'
@@ -66,6 +67,41 @@ describe('sessions', () => {
     expect(out.events.filter((e) => e.type === 'deleted').map((e) => e.path)).toEqual(['/c', '/a'])
     expect(h.tree.sessions()).toEqual(['b'])
     expect(h.tree.children('/')).toEqual(['b'])
+  })
+
+  it('an ended session stays ended: a late copy of its open-session is refused (SESSION_EXPIRED), and writes under it too', () => {
+    // a member resends its open-session to every new leader until it applies one; a copy still
+    // in flight when the session expires must not bring it back, or a write the member gave up
+    // on (its session expired) could still land under it
+    for (const end of ['close', 'expire'] as const) {
+      const h = new Harness()
+      h.open('a')
+      h.create('a', '/e', '', 'ephemeral')
+      if (end === 'close') h.close('a')
+      else h.apply({ type: 'expire-sessions', sessions: ['a'], time: h.now })
+      const before = h.tree.digest()
+      expect(h.open('a').result).toMatchObject({ ok: false, code: 'SESSION_EXPIRED' })
+      expect(h.tree.sessions()).toEqual([])
+      expect(h.apply(txn('a', 5, [createOp('/late')])).result).toMatchObject({ code: 'SESSION_EXPIRED' })
+      expect(h.tree.stat('/late')).toBeNull()
+      // the refusal changes only lastZxid: the rest of the state is as before
+      expect(ZTree.restore(h.tree.snapshot()).sessions()).toEqual([])
+      expect(before).not.toBe(h.tree.digest())
+    }
+  })
+
+  it(`remembers the last ${MAX_ENDED_SESSIONS} ended sessions, oldest forgotten first, and carries them in its snapshot`, () => {
+    const h = new Harness()
+    for (let i = 0; i <= MAX_ENDED_SESSIONS; i++) {
+      h.open(`s${i}`)
+      h.close(`s${i}`)
+    }
+    const restored = new Harness(ZTree.restore(h.tree.snapshot()))
+    // s0 was the oldest: forgotten (an id is never reused by a live member, so this bounds memory only)
+    expect(restored.open('s0').result).toEqual({ ok: true, results: [] })
+    expect(restored.open('s1').result).toMatchObject({ ok: false, code: 'SESSION_EXPIRED' })
+    expect(restored.open(`s${MAX_ENDED_SESSIONS}`).result).toMatchObject({ ok: false, code: 'SESSION_EXPIRED' })
+    expect(restored.tree.sessions()).toEqual(['s0'])
   })
 
   it('closing an unknown session is harmless', () => {

@@ -110,6 +110,27 @@ describe('snapshot and restore', () => {
     expectBadArguments(() => ZTree.restore(Uint8Array.of(...snap, 0)))
   })
 
+  it('carries the ended session ids in their order; a version 1 snapshot (written before they were kept) restores with none', () => {
+    const h = populated()
+    expect(h.tree.snapshot()[0]).toBe(2)
+    const v1 = Uint8Array.of(1, ...h.tree.snapshot().subarray(1, -1)) // version 1: no ended list (here: an empty one, one 0 byte)
+    expect(everything(ZTree.restore(v1))).toEqual(everything(h.tree))
+    h.open('s3')
+    h.close('s3')
+    h.close('s2')
+    const restored = new Harness(ZTree.restore(h.tree.snapshot()))
+    expect(restored.tree.snapshot()).toEqual(h.tree.snapshot())
+    for (const id of ['s2', 's3']) expect(restored.open(id).result).toMatchObject({ ok: false, code: 'SESSION_EXPIRED' })
+    // an ended id listed twice, or also live, is garbage
+    const snap = h.tree.snapshot()
+    // the snapshot ends with the list: count 2, then "s3" and "s2", each length-prefixed
+    expect(Array.from(snap.subarray(snap.length - 7))).toEqual([2, 2, 0x73, 0x33, 2, 0x73, 0x32])
+    const head = snap.subarray(0, snap.length - 3)
+    expect(() => ZTree.restore(Uint8Array.of(...head, 2, 0x73, 0x32))).not.toThrow()
+    expectBadArguments(() => ZTree.restore(Uint8Array.of(...head, 2, 0x73, 0x33))) // "s3" twice
+    expectBadArguments(() => ZTree.restore(Uint8Array.of(...head, 2, 0x73, 0x31))) // "s1" is live
+  })
+
   it('mutated snapshots either restore to a self-consistent tree or throw BAD_ARGUMENTS (fuzz)', () => {
     const snap = populated().tree.snapshot()
     fc.assert(
