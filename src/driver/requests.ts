@@ -48,6 +48,9 @@ export interface RequestRoute {
    *  leadership is not resent on a leader change reported later (default:
    *  every leader change resends) */
   leadership?(): string | null
+  /** writes may go before the session is known open: its open-session went
+   *  to the current leader ahead of them (OwnSession.writable; default: no) */
+  openAhead?(): boolean
 }
 
 export interface RequestTimings {
@@ -98,7 +101,8 @@ export class RequestPipeline {
     return this.session
   }
 
-  /** Requests wait until their session is open (a txn of an unknown session fails SESSION_EXPIRED). */
+  /** Requests wait until their session is open, or its open went ahead of them
+   *  to the current leader (RequestRoute.openAhead). */
   setSessionReady(ready: boolean): void {
     this.sessionReady = ready
     if (ready) this.flush(true)
@@ -155,8 +159,18 @@ export class RequestPipeline {
   /** Called for every applied txn, before its promise may resolve anything else. */
   applied(cmd: TxnCommand, result: TxnResult): void {
     if (cmd.session !== this.session) return
-    this.abandoned.delete(cmd.seq)
     const p = this.pending.get(cmd.seq)
+    if (p !== undefined && !this.sessionReady && !result.ok && result.code === 'SESSION_EXPIRED') {
+      // a write sent right behind its session's open landed before it (the
+      // open was refused or lost): the tree kept no trace of it, so it goes
+      // again, to whichever leader hears our open next (sentTo: none), or
+      // as soon as the open applies (setSessionReady flushes). Should the
+      // session have ended instead, its open is refused and a new session
+      // fails every write pending here (replaceSession).
+      p.sentTo = null
+      return
+    }
+    this.abandoned.delete(cmd.seq)
     if (p === undefined) return
     this.settle(cmd.seq, p)
     p.resolve(result)
@@ -248,7 +262,7 @@ export class RequestPipeline {
 
   /** Hand `p` to a leader; false when it was not (no session, no room, no leader). */
   private send(p: PendingWrite): boolean {
-    if (!this.sessionReady) return false
+    if (!this.sessionReady && this.route.openAhead?.() !== true) return false
     const first = p.sentAt === null
     // a write not yet in flight waits for room (a resend is already counted)
     if (first && this.inFlight > 0 && (this.inFlight >= MAX_FORWARDS_IN_FLIGHT || this.inFlightBytes + p.bytes > MAX_FORWARD_BYTES_IN_FLIGHT)) return false

@@ -81,9 +81,10 @@ export class TickDuties {
     const now = ctx.clock.now()
     const leaderChanged = ctx.leaderChanged
     ctx.leaderChanged = false
+    // our open-session first: writes may follow it to a new leader in the same tick (OwnSession.writable)
+    sessions.own.tick(leaderChanged)
     sessions.requests.flush(leaderChanged)
     sessions.reads.tick()
-    sessions.own.tick(leaderChanged)
     if (this.ticks % ROSTER_EVERY_TICKS === 0) ctx.links.broadcast(identity.claim())
     identity.evaluate(now)
     // a leader of our cluster contradicted our committed log: it was taken over (forceNewCluster)

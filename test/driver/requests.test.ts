@@ -5,7 +5,7 @@ import type { TxnCommand } from '../../src/driver/requests'
 import type { Command, TxnResult } from '../../src/tree/types'
 import { MAX_FORWARD_BYTES_IN_FLIGHT, MAX_FORWARDS_IN_FLIGHT } from '../../src/wire/limits'
 
-function harness(opts: { leader?: boolean; leadership?: () => string | null } = {}) {
+function harness(opts: { leader?: boolean; leadership?: () => string | null; openAhead?: () => boolean } = {}) {
   let now = 0
   let leader = opts.leader ?? true
   const sent: TxnCommand[] = []
@@ -14,6 +14,7 @@ function harness(opts: { leader?: boolean; leadership?: () => string | null } = 
       now: () => now,
       hasLeader: () => leader,
       ...(opts.leadership === undefined ? {} : { leadership: opts.leadership }),
+      ...(opts.openAhead === undefined ? {} : { openAhead: opts.openAhead }),
       submit: (cmd: Command) => {
         if (!leader) return false
         sent.push(cmd as TxnCommand)
@@ -122,6 +123,34 @@ describe('request pipeline (exactly-once numbering)', () => {
     expect(h.sent.map((c) => [c.session, c.seq])).toEqual([['s2', 1]])
     h.pipeline.applied(h.sent[0]!, ok)
     return expect(p).resolves.toEqual(ok)
+  })
+
+  it('goes right behind its session open once the open went to the current leader; one that lands before the open goes again', async () => {
+    let openAhead = false
+    let leadership = 'm1@2'
+    const h = harness({ openAhead: () => openAhead, leadership: () => leadership })
+    h.pipeline.replaceSession('s2')
+    const p = h.pipeline.write(check, false)
+    expect(h.sent).toHaveLength(0)
+    // the open-session was handed to this leader: the write follows it now, not after it applied
+    openAhead = true
+    h.pipeline.leaderKnown()
+    expect(h.sent.map((c) => [c.session, c.seq])).toEqual([['s2', 1]])
+    // the open was lost and the write landed first: the tree kept no trace, the write is not answered
+    h.pipeline.applied(h.sent[0]!, { ok: false, code: 'SESSION_EXPIRED', message: 'unknown session' })
+    let settled = false
+    void p.then(() => (settled = true), () => (settled = true))
+    await Promise.resolve()
+    expect(settled).toBe(false)
+    // the open applies: the write goes again at once, and its result is the answer
+    h.pipeline.setSessionReady(true)
+    expect(h.sent.map((c) => [c.session, c.seq])).toEqual([['s2', 1], ['s2', 1]])
+    h.pipeline.applied(h.sent[1]!, ok)
+    await expect(p).resolves.toEqual(ok)
+    // once open, SESSION_EXPIRED is the answer (the session ended)
+    const q = h.pipeline.write(check, false)
+    h.pipeline.applied(h.sent[2]!, { ok: false, code: 'SESSION_EXPIRED', message: 'expired' })
+    await expect(q).resolves.toMatchObject({ ok: false, code: 'SESSION_EXPIRED' })
   })
 
   it('fails with NO_QUORUM without a leader and TIMEOUT with one, and an abandoned seq holds ackedBelow', async () => {
