@@ -854,6 +854,21 @@ function printJoinSteps(steps: Record<string, Record<string, number>[]>): void {
       return `${n} ${median(xs).toFixed(0)}${xs.length > 1 ? ` (${xs[0]!.toFixed(0)}–${xs[xs.length - 1]!.toFixed(0)})` : ''}`
     })
     console.log(`    ${kind}: ${cells.join(', ')}`)
+    // each step's own share: per trial, its time minus the step before it (in the order above), then
+    // the median over trials. Medians of the times from the call do not subtract: two runs compared
+    // by them blame a step for the noise of every step before it.
+    const gaps = names.slice(1).map((n, i) => {
+      const prev = names[i]!
+      const xs = runs
+        .filter((r) => r[n] !== undefined && r[prev] !== undefined)
+        .map((r) => r[n]! - r[prev]!)
+        .sort((x, y) => x - y)
+      if (xs.length === 0) return null
+      const gap = median(xs)
+      // negative where trials reach the two steps in either order
+      return `${n} ${gap >= 0 ? '+' : ''}${gap.toFixed(0)}`
+    })
+    console.log(`      each step after the one before it (median of the per-trial gaps): ${gaps.filter((g) => g !== null).join(', ')}`)
   }
 }
 
