@@ -273,8 +273,7 @@ export class SessionKeeper {
   /** The leader expired our session: ephemerals are gone. Report `lost`, start a fresh session. */
   lost(): void {
     this.ctx.connection.lost()
-    this.newSession()
-    this.ctx.leaderChanged = true
+    this.renew()
   }
 
   /**

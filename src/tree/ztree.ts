@@ -164,11 +164,12 @@ export class ZTree {
     switch (cmd.type) {
       case 'open-session': {
         const s = this.state.sessions.get(cmd.session)
-        // re-opening a live session only renews its timeout; an ended one stays ended (TreeState.ended)
-        if (s !== undefined) s.timeoutMs = cmd.timeoutMs
-        else if (this.state.ended.has(cmd.session)) {
+        // an ended session stays ended (TreeState.ended); re-opening a live one only renews its timeout
+        if (s === undefined && this.state.ended.has(cmd.session)) {
           return { result: { ok: false, code: 'SESSION_EXPIRED', message: `session ${cmd.session} has ended: its id cannot be opened again` }, events, deduped: false }
-        } else this.state.sessions.set(cmd.session, { timeoutMs: cmd.timeoutMs, ephemerals: new Set(), dedup: newSessionDedup() })
+        }
+        if (s !== undefined) s.timeoutMs = cmd.timeoutMs
+        else this.state.sessions.set(cmd.session, { timeoutMs: cmd.timeoutMs, ephemerals: new Set(), dedup: newSessionDedup() })
         return { result: OK_EMPTY, events, deduped: false }
       }
       case 'close-session':

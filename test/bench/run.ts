@@ -39,19 +39,23 @@ const onlyArg = process.argv.indexOf('--only')
 const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',')) : null
 const runs = (part: string): boolean => only === null || only.has(part)
 
+/** `--NAME N`, a positive trial count, or null when the flag is absent */
+function trialsArg(name: string): number | null {
+  const at = process.argv.indexOf(name)
+  if (at < 0) return null
+  const n = Number(process.argv[at + 1])
+  if (!(Number.isInteger(n) && n > 0)) throw new Error(`${name} takes a positive integer`)
+  return n
+}
 /** `--failover-trials N`: more failover trials than the run's default (a tail needs n ≫ 1). */
-const failoverArg = process.argv.indexOf('--failover-trials')
-const failoverTrials = failoverArg >= 0 ? Number(process.argv[failoverArg + 1]) : null
-if (failoverTrials !== null && !(Number.isInteger(failoverTrials) && failoverTrials > 0)) throw new Error('--failover-trials takes a positive integer')
+const failoverTrials = trialsArg('--failover-trials')
+/** `--lifecycle-trials N`: more join trials than the run's default (2 quick, 5 full: a join's stages vary by tens of ms from one to the next). */
+const lifecycleTrials = trialsArg('--lifecycle-trials')
 
 /** Trial counts: --quick keeps every key with fewer samples. */
 const N0 = quick
   ? { rtt: 100, locks: 100, idb: 100, peerTrials: 1, failover: 1, commits: 30, reads: 30, watches: 20, throughputMs: 1000, lockOps: 20, reopenNodes: 10_000, scaleCommits: 20, scaleFailover: 1, lifecycle: 2, vanish: 2 }
   : { rtt: 1000, locks: 500, idb: 300, peerTrials: 10, failover: 10, commits: 300, reads: 300, watches: 100, throughputMs: 4000, lockOps: 100, reopenNodes: 10_000, scaleCommits: 100, scaleFailover: 10, lifecycle: 5, vanish: 10 }
-/** `--lifecycle-trials N`: more join trials than the run's default (2 quick, 5 full: a join's stages vary by tens of ms from one to the next). */
-const lifecycleArg = process.argv.indexOf('--lifecycle-trials')
-const lifecycleTrials = lifecycleArg >= 0 ? Number(process.argv[lifecycleArg + 1]) : null
-if (lifecycleTrials !== null && !(Number.isInteger(lifecycleTrials) && lifecycleTrials > 0)) throw new Error('--lifecycle-trials takes a positive integer')
 const N = { ...N0, ...(failoverTrials === null ? {} : { failover: failoverTrials }), ...(lifecycleTrials === null ? {} : { lifecycle: lifecycleTrials }) }
 
 // ---------------------------------------------------------------- figures
