@@ -9,8 +9,10 @@
 // newcomers we may join) reach our core (consensus-gate.ts).
 import { RawNode } from '../raft/index'
 import { MeshError } from '../shared/errors'
+import type { ConfState } from '../raft/types'
+import type { MemberRecord, SaveBatch } from '../storage/types'
 import type { ClusterClaim, NodeMessage } from '../wire/node-messages'
-import { ClusterMeet, divergedTree } from './cluster-meet'
+import { ClusterMeet, divergedTree, newClusterId } from './cluster-meet'
 import { acceptsRaftFrom, inConfiguration } from './consensus-gate'
 import type { MemberContext } from './member-context'
 import type { NoQuorumHandling } from './no-quorum'
@@ -43,6 +45,28 @@ export class ClusterIdentity {
       // a claim must outlast a few election timeouts before a leader acts on it
       ctx.timing.tickMs * ctx.timing.electionTicks * 3,
     )
+  }
+
+  /**
+   * A member starts on its slot as loaded (`record`; null for a new slot):
+   * the cluster it belongs to is the one its slot recorded, or, for a new
+   * slot told to found one (`bootstrap`), a new cluster with its first
+   * configuration. A new slot's first save records its meta with that id.
+   */
+  adoptSlot(record: MemberRecord | null): { firstSave: SaveBatch | null; bootstrap: ConfState | undefined } {
+    const { ctx } = this
+    if (record !== null) {
+      this.clusterId = record.meta.clusterId === '' ? null : record.meta.clusterId
+      return { firstSave: null, bootstrap: undefined }
+    }
+    let bootstrap: ConfState | undefined
+    if (ctx.opts.bootstrap === true) {
+      // a new cluster; its id carries no time (the meet rule reads no clock)
+      const voters = ctx.opts.bootstrapVoters ?? [ctx.id]
+      this.clusterId = ctx.opts.clusterId ?? newClusterId(ctx.id, ctx.opts.random, voters)
+      bootstrap = { voters: [...voters], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false }
+    }
+    return { firstSave: { meta: { member: ctx.id, clusterId: this.clusterId ?? '', createdAt: ctx.clock.now() } }, bootstrap }
   }
 
   /** the cluster this member belongs to; null for a newcomer that joined none yet */

@@ -28,11 +28,9 @@ import type { ConfState } from '../raft/types'
 import { MAX_MEMBER_SESSION_TIMEOUT_MS } from '../wire/limits'
 import type { ZTree } from '../tree/ztree'
 import type { TxnOp, TxnResult } from '../tree/types'
-import type { SaveBatch } from '../storage/types'
 import { MeshError, toMeshError } from '../shared/errors'
 import type { CommitTimelineRecord, MemberInfo, MeshState } from '../shared/types'
 import type { Clock } from '../shared/clock'
-import { newClusterId } from './cluster-meet'
 import { ClusterIdentity } from './cluster-identity'
 import { CommandRoute } from './command-route'
 import { MessageDispatch } from './dispatch'
@@ -128,20 +126,8 @@ export class Member extends ObservableV2<MemberEvents> {
     this.started = true
     const ctx = this.ctx
     const record = await orStorageError(() => ctx.storage.load())
-    let firstSave: SaveBatch | null = null
-    let bootstrap: ConfState | undefined
-    if (record === null) {
-      if (this.opts.bootstrap === true) {
-        // a new cluster; its id carries no time (the meet rule reads no clock)
-        const voters = this.opts.bootstrapVoters ?? [this.id]
-        this.identity.clusterId = this.opts.clusterId ?? newClusterId(this.id, this.opts.random, voters)
-        bootstrap = { voters: [...voters], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false }
-      }
-      firstSave = { meta: { member: this.id, clusterId: this.identity.clusterId ?? '', createdAt: this.scheduler.now() } }
-    } else {
-      this.identity.clusterId = record.meta.clusterId === '' ? null : record.meta.clusterId
-      if (record.durable.snapshot !== null) this.applier.install(record.durable.snapshot, false)
-    }
+    const { firstSave, bootstrap } = this.identity.adoptSlot(record)
+    if (record !== null && record.durable.snapshot !== null) this.applier.install(record.durable.snapshot, false)
     ctx.raft = new RawNode(raftConfig(this.opts, this.timing, record?.durable ?? null, bootstrap))
     // A new slot's first save (its meta) is issued, not awaited, before the
     // member runs: a founder campaigns below and takes its first Ready (its
