@@ -54,8 +54,8 @@ const lifecycleTrials = trialsArg('--lifecycle-trials')
 
 /** Trial counts: --quick keeps every key with fewer samples. */
 const N0 = quick
-  ? { rtt: 100, locks: 100, idb: 100, peerTrials: 1, failover: 1, commits: 30, reads: 30, watches: 20, throughputMs: 1000, lockOps: 20, reopenNodes: 10_000, scaleCommits: 20, scaleFailover: 1, lifecycle: 2, vanish: 2 }
-  : { rtt: 1000, locks: 500, idb: 300, peerTrials: 10, failover: 10, commits: 300, reads: 300, watches: 100, throughputMs: 4000, lockOps: 100, reopenNodes: 10_000, scaleCommits: 100, scaleFailover: 10, lifecycle: 5, vanish: 10 }
+  ? { rtt: 100, locks: 100, idb: 100, peerTrials: 1, failover: 1, commits: 30, reads: 30, watches: 20, throughputMs: 1000, coldPages: 10, lockOps: 20, reopenNodes: 10_000, scaleCommits: 20, scaleFailover: 1, lifecycle: 2, vanish: 2 }
+  : { rtt: 1000, locks: 500, idb: 300, peerTrials: 10, failover: 10, commits: 300, reads: 300, watches: 100, throughputMs: 4000, coldPages: 30, lockOps: 100, reopenNodes: 10_000, scaleCommits: 100, scaleFailover: 10, lifecycle: 5, vanish: 10 }
 const N = { ...N0, ...(failoverTrials === null ? {} : { failover: failoverTrials }), ...(lifecycleTrials === null ? {} : { lifecycle: lifecycleTrials }) }
 
 // ---------------------------------------------------------------- figures
@@ -285,6 +285,8 @@ type FloorWindow = typeof globalThis & {
     lockAcquireRelease(name: string, n: number): Promise<number[]>
     lockTurns(name: string, n: number, startAt: number): Promise<Array<{ granted: number; released: number }>>
     idbCommits(d: 'strict' | 'relaxed', n: number): Promise<{ samples: number[]; perSecond: number }>
+    /** a page loaded with ?cold: its first lock, open and strict write (ms after its module started) */
+    coldWrite(): Promise<{ lock: number; open: number; write: number }> | null
   }
   peers: {
     state(): { leaderSince: number | null; impl: string }
@@ -333,6 +335,18 @@ async function benchFloor(): Promise<void> {
         put(`floor.idb.${d}.rate`, r.perSecond, '/s', { n: r.samples.length })
       })
     }
+    // each in a page of its own, opened beside one live page as a new tab is
+    await measure('a fresh page\'s first lock + IndexedDB open + strict write', ['lock', 'open', 'write'].flatMap((k) => latencyKeys(`floor.page.${k}`)), 120_000, async () => {
+      const got: Record<'lock' | 'open' | 'write', number[]> = { lock: [], open: [], write: [] }
+      for (let i = 0; i < N.coldPages; i++) {
+        const page = await openPage(b.context, 'index.html?cold')
+        const r = await page.evaluate(() => (window as unknown as FloorWindow).floor.coldWrite())
+        await page.close()
+        if (r === null) throw new Error('the page did not probe its first write')
+        for (const k of ['lock', 'open', 'write'] as const) got[k].push(r[k])
+      }
+      for (const k of ['lock', 'open', 'write'] as const) putLatency(`floor.page.${k}`, got[k])
+    })
   } finally {
     await closeAll(b.context.pages())
   }
@@ -1168,6 +1182,8 @@ const FLOORS: Array<[RegExp, string[]]> = [
   [/^mesh\w*\.failover\.(crash|close)\.(p50|p99|max)$/, ['peers.webLocks.failover.$1.$2']],
   [/^mesh3\.lock\.acquireRelease\.(p50|p99)$/, ['floor.locks.acquireRelease.$1']],
   [/^mesh3\.lock\.handoff\.(p50|p99)$/, ['floor.locks.handoff.$1']],
+  // a new, reloaded or reopened tab is a fresh page: it cannot write before its first lock and strict write
+  [/^lifecycle\.(firstTab|newTab|reload|reopen)\.(p50|p99)$/, ['floor.page.write.$2']],
   [/^peers\.broadcastChannel\w*\.failover\.(crash|close)\.(p50|p99|max)$/, ['peers.webLocks.failover.$1.$2']],
 ]
 

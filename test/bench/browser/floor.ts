@@ -10,6 +10,38 @@
 import { wallNow } from './clock'
 import * as peers from './peers'
 
+// ---------- a fresh page's first write (?cold) ----------
+// What the least a tab's first durable, exclusive write costs in a page that
+// has just loaded, timed from this module's start as the mesh page times
+// joinMesh: its first Web Lock and its first IndexedDB open side by side
+// (each waits for the browser to connect the page to its storage), then one
+// strict transaction of one small put in a database created by that open.
+// The lifecycle figures (joinMesh → first write of a new tab, a reload, a
+// reopen) are compared with it.
+const moduleStartedAt = performance.now()
+const cold = new URLSearchParams(location.search).has('cold') ? coldWrite() : null
+
+async function coldWrite(): Promise<{ lock: number; open: number; write: number }> {
+  const since = (): number => performance.now() - moduleStartedAt
+  const name = `floor-cold-${Date.now()}-${Math.random().toString(36).slice(2)}`
+  const locked = new Promise<number>((resolve, reject) => {
+    navigator.locks.request(name, () => resolve(since())).catch(reject)
+  })
+  const opening = openDb(name).then((db) => ({ db, at: since() }))
+  const [lock, { db, at: open }] = await Promise.all([locked, opening])
+  await new Promise<void>((resolve, reject) => {
+    const tx = db.transaction('kv', 'readwrite', { durability: 'strict' })
+    tx.objectStore('kv').put(new Uint8Array(100).fill(7), 0)
+    tx.oncomplete = () => resolve()
+    tx.onerror = () => reject(tx.error)
+    tx.onabort = () => reject(tx.error)
+  })
+  const write = since()
+  db.close()
+  indexedDB.deleteDatabase(name)
+  return { lock, open, write }
+}
+
 const ping = new Uint8Array(16)
 
 // ---------- BroadcastChannel ----------
@@ -183,7 +215,7 @@ async function idbCommits(durability: 'strict' | 'relaxed', n: number): Promise<
 }
 
 Object.assign(window, {
-  floor: { wallNow, bcEcho, bcRoundTrips, rtcEcho, rtcRoundTrips, lockAcquireRelease, lockTurns, idbCommits },
+  floor: { wallNow, coldWrite: () => cold, bcEcho, bcRoundTrips, rtcEcho, rtcRoundTrips, lockAcquireRelease, lockTurns, idbCommits },
   peers,
 })
 document.title = 'ready'
