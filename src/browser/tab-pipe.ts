@@ -32,6 +32,13 @@
 //     peer only when a WebRTC signal (the offer) comes, none once the pipe
 //     carries the link; a peer in another browser is answered as before,
 //     its offer making the peer;
+//   - to a peer that a same-browser channel announced (BroadcastChannel
+//     signaling: certainly a tab of this browser) the pipe goes alone for
+//     PIPE_HEAD_START_MS, and only then does the initiator make its WebRTC
+//     peer: made at once, that page's first RTCPeerConnection held up the
+//     'ready' it was waiting for (bench lifecycle, a reopen whose caretaker
+//     runs in the same page: attempt → pipe connected 20 ms, both ends on
+//     one main thread). A peer met only through a server gets WebRTC at once;
 //   - the hello handshake (member proof, room secret) and link sealing run
 //     on the pipe exactly as on a data channel: it is only a FramePort.
 //
@@ -59,6 +66,10 @@ import { CLOSED_BY_PEER } from '../transport/types'
 
 /** how long a freed lock waits for the other end's closing word (tab-pipe close reasons) */
 const CLOSE_WORD_MS = 50
+/** how long the initiator's pipe to a tab of this browser goes alone before
+ *  WebRTC is tried beside it (a pipe connects in 1–5 ms; one that has not
+ *  after this reaches a tab without pipes, or one too busy to answer) */
+export const PIPE_HEAD_START_MS = 150
 /** the most bytes held for the link: received before it attaches, or written while the other tab is frozen (as the data channel port holds) */
 const MAX_HELD_BYTES = MAX_HELD_INBOUND_BYTES
 
@@ -281,10 +292,14 @@ class PipedPeer implements PeerLike {
   /** answerer: the initiator said the pipe is off (or closed it) */
   private pipeOff = false
 
+  /** initiator of a same-browser peer: the WebRTC peer is made when this fires (PIPE_HEAD_START_MS) */
+  private headStart: ReturnType<typeof setTimeout> | null = null
+
   constructor(
     private readonly makeInner: () => PeerLike,
     private readonly initiator: boolean,
     private readonly locks: PipeLocks,
+    sameBrowser: boolean,
   ) {
     if (!initiator) return // its WebRTC peer is made by the first WebRTC signal (signal())
     this.pipe = this.openPipe(randomName(), 'i')
@@ -294,14 +309,33 @@ class PipedPeer implements PeerLike {
       if (this.destroyed) return
       this.emit('signal', { type: 'pipe', pipe: name })
       if (this.winner !== null) return
-      // the pipe's name is on its way: the other tab opens its end while we make the offer
-      try {
-        this.webRtc()
-      } catch {
-        // no WebRTC here (simple-peer throws without RTCPeerConnection): the pipe may still
-        // connect; if it does not, the attempt's connect timeout fails it, as a silent peer
+      if (sameBrowser) {
+        // a tab of this browser: the pipe connects in a few ms, and making the
+        // WebRTC peer now would hold up the very main thread that must hear
+        // the pipe's 'ready' (a page's first RTCPeerConnection: 20–50 ms), and
+        // that of the other end when it runs in this page (a caretaker)
+        this.headStart = setTimeout(() => this.tryWebRtc(), PIPE_HEAD_START_MS)
+        return
       }
+      // the pipe's name is on its way: the other tab opens its end while we make the offer
+      this.tryWebRtc()
     })
+  }
+
+  private tryWebRtc(): void {
+    this.headStart = null
+    if (this.destroyed || this.winner !== null) return
+    try {
+      this.webRtc()
+    } catch {
+      // no WebRTC here (simple-peer throws without RTCPeerConnection): the pipe may still
+      // connect; if it does not, the attempt's connect timeout fails it, as a silent peer
+    }
+  }
+
+  private stopHeadStart(): void {
+    if (this.headStart !== null) clearTimeout(this.headStart)
+    this.headStart = null
   }
 
   /** the WebRTC peer, made on first use; its events pass through until the pipe wins */
@@ -353,6 +387,7 @@ class PipedPeer implements PeerLike {
   destroy(err?: Error): void {
     if (this.destroyed) return
     this.destroyed = true
+    this.stopHeadStart()
     this.pipe?.close()
     this.inner?.destroy(err)
   }
@@ -394,6 +429,7 @@ class PipedPeer implements PeerLike {
       () => {
         if (this.winner !== null || this.destroyed) return
         this.winner = 'pipe'
+        this.stopHeadStart()
         // the WebRTC attempt is no longer needed (an answerer may never have made one)
         this.inner?.destroy()
         this.emit('connect')
@@ -416,5 +452,5 @@ class PipedPeer implements PeerLike {
  *  Without BroadcastChannel or Web Locks, `factory` is returned as it is. */
 export function withTabPipes(factory: PeerFactory, locks: PipeLocks | undefined): PeerFactory {
   if (typeof globalThis.BroadcastChannel !== 'function' || locks === undefined) return factory
-  return (opts) => new PipedPeer(() => factory(opts), opts.initiator, locks)
+  return (opts) => new PipedPeer(() => factory(opts), opts.initiator, locks, opts.sameBrowser === true)
 }

@@ -19,6 +19,7 @@ const validId = (x: unknown): x is string => typeof x === 'string' && SIGNAL_ID_
 
 export class BroadcastChannelSignaling implements SignalingChannel {
   readonly name = 'broadcast'
+  readonly sameBrowser = true
   private channel: BroadcastChannel | null = null
   private announcer: TimerHandle | null = null
   private self: string | null = null

@@ -16,6 +16,9 @@ export interface SignalingChannel {
   readonly name: string
   /** whether a signal sent now can get through (a WebSocket that is down: false) */
   readonly connected: boolean
+  /** every peer it reaches is a page of this browser profile (BroadcastChannel):
+   *  a link to one can go through a tab pipe (browser/tab-pipe.ts) */
+  readonly sameBrowser?: true
   /** enter `room` as `peer` (the peer's signaling id) and announce ourselves */
   join(room: string, peer: string): void
   /** a peer of the room appeared (present) or left, as far as this channel knows */

@@ -36,6 +36,9 @@ export interface PeerFactoryOptions {
   initiator: boolean
   /** RTCPeerConnection configuration (iceServers) */
   config?: RTCConfiguration
+  /** the peer was announced by a channel that reaches only pages of this
+   *  browser (SignalingChannel.sameBrowser): a tab pipe reaches it */
+  sameBrowser?: boolean
 }
 
 export type PeerFactory = (opts: PeerFactoryOptions) => PeerLike

@@ -10,7 +10,7 @@ import type { FramePort } from '../../src/transport/link'
 import { parseSignal } from '../../src/transport/signal-parse'
 import type { PeerFactory, PeerLike } from '../../src/transport/simple-peer-port'
 import { simplePeerPort } from '../../src/transport/simple-peer-port'
-import { PIPE_LOST_FRAMES, withTabPipes } from '../../src/browser/tab-pipe'
+import { PIPE_HEAD_START_MS, PIPE_LOST_FRAMES, withTabPipes } from '../../src/browser/tab-pipe'
 import { CLOSED_BY_PEER } from '../../src/transport/types'
 import { FakePeerNet } from '../transport/fake-peers'
 import { id, MeshRig } from '../transport/mesh-rig'
@@ -59,14 +59,14 @@ interface End {
 /** a WebRTC offer as simple-peer signals it (the stand-in takes anything) */
 const OFFER = { type: 'offer', sdp: 'v=0' }
 
-function makeEnd(tab: FakeTab, initiator: boolean): End {
+function makeEnd(tab: FakeTab, initiator: boolean, sameBrowser = false): End {
   const inner = new StandInPeer()
   const order: string[] = []
   const factory: PeerFactory = () => {
     order.push('webrtc')
     return inner
   }
-  const peer = withTabPipes(factory, tab.locks)({ initiator })
+  const peer = withTabPipes(factory, tab.locks)({ initiator, ...(sameBrowser ? { sameBrowser } : {}) })
   const end: End = { peer, inner, events: [], signals: [], order }
   peer.on('connect', () => end.events.push('connect'))
   peer.on('close', () => end.events.push('close'))
@@ -222,6 +222,47 @@ describe('tab pipe: two tabs of one browser', () => {
     expect(browser.held().filter((n) => n.startsWith('meshkeeper-pipe:'))).toEqual([])
   })
 
+  it('to a tab of this browser (a same-browser channel announced it) the pipe goes alone: no WebRTC peer is made while it connects', async () => {
+    const browser = new FakeBrowserLocks()
+    const a = makeEnd(browser.tab(), true, true)
+    const b = makeEnd(browser.tab(), false, true)
+    opened.push(a.peer, b.peer)
+    await settle()
+    exchange(a, b)
+    await turns()
+    exchange(a, b)
+    await turns()
+    expect(a.events).toEqual(['connect'])
+    expect(b.events).toEqual(['connect'])
+    // neither end ever made a WebRTC peer (a page's first costs its main thread tens of ms)
+    expect(a.order).toEqual(['signal:pipe'])
+    expect(b.order).toEqual([])
+    // nor does one come after the head start
+    await new Promise((r) => setTimeout(r, PIPE_HEAD_START_MS + 20))
+    expect(a.order).toEqual(['signal:pipe'])
+  })
+
+  it('to a tab of this browser whose pipe never answers (a tab without pipes), WebRTC is tried after the head start', async () => {
+    const browser = new FakeBrowserLocks()
+    const a = makeEnd(browser.tab(), true, true)
+    opened.push(a.peer)
+    await turns()
+    expect(a.order).toEqual(['signal:pipe'])
+    await new Promise((r) => setTimeout(r, PIPE_HEAD_START_MS + 20))
+    expect(a.order).toEqual(['signal:pipe', 'webrtc'])
+    a.inner.connectNow()
+    expect(a.events).toEqual(['connect'])
+    expect(simplePeerPort(a.peer)).not.toHaveProperty('name')
+  })
+
+  it('a peer destroyed during the head start makes no WebRTC peer', async () => {
+    const a = makeEnd(new FakeBrowserLocks().tab(), true, true)
+    await turns()
+    a.peer.destroy()
+    await new Promise((r) => setTimeout(r, PIPE_HEAD_START_MS + 20))
+    expect(a.order).toEqual(['signal:pipe'])
+  })
+
   it("the initiator decides: an answerer whose WebRTC connects first still takes the pipe the initiator took", async () => {
     const browser = new FakeBrowserLocks()
     const a = makeEnd(browser.tab(), true)
@@ -329,6 +370,41 @@ describe('tab pipe: under a MeshTransport', () => {
       expect(net.written).toEqual([])
     } finally {
       await rig.closeAll()
+    }
+  })
+
+  it('an attempt tells its peer factory whether a same-browser channel announced the peer', async () => {
+    const hub = new MemorySignalingHub()
+    const rig = new MeshRig(hub, new FakePeerNet())
+    const asked: boolean[] = []
+    const recording: PeerFactory = (opts) => {
+      asked.push(opts.sameBrowser === true)
+      return new StandInPeer()
+    }
+    // a channel that says it reaches only pages of this browser (as BroadcastChannelSignaling does)
+    const local = () => Object.assign(hub.channel(), { sameBrowser: true as const })
+    rig.start('a', { peerFactory: recording, signaling: [local()] })
+    rig.start('b', { peerFactory: recording, signaling: [local()] })
+    try {
+      await expect.poll(() => asked.length).toBeGreaterThan(0)
+      expect(asked.every((x) => x)).toBe(true)
+    } finally {
+      await rig.closeAll()
+    }
+    // through a server's channel alone: not known to be this browser
+    const rig2 = new MeshRig(new MemorySignalingHub(), new FakePeerNet())
+    const asked2: boolean[] = []
+    const recording2: PeerFactory = (opts) => {
+      asked2.push(opts.sameBrowser === true)
+      return new StandInPeer()
+    }
+    rig2.start('a', { peerFactory: recording2 })
+    rig2.start('b', { peerFactory: recording2 })
+    try {
+      await expect.poll(() => asked2.length).toBeGreaterThan(0)
+      expect(asked2.every((x) => !x)).toBe(true)
+    } finally {
+      await rig2.closeAll()
     }
   })
 })
