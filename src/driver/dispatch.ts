@@ -16,21 +16,19 @@ import type { Command } from '../tree/types'
 import { MeshError, toMeshError } from '../shared/errors'
 import type { NodeMessage } from '../wire/node-messages'
 import type { ClusterIdentity } from './cluster-identity'
-import type { CommandRoute } from './command-route'
+import type { CheckedForward, ForwardIntake } from './forward-intake'
 import type { MemberContext } from './member-context'
 import type { NoQuorumHandling } from './no-quorum'
-import { ForwardBudget, checkForwardSize, checkForwardedCommand, ownsSession } from './peer-budget'
+import { checkForwardSize, checkForwardedCommand, ownsSession } from './peer-budget'
 import type { Roster } from './roster'
 import type { SessionKeeper } from './sessions'
 import { CLOSED_BY_PEER } from '../transport/types'
 
 export class MessageDispatch {
-  /** leader only: what each peer's forwards may still use (peer-budget.ts) */
-  private readonly forwards = new ForwardBudget()
-
   constructor(
     private readonly ctx: MemberContext,
-    private readonly route: CommandRoute,
+    /** leader only: peers' checked forwards, charged to their budgets and proposed */
+    private readonly intake: ForwardIntake,
     private readonly roster: Roster,
     private readonly sessions: SessionKeeper,
     private readonly identity: ClusterIdentity,
@@ -108,16 +106,15 @@ export class MessageDispatch {
    * batch). Every command is decoded and checked (peer-budget.ts: only client
    * commands, only for the peer's own sessions, within the size limits)
    * before any is proposed: one bad command refuses the whole batch as bad
-   * input, and nothing of it enters the log. Then each is charged to the
-   * peer's budget one by one; what the budget has no room for is dropped
-   * quietly (its requester resends), the rest is proposed together and the
-   * core drained once.
+   * input, and nothing of it enters the log. Then the intake charges each to
+   * the peer's budget one by one (forward-intake.ts): proposed together, or
+   * waiting for room, or dropped quietly (its requester resends).
    */
   private forwarded(peer: string, encoded: readonly Uint8Array[]): void {
     const ctx = this.ctx
     if (!ctx.isLeader) return // the requester resends to the leader it learns of
     const mayClose = (x: string, y: string): boolean => this.roster.mayCloseSessionsOf(x, y)
-    const cmds: Command[] = []
+    const checked: CheckedForward[] = []
     for (const bytes of encoded) {
       let cmd: Command
       try {
@@ -131,18 +128,9 @@ export class MessageDispatch {
         this.badInput(peer, refused)
         return
       }
-      cmds.push(cmd)
+      checked.push({ cmd, bytes: bytes.length })
     }
-    let proposed = false
-    for (let i = 0; i < cmds.length; i++) {
-      const cmd = cmds[i]!
-      const bytes = encoded[i]!.length
-      const verdict = this.forwards.admit(peer, cmd, bytes, ctx.appliedIndex, ctx.tree, mayClose)
-      if (verdict !== null || !this.route.propose(cmd, false)) continue
-      this.forwards.record(peer, ctx.raft.status().lastIndex, bytes, cmd)
-      proposed = true
-    }
-    if (proposed) ctx.control.pump()
+    this.intake.offer(peer, checked)
   }
 
   linkUp(peer: string, hello: { member: string; browser: string }): void {

@@ -10,6 +10,7 @@
 //   roster.ts           what we know of the other members; the leader's membership round
 //   cluster-identity.ts which cluster we belong to; a lost meet wipes and starts over
 //   dispatch.ts         every peer message and link event, checked, to the piece it concerns
+//   forward-intake.ts   the leader's intake of peers' forwards: budget, waiting, proposing
 //   no-quorum.ts        the connection state; failing fast without a quorum
 //   leaving.ts          leadership hand-off and a graceful close
 //   takeover.ts         forceNewCluster: the only voter left takes the cluster over
@@ -34,6 +35,7 @@ import type { Clock } from '../shared/clock'
 import { ClusterIdentity } from './cluster-identity'
 import { CommandRoute } from './command-route'
 import { MessageDispatch } from './dispatch'
+import { ForwardIntake } from './forward-intake'
 import { EntryApplier } from './apply-entries'
 import { Housekeeping } from './housekeeping'
 import { Leaving } from './leaving'
@@ -109,9 +111,10 @@ export class Member extends ObservableV2<MemberEvents> {
     ctx.connection.onChange((s) => this.emitSafe('state', [s]))
     this.identity = new ClusterIdentity(ctx, this.roster, this.sessions, this.quorum)
     this.applier = new EntryApplier(ctx, this.watches, this.sessions, this.quorum, this.identity, this.roster)
-    this.loop = new ReadyLoop(ctx, this.applier, this.sessions, this.roster, this.quorum)
+    const intake = new ForwardIntake(ctx, this.route, (peer, owner) => this.roster.mayCloseSessionsOf(peer, owner))
+    this.loop = new ReadyLoop(ctx, this.applier, this.sessions, this.roster, this.quorum, intake)
     this.leaving = new Leaving(ctx, this.roster, this.sessions)
-    this.dispatch = new MessageDispatch(ctx, this.route, this.roster, this.sessions, this.identity, this.quorum)
+    this.dispatch = new MessageDispatch(ctx, intake, this.roster, this.sessions, this.identity, this.quorum)
     this.ticking = new TickDuties(ctx, { loop: this.loop, sessions: this.sessions, quorum: this.quorum, identity: this.identity, roster: this.roster, route: this.route, housekeeping: this.housekeeping }, (err) =>
       this.emitSafe('error', [err]),
     )

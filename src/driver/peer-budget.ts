@@ -13,7 +13,10 @@
 //   - znode data is at most what the tree stores (so nothing the tree would
 //     refuse enters the log), and an entry at most MAX_ENTRY_BYTES;
 //   - forwards proposed but not applied yet: at most MAX_FORWARDS_IN_FLIGHT
-//     and MAX_FORWARD_BYTES_IN_FLIGHT per peer.
+//     and MAX_FORWARD_BYTES_IN_FLIGHT per peer. A forward that finds this
+//     full waits for room at the leader (forward-intake.ts) while the peer's
+//     forwards not yet committed and those waiting stay within the same
+//     bounds (what an honest member may have sent, see there).
 // A breach an honest member never commits is bad input (the peer is
 // penalised); a budget an honest but busy member may exhaust is a quiet drop:
 // its request pipeline resends.
@@ -29,13 +32,23 @@ import {
   MAX_SESSIONS_PER_MEMBER,
 } from '../wire/limits'
 
-/** null: propose it; 'busy': drop quietly; a MeshError: bad input from the peer */
-export type ForwardVerdict = null | 'busy' | MeshError
+/** null: propose it; 'full': no room in flight now (room comes as the peer's
+ *  forwards apply); 'busy': drop quietly; a MeshError: bad input from the peer */
+export type ForwardVerdict = null | 'full' | 'busy' | MeshError
 
 interface InFlight {
   index: number
   bytes: number
   opens: boolean
+}
+
+/** One peer's forwards proposed and not applied (by index), with their sums. */
+interface PeerInFlight {
+  entries: InFlight[]
+  bytes: number
+  /** the applied index `entries` were last trimmed to: a batch of forwards
+   *  checked at one applied index trims once, not once per command */
+  trimmedTo: number
 }
 
 /** Does `session` belong to `member` (its id begins with `${member}.`)? */
@@ -90,7 +103,7 @@ export function checkForwardSize(bytes: number): MeshError | null {
 
 /** The leader's per-peer budget of forwarded commands in flight. */
 export class ForwardBudget {
-  private readonly inFlight = new Map<string, InFlight[]>()
+  private readonly inFlight = new Map<string, PeerInFlight>()
 
   /**
    * Check a forward of `bytes` (its encoded command) from `peer` against
@@ -107,10 +120,10 @@ export class ForwardBudget {
   /** The budget part of admit: room for one more command of `peer`? */
   private fits(peer: string, cmd: Command, bytes: number, applied: number, tree: ZTree): ForwardVerdict {
     const mine = this.release(peer, applied)
-    if (mine.length >= MAX_FORWARDS_IN_FLIGHT) return 'busy'
-    if (mine.reduce((n, f) => n + f.bytes, 0) + bytes > MAX_FORWARD_BYTES_IN_FLIGHT) return 'busy'
+    if (mine !== undefined && (mine.entries.length >= MAX_FORWARDS_IN_FLIGHT || mine.bytes + bytes > MAX_FORWARD_BYTES_IN_FLIGHT)) return 'full'
     if (cmd.type === 'open-session' && tree.session(cmd.session) === null) {
-      const open = tree.sessions().filter((s) => ownsSession(peer, s)).length + mine.filter((f) => f.opens).length
+      const opening = mine?.entries.filter((f) => f.opens).length ?? 0
+      const open = tree.sessions().filter((s) => ownsSession(peer, s)).length + opening
       if (open >= MAX_SESSIONS_PER_MEMBER) return 'busy'
     }
     return null
@@ -118,15 +131,34 @@ export class ForwardBudget {
 
   /** `peer`'s command was proposed at `index`. */
   record(peer: string, index: number, bytes: number, cmd: Command): void {
-    const mine = this.inFlight.get(peer) ?? []
-    mine.push({ index, bytes, opens: cmd.type === 'open-session' })
-    this.inFlight.set(peer, mine)
+    let mine = this.inFlight.get(peer)
+    if (mine === undefined) this.inFlight.set(peer, (mine = { entries: [], bytes: 0, trimmedTo: 0 }))
+    mine.entries.push({ index, bytes, opens: cmd.type === 'open-session' })
+    mine.bytes += bytes
   }
 
-  private release(peer: string, applied: number): InFlight[] {
-    const mine = (this.inFlight.get(peer) ?? []).filter((f) => f.index > applied)
-    if (mine.length === 0) this.inFlight.delete(peer)
-    else this.inFlight.set(peer, mine)
+  /** `peer`'s forwards in flight above `committed` (proposed, not committed yet): count and bytes. */
+  uncommitted(peer: string, committed: number): { count: number; bytes: number } {
+    let count = 0
+    let bytes = 0
+    for (const f of this.inFlight.get(peer)?.entries ?? []) {
+      if (f.index <= committed) continue
+      count++
+      bytes += f.bytes
+    }
+    return { count, bytes }
+  }
+
+  private release(peer: string, applied: number): PeerInFlight | undefined {
+    const mine = this.inFlight.get(peer)
+    if (mine === undefined || mine.trimmedTo === applied) return mine
+    mine.entries = mine.entries.filter((f) => f.index > applied)
+    mine.trimmedTo = applied
+    if (mine.entries.length === 0) {
+      this.inFlight.delete(peer)
+      return undefined
+    }
+    mine.bytes = mine.entries.reduce((n, f) => n + f.bytes, 0)
     return mine
   }
 }

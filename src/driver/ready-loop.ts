@@ -11,7 +11,8 @@
 //      core counts the leader's own acknowledgement only at advance;
 //   3. apply the snapshot and the committed entries to the tree, delivering
 //      watch events and resolving local requests at each entry
-//      (apply-entries.ts);
+//      (apply-entries.ts); a leader then proposes peers' forwards that
+//      waited for room in their budgets (forward-intake.ts);
 //   4. advance — for a leader, the "stable to" report that counts its own
 //      acknowledgement.
 // Up to MAX_READIES_IN_FLIGHT Readies are in flight (pipelining, etcd's
@@ -37,6 +38,7 @@ import type { RawNode } from '../raft/raw-node'
 import type { SaveBatch } from '../storage/types'
 import { MeshError } from '../shared/errors'
 import type { EntryApplier } from './apply-entries'
+import type { ForwardIntake } from './forward-intake'
 import type { MemberContext } from './member-context'
 import type { NoQuorumHandling } from './no-quorum'
 import type { Roster } from './roster'
@@ -71,6 +73,7 @@ export class ReadyLoop {
     private readonly sessions: SessionKeeper,
     private readonly roster: Roster,
     private readonly quorum: NoQuorumHandling,
+    private readonly forwards: ForwardIntake,
   ) {}
 
   /** Take every Ready the core has, up to MAX_READIES_IN_FLIGHT in flight. */
@@ -209,6 +212,8 @@ export class ReadyLoop {
     }
     this.sessions.reads.onReadStates(rd.readStates)
     this.sessions.reads.onApplied()
+    // peers' forwards that waited for room in their budgets (forward-intake.ts)
+    this.forwards.applied()
     if (term !== ctx.term) {
       ctx.term = term
       ctx.emit('leader', [{ leader: ctx.lead, term }])

@@ -25,7 +25,9 @@
 // MAX_FORWARD_BYTES_IN_FLIGHT bytes) are handed to a leader and not yet
 // applied; the next waits, unsent, and goes out as soon as one applies. These
 // are the leader's per-peer budget (peer-budget.ts): a follower that sent
-// more would see the excess dropped and resent only after retryMs.
+// more would see the excess dropped and resent only after retryMs. The
+// leader counts a write until IT applies it, which may be after we did: what
+// we send then waits at the leader for room (forward-intake.ts).
 import { commandProblem, opProblem } from '../tree/command'
 import type { Command, TxnOp, TxnResult } from '../tree/types'
 import { MeshError } from '../shared/errors'
