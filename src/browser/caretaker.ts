@@ -18,6 +18,7 @@ import { MeshError } from '../shared/errors'
 import type { Storage, StorageProvider } from '../storage/types'
 import type { MeshTransport } from '../transport/mesh-transport'
 import type { PeerHello } from '../transport/types'
+import type { MemberKey } from '../wire/member-key'
 import { encodeNodeMessage } from '../wire/node-messages'
 import { Member } from '../driver/member'
 import type { MemberOptions } from '../driver/options'
@@ -39,6 +40,52 @@ export interface CaretakerOptions {
   roundMs?: number
   /** called once the member runs (its storage loaded, its transport open), with the member */
   started?: (member: Member) => void
+  /** its storage and transport, opened ahead (a reopen: prepareSlot); `hello` is then theirs */
+  prepared?: PreparedSlot
+}
+
+/** A vacant slot's storage and transport, opened while the reopening tab
+ *  starts its own member (start-member.ts), for the caretaker to run. */
+export interface PreparedSlot {
+  hello: PeerHello
+  storage: Storage
+  transport: MeshTransport
+}
+
+/**
+ * Open `hello.member`'s slot and transport ahead of its caretaker: its link
+ * to our own member then forms while that member starts, not after. Null
+ * when the slot has no key (it cannot be run) or does not open.
+ */
+export async function prepareSlot(o: {
+  provider: StorageProvider
+  room: string
+  /** its hello but the browser id, which `browser` gives */
+  hello: PeerHello
+  browser: Promise<string>
+  key: Promise<MemberKey | null>
+  openTransport(hello: PeerHello, key: MemberKey): MeshTransport
+}): Promise<PreparedSlot | null> {
+  let transport: MeshTransport | null = null
+  try {
+    const key = await o.key
+    if (key === null) return null
+    const hello = { ...o.hello, browser: await o.browser }
+    // the transport first: its link forms while the slot opens, and the slot
+    // opens only behind our own member's first save (both read the room's database)
+    transport = o.openTransport(hello, key)
+    const storage = await o.provider.open(o.room, o.hello.member)
+    return { hello, storage, transport }
+  } catch {
+    await transport?.close()
+    return null // the caretaker opens it again, and reports what fails then
+  }
+}
+
+/** Close what was prepared and not run. */
+export async function discardPrepared(p: PreparedSlot): Promise<void> {
+  await p.transport.close()
+  await p.storage.close()
 }
 
 const isVoter = (m: Member, id: string): boolean => m.conf.voters.includes(id) || m.conf.votersOutgoing.includes(id)
@@ -48,8 +95,8 @@ export type CaretakerOutcome = 'retired' | 'tab-closed' | 'reclaimed'
 
 export async function runCaretaker(opts: CaretakerOptions): Promise<CaretakerOutcome> {
   const id = opts.hello.member
-  const storage = reopenableSlot(opts.provider, opts.room, id, await opts.provider.open(opts.room, id))
-  const transport = opts.openTransport(opts.hello)
+  const storage = reopenableSlot(opts.provider, opts.room, id, opts.prepared?.storage ?? (await opts.provider.open(opts.room, id)))
+  const transport = opts.prepared?.transport ?? opts.openTransport(opts.hello)
   const member = new Member({ ...opts.member, hello: opts.hello, storage: storage.current(), reopenStorage: storage.reopen, transport, bootstrap: false, visible: () => false })
   try {
     await member.start()

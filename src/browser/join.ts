@@ -265,6 +265,7 @@ async function runTab(o: TabRun, into?: AssembledMesh): Promise<AssembledMesh> {
     tabClosing: tabClosing.signal,
     graceMs: o.graceMs,
     vacantAtStart: started.vacantAtStart,
+    prepared: started.prepared,
     onCertificate: (e) => certificates.push(e),
   })
   deathWatch = caretaking.deathWatch

@@ -1,7 +1,9 @@
 // One run's first step (join.ts): under the room's bootstrap Web Lock, choose
 // and lock this tab's member (identity.ts), open its storage and its
 // transport, decide whether it founds the room's cluster (founding.ts), and
-// start it through the one Mesh assembler (client/assemble.ts). The member's
+// start it through the one Mesh assembler (client/assemble.ts); in a reopen
+// (every other slot of the room free) the vacant slots' storage and transport
+// open meanwhile, for the caretakers join.ts starts next. The member's
 // first save records its slot before the room lock is let go, so two tabs
 // opening at once neither pick the same slot nor both found.
 import { assembleMesh } from '../client/assemble'
@@ -15,7 +17,9 @@ import type { StorageProvider } from '../storage/types'
 import type { MeshTransport } from '../transport/mesh-transport'
 import type { PeerHello } from '../transport/types'
 import type { MemberKey } from '../wire/member-key'
-import { reopenableSlot } from './caretaker'
+import { discardPrepared, prepareSlot, reopenableSlot } from './caretaker'
+import type { PreparedSlot } from './caretaker'
+import { randomId } from '../shared/random-id'
 import { listenBeforeFounding } from './founding'
 import { acquireLock, chooseMember, memberLockName } from './identity'
 import type { ChosenMember, HeldLock, LockManagerLike } from './identity'
@@ -36,6 +40,8 @@ export interface StartedMember {
   source: ChosenMember['source']
   /** the other slots of the room with their locks, held, when every one of them was free as we chose ours (a reopen); else empty */
   vacantAtStart: Map<string, HeldLock>
+  /** those slots' storage and transport, opened while our member started, for their caretakers (tab-caretaking.ts) */
+  prepared: Map<string, Promise<PreparedSlot | null>>
 }
 
 /**
@@ -81,6 +87,22 @@ export async function startMember(o: {
   o.mark('slot-lock')
   const cleanup: (() => Promise<void> | void)[] = [() => chosen.lock.release()]
   try {
+    // a reopen (every other slot free): their caretakers' slots and transports
+    // open beside our member's, so that their links to it form while it
+    // starts (bench lifecycle, reopen: caretaker started -> first link
+    // +40 ms when they opened after our member had started)
+    const vacantAtStart = await allFree(o.locks, o.room, chosen.others)
+    o.mark('slots-probed')
+    cleanup.unshift(() => {
+      for (const lock of vacantAtStart.values()) lock.release()
+    })
+    const prepared = new Map([...vacantAtStart.keys()].map((id) => [id, prepareSlot({ provider: o.provider, room: o.room, key: o.keys.get(o.room, id), hello: { member: id, tab: randomId('t'), browser: '' }, openTransport: o.openTransport, browser: o.browser })]))
+    cleanup.unshift(async () => {
+      for (const opening of prepared.values()) {
+        const p = await opening
+        if (p !== null) await discardPrepared(p)
+      }
+    })
     const storage = await o.provider.open(o.room, chosen.member)
     o.mark('storage-open')
     cleanup.unshift(() => storage.close())
@@ -117,9 +139,7 @@ export async function startMember(o: {
     const parts = { ...o.member, hello, storage: loadedOnce(storage, loaded), reopenStorage: slot.reopen, transport, bootstrap: founded, release }
     const { mesh, member } = await assembleMesh(parts, { heldErrors, ...(o.into === undefined ? {} : { into: o.into }) })
     o.mark('member-started')
-    const vacantAtStart = await allFree(o.locks, o.room, chosen.others)
-    o.mark('slots-probed')
-    return { mesh, member, transport, founded, source: chosen.source, vacantAtStart }
+    return { mesh, member, transport, founded, source: chosen.source, vacantAtStart, prepared }
   } catch (err) {
     for (const undo of cleanup) await undo()
     throw err

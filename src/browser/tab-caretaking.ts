@@ -12,7 +12,8 @@ import type { StorageProvider } from '../storage/types'
 import type { MeshTransport } from '../transport/mesh-transport'
 import type { PeerHello } from '../transport/types'
 import type { MemberKey } from '../wire/member-key'
-import { runCaretaker } from './caretaker'
+import { discardPrepared, runCaretaker } from './caretaker'
+import type { PreparedSlot } from './caretaker'
 import { DeathWatch } from './death-watch'
 import type { DeathWatchHost } from './death-watch'
 import { keyedSlotLister } from './identity'
@@ -37,6 +38,8 @@ export interface TabCaretakingOptions {
   graceMs: number | undefined
   /** slots all free when this tab chose its own (a reopen), with their locks, held */
   vacantAtStart: ReadonlyMap<string, HeldLock>
+  /** those slots' storage and transport, opened meanwhile (start-member.ts); what no caretaker runs is closed */
+  prepared?: ReadonlyMap<string, Promise<PreparedSlot | null>>
   onCertificate: NonNullable<DeathWatchHost['onCertificate']>
 }
 
@@ -51,6 +54,7 @@ export function watchTabDeaths(o: TabCaretakingOptions): TabCaretaking {
   const { room, provider, keys, member, transport, reclaim } = o
   const browser = member.browser
   const caretaking = new Set<string>()
+  const prepared = new Map(o.prepared ?? [])
   const deathWatch = new DeathWatch(
     {
       room,
@@ -66,8 +70,12 @@ export function watchTabDeaths(o: TabCaretakingOptions): TabCaretaking {
       isVoter: (id) => member.conf.voters.includes(id) || member.conf.votersOutgoing.includes(id),
       linked: (id) => transport.links().has(id),
       takeOver: async (id) => {
-        const key = await keys.get(room, id)
-        if (key === null) return 'ended' // no key, no member to run (listSlots leaves such slots out)
+        // taken before any await: what start() leaves untaken is closed right after it
+        const opening = prepared.get(id)
+        prepared.delete(id)
+        const ready = (await opening) ?? null
+        const key = ready === null ? await keys.get(room, id) : null
+        if (ready === null && key === null) return 'ended' // no key, no member to run (listSlots leaves such slots out)
         caretaking.add(id)
         // its own tab came back (a reload slower than the grace): it gets the member
         const reclaimed = new AbortController()
@@ -79,9 +87,13 @@ export function watchTabDeaths(o: TabCaretakingOptions): TabCaretaking {
           const caretaken = { ...o.settings, scheduler: realClock, random: seededRandom() }
           const outcome = await runCaretaker({
             room,
-            hello: { member: id, tab: randomId('t'), browser },
+            hello: ready?.hello ?? { member: id, tab: randomId('t'), browser },
             provider,
-            openTransport: (hello) => o.openTransport(hello, key),
+            openTransport: (hello) => {
+              if (key === null) throw new Error('a prepared slot brings its own transport')
+              return o.openTransport(hello, key)
+            },
+            ...(ready === null ? {} : { prepared: ready }),
             primary: member,
             member: caretaken,
             signal: o.tabClosing,
@@ -119,6 +131,13 @@ export function watchTabDeaths(o: TabCaretakingOptions): TabCaretaking {
     { once: true },
   )
   deathWatch.start()
+  // slots opened ahead for a caretaker that start() did not take over (not a voter)
+  for (const opening of prepared.values()) {
+    void opening.then(async (p) => {
+      if (p !== null) await discardPrepared(p)
+    })
+  }
+  prepared.clear()
   return { deathWatch, caretaking: () => [...caretaking].sort() }
 }
 

@@ -10,7 +10,7 @@
 import * as prng from 'lib0/prng'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { MeshError } from '../../src/shared/errors'
-import { runCaretaker } from '../../src/browser/caretaker'
+import { discardPrepared, prepareSlot, runCaretaker } from '../../src/browser/caretaker'
 import type { CaretakerOutcome } from '../../src/browser/caretaker'
 import { Member } from '../../src/driver/member'
 import { DEFAULT_SESSION_TIMEOUT_MS } from '../../src/driver/options'
@@ -22,6 +22,7 @@ import { VirtualClock } from '../../src/testing/virtual-time'
 import { VirtualHub } from '../../src/testing/virtual-transport'
 import type { MeshTransport } from '../../src/transport/mesh-transport'
 import type { PeerHello } from '../../src/transport/types'
+import type { MemberKey } from '../../src/wire/member-key'
 import { settle } from './fake-browser'
 
 const room = 'room'
@@ -117,6 +118,55 @@ describe('caretaker', () => {
     // the cluster goes on with the voters left
     await c.runUntil(() => c.m1.leader !== null && c.m3.leader === c.m1.leader)
     expect(c.m3.conf.voters.slice().sort()).toEqual(['m1', 'm3'])
+  })
+
+  it('runs from a slot prepared ahead (a reopen: start-member.ts): the storage and transport opened before it started, no other', async () => {
+    const c = await cluster()
+    c.m2.stop(new MeshError('CLOSED', 'the tab died'))
+    c.hub.disconnect('m2')
+    c.m1.closeSessions(c.m1.tree.sessions().filter((s) => s.startsWith('m2.')))
+    // no key: nothing to run, nothing opened
+    const opened: PeerHello[] = []
+    const openTransport = (hello: PeerHello): MeshTransport => {
+      opened.push(hello)
+      return c.hub.connect(hello) as unknown as MeshTransport
+    }
+    expect(await prepareSlot({ provider: c.thisBrowser, room, hello: { member: 'm2', tab: 't-prep', browser: '' }, browser: Promise.resolve('b1'), key: Promise.resolve(null), openTransport })).toBeNull()
+    expect(opened).toEqual([])
+    const prepared = await prepareSlot({ provider: c.thisBrowser, room, hello: { member: 'm2', tab: 't-prep', browser: '' }, browser: Promise.resolve('b1'), key: Promise.resolve({} as MemberKey), openTransport })
+    expect(prepared).not.toBeNull()
+    // its transport is up (and may link) before any member runs on it
+    expect(opened).toEqual([{ member: 'm2', tab: 't-prep', browser: 'b1' }])
+    let outcome: CaretakerOutcome | null = null
+    const running = runCaretaker({
+      room,
+      hello: prepared!.hello,
+      provider: c.thisBrowser,
+      openTransport: () => {
+        throw new Error('a prepared slot opens no transport')
+      },
+      prepared: prepared!,
+      primary: c.m1,
+      member: c.base,
+      signal: new AbortController().signal,
+      roundMs: ROUND_MS,
+    }).then((o) => (outcome = o))
+    await c.runUntil(() => outcome !== null)
+    await running
+    expect(outcome).toBe('retired')
+    expect(opened).toHaveLength(1)
+    expect(await slotsOf(c.thisBrowser)).toEqual(['m1'])
+  })
+
+  it('a prepared slot no caretaker runs is closed: its transport leaves the mesh', async () => {
+    const c = await cluster()
+    c.m2.stop(new MeshError('CLOSED', 'the tab died'))
+    c.hub.disconnect('m2')
+    const prepared = await prepareSlot({ provider: c.thisBrowser, room, hello: { member: 'm2', tab: 't-prep', browser: '' }, browser: Promise.resolve('b1'), key: Promise.resolve({} as MemberKey), openTransport: (hello) => c.hub.connect(hello) as unknown as MeshTransport })
+    expect(c.hub.online()).toContain('m2')
+    await discardPrepared(prepared!)
+    expect(c.hub.online()).not.toContain('m2')
+    expect(await slotsOf(c.thisBrowser)).toEqual(['m1', 'm2'])
   })
 
   it('stops when its tab closes, keeping the slot for the next tab of the browser', async () => {
