@@ -128,6 +128,12 @@ export class ClusterIdentity {
     // a newcomer asks the cluster it just heard of at once, not at its next
     // tick: a new tab's first write waits for it to be let in
     if (!ctx.isLeader && !ctx.diverging) this.askToJoin(ctx.clock.now())
+    // no leader known yet, and now one is claimed: our session's open and
+    // writes go to it now (MemberContext.routeLead), beside our join
+    if (ctx.lead === null && ctx.running && !ctx.stopped && !ctx.diverging && ctx.routeLead() !== null) {
+      this.sessions.own.leaderKnown()
+      this.sessions.requests.leaderKnown()
+    }
   }
 
   /** The meet rule, on every tick: a leader whose cluster stayed lighter than

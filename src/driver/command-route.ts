@@ -21,9 +21,12 @@ export class CommandRoute {
   /** Propose locally when leading, else forward to the leader; false when neither can happen now. */
   submit(cmd: Command): boolean {
     const ctx = this.ctx
-    if (ctx.stopped || ctx.lead === null) return false
+    if (ctx.stopped) return false
     if (ctx.isLeader) return this.propose(cmd)
-    const pushed = this.forwards.push(ctx.lead, encodeCommand(cmd))
+    // the leader we know, else the one peers claim (MemberContext.routeLead)
+    const lead = ctx.routeLead()
+    if (lead === null) return false
+    const pushed = this.forwards.push(lead, encodeCommand(cmd))
     if (pushed) ctx.timeline?.forwarded(cmd)
     return pushed
   }

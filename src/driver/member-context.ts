@@ -29,6 +29,7 @@ import { CommitTimelineRecorder } from './commit-timeline'
 import type { LinkTable } from './links'
 import { ConnectionState } from './state'
 import type { MemberOptions, MemberTiming } from './options'
+import { CLAIMED } from './requests'
 
 export interface MemberEvents {
   leader: (e: { leader: string | null; term: number }) => void
@@ -87,6 +88,8 @@ export class MemberContext {
   term = 0
   /** the leader changed since the last tick: requests and sessions resend at once */
   leaderChanged = true
+  /** the leader peers' claims name (ClusterIdentity.claimedLeader; set at construction) */
+  claimedLeader: () => string | null = () => null
   /** the commit timeline's recorder, only with the option `timeline: true` (null costs nothing) */
   readonly timeline: CommitTimelineRecorder | null
 
@@ -112,6 +115,28 @@ export class MemberContext {
 
   get isLeader(): boolean {
     return this.lead === this.id && this.role === 'leader'
+  }
+
+  /**
+   * Where our commands go: the leader the core knows; without one, the
+   * leader peers' claims name (a newcomer hears a claim as its first link
+   * opens, a round before the leader lets it in and speaks to it: its
+   * session's open and first writes then commit in the round that admits
+   * it). A claim is a peer's word only: a claimed leader that does not lead
+   * drops what it is sent, which goes again to the leader the core learns of
+   * (requests.ts), and nothing is ever answered but by our own apply.
+   */
+  routeLead(): string | null {
+    if (this.lead !== null) return this.lead
+    const claimed = this.claimedLeader()
+    return claimed === this.id ? null : claimed
+  }
+
+  /** `leader@term`, or `leader@claim` for a claimed leader (routeLead); null when neither */
+  leadership(): string | null {
+    if (this.lead !== null) return `${this.lead}@${this.term}`
+    const claimed = this.routeLead()
+    return claimed === null ? null : `${claimed}${CLAIMED}`
   }
 
   /** Is this member in `conf` (voter, learner, or outgoing voter of a joint change)? */

@@ -110,6 +110,7 @@ export class Member extends ObservableV2<MemberEvents> {
     this.roster = new Roster(ctx, this.maxVoters)
     ctx.connection.onChange((s) => this.emitSafe('state', [s]))
     this.identity = new ClusterIdentity(ctx, this.roster, this.sessions, this.quorum)
+    ctx.claimedLeader = () => this.identity.claimedLeader()
     this.applier = new EntryApplier(ctx, this.watches, this.sessions, this.quorum, this.identity, this.roster)
     const intake = new ForwardIntake(ctx, this.route, (peer, owner) => this.roster.mayCloseSessionsOf(peer, owner))
     this.loop = new ReadyLoop(ctx, this.applier, this.sessions, this.roster, this.quorum, intake)

@@ -38,6 +38,21 @@ import { oversizedData } from './peer-budget'
 
 export type TxnCommand = Extract<Command, { type: 'txn' }>
 
+/** the suffix of a claimed leadership (`member@claim`): a peer's claim named the member, its term unknown */
+export const CLAIMED = '@claim'
+
+/**
+ * Do two leaderships (`leader@term`, `leader@claim`) name the same leader?
+ * What went to a leader a claim named went to that leader: when the core
+ * then learns it leads, nothing is sent to it again (a copy it lost goes
+ * again after retryMs, as any unanswered request).
+ */
+export function sameLeadership(a: string | null, b: string | null): boolean {
+  if (a === b) return true
+  if (a === null || b === null || !(a.endsWith(CLAIMED) || b.endsWith(CLAIMED))) return false
+  return a.slice(0, a.lastIndexOf('@')) === b.slice(0, b.lastIndexOf('@'))
+}
+
 /** What the pipeline needs from its member. */
 export interface RequestRoute {
   now(): number
@@ -228,7 +243,7 @@ export class RequestPipeline {
   /** `p` was not handed to the current leadership (without a way to tell
    *  leaderships apart, every leader change counts as a move). */
   private notWithLeadership(p: PendingWrite): boolean {
-    return this.route.leadership === undefined || p.sentTo !== this.route.leadership()
+    return this.route.leadership === undefined || p.sentTo === undefined || !sameLeadership(p.sentTo, this.route.leadership())
   }
 
   /**

@@ -29,7 +29,7 @@ import type { MeshError } from '../shared/errors'
 import type { CommandRoute } from './command-route'
 import type { MemberContext } from './member-context'
 import { ReadBarrier } from './reads'
-import { RequestPipeline } from './requests'
+import { RequestPipeline, sameLeadership } from './requests'
 import { sessionOwner } from './peer-budget'
 
 export interface SessionRoute {
@@ -62,7 +62,7 @@ export class OwnSession {
     const now = this.route.now()
     if (!this.open) {
       // a leadership we already asked (leaderKnown, below) is asked again only after retryMs
-      const fresh = leaderChanged && this.route.leadership() !== this.openSentTo
+      const fresh = leaderChanged && !sameLeadership(this.route.leadership(), this.openSentTo)
       if (fresh || this.openSentAt === null || now - this.openSentAt >= this.timings.retryMs) this.askOpen(now)
       return
     }
@@ -91,7 +91,7 @@ export class OwnSession {
    * write waits for its session, and a tick is up to tickMs away.
    */
   leaderKnown(): void {
-    if (this.open || this.route.leadership() === this.openSentTo) return
+    if (this.open || sameLeadership(this.route.leadership(), this.openSentTo)) return
     this.askOpen(this.route.now())
   }
 
@@ -115,7 +115,7 @@ export class OwnSession {
    * trace of it, and the pipeline sends it again (RequestPipeline.applied).
    */
   writable(): boolean {
-    return this.open || (this.openSentTo !== null && this.openSentTo === this.route.leadership())
+    return this.open || (this.openSentTo !== null && sameLeadership(this.openSentTo, this.route.leadership()))
   }
 
   /** a graceful close: ask the leader to close the session (ephemerals go at once) */
@@ -225,7 +225,7 @@ export class SessionKeeper {
       now: () => ctx.clock.now(),
       submit: (cmd: Command) => this.route.submit(cmd),
       heartbeat: (sessions: string[]) => this.heartbeat(sessions),
-      leadership: () => (ctx.lead === null ? null : `${ctx.lead}@${ctx.term}`),
+      leadership: () => ctx.leadership(),
       hasLeader: () => ctx.lead !== null,
       // the pipeline outlives sessions: ask whichever is ours now
       openAhead: () => this.own.writable(),
