@@ -26,7 +26,8 @@ import { startSignalingServer } from '../../src/server/index'
 import { JOINED_STAGES, joinCommitTimelines, stageGapMedians, stageMedians } from '../../src/driver/commit-timeline-join'
 import type { JoinedCommit } from '../../src/driver/commit-timeline-join'
 import type { IdbTx } from './browser/idb-probe'
-import { putIdbFigures } from './idb-figures'
+import type { TogetherShape, TogetherTx } from './browser/floor'
+import { putIdbFigures, putSaveStages } from './idb-figures'
 import type { Mesh } from '../../src/shared/types'
 import { waitForLeader, waitForVoters } from '../../src/testing/playwright'
 
@@ -285,6 +286,7 @@ type FloorWindow = typeof globalThis & {
     lockAcquireRelease(name: string, n: number): Promise<number[]>
     lockTurns(name: string, n: number, startAt: number): Promise<Array<{ granted: number; released: number }>>
     idbCommits(d: 'strict' | 'relaxed', n: number): Promise<{ samples: number[]; perSecond: number }>
+    idbTogether(dbs: number, n: number, startAt: number, periodMs: number, shape?: TogetherShape): Promise<TogetherTx[]>
     /** a page loaded with ?cold: its first lock, open and strict write (ms after its module started) */
     coldWrite(): Promise<{ lock: number; open: number; write: number }> | null
   }
@@ -335,6 +337,30 @@ async function benchFloor(): Promise<void> {
         put(`floor.idb.${d}.rate`, r.perSecond, '/s', { n: r.samples.length })
       })
     }
+    // Strict one-put transactions issued at one instant by several tabs (each
+    // its own database, as our members' slots), or by one tab in several
+    // databases (a tab that runs caretakers beside its member): the tabs of a
+    // browser share one IndexedDB backend, so this is the floor of a save
+    // that every member of a 3-tab mesh makes for one entry. Paced rounds
+    // (TOGETHER_PERIOD_MS apart), each transaction timed from transaction()
+    // to complete; `.first`, `.second`, `.last` are a round's first
+    // transaction() to its first, second (a quorum of 2 of 3 waits for that)
+    // and last complete, and
+    // `.skew` the spread of a round's transaction() calls. strict1tab is the same paced loop in one
+    // tab, the baseline of the others (floor.idb.strict runs back to back).
+    await measure('IndexedDB strict commits at one instant, 1-3 tabs and 1-3 databases in a tab', TOGETHER.flatMap(({ key }) => [key, `${key}.first`, `${key}.second`, `${key}.last`, `${key}.skew`].flatMap((k) => latencyKeys(k))), 120_000, async () => {
+      const c = await openPage(b.context, 'index.html')
+      try {
+        for (const { key, tabs, dbs, shape } of TOGETHER) {
+          const pages = [a, e, c].slice(0, tabs)
+          const startAt = Date.now() + 300
+          const perTab = await Promise.all(pages.map((p) => p.evaluate(([d, n, at, period, sh]) => (window as unknown as FloorWindow).floor.idbTogether(d, n, at, period, sh), [dbs, N.idb, startAt, TOGETHER_PERIOD_MS, shape ?? {}] as const)))
+          putTogether(key, perTab)
+        }
+      } finally {
+        await c.close()
+      }
+    })
     // each in a page of its own, opened beside one live page as a new tab is
     await measure('a fresh page\'s first lock + IndexedDB open + strict write', ['lock', 'open', 'write'].flatMap((k) => latencyKeys(`floor.page.${k}`)), 120_000, async () => {
       const got: Record<'lock' | 'open' | 'write', number[]> = { lock: [], open: [], write: [] }
@@ -349,6 +375,46 @@ async function benchFloor(): Promise<void> {
     })
   } finally {
     await closeAll(b.context.pages())
+  }
+}
+
+/** The rounds of simultaneous strict commits (floor.ts idbTogether): how many tabs, databases in each. */
+const TOGETHER: ReadonlyArray<{ key: string; tabs: number; dbs: number; shape?: TogetherShape }> = [
+  { key: 'floor.idb.strict1tab', tabs: 1, dbs: 1 },
+  { key: 'floor.idb.strict2tabs', tabs: 2, dbs: 1 },
+  { key: 'floor.idb.strict3tabs', tabs: 3, dbs: 1 },
+  { key: 'floor.idb.strict3tabs2stores', tabs: 3, dbs: 1, shape: { twoStores: true } },
+  { key: 'floor.idb.strict2dbs1tab', tabs: 1, dbs: 2 },
+  { key: 'floor.idb.strict3dbs1tab', tabs: 1, dbs: 3 },
+]
+/** ms between rounds: several commits' time, so a round finds the backend idle */
+const TOGETHER_PERIOD_MS = 10
+
+/** Every transaction's latency, and per round its first, second and last
+ *  completion (from the round's first transaction()) and the spread of its starts. */
+function putTogether(key: string, perTab: TogetherTx[][]): void {
+  const all = perTab.flat()
+  putLatency(key, all.map((t) => t.ended - t.created))
+  const rounds = new Map<number, TogetherTx[]>()
+  for (const t of all) rounds.set(t.round, [...(rounds.get(t.round) ?? []), t])
+  const firstDone: number[] = []
+  const second: number[] = []
+  const last: number[] = []
+  const skew: number[] = []
+  for (const txs of rounds.values()) {
+    if (txs.length < 2) continue
+    const first = Math.min(...txs.map((t) => t.created))
+    const ends = txs.map((t) => t.ended).sort((x, y) => x - y)
+    skew.push(Math.max(...txs.map((t) => t.created)) - first)
+    firstDone.push(ends[0]! - first)
+    second.push(ends[1]! - first)
+    last.push(ends.at(-1)! - first)
+  }
+  if (second.length > 0) {
+    putLatency(`${key}.first`, firstDone)
+    putLatency(`${key}.second`, second)
+    putLatency(`${key}.last`, last)
+    putLatency(`${key}.skew`, skew)
   }
 }
 
@@ -732,7 +798,8 @@ async function benchMesh3(): Promise<void> {
         windows.leader = [from, await tabNow(leader)]
       })
       await measure('commit timeline of those writes (every tab\'s records joined)', [], 60_000, async () => {
-        const commits = joinCommitTimelines(await Promise.all([leader, f1, f2].map((tab) => tab.evaluate(() => (window as unknown as { mesh: Mesh }).mesh.commitTimeline()))))
+        const records = await Promise.all([leader, f1, f2].map((tab) => tab.evaluate(() => (window as unknown as { mesh: Mesh }).mesh.commitTimeline())))
+        const commits = joinCommitTimelines(records)
         for (const kind of ['follower', 'leader'] as const) {
           const [from, to] = windows[kind]
           const mine = commits.filter((c) => c.leaderWrite === (kind === 'leader') && (c.stages.submitted ?? -1) >= from && (c.stages.submitted ?? Infinity) <= to)
@@ -742,6 +809,8 @@ async function benchMesh3(): Promise<void> {
         const [from, to] = windows.follower
         const logs = await Promise.all([leader, f1, f2].map((tab) => tab.evaluate(([a, b]) => (window as unknown as MeshBenchWindow).meshBench.idbLog(a!, b!), [from, to])))
         putIdbFigures('mesh3.idb.follower', ['leader', 'requester', 'other'], logs, N.commits, put)
+        const followerWrites = commits.filter((c) => !c.leaderWrite && (c.stages.submitted ?? -1) >= from && (c.stages.submitted ?? Infinity) <= to)
+        putSaveStages('mesh3.save.follower', ['leader', 'requester', 'other'], logs, records, followerWrites, put)
       })
       for (const writers of [1, 8, 64, 256]) {
         const key = `mesh3.throughput.writers${writers}`

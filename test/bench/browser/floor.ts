@@ -177,10 +177,12 @@ async function lockTurns(name: string, n: number, startAt: number): Promise<Arra
 
 // ---------- IndexedDB ----------
 
-function openDb(name: string): Promise<IDBDatabase> {
+function openDb(name: string, stores: readonly string[] = ['kv']): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {
     const req = indexedDB.open(name, 1)
-    req.onupgradeneeded = () => req.result.createObjectStore('kv')
+    req.onupgradeneeded = () => {
+      for (const store of stores) req.result.createObjectStore(store)
+    }
     req.onsuccess = () => resolve(req.result)
     req.onerror = () => reject(req.error)
   })
@@ -214,8 +216,77 @@ async function idbCommits(durability: 'strict' | 'relaxed', n: number): Promise<
   return { samples, perSecond }
 }
 
+/** One transaction of `idbTogether`: its round, which database, and the
+ *  wall-clock instants of transaction() and of `complete`. */
+export interface TogetherTx {
+  round: number
+  db: number
+  created: number
+  ended: number
+}
+
+/** A variant of `idbTogether`'s transaction: a second put in a second store,
+ *  the shape of a follower's save (an entry and the hard state). */
+export interface TogetherShape {
+  twoStores?: boolean
+}
+
+/**
+ * Rounds of strict readwrite transactions of one 100-byte put, one in each of
+ * `dbs` databases of this tab (each its own, created here, as a member slot
+ * is), issued together at `startAt + round * periodMs` on the wall clock.
+ * Other tabs run the same rounds from the same `startAt` (run.ts), so the
+ * tabs' transactions start within a fraction of a millisecond of each other,
+ * as a leader's and its followers' saves of one entry do. Each transaction is
+ * committed explicitly (`commit()`), as our saves are. A round waits for its
+ * own transactions before the next; `created` is when this tab really issued
+ * it, so run.ts sees any skew.
+ */
+async function idbTogether(dbs: number, n: number, startAt: number, periodMs: number, shape: TogetherShape = {}): Promise<TogetherTx[]> {
+  const tag = `${Date.now()}-${Math.random().toString(36).slice(2)}`
+  const names = Array.from({ length: dbs }, (_, k) => `floor-together-${tag}-${k}`)
+  const stores = shape.twoStores === true ? ['kv', 'hs'] : ['kv']
+  const opened = await Promise.all(names.map((name) => openDb(name, stores)))
+  const value = new Uint8Array(100).fill(7)
+  const txs: TogetherTx[] = []
+  try {
+    for (let round = 0; round < n; round++) {
+      const at = startAt + round * periodMs
+      // a timer to within a millisecond, then a short spin to the instant
+      const early = at - wallNow() - 1
+      if (early > 0) await new Promise((r) => setTimeout(r, early))
+      while (wallNow() < at) {
+        // spin: a timer is not that precise
+      }
+      await Promise.all(
+        opened.map(
+          (db, k) =>
+            new Promise<void>((resolve, reject) => {
+              const rec: TogetherTx = { round, db: k, created: wallNow(), ended: 0 }
+              const tx = db.transaction(stores, 'readwrite', { durability: 'strict' })
+              tx.objectStore('kv').put(value, round)
+              if (shape.twoStores === true) tx.objectStore('hs').put({ term: 1, vote: 'x', commit: round }, 0)
+              tx.commit()
+              tx.oncomplete = () => {
+                rec.ended = wallNow()
+                txs.push(rec)
+                resolve()
+              }
+              tx.onerror = () => reject(tx.error)
+              tx.onabort = () => reject(tx.error)
+            }),
+        ),
+      )
+    }
+  } finally {
+    for (const db of opened) db.close()
+    for (const name of names) indexedDB.deleteDatabase(name)
+  }
+  return txs
+}
+
 Object.assign(window, {
-  floor: { wallNow, coldWrite: () => cold, bcEcho, bcRoundTrips, rtcEcho, rtcRoundTrips, lockAcquireRelease, lockTurns, idbCommits },
+  floor: { wallNow, coldWrite: () => cold, bcEcho, bcRoundTrips, rtcEcho, rtcRoundTrips, lockAcquireRelease, lockTurns, idbCommits, idbTogether },
   peers,
 })
 document.title = 'ready'

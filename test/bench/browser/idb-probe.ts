@@ -16,6 +16,8 @@ export interface IdbTx {
   started?: number
   ended?: number
   aborted?: boolean
+  /** the log indexes it put in `entries` (keys [member, index]) */
+  entries?: number[]
 }
 
 const log: IdbTx[] = []
@@ -38,6 +40,8 @@ export function installIdbProbe(): void {
       const put = store.put.bind(store)
       store.put = (...args: Parameters<IDBObjectStore['put']>) => {
         const req = put(...args)
+        const key = args[1]
+        if (name === 'entries' && Array.isArray(key) && typeof key[1] === 'number') (rec.entries ??= []).push(key[1])
         req.addEventListener('success', () => (rec.started ??= wallNow()))
         return req
       }
