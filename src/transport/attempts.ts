@@ -80,7 +80,7 @@ export class Attempts {
   private start(r: Remote, id: string, initiator: boolean): Attempt {
     const { opts, clock } = this.ctx
     const config: RTCConfiguration | undefined = opts.iceServers === undefined ? undefined : { iceServers: opts.iceServers }
-    // a peer a same-browser channel announced is a tab of this browser: its pipe goes first (tab-pipe.ts)
+    // a peer a same-browser channel announced is a tab of this browser: its pipe goes first (browser/piped-peer.ts)
     const sameBrowser = [...r.channels].some((c) => c.sameBrowser === true)
     const peer = opts.peerFactory({ initiator, ...(config === undefined ? {} : { config }), ...(sameBrowser ? { sameBrowser } : {}) })
     const attempt: Attempt = {

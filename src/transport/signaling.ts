@@ -17,7 +17,7 @@ export interface SignalingChannel {
   /** whether a signal sent now can get through (a WebSocket that is down: false) */
   readonly connected: boolean
   /** every peer it reaches is a page of this browser profile (BroadcastChannel):
-   *  a link to one can go through a tab pipe (browser/tab-pipe.ts) */
+   *  a link to one can go through a tab pipe first (browser/piped-peer.ts) */
   readonly sameBrowser?: true
   /** enter `room` as `peer` (the peer's signaling id) and announce ourselves */
   join(room: string, peer: string): void

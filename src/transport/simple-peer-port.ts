@@ -26,9 +26,9 @@ export interface PeerLike {
   /** the mesh channel, opened with the peer connection (`withMeshChannel`);
    *  absent (test doubles, the simulator's peers): frames use the stream */
   readonly meshChannel?: DataChannelPort
-  /** a peer that picks its own FramePort once connected (tab-pipe.ts: a pipe or WebRTC) */
+  /** a peer that picks its own FramePort once connected (browser/piped-peer.ts: a pipe or WebRTC) */
   port?(): FramePort
-  /** it understands tab pipe signals (tab-pipe.ts) */
+  /** it understands tab pipe signals (browser/piped-peer.ts) */
   readonly pipes?: true
 }
 
