@@ -82,8 +82,10 @@ export async function prepareSlot(o: {
   }
 }
 
-/** Close what was prepared and not run. */
-export async function discardPrepared(p: PreparedSlot): Promise<void> {
+/** Close what was prepared and not run (what prepareSlot gives, resolved or not). */
+export async function discardPrepared(prepared: PreparedSlot | null | Promise<PreparedSlot | null>): Promise<void> {
+  const p = await prepared
+  if (p === null) return
   await p.transport.close()
   await p.storage.close()
 }

@@ -98,10 +98,7 @@ export async function startMember(o: {
     })
     const prepared = new Map([...vacantAtStart.keys()].map((id) => [id, prepareSlot({ provider: o.provider, room: o.room, key: o.keys.get(o.room, id), hello: { member: id, tab: randomId('t'), browser: '' }, openTransport: o.openTransport, browser: o.browser })]))
     cleanup.unshift(async () => {
-      for (const opening of prepared.values()) {
-        const p = await opening
-        if (p !== null) await discardPrepared(p)
-      }
+      for (const opening of prepared.values()) await discardPrepared(opening)
     })
     const storage = await o.provider.open(o.room, chosen.member)
     o.mark('storage-open')

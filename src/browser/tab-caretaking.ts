@@ -132,11 +132,7 @@ export function watchTabDeaths(o: TabCaretakingOptions): TabCaretaking {
   )
   deathWatch.start()
   // slots opened ahead for a caretaker that start() did not take over (not a voter)
-  for (const opening of prepared.values()) {
-    void opening.then(async (p) => {
-      if (p !== null) await discardPrepared(p)
-    })
-  }
+  for (const opening of prepared.values()) void discardPrepared(opening)
   prepared.clear()
   return { deathWatch, caretaking: () => [...caretaking].sort() }
 }
