@@ -18,7 +18,7 @@ export interface FlightRecord {
 }
 
 /** At most this many records are kept (the oldest go). */
-const MAX_RECORDS = 2000
+const MAX_RECORDS = 20000
 
 /** Raft message types that decide an election (every other type is left out: appends and heartbeats are too many). */
 const ELECTION_TYPES = new Set(['MsgPreVote', 'MsgPreVoteResp', 'MsgVote', 'MsgVoteResp', 'MsgTimeoutNow', 'MsgTransferLeader'])
@@ -72,12 +72,25 @@ export function recordFlight(mesh: Mesh): Flight {
   wrap(node, 'step', (m: Any) => {
     if (ELECTION_TYPES.has(m.type)) note(`<- ${m.from} ${msg(m)} (mine ${core.log.lastIndex()}/${core.log.lastTerm()} vote ${core.vote ?? '-'} lead ${core.lead ?? '-'})`)
   })
+  // the replication around the failover: appends and their answers, and each Ready as the loop takes it
+  const REPLICATION = new Set(['MsgApp', 'MsgAppResp'])
+  const entries = (m: Any): string => (m.entries?.length > 0 ? ` e${m.entries[0].index}-${m.entries[m.entries.length - 1].index}` : '')
+  wrap(node, 'step', (m: Any) => {
+    if (REPLICATION.has(m.type)) note(`<- ${m.from} ${msg(m)}${entries(m)} commit ${m.commit}`)
+  })
+  wrap(member.loop, 'take', (_raft: Any, rd: Any) => {
+    const hs = rd.hardState == null ? '' : ` hs t${rd.hardState.term}/v${rd.hardState.vote ?? '-'}/c${rd.hardState.commit}`
+    const es = rd.entries.length > 0 ? ` e${rd.entries[0].index}-${rd.entries[rd.entries.length - 1].index}` : ''
+    const ce = rd.committedEntries.length > 0 ? ` apply ${rd.committedEntries[0].index}-${rd.committedEntries[rd.committedEntries.length - 1].index}` : ''
+    note(`ready${hs}${es}${ce} msgs ${rd.messages.length} (in flight ${member.loop.inFlight})`)
+  })
   wrap(node, 'tick', () => undefined)
   wrap(node, 'campaign', () => note('campaign (driver)'))
   wrap(node, 'campaignKnowingLeaderless', () => note('campaignKnowingLeaderless'))
   wrap(node, 'reportPeerGone', (id: string, rank: number) => note(`raft.reportPeerGone ${id} rank ${rank} (lead ${core.lead ?? '-'}, elapsed ${core.electionElapsed}/${core.randomizedElectionTimeout})`))
   wrap(ctx, 'sendRaft', (m: Any) => {
     if (ELECTION_TYPES.has(m.type)) note(`-> ${m.to} ${msg(m)}`)
+    else if (REPLICATION.has(m.type)) note(`-> ${m.to} ${msg(m)}${entries(m)} commit ${m.commit}`)
   })
   wrap(member, 'closeSessions', (sessions: string[]) => note(`certificate: closeSessions ${sessions.join(',')}`))
   wrap(member, 'reportPeerGone', (id: string) => note(`certificate: reportPeerGone ${id}`))

@@ -21,6 +21,13 @@ export interface IdbTx {
 }
 
 const log: IdbTx[] = []
+/** told of each transaction as it ends (the failover diagnosis of a closing page) */
+let onEnded: ((rec: IdbTx) => void) | null = null
+
+/** Hear each readwrite transaction as it completes or aborts, from now on. */
+export function onIdbTxEnded(listener: (rec: IdbTx) => void): void {
+  onEnded = listener
+}
 
 export function installIdbProbe(): void {
   const open = IDBDatabase.prototype.transaction
@@ -29,10 +36,14 @@ export function installIdbProbe(): void {
     if (mode !== 'readwrite') return tx
     const rec: IdbTx = { stores: [...tx.objectStoreNames], durability: options?.durability ?? 'default', created: wallNow() }
     log.push(rec)
-    tx.addEventListener('complete', () => (rec.ended = wallNow()))
+    tx.addEventListener('complete', () => {
+      rec.ended = wallNow()
+      onEnded?.(rec)
+    })
     tx.addEventListener('abort', () => {
       rec.ended = wallNow()
       rec.aborted = true
+      onEnded?.(rec)
     })
     // the first request that succeeds tells when the transaction ran at the latest
     for (const name of rec.stores) {
@@ -53,4 +64,12 @@ export function installIdbProbe(): void {
 /** The readwrite transactions created in [from, to] (wall clock). */
 export function idbLog(from: number, to: number): IdbTx[] {
   return log.filter((t) => t.created >= from && t.created <= to)
+}
+
+/** One transaction in a line of the failover diagnosis: its stores, the
+ *  entries it put, and when it got its turn and ended (ms after created). */
+export function describeIdbTx(t: IdbTx): string {
+  const at = (x: number | undefined): string => (x === undefined ? '-' : (x - t.created).toFixed(1))
+  const entries = t.entries === undefined ? '' : ` e${Math.min(...t.entries)}-${Math.max(...t.entries)}`
+  return `idb ${t.durability} [${t.stores.join(',')}]${entries} turn +${at(t.started)} end +${at(t.ended)}${t.aborted === true ? ' ABORTED' : ''}`
 }

@@ -7,7 +7,7 @@
 import { joinMesh } from '../../../src/index'
 import type { Mesh, MeshError, WatchEvent } from '../../../src/index'
 import { wallNow } from './clock'
-import { idbLog, installIdbProbe } from './idb-probe'
+import { describeIdbTx, idbLog, installIdbProbe, onIdbTxEnded } from './idb-probe'
 import { recordFlight } from './flight'
 import type { Flight, FlightRecord } from './flight'
 
@@ -244,11 +244,18 @@ function leaderSince(since: number, gone: string): number | null {
 
 let flight: Flight | null = null
 // registered before joinMesh's own: the records of the hand-off reach the console
-addEventListener('pagehide', () => flight?.closing())
+addEventListener('pagehide', () => {
+  flight?.closing()
+  // a closing page's storage writes reach the console too (stamped when created)
+  onIdbTxEnded((t) => console.log(`[flight] ${t.created} ${describeIdbTx(t)}`))
+})
 
-/** This member's id and its election records since `since` (wall clock). */
+/** This member's id and its election records since `since` (wall clock), with its storage writes. */
 function flightSince(since: number): { member: string; records: FlightRecord[] } {
-  return flight === null ? { member: '?', records: [] } : { member: flight.member, records: flight.records(since) }
+  if (flight === null) return { member: '?', records: [] }
+  const saves = idbLog(since, Infinity).map((t) => ({ t: t.created, e: describeIdbTx(t) }))
+  const writes = (loop?.records ?? []).filter((r) => r.committed >= since).map((r) => ({ t: r.committed, e: `write committed (started ${(r.started - r.committed).toFixed(1)})` }))
+  return { member: flight.member, records: [...flight.records(since), ...saves, ...writes].sort((a, b) => a.t - b.t) }
 }
 
 Object.assign(window, {
