@@ -130,7 +130,7 @@ export class ClusterIdentity {
     if (!ctx.isLeader && !ctx.diverging) this.askToJoin(ctx.clock.now())
     // no leader known yet, and now one is claimed: our session's open and
     // writes go to it now (MemberContext.routeLead), beside our join
-    if (ctx.lead === null && ctx.running && !ctx.stopped && !ctx.diverging && ctx.routeLead() !== null) {
+    if (ctx.routeTo.lead === null && ctx.running && !ctx.stopped && !ctx.diverging && ctx.routeLead() !== null) {
       this.sessions.own.leaderKnown()
       this.sessions.requests.leaderKnown()
     }
@@ -229,6 +229,7 @@ export class ClusterIdentity {
     ctx.lead = null
     ctx.role = 'follower'
     ctx.term = 0
+    ctx.routeTo = { lead: null, term: 0 }
     this.roster.forgetRequests()
     this.sessions.reads.failAll(new MeshError('SESSION_EXPIRED', 'the cluster diverged; its state is gone'))
     this.sessions.newSession()

@@ -22,7 +22,8 @@ export class CommandRoute {
   submit(cmd: Command): boolean {
     const ctx = this.ctx
     if (ctx.stopped) return false
-    if (ctx.isLeader) return this.propose(cmd)
+    // our core leads (as of the last Ready taken: MemberContext.routeTo)
+    if (ctx.proposesHere) return this.propose(cmd)
     // the leader we know, else the one peers claim (MemberContext.routeLead)
     const lead = ctx.routeLead()
     if (lead === null) return false

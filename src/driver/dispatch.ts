@@ -112,7 +112,8 @@ export class MessageDispatch {
    */
   private forwarded(peer: string, encoded: readonly Uint8Array[]): void {
     const ctx = this.ctx
-    if (!ctx.isLeader) return // the requester resends to the leader it learns of
+    // (a leader still saving the Ready that made it one takes them too: forward-intake.ts)
+    if (!ctx.proposesHere) return // the requester resends to the leader it learns of
     const mayClose = (x: string, y: string): boolean => this.roster.mayCloseSessionsOf(x, y)
     const checked: CheckedForward[] = []
     for (const bytes of encoded) {

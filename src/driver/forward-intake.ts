@@ -57,14 +57,18 @@ export class ForwardIntake {
    *  together, the core drained once. */
   offer(peer: string, forwards: readonly CheckedForward[]): void {
     const ctx = this.ctx
-    if (!ctx.isLeader) return
+    if (!ctx.proposesHere) return
+    // our core leads, but the Ready that says so is still on the disk: the
+    // leader's budgets start once it finished (onSoftState in the Ready
+    // loop); what comes meanwhile waits here and is proposed then (applied)
+    const settling = !ctx.isLeader
     let proposed = false
     /** the peer's forwards proposed and not committed: read once, as the
      *  first one waits (none of the peer's is proposed after it) */
     let sent: { count: number; bytes: number } | null = null
     for (const f of forwards) {
       // behind what of the peer already waits, so the peer's order holds
-      if (!this.waiting.has(peer)) {
+      if (!settling && !this.waiting.has(peer)) {
         const verdict = this.budget.admit(peer, f.cmd, f.bytes, ctx.appliedIndex, ctx.tree, this.mayCloseSessionsOf)
         if (verdict === null) {
           proposed = this.propose(peer, f) || proposed
@@ -86,10 +90,12 @@ export class ForwardIntake {
   applied(): void {
     const ctx = this.ctx
     if (this.waiting.size === 0) return
-    if (!ctx.isLeader || ctx.stopped) {
+    if (!ctx.proposesHere || ctx.stopped) {
       this.waiting.clear()
       return
     }
+    // still settling in (offer): an earlier Ready finished, not ours yet
+    if (!ctx.isLeader) return
     let proposed = false
     for (const [peer, w] of this.waiting) {
       for (let f = w.queue[0]; f !== undefined; f = w.queue[0]) {

@@ -82,10 +82,18 @@ export class MemberContext {
   links!: LinkTable
   readonly connection = new ConnectionState()
 
-  /** who leads, our role and the term, as the core last told us */
+  /** who leads, our role and the term, as of the last Ready finished (its
+   *  save complete): what the app hears and the leader's duties follow */
   lead: string | null = null
   role: Role = 'follower'
   term = 0
+  /** who leads and in which term as of the last Ready TAKEN (its save may
+   *  still be on the disk): where commands go. A follower that learns a new
+   *  leader from an append forwards to it at once, not one save later; a
+   *  new leader proposes its own commands beside its first entry (the save
+   *  of both merges). Routing vouches for nothing: a command is answered
+   *  only by our own apply. */
+  routeTo: { lead: string | null; term: number } = { lead: null, term: 0 }
   /** the leader changed since the last tick: requests and sessions resend at once */
   leaderChanged = true
   /** the leader peers' claims name (ClusterIdentity.claimedLeader; set at construction) */
@@ -127,14 +135,21 @@ export class MemberContext {
    * (requests.ts), and nothing is ever answered but by our own apply.
    */
   routeLead(): string | null {
-    if (this.lead !== null) return this.lead
+    const lead = this.routeTo.lead
+    if (lead !== null) return lead
     const claimed = this.claimedLeader()
     return claimed === this.id ? null : claimed
   }
 
+  /** Our core leads, as of the last Ready taken: our own commands are
+   *  proposed here (isLeader, the leader's duties, waits for that Ready's save). */
+  get proposesHere(): boolean {
+    return this.routeTo.lead === this.id
+  }
+
   /** `leader@term`, or `leader@claim` for a claimed leader (routeLead); null when neither */
   leadership(): string | null {
-    if (this.lead !== null) return `${this.lead}@${this.term}`
+    if (this.routeTo.lead !== null) return `${this.routeTo.lead}@${this.routeTo.term}`
     const claimed = this.routeLead()
     return claimed === null ? null : `${claimed}${CLAIMED}`
   }

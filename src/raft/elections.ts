@@ -68,6 +68,8 @@ export function becomeLeader(r: RaftState): void {
   r.role = 'leader'
   r.campaignAgainIfStale = false
   r.trk.progress.get(r.id)?.becomeReplicate()
+  // the others are trusted to hold our log until one refuses (becomeReplicateOnTrust)
+  for (const [id, pr] of r.trk.progress) if (id !== r.id) pr.becomeReplicateOnTrust()
   // conservatively assume an unapplied conf entry may be in the log
   r.pendingConfIndex = r.log.lastIndex()
   // a no-op of this term: commits everything before it (§5.4.2, §8)

@@ -97,7 +97,12 @@ function handleAppendResponse(r: RaftState, m: Message, pr: Progress): void {
     let nextProbe = m.rejectHint
     if (m.logTerm > 0) nextProbe = r.log.findConflictByTerm(m.rejectHint, m.logTerm)[0]
     if (pr.maybeDecrTo(m.index, nextProbe)) {
-      if (pr.state === 'replicate') pr.becomeProbe()
+      if (pr.state === 'replicate') {
+        // probe from where maybeDecrTo put it (becomeProbe goes back to match + 1)
+        const next = pr.next
+        pr.becomeProbe()
+        pr.next = next
+      }
       sendAppend(r, m.from)
     }
     return

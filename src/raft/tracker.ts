@@ -58,6 +58,8 @@ export class Progress {
   state: ProgressState = 'probe'
   /** probe: a MsgApp is out, wait for its answer (or a heartbeat answer) */
   probeSent = false
+  /** where a new leader began trusting this follower (becomeReplicateOnTrust), until it refuses; 0 when not trusted */
+  trustedFrom = 0
   /** snapshot: index of the snapshot being sent, and bytes acknowledged */
   pendingSnapshot = 0
   snapshotOffset = 0
@@ -90,16 +92,33 @@ export class Progress {
     if (this.state === 'snapshot') {
       const pending = this.pendingSnapshot
       this.resetState('probe')
-      this.next = Math.max(this.match + 1, pending + 1)
+      this.next = Math.max(this.match + 1, pending + 1, this.trustedFrom)
     } else {
       this.resetState('probe')
-      this.next = this.match + 1
+      // a follower trusted at our start and not heard since is probed where
+      // the trust began, not from match + 1 (0 + 1: the whole log)
+      this.next = Math.max(this.match + 1, this.trustedFrom)
     }
   }
 
   becomeReplicate(): void {
     this.resetState('replicate')
     this.next = this.match + 1
+  }
+
+  /**
+   * A new leader's follower, trusted to hold our log up to where it ends:
+   * most do (a voter that elected us holds no more than we do, and the
+   * members of one mesh were all replicating from the last leader a moment
+   * ago). Our entries pipeline to it at once from `next` (our last index + 1)
+   * instead of waiting for its answer to a probe, which costs a new leader's
+   * first writes a round trip and its follower's save. `match` stays what
+   * was acknowledged (0 at first): nothing commits on trust. A follower that
+   * lacks entries refuses, and is probed from its hint (maybeDecrTo).
+   */
+  becomeReplicateOnTrust(): void {
+    this.resetState('replicate')
+    this.trustedFrom = this.next
   }
 
   becomeSnapshot(snapshotIndex: number): void {
@@ -122,6 +141,8 @@ export class Progress {
       this.match = n
       updated = true
       this.probeSent = false
+      // what it holds is known now: trust is no longer needed
+      this.trustedFrom = 0
     }
     if (this.next < n + 1) this.next = n + 1
     return updated
@@ -134,10 +155,16 @@ export class Progress {
   maybeDecrTo(rejected: number, matchHint: number): boolean {
     if (this.state === 'replicate') {
       if (rejected <= this.match) return false
-      this.next = this.match + 1
+      // the follower's hint, as a probe takes it: a follower trusted at a
+      // new leader's start (becomeReplicateOnTrust) has match 0, and match +
+      // 1 would resend it the whole log for a gap of a few entries. The
+      // trust ends: it refused.
+      this.trustedFrom = 0
+      this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1)
       return true
     }
     if (this.next - 1 !== rejected) return false
+    this.trustedFrom = 0
     this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1)
     this.probeSent = false
     return true

@@ -15,8 +15,9 @@ import { clusterIdOf } from './attacker'
 import { expectConverged } from '../testing/helpers'
 
 describe('attack: a forged leader claim', () => {
-  // seeds where the forger's claim reaches the newcomer before the real leader's (the newcomer hands it its open and first write)
-  for (const seed of [1402, 1406, 1407, 1408, 1410]) {
+  // seeds where the forger's claim reaches the newcomer before the real leader's (the newcomer hands it its open and first write);
+  // the test asserts it, so a seed that stops exercising the attack fails: rescan 1401-1420 and pick again
+  for (const seed of [1406, 1407, 1408, 1409, 1412]) {
     it(`a newcomer's first write that went to a peer claiming to lead still commits, once, with the real leader (seed ${seed})`, async () => {
       const cluster = createSimulatedCluster({ members: 3, seed })
       await cluster.stable()

@@ -18,6 +18,7 @@ function leader() {
   const state = { commit: 0, pumps: 0 }
   const ctx = {
     isLeader: true,
+    proposesHere: true,
     stopped: false,
     appliedIndex: 0,
     tree: new ZTree(),
@@ -85,10 +86,39 @@ describe('the leader\'s intake of a peer\'s forwards', () => {
     state.commit = log.length
     intake.offer('p1', [forward()])
     ctx.isLeader = false
+    ctx.proposesHere = false
     intake.applied()
     ctx.isLeader = true
+    ctx.proposesHere = true
     ctx.appliedIndex = log.length
     intake.applied()
     expect(log).toHaveLength(MAX_FORWARDS_IN_FLIGHT)
+  })
+
+  it('a new leader still saving the Ready that made it one keeps what comes, and proposes it in order once that Ready finished', () => {
+    const { intake, ctx, log } = leader()
+    // the core leads (a Ready taken), the member not yet (that Ready's save is on the disk)
+    ctx.isLeader = false
+    const early = [forward(), forward()]
+    intake.offer('p1', early)
+    expect(log).toHaveLength(0)
+    // an earlier Ready finishing does not drop them
+    intake.applied()
+    expect(log).toHaveLength(0)
+    intake.offer('p1', [forward()])
+    ctx.isLeader = true
+    intake.applied()
+    expect(seqs(log)).toEqual([early[0]!.cmd, early[1]!.cmd].map((c) => (c.type === 'txn' ? c.seq : -1)).concat(seq))
+  })
+
+  it('a member whose core does not lead takes nothing', () => {
+    const { intake, ctx, log } = leader()
+    ctx.isLeader = false
+    ctx.proposesHere = false
+    intake.offer('p1', [forward()])
+    ctx.isLeader = true
+    ctx.proposesHere = true
+    intake.applied()
+    expect(log).toHaveLength(0)
   })
 })

@@ -344,3 +344,64 @@ describe('heartbeat cadence (setHeartbeatTicks)', () => {
     net.node('1').setHeartbeatTicks(9)
   })
 })
+
+describe('a new leader trusts its followers to hold its log (Progress.becomeReplicateOnTrust)', () => {
+  /** elect `id` and stop as soon as it leads: its first appends are queued, not delivered */
+  function justElected(net: Network, id: string): void {
+    net.node(id).campaign()
+    for (let i = 0; i < 100 && net.node(id).status().role !== 'leader'; i++) {
+      net.processReady()
+      net.deliverQueued()
+    }
+    expect(net.node(id).status().role).toBe('leader')
+    net.processReady()
+  }
+
+  it('pipelines a proposal to every follower beside its no-op, before any follower answered', () => {
+    const net = leaderCluster()
+    justElected(net, '2')
+    net.node('2').propose(text('early'))
+    net.processReady()
+    const appends = net.queue.filter((m) => m.type === 'MsgApp' && m.from === '2')
+    for (const to of ['1', '3']) {
+      // before: a probe per follower (the no-op), the proposal held until its answer
+      const carried = appends.filter((m) => m.to === to).flatMap((m) => m.entries.map((e) => str(e.data)))
+      expect(carried).toContain('early')
+    }
+    expect(net.queue.some((m) => m.type === 'MsgAppResp')).toBe(false)
+    net.stabilize()
+    for (const id of ids) expect(net.appliedData(id)).toEqual(['early'])
+  })
+
+  it('a follower that lacks entries refuses, and is probed from its hint, not from the start of the log', () => {
+    const net = leaderCluster()
+    net.isolate('3')
+    for (let i = 0; i < 20; i++) net.node('1').propose(text(`e${i}`))
+    net.stabilize()
+    net.heal()
+    const sent: Message[] = []
+    net.onDeliver = (m) => {
+      if (m.type === 'MsgApp' && m.to === '3') sent.push(m)
+    }
+    net.elect('2')
+    net.stabilize()
+    expect(net.appliedData('3')).toHaveLength(20)
+    // 3 holds the first leader's no-op (index 1 here): nothing is sent from before it
+    expect(Math.min(...sent.map((m) => m.index))).toBeGreaterThanOrEqual(1)
+  })
+
+  it('a trusted follower reported unreachable is probed where the trust began, not from index 1', () => {
+    const net = leaderCluster()
+    for (let i = 0; i < 5; i++) net.node('1').propose(text(`e${i}`))
+    net.stabilize()
+    justElected(net, '2')
+    const last = net.node('2').status().lastIndex
+    net.queue = []
+    net.node('2').reportUnreachable('3')
+    expect(net.node('2').status().progress!.get('3')!.state).toBe('probe')
+    expect(net.node('2').status().progress!.get('3')!.next).toBe(last)
+    net.tick('2', 10)
+    net.stabilize()
+    for (const id of ids) expect(net.appliedData(id)).toHaveLength(5)
+  })
+})
