@@ -115,6 +115,15 @@ export class ClusterIdentity {
     })
   }
 
+  /** Leader: `peer` asks to join. Its first MsgApp, once a configuration
+   *  adds it, starts where its claim says its log agrees with ours (0 for a
+   *  newcomer: every entry, or our snapshot) rather than with a probe after
+   *  our last index that an empty newcomer can only refuse (issue 17). */
+  hintLogEnd(peer: string): void {
+    const end = this.meet.claimedLogEnd(peer)
+    if (end !== undefined) this.ctx.raft.hintLogEnd(peer, end)
+  }
+
   /** A peer's claim: evidence for the meet rule, weighed on our ticks; only
    *  our own leader's decision to yield is followed at once. */
   heardClaim(peer: string, msg: ClusterClaim): void {

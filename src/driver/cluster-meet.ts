@@ -107,6 +107,19 @@ export class ClusterMeet {
   }
 
   /**
+   * Where a peer's log agrees with ours, by its claim: a newcomer (no
+   * cluster yet) claims commit 0, its log is empty; a member of our cluster
+   * holds its commit index, committed in our cluster. Undefined for anyone
+   * else. The peer's word: a hint for the leader's first MsgApp to it
+   * (RawNode.hintLogEnd), never a fact.
+   */
+  claimedLogEnd(peer: string): number | undefined {
+    const c = this.claims.get(peer)
+    if (c === undefined || (c.clusterId !== '' && c.clusterId !== this.clusterId)) return undefined
+    return c.commit
+  }
+
+  /**
    * Does a peer's claim order us to yield? Only our own leader's, naming our
    * cluster, and only to another cluster.
    */

@@ -44,9 +44,15 @@ export function acceptsRaftFrom(peer: string, v: GateView): boolean {
   const theirs = v.peerCluster
   if (theirs === undefined) return false // not introduced yet (its introduction is resent)
   if (inConfiguration(v.conf, v.self)) {
+    // a newcomer's core takes in the configuration that adds it before its
+    // driver applies it and adopts the cluster (ClusterIdentity.adopt): in
+    // between, its cluster is still the one it is joining. Without this, the
+    // leader's next message (the commit index right behind our first
+    // entries) was dropped, and the newcomer waited for a heartbeat.
+    const ours = v.clusterId ?? v.joining()
     // a learner just added may not know its cluster yet (''): its place in our configuration is what counts
-    if (inConfiguration(v.conf, peer)) return theirs === '' || theirs === v.clusterId
-    return theirs === v.clusterId && v.vouched()
+    if (inConfiguration(v.conf, peer)) return theirs === '' || theirs === ours
+    return theirs === ours && v.vouched()
   }
   const target = v.clusterId ?? v.joining()
   return target !== null && theirs === target

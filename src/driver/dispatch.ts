@@ -81,6 +81,7 @@ export class MessageDispatch {
       }
       case 'join':
         if (msg.member.member !== peer) return
+        if (ctx.isLeader) this.identity.hintLogEnd(peer)
         // a newcomer's first ask: the leader lets it in now, not at its next round
         if (this.roster.joined(peer, msg.member) && ctx.isLeader) {
           this.roster.membershipRound(now, true)

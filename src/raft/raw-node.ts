@@ -128,6 +128,14 @@ export class RawNode {
     this.raft.reportLinked(id)
   }
 
+  /** `id`, not a member yet, says its log agrees with ours up to `index` (a
+   *  newcomer's is empty: 0): when a configuration adds it, our first MsgApp
+   *  starts right after that, not with a probe after our last index. Only a
+   *  hint (a wrong one costs one refusal); garbage is ignored (ProgressTracker.hintLogEnd). */
+  hintLogEnd(id: NodeId, index: number): void {
+    this.raft.trk.hintLogEnd(id, index)
+  }
+
   /** Leader: the link to `id` failed; stop pipelining to it and probe. */
   reportUnreachable(id: NodeId): void {
     this.raft.reportUnreachable(id)

@@ -4,6 +4,11 @@ import { jointCommitted, jointVote } from './quorum'
 import { PLANTED_BUGS } from './planted-bugs'
 import type { VoteResult } from './quorum'
 import type { ConfState, NodeId } from './types'
+import { isCount } from './types'
+
+/** Hints kept for members not yet tracked (hintLogEnd); the oldest go first.
+ *  More than the members a configuration can add in the time a join takes. */
+export const MAX_LOG_END_HINTS = 64
 
 /**
  * The last indexes of MsgApps in flight to one follower, oldest first, in a
@@ -115,6 +120,9 @@ export class Progress {
    * first writes a round trip and its follower's save. `match` stays what
    * was acknowledged (0 at first): nothing commits on trust. A follower that
    * lacks entries refuses, and is probed from its hint (maybeDecrTo).
+   * Likewise a member just added, from where it said its log agrees with
+   * ours (ProgressTracker.hintLogEnd): a newcomer's entries, then the commit
+   * index, go at once instead of after a probe it can only refuse.
    */
   becomeReplicateOnTrust(): void {
     this.resetState('replicate')
@@ -202,6 +210,8 @@ export class ProgressTracker {
   /** planted bug: count only the incoming half of a joint config */
   ignoreJoint = false
   private readonly matchOf = (id: NodeId): number => this.progress.get(id)?.match ?? 0
+  /** where members not yet tracked said their log agrees with ours (hintLogEnd) */
+  private readonly logEnds = new Map<NodeId, number>()
 
   constructor(
     conf: ConfState,
@@ -210,17 +220,40 @@ export class ProgressTracker {
     this.conf = conf
   }
 
-  /** Install `conf`, keeping the progress of members that stay. */
+  /**
+   * Install `conf`, keeping the progress of members that stay. A member new
+   * to us starts probing after `nextIndex - 1` (our last index), unless it
+   * said where its log ends (hintLogEnd): then right after that, so an empty
+   * newcomer's first MsgApp carries our entries (or our snapshot, if they
+   * are compacted) instead of a probe it can only refuse.
+   */
   setConf(conf: ConfState, nextIndex: number): void {
     this.conf = conf
     const members = allMembers(conf)
     for (const id of [...this.progress.keys()]) if (!members.includes(id)) this.progress.delete(id)
     for (const id of members) {
       if (!this.progress.has(id)) {
-        const pr = new Progress(nextIndex, this.maxInflight)
+        const hint = this.logEnds.get(id)
+        this.logEnds.delete(id)
+        const pr = new Progress(hint === undefined ? nextIndex : Math.min(hint + 1, nextIndex), this.maxInflight)
+        if (hint !== undefined) pr.becomeReplicateOnTrust()
         this.progress.set(id, pr)
       }
     }
+  }
+
+  /**
+   * `id`, not tracked yet, says its log agrees with ours up to `index` (a
+   * newcomer: 0). Its progress starts there when a configuration adds it.
+   * A peer's word, so only a hint: the MsgApp's consistency check (§5.3)
+   * protects, and a wrong hint costs one refusal, as the probe it replaces.
+   * Not a count, or a member already tracked: ignored.
+   */
+  hintLogEnd(id: NodeId, index: number): void {
+    if (!isCount(index) || this.progress.has(id)) return
+    this.logEnds.delete(id)
+    this.logEnds.set(id, index)
+    if (this.logEnds.size > MAX_LOG_END_HINTS) this.logEnds.delete(this.logEnds.keys().next().value!)
   }
 
   isVoter(id: NodeId): boolean {

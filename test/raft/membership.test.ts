@@ -242,3 +242,105 @@ describe('demoting a voter', () => {
     expect(net.node('1').status().conf).toMatchObject({ voters: ['1'], learners: ['2'] })
   })
 })
+
+// Issue 17: a new tab joins a live mesh as a learner with an empty log. Its
+// progress used to start after the leader's last index, so the leader's
+// first MsgApp was a probe the newcomer could only refuse, and the entries
+// came a round trip later. A newcomer's word on where its log ends (the
+// driver passes the commit its cluster claim names: 0 for a newcomer) lets
+// the first MsgApp carry what it lacks. Only a hint: §5.3's consistency
+// check on the MsgApp protects, and a wrong hint costs the one rejection
+// the probe always cost.
+describe('§6 a new member’s first MsgApp starts where it says its log ends', () => {
+  /** a leader with a few entries, and a learner `4` about to be added; messages to 4 recorded */
+  function withNewcomer(): { net: Network; to4: Array<{ type: string; index: number; entries: number; reject: boolean }>; from4: Array<{ type: string; reject: boolean }> } {
+    const net = leaderCluster()
+    for (const s of ['a', 'b', 'c']) net.node('1').propose(text(s))
+    net.stabilize()
+    net.add('4')
+    const to4: Array<{ type: string; index: number; entries: number; reject: boolean }> = []
+    const from4: Array<{ type: string; reject: boolean }> = []
+    net.onDeliver = (m) => {
+      if (m.to === '4' && m.from === '1') to4.push({ type: m.type, index: m.index, entries: m.entries.length, reject: m.reject })
+      if (m.from === '4') from4.push({ type: m.type, reject: m.reject })
+    }
+    return { net, to4, from4 }
+  }
+  const addLearner4 = (net: Network): void => {
+    net.node('1').proposeConfChange({ changes: [{ type: 'addLearner', node: '4' }], transition: 'auto' })
+    net.stabilize()
+  }
+
+  it('without a hint, the first MsgApp probes after the leader’s last index and the newcomer refuses it (etcd’s start)', () => {
+    const { net, to4, from4 } = withNewcomer()
+    addLearner4(net)
+    expect(to4[0]).toMatchObject({ type: 'MsgApp', entries: 0 })
+    expect(from4[0]).toEqual({ type: 'MsgAppResp', reject: true })
+    expect(net.appliedData('4')).toEqual(['a', 'b', 'c'])
+  })
+
+  it('an empty newcomer that says so gets every entry in the first MsgApp, and refuses nothing', () => {
+    const { net, to4, from4 } = withNewcomer()
+    net.node('1').hintLogEnd('4', 0)
+    addLearner4(net)
+    expect(to4[0]).toMatchObject({ type: 'MsgApp', index: 0 })
+    expect(to4[0]!.entries).toBe(net.node('1').status().lastIndex)
+    expect(from4.some((m) => m.reject)).toBe(false)
+    expect(net.appliedData('4')).toEqual(['a', 'b', 'c'])
+  })
+
+  it('a compacted log sends the snapshot at once, without a probe first', () => {
+    const { net, to4, from4 } = withNewcomer()
+    const st = net.node('1').status()
+    net.compact('1', st.applied, text('state'))
+    net.node('1').hintLogEnd('4', 0)
+    addLearner4(net)
+    expect(to4[0]!.type).toBe('MsgSnap')
+    expect(from4.some((m) => m.reject)).toBe(false)
+    expect(net.get('4').disk.snapshot?.meta.index).toBe(st.applied)
+  })
+
+  it('a hint beyond our log, or a lie, costs one refusal and the newcomer still catches up', () => {
+    for (const hint of [2, 1_000_000]) {
+      const { net, to4, from4 } = withNewcomer()
+      net.node('1').hintLogEnd('4', hint)
+      addLearner4(net)
+      expect(to4[0]!.index).toBe(Math.min(hint, net.node('1').status().lastIndex))
+      expect(from4.filter((m) => m.reject)).toHaveLength(1)
+      expect(net.appliedData('4')).toEqual(['a', 'b', 'c'])
+    }
+  })
+
+  it('a hint for a member already tracked changes nothing', () => {
+    const net = leaderCluster()
+    net.node('1').propose(text('a'))
+    net.stabilize()
+    const sent: Array<{ index: number; entries: number }> = []
+    net.onDeliver = (m) => {
+      if (m.to === '2' && m.type === 'MsgApp') sent.push({ index: m.index, entries: m.entries.length })
+    }
+    net.node('1').hintLogEnd('2', 0)
+    net.node('1').propose(text('b'))
+    net.stabilize()
+    const last = net.node('1').status().lastIndex
+    expect(sent[0]).toEqual({ index: last - 1, entries: 1 })
+    expect(net.node('1').status().progress!.get('2')?.match).toBe(last)
+  })
+
+  it('garbage is ignored: a hint that is not a count leaves the probe', () => {
+    const { net, to4 } = withNewcomer()
+    for (const bad of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 60]) net.node('1').hintLogEnd('4', bad)
+    addLearner4(net)
+    expect(to4[0]).toMatchObject({ type: 'MsgApp', entries: 0 }) // the probe, as without a hint
+    expect(net.appliedData('4')).toEqual(['a', 'b', 'c'])
+  })
+
+  it('hints are bounded: the oldest go first', () => {
+    const { net, to4 } = withNewcomer()
+    net.node('1').hintLogEnd('4', 0)
+    for (let i = 0; i < 1_000; i++) net.node('1').hintLogEnd(`x${i}`, 0)
+    addLearner4(net)
+    expect(to4[0]).toMatchObject({ type: 'MsgApp', entries: 0 }) // 4's hint was pushed out: the probe
+    expect(net.appliedData('4')).toEqual(['a', 'b', 'c'])
+  })
+})

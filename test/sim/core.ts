@@ -22,6 +22,8 @@ export interface SimCore {
   readIndex(ctx: Uint8Array): void
   transferLeadership(to: NodeId): void
   reportUnreachable(id: NodeId): void
+  /** a member about to be added says its log agrees with ours up to `index` (a hint; it may lie) */
+  hintLogEnd(id: NodeId, index: number): void
   hasReady(): boolean
   ready(): Ready
   advance(rd: Ready): void

@@ -227,6 +227,11 @@ export class SimMember {
     return ok
   }
 
+  /** Tell this member (a leader) where a member about to be added says its log ends. */
+  hintLogEnd(id: NodeId, index: number): boolean {
+    return this.request(`hint ${id}'s log ends at ${index}`, (core) => core.hintLogEnd(id, index))
+  }
+
   /** Propose a membership change here. */
   proposeConfChange(cc: ConfChange, label: string): boolean {
     return this.request(`conf change ${label}`, (core) => core.proposeConfChange(cc))

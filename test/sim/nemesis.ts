@@ -328,6 +328,13 @@ export class Nemesis {
         if (running >= world.mix.maxMembers) return
         const id = world.newId()
         world.addMember(id)
+        // the new member's word on where its log ends (the driver's join
+        // hint, RawNode.hintLogEnd): mostly the truth (empty: 0), sometimes
+        // a lie inside or beyond the leader's log. Picked from the id, not
+        // the PRNG, so every seed's run stays what it was.
+        const n = Number(id.slice(1))
+        const last = leader.status.lastIndex
+        leader.member.hintLogEnd(id, n % 4 === 1 ? Math.floor(last / 2) : n % 4 === 2 ? last + 7 : 0)
         change({ changes: [{ type: 'addLearner', node: id }], transition: 'auto' }, `add learner ${id}`)
         return
       }

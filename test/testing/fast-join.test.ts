@@ -7,6 +7,9 @@
 import { describe, expect, it } from 'vitest'
 import { createSimulatedCluster } from '../../src/testing/index'
 import type { Mesh } from '../../src/shared/types'
+import type { Message } from '../../src/raft/types'
+import { decodeNodeMessage } from '../../src/wire/node-messages'
+import { decodeRaftMessage } from '../../src/wire/raft-codec'
 
 const TICK_MS = 60_000
 
@@ -108,6 +111,49 @@ describe('a newcomer writes to the leader claims name', () => {
         expect(cluster.clock.now() - knownAt!).toBeLessThan(19)
         expect((await m.get('/first')).text()).toBe('x')
         expect((await cluster.meshes[0]!.get('/second', { linearizable: true })).text()).toBe('y')
+        await cluster.close()
+      })
+    }
+  }
+})
+
+// The leader's first MsgApp to a newcomer carries the entries it lacks.
+// A newcomer's progress used to start after the leader's last index: its
+// first MsgApp was a probe the empty newcomer refused, and the entries came
+// a round trip later. Now the leader starts it where the newcomer's cluster
+// claim says its log agrees (commit 0 for a newcomer: RawNode.hintLogEnd),
+// replicating at once, so the commit index follows right behind (and the
+// consensus gate no longer drops it in the newcomer's moment between taking
+// in its configuration and adopting its cluster). Virtual time, addMember →
+// first write resolved, median of seeds 1-20: 1 member 88 → 78 ms, 3 members
+// 112 → 101 ms; newcomer hears its leader → write resolved 13 → 0, 13 → 0 ms.
+// Seen on the wire (the 'virtual' transport, whose frames are node messages).
+describe('a newcomer’s first append carries its entries', () => {
+  for (const members of [1, 3]) {
+    for (const seed of [1, 2, 3]) {
+      it(`the newcomer refuses no MsgApp (${members} members, seed ${seed})`, async () => {
+        const cluster = createSimulatedCluster({ members, seed, transport: 'virtual' })
+        await cluster.stable()
+        await cluster.meshes[0]!.create('/first', 'x')
+        await cluster.advance(2_000)
+        const old = new Set(cluster.meshes.map((m) => cluster.memberOf(m).id))
+        const toNewcomer: Message[] = []
+        const fromNewcomer: Message[] = []
+        cluster.network.observer = (e) => {
+          if (e.kind !== 'send') return
+          const nm = decodeNodeMessage(e.msg)
+          if (nm.type !== 'raft') return
+          const m = decodeRaftMessage(nm.bytes)
+          if (old.has(m.from) && !old.has(m.to)) toNewcomer.push(m)
+          else if (!old.has(m.from)) fromNewcomer.push(m)
+        }
+        const m = await cluster.addMember()
+        await m.create('/second', 'y')
+        const firstApp = toNewcomer.find((x) => x.type === 'MsgApp')
+        expect(firstApp?.index).toBe(0)
+        expect(firstApp?.entries.length).toBeGreaterThan(0)
+        expect(fromNewcomer.filter((x) => x.type === 'MsgAppResp' && x.reject)).toEqual([])
+        expect((await m.get('/first')).text()).toBe('x')
         await cluster.close()
       })
     }
