@@ -20,6 +20,12 @@ export interface LinkEvents {
   presence(member: string, present: boolean): void
 }
 
+/** what the commit timeline stamps around each frame (commit-timeline.ts): its arrival before decoding, and the end of its handling */
+export interface ArrivalStamps {
+  arrived(): void
+  handled(): void
+}
+
 export class LinkTable {
   private readonly links = new Map<string, Link>()
   private readonly unsubscribe: (() => void)[] = []
@@ -34,6 +40,8 @@ export class LinkTable {
     private readonly self: string,
     private readonly transport: Transport,
     private readonly events: LinkEvents,
+    /** the commit timeline's, or null (nothing stamped) */
+    private readonly stamps: ArrivalStamps | null = null,
   ) {
     this.unsubscribe.push(transport.onLink((link, hello) => this.adopt(link, hello)))
     for (const [peer, link] of transport.links()) this.adopt(link, { member: peer, tab: '', browser: '' })
@@ -110,20 +118,35 @@ export class LinkTable {
     this.links.clear()
   }
 
+  /** a frame of `peer`: decoded (untrusted: a bad one is reported) and handed on */
+  private receive(peer: string, bytes: Uint8Array): void {
+    let msg: NodeMessage
+    try {
+      msg = decodeNodeMessage(bytes)
+    } catch (err) {
+      this.events.badFrame(peer, err)
+      return
+    }
+    this.events.message(peer, msg)
+  }
+
   private adopt(link: Link, hello: PeerHello): void {
     if (this.closed || link.peer === this.self) return
     const peer = link.peer
     this.links.set(peer, link)
     const offMessage = link.onMessage((bytes) => {
       if (this.closed || this.links.get(peer) !== link) return
-      let msg: NodeMessage
-      try {
-        msg = decodeNodeMessage(bytes)
-      } catch (err) {
-        this.events.badFrame(peer, err)
+      const stamps = this.stamps
+      if (stamps === null) {
+        this.receive(peer, bytes)
         return
       }
-      this.events.message(peer, msg)
+      stamps.arrived()
+      try {
+        this.receive(peer, bytes)
+      } finally {
+        stamps.handled()
+      }
     })
     const offClose = link.onClose((reason) => {
       offMessage()

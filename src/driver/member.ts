@@ -152,7 +152,7 @@ export class Member extends ObservableV2<MemberEvents> {
       linkUp: (peer, hello) => this.dispatch.linkUp(peer, hello),
       linkDown: (peer, reason) => this.dispatch.linkDown(peer, reason),
       presence: (member, present) => this.roster.presence(member, present, this.ctx.clock.now()),
-    })
+    }, ctx.timeline)
     ctx.links.broadcast(this.identity.claim())
     ctx.running = true
     // a founder alone need not wait out an election timeout

@@ -118,7 +118,11 @@ export class ReadyLoop {
     // save is on the disk, and the app must never hear a leader paired with
     // a term it did not lead
     const term = raft.term
-    ctx.timeline?.committed(rd.committedEntries)
+    if (ctx.timeline !== null) {
+      const leads = (rd.softState?.role ?? ctx.role) === 'leader'
+      ctx.timeline.taken(rd.entries, leads)
+      ctx.timeline.committed(rd.committedEntries, leads)
+    }
     let batch = toSaveBatch(rd)
     if (batch !== null && isCommitOnly(batch) && !this.sessions.awaitsWrites()) {
       // A save of the commit index alone is not made now: the next save
@@ -146,8 +150,10 @@ export class ReadyLoop {
     const early: Message[] = []
     const late: Message[] = []
     for (const m of rd.messages) (sendsBeforeSave(m, this.durableTerm) ? early : late).push(m)
-    for (const m of early) ctx.sendRaft(m)
-    ctx.timeline?.sent(early)
+    for (const m of early) {
+      ctx.sendRaft(m)
+      ctx.timeline?.sent(m)
+    }
     if (rd.softState !== null) this.route(rd.softState.lead, term)
     // A commit-only Ready (not mustSync: written relaxed, no fsync, as etcd,
     // and later, above) does not wait for its save: what that records is only
@@ -198,6 +204,7 @@ export class ReadyLoop {
     const savedTerm = batch.hardState?.term
     saved.then(
       () => {
+        ctx.timeline?.saved(batch.entries)
         if (savedTerm !== undefined && this.raftInFlight === raft && savedTerm > this.durableTerm) this.durableTerm = savedTerm
       },
       (err: unknown) => {
@@ -212,8 +219,10 @@ export class ReadyLoop {
   /** Steps 2–4 of one Ready, its save complete. */
   private async finish(raft: RawNode, rd: Ready, late: readonly Message[], term: number): Promise<void> {
     const ctx = this.ctx
-    for (const m of late) ctx.sendRaft(m)
-    ctx.timeline?.sent(late)
+    for (const m of late) {
+      ctx.sendRaft(m)
+      ctx.timeline?.sent(m)
+    }
     if (rd.softState !== null) this.onSoftState(rd.softState.lead, rd.softState.role, term)
     if (rd.snapshot !== null) this.applier.install(rd.snapshot, true)
     for (const e of rd.committedEntries) this.applier.apply(e)

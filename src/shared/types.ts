@@ -264,7 +264,13 @@ export interface Counter {
  * - applied: this member applied it to its tree (each member);
  * - resolved: the write's promise settled, just before the app's code after `await` (requester).
  */
-export type CommitStage = 'submitted' | 'forwarded' | 'proposed' | 'leaderPersisted' | 'appSent' | 'followerPersisted' | 'acknowledged' | 'committed' | 'applied' | 'resolved'
+export type CommitStage =
+  | 'submitted' | 'forwarded' | 'proposed' | 'leaderPersisted' | 'appSent' | 'followerPersisted' | 'acknowledged' | 'committed' | 'applied' | 'resolved'
+  // each hop of a write split where it happens: when the message reached
+  // the member (before decoding), when it was decoded (before the core
+  // stepped it), when the Ready holding its effect was taken, when a save
+  // completed (the Ready loop then goes on in order), when the answer left
+  | 'forwardArrived' | 'appArrived' | 'appHeard' | 'appTaken' | 'saved' | 'ackSent' | 'ackArrived' | 'commitSent' | 'commitArrived' | 'commitHeard'
 
 /**
  * What ONE member saw of one log entry (`mesh.commitTimeline()`, with the

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest'
 import { createSimulatedCluster } from '../../src/testing/index'
 import type { SimulatedCluster } from '../../src/testing/index'
-import { JOINED_STAGES, joinCommitTimelines, stageGapMedians, stageMedians } from '../../src/driver/commit-timeline-join'
+import { HOP_PARTS, JOINED_STAGES, joinCommitTimelines, stageGapMedians, stageMedians, stagePairMedian } from '../../src/driver/commit-timeline-join'
 import type { JoinedCommit, JoinedStage } from '../../src/driver/commit-timeline-join'
 import { CommitTimelineRecorder, MAX_RECORDS } from '../../src/driver/commit-timeline'
 import type { Mesh } from '../../src/shared/types'
@@ -36,21 +36,34 @@ function expectOrdered(c: JoinedCommit): void {
   const t = (s: JoinedStage): number => at(c, s)
   if (!c.leaderWrite) {
     expect(t('submitted')).toBeLessThanOrEqual(t('forwarded'))
-    // the forward crosses the network
-    expect(t('forwarded')).toBeLessThan(t('proposed'))
+    // the forward crosses the network, and is proposed while its frame is handled
+    expect(t('forwarded')).toBeLessThan(t('forwardArrived'))
+    expect(t('forwardArrived')).toBeLessThanOrEqual(t('proposed'))
   }
   expect(t('submitted')).toBeLessThanOrEqual(t('proposed'))
   expect(t('proposed')).toBeLessThanOrEqual(t('leaderPersisted'))
   expect(t('proposed')).toBeLessThanOrEqual(t('appSent'))
-  // MsgApp crosses the network, the follower saves, its acknowledgement crosses back
-  expect(t('appSent')).toBeLessThan(t('followerPersisted'))
-  expect(t('followerPersisted')).toBeLessThan(t('acknowledged'))
+  expect(t('leaderSaved')).toBeLessThanOrEqual(t('leaderPersisted'))
+  // MsgApp crosses the network, the follower decodes it, takes a Ready
+  // holding the entry, saves it, acknowledges, and the acknowledgement
+  // crosses back
+  expect(t('appSent')).toBeLessThan(t('appArrived'))
+  for (const [a, b] of [['appArrived', 'appHeard'], ['appHeard', 'appTaken'], ['appTaken', 'followerSaved'], ['followerSaved', 'followerPersisted'], ['followerPersisted', 'ackSent'], ['ackArrived', 'acknowledged']] as const) {
+    expect(t(a)).toBeLessThanOrEqual(t(b))
+  }
+  expect(t('ackSent')).toBeLessThan(t('ackArrived'))
   // a quorum of three: the leader's own save and one follower's acknowledgement
   expect(t('leaderPersisted')).toBeLessThanOrEqual(t('leaderCommitted'))
   expect(t('acknowledged')).toBeLessThanOrEqual(t('leaderCommitted'))
   if (c.leaderWrite) expect(t('committed')).toBe(t('leaderCommitted'))
-  // a follower learns the commit from the leader's next message
-  else expect(t('leaderCommitted')).toBeLessThan(t('committed'))
+  else {
+    // a follower learns the commit from the leader's next message
+    expect(t('leaderCommitted')).toBeLessThanOrEqual(t('commitSent'))
+    expect(t('commitSent')).toBeLessThan(t('commitArrived'))
+    expect(t('commitArrived')).toBeLessThanOrEqual(t('commitHeard'))
+    expect(t('commitHeard')).toBeLessThanOrEqual(t('committed'))
+    expect(t('requesterSaved')).toBeLessThanOrEqual(t('requesterPersisted'))
+  }
   expect(t('committed')).toBeLessThanOrEqual(t('applied'))
   // a follower applies its write only once the entry is on its own disk too
   if (!c.leaderWrite) expect(t('requesterPersisted')).toBeLessThanOrEqual(t('applied'))
@@ -69,7 +82,7 @@ describe('commit timeline (option timeline)', () => {
     for (const c of writes) {
       expect(c.leaderWrite).toBe(true)
       expect(c.leader).toBe(leader.id)
-      expect(Object.keys(c.stages).sort()).toEqual(JOINED_STAGES.filter((s) => s !== 'forwarded' && s !== 'requesterPersisted').sort())
+      expect(Object.keys(c.stages).sort()).toEqual(JOINED_STAGES.filter((s) => !['forwarded', 'forwardArrived', 'commitSent', 'commitArrived', 'commitHeard', 'requesterSaved', 'requesterPersisted'].includes(s)).sort())
       expectOrdered(c)
     }
     // the follower's save was timed in a follower's tab, not the leader's
@@ -106,6 +119,13 @@ describe('commit timeline (option timeline)', () => {
     const medians = stageMedians(writes)
     expect(medians.submitted).toBe(0)
     expect(medians.resolved).toBeGreaterThan(medians.proposed!)
+    // every part of every hop has a median over these writes; a link crosses the network
+    for (const { hop, part, from, to } of HOP_PARTS) {
+      const m = stagePairMedian(writes, from, to)
+      expect(m, `${hop} ${part}`).not.toBeNull()
+      expect(m!.n).toBe(writes.length)
+      if (part === 'link') expect(m!.median).toBeGreaterThan(0)
+    }
   })
 
   it('in-process on real timers, with a clock that counts its reads: each stage is recorded after the one it follows', async () => {
@@ -137,9 +157,14 @@ describe('commit timeline (option timeline)', () => {
         if (!c.leaderWrite) expect(t('forwarded')).toBeLessThan(t('proposed'))
         expect(t('proposed')).toBeLessThan(t('leaderPersisted'))
         expect(t('proposed')).toBeLessThan(t('appSent'))
-        expect(t('appSent')).toBeLessThan(t('followerPersisted'))
-        expect(t('followerPersisted')).toBeLessThan(t('acknowledged'))
-        expect(t('acknowledged')).toBeLessThan(t('leaderCommitted'))
+        expect(t('leaderSaved')).toBeLessThan(t('leaderPersisted'))
+        const hops: JoinedStage[] = ['appSent', 'appArrived', 'appHeard', 'appTaken', 'followerSaved', 'followerPersisted', 'ackSent', 'ackArrived', 'acknowledged', 'leaderCommitted']
+        if (!c.leaderWrite) {
+          expect(t('forwarded')).toBeLessThan(t('forwardArrived'))
+          expect(t('forwardArrived')).toBeLessThan(t('proposed'))
+          hops.push('commitSent', 'commitArrived', 'commitHeard', 'committed')
+        }
+        for (let i = 1; i < hops.length; i++) expect(t(hops[i - 1]!)).toBeLessThan(t(hops[i]!))
         expect(t('leaderPersisted')).toBeLessThan(t('leaderCommitted'))
         expect(t('leaderCommitted')).toBeLessThanOrEqual(t('committed'))
         expect(t('committed')).toBeLessThan(t('applied'))
