@@ -26,7 +26,7 @@ import { startSignalingServer } from '../../src/server/index'
 import { JOINED_STAGES, joinCommitTimelines, stageGapMedians, stageMedians } from '../../src/driver/commit-timeline-join'
 import type { JoinedCommit } from '../../src/driver/commit-timeline-join'
 import type { IdbTx } from './browser/idb-probe'
-import type { TogetherShape, TogetherTx } from './browser/floor'
+import type { LoopTx, TogetherShape, TogetherTx } from './browser/floor'
 import { putIdbFigures, putSaveStages } from './idb-figures'
 import type { Mesh } from '../../src/shared/types'
 import { waitForLeader, waitForVoters } from '../../src/testing/playwright'
@@ -55,8 +55,8 @@ const lifecycleTrials = trialsArg('--lifecycle-trials')
 
 /** Trial counts: --quick keeps every key with fewer samples. */
 const N0 = quick
-  ? { rtt: 100, locks: 100, idb: 100, peerTrials: 1, failover: 1, commits: 30, reads: 30, watches: 20, throughputMs: 1000, coldPages: 10, lockOps: 20, reopenNodes: 10_000, scaleCommits: 20, scaleFailover: 1, lifecycle: 2, vanish: 2 }
-  : { rtt: 1000, locks: 500, idb: 300, peerTrials: 10, failover: 10, commits: 300, reads: 300, watches: 100, throughputMs: 4000, coldPages: 30, lockOps: 100, reopenNodes: 10_000, scaleCommits: 100, scaleFailover: 10, lifecycle: 5, vanish: 10 }
+  ? { rtt: 100, locks: 100, idb: 100, peerTrials: 1, failover: 1, commits: 30, reads: 30, watches: 20, throughputMs: 1000, coldPages: 10, closeStall: 4, lockOps: 20, reopenNodes: 10_000, scaleCommits: 20, scaleFailover: 1, lifecycle: 2, vanish: 2 }
+  : { rtt: 1000, locks: 500, idb: 300, peerTrials: 10, failover: 10, commits: 300, reads: 300, watches: 100, throughputMs: 4000, coldPages: 30, closeStall: 10, lockOps: 100, reopenNodes: 10_000, scaleCommits: 100, scaleFailover: 10, lifecycle: 5, vanish: 10 }
 const N = { ...N0, ...(failoverTrials === null ? {} : { failover: failoverTrials }), ...(lifecycleTrials === null ? {} : { lifecycle: lifecycleTrials }) }
 
 // ---------------------------------------------------------------- figures
@@ -287,6 +287,8 @@ type FloorWindow = typeof globalThis & {
     lockTurns(name: string, n: number, startAt: number): Promise<Array<{ granted: number; released: number }>>
     idbCommits(d: 'strict' | 'relaxed', n: number): Promise<{ samples: number[]; perSecond: number }>
     idbTogether(dbs: number, n: number, startAt: number, periodMs: number, shape?: TogetherShape): Promise<TogetherTx[]>
+    idbLoopStart(hold?: boolean): Promise<void>
+    idbLoopStop(): Promise<LoopTx[]>
     /** a page loaded with ?cold: its first lock, open and strict write (ms after its module started) */
     coldWrite(): Promise<{ lock: number; open: number; write: number }> | null
   }
@@ -360,6 +362,37 @@ async function benchFloor(): Promise<void> {
       } finally {
         await c.close()
       }
+    })
+    // A failover after a graceful close runs its election (two strict saves
+    // in a row: the candidate's term and vote, then the voter's) and its
+    // first commits while the browser takes the closed page down. Two tabs
+    // commit back to back, each in a database of its own, a third holds one
+    // open and is closed (page.close(): pagehide runs, as in the failover
+    // trials). Per trial and surviving tab: the longest commit that was on
+    // the disk at any time in the 150 ms after the close (`closeStall`), and
+    // the median commit of the 250 ms before it (`closeStall.before`).
+    await measure('IndexedDB strict commits while another tab closes', [...latencyKeys('floor.idb.closeStall'), ...latencyKeys('floor.idb.closeStall.before')], 180_000, async () => {
+      const stalls: number[] = []
+      const before: number[] = []
+      for (let t = 0; t < N.closeStall; t++) {
+        const closing = await openPage(b.context, 'index.html')
+        await closing.evaluate(() => (window as unknown as FloorWindow).floor.idbLoopStart(true))
+        for (const p of [a, e]) await p.evaluate(() => (window as unknown as FloorWindow).floor.idbLoopStart())
+        await new Promise((r) => setTimeout(r, 300))
+        const closedAt = await a.evaluate(() => (window as unknown as FloorWindow).floor.wallNow())
+        await closing.close()
+        await new Promise((r) => setTimeout(r, 200))
+        for (const p of [a, e]) {
+          const txs = await p.evaluate(() => (window as unknown as FloorWindow).floor.idbLoopStop())
+          const around = txs.filter((x) => x.ended >= closedAt && x.created <= closedAt + 150).map((x) => x.ended - x.created)
+          const calm = txs.filter((x) => x.ended >= closedAt - 250 && x.ended < closedAt).map((x) => x.ended - x.created).sort((x, y) => x - y)
+          if (around.length === 0 || calm.length === 0) throw new Error('a surviving tab committed nothing around the close')
+          stalls.push(Math.max(...around))
+          before.push(calm[calm.length >> 1]!)
+        }
+      }
+      putLatency('floor.idb.closeStall', stalls)
+      putLatency('floor.idb.closeStall.before', before)
     })
     // each in a page of its own, opened beside one live page as a new tab is
     await measure('a fresh page\'s first lock + IndexedDB open + strict write', ['lock', 'open', 'write'].flatMap((k) => latencyKeys(`floor.page.${k}`)), 120_000, async () => {

@@ -285,8 +285,55 @@ async function idbTogether(dbs: number, n: number, startAt: number, periodMs: nu
   return txs
 }
 
+/** One strict commit of `idbLoop`: wall-clock instants of transaction() and `complete`. */
+export interface LoopTx {
+  created: number
+  ended: number
+}
+
+let loop: { stop: boolean; txs: LoopTx[]; done: Promise<void>; name: string } | null = null
+
+/**
+ * Strict one-put commits back to back in a database of this tab's own until
+ * `idbLoopStop`: what a member's saves meet while another tab closes
+ * (run.ts, floor.idb.closeStall). With `hold`, the database is only opened
+ * and kept (the closing tab's, as its member's slot is).
+ */
+async function idbLoopStart(hold = false): Promise<void> {
+  const name = `floor-loop-${Date.now()}-${Math.random().toString(36).slice(2)}`
+  const db = await openDb(name)
+  const state = { stop: hold, txs: [] as LoopTx[], done: Promise.resolve(), name }
+  const value = new Uint8Array(100).fill(7)
+  state.done = (async () => {
+    for (let i = 0; !state.stop; i++) {
+      const rec = { created: wallNow(), ended: 0 }
+      await new Promise<void>((resolve, reject) => {
+        const tx = db.transaction('kv', 'readwrite', { durability: 'strict' })
+        tx.objectStore('kv').put(value, i)
+        tx.commit()
+        tx.oncomplete = () => resolve()
+        tx.onerror = () => reject(tx.error)
+        tx.onabort = () => reject(tx.error)
+      })
+      rec.ended = wallNow()
+      state.txs.push(rec)
+    }
+  })()
+  loop = state
+}
+
+async function idbLoopStop(): Promise<LoopTx[]> {
+  if (loop === null) return []
+  const { txs, done, name } = loop
+  loop.stop = true
+  await done
+  loop = null
+  indexedDB.deleteDatabase(name)
+  return txs
+}
+
 Object.assign(window, {
-  floor: { wallNow, coldWrite: () => cold, bcEcho, bcRoundTrips, rtcEcho, rtcRoundTrips, lockAcquireRelease, lockTurns, idbCommits, idbTogether },
+  floor: { wallNow, coldWrite: () => cold, bcEcho, bcRoundTrips, rtcEcho, rtcRoundTrips, lockAcquireRelease, lockTurns, idbCommits, idbTogether, idbLoopStart, idbLoopStop },
   peers,
 })
 document.title = 'ready'
