@@ -23,7 +23,7 @@ import { build as buildPages } from 'vite'
 import { servePage } from './serve-pages'
 import { chromiumLaunch } from '../../playwright.config'
 import { startSignalingServer } from '../../src/server/index'
-import { JOINED_STAGES, joinCommitTimelines, stageGapMedians, stageMedians } from '../../src/driver/commit-timeline-join'
+import { HOP_PARTS, JOINED_STAGES, joinCommitTimelines, stageGapMedians, stageMedians, stagePairMedian } from '../../src/driver/commit-timeline-join'
 import type { JoinedCommit } from '../../src/driver/commit-timeline-join'
 import type { IdbTx } from './browser/idb-probe'
 import type { LoopTx, TogetherShape, TogetherTx } from './browser/floor'
@@ -111,6 +111,17 @@ function putTimeline(key: string, commits: JoinedCommit[]): void {
   // what each stage adds after the one before it (a median of per-write differences)
   for (const stage of JOINED_STAGES) if (stage !== 'submitted' && gaps[stage] !== undefined) put(`${key}.gap.${stage}.p50`, gaps[stage], 'ms', { n: commits.length })
   if (commits.length === 0) put(`${key}.resolved.p50`, null, 'ms', { reason: 'no joined timelines' })
+  // each hop split into its parts (HOP_PARTS), printed a line per hop
+  const lines = new Map<string, string[]>()
+  for (const { hop, part, from, to } of HOP_PARTS) {
+    const m = stagePairMedian(commits, from, to)
+    if (m === null) continue
+    put(`${key}.hop.${hop}.${part}.p50`, m.median, 'ms', { n: m.n })
+    const line = lines.get(hop) ?? []
+    line.push(`${part} ${m.median.toFixed(2)}`)
+    lines.set(hop, line)
+  }
+  if (lines.size > 0) console.log(`\n  ${key}: each hop's parts, medians in ms\n${[...lines].map(([hop, parts]) => `    ${hop.padEnd(9)} ${parts.join('  ')}`).join('\n')}`)
 }
 
 /** A tab's clock as the commit timeline reads it (epoch ms: its timeOrigin + now). */
