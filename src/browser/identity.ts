@@ -22,7 +22,7 @@
 // The choice and the member's first save happen under the room-wide
 // bootstrap lock, so two tabs opening at once neither pick the same slot nor
 // both found a cluster.
-import type { StorageProvider } from '../storage/types'
+import type { Storage as SlotStorage, StorageProvider } from '../storage/types'
 import { MEMBER_ID_PATTERN } from '../wire/limits'
 import { createMemberKey } from '../wire/member-key'
 import type { MemberKey } from '../wire/member-key'
@@ -36,6 +36,29 @@ export type LockManagerLike = Pick<LockManager, 'request'>
 export const memberLockName = (room: string, member: string): string => `meshkeeper:${room}:member:${member}`
 export const bootstrapLockName = (room: string): string => `meshkeeper:${room}:bootstrap`
 const rememberedKey = (room: string): string => `meshkeeper:${room}:member`
+
+/** The member this tab ran before (sessionStorage), if any. */
+export function rememberedMember(tabStore: Storage | null, room: string): string | null {
+  try {
+    return tabStore?.getItem(rememberedKey(room)) ?? null
+  } catch {
+    return null
+  }
+}
+
+/** A new member made ready before the choice (new-member.ts): its key, its lock held, its key kept, its slot open. */
+export interface ReadiedMember {
+  key: Promise<MemberKey>
+  /** the key's member lock, held; null when another context holds it (a clash, astronomically unlikely) */
+  lock: Promise<HeldLock | null>
+  /** settles once the key is kept; rejects if it could not be (the join awaits it before the slot's first save) */
+  keyKept: Promise<void>
+  /** the slot's storage, opened (and created) under the lock; null without the lock */
+  storage: Promise<SlotStorage | null>
+}
+
+/** localStorage: a slot of `room` was chosen in this browser once (a hint only, see mayBeNewMember) */
+export const roomSlotsHintKey = (room: string): string => `meshkeeper:${room}:slots`
 
 /** A Web Lock this tab holds until `release()` (or until the tab dies). */
 export interface HeldLock {
@@ -123,6 +146,12 @@ export interface ChooseMemberOptions {
   /** a key drawn before the room lock was granted (joinMesh draws it while it
    *  waits): a new member takes it rather than drawing one under the lock */
   newKey?: Promise<MemberKey>
+  /** a new member readied before the room lock was granted (new-member.ts): a
+   *  new member is this one, with its lock and its kept key, unless its lock
+   *  could not be had */
+  readied?: ReadiedMember
+  /** localStorage: where the tab notes that a slot of the room was chosen in this browser (new-member.ts) */
+  browserStore?: Storage | null
 }
 
 function navigationIsReload(): boolean {
@@ -200,12 +229,13 @@ export async function chooseMember(opts: ChooseMemberOptions): Promise<ChosenMem
   const remember = (member: string): void => {
     try {
       opts.tabStore?.setItem(rememberedKey(room), member)
+      opts.browserStore?.setItem(roomSlotsHintKey(room), '1')
     } catch {
       // sessionStorage may be full or disabled: we only lose reload affinity
     }
   }
 
-  const previous = opts.tabStore?.getItem(rememberedKey(room)) ?? null
+  const previous = rememberedMember(opts.tabStore, room)
   const previousKey = previous === null ? undefined : keys.get(previous)
   if (previous !== null && previousKey !== undefined) {
     // the previous page of this tab may still be letting go; a duplicated
@@ -214,8 +244,10 @@ export async function chooseMember(opts: ChooseMemberOptions): Promise<ChosenMem
     // a survivor may run it as a caretaker already (our page loaded slower than its grace): ask for it back
     const stopAsking = reload && opts.reclaim !== undefined ? keepAsking(opts.reclaim, previous) : () => undefined
     const lock = await acquireLock(locks, memberLockName(room, previous), reload ? { waitMs: opts.reloadWaitMs ?? 3000 } : { ifAvailable: true }).finally(stopAsking)
-    if (lock !== null && (await stillListed(opts.provider, room, previous, lock)))
+    if (lock !== null && (await stillListed(opts.provider, room, previous, lock))) {
+      remember(previous)
       return { member: previous, key: previousKey, lock, source: 'reload', others: othersThan(previous), keyKept: Promise.resolve() }
+    }
   }
   for (const [member, key] of keys) {
     if (member === previous) continue
@@ -224,8 +256,13 @@ export async function chooseMember(opts: ChooseMemberOptions): Promise<ChosenMem
     remember(member)
     return { member, key, lock, source: 'free-slot', others: othersThan(member), keyKept: Promise.resolve() }
   }
+  const readied = opts.readied === undefined ? null : await takeReadied(opts.readied, opts.keepKeyLater === true)
+  if (readied !== null) {
+    remember(readied.key.id)
+    return { member: readied.key.id, key: readied.key, lock: readied.lock, source: 'new', others: slots, keyKept: readied.keyKept }
+  }
   // the key drawn beforehand serves the first try; a clash (below) draws afresh
-  let drawn = opts.newKey
+  let drawn = opts.readied === undefined ? opts.newKey : undefined
   for (;;) {
     const key = await (drawn ?? createMemberKey())
     drawn = undefined
@@ -247,4 +284,20 @@ export async function chooseMember(opts: ChooseMemberOptions): Promise<ChosenMem
     remember(key.id)
     return { member: key.id, key, lock, source: 'new', others: slots, keyKept }
   }
+}
+
+/** A readied new member's key and held lock, its key kept (awaited here
+ *  unless `keepKeyLater`); null when its lock could not be had. */
+async function takeReadied(r: ReadiedMember, keepKeyLater: boolean): Promise<{ key: MemberKey; lock: HeldLock; keyKept: Promise<void> } | null> {
+  const [key, lock] = await Promise.all([r.key, r.lock])
+  if (lock === null) return null
+  if (!keepKeyLater) {
+    try {
+      await r.keyKept
+    } catch (err) {
+      lock.release()
+      throw err
+    }
+  }
+  return { key, lock, keyKept: r.keyKept }
 }

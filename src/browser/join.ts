@@ -25,7 +25,8 @@ import type { AssembledMesh } from '../client/assemble'
 import type { JoinOptions, Mesh } from '../shared/types'
 import type { Member } from '../driver/member'
 import { MEMBER_SETTING_RULES, ROOM_RULES, checkOptions, duration, object, oneOf } from '../driver/option-checks'
-import { acquireLock, bootstrapLockName, keyedSlots } from './identity'
+import { acquireLock, bootstrapLockName, keyedSlots, rememberedMember } from './identity'
+import { discardReadied, mayBeNewMember, readyNewMember } from './new-member'
 import { browserId } from './browser-id'
 import { randomId } from '../shared/random-id'
 import type { LockManagerLike } from './identity'
@@ -204,12 +205,22 @@ async function runTab(o: TabRun, into?: AssembledMesh): Promise<AssembledMesh> {
   // (bench lifecycle, probes). A tab that takes back or adopts a slot drops it.
   const newKey = createMemberKey()
   newKey.catch(() => undefined) // a failure is the choice's, where a new member awaits it
-  const roomLock = await acquireLock(locks, bootstrapLockName(room)).catch((err: unknown) => {
+  // a tab likely to run a new member (the first tab of the room in this
+  // browser) readies it meanwhile too: its lock, its kept key and its slot's
+  // database (new-member.ts). Under the room lock they cost a first tab a
+  // lock request, a key write and a database made one after the other (bench
+  // lifecycle, first tab: room lock -> storage open 20-35 ms).
+  const readied = mayBeNewMember(rememberedMember(safeStorage(() => globalThis.sessionStorage), room), safeStorage(() => globalThis.localStorage), room) ? readyNewMember({ room, locks, provider, keys, key: newKey }) : undefined
+  const giveUp = async (): Promise<void> => {
     reclaim.close()
+    if (readied !== undefined) await discardReadied(readied)
+  }
+  const roomLock = await acquireLock(locks, bootstrapLockName(room)).catch(async (err: unknown) => {
+    await giveUp()
     throw err
   })
   if (roomLock === null) {
-    reclaim.close()
+    await giveUp()
     throw new MeshError('BAD_ARGUMENTS', 'could not take the room lock')
   }
   o.mark('room-lock')
@@ -226,6 +237,7 @@ async function runTab(o: TabRun, into?: AssembledMesh): Promise<AssembledMesh> {
       mark: o.mark,
       browser: o.browser,
       newKey,
+      ...(readied === undefined ? {} : { readied }),
       member: { ...settings, hello: { member: '', tab, browser: '' }, visible: () => lifecycle?.visible() ?? true },
       // what the tab runs beside the member stops first when the Mesh closes
       beforeRelease: () => {

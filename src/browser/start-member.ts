@@ -22,9 +22,10 @@ import type { PreparedSlot } from './caretaker'
 import { randomId } from '../shared/random-id'
 import { listenBeforeFounding } from './founding'
 import { acquireLock, chooseMember, memberLockName } from './identity'
-import type { ChosenMember, HeldLock, LockManagerLike } from './identity'
+import type { ChosenMember, HeldLock, LockManagerLike, ReadiedMember } from './identity'
 import type { JoinMarker } from './join-marks'
 import type { ReclaimRequests } from './reclaim'
+import { discardReadied } from './new-member'
 
 /** How long a tab with no slot of the room in its storage listens for peers before founding a cluster. */
 const DISCOVERY_MS = 2_000
@@ -76,6 +77,8 @@ export async function startMember(o: {
   browser: Promise<string>
   /** a key drawn while the tab waited for the room lock, for a new member (identity.ts) */
   newKey?: Promise<MemberKey>
+  /** a new member readied while the tab waited for the room lock (new-member.ts); ours from here: used or discarded */
+  readied?: ReadiedMember
   member: MemberSettings & Pick<MemberOptions, 'hello' | 'visible'>
   /** runs when the Mesh closes, before the transport, the storage and the member's Web Lock are released */
   beforeRelease: () => void
@@ -83,8 +86,29 @@ export async function startMember(o: {
   into?: AssembledMesh
 }): Promise<StartedMember> {
   // a new member's key is written while its storage and transport open (awaited before its first save)
-  const chosen = await chooseMember({ room: o.room, locks: o.locks, provider: o.provider, keys: o.keys, tabStore: safeStorage(() => globalThis.sessionStorage), keepKeyLater: true, reclaim: o.reclaim, ...(o.newKey === undefined ? {} : { newKey: o.newKey }) })
+  const { readied } = o
+  let chosen: ChosenMember
+  try {
+    chosen = await chooseMember({
+      room: o.room,
+      locks: o.locks,
+      provider: o.provider,
+      keys: o.keys,
+      tabStore: safeStorage(() => globalThis.sessionStorage),
+      browserStore: safeStorage(() => globalThis.localStorage),
+      keepKeyLater: true,
+      reclaim: o.reclaim,
+      ...(o.newKey === undefined ? {} : { newKey: o.newKey }),
+      ...(readied === undefined ? {} : { readied }),
+    })
+  } catch (err) {
+    if (readied !== undefined) await discardReadied(readied)
+    throw err
+  }
   o.mark('slot-lock')
+  // the readied member's slot is open already when it is the one chosen; else it goes (never listed)
+  const fromReadied = readied !== undefined && (await readied.lock.catch(() => null)) === chosen.lock
+  if (readied !== undefined && !fromReadied) void discardReadied(readied)
   const cleanup: (() => Promise<void> | void)[] = [() => chosen.lock.release()]
   try {
     // a reopen (every other slot free): their caretakers' slots and transports
@@ -100,7 +124,7 @@ export async function startMember(o: {
     cleanup.unshift(async () => {
       for (const opening of prepared.values()) await discardPrepared(opening)
     })
-    const storage = await o.provider.open(o.room, chosen.member)
+    const storage = (fromReadied ? await readied.storage : null) ?? (await o.provider.open(o.room, chosen.member))
     o.mark('storage-open')
     cleanup.unshift(() => storage.close())
     const hello: PeerHello = { ...o.member.hello, member: chosen.member, browser: await o.browser }

@@ -5,9 +5,10 @@
 // how ids are made.
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { MemoryMemberKeyStore } from '../../src/driver/member-keys'
-import { acquireLock, bootstrapLockName, chooseMember, keyedSlotLister, memberLockName } from '../../src/browser/identity'
+import { acquireLock, bootstrapLockName, chooseMember, keyedSlotLister, memberLockName, roomSlotsHintKey } from '../../src/browser/identity'
 import type { ChosenMember } from '../../src/browser/identity'
 import { openReclaimRequests } from '../../src/browser/reclaim'
+import { mayBeNewMember, readyNewMember } from '../../src/browser/new-member'
 import type { ReclaimRequests } from '../../src/browser/reclaim'
 import { MemoryStorageProvider } from '../../src/storage/memory'
 import type { StorageProvider } from '../../src/storage/types'
@@ -111,6 +112,40 @@ describe('identity: which member a tab runs', () => {
     expect(c.chosen.source).toBe('free-slot')
     expect(c.chosen.member).toBe(drawn.id)
     expect(await keysOf(provider).get(room, spare.id)).toBeNull()
+  })
+
+  it('a new member is the one readied before the room lock (its lock held, its key kept); one whose lock another context holds is not taken', async () => {
+    const browser = new FakeBrowserLocks()
+    const provider = new MemoryStorageProvider()
+    const tab = browser.tab()
+    const key = await createMemberKey()
+    const readied = readyNewMember({ room, locks: tab.locks, provider, keys: keysOf(provider), key: Promise.resolve(key) })
+    expect(await readied.lock).not.toBeNull()
+    await readied.keyKept
+    expect((await keysOf(provider).get(room, key.id))?.id).toBe(key.id)
+    const chosen = await chooseMember({ room, locks: tab.locks, provider, keys: keysOf(provider), tabStore: null, readied })
+    expect(chosen).toMatchObject({ member: key.id, source: 'new', lock: await readied.lock })
+    // the same key readied again: its lock is held, so the choice draws another
+    const clash = readyNewMember({ room, locks: browser.tab().locks, provider, keys: keysOf(provider), key: Promise.resolve(key) })
+    expect(await clash.lock).toBeNull()
+    expect(await clash.storage).toBeNull()
+    const other = await chooseMember({ room, locks: browser.tab().locks, provider, keys: keysOf(provider), tabStore: null, readied: clash })
+    expect(other.source).toBe('new')
+    expect(other.member).not.toBe(key.id)
+  })
+
+  it('a member is readied ahead only by a tab that ran none of the room before, in a browser where no tab chose a slot of it', async () => {
+    const provider = new MemoryStorageProvider()
+    const session = new MemoryWebStorage()
+    const browserStore = new MemoryWebStorage()
+    expect(mayBeNewMember(null, browserStore, room)).toBe(true)
+    // no localStorage (a sandboxed page): nothing says, nothing is readied
+    expect(mayBeNewMember(null, null, room)).toBe(false)
+    const locks = new FakeBrowserLocks().tab().locks
+    const chosen = await chooseMember({ room, locks, provider, keys: keysOf(provider), tabStore: session, browserStore })
+    expect(browserStore.getItem(roomSlotsHintKey(room))).not.toBeNull()
+    expect(mayBeNewMember(null, browserStore, room)).toBe(false)
+    expect(mayBeNewMember(chosen.member, new MemoryWebStorage(), room)).toBe(false)
   })
 
   it('a second tab of the browser never gets the member a live tab runs', async () => {

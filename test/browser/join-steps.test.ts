@@ -7,12 +7,12 @@ import { IDBFactory } from 'fake-indexeddb'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { BROWSER_TAB, joinMesh } from '../../src/browser/join'
 import type { BrowserTabInfo } from '../../src/browser/join'
-import { memberLockName } from '../../src/browser/identity'
+import { acquireLock, bootstrapLockName, memberLockName, roomSlotsHintKey } from '../../src/browser/identity'
 import { IndexedDbStorage } from '../../src/storage/idb-storage'
-import { IndexedDbStorageProvider } from '../../src/storage/indexeddb'
+import { IndexedDbStorageProvider, slotDatabaseName } from '../../src/storage/indexeddb'
 import { IndexedDbMemberKeyStore } from '../../src/browser/member-keys'
 import type { Mesh } from '../../src/shared/types'
-import { FakeBrowserLocks, withVisiblePage } from './fake-browser'
+import { FakeBrowserLocks, MemoryWebStorage, withVisiblePage } from './fake-browser'
 
 withVisiblePage()
 
@@ -21,7 +21,26 @@ afterEach(async () => {
   for (const mesh of opened.splice(0)) await mesh.close()
   vi.restoreAllMocks()
   globalThis.indexedDB = new IDBFactory()
+  delete (globalThis as { localStorage?: Storage }).localStorage
 })
+
+/** the browser's localStorage (Node has none: joinMesh then readies no member ahead) */
+function withLocalStorage(): MemoryWebStorage {
+  const store = new MemoryWebStorage()
+  ;(globalThis as { localStorage?: Storage }).localStorage = store
+  return store
+}
+
+/** the member ids whose keys were kept, in order */
+function keptKeys(): string[] {
+  const put = IndexedDbMemberKeyStore.prototype.put
+  const ids: string[] = []
+  vi.spyOn(IndexedDbMemberKeyStore.prototype, 'put').mockImplementation(function (this: IndexedDbMemberKeyStore, room, key) {
+    ids.push(key.id)
+    return put.call(this, room, key)
+  })
+  return ids
+}
 
 describe('joinMesh, step by step', () => {
   it('reads the slot once: the member starts on what the join read to decide whether to found', async () => {
@@ -101,5 +120,56 @@ describe('joinMesh, step by step', () => {
     expect(info.browser).toMatch(/^b/)
     expect(browser.holder(memberLockName('parallel', mesh.id))).not.toBeNull()
     await mesh.create('/b', 'y')
+  })
+
+  it("readies a first tab's new member while another tab holds the room lock: its lock, its key and its slot, then runs it", async () => {
+    globalThis.indexedDB = new IDBFactory()
+    const browserStore = withLocalStorage()
+    const kept = keptKeys()
+    const opens = vi.spyOn(IndexedDbStorageProvider.prototype, 'open')
+    const saves = vi.spyOn(IndexedDbStorage.prototype, 'save')
+    const browser = new FakeBrowserLocks()
+    const other = await acquireLock(browser.tab().locks, bootstrapLockName('ready'))
+    const joining = joinMesh({ room: 'ready', locks: browser.tab().locks })
+    await expect.poll(() => opens.mock.calls.length, { timeout: 2_000 }).toBe(1)
+    await expect.poll(() => kept.length, { timeout: 2_000 }).toBe(1)
+    const member = kept[0]!
+    // all before the room lock: the member's lock held, nothing saved, nothing listed
+    expect(browser.holder(memberLockName('ready', member))).not.toBeNull()
+    expect(opens.mock.calls[0]).toEqual(['ready', member])
+    expect(saves).not.toHaveBeenCalled()
+    expect(await new IndexedDbStorageProvider().listMembers('ready')).toEqual([])
+    other!.release()
+    const mesh = await joining
+    opened.push(mesh)
+    expect(mesh.id).toBe(member)
+    const info = (mesh as unknown as Record<symbol, BrowserTabInfo>)[BROWSER_TAB]!
+    expect(info).toMatchObject({ source: 'new', founded: true })
+    // the slot readied is the one the member runs: not opened again
+    expect(opens).toHaveBeenCalledTimes(1)
+    expect(browserStore.getItem(roomSlotsHintKey('ready'))).not.toBeNull()
+    await mesh.create('/r', 'x')
+  })
+
+  it('a readied member the choice does not take (a slot of the room was free after all) is destroyed, never listed, and its lock let go', async () => {
+    globalThis.indexedDB = new IDBFactory()
+    withLocalStorage()
+    const browser = new FakeBrowserLocks()
+    const first = await joinMesh({ room: 'spare', locks: browser.tab().locks })
+    await first.close()
+    // a browser whose localStorage was cleared: nothing says the room has a slot here
+    withLocalStorage()
+    const kept = keptKeys()
+    const destroys = vi.spyOn(IndexedDbStorage.prototype, 'destroy')
+    const again = await joinMesh({ room: 'spare', locks: browser.tab().locks })
+    opened.push(again)
+    expect(again.id).toBe(first.id)
+    expect((again as unknown as Record<symbol, BrowserTabInfo>)[BROWSER_TAB]!.source).toBe('free-slot')
+    expect(kept).toHaveLength(1)
+    const readied = kept[0]!
+    await expect.poll(() => destroys.mock.calls.length, { timeout: 2_000 }).toBe(1)
+    await expect.poll(() => browser.holder(memberLockName('spare', readied)), { timeout: 2_000 }).toBeNull()
+    await expect.poll(async () => (await indexedDB.databases()).some((d) => d.name === slotDatabaseName('spare', readied)), { timeout: 2_000 }).toBe(false)
+    expect((await new IndexedDbStorageProvider().listMembers('spare')).map((m) => m.member)).toEqual([first.id])
   })
 })
