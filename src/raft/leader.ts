@@ -96,15 +96,8 @@ function handleAppendResponse(r: RaftState, m: Message, pr: Progress): void {
     // fast backtracking: skip every index whose term cannot match
     let nextProbe = m.rejectHint
     if (m.logTerm > 0) nextProbe = r.log.findConflictByTerm(m.rejectHint, m.logTerm)[0]
-    if (pr.maybeDecrTo(m.index, nextProbe)) {
-      if (pr.state === 'replicate') {
-        // probe from where maybeDecrTo put it (becomeProbe goes back to match + 1)
-        const next = pr.next
-        pr.becomeProbe()
-        pr.next = next
-      }
-      sendAppend(r, m.from)
-    }
+    // a replicating follower goes back to probing, from the refusal's hint
+    if (pr.maybeDecrTo(m.index, nextProbe)) sendAppend(r, m.from)
     return
   }
   if (m.index > r.log.lastIndex()) return // acknowledges entries we never sent

@@ -159,19 +159,16 @@ export class Progress {
   /**
    * A rejection of the MsgApp after `rejected`, with the follower's hint that
    * it matches at most up to `matchHint`. False when the rejection is stale.
+   * Otherwise the follower is probed (a replicating one falls back to probe)
+   * from the hint: a follower trusted at a new leader's start
+   * (becomeReplicateOnTrust) has match 0, and match + 1 would resend it the
+   * whole log for a gap of a few entries. Its refusal ends the trust.
    */
   maybeDecrTo(rejected: number, matchHint: number): boolean {
     if (this.state === 'replicate') {
       if (rejected <= this.match) return false
-      // the follower's hint, as a probe takes it: a follower trusted at a
-      // new leader's start (becomeReplicateOnTrust) has match 0, and match +
-      // 1 would resend it the whole log for a gap of a few entries. The
-      // trust ends: it refused.
-      this.trustedFrom = 0
-      this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1)
-      return true
-    }
-    if (this.next - 1 !== rejected) return false
+      this.resetState('probe')
+    } else if (this.next - 1 !== rejected) return false
     this.trustedFrom = 0
     this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1)
     this.probeSent = false
