@@ -859,8 +859,20 @@ async function benchMesh3(): Promise<void> {
       for (const writers of [1, 8, 64, 256]) {
         const key = `mesh3.throughput.writers${writers}`
         await measure(`committed writes/s, ${writers} writer(s) in a follower`, [key], 120_000, async () => {
-          const r = await f1.evaluate(([w, ms]) => (window as unknown as MeshBenchWindow).meshBench.throughput(`/tp${w}`, w!, ms!), [writers, N.throughputMs])
+          // each tab's main-thread time while it runs: how near each tab is to a core's worth (1000 ms/s)
+          const tabs = [leader, f1, f2]
+          const from = await tabNow(f1)
+          const { busy, result: r } = await busyWhile(tabs, () => f1.evaluate(([w, ms]) => (window as unknown as MeshBenchWindow).meshBench.throughput(`/tp${w}`, w!, ms!), [writers, N.throughputMs]), tabs.map((page, i) => ({ page, name: `${key}-${['leader', 'requester', 'other'][i]!}` })))
           put(key, r.perSecond, '/s', { n: r.committed })
+          for (const [i, role] of ['leader', 'requester', 'other'].entries()) put(`${key}.busy.${role}`, busy[i]!, 'ms/s', { n: 1 })
+          const to = await tabNow(f1)
+          const logs = await Promise.all(tabs.map((tab) => tab.evaluate(([a, b]) => (window as unknown as MeshBenchWindow).meshBench.idbLog(a!, b!), [from, to])))
+          putBackendLoad(key, logs, to - from)
+          if (writers === 64) {
+            // where a write's time goes under load (the timeline keeps each tab's latest records)
+            const records = await Promise.all(tabs.map((tab) => tab.evaluate(() => (window as unknown as { mesh: Mesh }).mesh.commitTimeline())))
+            putTimeline(`${key}.timeline`, joinCommitTimelines(records).filter((c) => !c.leaderWrite && (c.stages.submitted ?? -1) >= from && (c.stages.submitted ?? Infinity) <= to))
+          }
           if (Object.keys(r.errors).length > 0) notes[`${key}.errors`] = r.errors
         })
       }
@@ -1171,8 +1183,21 @@ function putLinks(label: string, seen: Array<{ links: number; voter: boolean }>)
  * from the others' commits.
  */
 async function idleBusy(label: string, m: MeshTabs, windowMs: number): Promise<number[]> {
+  // --profile DIR: a CPU profile of the busiest kind of tab, the leader, and
+  // of one follower while idle (open in DevTools' Performance panel)
+  const profiled = [m.leader, m.followers[m.followers.length - 1]!]
+  const { busy } = await busyWhile(m.pages, () => sleep(windowMs), profiled.map((p, i) => ({ page: p, name: `${label}-idle-${i === 0 ? 'leader' : 'follower'}` })))
+  return busy
+}
+
+/**
+ * Each page's main-thread busy time (ms per second of wall time) while
+ * `work` runs, and with --profile DIR a CPU profile of each page named in
+ * `profiled` over the same window (DIR/<name>.cpuprofile).
+ */
+async function busyWhile<T>(pages: Page[], work: () => Promise<T>, profiled: Array<{ page: Page; name: string }> = []): Promise<{ busy: number[]; result: T }> {
   const sessions = await Promise.all(
-    m.pages.map(async (p) => {
+    pages.map(async (p) => {
       const s = await p.context().newCDPSession(p)
       await s.send('Performance.enable')
       return s
@@ -1180,30 +1205,52 @@ async function idleBusy(label: string, m: MeshTabs, windowMs: number): Promise<n
   )
   const read = (): Promise<number[]> =>
     Promise.all(sessions.map(async (s) => (await s.send('Performance.getMetrics')).metrics.find((x) => x.name === 'TaskDuration')?.value ?? 0))
-  // --profile DIR: a CPU profile of the busiest kind of tab, the leader, and
-  // of one follower while idle (open in DevTools' Performance panel)
-  const profiled = profileDir === null ? [] : [m.leader, m.followers[m.followers.length - 1]!].map((p) => sessions[m.pages.indexOf(p)]!)
-  for (const s of profiled) {
+  const profiling = profileDir === null ? [] : profiled.map(({ page, name }) => ({ s: sessions[pages.indexOf(page)]!, name }))
+  for (const { s } of profiling) {
     await s.send('Profiler.enable')
     await s.send('Profiler.start')
   }
   try {
     const t0 = performance.now()
     const before = await read()
-    await sleep(windowMs)
+    const result = await work()
     const after = await read()
-    for (const [i, s] of profiled.entries()) {
+    const seconds = (performance.now() - t0) / 1000
+    for (const { s, name } of profiling) {
       const { profile } = await s.send('Profiler.stop')
       mkdirSync(profileDir!, { recursive: true })
-      const file = join(profileDir!, `${label}-idle-${i === 0 ? 'leader' : 'follower'}.cpuprofile`)
+      const file = join(profileDir!, `${name}.cpuprofile`)
       writeFileSync(file, JSON.stringify(profile))
       console.log(`    profile: ${file}`)
     }
-    const seconds = (performance.now() - t0) / 1000
-    return before.map((b, i) => ((after[i]! - b) * 1000) / seconds)
+    return { busy: before.map((b, i) => ((after[i]! - b) * 1000) / seconds), result }
   } finally {
     await Promise.all(sessions.map((s) => s.detach().catch(() => undefined)))
   }
+}
+
+/**
+ * How the tabs' readwrite transactions used the one IndexedDB backend they
+ * share during a throughput window (the backend runs one readwrite
+ * transaction at a time across tabs): transactions per second, entries per
+ * transaction, and the share of the window in which at least one
+ * transaction was open (created, not yet complete) — near 1000 ms/s, the
+ * backend, not the tabs, sets the rate.
+ */
+function putBackendLoad(key: string, logs: IdbTx[][], windowMs: number): void {
+  const all = logs.flat().filter((t) => t.ended !== undefined)
+  put(`${key}.idb.txPerSecond`, (all.length * 1000) / windowMs, '/s', { n: all.length })
+  const withEntries = all.filter((t) => t.entries !== undefined)
+  put(`${key}.idb.entriesPerTx`, withEntries.length === 0 ? null : withEntries.reduce((s, t) => s + t.entries!.length, 0) / withEntries.length, 'count', { n: withEntries.length })
+  const spans = all.map((t) => [t.created, t.ended!] as const).sort((a, b) => a[0] - b[0])
+  let open = 0
+  let end = -Infinity
+  for (const [a, b] of spans) {
+    if (a > end) open += b - a
+    else if (b > end) open += b - end
+    end = Math.max(end, b)
+  }
+  put(`${key}.idb.openShare`, (open * 1000) / windowMs, 'ms/s', { n: all.length })
 }
 
 function putIdleBusy(label: string, busy: number[]): void {
