@@ -11,7 +11,10 @@
 import type { IDBPDatabase } from 'idb'
 import type { Entry, HardState, Snapshot } from '../raft/types'
 import type { MemberMeta } from './types'
+import { DecodeError } from '../codec/checked-reader'
+import { StorageError } from './errors'
 import { ALL_STORES, STATE_STORES, memberRange, type MeshkeeperDb } from './idb-schema'
+import { replayRecords, type RunSpan } from './log-runs'
 
 type Db = IDBPDatabase<MeshkeeperDb>
 
@@ -20,24 +23,35 @@ export interface StoredSlot {
   meta: MemberMeta | undefined
   hardState: HardState | undefined
   snapshot: Snapshot | undefined
+  /** the log its records hold (log-runs.ts: replayed in key order) */
   entries: Entry[]
+  /** each log record's live span, in key order */
+  runs: RunSpan[]
 }
 
-/** Read every record of `member` in one transaction. */
+/** Read every record of `member` in one transaction. A log record that does
+ *  not decode fails with CORRUPT. */
 export async function readSlot(db: Db, member: string): Promise<StoredSlot> {
   const tx = db.transaction(ALL_STORES, 'readonly')
-  const [meta, hardState, snapshot, entries] = await Promise.all([
+  const [meta, hardState, snapshot, records] = await Promise.all([
     tx.objectStore('members').get(member),
     tx.objectStore('hardStates').get(member),
     tx.objectStore('snapshots').get(member),
     tx.objectStore('entries').getAll(memberRange(member, -Infinity)),
     tx.done,
   ])
-  return { meta, hardState, snapshot, entries }
+  let log
+  try {
+    log = replayRecords(records)
+  } catch (err) {
+    if (!(err instanceof DecodeError)) throw err
+    throw new StorageError('CORRUPT', `${db.name}/${member}`, `a log record does not decode: ${err.reason}`, err)
+  }
+  return { meta, hardState, snapshot, entries: log.entries, runs: log.spans }
 }
 
 /** What a database just created holds of any member: nothing. */
-export const EMPTY_SLOT: StoredSlot = Object.freeze({ meta: undefined, hardState: undefined, snapshot: undefined, entries: [] })
+export const EMPTY_SLOT: StoredSlot = Object.freeze({ meta: undefined, hardState: undefined, snapshot: undefined, entries: [], runs: [] })
 
 function hasState(s: StoredSlot): boolean {
   return s.hardState !== undefined || s.snapshot !== undefined || s.entries.length > 0
@@ -62,6 +76,7 @@ export async function moveLegacySlot(room: Db, slot: Db, member: string, slotEmp
     if (roomHeld.meta !== undefined) writes.push(tx.objectStore('members').put(roomHeld.meta, member))
     if (roomHeld.hardState !== undefined) writes.push(tx.objectStore('hardStates').put(roomHeld.hardState, member))
     if (roomHeld.snapshot !== undefined) writes.push(tx.objectStore('snapshots').put(roomHeld.snapshot, member))
+    // one record per entry, as schema 1 kept them (a run must be gapless; what schema 1 left may not be)
     for (const e of roomHeld.entries) writes.push(tx.objectStore('entries').put(e, [member, e.index]))
     await Promise.all(writes)
     copied = true

@@ -18,22 +18,24 @@
 //   members    member            -> MemberMeta
 //   hardStates member            -> HardState
 //   snapshots  member            -> Snapshot
-//   entries    [member, index]   -> Entry
+//   entries    [member, index]   -> a run of entries from that index, packed
+//                                   (schema 3, log-runs.ts), or one Entry (schema 2)
 // A slot database holds one member; a room database holds the index in
 // `members`, and in its other stores the Raft state of slots written by schema
 // 1, which a slot moves into its own database when it opens (idb-legacy.ts).
 import type { DBSchema, IDBPDatabase, StoreNames } from 'idb'
-import type { Entry, HardState, Snapshot } from '../raft/types'
+import type { HardState, Snapshot } from '../raft/types'
+import type { LogRecord } from './log-runs'
 import type { MemberMeta, SaveBatch } from './types'
 
 /** Bump together with a new branch in `upgradeSchema`. */
-export const SCHEMA_VERSION = 2
+export const SCHEMA_VERSION = 3
 
 export interface MeshkeeperDb extends DBSchema {
   members: { key: string; value: MemberMeta }
   hardStates: { key: string; value: HardState }
   snapshots: { key: string; value: Snapshot }
-  entries: { key: [string, number]; value: Entry }
+  entries: { key: [string, number]; value: LogRecord }
 }
 
 export type StoreName = StoreNames<MeshkeeperDb>
@@ -66,6 +68,9 @@ export function upgradeSchema(db: IDBPDatabase<MeshkeeperDb>, oldVersion: number
   // `versionchange` and stops (VERSION_CHANGE), and cannot open the room
   // again (VersionError), so it never reads or writes a slot's state in the
   // room database after a newer tab moved it out.
+  // 2 -> 3: no store changes; a save writes its entries as one packed run
+  // (log-runs.ts), which schema-2 code cannot read: the bump stops it, as
+  // above. Schema 2's one-entry records read as runs of one: no migration.
 }
 
 /** The stores a batch writes, and no other: a transaction's scope is what it
@@ -79,7 +84,8 @@ export function storesOf(batch: SaveBatch): StoreName[] {
   return stores
 }
 
-/** The keys of one member's log from `from` to `to` (inclusive). */
-export function memberRange(member: string, from: number, to = Infinity): IDBKeyRange {
-  return IDBKeyRange.bound([member, from], [member, to])
+/** The keys of one member's log from `from` to `to` (inclusive, or up to
+ *  `to` exclusive with `toOpen`). */
+export function memberRange(member: string, from: number, to = Infinity, toOpen = false): IDBKeyRange {
+  return IDBKeyRange.bound([member, from], [member, to], false, toOpen)
 }

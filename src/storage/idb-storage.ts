@@ -35,7 +35,8 @@ import type { Connection } from './idb-connections'
 import { EMPTY_SLOT, forget, isEmpty, moveLegacySlot, readSlot, type StoredSlot } from './idb-legacy'
 import { ALL_STORES, memberRange, slotDatabaseName, storesOf } from './idb-schema'
 import { abortQuietly, rawStore } from './idb-raw'
-import { contiguousAfter, lastStoredAfter, snapshotIndexAfter, truncatesStored } from './log-rules'
+import { contiguousAfter, entriesToStore, lastStoredAfter, snapshotIndexAfter, truncatesStored } from './log-rules'
+import { encodeRun, StoredRuns } from './log-runs'
 
 export class IndexedDbStorage implements Storage {
   readonly slotName: string
@@ -46,6 +47,8 @@ export class IndexedDbStorage implements Storage {
   /** the snapshot index once the saves written so far complete: entries at or
    *  below it are dropped from a later batch */
   private writtenSnapshotIndex = 0
+  /** the log records once the saves written so far complete (log-runs.ts) */
+  private runs = new StoredRuns([])
   private released = false
   /** the slot as init read it, until the first load or anything else issued on the slot */
   private opened: StoredSlot | null = null
@@ -80,6 +83,7 @@ export class IndexedDbStorage implements Storage {
       this.queue.startAt(this.writtenSnapshotIndex)
       // the slot's log is read in key order: its last entry has the highest index
       this.lastStored = slot.entries.at(-1)?.index ?? 0
+      this.runs = new StoredRuns(slot.runs)
       this.opened = slot
     }, 'opening the slot failed')
   }
@@ -141,11 +145,18 @@ export class IndexedDbStorage implements Storage {
         const entries = batch.entries ?? []
         if (batch.snapshot !== undefined || entries.length > 0) {
           const log = rawStore(tx, 'entries')
-          if (batch.snapshot !== undefined) log.delete(memberRange(m, -Infinity, snapIndex))
           // overwrite a conflicting suffix: nothing stored at or after the first new index survives
+          if (entries.length > 0) this.runs.cut(entries[0]!.index)
           if (truncate) log.delete(memberRange(m, entries[0]!.index))
-          // entries at or below the slot's snapshot (stored, or this batch's) are dropped
-          for (const e of entries) if (e.index > snapIndex) log.put(e, [m, e.index])
+          // the records a snapshot leaves nothing live in (log-runs.ts)
+          if (batch.snapshot !== undefined) log.delete(memberRange(m, -Infinity, this.runs.dropThrough(snapIndex), true))
+          // entries at or below the slot's snapshot (stored, or this batch's)
+          // are dropped; the rest go as ONE record (log-runs.ts: why)
+          const kept = entriesToStore(batch, snapIndex)
+          if (kept.length > 0) {
+            log.put(encodeRun(kept), [m, kept[0]!.index])
+            this.runs.add(kept[0]!.index, kept[kept.length - 1]!.index)
+          }
         }
         // Commit now, not once this page has run every request's callback
         // (IndexedDB's auto-commit): every tab of a room writes one database,

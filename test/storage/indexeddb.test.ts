@@ -6,6 +6,7 @@ import { IDBFactory, forceCloseDatabase } from 'fake-indexeddb'
 import { afterEach, describe, expect, it } from 'vitest'
 import { IndexedDbStorageProvider, SCHEMA_VERSION, databaseName, slotDatabaseName } from '../../src/storage/indexeddb'
 import { StorageError } from '../../src/storage/errors'
+import { decodeRecord, encodeRun, type LogRecord } from '../../src/storage/log-runs'
 import { entries, meta, snapshot, storageAcceptance, type InjectedFailure } from './acceptance'
 import type { Entry, HardState, Snapshot } from '../../src/raft/types'
 
@@ -113,7 +114,8 @@ describe('IndexedDbStorageProvider specifics', () => {
     const slot = await openRaw(slotDatabaseName('kitchen:x', 'a'))
     expect(await getAll(slot, 'members')).toEqual([meta('a')])
     expect(await getAll(slot, 'hardStates')).toEqual([{ term: 1, vote: 'a', commit: 0 }])
-    expect(await getAll(slot, 'entries')).toHaveLength(2)
+    // a save's entries are one record, a packed run (log-runs.ts)
+    expect(await getAll(slot, 'entries')).toEqual([encodeRun(entries(1, 2, 1))])
     slot.close()
     expect((await provider.listMembers('kitchen:x')).map((m) => m.member)).toEqual(['a', 'b:c'])
   })
@@ -200,15 +202,20 @@ describe('IndexedDbStorageProvider specifics', () => {
   })
 
   /** Write a room the way schema 1 did: every slot's state in "meshkeeper:<room>". */
-  async function writeSchema1(room: string, slots: Record<string, { meta?: boolean; hardState?: HardState; snapshot?: Snapshot; entries?: Entry[] }>): Promise<void> {
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const req = indexedDB.open(databaseName(room), 1)
+  /** Open (creating) a database with our four stores at `version`, as an older schema's code did. */
+  function openWithStores(name: string, version: number): Promise<IDBDatabase> {
+    return new Promise<IDBDatabase>((resolve, reject) => {
+      const req = indexedDB.open(name, version)
       req.onupgradeneeded = () => {
         for (const store of ['members', 'hardStates', 'snapshots', 'entries']) req.result.createObjectStore(store)
       }
       req.onsuccess = () => resolve(req.result)
       req.onerror = () => reject(req.error)
     })
+  }
+
+  async function writeSchema1(room: string, slots: Record<string, { meta?: boolean; hardState?: HardState; snapshot?: Snapshot; entries?: Entry[] }>): Promise<void> {
+    const db = await openWithStores(databaseName(room), 1)
     const tx = db.transaction(['members', 'hardStates', 'snapshots', 'entries'], 'readwrite')
     for (const [m, slot] of Object.entries(slots)) {
       if (slot.meta !== false) tx.objectStore('members').put(meta(m), m)
@@ -261,14 +268,7 @@ describe('IndexedDbStorageProvider specifics', () => {
     // what schema 1 held, not yet deleted (the crash) ...
     await writeSchema1('old', { a: { hardState: { term: 4, vote: 'b', commit: 1 }, entries: entries(1, 2, 4) } })
     // ... and the slot database with the moved state and a save after it
-    const slot = await new Promise<IDBDatabase>((resolve, reject) => {
-      const req = indexedDB.open(slotDatabaseName('old', 'a'), SCHEMA_VERSION)
-      req.onupgradeneeded = () => {
-        for (const store of ['members', 'hardStates', 'snapshots', 'entries']) req.result.createObjectStore(store)
-      }
-      req.onsuccess = () => resolve(req.result)
-      req.onerror = () => reject(req.error)
-    })
+    const slot = await openWithStores(slotDatabaseName('old', 'a'), SCHEMA_VERSION)
     const tx = slot.transaction(['members', 'hardStates', 'entries'], 'readwrite')
     tx.objectStore('members').put(meta('a'), 'a')
     tx.objectStore('hardStates').put({ term: 5, vote: 'a', commit: 2 }, 'a')
@@ -366,6 +366,92 @@ describe('IndexedDbStorageProvider specifics', () => {
     } finally {
       IDBObjectStore.prototype.delete = del
     }
+  })
+
+  /** The slot's log records as stored: [first index of the record, the indexes it holds]. */
+  async function storedRecords(room: string, member: string): Promise<Array<[number, number[]]>> {
+    const db = await openRaw(slotDatabaseName(room, member))
+    const records = await getAll(db, 'entries')
+    db.close()
+    return records.map((r) => {
+      const es = decodeRecord(r as LogRecord)
+      return [es[0]!.index, es.map((e) => e.index)]
+    })
+  }
+
+  it('writes the entries of a save as ONE record; a run cut by a later one is shadowed, never rewritten, and a snapshot deletes exactly the records it leaves nothing live in', async () => {
+    freshProfile()
+    let s = await new IndexedDbStorageProvider().open('r', 'a')
+    await s.save({ meta: meta('a'), entries: entries(1, 4, 1) })
+    await s.save({ entries: entries(5, 8, 1) })
+    expect(await storedRecords('r', 'a')).toEqual([[1, [1, 2, 3, 4]], [5, [5, 6, 7, 8]]])
+    // a conflicting suffix from 7: the run from 5 keeps its bytes, its 7 and 8 are shadowed
+    await s.save({ entries: entries(7, 9, 2) })
+    expect(await storedRecords('r', 'a')).toEqual([[1, [1, 2, 3, 4]], [5, [5, 6, 7, 8]], [7, [7, 8, 9]]])
+    expect((await s.load())!.durable.entries.map((e) => `${e.index}:${e.term}`)).toEqual(['1:1', '2:1', '3:1', '4:1', '5:1', '6:1', '7:2', '8:2', '9:2'])
+    // a cut from 3 deletes the records keyed from 3 on, shadows the run from 1
+    await s.save({ entries: entries(3, 3, 3) })
+    expect(await storedRecords('r', 'a')).toEqual([[1, [1, 2, 3, 4]], [3, [3]]])
+    await s.save({ entries: entries(4, 6, 3) })
+    // a snapshot at 3: the run from 1 (live 1-2: its 3 and 4 are shadowed)
+    // and the run from 3 hold nothing after it and go; the run from 4 stays
+    await s.save({ snapshot: snapshot(3, 3) })
+    expect(await storedRecords('r', 'a')).toEqual([[4, [4, 5, 6]]])
+    // the storage's model of its records survives a reload (read back from
+    // the disk); a snapshot at 5 keeps the run it straddles (its 6 is live)
+    await s.close()
+    s = await new IndexedDbStorageProvider().open('r', 'a')
+    await s.save({ snapshot: snapshot(5, 3) })
+    expect(await storedRecords('r', 'a')).toEqual([[4, [4, 5, 6]]])
+    expect((await s.load())!.durable.entries.map((e) => e.index)).toEqual([6])
+    // a snapshot past the whole log deletes every record
+    await s.save({ snapshot: snapshot(9, 3) })
+    expect(await storedRecords('r', 'a')).toEqual([])
+    expect((await s.load())!.durable.entries).toEqual([])
+    await s.close()
+  })
+
+  it('reads a slot of schema 2 (a record per entry) as it was, and builds on it', async () => {
+    freshProfile()
+    // schema 2's layout: the same stores, one Entry object per key
+    const s2 = await openWithStores(slotDatabaseName('r', 'a'), 2)
+    const tx = s2.transaction(['members', 'hardStates', 'entries'], 'readwrite')
+    tx.objectStore('members').put(meta('a'), 'a')
+    tx.objectStore('hardStates').put({ term: 2, vote: 'a', commit: 3 }, 'a')
+    for (const e of entries(1, 5, 2)) tx.objectStore('entries').put(e, ['a', e.index])
+    await new Promise<void>((resolve, reject) => {
+      tx.oncomplete = () => resolve()
+      tx.onerror = () => reject(tx.error)
+    })
+    s2.close()
+    const s = await new IndexedDbStorageProvider().open('r', 'a')
+    expect((await s.load())!.durable).toEqual({ hardState: { term: 2, vote: 'a', commit: 3 }, snapshot: null, entries: entries(1, 5, 2) })
+    // a cut into schema 2's records, and a snapshot over them
+    await s.save({ entries: entries(4, 6, 3) })
+    await s.save({ snapshot: snapshot(2, 2) })
+    expect(await storedRecords('r', 'a')).toEqual([[3, [3]], [4, [4, 5, 6]]])
+    expect((await s.load())!.durable.entries.map((e) => `${e.index}:${e.term}`)).toEqual(['3:2', '4:3', '5:3', '6:3'])
+    await s.close()
+  })
+
+  it('a log record that does not decode fails the open with STORAGE CORRUPT', async () => {
+    freshProfile()
+    const s = await new IndexedDbStorageProvider().open('r', 'a')
+    await s.save({ meta: meta('a'), entries: entries(1, 2, 1) })
+    await s.close()
+    const db = await openRaw(slotDatabaseName('r', 'a'))
+    const run = encodeRun(entries(3, 3, 1))
+    const tx = db.transaction('entries', 'readwrite')
+    // a run whose count promises more entries than its bytes hold
+    tx.objectStore('entries').put(run.slice(0, run.length - 2), ['a', 3])
+    await new Promise<void>((resolve) => (tx.oncomplete = () => resolve()))
+    db.close()
+    const err = await new IndexedDbStorageProvider().open('r', 'a').then(
+      () => null,
+      (e: unknown) => e,
+    )
+    expect(err).toBeInstanceOf(StorageError)
+    expect((err as StorageError).reason).toBe('CORRUPT')
   })
 
   it('group commit: saves made while one is on the disk share ONE transaction, and each resolves after it', async () => {

@@ -55,9 +55,14 @@ type Step =
   | { kind: 'hardState'; term: number; commit: number; vote: string | null }
   | { kind: 'reload' }
 
+/** A position in [0, 1] spread evenly: fc.double favours 0, 1 and other
+ *  edge values, which put nearly every snapshot at the log's first or last
+ *  index and left a snapshot inside a multi-entry record untried. */
+const fraction = fc.integer({ min: 0, max: 1000 }).map((n) => n / 1000)
+
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('append' as const), at: fc.double({ min: 0, max: 1, noNaN: true }), count: fc.integer({ min: 1, max: 6 }), term: fc.integer({ min: 1, max: 9 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('snapshot' as const), at: fc.double({ min: 0, max: 1, noNaN: true }), term: fc.integer({ min: 1, max: 9 }) }) },
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant('append' as const), at: fraction, count: fc.integer({ min: 1, max: 6 }), term: fc.integer({ min: 1, max: 9 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('snapshot' as const), at: fraction, term: fc.integer({ min: 1, max: 9 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('hardState' as const), term: fc.nat(20), commit: fc.nat(50), vote: fc.option(fc.constantFrom('a', 'b', 'c')) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('reload' as const) }) },
 )

@@ -6,6 +6,7 @@
 // transactions over overlapping stores run one at a time even across
 // connections). Installed before the mesh opens its database; it only
 // watches (a wrapped `transaction` returns the platform's own object).
+import { recordSpan, type LogRecord } from '../../../src/storage/log-runs'
 import { wallNow } from './clock'
 
 export interface IdbTx {
@@ -52,7 +53,11 @@ export function installIdbProbe(): void {
       store.put = (...args: Parameters<IDBObjectStore['put']>) => {
         const req = put(...args)
         const key = args[1]
-        if (name === 'entries' && Array.isArray(key) && typeof key[1] === 'number') (rec.entries ??= []).push(key[1])
+        // a run record holds several entries (src/storage/log-runs.ts): each is counted
+        if (name === 'entries' && Array.isArray(key) && typeof key[1] === 'number') {
+          const { first, last } = recordSpan(args[0] as LogRecord)
+          for (let i = first; i <= last; i++) (rec.entries ??= []).push(i)
+        }
         req.addEventListener('success', () => (rec.started ??= wallNow()))
         return req
       }
