@@ -76,7 +76,8 @@ export interface MemberTiming {
   membershipEveryMs: number
   /** a member not yet in the configuration repeats its join request this often */
   joinEveryMs: number
-  /** compact the log into a snapshot after this many applied entries */
+  /** compact the log into a snapshot after this many applied entries, and
+   *  no sooner than as many as the tree had nodes at the last snapshot */
   snapshotEntries: number
   /** learners within this many entries of the commit index are caught up */
   catchUpLag: number

@@ -50,6 +50,28 @@ describe('createSimulatedCluster: snapshots, TTL and recipes', () => {
     await expectConverged(cluster)
   })
 
+  it('a tree larger than snapshotEntries is snapshotted no more often than every as many entries as it had nodes (a snapshot encodes the whole tree)', async () => {
+    const cluster = createSimulatedCluster({ members: 1, seed: 36, timing: { snapshotEntries: 10 } })
+    const [a] = cluster.meshes as [typeof cluster.meshes[0]]
+    await cluster.stable()
+    const member = cluster.memberOf(a)
+    // each multi is one entry creating 20 nodes: the tree outgrows snapshotEntries at once
+    for (let i = 0; i < 12; i++) await a.multi(Array.from({ length: 20 }, (_, k) => ({ op: 'create' as const, path: `/n${i}-${k}`, data: '' })))
+    await a.sync()
+    const first = member.stats.snapshotIndex
+    expect(first).toBeGreaterThan(0)
+    const nodes = member.tree.nodeCount
+    expect(nodes).toBeGreaterThan(100)
+    // fewer entries than the tree had nodes at that snapshot: no new one, though far more than snapshotEntries
+    for (let i = 0; i < 60; i++) await a.set(`/n0-0`, `${i}`)
+    await a.sync()
+    expect(member.stats.snapshotIndex).toBe(first)
+    // past that many: the next snapshot
+    for (let i = 0; i < nodes; i++) await a.set(`/n0-0`, `${i}`)
+    await a.sync()
+    expect(member.stats.snapshotIndex).toBeGreaterThan(first)
+  })
+
   it('a TTL node is reaped by the leader once unchanged past its TTL', async () => {
     const cluster = createSimulatedCluster({ members: 3, seed: 32 })
     const [a, b] = cluster.meshes as [typeof cluster.meshes[0], typeof cluster.meshes[0]]
