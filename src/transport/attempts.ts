@@ -91,6 +91,9 @@ export class Attempts {
       handshake: null,
       helloSent: Promise.resolve(),
       established: false,
+      relays: new Set(),
+      lost: false,
+      knocks: 0,
       timer: clock.setTimeout(() => this.fail(r, attempt, 'connect timeout'), opts.connectTimeoutMs ?? MESH_DEFAULTS.connectTimeoutMs),
     }
     r.attempt = attempt
@@ -105,6 +108,18 @@ export class Attempts {
     })
     peer.on('connect', () => this.hooks.connected(r, attempt))
     return attempt
+  }
+
+  /** r's attempt (ours, not connected) cannot connect: the peer never got
+   *  its signals, or dropped it (discovery.ts). A new one at once, in the
+   *  same slot; no failure of the peer's, so no backoff */
+  restart(r: Remote, reason: string): void {
+    const old = r.attempt
+    if (old === null) return
+    r.attempt = null
+    this.abandon(old, reason)
+    this.cancelRetry(r)
+    this.start(r, randomHex(this.randomBytes, ATTEMPT_ID_BYTES), true)
   }
 
   /** the attempt failed (timeout, closed, refused): tear it down and try again later */

@@ -88,13 +88,24 @@ export class Discovery {
     if ('relayVia' in route) r.relayVia = route.relayVia
     else r.channels.add(route)
     if (signal.k === 'knock') {
+      if (ctx.selfId > r.id || r.link?.open === true) return
       // they want a link and we initiate: start one unless one is under way
-      if (ctx.selfId < r.id && r.attempt === null && (!r.link?.open)) {
+      if (r.attempt === null) {
         this.attempts.cancelRetry(r)
         this.attempts.initiate(r)
+        return
       }
+      // a peer knocks only while it has no attempt with us. One knock may
+      // have crossed our offer (both heard of each other at once: common, and
+      // our offer is on its way); a second means our attempt never reached
+      // it (its offer was lost, say on a server that dropped it): made again
+      // now, not at its connect timeout; so is one we know lost signals
+      if (r.attempt.initiator && r.attempt.link === null && ++r.attempt.knocks >= 2) r.attempt.lost = true
+      this.reroute(r)
       return
     }
+    // the peer answered our attempt: it has it, whatever of ours was lost on the way
+    if (r.attempt?.id === signal.a) r.attempt.lost = false
     let attempt = r.attempt
     if (attempt?.id !== signal.a) {
       if (ctx.selfId < r.id) return // a stale answer to an attempt we gave up
@@ -112,7 +123,8 @@ export class Discovery {
     }
   }
 
-  /** pass a signal to r (sealed under a room key) */
+  /** pass a signal to r (sealed under a room key); what route it took is
+   *  noted on its attempt, so an attempt whose signals were lost goes again */
   async signal(r: Remote, payload: SignalPayload): Promise<void> {
     let data: SignalData = payload
     if (this.envelope !== undefined) {
@@ -123,12 +135,46 @@ export class Discovery {
         return
       }
     }
-    this.relay.send(r, data)
+    const route = this.relay.send(r, data)
+    const attempt = r.attempt
+    if (attempt?.id !== payload.a) return
+    if (route === null) attempt.lost = true
+    else if ('via' in route) attempt.relays.add(route.via)
+  }
+
+  /**
+   * A neighbour that relayed signals of our attempts no longer reaches their
+   * peers (`peers`; all of them, null, when our link to it closed): what it
+   * had not passed on is gone. Newcomers close their links to everyone but
+   * the leader as soon as they learn who leads (link-policy.ts), and tabs
+   * whose signaling server is not connected yet reach other browsers only
+   * through them: an offer or answer lost that way cost the attempt its
+   * connect timeout (20 s), with a tab left outside the mesh (issue 17).
+   * Only the initiator can start over; the relay's path to the answerer is
+   * the one it used both ways (the answerer answers the way the offer came).
+   */
+  routeLost(via: string, peers: ReadonlySet<string> | null): void {
+    for (const r of [...this.ctx.table.values()]) {
+      const attempt = r.attempt
+      if (attempt === null || !attempt.initiator || attempt.link !== null || !attempt.relays.has(via)) continue
+      if (peers !== null && !peers.has(r.id)) continue
+      attempt.lost = true
+      this.reroute(r)
+    }
+  }
+
+  /** our attempt to r, still connecting, whose signals may be lost, goes again once a route to r is live */
+  private reroute(r: Remote): void {
+    const attempt = r.attempt
+    if (attempt === null || !attempt.lost || !attempt.initiator || attempt.link !== null || this.relay.route(r) === null) return
+    this.attempts.restart(r, 'signals lost')
   }
 
   /** try to reach r: initiate (lower id), or knock and knock again later */
   connect(r: Remote): void {
     const { ctx, attempts } = this
+    // called when r is announced (a route to it, maybe a new one)
+    if (!ctx.closed) this.reroute(r)
     if (ctx.closed || r.link !== null || r.attempt !== null || r.retry !== null) return
     const refused = ctx.penalties.remaining(r.member)
     // come back when the penalty ends (the peer may be gone by then)

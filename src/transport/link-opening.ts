@@ -54,6 +54,8 @@ export interface LinkOpeningHooks {
   announce(): void
   /** a control message on an established link (relay.ts) */
   control(r: Remote, msg: ControlMessage): Promise<void>
+  /** r's established link closed: what it was relaying is gone (discovery.ts, routeLost) */
+  closed(r: Remote): void
 }
 
 export class LinkOpening {
@@ -187,6 +189,7 @@ export class LinkOpening {
       this.attempts.fail(r, attempt, reason)
       return
     }
+    this.hooks.closed(r)
     // a link we closed because the node needs it no more is not made again
     // from our side (MeshTransport.setLinkPolicy); the peer remakes it if it
     // needs it, and the entry stays so the node can want it back

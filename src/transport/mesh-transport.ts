@@ -109,6 +109,7 @@ export class MeshTransport implements Transport {
     )
     const relay = new Relay(ctx, {
       introduce: (id, via) => this.discovery.introduce(id, via),
+      unnamed: (via, peers) => this.discovery.routeLost(via, peers),
       receive: (from, data, route) => this.discovery.onSignal(from, data, route),
     })
     const opening = new LinkOpening(
@@ -119,6 +120,7 @@ export class MeshTransport implements Transport {
         established: (link, hello) => this.linkListeners.emit(link, hello),
         announce: () => relay.announce(),
         control: (r, msg) => relay.onControl(r, msg),
+        closed: (r) => this.discovery.routeLost(r.id, null),
       },
       this.randomBytes,
     )

@@ -30,6 +30,14 @@ export interface Attempt {
   helloSent: Promise<void>
   /** the link is (or was) handed out: the peer's id is verified */
   established: boolean
+  /** the neighbours (signaling ids) that relayed our signals of this attempt */
+  relays: Set<string>
+  /** a signal of ours may not have reached the peer: no route was live when
+   *  it left, or a neighbour that relayed it lost its link to the peer or to
+   *  us (discovery.ts makes such an attempt again once a route is live) */
+  lost: boolean
+  /** knocks the peer sent while this attempt ran (discovery.ts) */
+  knocks: number
 }
 
 export interface Remote {

@@ -12,14 +12,21 @@ import type { ControlMessage } from './control'
 import type { MeshContext } from './mesh-context'
 import type { Remote, Route } from './peer-table'
 import { isPlainObject } from './signaling'
-import type { SignalData } from './signaling'
+import type { SignalData, SignalingChannel } from './signaling'
 
 /** peers named in one 'peers' message */
 const MAX_ANNOUNCED = 256
 
+/** how a signal to a peer goes now: by a connected channel, through a
+ *  neighbour that says it has a link to the peer, or by nothing live (null) */
+export type SignalRoute = { channel: SignalingChannel } | { via: string } | null
+
 export interface RelayHooks {
   /** a neighbour (signaling id `via`) says it has a link to `id` */
   introduce(id: string, via: string): void
+  /** a neighbour (`via`) no longer says it has a link to these peers: what it
+   *  was relaying to them may have been dropped */
+  unnamed(via: string, peers: ReadonlySet<string>): void
   /** a signal for us came relayed by a neighbour */
   receive(from: string, data: SignalData, route: Route): Promise<void>
 }
@@ -52,7 +59,11 @@ export class Relay {
   async onControl(r: Remote, msg: ControlMessage): Promise<void> {
     const { ctx } = this
     if (msg.type === 'peers') {
-      ctx.table.relayPeers.set(r.id, new Set(msg.peers))
+      const named = new Set(msg.peers)
+      const before = ctx.table.relayPeers.get(r.id)
+      ctx.table.relayPeers.set(r.id, named)
+      const gone = new Set([...(before ?? [])].filter((id) => !named.has(id)))
+      if (gone.size > 0) this.hooks.unnamed(r.id, gone)
       for (const id of msg.peers) if (id !== ctx.selfId) this.hooks.introduce(id, r.id)
     } else if (msg.type === 'relay') {
       if (msg.to === ctx.selfId) {
@@ -73,22 +84,26 @@ export class Relay {
     }
   }
 
+  /** the route a signal to r takes now: a connected channel, else the
+   *  neighbour that last relayed r's signals, else any that can relay; a
+   *  neighbour only while it still says it has a link to r (one that closed
+   *  it drops what it is given for r: issue 17, lost-signals.test.ts) */
+  route(r: Remote): SignalRoute {
+    const { table } = this.ctx
+    const live = [...r.channels].find((c) => c.connected)
+    if (live !== undefined) return { channel: live }
+    const linked = (via: string | null): via is string => via !== null && table.get(via)?.link?.open === true
+    const via = linked(r.relayVia) && table.relayPeers.get(r.relayVia)?.has(r.id) === true ? r.relayVia : table.reachableByRelay(r.id)
+    return linked(via) ? { via } : null
+  }
+
   /** pass `data` to r by one route (a duplicated offer would break the
-   *  attempt): a connected channel, else a neighbour that can relay, else any channel */
-  send(r: Remote, data: SignalData): void {
-    const { table, selfId } = this.ctx
-    const channels = [...r.channels]
-    const live = channels.find((c) => c.connected)
-    if (live !== undefined) {
-      live.signal(r.id, data)
-      return
-    }
-    const via = (r.relayVia !== null && table.get(r.relayVia)?.link?.open === true ? r.relayVia : null) ?? table.reachableByRelay(r.id)
-    const viaLink = via === null ? undefined : table.get(via)?.link
-    if (viaLink?.open) {
-      viaLink.sendControl(encodeControl({ type: 'relay', to: r.id, from: selfId, text: JSON.stringify(data) }))
-      return
-    }
-    channels[0]?.signal(r.id, data)
+   *  attempt): route(), else any channel (at best; null says none was live) */
+  send(r: Remote, data: SignalData): SignalRoute {
+    const route = this.route(r)
+    if (route === null) r.channels.values().next().value?.signal(r.id, data)
+    else if ('channel' in route) route.channel.signal(r.id, data)
+    else this.ctx.table.get(route.via)?.link?.sendControl(encodeControl({ type: 'relay', to: r.id, from: this.ctx.selfId, text: JSON.stringify(data) }))
+    return route
   }
 }
