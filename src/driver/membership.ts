@@ -2,19 +2,29 @@
 // leader. A pure function of facts → the next ConfChange to propose, or null.
 // The core rejects a second change while one is pending, and we only ever
 // propose one, so changes happen one at a time; a replacement (remove a voter,
-// promote a learner) is a single joint-consensus change.
+// promote a learner) is a single joint-consensus change. Newcomers are added
+// together, and caught-up learners promoted together (joint consensus when
+// more than one voter is added): one change per kind, not one per member. Tabs
+// opened together each waited for the change before theirs to commit and for
+// the leader's next membership round (16 tabs over 4 browsers: every tab in
+// the configuration ~4 s after the last page was ready, voters 2-5 s later).
 //
 // Order of business, first match wins:
 //   1. a joint configuration is being left: wait;
 //   2. members that left gracefully or are certified dead (a free Web Lock)
 //      go at once; dead voters (silent past the failure timeout) go too —
 //      replaced by a caught-up learner in the same change when one exists;
-//   3. members that asked to join are added as learners;
+//   3. members that asked to join are added as learners (up to
+//      MAX_ADDED_AT_ONCE in one change);
 //   4. caught-up learners are promoted while voters < maxVoters, spreading
-//      voters across browsers first (a device that dies takes its voters);
+//      voters across browsers first (a device that dies takes its voters),
+//      as many as there are free voter places in one change;
 //   5. when voters are full but a learner's browser has no voter while another
 //      browser has several, they swap.
 import type { ConfChange, ConfState, NodeId } from '../raft/types'
+
+/** newcomers added as learners in one change, at most (bounds the entry) */
+export const MAX_ADDED_AT_ONCE = 16
 
 export interface PeerProgress {
   match: number
@@ -72,13 +82,17 @@ export function nextConfChange(f: MembershipFacts, policy: MembershipPolicy): Co
 
   // 3. newcomers
   // (only live ones: a removed member that is still silent is not re-added)
-  for (const [id] of f.joiners) if (!inConf.has(id) && !dead(id)) return single({ type: 'addLearner', node: id })
+  const newcomers = [...f.joiners.keys()].filter((id) => !inConf.has(id) && !dead(id)).slice(0, MAX_ADDED_AT_ONCE)
+  if (newcomers.length > 0) return { changes: newcomers.map((node) => ({ type: 'addLearner', node })), transition: 'auto' }
 
-  // 4. promotion
-  if (voters.length < policy.maxVoters) {
-    const pick = pickForPromotion(f, caughtUp, voters)
-    if (pick !== null) return single({ type: 'addVoter', node: pick })
+  // 4. promotion, each pick counting the voters picked before it
+  const promoted: NodeId[] = []
+  while (voters.length + promoted.length < policy.maxVoters) {
+    const pick = pickForPromotion(f, caughtUp.filter((l) => !promoted.includes(l)), [...voters, ...promoted])
+    if (pick === null) break
+    promoted.push(pick)
   }
+  if (promoted.length > 0) return { changes: promoted.map((node) => ({ type: 'addVoter', node })), transition: 'auto' }
 
   // 5. spread voters across browsers
   const perBrowser = countByBrowser(f, voters)

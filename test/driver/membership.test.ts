@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { nextConfChange } from '../../src/driver/membership'
+import { MAX_ADDED_AT_ONCE, nextConfChange } from '../../src/driver/membership'
+import { applyConfChange, entersJoint } from '../../src/raft/confchange'
 import type { MembershipFacts, PeerProgress } from '../../src/driver/membership'
 import type { ConfState } from '../../src/raft/types'
 
@@ -57,9 +58,36 @@ describe('membership policy', () => {
   })
 
   it('prefers a learner from a browser that has no voter yet', () => {
-    const browsers = { m1: 'A', m2: 'A', m3: 'B' }
-    const change = nextConfChange(facts({ conf: conf(['m1'], ['m2', 'm3']) }, browsers), policy)
+    const browsers = { m1: 'A', m2: 'A', m3: 'B', m4: 'B' }
+    const change = nextConfChange(facts({ conf: conf(['m1', 'm5'], ['m2', 'm3']) }, browsers), policy)
     expect(change).toEqual({ changes: [{ type: 'addVoter', node: 'm3' }], transition: 'auto' })
+    // with two places: browser B's first, then the fewest voters again (A: 1, B: 1 → by id)
+    expect(nextConfChange(facts({ conf: conf(['m1'], ['m2', 'm3', 'm4']) }, browsers), policy)).toEqual({
+      changes: [
+        { type: 'addVoter', node: 'm3' },
+        { type: 'addVoter', node: 'm2' },
+      ],
+      transition: 'auto',
+    })
+  })
+
+  it('adds every newcomer in one change (at most MAX_ADDED_AT_ONCE), and promotes as many caught-up learners as there are voter places in one joint change', () => {
+    const joiners = new Map(Array.from({ length: MAX_ADDED_AT_ONCE + 2 }, (_, i) => [`n${String(i).padStart(2, '0')}`, `b${i}`] as [string, string]))
+    const added = nextConfChange(facts({ conf: conf(['m1']), joiners }), policy)!
+    expect(added.changes).toEqual([...joiners.keys()].slice(0, MAX_ADDED_AT_ONCE).map((node) => ({ type: 'addLearner', node })))
+    expect(added.transition).toBe('auto')
+    expect(entersJoint(conf(['m1']), added)).toBe(false)
+    const promoted = nextConfChange(facts({ conf: conf(['m1'], ['m2', 'm3', 'm4']) }), policy)!
+    expect(promoted).toEqual({
+      changes: [
+        { type: 'addVoter', node: 'm2' },
+        { type: 'addVoter', node: 'm3' },
+      ],
+      transition: 'auto',
+    })
+    // two voters added at once: joint consensus, left automatically
+    expect(entersJoint(conf(['m1'], ['m2', 'm3', 'm4']), promoted)).toBe(true)
+    expect(applyConfChange(conf(['m1'], ['m2', 'm3', 'm4']), promoted)).toMatchObject({ voters: ['m1', 'm2', 'm3'], votersOutgoing: ['m1'], autoLeave: true })
   })
 
   it('replaces a voter silent past the failure timeout by a caught-up learner in one joint change', () => {
