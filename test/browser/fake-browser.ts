@@ -1,7 +1,11 @@
 // One browser profile, faked for Node tests of the identity layer: its Web
 // Locks (shared by its tabs), each tab's view of them, and a tab's
 // sessionStorage. What the identity layer relies on, and nothing more:
-//   - a lock is exclusive and granted to queued requests in order;
+//   - a lock is granted to queued requests in order: one exclusive holder,
+//     or every shared request at the head of the queue at once;
+//   - a grant runs its callback only when the tab's main thread is free: a
+//     busy tab (`busy()`) hears it when it is `free()` again, as a renderer
+//     runs a granted lock's callback as a task of its event loop;
 //   - `ifAvailable` answers null at once when the lock is held;
 //   - an aborted request that is still queued rejects (AbortError) and is
 //     never granted;
@@ -13,17 +17,20 @@ import type { LockManagerLike } from '../../src/browser/identity'
 
 interface Holder {
   tab: FakeTab
+  mode: LockMode
   release(): void
 }
 
 interface Waiter {
   tab: FakeTab
+  mode: LockMode
   grant(): void
 }
 
 /** The lock set of one browser profile (one origin). */
 export class FakeBrowserLocks {
-  private readonly holders = new Map<string, Holder>()
+  /** each lock's holders: one exclusive, or any number of shared */
+  private readonly holders = new Map<string, Holder[]>()
   private readonly queues = new Map<string, Waiter[]>()
   private tabs = 0
 
@@ -32,9 +39,14 @@ export class FakeBrowserLocks {
     return new FakeTab(this, name)
   }
 
-  /** the tab holding `name`, or null when the lock is free */
+  /** the tab holding `name` (the first, when shared), or null when the lock is free */
   holder(name: string): string | null {
-    return this.holders.get(name)?.tab.name ?? null
+    return this.holders.get(name)?.[0]?.tab.name ?? null
+  }
+
+  /** every tab holding `name` now */
+  holdersOf(name: string): string[] {
+    return (this.holders.get(name) ?? []).map((h) => h.tab.name)
   }
 
   /** how many requests wait for `name` */
@@ -50,13 +62,13 @@ export class FakeBrowserLocks {
   /** @internal FakeTab's request */
   request(tab: FakeTab, name: string, options: LockOptions, callback: LockGrantedCallback<unknown>): Promise<unknown> {
     if (tab.dead) return Promise.reject(new DOMException('the tab is gone', 'InvalidStateError'))
-    if ((options.mode ?? 'exclusive') !== 'exclusive') throw new Error('the fake grants exclusive locks only')
+    const mode = options.mode ?? 'exclusive'
     const signal = options.signal
     if (signal?.aborted === true) return Promise.reject(signal.reason as unknown)
     return new Promise<unknown>((resolve, reject) => {
-      // the callback runs on a later microtask, as in a browser
+      // the callback runs on a later microtask, as in a browser, once the tab is free
       const answer = (lock: Lock | null, release: () => void): void =>
-        queueMicrotask(() => {
+        tab.run(() => {
           let result: Promise<unknown>
           try {
             result = Promise.resolve(callback(lock))
@@ -69,10 +81,10 @@ export class FakeBrowserLocks {
         })
       // the lock is taken at once (not when the callback runs), so a request
       // made in between finds it held
-      const grant = (): void => answer({ name, mode: 'exclusive' }, this.take(tab, name))
-      if (!this.holders.has(name) && this.waiting(name) === 0) return grant()
+      const grant = (): void => answer({ name, mode }, this.take(tab, name, mode))
+      if (this.waiting(name) === 0 && this.compatible(name, mode)) return grant()
       if (options.ifAvailable === true) return answer(null, () => {})
-      const waiter: Waiter = { tab, grant }
+      const waiter: Waiter = { tab, mode, grant }
       this.enqueue(name, waiter)
       signal?.addEventListener(
         'abort',
@@ -91,20 +103,32 @@ export class FakeBrowserLocks {
   /** @internal a tab died: its locks are free, its queued requests gone */
   bury(tab: FakeTab): void {
     for (const [name, queue] of this.queues) this.queues.set(name, queue.filter((w) => w.tab !== tab))
-    for (const [, holder] of [...this.holders].filter(([, h]) => h.tab === tab)) holder.release()
+    for (const holder of [...this.holders.values()].flat().filter((h) => h.tab === tab)) holder.release()
+  }
+
+  /** may a request of `mode` hold `name` beside its holders now? */
+  private compatible(name: string, mode: LockMode): boolean {
+    const held = this.holders.get(name) ?? []
+    return held.length === 0 || (mode === 'shared' && held.every((h) => h.mode === 'shared'))
   }
 
   /** `tab` holds `name` now; the returned release frees it once (and grants the next in line) */
-  private take(tab: FakeTab, name: string): () => void {
+  private take(tab: FakeTab, name: string, mode: LockMode): () => void {
     let released = false
-    const release = (): void => {
-      if (released) return
-      released = true
-      this.holders.delete(name)
-      this.grantNext(name)
+    const holder: Holder = {
+      tab,
+      mode,
+      release: () => {
+        if (released) return
+        released = true
+        const rest = (this.holders.get(name) ?? []).filter((h) => h !== holder)
+        if (rest.length > 0) this.holders.set(name, rest)
+        else this.holders.delete(name)
+        this.grantNext(name)
+      },
     }
-    this.holders.set(name, { tab, release })
-    return release
+    this.holders.set(name, [...(this.holders.get(name) ?? []), holder])
+    return holder.release
   }
 
   private enqueue(name: string, waiter: Waiter): void {
@@ -113,9 +137,10 @@ export class FakeBrowserLocks {
     this.queues.set(name, queue)
   }
 
+  /** grant the head of the queue: an exclusive request, or every shared one up to the next exclusive */
   private grantNext(name: string): void {
-    const next = this.queues.get(name)?.shift()
-    if (next !== undefined) next.grant()
+    const queue = this.queues.get(name) ?? []
+    while (queue.length > 0 && this.compatible(name, queue[0]!.mode)) queue.shift()!.grant()
   }
 }
 
@@ -123,6 +148,8 @@ export class FakeBrowserLocks {
 export class FakeTab {
   dead = false
   readonly locks: LockManagerLike
+  /** callbacks granted while the tab was busy, run when it is free */
+  private held: Array<() => void> | null = null
 
   constructor(
     private readonly browser: FakeBrowserLocks,
@@ -131,6 +158,24 @@ export class FakeTab {
     const request = (lockName: string, a: LockOptions | LockGrantedCallback<unknown>, b?: LockGrantedCallback<unknown>): Promise<unknown> =>
       typeof a === 'function' ? browser.request(this, lockName, {}, a) : browser.request(this, lockName, a, b!)
     this.locks = { request } as LockManagerLike
+  }
+
+  /** The tab's main thread is busy (a long task): granted locks' callbacks wait until free(). */
+  busy(): void {
+    this.held ??= []
+  }
+
+  /** The tab's main thread is free again: the callbacks granted meanwhile run, in order. */
+  free(): void {
+    const held = this.held ?? []
+    this.held = null
+    for (const fn of held) queueMicrotask(fn)
+  }
+
+  /** @internal run `fn` on a later microtask, or once the tab is free */
+  run(fn: () => void): void {
+    if (this.held !== null) this.held.push(fn)
+    else queueMicrotask(fn)
   }
 
   /** The tab is gone (closed, crashed, killed): the browser frees every lock it held. */
