@@ -56,6 +56,7 @@ import type {
   ConfChange,
   ConfState,
   Entry,
+  GoneEvidence,
   Message,
   MessageType,
   NodeId,
@@ -371,10 +372,10 @@ export class Raft implements RaftState {
     reportUnreachable(this, id)
   }
 
-  reportPeerGone(id: NodeId, rank = 0): void {
+  reportPeerGone(id: NodeId, rank = 0, evidence: GoneEvidence = 'silence'): void {
     const ignored = this.ignoredInLease
     this.ignoredInLease = null
-    reportPeerGone(this, id, rank)
+    reportPeerGone(this, id, rank, evidence)
     // The (pre)vote of a survivor that heard the certificate before us was
     // ignored under the dead leader's lease; that candidate would now wait
     // for its election timeout (and, with the longer log, refuse our own

@@ -242,6 +242,11 @@ export class SimMember {
     return this.request(`transfer leadership to ${to}`, (core) => core.transferLeadership(to))
   }
 
+  /** A death certificate for `id` (its tab's Web Lock is free, it is down): forget it as leader, campaign at `rank` 0. */
+  certify(id: NodeId, rank: number): boolean {
+    return this.request(`certificate: ${id} is gone (rank ${rank})`, (core) => core.reportPeerGone(id, rank, 'certificate'))
+  }
+
   /** Campaign now (used by tests to speed things up). */
   campaign(): boolean {
     return this.request('campaign', (core) => core.campaign())

@@ -86,6 +86,15 @@ export interface FaultMix {
   maxSizePerMsg: number
   /** think time of each client between two operations, virtual ms */
   clientThinkMs: [number, number]
+  /**
+   * Probability that a crash is a tab's death the other tabs of its browser
+   * hear (a free Web Lock, src/browser/death-watch.ts): every live member
+   * gets a certificate within 0-10 ms, ranked by id, before the crashed one
+   * can restart (a reloaded tab takes its lock back only after the watches
+   * let go). Not drawn from the seed's mix generator: the draws of seeds
+   * from before certificates stay as they were.
+   */
+  certifyCrashes: number
 }
 
 /** Pick a fault mix from the seed: some seeds are calm, some brutal, most in between. */
@@ -114,6 +123,7 @@ export function randomFaultMix(gen: prng.PRNG): FaultMix {
     crashNewLeader: prng.oneOf(gen, [0, 0, 0.3]),
     figure8: null,
     clientThinkMs: [20, 200],
+    certifyCrashes: 0.5,
   }
 }
 
@@ -124,6 +134,8 @@ export class Nemesis {
   constructor(
     private readonly world: World,
     private readonly gen: prng.PRNG,
+    /** certificates' own draws (FaultMix.certifyCrashes) */
+    private readonly certGen: prng.PRNG = prng.create(0),
   ) {}
 
   /** Start injecting faults until `stop`. */
@@ -141,6 +153,7 @@ export class Nemesis {
       if (leader !== null) {
         this.say(`figure 8: crash leader ${leader.member.id}`)
         leader.member.crash('crash by nemesis')
+        this.maybeCertify(leader.member.id)
       }
       const members = [...world.members.values()].filter((m) => !m.removed)
       const up = members.filter((m) => m.alive).length
@@ -172,6 +185,7 @@ export class Nemesis {
         if (this.stopped || !m.alive) return
         this.say(`crash new leader ${key}`)
         m.crash('crash by nemesis')
+        this.maybeCertify(m.id)
         world.clock.setTimeout(() => {
           if (world.inChaos && !m.alive && !m.removed) m.start()
         }, prng.uint32(gen, world.mix.downMs[0], world.mix.downMs[1]))
@@ -214,6 +228,25 @@ export class Nemesis {
       this.world.network.partition(outgoing, incoming)
       this.say(`partition along the change [${outgoing}] | [${incoming}]`)
     }, prng.uint32(this.gen, 0, 30))
+  }
+
+  /**
+   * The crash of `id` was a tab's death in the survivors' browser: each live
+   * member hears the certificate within 0-10 ms (the watches share the lock),
+   * ranked by id as Roster.rankAfterDeath ranks them. Heard only while `id`
+   * is down: its lock is free until a reload takes it back.
+   */
+  private maybeCertify(id: NodeId): void {
+    const { world, certGen } = this
+    if (prng.real53(certGen) >= world.mix.certifyCrashes) return
+    const hearers = [...world.members.values()].filter((m) => m.alive && !m.removed && m.id !== id).sort((a, b) => (a.id < b.id ? -1 : 1))
+    this.say(`${id} certified dead to ${hearers.map((m) => m.id).join(',')}`)
+    const dead = world.members.get(id)!
+    hearers.forEach((m, rank) => {
+      world.clock.setTimeout(() => {
+        if (!this.stopped && !dead.alive) m.certify(id, rank)
+      }, prng.uint32(certGen, 0, 10))
+    })
   }
 
   private say(text: string): void {
@@ -283,6 +316,7 @@ export class Nemesis {
         m.crash('crash by nemesis')
         const down = prng.uint32(gen, mix.downMs[0], mix.downMs[1])
         this.say(`crash ${id} for ${down} ms`)
+        this.maybeCertify(id)
         world.clock.setTimeout(() => {
           if (!world.inChaos || m.alive || m.removed) return
           m.start()

@@ -257,7 +257,8 @@ export function runSeed(opts: SimOptions): SeedResult {
   const world = new World(opts, mix, gen, workload)
   const { clock, checker, trace } = world
   trace.line('*', `seed ${opts.seed}: ${describeMix(mix)}`)
-  const nemesis = new Nemesis(world, prng.create(prng.uint32(gen, 0, 0x7fffffff)))
+  // certificates draw from their own generator (FaultMix.certifyCrashes)
+  const nemesis = new Nemesis(world, prng.create(prng.uint32(gen, 0, 0x7fffffff)), prng.create(opts.seed ^ 0x5eed))
   nemesis.start()
   workload.start({
     clock,
