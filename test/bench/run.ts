@@ -9,7 +9,7 @@
 // Prints a table, writes test/bench/results.json with every figure, its ratio
 // to its floor, and the goals of issues 7 and 17 marked met / missed. A figure that
 // cannot be measured is null with the reason; the run always completes.
-//   npm run bench [-- --quick] [-- --only floor,peers,mesh3,reopen,lifecycle,vanish,scale9,scale16,scale50] [-- --failover-trials N] [-- --lifecycle-trials N] [-- --diag] [-- --profile DIR]
+//   npm run bench [-- --quick] [-- --only floor,peers,mesh3,reopen,lifecycle,vanish,scale9,scale16,scale50] [-- --failover-trials N] [-- --scale-failover-trials N] [-- --lifecycle-trials N] [-- --diag] [-- --profile DIR]
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -50,6 +50,8 @@ function trialsArg(name: string): number | null {
 }
 /** `--failover-trials N`: more failover trials than the run's default (a tail needs n ≫ 1). */
 const failoverTrials = trialsArg('--failover-trials')
+/** `--scale-failover-trials N`: the scale meshes' crash failover trials (10 full, 1 quick): a 9-tab failover's stages vary by tens of ms. */
+const scaleFailoverTrials = trialsArg('--scale-failover-trials')
 /** `--lifecycle-trials N`: more join trials than the run's default (2 quick, 5 full: a join's stages vary by tens of ms from one to the next). */
 const lifecycleTrials = trialsArg('--lifecycle-trials')
 
@@ -57,7 +59,12 @@ const lifecycleTrials = trialsArg('--lifecycle-trials')
 const N0 = quick
   ? { rtt: 100, locks: 100, idb: 100, peerTrials: 1, failover: 1, commits: 30, reads: 30, watches: 20, throughputMs: 1000, coldPages: 10, closeStall: 4, lockOps: 20, reopenNodes: 10_000, scaleCommits: 20, scaleFailover: 1, lifecycle: 2, vanish: 2 }
   : { rtt: 1000, locks: 500, idb: 300, peerTrials: 10, failover: 10, commits: 300, reads: 300, watches: 100, throughputMs: 4000, coldPages: 30, closeStall: 10, lockOps: 100, reopenNodes: 10_000, scaleCommits: 100, scaleFailover: 10, lifecycle: 5, vanish: 10 }
-const N = { ...N0, ...(failoverTrials === null ? {} : { failover: failoverTrials }), ...(lifecycleTrials === null ? {} : { lifecycle: lifecycleTrials }) }
+const N = {
+  ...N0,
+  ...(failoverTrials === null ? {} : { failover: failoverTrials }),
+  ...(scaleFailoverTrials === null ? {} : { scaleFailover: scaleFailoverTrials }),
+  ...(lifecycleTrials === null ? {} : { lifecycle: lifecycleTrials }),
+}
 
 // ---------------------------------------------------------------- figures
 
