@@ -381,7 +381,7 @@ export class Member extends ObservableV2<MemberEvents> {
   reportPeerGone(peer: string): void {
     if (this.ctx.stopped || !this.ctx.running) return
     this.quorum.reportLeaderGone(peer)
-    this.ctx.raft.reportPeerGone(peer, this.roster.rankAfterDeath(peer), 'certificate')
+    this.ctx.raft.reportPeerGone(peer, this.roster.rankAfterDeath(peer))
     this.roster.gone(peer)
     this.loop.pump()
   }

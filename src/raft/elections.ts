@@ -10,7 +10,7 @@ import { PLANTED_BUGS } from './planted-bugs'
 import { appendEntries } from './proposals'
 import type { GoneLeader, RaftState } from './raft-state'
 import { becomeCandidate, becomePreCandidate, reset } from './roles'
-import type { GoneEvidence, Message, MessageType, NodeId } from './types'
+import type { Message, MessageType, NodeId } from './types'
 import { MAX_RAFT_NUMBER } from './types'
 
 export type CampaignKind = 'pre' | 'election' | 'transfer'
@@ -26,17 +26,13 @@ const DEATH_STAGGER_TICKS = 2
 // no leader certified dead; frozen: never counted down (ticks 0), only replaced
 export const NO_GONE_LEADER: GoneLeader = Object.freeze({ id: '', term: -1, ticks: 0 })
 
-/**
- * Start an election now (the driver's campaign(), an election timeout, a gone
- * leader). 'auto' runs a PreVote round first when configured; 'election'
- * skips it, for a leader certified dead (reportPeerGone).
- */
-export function hup(r: RaftState, kind: 'auto' | 'election' | 'transfer'): void {
+/** Start an election now (the driver's campaign(), an election timeout, a gone leader). */
+export function hup(r: RaftState, kind: 'auto' | 'transfer'): void {
   if (r.role === 'leader' || !r.promotable()) return
   if (r.confReplay.hasCommittedNotInEffect(r.log)) return
   // the last term we may enter: a campaign would count past it
   if (r.term >= MAX_RAFT_NUMBER) return
-  campaign(r, kind === 'auto' ? (r.cfg.preVote ? 'pre' : 'election') : kind)
+  campaign(r, kind === 'transfer' ? 'transfer' : r.cfg.preVote ? 'pre' : 'election')
 }
 
 export function campaign(r: RaftState, kind: CampaignKind): void {
@@ -164,17 +160,8 @@ export function campaignIfRefusing(r: RaftState): void {
  * holds), and the survivors may disagree on whom they chose; either left
  * everyone waiting a full randomized election timeout. A leader only stops
  * counting on the dead member (not recently active, probed again).
- *
- * On a certificate, rank 0 asks for votes at once, without a PreVote round.
- * PreVote (§9.6) keeps a member that only lost touch with a live leader
- * from raising the term and deposing it; a certified leader is not alive,
- * and a leader of a later term cannot be deposed by a vote of our next term
- * (it holds that term or a later one). Safety never rested on PreVote. The
- * round cost a round trip between busy tabs (bench scale9: 17 ms median
- * from the PreVote to its last needed answer). On silence the round stays:
- * that leader may be alive behind a stalled link.
  */
-export function reportPeerGone(r: RaftState, id: NodeId, rank: number, evidence: GoneEvidence = 'silence'): void {
+export function reportPeerGone(r: RaftState, id: NodeId, rank: number): void {
   if (id === r.id) return
   if (r.role === 'leader') {
     const pr = r.trk.progress.get(id)
@@ -190,7 +177,7 @@ export function reportPeerGone(r: RaftState, id: NodeId, rank: number, evidence:
     r.lead = null
     if (rank === 0) {
       r.electionElapsed = 0
-      hup(r, evidence === 'certificate' ? 'election' : 'auto')
+      hup(r, 'auto')
       return
     }
     r.campaignIfRefused = true

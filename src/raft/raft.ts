@@ -56,7 +56,6 @@ import type {
   ConfChange,
   ConfState,
   Entry,
-  GoneEvidence,
   Message,
   MessageType,
   NodeId,
@@ -372,10 +371,10 @@ export class Raft implements RaftState {
     reportUnreachable(this, id)
   }
 
-  reportPeerGone(id: NodeId, rank = 0, evidence: GoneEvidence = 'silence'): void {
+  reportPeerGone(id: NodeId, rank = 0): void {
     const ignored = this.ignoredInLease
     this.ignoredInLease = null
-    reportPeerGone(this, id, rank, evidence)
+    reportPeerGone(this, id, rank)
     // The (pre)vote of a survivor that heard the certificate before us was
     // ignored under the dead leader's lease; that candidate would now wait
     // for its election timeout (and, with the longer log, refuse our own

@@ -9,7 +9,7 @@ import { cloneConfState } from './confchange'
 import { confAt } from './conf-replay'
 import { RaftError } from './errors'
 import { Raft } from './raft'
-import type { ConfChange, GoneEvidence, HardState, Message, NodeId, RaftConfig, Ready, Role, Snapshot, SoftState } from './types'
+import type { ConfChange, HardState, Message, NodeId, RaftConfig, Ready, Role, Snapshot, SoftState } from './types'
 import type { ProgressState } from './tracker'
 
 export interface ProgressStatus {
@@ -141,10 +141,9 @@ export class RawNode {
     this.raft.reportUnreachable(id)
   }
 
-  /** `id` is gone for good (its tab closed): if it led us, forget it; campaign now at rank 0 (without PreVote on a
-   *  certificate), later at a higher rank (Raft.reportPeerGone). */
-  reportPeerGone(id: NodeId, rank = 0, evidence: GoneEvidence = 'silence'): void {
-    this.raft.reportPeerGone(id, rank, evidence)
+  /** `id` is gone for good (its tab closed): if it led us, forget it; campaign now at rank 0, later at a higher rank (Raft.reportPeerGone). */
+  reportPeerGone(id: NodeId, rank = 0): void {
+    this.raft.reportPeerGone(id, rank)
   }
 
   private softState(): SoftState {

@@ -147,14 +147,6 @@ export function newMessage(type: MessageType, from: NodeId, to: NodeId, term: nu
   }
 }
 
-/**
- * How the driver knows a peer is gone: 'certificate', its Web Lock is free
- * (no tab of this browser runs it: a fact, the driver's invariant 4); 'silence', the
- * signaling server said it left and it sent nothing since (a belief: its
- * links may only be stalled).
- */
-export type GoneEvidence = 'certificate' | 'silence'
-
 export type Role = 'follower' | 'pre-candidate' | 'candidate' | 'leader' | 'learner'
 
 export interface SoftState {

@@ -326,40 +326,6 @@ describe('CheckQuorum', () => {
     expect(net.node('2').status().lead).toBe('3')
   })
 
-  it('§9.6 a leader certified dead: the chosen survivor asks for votes at once, no PreVote round (nobody alive to disrupt)', () => {
-    const net = leaderGone()
-    const term = net.node('2').status().term
-    net.node('3').reportPeerGone('1', 1, 'certificate')
-    net.node('2').reportPeerGone('1', 0, 'certificate')
-    // a candidate of the next term already (its vote goes to the disk with it), not a pre-candidate
-    expect(net.node('2').status().role).toBe('candidate')
-    expect(net.node('2').status().term).toBe(term + 1)
-    net.stabilize()
-    expect(net.leader()).toBe('2')
-    expect(net.node('3').status().term).toBe(term + 1)
-  })
-
-  it('§9.6 a leader gone by silence only (it may be alive behind a stalled link): the PreVote round stays', () => {
-    const net = leaderGone()
-    net.node('3').reportPeerGone('1', 1, 'silence')
-    net.node('2').reportPeerGone('1', 0, 'silence')
-    expect(net.node('2').status().role).toBe('pre-candidate')
-    net.stabilize()
-    expect(net.leader()).toBe('2')
-  })
-
-  it('a vote asked on a certificate, ignored under the lease of a survivor that has not heard it yet, is answered when it does: no tick passes', () => {
-    const net = leaderGone()
-    const term = net.node('2').status().term
-    net.node('2').reportPeerGone('1', 0, 'certificate')
-    net.stabilize()
-    expect(net.leader()).toBe(null)
-    net.node('3').reportPeerGone('1', 1, 'certificate')
-    net.stabilize()
-    expect(net.leader()).toBe('2')
-    expect(net.node('2').status().term).toBe(term + 1)
-  })
-
   it('reportPeerGone: what the dead leader sent before it went is dropped, not followed again', () => {
     const net = leaderGone()
     const term = net.node('2').status().term

@@ -5,7 +5,7 @@
 // built; `raw-node.ts` binds it to the real RawNode. Keep this in step with
 // the RawNode API documented in src/raft.
 import type { RaftStatus } from '../../src/raft/index'
-import type { ConfChange, GoneEvidence, Message, NodeId, RaftConfig, Ready, Snapshot } from '../../src/raft/types'
+import type { ConfChange, Message, NodeId, RaftConfig, Ready, Snapshot } from '../../src/raft/types'
 
 /** What `status()` reports; of the leader's progress map the simulator reads only the leader's own match (persist before acknowledge). */
 export type CoreStatus = Omit<RaftStatus, 'progress'> & Partial<Pick<RaftStatus, 'progress'>>
@@ -23,7 +23,7 @@ export interface SimCore {
   transferLeadership(to: NodeId): void
   reportUnreachable(id: NodeId): void
   /** `id` is gone for good (a death certificate): rank 0 campaigns now, the others after a stagger */
-  reportPeerGone(id: NodeId, rank: number, evidence: GoneEvidence): void
+  reportPeerGone(id: NodeId, rank: number): void
   /** a member about to be added says its log agrees with ours up to `index` (a hint; it may lie) */
   hintLogEnd(id: NodeId, index: number): void
   hasReady(): boolean

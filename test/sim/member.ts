@@ -244,7 +244,7 @@ export class SimMember {
 
   /** A death certificate for `id` (its tab's Web Lock is free, it is down): forget it as leader, campaign at `rank` 0. */
   certify(id: NodeId, rank: number): boolean {
-    return this.request(`certificate: ${id} is gone (rank ${rank})`, (core) => core.reportPeerGone(id, rank, 'certificate'))
+    return this.request(`certificate: ${id} is gone (rank ${rank})`, (core) => core.reportPeerGone(id, rank))
   }
 
   /** Campaign now (used by tests to speed things up). */
