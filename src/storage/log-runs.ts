@@ -46,15 +46,21 @@ export function encodeRun(entries: readonly Entry[]): Uint8Array {
   return encoding.toUint8Array(enc)
 }
 
-/** The entries of one stored record; DecodeError when its bytes are not a run. */
-export function decodeRecord(record: LogRecord): Entry[] {
-  if (!(record instanceof Uint8Array)) return [record]
-  const dec = decoding.createDecoder(record)
+/** A run's header: its format, first index and entry count (at least one). */
+function readRunHeader(dec: decoding.Decoder, record: Uint8Array): { first: number; count: number } {
   if (readByte(dec, 'run format') !== RUN_FORMAT) throw new DecodeError('unknown run format')
   const first = readVarUint(dec, Number.MAX_SAFE_INTEGER, 'first index')
   // each entry takes at least 3 bytes (term, type, data length)
   const count = readCount(dec, record.length, 'run', 3)
   if (first < 1 || count < 1) throw new DecodeError('empty run')
+  return { first, count }
+}
+
+/** The entries of one stored record; DecodeError when its bytes are not a run. */
+export function decodeRecord(record: LogRecord): Entry[] {
+  if (!(record instanceof Uint8Array)) return [record]
+  const dec = decoding.createDecoder(record)
+  const { first, count } = readRunHeader(dec, record)
   const entries: Entry[] = []
   for (let i = 0; i < count; i++) {
     const term = readVarUint(dec, Number.MAX_SAFE_INTEGER, 'term')
@@ -70,10 +76,8 @@ export function decodeRecord(record: LogRecord): Entry[] {
 /** The indexes a record holds, from its header alone (no entry decoded). */
 export function recordSpan(record: LogRecord): RunSpan {
   if (!(record instanceof Uint8Array)) return { first: record.index, last: record.index }
-  const dec = decoding.createDecoder(record)
-  if (readByte(dec, 'run format') !== RUN_FORMAT) throw new DecodeError('unknown run format')
-  const first = readVarUint(dec, Number.MAX_SAFE_INTEGER, 'first index')
-  return { first, last: first + readCount(dec, record.length, 'run', 3) - 1 }
+  const { first, count } = readRunHeader(decoding.createDecoder(record), record)
+  return { first, last: first + count - 1 }
 }
 
 /** A record's index span as stored; a later run may shadow its tail. */
