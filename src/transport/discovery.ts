@@ -20,7 +20,7 @@ import { TransportError } from './errors'
 import type { Introductions, Outcome } from './introductions'
 import type { MeshContext } from './mesh-context'
 import { CHANNEL } from './peer-table'
-import type { Remote, Route } from './peer-table'
+import type { Attempt, Remote, Route } from './peer-table'
 import type { Relay } from './relay'
 import type { SignalEnvelope } from './signal-envelope'
 import { parseSignal } from './signal-parse'
@@ -100,7 +100,7 @@ export class Discovery {
       // our offer is on its way); a second means our attempt never reached
       // it (its offer was lost, say on a server that dropped it): made again
       // now, not at its connect timeout; so is one we know lost signals
-      if (r.attempt.initiator && r.attempt.link === null && ++r.attempt.knocks >= 2) r.attempt.lost = true
+      if (restartable(r.attempt) && ++r.attempt.knocks >= 2) r.attempt.lost = true
       this.reroute(r)
       return
     }
@@ -156,7 +156,7 @@ export class Discovery {
   routeLost(via: string, peers: ReadonlySet<string> | null): void {
     for (const r of [...this.ctx.table.values()]) {
       const attempt = r.attempt
-      if (attempt === null || !attempt.initiator || attempt.link !== null || !attempt.relays.has(via)) continue
+      if (attempt === null || !restartable(attempt) || !attempt.relays.has(via)) continue
       if (peers !== null && !peers.has(r.id)) continue
       attempt.lost = true
       this.reroute(r)
@@ -166,7 +166,7 @@ export class Discovery {
   /** our attempt to r, still connecting, whose signals may be lost, goes again once a route to r is live */
   private reroute(r: Remote): void {
     const attempt = r.attempt
-    if (attempt === null || !attempt.lost || !attempt.initiator || attempt.link !== null || this.relay.route(r) === null) return
+    if (attempt === null || !attempt.lost || !restartable(attempt) || this.relay.route(r) === null) return
     this.attempts.restart(r, 'signals lost')
   }
 
@@ -236,4 +236,9 @@ export class Discovery {
     this.attempts.drop(idle, 'table full')
     return true
   }
+}
+
+/** an attempt of ours still connecting: the only kind made again when its signals were lost */
+function restartable(attempt: Attempt): boolean {
+  return attempt.initiator && attempt.link === null
 }
