@@ -1,4 +1,4 @@
-// The bench's pages, built (run.ts), served from their directory: a file by
+// The bench's pages, built (harness.ts), served from their directory: a file by
 // its path, nothing outside the directory, a type browsers accept for modules.
 import { readFile } from 'node:fs/promises'
 import type { ServerResponse } from 'node:http'

@@ -4,7 +4,7 @@
 // with their answers, MsgTimeoutNow, term / role / leader changes, death
 // certificates (closeSessions, reportPeerGone with the rank), links that
 // went down and signaling presence. Each record has the wall-clock time
-// (clock.ts), so run.ts can lay every survivor's records on one time line
+// (clock.ts), so failover.ts can lay every survivor's records on one time line
 // around the kill. Diagnosis only: it reaches into private fields through
 // the tab's diagnostic handle and changes nothing the member does.
 import type { Mesh } from '../../../src/index'
@@ -38,7 +38,7 @@ export interface Flight {
 export function recordFlight(mesh: Mesh): Flight {
   const records: FlightRecord[] = []
   // a closing page cannot be asked for its records: from pagehide on, each is
-  // also logged to the console, which run.ts hears until the page is gone
+  // also logged to the console, which failover.ts hears until the page is gone
   let closing = false
   const note = (e: string): void => {
     const r = { t: wallNow(), e }

@@ -1,6 +1,6 @@
 // The browser's floor: what the platform itself costs, with none of our code
-// in the way. Two tabs of one browser context load this page; run.ts calls
-// these functions through `window.floor` and summarizes the raw samples.
+// in the way. Two tabs of one browser context load this page; parts/floor.ts
+// calls these functions through `window.floor` and summarizes the raw samples.
 //   - BroadcastChannel round trip (one tab echoes)
 //   - WebRTC data-channel round trip (raw RTCPeerConnection, signaled over a
 //     BroadcastChannel, one tab echoes)
@@ -160,8 +160,8 @@ async function lockAcquireRelease(name: string, n: number): Promise<number[]> {
 /**
  * Take the lock `n` times, releasing it at once each time, while another tab
  * does the same: the two alternate, so most grants are hand-offs from the
- * other tab. Returns wall-clock grant and release times; run.ts merges both
- * tabs' lists and keeps the gaps where the holder changed.
+ * other tab. Returns wall-clock grant and release times; parts/floor.ts
+ * merges both tabs' lists and keeps the gaps where the holder changed.
  */
 async function lockTurns(name: string, n: number, startAt: number): Promise<Array<{ granted: number; released: number }>> {
   await new Promise((r) => setTimeout(r, Math.max(0, startAt - wallNow())))
@@ -235,12 +235,12 @@ export interface TogetherShape {
  * Rounds of strict readwrite transactions of one 100-byte put, one in each of
  * `dbs` databases of this tab (each its own, created here, as a member slot
  * is), issued together at `startAt + round * periodMs` on the wall clock.
- * Other tabs run the same rounds from the same `startAt` (run.ts), so the
+ * Other tabs run the same rounds from the same `startAt` (parts/floor.ts), so the
  * tabs' transactions start within a fraction of a millisecond of each other,
  * as a leader's and its followers' saves of one entry do. Each transaction is
  * committed explicitly (`commit()`), as our saves are. A round waits for its
  * own transactions before the next; `created` is when this tab really issued
- * it, so run.ts sees any skew.
+ * it, so parts/floor.ts sees any skew.
  */
 async function idbTogether(dbs: number, n: number, startAt: number, periodMs: number, shape: TogetherShape = {}): Promise<TogetherTx[]> {
   const tag = `${Date.now()}-${Math.random().toString(36).slice(2)}`
@@ -296,7 +296,7 @@ let loop: { stop: boolean; txs: LoopTx[]; done: Promise<void>; name: string } | 
 /**
  * Strict one-put commits back to back in a database of this tab's own until
  * `idbLoopStop`: what a member's saves meet while another tab closes
- * (run.ts, floor.idb.closeStall). With `hold`, the database is only opened
+ * (parts/floor.ts, floor.idb.closeStall). With `hold`, the database is only opened
  * and kept (the closing tab's, as its member's slot is).
  */
 async function idbLoopStart(hold = false): Promise<void> {

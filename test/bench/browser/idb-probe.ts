@@ -1,6 +1,6 @@
 // The IndexedDB probe of the mesh bench: every readwrite transaction a tab
 // opens, with its stores, durability and wall-clock instants (created, and
-// completed or aborted), so run.ts can count what one committed write costs
+// completed or aborted), so parts/mesh3.ts can count what one committed write costs
 // across the tabs and see transactions of different tabs queue behind each
 // other (the tabs of one browser share one backing store, and readwrite
 // transactions over overlapping stores run one at a time even across

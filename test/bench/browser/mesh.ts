@@ -270,7 +270,7 @@ try {
     room: params.get('room') ?? 'bench',
     ...(signal === null ? {} : { signaling: signal }),
     ...(params.has('session') ? { sessionTimeoutMs: Number(params.get('session')) } : {}),
-    // the commit timeline (mesh.commitTimeline(), joined across tabs by run.ts)
+    // the commit timeline (mesh.commitTimeline(), joined across tabs by parts/mesh3.ts)
     ...(params.has('timeline') ? { timeline: true } : {}),
   })
   flight = recordFlight(window.mesh)

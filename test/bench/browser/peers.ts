@@ -1,5 +1,5 @@
 // Peers: leader election as other browser libraries do it, for failover
-// figures next to meshkeeper's. Each tab of a trial campaigns; run.ts kills
+// figures next to meshkeeper's. Each tab of a trial campaigns; parts/peers.ts kills
 // the leader and reads, in the survivors, the wall-clock time one of them
 // became leader.
 //   - the `broadcast-channel` package's createLeaderElection: as it runs in
