@@ -53,7 +53,7 @@ export interface ReadiedMember {
   lock: Promise<HeldLock | null>
   /** settles once the key is kept; rejects if it could not be (the join awaits it before the slot's first save) */
   keyKept: Promise<void>
-  /** the slot's storage, opened (and created) under the lock; null without the lock */
+  /** the slot's storage, opened (and created) beside the lock request; null without the lock (then destroyed) */
   storage: Promise<SlotStorage | null>
 }
 

@@ -16,8 +16,9 @@
 // not use (a slot of the room was free after all) is destroyed: it was never
 // listed, so nobody ever saw it; its kept key names nothing (member-keys.ts).
 //
-// What stays true: a slot's database is opened only by the holder of its
-// member lock (the lock is taken first); the key is kept before the slot's
+// What stays true: a listed slot's database is opened only by the holder of
+// its member lock (a fresh slot, listed by nobody, is opened beside its lock
+// request: readyNewMember); the key is kept before the slot's
 // first save (chooseMember's keyKept); the slot is listed in the room only by
 // its first save, under the room lock.
 import type { StorageProvider } from '../storage/types'
@@ -42,14 +43,30 @@ export function mayBeNewMember(rememberedMember: string | null, browserStore: St
   }
 }
 
-/** Take `key`'s member lock, then keep the key and open its slot, side by side. */
+/**
+ * Take `key`'s member lock, keep the key and open its slot, all three side by
+ * side. The slot and the key do not wait for the lock: the id is a fresh
+ * key's, which nobody else can know, let alone hold or open, until the slot's
+ * first save lists it (under the room lock, after this lock is held). A page's
+ * first Web Lock is granted only once the browser has connected the page to
+ * its storage (10–30 ms in a fresh page, bench lifecycle): creating the slot's
+ * database after it put the creation (3–15 ms) after that wait. Should the
+ * lock not be had (a clash: the key is another context's, which only a broken
+ * random source or a test can make), the slot is closed unused, not destroyed
+ * (it is the holder's); opening it only read it.
+ */
 export function readyNewMember(o: { room: string; locks: LockManagerLike; provider: StorageProvider; keys: MemberKeyStore; key: Promise<MemberKey> }): ReadiedMember {
   const lock = o.key.then((key) => acquireLock(o.locks, memberLockName(o.room, key.id), { ifAvailable: true }))
-  const held = lock.then(async (l) => (l === null ? null : await o.key))
-  const keyKept = held.then((key) => (key === null ? undefined : o.keys.put(o.room, key)))
-  const storage = held.then((key) => (key === null ? null : o.provider.open(o.room, key.id)))
+  const keyKept = o.key.then((key) => o.keys.put(o.room, key))
+  const opened = o.key.then((key) => o.provider.open(o.room, key.id))
+  const storage = Promise.all([lock.catch(() => null), opened]).then(async ([l, s]) => {
+    if (l !== null) return s
+    // a clash: the slot is another context's (it holds the lock), never ours to destroy
+    await s.close()
+    return null
+  })
   // each is awaited where it is used (the choice, the member's start) or by discardReadied
-  for (const p of [lock, keyKept, storage]) p.catch(() => undefined)
+  for (const p of [lock, keyKept, opened, storage]) p.catch(() => undefined)
   return { key: o.key, lock, keyKept, storage }
 }
 

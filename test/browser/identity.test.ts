@@ -126,9 +126,12 @@ describe('identity: which member a tab runs', () => {
     const chosen = await chooseMember({ room, locks: tab.locks, provider, keys: keysOf(provider), tabStore: null, readied })
     expect(chosen).toMatchObject({ member: key.id, source: 'new', lock: await readied.lock })
     // the same key readied again: its lock is held, so the choice draws another
+    await recordSlot(provider, key.id)
     const clash = readyNewMember({ room, locks: browser.tab().locks, provider, keys: keysOf(provider), key: Promise.resolve(key) })
     expect(await clash.lock).toBeNull()
     expect(await clash.storage).toBeNull()
+    // the clash opened the holder's slot beside its lock request: closed, never destroyed
+    expect((await provider.listMembers(room)).map((m) => m.member)).toEqual([key.id])
     const other = await chooseMember({ room, locks: browser.tab().locks, provider, keys: keysOf(provider), tabStore: null, readied: clash })
     expect(other.source).toBe('new')
     expect(other.member).not.toBe(key.id)
