@@ -157,8 +157,17 @@ export class Member extends ObservableV2<MemberEvents> {
     ctx.running = true
     // a founder alone need not wait out an election timeout
     ctx.raft.campaignIfOnlyVoter()
-    this.ticking.start()
-    this.ticking.tick()
+    // the first Ready (a founder's vote and first entry, merged with the
+    // slot's first save) goes to the disk before the first tick's duties:
+    // the yield lets the storage issue its transaction, and the tick's work
+    // (2-4 ms of a cold page's main thread) runs while the disk writes
+    this.loop.pump()
+    await Promise.resolve()
+    // a failed first save may have stopped the member meanwhile (awaited below)
+    if (!ctx.stopped) {
+      this.ticking.start()
+      this.ticking.tick()
+    }
     if (firstSaved !== null) {
       try {
         await firstSaved
