@@ -48,6 +48,8 @@ export interface RaftState {
   campaignIfRefused: boolean
   /** campaign once more when a voter answers our campaign with a newer term (campaignKnowingLeaderless) */
   campaignAgainIfStale: boolean
+  /** the context of our latest campaign's vote requests (a transfer's passes the leases), asked again by askAgain */
+  campaignContext: Uint8Array | null
   /** the leader a death certificate took from us (reportPeerGone), in its
    *  term, for one election timeout of ticks (a certificate is the driver's
    *  word: should the leader be alive after all, we follow it again) */

@@ -100,6 +100,8 @@ export class Raft implements RaftState {
   campaignIfRefused = false
   /** shared: campaign once more when a voter answers our campaign with a newer term (campaignKnowingLeaderless) */
   campaignAgainIfStale = false
+  /** shared: the context of our latest campaign's requests (elections.ts askAgain) */
+  campaignContext: Uint8Array | null = null
   /** shared: the leader a death certificate took from us (reportPeerGone), in
    *  its term, for one election timeout of ticks (a certificate is the
    *  driver's word: should the leader be alive after all, we follow it again) */
