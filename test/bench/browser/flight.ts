@@ -92,6 +92,17 @@ export function recordFlight(mesh: Mesh): Flight {
     if (ELECTION_TYPES.has(m.type)) note(`-> ${m.to} ${msg(m)}`)
     else if (REPLICATION.has(m.type)) note(`-> ${m.to} ${msg(m)}${entries(m)} commit ${m.commit}`)
   })
+  // a raft message the link table could not hand to a link (none open to
+  // that peer): dropped, as Raft allows, and otherwise invisible here (a
+  // graceful close: a successor's MsgVote that never reached the other
+  // survivor cost an election timeout)
+  const links = ctx.links
+  const send = links.send.bind(links)
+  links.send = (peer: string, m: Any): boolean => {
+    const ok = send(peer, m) as boolean
+    if (!ok && m.type === 'raft') note(`send to ${peer} failed (no open link)`)
+    return ok
+  }
   wrap(member, 'closeSessions', (sessions: string[]) => note(`certificate: closeSessions ${sessions.join(',')}`))
   wrap(member, 'reportPeerGone', (id: string) => note(`certificate: reportPeerGone ${id}`))
   wrap(member.dispatch, 'message', (peer: string, m: Any) => {
