@@ -78,3 +78,43 @@ export function describeIdbTx(t: IdbTx): string {
   const entries = t.entries === undefined ? '' : ` e${Math.min(...t.entries)}-${Math.max(...t.entries)}`
   return `idb ${t.durability} [${t.stores.join(',')}]${entries} turn +${at(t.started)} end +${at(t.ended)}${t.aborted === true ? ' ABORTED' : ''}`
 }
+
+/**
+ * When this page's first Web Lock requests were granted and its first
+ * IndexedDB opens succeeded, per kind, in ms on `performance.now()` (the
+ * lifecycle part's join steps: a fresh page's first lock and first database
+ * wait for the browser to connect the page to its storage, and a database
+ * made on the way costs its creation; bench README, a first tab stage by
+ * stage). The first request of each kind only; it only watches.
+ */
+export function installJoinRequestProbe(): Record<string, number> {
+  const at: Record<string, number> = {}
+  const note = (step: string): void => {
+    at[step] ??= performance.now()
+  }
+  // the database and lock names of src/storage/idb-schema.ts, src/browser/identity.ts, tab-pipe.ts
+  const dbKind = (name: string): string => (name.startsWith('meshkeeper-slot:') ? 'slot' : name === 'meshkeeper-member-keys' ? 'keys' : name === 'meshkeeper-browser' ? 'browser' : name.startsWith('meshkeeper:') ? 'room' : 'other')
+  const lockKind = (name: string): string => (name.endsWith(':bootstrap') ? 'room' : name.includes(':member:') ? 'member' : name.startsWith('meshkeeper-pipe:') ? 'pipe' : 'other')
+  const open = IDBFactory.prototype.open
+  IDBFactory.prototype.open = function (this: IDBFactory, name: string, version?: number) {
+    const kind = dbKind(name)
+    note(`idb ${kind} asked`)
+    const req = version === undefined ? open.call(this, name) : open.call(this, name, version)
+    req.addEventListener('upgradeneeded', () => note(`idb ${kind} created`))
+    req.addEventListener('success', () => note(`idb ${kind} open`))
+    return req
+  }
+  const request = LockManager.prototype.request as (this: LockManager, name: string, ...rest: unknown[]) => Promise<unknown>
+  LockManager.prototype.request = function (this: LockManager, name: string, ...rest: unknown[]) {
+    const kind = lockKind(name)
+    note(`lock ${kind} asked`)
+    const i = rest.findIndex((x) => typeof x === 'function')
+    const callback = rest[i] as (lock: Lock | null) => unknown
+    rest[i] = (lock: Lock | null) => {
+      note(`lock ${kind} ${lock === null ? 'refused' : 'granted'}`)
+      return callback(lock)
+    }
+    return request.call(this, name, ...rest)
+  } as typeof LockManager.prototype.request
+  return at
+}

@@ -7,7 +7,7 @@
 import { joinMesh } from '../../../src/index'
 import type { Mesh, MeshError, WatchEvent } from '../../../src/index'
 import { wallNow } from './clock'
-import { describeIdbTx, idbLog, installIdbProbe, onIdbTxEnded } from './idb-probe'
+import { describeIdbTx, idbLog, installIdbProbe, installJoinRequestProbe, onIdbTxEnded } from './idb-probe'
 import { recordFlight } from './flight'
 import type { Flight, FlightRecord } from './flight'
 
@@ -263,6 +263,8 @@ Object.assign(window, {
 })
 
 installIdbProbe()
+// ?firstWrite: when the join's first locks and databases were had (join steps)
+const joinRequests = params.has('firstWrite') ? installJoinRequestProbe() : {}
 const joinCalledAt = performance.now()
 try {
   const signal = params.get('signal')
@@ -297,6 +299,7 @@ try {
     offLeader()
     offState()
     for (const e of performance.getEntriesByType('mark')) if (e.name.startsWith('meshkeeper:join:')) steps[e.name.slice('meshkeeper:join:'.length)] ??= e.startTime - joinCalledAt
+    for (const [step, at] of Object.entries(joinRequests)) steps[step] = at - joinCalledAt
     const epochAtJoin = performance.timeOrigin + joinCalledAt
     const mine = m.commitTimeline().find((r) => r.write?.session === m.sessionId)
     for (const [stage, at] of Object.entries(mine?.stages ?? {})) steps[`write-${stage}`] = at - epochAtJoin
