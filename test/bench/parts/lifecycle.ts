@@ -17,7 +17,7 @@ import { waitForVoters } from '../../../src/testing/playwright'
 export async function benchLifecycle(): Promise<void> {
   console.log('meshkeeper, the mesh\'s life: joinMesh → first write')
   const b = await sharedBrowser()
-  const steps: Record<string, Record<string, number>[]> = { firstTab: [], newTab: [], reload: [], reopen: [], newDevice: [] }
+  const steps: Record<string, Record<string, number>[]> = { freshProfile: [], firstTab: [], newTab: [], reload: [], reopen: [], newDevice: [] }
   let current = 'firstTab'
   const firstWrite = async (page: Page): Promise<number> => {
     const got = await page.evaluate(() => {
@@ -29,6 +29,21 @@ export async function benchLifecycle(): Promise<void> {
   }
   const url = (room: string, signal: boolean): string => `${meshUrl(room, signal)}&firstWrite=1`
   const samples: Record<string, number[]> = { firstTab: [], newTab: [], reload: [], reopen: [], newDevice: [] }
+  // a browser profile's first tab ever (in a browser of its own): it also
+  // makes the browser id's and the keys' databases, and its page's first
+  // lock and database wait for the browser to set up the origin's storage.
+  // One sample a run; the trials below are first tabs of a new room in a
+  // profile that ran meshkeeper before, as in earlier runs.
+  await measure('a fresh profile\'s first tab', latencyKeys('lifecycle.freshProfile'), 60_000, async () => {
+    const fresh = await openBrowser()
+    try {
+      current = 'freshProfile'
+      const page = await openPage(fresh.context, url(freshRoom('fresh'), false))
+      putLatency('lifecycle.freshProfile', [await firstWrite(page)])
+    } finally {
+      await fresh.close()
+    }
+  })
   await measure(`first tab, new tab, reload, reopen (${N.lifecycle} trials)`, ['firstTab', 'newTab', 'reload', 'reopen'].flatMap((k) => latencyKeys(`lifecycle.${k}`)), 600_000, async () => {
     for (let t = 0; t < N.lifecycle; t++) {
       const room = freshRoom('life')
